@@ -1,0 +1,1 @@
+"""booking (see docs/architecture.md)."""

@@ -1,0 +1,158 @@
+"""The ``desk-app`` command line: the desk application and the tools around it.
+
+One subcommand tree. Each command names the function that does the work as ``module:function``
+and imports it only when run, so ``desk-app --help`` is instant and a command that needs Qt or
+the face model loads it only when it is the one asked for. Every handler takes the parsed
+arguments and returns the process exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+from desk_app import __version__
+from desk_app.errors import DeskError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _handler(target: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        module_name, func_name = target.split(":")
+        module = importlib.import_module(module_name)
+        return int(getattr(module, func_name)(args) or 0)
+
+    run.target = target  # type: ignore[attr-defined]
+    return run
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="keep settings, database and logs below DIR (default: the user's folders)")
+    p.add_argument("--lang", choices=["zh_CN", "en"], help="language of messages (default: settings)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="desk-app",
+        description="实名就诊核验 — real-name check-in desk for hospital registration windows.\n"
+                    "Without a command it opens the desk application.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"desk-app {__version__}")
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", help="open the desk application (the default)")
+    _common(p)
+    p.add_argument("--offscreen", action="store_true", help="no window (Qt offscreen platform)")
+    p.set_defaults(func=_handler("desk_app.app:run_main"))
+
+    p = sub.add_parser(
+        "demo",
+        help="run the platform on loopback and the desk on simulated devices",
+        description="Starts the reference platform with a temporary SQLite database, seeds it, "
+                    "enrolls a desk and opens the desk application on scripted scenarios.",
+    )
+    _common(p)
+    p.add_argument("--offscreen", action="store_true", help="no window; run scenarios and exit")
+    p.add_argument("--scenario", default="all", help="scenario name or 'all' (default: all)")
+    p.add_argument("--json", action="store_true", help="print a last-line JSON summary")
+    p.add_argument("--photos", metavar="DIR", help="folder of face photos for the scenarios")
+    p.set_defaults(func=_handler("desk_app.app:demo_main"))
+
+    # --- evaluation tools -------------------------------------------------------------------------
+    ev = sub.add_parser("eval", help="measure a part of the pipeline on a data set").add_subparsers(
+        dest="what", metavar="WHAT", required=True)
+    p = ev.add_parser("ids", help="check ID numbers, one per line (stdin when FILE is omitted)")
+    p.add_argument("file", nargs="?", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="JSON lines")
+    p.set_defaults(func=_handler("desk_app.identity.evaluate:main"))
+
+    p = ev.add_parser("qr", help="read QR codes in photos listed in INDEX.csv")
+    p.add_argument("index", metavar="INDEX.csv", help="columns image,expected_text_file")
+    p.add_argument("--json", action="store_true", help="last line: JSON summary")
+    p.set_defaults(func=_handler("devices.qr.evaluate:main"))
+
+    p = ev.add_parser("idcards", help="read ID numbers from photos of cards listed in INDEX.csv")
+    p.add_argument("index", metavar="INDEX.csv", help="columns image,expected_id_number,name")
+    p.add_argument("--json", action="store_true", help="last line: JSON summary")
+    p.set_defaults(func=_handler("devices.idcard.evaluate:main"))
+
+    p = ev.add_parser("faces", help="judge face pairs listed in PAIRS.csv as a desk would")
+    _common(p)
+    p.add_argument("pairs", metavar="PAIRS.csv", help="columns file_a,file_b,same_person")
+    p.add_argument("--degrade-a", choices=["none", "idcard"], default="none",
+                   help="turn the first image into an ID-card style 102x126 portrait")
+    p.add_argument("--json", action="store_true", help="last line: JSON summary")
+    p.add_argument("--limit", type=int, default=0, help="only the first N pairs")
+    p.set_defaults(func=_handler("desk_app.faces.evaluate:main"))
+
+    cal = sub.add_parser("calibrate", help="propose thresholds from a site's data").add_subparsers(
+        dest="what", metavar="WHAT", required=True)
+    p = cal.add_parser("faces", help="propose face thresholds from PAIRS.csv")
+    _common(p)
+    p.add_argument("pairs", metavar="PAIRS.csv")
+    p.add_argument("--target-far", type=float, default=0.001,
+                   help="largest acceptable share of impostors judged MATCH (default 0.001)")
+    p.add_argument("--degrade-a", choices=["none", "idcard"], default="idcard")
+    p.add_argument("--save", action="store_true", help="write the proposal into the settings")
+    p.set_defaults(func=_handler("desk_app.faces.calibrate:main"))
+
+    # --- records ---------------------------------------------------------------------------------
+    au = sub.add_parser("audit", help="the audit log").add_subparsers(
+        dest="what", metavar="WHAT", required=True)
+    p = au.add_parser("verify", help="check the hash chain: find edited or deleted entries")
+    _common(p)
+    p.set_defaults(func=_handler("desk_app.storage.cli:audit_verify"))
+
+    st = sub.add_parser("settings", help="show or change settings").add_subparsers(
+        dest="what", metavar="WHAT", required=True)
+    p = st.add_parser("show", help="print the settings in effect (TOML)")
+    _common(p)
+    p.set_defaults(func=_handler("desk_app.settings_cli:show"))
+    p = st.add_parser("set", help="set one value, e.g. faces.best_k 4")
+    _common(p)
+    p.add_argument("key", help="section.name")
+    p.add_argument("value")
+    p.set_defaults(func=_handler("desk_app.settings_cli:set_value"))
+    p = st.add_parser("path", help="print where the files are")
+    _common(p)
+    p.set_defaults(func=_handler("desk_app.settings_cli:paths"))
+
+    # --- benchmarks ------------------------------------------------------------------------------
+    be = sub.add_parser("bench", help="benchmarks").add_subparsers(
+        dest="what", metavar="WHAT", required=True)
+    p = be.add_parser("sync", help="the real platform with N simulated desks")
+    p.add_argument("--desks", type=int, default=20)
+    p.add_argument("--visits", type=int, default=2000)
+    p.add_argument("--chaos", action="store_true", help="kill and restart the server, inject faults")
+    p.add_argument("--db", metavar="URL", help="platform database URL (default: SQLite in a temp dir)")
+    p.set_defaults(func=_handler("sync.bench:main"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:  # no command: open the desk application
+        args.offscreen = False
+        func = _handler("desk_app.app:run_main")
+    lang = getattr(args, "lang", None) or "zh_CN"
+    try:
+        return func(args)
+    except DeskError as exc:
+        print(f"{exc.title(lang)}: {exc.message(lang)}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

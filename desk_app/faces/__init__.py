@@ -1,0 +1,1 @@
+"""faces (see docs/architecture.md)."""

@@ -1,0 +1,144 @@
+"""Logging: a rotating file, and a filter that masks personal information in every record.
+
+ID numbers keep their first 6 and last 4 characters (``110101********1234``), mobile phone
+numbers their first 3 and last 4, and names are masked wherever they appear: names that follow a
+label (``姓名: 张三``, ``name=...``) by pattern, and every name the desk has read from a card or a
+booking during this run by :meth:`PiiMasker.remember` (the check-in service registers each one).
+The filter rewrites the formatted message and the exception text, so a careless ``log.info("%s",
+person)`` or a traceback that quotes a value is masked too.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+# 18-character resident / permit numbers (last may be X), 15-digit legacy numbers. Not part of
+# a longer run of digits (so order numbers and timestamps are left alone).
+_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])|"
+                    r"(?<![0-9A-Za-z])(\d{6})(\d{5})(\d{4})(?![0-9A-Za-z])")
+_PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+_LABELLED_NAME_RE = re.compile(
+    r"(姓名|患者|name|patient_name|full_name)(\s*[:=：]\s*['\"]?)([^\s,;'\"，；)]{1,40})",
+    re.IGNORECASE,
+)
+
+
+def mask_id_number(number: str) -> str:
+    """``110101199003071234`` -> ``110101********1234``."""
+    n = number.strip()
+    if len(n) <= 10:
+        return "*" * len(n)
+    return n[:6] + "*" * (len(n) - 10) + n[-4:]
+
+
+def mask_name(name: str) -> str:
+    """Keep the family name (first character): ``张三丰`` -> ``张**``; ``Ada Lovelace`` -> ``A***``."""
+    name = name.strip()
+    if not name:
+        return name
+    return name[0] + "*" * max(2 if len(name) > 1 else 1, min(len(name) - 1, 3))
+
+
+def _mask_ids(text: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        return mask_id_number(m.group(0))
+
+    return _ID_RE.sub(repl, text)
+
+
+class PiiMasker:
+    """Masks ID numbers, phone numbers and names in free text."""
+
+    def __init__(self, max_names: int = 5000):
+        self._names: OrderedDict[str, None] = OrderedDict()
+        self._max = max_names
+        self._lock = threading.Lock()
+        self._names_re: re.Pattern[str] | None = None
+
+    def remember(self, name: str | None) -> None:
+        """Mask this person's name in every later log line (bounded, most recent kept)."""
+        if not name or len(name.strip()) < 2:
+            return
+        with self._lock:
+            self._names[name.strip()] = None
+            self._names.move_to_end(name.strip())
+            while len(self._names) > self._max:
+                self._names.popitem(last=False)
+            self._names_re = None
+
+    def _known_names(self) -> re.Pattern[str] | None:
+        with self._lock:
+            if self._names_re is None and self._names:
+                alts = sorted(self._names, key=len, reverse=True)
+                self._names_re = re.compile("|".join(re.escape(n) for n in alts))
+            return self._names_re
+
+    def mask(self, text: str) -> str:
+        text = _mask_ids(text)
+        text = _PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+        text = _LABELLED_NAME_RE.sub(lambda m: m.group(1) + m.group(2) + mask_name(m.group(3)), text)
+        known = self._known_names()
+        if known is not None:
+            text = known.sub(lambda m: mask_name(m.group(0)), text)
+        return text
+
+
+#: The process-wide masker; the composition root hands it to services that read names.
+MASKER = PiiMasker()
+
+
+class PiiFilter(logging.Filter):
+    """Rewrites each record so nothing personal reaches any handler."""
+
+    def __init__(self, masker: PiiMasker = MASKER):
+        super().__init__()
+        self.masker = masker
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        record.msg = self.masker.mask(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.masker.mask(record.exc_text)
+        record.exc_info = None if record.exc_text else record.exc_info
+        return True
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
+
+
+def setup_logging(log_dir: Path | None, level: int = logging.INFO, *, console: bool = False,
+                  masker: PiiMasker = MASKER) -> logging.Handler | None:
+    """Install the masking filter on the root logger's handlers; a rotating file when given."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    pii = PiiFilter(masker)
+    file_handler = None
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.handlers.RotatingFileHandler(
+            log_dir / "desk-app.log", maxBytes=5_000_000, backupCount=10, encoding="utf-8"
+        )
+        file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        file_handler.addFilter(pii)
+        root.addHandler(file_handler)
+    if console:
+        stream = logging.StreamHandler()
+        stream.setFormatter(logging.Formatter(LOG_FORMAT))
+        stream.addFilter(pii)
+        root.addHandler(stream)
+    # Handlers added later by libraries or tests get the filter too.
+    for h in root.handlers:
+        if not any(isinstance(f, PiiFilter) for f in h.filters):
+            h.addFilter(pii)
+    return file_handler

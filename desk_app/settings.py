@@ -1,0 +1,297 @@
+"""Typed settings with a schema version, migrations and atomic writes.
+
+Two files, both TOML:
+
+* ``site.toml`` (optional, read-only for the app): defaults provisioned by hospital IT for every
+  desk of the site, e.g. the platform address and the decision policy;
+* ``settings.toml``: this desk's own values, written by the settings dialog and the CLI.
+
+The desk's file is layered over the site's, over the built-in defaults. Old files are migrated
+step by step to :data:`SCHEMA_VERSION`. A file that cannot be read or does not validate is never
+silently lost: it is moved aside (``settings.toml.corrupt-<time>``), the problem is reported as a
+:class:`~desk_app.errors.SettingsCorrupt`, and the app goes on with what it could read.
+QSettings is used for window geometry only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from desk_app.errors import ConfigError, DeskError, SettingsCorrupt, Text
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class DeskSection(_Section):
+    desk_id: str = Field("desk-01", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    hospital_id: str = Field("H001", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    hospital_name: str = "示范医院"
+    language: Literal["zh_CN", "en"] = "zh_CN"
+
+
+class PlatformSection(_Section):
+    url: str = Field("http://127.0.0.1:8765", pattern=r"^https?://[^\s]+$")
+    verify_tls: bool = True
+    ca_file: str = ""
+    timeout_s: float = Field(5.0, gt=0, le=120)
+
+
+class SyncSection(_Section):
+    interval_s: float = Field(15.0, ge=1, le=3600)
+    batch_size: int = Field(200, ge=1, le=5000)
+    backoff_max_s: float = Field(120.0, ge=1, le=3600)
+    # A verdict made with a blacklist older than this carries a warning.
+    stale_blacklist_hours: float = Field(24.0, gt=0, le=24 * 30)
+
+
+class DevicesSection(_Section):
+    # "sim" (scripted scenes), a device index ("0"), a video file, a folder of images or an RTSP URL.
+    patient_camera: str = "sim"
+    # The camera looking down at the counter for QR codes and cards; empty: the patient camera.
+    counter_camera: str = ""
+    camera_width: int = Field(1280, ge=160, le=7680)
+    camera_height: int = Field(720, ge=120, le=4320)
+    # Serial port of a desktop ID-card reader ("" = none, "sim" = simulated reader).
+    id_reader_port: str = ""
+    # Vendor library that decodes the reader's WLT photo (.dll or .so); empty = portrait by camera.
+    wlt_decoder_library: str = ""
+    scanner_enabled: bool = True
+    scanner_max_interkey_ms: float = Field(35.0, gt=0, le=500)
+
+
+class FacesSection(_Section):
+    # Euclidean distance between 128-d face encodings: <= match -> MATCH, >= mismatch -> MISMATCH,
+    # between -> UNDECIDED. Calibrated with `desk-app calibrate faces` (see docs/architecture.md).
+    match_distance: float = Field(0.50, gt=0, lt=2)
+    mismatch_distance: float = Field(0.62, gt=0, lt=2)
+    best_k: int = Field(3, ge=1, le=10)
+    window_s: float = Field(4.0, gt=0, le=30)
+    min_face_px: int = Field(80, ge=20, le=1000)
+    liveness: Literal["off", "blink", "turn"] = "off"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FacesSection:
+        if self.match_distance > self.mismatch_distance:
+            raise ValueError("match_distance must not be larger than mismatch_distance")
+        return self
+
+
+class PolicySection(_Section):
+    """The decision policy as data; every rule can be tuned or switched off (see checkin)."""
+
+    checkin_early_minutes: int = Field(120, ge=0, le=24 * 60)
+    checkin_late_minutes: int = Field(30, ge=0, le=24 * 60)
+    max_bookings_per_day: int = Field(2, ge=1, le=50)
+    max_same_department_per_day: int = Field(1, ge=1, le=50)
+    cancel_rebook_minutes: int = Field(30, ge=0, le=24 * 60)
+    bot_speed_seconds: float = Field(3.0, ge=0, le=3600)
+    account_max_patients_30d: int = Field(5, ge=1, le=1000)
+
+
+class PrivacySection(_Section):
+    face_retention_days: int = Field(30, ge=1, le=365)
+    audit_retention_days: int = Field(365 * 3, ge=30, le=365 * 30)
+
+
+class UiSection(_Section):
+    idle_reset_s: int = Field(60, ge=5, le=3600)
+    lock_after_idle_min: int = Field(10, ge=1, le=24 * 60)
+    sounds: bool = True
+
+
+class Settings(_Section):
+    schema_version: int = SCHEMA_VERSION
+    desk: DeskSection = Field(default_factory=DeskSection)
+    platform: PlatformSection = Field(default_factory=PlatformSection)
+    sync: SyncSection = Field(default_factory=SyncSection)
+    devices: DevicesSection = Field(default_factory=DevicesSection)
+    faces: FacesSection = Field(default_factory=FacesSection)
+    policy: PolicySection = Field(default_factory=PolicySection)
+    privacy: PrivacySection = Field(default_factory=PrivacySection)
+    ui: UiSection = Field(default_factory=UiSection)
+
+
+# --- migrations -----------------------------------------------------------------------------------
+
+
+def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 (the first release) kept a flat table; version 2 groups settings in sections."""
+    flat = dict(doc)
+    out: dict[str, Any] = {"schema_version": 2}
+    moves = {
+        "desk_id": ("desk", "desk_id"),
+        "hospital_id": ("desk", "hospital_id"),
+        "language": ("desk", "language"),
+        "server_url": ("platform", "url"),
+        "camera": ("devices", "patient_camera"),
+        "face_tolerance": ("faces", "match_distance"),
+        "idle_reset_seconds": ("ui", "idle_reset_s"),
+    }
+    for old, (section, key) in moves.items():
+        if old in flat:
+            out.setdefault(section, {})[key] = flat.pop(old)
+    flat.pop("version", None)
+    flat.pop("schema_version", None)
+    if flat:
+        log.warning("settings v1: dropped unknown keys %s", sorted(flat))
+    faces = out.get("faces", {})
+    # v1 had one tolerance; v2 needs the mismatch threshold to be at least as large.
+    if "match_distance" in faces:
+        faces["mismatch_distance"] = max(faces["match_distance"], FacesSection().mismatch_distance)
+    return out
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+
+
+def migrate(doc: dict[str, Any]) -> dict[str, Any]:
+    version = int(doc.get("schema_version", doc.get("version", 1)))
+    if version > SCHEMA_VERSION:
+        raise ConfigError(
+            Text(
+                f"设置文件来自更新的版本 (第 {version} 版), 本程序只认识到第 {SCHEMA_VERSION} 版。",
+                f"The settings file is from a newer version ({version}); this program knows up to "
+                f"{SCHEMA_VERSION}.",
+            )
+        )
+    while version < SCHEMA_VERSION:
+        doc = MIGRATIONS[version](doc)
+        version = int(doc["schema_version"])
+    return doc
+
+
+# --- loading and saving ------------------------------------------------------------------------
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+@dataclass
+class LoadedSettings:
+    settings: Settings
+    problems: list[DeskError] = field(default_factory=list)
+    migrated_from: int | None = None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    with path.open("rb") as f:
+        return tomllib.load(f)
+
+
+def _move_aside(path: Path) -> Path:
+    backup = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+    n = 1
+    while backup.exists():
+        backup = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+        n += 1
+    os.replace(path, backup)
+    return backup
+
+
+def load_settings(settings_file: Path, site_file: Path | None = None) -> LoadedSettings:
+    """Read site defaults and the desk's settings; never raises for a bad file."""
+    problems: list[DeskError] = []
+    site: dict[str, Any] = {}
+    if site_file and site_file.is_file():
+        try:
+            site = migrate(_read_toml(site_file))
+            Settings.model_validate(site)
+        except (tomllib.TOMLDecodeError, ValidationError, ConfigError, OSError, ValueError) as exc:
+            # The site file belongs to hospital IT: report it, do not move it.
+            problems.append(
+                ConfigError(
+                    Text(
+                        f"站点配置 {site_file} 无效, 已忽略。请联系信息科。",
+                        f"The site configuration {site_file} is invalid and was ignored. "
+                        "Please call hospital IT.",
+                    ),
+                    detail=type(exc).__name__,
+                )
+            )
+            site = {}
+    desk: dict[str, Any] = {}
+    migrated_from = None
+    if settings_file.is_file():
+        try:
+            raw = _read_toml(settings_file)
+            before = int(raw.get("schema_version", raw.get("version", 1)))
+            desk = migrate(raw)
+            Settings.model_validate(_deep_merge(site, desk))
+            if before != SCHEMA_VERSION:
+                migrated_from = before
+        except ConfigError as exc:  # newer schema: keep the file untouched for the newer program
+            problems.append(exc)
+            desk = {}
+        except (tomllib.TOMLDecodeError, ValidationError, ValueError, KeyError, OSError) as exc:
+            backup = _move_aside(settings_file)
+            log.error("settings file unreadable (%s); moved to %s", type(exc).__name__, backup)
+            problems.append(SettingsCorrupt(str(backup), detail=type(exc).__name__))
+            desk = {}
+    settings = Settings.model_validate(_deep_merge(site, desk))
+    if migrated_from is not None:
+        # Keep the old file next to the new one, then write the migrated version.
+        backup = settings_file.with_name(f"{settings_file.name}.v{migrated_from}.bak")
+        backup.write_bytes(settings_file.read_bytes())
+        save_settings(settings, settings_file)
+        log.info("settings migrated from version %s to %s", migrated_from, SCHEMA_VERSION)
+    return LoadedSettings(settings, problems, migrated_from)
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write to a temporary file beside ``path``, flush it to disk, then ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_settings(settings: Settings, settings_file: Path) -> None:
+    data = tomli_w.dumps(settings.model_dump(mode="json")).encode()
+    atomic_write_bytes(settings_file, data)
+
+
+def update_settings(settings: Settings, changes: dict[str, Any]) -> Settings:
+    """A new validated Settings with ``changes`` ({"faces": {"best_k": 4}}) applied.
+
+    Raises ConfigError with a readable message when a value is refused."""
+    merged = _deep_merge(settings.model_dump(mode="json"), changes)
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            Text(f"设置项 {where} 的值无效: {first['msg']}", f"Invalid value for {where}: {first['msg']}")
+        ) from exc

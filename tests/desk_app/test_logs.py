@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import logging
+
+from desk_app.logs import PiiMasker, mask_id_number, mask_name, setup_logging
+
+
+def test_mask_id_keeps_first_six_and_last_four():
+    assert mask_id_number("11010119900307123X") == "110101********123X"
+    assert mask_id_number("110101900307123") == "110101*****7123"
+
+
+def test_masker_masks_ids_phones_labelled_and_known_names():
+    m = PiiMasker()
+    m.remember("王小明")
+    text = ("check-in 11010519491231002X phone 13812345678 姓名: 李四 name=Alice "
+            "patient 王小明 order 2024010112345678901234")
+    out = m.mask(text)
+    assert "11010519491231002X" not in out and "110105********002X" in out
+    assert "13812345678" not in out and "138****5678" in out
+    assert "李四" not in out and "Alice" not in out and "王小明" not in out
+    assert "王**" in out
+    # a long run of digits is not an ID number
+    assert "2024010112345678901234" in out
+
+
+def test_every_log_line_in_the_file_is_masked(tmp_path):
+    root = logging.getLogger()
+    before = list(root.handlers)
+    handler = setup_logging(tmp_path)
+    try:
+        log = logging.getLogger("desk_app.test")
+        log.warning("visit for %s (%s)", "110101199003071234", "13912345678")
+        try:
+            raise ValueError("bad id 110101199003071234")
+        except ValueError:
+            log.exception("failed")
+        handler.flush()
+    finally:
+        for h in root.handlers[:]:
+            if h not in before:
+                root.removeHandler(h)
+                h.close()
+    text = (tmp_path / "desk-app.log").read_text(encoding="utf-8")
+    assert "110101199003071234" not in text
+    assert text.count("110101********1234") == 3  # message, exception message in traceback x2
+    assert "13912345678" not in text
+
+
+def test_mask_name():
+    assert mask_name("张三") == "张**"
+    assert mask_name("欧阳娜娜") == "欧***"

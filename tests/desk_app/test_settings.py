@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+import tomllib
+
+from desk_app.errors import ConfigError, SettingsCorrupt
+from desk_app.settings import (
+    SCHEMA_VERSION,
+    Settings,
+    load_settings,
+    save_settings,
+    update_settings,
+)
+
+
+def test_defaults_when_no_file(app_paths):
+    loaded = load_settings(app_paths.settings_file, app_paths.site_config)
+    assert loaded.problems == []
+    assert loaded.settings == Settings()
+    assert loaded.settings.desk.language == "zh_CN"
+
+
+def test_save_and_load_round_trip_is_atomic_and_private(app_paths):
+    s = update_settings(Settings(), {"faces": {"best_k": 5}, "desk": {"desk_id": "w-07"}})
+    save_settings(s, app_paths.settings_file)
+    assert stat.S_IMODE(os.stat(app_paths.settings_file).st_mode) == 0o600
+    assert not [p for p in app_paths.config_dir.iterdir() if p.name.startswith(".settings")]
+    again = load_settings(app_paths.settings_file).settings
+    assert again.faces.best_k == 5 and again.desk.desk_id == "w-07"
+
+
+def test_version_1_file_is_migrated_and_kept(app_paths):
+    app_paths.settings_file.write_text(
+        'version = 1\ndesk_id = "east-3"\nserver_url = "https://platform.example:8443"\n'
+        "face_tolerance = 0.45\nidle_reset_seconds = 90\n",
+        encoding="utf-8",
+    )
+    loaded = load_settings(app_paths.settings_file)
+    assert loaded.migrated_from == 1
+    s = loaded.settings
+    assert (s.desk.desk_id, s.platform.url) == ("east-3", "https://platform.example:8443")
+    assert s.faces.match_distance == 0.45 and s.faces.mismatch_distance >= 0.45
+    assert s.ui.idle_reset_s == 90
+    on_disk = tomllib.loads(app_paths.settings_file.read_text(encoding="utf-8"))
+    assert on_disk["schema_version"] == SCHEMA_VERSION
+    backup = app_paths.settings_file.with_name("settings.toml.v1.bak")
+    assert "east-3" in backup.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"this is [not toml",
+        b"\xff\xfe\x00garbage",
+        b'schema_version = 2\n[faces]\nbest_k = "many"\n',
+        b"schema_version = 2\n[faces]\nmatch_distance = 0.9\nmismatch_distance = 0.5\n",
+        b'schema_version = 2\n[nonsense]\nx = 1\n',
+    ],
+)
+def test_corrupt_file_is_backed_up_and_reported(app_paths, content):
+    app_paths.settings_file.write_bytes(content)
+    loaded = load_settings(app_paths.settings_file)
+    assert loaded.settings == Settings()
+    assert len(loaded.problems) == 1
+    problem = loaded.problems[0]
+    assert isinstance(problem, SettingsCorrupt)
+    assert problem.backup_path in problem.message("en")
+    assert "默认设置" in problem.message("zh_CN")
+    backups = list(app_paths.config_dir.glob("settings.toml.corrupt-*"))
+    assert len(backups) == 1 and backups[0].read_bytes() == content
+    assert not app_paths.settings_file.exists()
+
+
+def test_newer_schema_is_left_untouched(app_paths):
+    app_paths.settings_file.write_text("schema_version = 99\n", encoding="utf-8")
+    loaded = load_settings(app_paths.settings_file)
+    assert isinstance(loaded.problems[0], ConfigError)
+    assert app_paths.settings_file.read_text(encoding="utf-8") == "schema_version = 99\n"
+
+
+def test_site_file_gives_defaults_and_desk_file_wins(app_paths):
+    app_paths.site_config.write_text(
+        'schema_version = 2\n[platform]\nurl = "https://city-platform:443"\n[desk]\ndesk_id = "site"\n',
+        encoding="utf-8")
+    app_paths.settings_file.write_text('schema_version = 2\n[desk]\ndesk_id = "mine"\n', encoding="utf-8")
+    s = load_settings(app_paths.settings_file, app_paths.site_config).settings
+    assert s.platform.url == "https://city-platform:443"
+    assert s.desk.desk_id == "mine"
+
+
+def test_invalid_update_is_refused_with_a_message():
+    with pytest.raises(ConfigError) as err:
+        update_settings(Settings(), {"faces": {"best_k": 0}})
+    assert "faces.best_k" in err.value.message("en")
+    with pytest.raises(ConfigError):
+        update_settings(Settings(), {"platform": {"url": "ftp://x"}})

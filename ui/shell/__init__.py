@@ -1,0 +1,1 @@
+"""The main window frame: screens are plugged in by the composition root."""

@@ -1,0 +1,36 @@
+"""The main window: a frame with one tab per screen and a status bar. It owns no logic.
+
+Screens set their own (translated) window title; the tab follows it, so a language change
+reaches the tabs through the screens' own ``retranslate``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("MainWindow")
+        self.tabs = QTabWidget(self)
+        self.setCentralWidget(self.tabs)
+        self.status_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.status_label)
+        self.resize(1280, 800)
+        self.retranslate()
+
+    def add_screen(self, widget: QWidget) -> None:
+        index = self.tabs.addTab(widget, widget.windowTitle())
+        widget.windowTitleChanged.connect(
+            lambda title, w=widget: self.tabs.setTabText(self.tabs.indexOf(w), title))
+        del index
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Real-name check-in"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
