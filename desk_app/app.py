@@ -55,9 +55,9 @@ def _qt_app(offscreen: bool):
 
 def build_window(core: Core, app):
     """The main window with every screen, wired from the core."""
+    from ui.about.screen import AboutScreen
     from ui.errors import ExceptionHook, show_error
     from ui.i18n import Translations
-    from ui.about.screen import AboutScreen
     from ui.shell.main_window import MainWindow
 
     translations = Translations(app)

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import os
 import stat
+import tomllib
 
 import pytest
-import tomllib
 
 from desk_app.errors import ConfigError, SettingsCorrupt
 from desk_app.settings import (

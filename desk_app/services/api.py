@@ -1,0 +1,92 @@
+"""The operations the screens call, as Protocols. The services in this package implement them;
+the screens type against them. Every call may block (disk, hashing, network) and is therefore
+run off the GUI thread by ``ui.operations``; every call returns a frozen value from
+``desk_app.services.model`` or raises a :class:`~desk_app.errors.DeskError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+from desk_app.services.model import (
+    AlertView,
+    CheckinState,
+    Decision,
+    StatsView,
+    SyncStatusView,
+    UserView,
+)
+
+
+class CheckinOps(Protocol):
+    def new_patient(self) -> CheckinState:
+        """Forget the current patient; the screen shows an empty step strip."""
+        ...
+
+    def submit_code(self, session_id: str, text: str, source: str) -> CheckinState:
+        """A QR / barcode text from a camera ("camera"), a handheld scanner ("scanner") or typed."""
+        ...
+
+    def submit_id_number(self, session_id: str, text: str) -> CheckinState:
+        """An ID number typed by the clerk (manual entry; the card could not be read)."""
+        ...
+
+    def submit_card(self, session_id: str, card: object) -> CheckinState:
+        """A card read by the desktop reader or by camera (``devices.idcard.IdCardRead``)."""
+        ...
+
+    def submit_face_frame(self, session_id: str, frame: object, timestamp: float) -> CheckinState:
+        """A live camera frame (numpy BGR) for the face comparison; cheap to call often: the
+        service keeps the best frames of the window and decides when it has enough."""
+        ...
+
+    def decline_face(self, session_id: str) -> CheckinState:
+        """The patient does not consent to face comparison: manual verification path."""
+        ...
+
+    def override(self, session_id: str, decision: Decision, reason: str) -> CheckinState:
+        """Clerk / security override of a REVIEW or REJECT, with a reason (role checked)."""
+        ...
+
+    def report_suspect(self, session_id: str, note: str) -> CheckinState:
+        """Report the current patient as a suspected scalper to the platform."""
+        ...
+
+
+class SecurityOps(Protocol):
+    def alerts(self, include_handled: bool = False) -> Sequence[AlertView]: ...
+
+    def alert_photos(self, alert_id: str) -> tuple[bytes | None, bytes | None]:
+        """(ID photo, live face) PNGs while retention allows; the view is audited."""
+        ...
+
+    def mark_handled(self, alert_id: str, note: str) -> AlertView: ...
+
+    def report_suspect(self, alert_id: str, note: str) -> AlertView: ...
+
+
+class SessionOps(Protocol):
+    def login(self, username: str, password: str) -> UserView: ...
+
+    def logout(self) -> None: ...
+
+    def current_user(self) -> UserView | None: ...
+
+
+class StatsOps(Protocol):
+    def stats(self, start: date, end: date) -> StatsView: ...
+
+    def export(self, start: date, end: date, path: Path, fmt: str) -> Path:
+        """CSV or XLSX; audited."""
+        ...
+
+
+class SyncOps(Protocol):
+    def status(self) -> SyncStatusView: ...
+
+    def sync_now(self) -> None: ...
+
+    def set_paused(self, paused: bool) -> None: ...

@@ -1,0 +1,170 @@
+"""What the services hand to the screens: small frozen values, never ORM objects.
+
+Every text a person reads is a :class:`~desk_app.errors.Text` (zh_CN + en); personal data is
+already masked here, so a screen cannot show more than it should. Images are encoded (PNG/JPEG
+bytes) so these values stay plain data that crosses threads safely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from desk_app.errors import Text
+
+
+class Step(StrEnum):
+    BOOKING = "booking"
+    ID = "id"
+    FACE = "face"
+    CHECKS = "checks"
+
+
+class StepStatus(StrEnum):
+    WAITING = "waiting"  # nothing yet: the hint says what to present
+    WORKING = "working"  # being read or compared
+    OK = "ok"
+    WARN = "warn"  # usable, but a clerk must look (e.g. face undecided, face declined)
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Decision(StrEnum):
+    ADMIT = "admit"
+    REVIEW = "review"
+    REJECT = "reject"
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    SECURITY = "security"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class StepView:
+    step: Step
+    status: StepStatus
+    summary: Text
+
+
+@dataclass(frozen=True)
+class ReasonView:
+    code: str
+    severity: str  # "info" | "warn" | "block"
+    text: Text
+    rule: str
+
+
+@dataclass(frozen=True)
+class BookingView:
+    booking_id: str
+    reference: str
+    department: str
+    doctor: str
+    slot_start: datetime
+    slot_end: datetime
+    patient_last4: str
+
+
+@dataclass(frozen=True)
+class PersonView:
+    id_masked: str
+    name_masked: str
+    sex: str  # "M" | "F" | ""
+    card_valid_to: str  # ISO date, "长期" for long-term cards, "" when unknown
+    source: str  # "reader" | "camera" | "manual"
+
+
+@dataclass(frozen=True)
+class FaceView:
+    outcome: str  # "match" | "undecided" | "mismatch" | "declined" | "unavailable"
+    distance: float | None
+    match_below: float
+    mismatch_above: float
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    decision: Decision
+    reasons: tuple[ReasonView, ...]
+    alert_security: bool
+    overridden: bool = False
+    override_reason: str = ""
+
+
+@dataclass(frozen=True)
+class CheckinState:
+    """The whole check-in screen for one patient, as the service sees it."""
+
+    session_id: str
+    steps: tuple[StepView, ...]
+    hint: Text
+    booking: BookingView | None = None
+    person: PersonView | None = None
+    face: FaceView | None = None
+    verdict: VerdictView | None = None
+    visit_id: str | None = None
+    id_photo_png: bytes | None = None
+    live_face_png: bytes | None = None
+    errors: tuple[Text, ...] = ()
+
+    def step(self, step: Step) -> StepView:
+        return next(s for s in self.steps if s.step == step)
+
+
+@dataclass(frozen=True)
+class AlertView:
+    alert_id: str
+    visit_id: str
+    created_at: datetime
+    desk_id: str
+    decision: Decision
+    reasons: tuple[ReasonView, ...]
+    person: PersonView | None
+    booking: BookingView | None
+    status: str  # "open" | "handled"
+    note: str = ""
+    handled_by: str = ""
+    conflict: bool = False  # the same booking checked in at another desk
+    has_photos: bool = False
+
+
+@dataclass(frozen=True)
+class SyncStatusView:
+    state: str  # "online" | "offline" | "syncing" | "paused" | "error"
+    since: datetime | None
+    pending: int
+    last_sync: datetime | None
+    blacklist_age_s: float | None
+    blacklist_stale: bool
+    message: Text
+
+
+@dataclass(frozen=True)
+class DeviceStatusView:
+    device: str  # "patient_camera" | "counter_camera" | "id_reader" | "scanner"
+    state: str  # "running" | "reconnecting" | "failed" | "stopped" | "simulated" | "absent"
+    message: Text
+
+
+@dataclass(frozen=True)
+class UserView:
+    username: str
+    display_name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class StatsView:
+    """Counts for one period, for the statistics screen and its exports."""
+
+    period_start: datetime
+    period_end: datetime
+    checkins: int
+    by_decision: dict[str, int] = field(default_factory=dict)
+    by_reason: dict[str, int] = field(default_factory=dict)
+    blacklist_hits: int = 0
+    by_hour: dict[int, int] = field(default_factory=dict)  # 0..23 -> check-ins
+    by_day: dict[str, int] = field(default_factory=dict)  # ISO date -> check-ins
