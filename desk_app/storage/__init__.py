@@ -1,1 +1,45 @@
-"""storage (see docs/architecture.md)."""
+"""The desk's local store (see ``## Storage`` in docs/architecture.md).
+
+``Store.open(paths)`` opens (creates, upgrades) the encrypted SQLite database; every method is one
+unit of work returning frozen values from :mod:`desk_app.storage.records`.
+"""
+
+from desk_app.storage.crypto import Crypto, KeyStore
+from desk_app.storage.errors import (
+    DatabaseTooNewError,
+    DecryptionError,
+    DuplicateError,
+    KeyFileError,
+    KeyMismatchError,
+    KeyMissingError,
+    MigrationError,
+    NotFoundError,
+    StorageError,
+)
+from desk_app.storage.records import (
+    Alert,
+    AlertInput,
+    AuditEntry,
+    AuditProblem,
+    AuditReport,
+    BlacklistEntry,
+    BlacklistStatus,
+    DeltaResult,
+    OutboxItem,
+    Override,
+    Reason,
+    StoredKey,
+    StoredKeySet,
+    User,
+    VisitInput,
+    VisitRecord,
+)
+from desk_app.storage.store import AuditAction, Store
+
+__all__ = [
+    "Alert", "AlertInput", "AuditAction", "AuditEntry", "AuditProblem", "AuditReport",
+    "BlacklistEntry", "BlacklistStatus", "Crypto", "DatabaseTooNewError", "DecryptionError",
+    "DeltaResult", "DuplicateError", "KeyFileError", "KeyMismatchError", "KeyMissingError",
+    "KeyStore", "MigrationError", "NotFoundError", "OutboxItem", "Override", "Reason",
+    "StorageError", "Store", "StoredKey", "StoredKeySet", "User", "VisitInput", "VisitRecord",
+]

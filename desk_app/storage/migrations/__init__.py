@@ -1,0 +1,1 @@
+"""Alembic migrations of the desk database, run by :func:`desk_app.storage.migrate.upgrade`."""
