@@ -1,0 +1,493 @@
+"""The wire protocol between the desks and the central platform: ONE set of models for both ends.
+
+The server validates every request body with these models and declares them as response models
+(so the OpenAPI document is generated from them); the desk's client validates every answer with
+the same classes. Field names follow ``/tmp/team/CONTRACTS.md`` (booking token claims, key set,
+blacklist entry, visit record).
+
+Everything that comes from outside is bounded: string lengths, list lengths (``MAX_BATCH``),
+numbers, and on the server the body size and JSON nesting depth (``MAX_BODY_BYTES``,
+``MAX_JSON_DEPTH``), so an oversized or malformed request is a clean 4xx and never a 500 or a
+memory spike. Unknown fields are refused in requests (a typo is a 422, not silently ignored) and
+ignored in answers (an older desk keeps working against a newer platform).
+
+Times on the wire are ISO 8601 with an offset (aware ``datetime``); Unix seconds only where the
+contract says so (key ``not_after``, token claims). Binary values are ``b64e`` (URL-safe base64
+without padding, :mod:`desk_app.identity.hashing`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+API_VERSION = "v1"
+API_PREFIX = "/v1"
+PROTOCOL_VERSION = 1
+
+MAX_BATCH = 500  # visits per ingest request
+MAX_PAGE = 5000  # items per delta page (bookings, blacklist, alerts, revocations)
+DEFAULT_PAGE = 1000
+MAX_BODY_BYTES = 2 * 1024 * 1024  # any request body
+MAX_JSON_DEPTH = 16  # nesting of objects/arrays in any request body
+MAX_REASONS = 32
+MAX_NOTE = 1000
+
+_B64 = r"^[A-Za-z0-9_-]+$"
+_IDENT = r"^[A-Za-z0-9_.:-]+$"
+
+Ident = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_IDENT)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+B64Hash = Annotated[str, StringConstraints(min_length=16, max_length=128, pattern=_B64)]
+B64Salt = Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=_B64)]
+Last4 = Annotated[str, StringConstraints(min_length=0, max_length=4, pattern=r"^[0-9Xx]*$")]
+_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _uuid_text(v: str) -> str:
+    v = v.lower()
+    if not _UUID_RE.match(v):
+        raise ValueError("not a UUID in its canonical 8-4-4-4-12 form")
+    return v
+
+
+UuidStr = Annotated[str, StringConstraints(min_length=36, max_length=36), AfterValidator(_uuid_text)]
+
+
+def _aware(v: datetime) -> datetime:
+    if v.tzinfo is None or v.utcoffset() is None:
+        raise ValueError("a time on the wire must carry its UTC offset")
+    return v
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class Request(BaseModel):
+    """Base of what a client sends: strict about unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class Answer(BaseModel):
+    """Base of what the platform answers: tolerant of fields a newer platform adds."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# --- roles ----------------------------------------------------------------------------------------
+
+
+class Role(StrEnum):
+    DESK = "desk"
+    SECURITY = "security"
+    HOSPITAL_ADMIN = "hospital_admin"
+    PLATFORM_ADMIN = "platform_admin"
+    POLICE = "police"
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+class ErrorBody(Answer):
+    """Every 4xx/5xx the platform makes itself: ``{"error": code, "detail": text}``.
+
+    ``error`` is stable and machine-readable (``unauthorized``, ``forbidden``, ``not_found``,
+    ``invalid_request``, ``too_large``, ``too_deep``, ``rate_limited``, ``conflict``,
+    ``enrollment_invalid``, ``internal``); ``detail`` is for the log and never holds PII.
+    """
+
+    error: str
+    detail: str = ""
+
+
+# --- health, enrollment, config -------------------------------------------------------------------
+
+
+class Health(Answer):
+    status: Literal["ok"] = "ok"
+    version: str
+    protocol: int = PROTOCOL_VERSION
+    server_time: AwareDatetime
+
+
+class EnrollRequest(Request):
+    """A desk exchanges the one-time code an admin gave it for its bearer token."""
+
+    code: Annotated[str, StringConstraints(min_length=8, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
+    desk_label: ShortText = ""
+    app_version: Annotated[str, StringConstraints(max_length=32)] = ""
+
+
+class EnrollResponse(Answer):
+    token: str
+    token_type: Literal["bearer"] = "bearer"
+    role: Role
+    hospital_id: str
+    desk_id: str
+    expires_at: AwareDatetime | None
+
+
+class EnrollmentCodeRequest(Request):
+    """An admin asks for a one-time enrollment code for one desk of one hospital."""
+
+    hospital_id: Ident
+    desk_id: Ident
+    ttl_hours: float = Field(24.0, gt=0, le=24 * 14)
+
+
+class EnrollmentCode(Answer):
+    code: str
+    hospital_id: str
+    desk_id: str
+    expires_at: AwareDatetime
+
+
+class WhoAmI(Answer):
+    role: Role
+    name: str
+    hospital_id: str | None
+    desk_id: str | None
+
+
+class ScryptParamsWire(Answer):
+    n: int
+    r: int
+    p: int
+    dklen: int = 32
+
+
+class DeskConfig(Answer):
+    """What a desk needs besides the deltas: the platform-wide blacklist salt and scrypt cost,
+    the platform's clock (for skew), and the limits it should respect."""
+
+    hospital_id: str
+    desk_id: str
+    blacklist_salt: str  # b64e(16 random bytes), the same for every desk
+    scrypt: ScryptParamsWire
+    server_time: AwareDatetime
+    timezone: str  # the platform's local time zone: booking "days" are local days there
+    max_batch: int = MAX_BATCH
+    max_page: int = MAX_PAGE
+    max_body_bytes: int = MAX_BODY_BYTES
+    keyset_version: int
+    protocol: int = PROTOCOL_VERSION
+
+
+# --- booking keys ---------------------------------------------------------------------------------
+
+
+class KeyWire(Answer):
+    kid: str
+    alg: Literal["EdDSA"] = "EdDSA"
+    x: str  # b64e(raw 32-byte Ed25519 public key)
+    not_after: int | None  # Unix seconds: tokens signed with this key are not valid after it
+
+
+class KeySetWire(Answer):
+    keys: list[KeyWire]
+    version: int
+
+
+class KeyRotated(Answer):
+    kid: str
+    previous_kid: str | None
+    previous_not_after: int | None
+    version: int
+
+
+# --- revocations ----------------------------------------------------------------------------------
+
+
+class RevocationWire(Answer):
+    kind: Literal["booking", "key"]
+    item_id: str
+    version: int
+    revoked_at: AwareDatetime
+
+
+class RevocationsDelta(Answer):
+    items: list[RevocationWire]
+    version: int  # pass back as ?since=
+    more: bool
+
+
+# --- bookings -------------------------------------------------------------------------------------
+
+
+class BookingStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    CHECKED_IN = "checked_in"
+
+
+class BookingRiskWire(Answer):
+    """What the booking platform knows about how this booking came about (scalper signals)."""
+
+    booked_at: AwareDatetime
+    slot_released_at: AwareDatetime | None  # when this slot (last) became bookable
+    # Seconds between the slot becoming bookable and this booking (scripts book within seconds).
+    booked_seconds_after_release: float | None = None
+    # Minutes between a cancellation of this very slot and this booking (None: never cancelled).
+    rebooked_minutes_after_cancel: float | None = None
+    account_id: str
+    account_patients_30d: int = 0  # distinct patients the booking account booked for in 30 days
+    patient_bookings_today: int = 0  # bookings of this patient for the same day
+    patient_same_department_today: int = 0
+    patient_cancellations_30d: int = 0
+
+
+class BookingWire(Answer):
+    booking_id: str
+    reference: str
+    hospital_id: str
+    department_code: str
+    department_name: str
+    doctor_name: str
+    slot_start: AwareDatetime
+    slot_end: AwareDatetime
+    patient_hash: str  # b64e(slow_hash(id, patient_salt, kdf))
+    patient_salt: str  # b64e(16 bytes)
+    patient_last4: str
+    kdf: ScryptParamsWire | None = None  # None: DEFAULT_SCRYPT
+    status: BookingStatus
+    risk: BookingRiskWire
+    seq: int  # the change sequence number of this version of the booking
+    updated_at: AwareDatetime
+
+
+class BookingsDelta(Answer):
+    """Bookings of one hospital changed after ``cursor`` (optionally only one local day).
+    A cancelled booking comes as ``status="cancelled"``; apply in order, keep ``cursor``."""
+
+    hospital_id: str
+    day: date | None
+    bookings: list[BookingWire]
+    cursor: int  # pass back as ?cursor=
+    more: bool
+
+
+class BookingRequest(Request):
+    """The booking platform books a slot for a patient (platform admin only)."""
+
+    hospital_id: Ident
+    department_code: Code
+    department_name: ShortText
+    doctor_name: ShortText
+    slot_start: AwareDatetime
+    slot_minutes: int = Field(15, ge=1, le=24 * 60)
+    id_number: Annotated[str, StringConstraints(min_length=15, max_length=18,
+                                                pattern=r"^[0-9A-Za-z]+$")]
+    account_id: Ident
+
+
+class IssuedBooking(Answer):
+    booking: BookingWire
+    token: str  # the QR text: "RNB1:" + compact JWS
+
+
+class CancelResult(Answer):
+    booking_id: str
+    status: BookingStatus
+    slot_release_at: AwareDatetime  # when the slot goes back to the pool (cooldown + random)
+
+
+# --- blacklist ------------------------------------------------------------------------------------
+
+
+class BlacklistSource(StrEnum):
+    POLICE = "police"
+    PLATFORM = "platform"
+    HOSPITAL = "hospital"
+
+
+class BlacklistEntryWire(Answer):
+    entry_id: str
+    id_hash: str  # b64e(slow_hash(id, platform salt))
+    last4: str
+    source: BlacklistSource
+    reason: str
+    valid_from: AwareDatetime
+    valid_to: AwareDatetime
+    version: int
+    deleted: bool  # a tombstone: forget this entry_id
+
+
+class BlacklistDelta(Answer):
+    entries: list[BlacklistEntryWire]
+    version: int  # pass back as ?since=
+    more: bool
+
+
+class BlacklistAddRequest(Request):
+    """Police or the platform bans an ID number (the platform hashes it; desks get the hash)."""
+
+    id_number: Annotated[str, StringConstraints(min_length=15, max_length=18,
+                                                pattern=r"^[0-9A-Za-z]+$")]
+    source: BlacklistSource | None = None  # default: the caller's role (police / platform)
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    days: float = Field(91.0, gt=0, le=3650)  # three months by default
+
+
+class BlacklistPlain(Answer):
+    """An entry with the plaintext ID number: police only."""
+
+    entry: BlacklistEntryWire
+    id_number: str
+
+
+# --- visits ---------------------------------------------------------------------------------------
+
+
+class Verdict(StrEnum):
+    ADMIT = "admit"
+    REVIEW = "review"
+    REJECT = "reject"
+
+
+class ReasonWire(Request):
+    code: Code
+    severity: Literal["info", "warn", "block"]
+    rule: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+class OverrideWire(Request):
+    by: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    reason: Annotated[str, StringConstraints(max_length=500)]
+    verdict: Verdict
+
+
+class VisitRecordWire(Request):
+    visit_id: UuidStr
+    booking_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    hospital_id: Ident
+    desk_id: Ident
+    clerk: Annotated[str, StringConstraints(max_length=64)] = ""
+    checked_in_at: AwareDatetime  # desk clock
+    verdict: Verdict
+    reasons: list[ReasonWire] = Field(default_factory=list, max_length=MAX_REASONS)
+    face_distance: float | None = Field(None, ge=0, le=10)
+    face_outcome: Literal["match", "undecided", "mismatch", "declined"] | None = None
+    presented_id_hash: B64Hash | None = None
+    presented_id_last4: Last4 | None = None
+    offline: bool = False
+    override: OverrideWire | None = None
+
+
+class VisitBatch(Request):
+    visits: list[VisitRecordWire] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class VisitStatus(StrEnum):
+    STORED = "stored"  # new, stored
+    DUPLICATE = "duplicate"  # this visit_id was stored before (a retry): nothing changed
+    CONFLICT = "conflict"  # stored, but the booking was already checked in by another visit
+    REJECTED = "rejected"  # not stored; see reason (do not retry the same record)
+
+
+class VisitResult(Answer):
+    visit_id: str
+    status: VisitStatus
+    reason: str | None = None  # for rejected: "visit_id_taken"
+    conflict: bool = False  # the stored visit is (now) part of a double check-in
+
+
+class BatchResult(Answer):
+    results: list[VisitResult]
+    stored: int
+    duplicates: int
+    conflicts: int
+    rejected: int
+    server_time: AwareDatetime
+
+
+# --- alerts (security view) -----------------------------------------------------------------------
+
+
+class AlertKind(StrEnum):
+    DOUBLE_CHECK_IN = "double_check_in"  # the same booking checked in by two visits (desks)
+    SUSPECT_REPORT = "suspect_report"  # a desk reported a suspected scalper
+    BLACKLIST_HIT = "blacklist_hit"  # a visit presented an ID on the platform's blacklist
+
+
+class AlertWire(Answer):
+    alert_id: str
+    seq: int
+    kind: AlertKind
+    hospital_id: str
+    booking_id: str | None
+    visit_ids: list[str]
+    desk_ids: list[str]
+    created_at: AwareDatetime
+    detail: str = ""
+
+
+class AlertsDelta(Answer):
+    hospital_id: str
+    alerts: list[AlertWire]
+    cursor: int
+    more: bool
+
+
+# --- suspect reports ------------------------------------------------------------------------------
+
+
+class ReportKind(StrEnum):
+    SCALPER = "scalper"  # 号贩子 seen at the window
+    IMPERSONATION = "impersonation"  # someone else's booking / ID
+    FAKE_ID = "fake_id"
+    OTHER = "other"
+
+
+class SuspectReport(Request):
+    report_id: UuidStr
+    hospital_id: Ident
+    desk_id: Ident
+    reported_at: AwareDatetime
+    kind: ReportKind
+    booking_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    visit_id: UuidStr | None = None
+    id_hash: B64Hash | None = None
+    id_last4: Last4 | None = None
+    note: Annotated[str, StringConstraints(max_length=MAX_NOTE)] = ""
+
+
+class ReportResult(Answer):
+    report_id: str
+    status: Literal["stored", "duplicate"]
+
+
+# --- statistics -----------------------------------------------------------------------------------
+
+
+class DayStats(Answer):
+    """The counts an anti-scalper task force collects, for one hospital and one local day."""
+
+    hospital_id: str
+    day: date
+    visits: int  # every visit record received
+    checkins: int  # visits whose final verdict was admit or review
+    admitted: int
+    reviewed: int
+    rejected: int
+    rejections_by_reason: dict[str, int]  # block-severity reason code of rejected visits
+    blacklist_hits: int
+    conflicts: int  # visits that are part of a double check-in
+    reports: int
+    offline_visits: int
+    overrides: int
+    desks: int  # distinct desks that sent visits
+
+
+# --- desks ---------------------------------------------------------------------------------------
+
+
+class DeskRevoked(Answer):
+    hospital_id: str
+    desk_id: str
+    tokens_revoked: int
