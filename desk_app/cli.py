@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = ev.add_parser("qr", help="read QR codes in photos listed in INDEX.csv")
     p.add_argument("index", metavar="INDEX.csv", help="columns image,expected_text_file")
     p.add_argument("--json", action="store_true", help="last line: JSON summary")
+    p.add_argument("--decoder", choices=["both", "pyzbar", "zxing"], default="both",
+                   help="measure one decoder alone (default: both, pyzbar first)")
     p.set_defaults(func=_handler("devices.qr.evaluate:main"))
 
     p = ev.add_parser("idcards", help="read ID numbers from photos of cards listed in INDEX.csv")

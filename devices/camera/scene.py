@@ -1,0 +1,364 @@
+"""The scene player: a simulated camera composing frames from a scripted list of scenes.
+
+A script is a plain list of :class:`SceneStep` (a name, a duration, the :class:`Layer` s visible,
+blur/noise/light). Layers are a face photo, an ID-card image or a phone showing a QR code (drawn
+with ``segno``; ``dark=True`` for a dark-mode screen: light modules on black), each moving from
+``at`` to ``to`` and growing from ``size`` to ``size_to`` over the step. Frame ``i`` shows scene
+time ``i / fps``, so the pictures are the same on every run whatever the machine's speed.
+
+Two-camera desks use two players on the same script: ``view="patient"`` draws only faces,
+``view="counter"`` only phones and cards; a one-camera desk uses ``view="both"``.
+
+Example::
+
+    script = checkin_script(face_photo="faces/obama.jpg", card_image=card, qr_text="RNB1:...")
+    camera = CameraWorker(ScenePlayer(script, width=1280, height=720))
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+import segno
+
+from devices.camera.errors import CameraConfigError
+
+log = logging.getLogger(__name__)
+
+View = Literal["both", "patient", "counter"]
+LayerKind = Literal["face", "card", "phone", "image"]
+
+#: Longest text the player will draw as a QR (version 40-L holds 2953 bytes).
+MAX_QR_TEXT = 2900
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """Something in front of a camera. Positions are fractions of the frame (centre x, y); sizes
+    are the layer's height as a fraction of the frame height; angles in degrees (counter-clockwise)."""
+
+    kind: LayerKind
+    image: str | Path | np.ndarray | None = None  # face photo / card / any picture (BGR)
+    qr_text: str = ""  # phone only
+    dark: bool = False  # phone only: dark-mode screen, light QR on black
+    at: tuple[float, float] = (0.5, 0.5)
+    to: tuple[float, float] | None = None
+    size: float = 0.4
+    size_to: float | None = None
+    angle: float = 0.0
+    angle_to: float | None = None
+    view: Literal["", "patient", "counter"] = ""  # "" = by kind: face -> patient, others -> counter
+
+    @property
+    def camera(self) -> str:
+        return self.view or ("patient" if self.kind == "face" else "counter")
+
+
+@dataclass(frozen=True)
+class SceneStep:
+    name: str
+    duration_s: float
+    layers: tuple[Layer, ...] = ()
+    blur: float = 0.0  # Gaussian sigma in pixels (focus / motion)
+    noise: float = 0.0  # sensor noise, standard deviation in grey levels
+    light: float = 1.0  # exposure factor
+
+
+def face(image: str | Path | np.ndarray, **kw: object) -> Layer:
+    kw.setdefault("at", (0.5, 0.45))
+    kw.setdefault("size", 0.5)
+    return Layer("face", image=image, **kw)  # type: ignore[arg-type]
+
+
+def card(image: str | Path | np.ndarray, **kw: object) -> Layer:
+    kw.setdefault("at", (0.5, 0.62))
+    kw.setdefault("size", 0.35)
+    return Layer("card", image=image, **kw)  # type: ignore[arg-type]
+
+
+def phone(qr_text: str, *, dark: bool = False, **kw: object) -> Layer:
+    kw.setdefault("at", (0.55, 0.55))
+    kw.setdefault("size", 0.7)
+    return Layer("phone", qr_text=qr_text, dark=dark, **kw)  # type: ignore[arg-type]
+
+
+def checkin_script(
+    face_photo: str | Path | np.ndarray | None,
+    card_image: str | Path | np.ndarray | None,
+    qr_text: str | None,
+    *,
+    dark_phone: bool = False,
+) -> list[SceneStep]:
+    """The usual visit at the window: walks up, shows the QR, puts the card down, looks up."""
+    who = () if face_photo is None else (face(face_photo, size=0.45),)
+    steps = [SceneStep("empty desk", 1.0, (), noise=2.0)]
+    if face_photo is not None:
+        steps.append(SceneStep("patient walks up", 2.0,
+                               (face(face_photo, at=(0.3, 0.45), to=(0.5, 0.45), size=0.15,
+                                     size_to=0.45),), blur=1.2, noise=3.0))
+    if qr_text is not None:
+        steps.append(SceneStep("shows QR", 2.5,
+                               (*who, phone(qr_text, dark=dark_phone, at=(0.62, 0.58),
+                                            to=(0.55, 0.52), size=0.8, angle=-6, angle_to=3)),
+                               blur=0.6, noise=3.0))
+    if card_image is not None:
+        steps.append(SceneStep("puts card down", 2.5,
+                               (*who, card(card_image, at=(0.5, 0.66), to=(0.5, 0.62), size=0.4,
+                                           angle=4, angle_to=1)), blur=0.5, noise=3.0))
+    if face_photo is not None:
+        steps.append(SceneStep("looks at camera", 3.0, (face(face_photo, size=0.6),), noise=2.0))
+    return steps
+
+
+@dataclass
+class _Sprite:
+    image: np.ndarray  # BGR
+    alpha: np.ndarray  # float32 0..1, same H x W
+
+
+@dataclass
+class _Cache:
+    sprites: dict[int, _Sprite] = field(default_factory=dict)
+    files: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class ScenePlayer:
+    """A :class:`~devices.camera.types.FrameSource` playing a script (see the module docstring)."""
+
+    def __init__(
+        self,
+        script: Sequence[SceneStep],
+        *,
+        width: int = 1280,
+        height: int = 720,
+        fps: float = 15.0,
+        view: View = "both",
+        loop: bool = True,
+        seed: int = 0,
+        name: str = "",
+    ) -> None:
+        if not script:
+            raise CameraConfigError(detail="empty scene script")
+        if any(s.duration_s <= 0 for s in script):
+            raise CameraConfigError(detail="scene steps need a positive duration")
+        self.script = list(script)
+        self.width, self.height = int(width), int(height)
+        self.fps = float(fps)
+        self.view = view
+        self.loop = loop
+        self.seed = seed
+        self.name = name or f"scene-{view}"
+        self.duration_s = sum(s.duration_s for s in self.script)
+        self._index = 0
+        self._cache = _Cache()
+        self._lock = threading.Lock()  # render() may be called from tests while playing
+        self._background: np.ndarray | None = None
+        self._noise: np.ndarray | None = None
+        self.current_step = self.script[0].name
+
+    # --- FrameSource ---------------------------------------------------------------------------
+    @property
+    def pace_fps(self) -> float | None:
+        return self.fps
+
+    def open(self) -> None:
+        self._index = 0
+
+    def read(self) -> np.ndarray:
+        t = self._index / self.fps
+        self._index += 1
+        return self.render(t, frame_index=self._index)
+
+    def close(self) -> None:
+        """Nothing held open."""
+
+    # --- the scene -----------------------------------------------------------------------------
+    def step_at(self, t: float) -> tuple[int, SceneStep, float]:
+        """(index, step, progress 0..1) at scene time ``t`` seconds."""
+        if self.loop:
+            t = t % self.duration_s
+        start = 0.0
+        for i, step in enumerate(self.script):
+            if t < start + step.duration_s:
+                return i, step, (t - start) / step.duration_s
+            start += step.duration_s
+        return len(self.script) - 1, self.script[-1], 1.0
+
+    def start_of(self, name: str) -> float:
+        """Scene time at which the step called ``name`` begins."""
+        start = 0.0
+        for step in self.script:
+            if step.name == name:
+                return start
+            start += step.duration_s
+        raise KeyError(name)
+
+    def render(self, t: float, *, frame_index: int = 0) -> np.ndarray:
+        """The picture at scene time ``t`` (BGR, height x width x 3, a new array)."""
+        with self._lock:
+            _, step, p = self.step_at(t)
+            self.current_step = step.name
+            frame = self._bg().copy()
+            for layer in step.layers:
+                if self.view != "both" and layer.camera != self.view:
+                    continue
+                self._draw(frame, layer, p)
+            if step.light != 1.0:
+                frame = cv2.convertScaleAbs(frame, alpha=step.light)
+            if step.blur > 0:
+                frame = cv2.GaussianBlur(frame, (0, 0), step.blur)
+            if step.noise > 0:
+                frame = self._add_noise(frame, step.noise, frame_index)
+            return frame
+
+    def _bg(self) -> np.ndarray:
+        if self._background is None:
+            h, w = self.height, self.width
+            ramp = np.linspace(150, 205, h, dtype=np.float32)[:, None]
+            bg = np.empty((h, w, 3), np.uint8)
+            bg[..., 0] = np.clip(ramp * 0.92, 0, 255).astype(np.uint8)
+            bg[..., 1] = np.clip(ramp * 0.98, 0, 255).astype(np.uint8)
+            bg[..., 2] = np.clip(ramp * 1.0, 0, 255).astype(np.uint8)
+            desk_top = int(h * 0.78)
+            bg[desk_top:] = (92, 118, 140)  # a wooden counter
+            cv2.line(bg, (0, desk_top), (w, desk_top), (60, 80, 95), max(1, h // 180))
+            cv2.rectangle(bg, (int(w * 0.05), int(h * 0.08)), (int(w * 0.22), int(h * 0.40)),
+                          (170, 175, 160), -1)  # a notice on the wall
+            self._background = bg
+        return self._background
+
+    def _add_noise(self, frame: np.ndarray, sigma: float, index: int) -> np.ndarray:
+        # One pre-drawn noise tile, shifted per frame: per-frame Gaussian noise at 720p costs
+        # ~30 ms in numpy, this ~1 ms, and frames still differ.
+        pad = 64
+        h, w = frame.shape[:2]
+        if self._noise is None or self._noise.shape[:2] != (h + pad, w + pad):
+            rng = np.random.default_rng(self.seed)
+            n = rng.normal(0.0, 32.0, size=(h + pad, w + pad, 3))
+            self._noise = np.clip(n + 128, 0, 255).astype(np.uint8)
+        rng = np.random.default_rng((self.seed, index))
+        dy, dx = (int(v) for v in rng.integers(0, pad, 2))
+        tile = self._noise[dy:dy + h, dx:dx + w]
+        k = sigma / 32.0
+        return cv2.addWeighted(frame, 1.0, tile, k, -128.0 * k)
+
+    # --- layers --------------------------------------------------------------------------------
+    def _draw(self, frame: np.ndarray, layer: Layer, p: float) -> None:
+        h, w = frame.shape[:2]
+        ax, ay = layer.at
+        bx, by = layer.to if layer.to is not None else layer.at
+        cx, cy = (ax + (bx - ax) * p) * w, (ay + (by - ay) * p) * h
+        size = layer.size + ((layer.size_to if layer.size_to is not None else layer.size)
+                             - layer.size) * p
+        angle = layer.angle + ((layer.angle_to if layer.angle_to is not None else layer.angle)
+                               - layer.angle) * p
+        target_h = max(4.0, size * h)
+        max_h = max(layer.size, layer.size_to or 0.0) * h
+        sprite = self._sprite(layer, max(8, int(math.ceil(max_h))))
+        sh, sw = sprite.image.shape[:2]
+        m = cv2.getRotationMatrix2D((sw / 2, sh / 2), angle, target_h / sh)
+        m[0, 2] += cx - sw / 2
+        m[1, 2] += cy - sh / 2
+        corners = np.array([[0, 0, 1], [sw, 0, 1], [0, sh, 1], [sw, sh, 1]], np.float64) @ m.T
+        x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(corners.max(axis=0)).astype(int)
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+        if x1 <= x0 or y1 <= y0:
+            return
+        m[0, 2] -= x0
+        m[1, 2] -= y0
+        size_roi = (x1 - x0, y1 - y0)
+        warped = cv2.warpAffine(sprite.image, m, size_roi, flags=cv2.INTER_AREA
+                                if target_h < sh * 0.8 else cv2.INTER_LINEAR)
+        alpha = cv2.warpAffine(sprite.alpha, m, size_roi, flags=cv2.INTER_LINEAR)[..., None]
+        roi = frame[y0:y1, x0:x1]
+        roi[:] = (warped * alpha + roi * (1.0 - alpha)).astype(np.uint8)
+
+    def _sprite(self, layer: Layer, height: int) -> _Sprite:
+        key = id(layer) * 100_003 + height
+        sprite = self._cache.sprites.get(key)
+        if sprite is None:
+            if layer.kind == "phone":
+                sprite = _phone_sprite(layer.qr_text, layer.dark, height)
+            else:
+                img = self._load(layer.image)
+                scale = height / img.shape[0]
+                interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+                img = cv2.resize(img, (max(1, round(img.shape[1] * scale)), height),
+                                 interpolation=interp)
+                radius = height * 0.06 if layer.kind == "card" else 0.0
+                sprite = _Sprite(img, _rounded_mask(img.shape[0], img.shape[1], radius))
+            self._cache.sprites[key] = sprite
+        return sprite
+
+    def _load(self, image: str | Path | np.ndarray | None) -> np.ndarray:
+        if image is None:
+            raise CameraConfigError(detail="a face/card layer needs an image")
+        if isinstance(image, np.ndarray):
+            if image.ndim == 2:
+                return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+            return image[..., :3] if image.shape[2] == 4 else image
+        key = str(image)
+        if key not in self._cache.files:
+            img = cv2.imread(key, cv2.IMREAD_COLOR)
+            if img is None:
+                raise CameraConfigError(detail=f"scene image {Path(key).name} cannot be read")
+            self._cache.files[key] = img
+        return self._cache.files[key]
+
+
+def qr_matrix(text: str) -> np.ndarray:
+    """The QR code for ``text`` as a bool array (True = dark module), without quiet zone."""
+    if len(text) > MAX_QR_TEXT:
+        raise CameraConfigError(detail=f"QR text of {len(text)} characters is too long")
+    qr = segno.make_qr(text, error="m", boost_error=False)
+    return np.array([[bool(v) for v in row] for row in qr.matrix], dtype=bool)
+
+
+def _phone_sprite(text: str, dark: bool, height: int) -> _Sprite:
+    """A phone held upright: dark body, screen with a QR on a white (or black) card."""
+    width = max(8, round(height * 0.5))
+    img = np.full((height, width, 3), 25, np.uint8)  # body
+    bezel = max(2, round(width * 0.05))
+    top = max(bezel, round(height * 0.08))
+    screen_bg = 18 if dark else 242
+    fg = 235 if dark else 15
+    cv2.rectangle(img, (bezel, top), (width - bezel - 1, height - top - 1),
+                  (screen_bg,) * 3, -1)
+    # App header band, as booking apps have.
+    cv2.rectangle(img, (bezel, top), (width - bezel - 1, top + round(height * 0.07)),
+                  (60, 130, 40) if not dark else (40, 80, 30), -1)
+    if text:
+        mat = qr_matrix(text)
+        n = mat.shape[0]
+        avail = width - 2 * bezel
+        quiet = 2  # modules: apps usually leave a small margin
+        module = max(1, avail // (n + 2 * quiet))
+        side = module * n
+        code = np.where(mat, fg, screen_bg).astype(np.uint8)
+        code = cv2.resize(code, (side, side), interpolation=cv2.INTER_NEAREST)
+        x = (width - side) // 2
+        y = (height - side) // 2
+        img[y:y + side, x:x + side] = code[..., None]
+    return _Sprite(img, _rounded_mask(height, width, width * 0.12))
+
+
+def _rounded_mask(h: int, w: int, radius: float) -> np.ndarray:
+    mask = np.zeros((h, w), np.uint8)
+    r = int(max(0, min(radius, h / 2, w / 2)))
+    if r == 0:
+        mask[:] = 255
+    else:
+        cv2.rectangle(mask, (r, 0), (w - 1 - r, h - 1), 255, -1)
+        cv2.rectangle(mask, (0, r), (w - 1, h - 1 - r), 255, -1)
+        for cx, cy in ((r, r), (w - 1 - r, r), (r, h - 1 - r), (w - 1 - r, h - 1 - r)):
+            cv2.circle(mask, (cx, cy), r, 255, -1, lineType=cv2.LINE_AA)
+    return mask.astype(np.float32) / 255.0

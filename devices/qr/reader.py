@@ -1,0 +1,307 @@
+"""Reading QR codes (and optionally 1-D barcodes) from camera pictures with two decoders.
+
+A cascade of *stages*, cheapest and most likely first, stopping at the first stage that reads
+something: each stage is one preprocessing of the grayscale picture fed to one decoder.
+
+==============  =========  ===========================================================
+stage           decoder    why
+==============  =========  ===========================================================
+``level``       pyzbar     the picture scaled down to <= 640 px: zbar's cost grows with
+                           pixels (20 ms at 720p, 6 ms at 640x360) and a phone held at
+                           the window fills much of the frame
+``zxing``       zxing-cpp  full resolution; zxing-cpp is fast and tries inverted and
+                           rotated codes itself (reads what zbar's scanner misses)
+``inverted``    pyzbar     dark-mode screens: light modules on black (zbar reads only
+                           dark-on-light)
+``adaptive``    pyzbar     local mean threshold for uneven light and glare
+``full``        pyzbar     full resolution, for codes too small for ``level``
+``upscaled``    pyzbar     small pictures (< 480 px) doubled: zbar needs ~3 px modules
+``zx_adaptive`` zxing-cpp  the thresholded picture
+``zx_upscaled`` zxing-cpp  small pictures doubled, as a last try
+==============  =========  ===========================================================
+
+Each result says which decoder and stage read it. Texts are accepted only when they are valid
+UTF-8 (pyzbar returns bytes) and not longer than ``max_text`` characters: a code that decodes to
+something else is dropped (and logged), never "repaired". Live callers pass ``stages`` to spread
+the expensive stages over several frames (``devices.qr.pipeline``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import zxingcpp
+from pyzbar import pyzbar
+
+from desk_app.errors import Text, UserInputError
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096  # the longest text accepted (a booking token is ~500 characters)
+MAX_PIXELS = 40_000_000  # larger pictures are refused, not decoded for seconds
+LEVEL_SIDE = 640
+SMALL_SIDE = 480
+
+ALL_STAGES = ("level", "zxing", "inverted", "adaptive", "full", "upscaled", "zx_adaptive",
+              "zx_upscaled")
+DECODERS = ("pyzbar", "zxing")
+STAGE_DECODER = {"level": "pyzbar", "zxing": "zxing", "inverted": "pyzbar",
+                  "adaptive": "pyzbar", "full": "pyzbar", "upscaled": "pyzbar",
+                  "zx_adaptive": "zxing", "zx_upscaled": "zxing"}
+# With one decoder only (for measuring it alone), its own stages in the same spirit.
+_PYZBAR_ONLY = ("level", "inverted", "adaptive", "full", "upscaled")
+_ZXING_ONLY = ("zxing", "zx_adaptive", "zx_upscaled")
+
+# Symbologies by our names: pyzbar's ZBarSymbol and zxing-cpp's BarcodeFormat.
+_FORMATS = {
+    "qr": ("QRCODE", "QRCode"),
+    "code128": ("CODE128", "Code128"),
+    "code39": ("CODE39", "Code39"),
+    "ean13": ("EAN13", "EAN13"),
+    "ean8": ("EAN8", "EAN8"),
+    "upca": ("UPCA", "UPCA"),
+    "i25": ("I25", "ITF"),
+    "pdf417": (None, "PDF417"),
+    "datamatrix": (None, "DataMatrix"),
+}
+
+
+class BadImageError(UserInputError):
+    """What was handed to the reader is not a picture it can look at."""
+
+    title_text = Text("图像无效", "Invalid picture")
+    default_text = Text("无法识别该图像, 请重新拍摄。", "This picture cannot be read. Please take it again.")
+
+
+@dataclass(frozen=True)
+class DecodedCode:
+    text: str
+    decoder: str  # "pyzbar" | "zxing"
+    stage: str  # see ALL_STAGES
+    symbology: str  # our name: "qr", "code128", ...
+    polygon: tuple[tuple[int, int], ...] = ()  # corners in the input picture's pixels
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    codes: tuple[DecodedCode, ...]
+    ms: float
+    stages_run: tuple[str, ...]
+    rejected: int = 0  # decoded symbols dropped (not UTF-8, too long)
+
+
+class QrReader:
+    """Thread-compatible (no shared mutable state): one instance may serve several threads.
+
+    ``decoders`` limits the decoders used (for measuring each alone); ``formats`` the
+    symbologies (default QR only: the booking code; add e.g. ``"code128"`` for printed slips)."""
+
+    def __init__(
+        self,
+        *,
+        decoders: Sequence[str] = DECODERS,
+        formats: Sequence[str] = ("qr",),
+        max_text: int = MAX_TEXT,
+    ) -> None:
+        unknown = [d for d in decoders if d not in DECODERS]
+        if unknown or not decoders:
+            raise ValueError(f"decoders must be among {DECODERS}, got {list(decoders)}")
+        bad = [f for f in formats if f not in _FORMATS]
+        if bad or not formats:
+            raise ValueError(f"formats must be among {sorted(_FORMATS)}, got {list(formats)}")
+        self.decoders = tuple(decoders)
+        self.formats = tuple(formats)
+        self.max_text = max_text
+        if set(self.decoders) == {"pyzbar"}:
+            self.stages = _PYZBAR_ONLY
+        elif set(self.decoders) == {"zxing"}:
+            self.stages = _ZXING_ONLY
+        else:
+            self.stages = ALL_STAGES
+        self._zbar_symbols = [getattr(pyzbar.ZBarSymbol, _FORMATS[f][0]) for f in self.formats
+                              if _FORMATS[f][0] is not None]
+        zx = [getattr(zxingcpp.BarcodeFormat, _FORMATS[f][1]) for f in self.formats]
+        # One format as itself; several as a tuple (zxing-cpp 3 deprecates ``|``).
+        self._zx_formats = zx[0] if len(zx) == 1 else tuple(zx)
+        self._by_zbar = {_FORMATS[f][0]: f for f in self.formats if _FORMATS[f][0]}
+        self._by_zx = {_FORMATS[f][1]: f for f in self.formats}
+
+    # --- public --------------------------------------------------------------------------------
+    def read(self, image: np.ndarray, stages: Iterable[str] | None = None) -> ReadResult:
+        """All codes of the first stage that reads any. ``image``: BGR, BGRA or grayscale uint8.
+
+        Raises :class:`BadImageError` for anything that is not such a picture."""
+        t0 = time.perf_counter()
+        gray = to_gray(image)
+        wanted = self.stages if stages is None else tuple(s for s in stages if s in self.stages)
+        prep = _Prepared(gray)
+        run: list[str] = []
+        rejected = 0
+        codes: list[DecodedCode] = []
+        for stage in wanted:
+            if not prep.applies(stage):
+                continue
+            run.append(stage)
+            codes, n_rej = self._run_stage(stage, prep)
+            rejected += n_rej
+            if codes:
+                break
+        return ReadResult(tuple(codes), (time.perf_counter() - t0) * 1000, tuple(run), rejected)
+
+    # --- stages --------------------------------------------------------------------------------
+    def _run_stage(self, stage: str, prep: _Prepared) -> tuple[list[DecodedCode], int]:
+        if stage == "level":
+            return self._zbar(prep.level, prep.level_scale, stage)
+        if stage == "inverted":
+            return self._zbar(255 - prep.level, prep.level_scale, stage)
+        if stage == "adaptive":
+            return self._zbar(prep.adaptive, prep.level_scale, stage)
+        if stage == "full":
+            return self._zbar(prep.gray, 1.0, stage)
+        if stage == "upscaled":
+            return self._zbar(prep.upscaled, 2.0, stage)
+        if stage == "zxing":
+            return self._zxing(prep.gray, 1.0, stage)
+        if stage == "zx_adaptive":
+            return self._zxing(prep.adaptive, prep.level_scale, stage)
+        if stage == "zx_upscaled":
+            return self._zxing(prep.upscaled, 2.0, stage)
+        raise ValueError(stage)
+
+    def _zbar(self, img: np.ndarray, scale: float, stage: str) -> tuple[list[DecodedCode], int]:
+        if not self._zbar_symbols:
+            return [], 0
+        out: list[DecodedCode] = []
+        rejected = 0
+        for sym in pyzbar.decode(img, symbols=self._zbar_symbols):
+            text = self._accept(sym.data, "pyzbar")
+            if text is None:
+                rejected += 1
+                continue
+            poly = tuple((round(p.x / scale), round(p.y / scale)) for p in sym.polygon)
+            out.append(DecodedCode(text, "pyzbar", stage, self._by_zbar.get(sym.type, sym.type),
+                                   poly))
+        return _unique(out), rejected
+
+    def _zxing(self, img: np.ndarray, scale: float, stage: str) -> tuple[list[DecodedCode], int]:
+        out: list[DecodedCode] = []
+        rejected = 0
+        for r in zxingcpp.read_barcodes(img, formats=self._zx_formats):
+            if not r.valid:
+                continue
+            text = self._accept(r.bytes if r.content_type == zxingcpp.ContentType.Binary
+                                else r.text, "zxing")
+            if text is None:
+                rejected += 1
+                continue
+            p = r.position
+            poly = tuple((round(q.x / scale), round(q.y / scale))
+                         for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left))
+            out.append(DecodedCode(text, "zxing", stage, self._by_zx.get(r.format.name,
+                                                                         r.format.name), poly))
+        return _unique(out), rejected
+
+    def _accept(self, data: bytes | str, decoder: str) -> str | None:
+        if isinstance(data, bytes):
+            if len(data) > self.max_text * 4:
+                log.info("%s: code of %d bytes refused (too long)", decoder, len(data))
+                return None
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                log.info("%s: code that is not UTF-8 refused", decoder)
+                return None
+        else:
+            text = data
+        if len(text) > self.max_text:
+            log.info("%s: code of %d characters refused (too long)", decoder, len(text))
+            return None
+        if not text:
+            return None
+        return text
+
+
+class _Prepared:
+    """Preprocessed variants of one picture, computed on first use."""
+
+    def __init__(self, gray: np.ndarray) -> None:
+        self.gray = gray
+        h, w = gray.shape
+        side = max(h, w)
+        self.downscaled = side > LEVEL_SIDE * 1.15
+        self.level_scale = LEVEL_SIDE / side if self.downscaled else 1.0
+        self._level: np.ndarray | None = None
+        self._adaptive: np.ndarray | None = None
+        self._upscaled: np.ndarray | None = None
+
+    def applies(self, stage: str) -> bool:
+        if stage == "full":
+            return self.downscaled
+        if stage in ("upscaled", "zx_upscaled"):
+            return max(self.gray.shape) < SMALL_SIDE
+        return True
+
+    @property
+    def level(self) -> np.ndarray:
+        if self._level is None:
+            if self.downscaled:
+                self._level = cv2.resize(self.gray, None, fx=self.level_scale, fy=self.level_scale,
+                                         interpolation=cv2.INTER_AREA)
+            else:
+                self._level = self.gray
+        return self._level
+
+    @property
+    def adaptive(self) -> np.ndarray:
+        if self._adaptive is None:
+            lv = self.level
+            block = max(15, (max(lv.shape) // 24) | 1)
+            self._adaptive = cv2.adaptiveThreshold(lv, 255, cv2.ADAPTIVE_THRESH_MEAN_C,
+                                                   cv2.THRESH_BINARY, block, 4)
+        return self._adaptive
+
+    @property
+    def upscaled(self) -> np.ndarray:
+        if self._upscaled is None:
+            self._upscaled = cv2.resize(self.gray, None, fx=2, fy=2,
+                                        interpolation=cv2.INTER_CUBIC)
+        return self._upscaled
+
+
+def to_gray(image: object) -> np.ndarray:
+    """A contiguous 2-D uint8 view of a BGR/BGRA/gray picture, or :class:`BadImageError`."""
+    if not isinstance(image, np.ndarray):
+        raise BadImageError(detail=f"not an array: {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise BadImageError(detail=f"dtype {image.dtype}, expected uint8")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    if image.ndim == 2:
+        gray = image
+    elif image.ndim == 3 and image.shape[2] == 3:
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        gray = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    else:
+        raise BadImageError(detail=f"shape {image.shape}")
+    h, w = gray.shape
+    if h < 8 or w < 8:
+        raise BadImageError(detail=f"picture of {w}x{h} px is too small")
+    if h * w > MAX_PIXELS:
+        raise BadImageError(detail=f"picture of {w}x{h} px is too large")
+    return np.ascontiguousarray(gray)
+
+
+def _unique(codes: list[DecodedCode]) -> list[DecodedCode]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for c in codes:
+        if (c.text, c.symbology) not in seen:
+            seen.add((c.text, c.symbology))
+            out.append(c)
+    return out
