@@ -13,6 +13,8 @@ from typing import Protocol
 
 from desk_app.services.model import (
     AlertView,
+    AuditEntryView,
+    AuditVerifyView,
     CheckinState,
     Decision,
     StatsView,
@@ -90,3 +92,19 @@ class SyncOps(Protocol):
     def sync_now(self) -> None: ...
 
     def set_paused(self, paused: bool) -> None: ...
+
+    def enroll(self, platform_url: str, code: str) -> SyncStatusView:
+        """Register this desk with the platform using the one-time enrollment code."""
+        ...
+
+
+class AuditOps(Protocol):
+    def entries(self, limit: int, offset: int) -> Sequence[AuditEntryView]:
+        """Newest first; the view itself is audited (admin role checked)."""
+        ...
+
+    def count(self) -> int: ...
+
+    def verify(self) -> AuditVerifyView:
+        """Check the hash chain of the whole log."""
+        ...

@@ -109,6 +109,9 @@ class CheckinState:
     id_photo_png: bytes | None = None
     live_face_png: bytes | None = None
     errors: tuple[Text, ...] = ()
+    # Where the face was found in the last frame given to submit_face_frame, in that frame's
+    # pixels (left, top, right, bottom); None when no face was found. For the preview overlay.
+    face_box: tuple[int, int, int, int] | None = None
 
     def step(self, step: Step) -> StepView:
         return next(s for s in self.steps if s.step == step)
@@ -168,3 +171,26 @@ class StatsView:
     blacklist_hits: int = 0
     by_hour: dict[int, int] = field(default_factory=dict)  # 0..23 -> check-ins
     by_day: dict[str, int] = field(default_factory=dict)  # ISO date -> check-ins
+
+
+@dataclass(frozen=True)
+class AuditEntryView:
+    """One line of the audit log, for the viewer (details already masked by the service)."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    detail: str  # the entry's details as one readable line
+
+
+@dataclass(frozen=True)
+class AuditVerifyView:
+    """The result of checking the audit hash chain."""
+
+    ok: bool
+    checked: int
+    first_bad_seq: int | None
+    message: Text
+    problems: tuple[str, ...] = ()  # one line per edited / deleted / inserted entry
