@@ -1,0 +1,313 @@
+"""The desk's HTTP client for the central platform.
+
+One boundary: every httpx transport failure, HTTP error status, undecodable or invalid JSON
+answer becomes a typed :class:`~desk_app.errors.NetworkError` (retry later, work goes on
+offline) or :class:`~desk_app.errors.AuthError` (needs someone with rights, e.g. the token was
+revoked); nothing from httpx or pydantic leaves this module. TLS is verified by default, with
+the hospital's own CA file when the settings name one.
+
+Every answer also tells the desk what time the platform thinks it is (the ``Date`` header):
+:attr:`PlatformClient.skew_s` is platform minus desk, used for cache freshness so a desk with a
+wrong clock neither hides nor invents a stale blacklist.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from desk_app import __version__
+from desk_app.errors import AuthError, ConfigError, DeskError, NetworkError, Text
+from desk_app.settings import PlatformSection
+from sync import protocol
+from sync.tokens import TokenStore
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class TokenRevoked(AuthError):
+    """The platform no longer accepts this desk's token: an admin must enroll it again."""
+
+    title_text = Text("窗口授权失效", "Desk no longer authorized")
+    default_text = Text(
+        "中心平台已不再接受本窗口的授权 (令牌被吊销或已过期)。记录仍保存在本机, 请管理员重新登记本窗口。",
+        "The platform no longer accepts this desk's authorization (token revoked or expired). "
+        "Records stay on this PC; an administrator must enroll the desk again.",
+    )
+
+
+class NotEnrolled(AuthError):
+    title_text = Text("窗口未登记", "Desk not enrolled")
+    default_text = Text(
+        "本窗口尚未在中心平台登记, 请管理员用一次性登记码登记。",
+        "This desk is not enrolled with the platform yet. An administrator must enroll it with a "
+        "one-time code.",
+    )
+
+
+class Forbidden(AuthError):
+    default_text = Text(
+        "中心平台拒绝了本窗口的请求 (无权限)。请联系信息科检查本窗口的医院设置。",
+        "The platform refused this desk's request (not allowed). Please ask hospital IT to check "
+        "the desk's hospital settings.",
+    )
+
+
+class PlatformRefused(ConfigError):
+    """A 4xx other than auth: the desk and the platform disagree about the protocol or the data.
+    Retrying the same request cannot help; hospital IT must look."""
+
+    default_text = Text(
+        "中心平台拒绝了本窗口上传的数据 (版本不符或数据无效)。记录仍保存在本机, 请联系信息科。",
+        "The platform refused the data this desk sent (version mismatch or invalid data). "
+        "Records stay on this PC. Please call hospital IT.",
+    )
+
+    def __init__(self, status: int, detail: str = ""):
+        self.status = status
+        super().__init__(detail=f"HTTP {status} {detail}".strip())
+
+
+class PlatformUnavailable(NetworkError):
+    """The platform answered, but not usefully (5xx, garbled or truncated answer): retry later."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    data: Any
+    server_time: datetime | None
+
+
+def server_time_of(response: httpx.Response) -> datetime | None:
+    value = response.headers.get("date")
+    if not value:
+        return None
+    try:
+        dt = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _tls_verify(platform: PlatformSection) -> ssl.SSLContext | bool:
+    if not platform.url.startswith("https://"):
+        return True
+    if not platform.verify_tls:
+        log.warning("TLS verification of the platform is switched OFF in the settings")
+        return False
+    if platform.ca_file:
+        try:
+            return ssl.create_default_context(cafile=platform.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                Text(
+                    f"平台证书文件 {platform.ca_file} 无法读取, 请联系信息科。",
+                    f"The platform CA file {platform.ca_file} cannot be read. Please call hospital IT.",
+                ),
+                detail=type(exc).__name__,
+            ) from exc
+    return ssl.create_default_context()
+
+
+class PlatformClient:
+    """Typed calls to the platform's desk API. Thread-confined: one per sync worker."""
+
+    def __init__(
+        self,
+        platform: PlatformSection,
+        tokens: TokenStore,
+        *,
+        base_url: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.platform = platform
+        self.tokens = tokens
+        timeout = httpx.Timeout(platform.timeout_s, connect=min(platform.timeout_s, 5.0))
+        self._http = httpx.Client(
+            base_url=(base_url or platform.url).rstrip("/"),
+            timeout=timeout,
+            verify=_tls_verify(platform),
+            transport=transport,
+            headers={"user-agent": f"desk-app/{__version__}"},
+            follow_redirects=False,
+        )
+        self.skew_s: float | None = None  # platform clock minus desk clock, last measured
+        self.last_contact: datetime | None = None  # platform time of the last answer
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PlatformClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the one boundary ---------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        auth: bool = True,
+    ) -> Answer:
+        headers = {}
+        if auth:
+            token = self.tokens.get()
+            if not token:
+                raise NotEnrolled()
+            headers["authorization"] = f"Bearer {token}"
+        content = None
+        if json_body is not None:
+            content = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
+            headers["content-type"] = "application/json"
+        sent_at = time.time()
+        try:
+            response = self._http.request(method, path, content=content, params=params,
+                                          headers=headers)
+            body = response.content  # read fully inside the try: truncation shows up here
+        except httpx.TimeoutException as exc:
+            raise PlatformUnavailable(detail=f"{method} {path}: timeout ({type(exc).__name__})") from exc
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise PlatformUnavailable(detail=f"{method} {path}: {type(exc).__name__}") from exc
+        except httpx.InvalidURL as exc:
+            raise ConfigError(
+                Text("中心平台地址无效, 请联系信息科。",
+                     "The platform address is invalid. Please call hospital IT."),
+                detail=type(exc).__name__,
+            ) from exc
+        server_time = server_time_of(response)
+        if server_time is not None:
+            # Middle of the round trip against the platform's whole-second Date header.
+            self.skew_s = server_time.timestamp() + 0.5 - (sent_at + time.time()) / 2
+            self.last_contact = server_time
+        status = response.status_code
+        if status == 401:
+            raise TokenRevoked(detail=f"{method} {path}: 401")
+        if status == 403:
+            raise Forbidden(detail=f"{method} {path}: 403")
+        if status in (408, 429) or status >= 500:
+            raise PlatformUnavailable(detail=f"{method} {path}: HTTP {status}")
+        if status >= 400 or status < 200:
+            raise PlatformRefused(status, f"{method} {path}")
+        if status == 204 or not body:
+            return Answer(status, None, server_time)
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PlatformUnavailable(detail=f"{method} {path}: undecodable JSON") from exc
+        return Answer(status, data, server_time)
+
+    def call(self, method: str, path: str, model: type[M], **kw: Any) -> tuple[M, datetime | None]:
+        """:meth:`request` and validate the answer with a protocol model."""
+        answer = self.request(method, path, **kw)
+        try:
+            return model.model_validate(answer.data), answer.server_time
+        except ValidationError as exc:
+            # A proxy or a half-written answer, or a platform of another version: retry later;
+            # if it persists the worker shows it (the detail names the model, never the data).
+            raise PlatformUnavailable(detail=f"{method} {path}: invalid {model.__name__}") from exc
+
+
+def is_retryable(exc: DeskError) -> bool:
+    """Whether the sync loop should back off and try again on its own."""
+    return isinstance(exc, NetworkError)
+
+
+# --- the desk API -----------------------------------------------------------------------------
+# Paths live here only; the models are the shared ones of sync.protocol.
+
+P = protocol.API_PREFIX
+PATH_HEALTH = f"{P}/health"
+PATH_ENROLL = f"{P}/desk/enroll"
+PATH_CONFIG = f"{P}/desk/config"
+PATH_WHOAMI = f"{P}/whoami"
+PATH_VISITS = f"{P}/visits/batch"
+PATH_REPORTS = f"{P}/reports"
+PATH_KEYS = f"{P}/keys"
+PATH_REVOCATIONS = f"{P}/revocations"
+PATH_BOOKINGS = f"{P}/bookings"
+PATH_BLACKLIST = f"{P}/blacklist"
+PATH_ALERTS = f"{P}/alerts"
+
+
+class DeskApi(PlatformClient):
+    """The calls a desk makes, each returning a validated :mod:`sync.protocol` model."""
+
+    def health(self) -> protocol.Health:
+        return self.call("GET", PATH_HEALTH, protocol.Health, auth=False)[0]
+
+    def enroll(self, code: str, desk_label: str = "") -> protocol.EnrollResponse:
+        """Exchange a one-time code for this desk's token and keep the token (keyring/file)."""
+        code = code.strip()
+        try:
+            body = protocol.EnrollRequest(code=code, desk_label=desk_label[:200],
+                                          app_version=__version__)
+        except ValidationError as exc:
+            raise EnrollmentRefused(detail="code format") from exc
+        try:
+            answer, _ = self.call("POST", PATH_ENROLL, protocol.EnrollResponse,
+                                  json_body=body.model_dump(mode="json"), auth=False)
+        except (AuthError, PlatformRefused) as exc:
+            raise EnrollmentRefused(detail=exc.detail) from exc
+        self.tokens.set(answer.token)
+        log.info("desk enrolled as %s/%s (token in the %s)", answer.hospital_id, answer.desk_id,
+                 self.tokens.backend)
+        return answer
+
+    def whoami(self) -> protocol.WhoAmI:
+        return self.call("GET", PATH_WHOAMI, protocol.WhoAmI)[0]
+
+    def config(self) -> protocol.DeskConfig:
+        return self.call("GET", PATH_CONFIG, protocol.DeskConfig)[0]
+
+    def push_visits(self, visits: list[dict[str, Any]]) -> protocol.BatchResult:
+        return self.call("POST", PATH_VISITS, protocol.BatchResult,
+                         json_body={"visits": visits})[0]
+
+    def report_suspect(self, report: dict[str, Any]) -> protocol.ReportResult:
+        return self.call("POST", PATH_REPORTS, protocol.ReportResult, json_body=report)[0]
+
+    def keys(self) -> protocol.KeySetWire:
+        return self.call("GET", PATH_KEYS, protocol.KeySetWire)[0]
+
+    def revocations(self, since: int, limit: int) -> protocol.RevocationsDelta:
+        return self.call("GET", PATH_REVOCATIONS, protocol.RevocationsDelta,
+                         params={"since": since, "limit": limit})[0]
+
+    def bookings(self, cursor: int, limit: int) -> protocol.BookingsDelta:
+        return self.call("GET", PATH_BOOKINGS, protocol.BookingsDelta,
+                         params={"cursor": cursor, "limit": limit})[0]
+
+    def blacklist(self, since: int, limit: int) -> protocol.BlacklistDelta:
+        return self.call("GET", PATH_BLACKLIST, protocol.BlacklistDelta,
+                         params={"since": since, "limit": limit})[0]
+
+    def alerts(self, cursor: int, limit: int) -> protocol.AlertsDelta:
+        return self.call("GET", PATH_ALERTS, protocol.AlertsDelta,
+                         params={"cursor": cursor, "limit": limit})[0]
+
+
+class EnrollmentRefused(AuthError):
+    title_text = Text("登记失败", "Enrollment failed")
+    default_text = Text(
+        "登记码无效、已用过或已过期。请向平台管理员索取新的一次性登记码。",
+        "The enrollment code is invalid, used or expired. Ask the platform administrator for a "
+        "new one-time code.",
+    )

@@ -1,0 +1,526 @@
+"""The desk's sync loop: push the outbox, then pull deltas by cursor, on its own thread.
+
+One cycle (:meth:`SyncWorker.run_once`):
+
+1. **push**: pending outbox items, oldest first, in batches. A batch is marked sent only after
+   the platform has answered for each of its visits (stored, duplicate or conflict). A lost
+   answer means the batch is sent again; the platform stores each ``visit_id`` once, so
+   at-least-once delivery + idempotent ingest = every visit stored exactly once.
+2. **pull**: the desk config (blacklist salt, key-set version, the platform's clock), the key
+   set when its version moved, then revocations, bookings, blacklist and alerts, each a page at
+   a time; every page is applied together with its cursor in one store transaction, so a crash
+   re-pulls at most one page, which applying again leaves unchanged.
+
+A network failure makes the desk *offline* (since when, how many records wait) and retries with
+exponential back-off and jitter; an authorization or configuration failure is an *error needing
+an admin* and waits for "sync now" (after the admin re-enrolled the desk). *Paused* is the
+user's choice and makes no network traffic. Freshness is measured in the platform's time, not
+the desk's: the platform's clock (``Date`` header) gives the skew, kept in the store's cursors.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from desk_app.clock import Clock, SystemClock
+from desk_app.errors import (
+    AuthError,
+    ConfigError,
+    DeskError,
+    InternalError,
+    NetworkError,
+    Text,
+    as_desk_error,
+)
+from desk_app.services.model import SyncStatusView
+from desk_app.settings import SyncSection
+from desk_app.storage import AlertInput, Store
+from sync import convert, protocol
+from sync.backoff import Backoff
+from sync.client import DeskApi, PlatformUnavailable
+
+log = logging.getLogger(__name__)
+
+# Cursor names in the desk store, besides the store's own "blacklist" and "bookings".
+CUR_CONFIG = "platform.config"  # JSON DeskConfig: blacklist salt and scrypt cost for services
+CUR_SKEW = "platform.skew_s"  # platform clock minus desk clock, seconds
+CUR_BLACKLIST_CHECKED = "blacklist.checked_at"  # platform time the blacklist was last current
+CUR_LAST_SYNC = "sync.last_at"  # platform time of the last complete cycle
+CUR_ALERTS = "alerts"
+CUR_REV_BOOKING = "revocations.booking"
+CUR_REV_KEY = "revocations.key"
+
+
+class SyncState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+    SYNCING = "syncing"
+    PAUSED = "paused"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    pushed: int = 0  # outbox items the platform acknowledged
+    stored: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    parked: int = 0  # refused for good (kept on the desk, marked with the reason)
+    pulled: int = 0  # delta items applied
+    pull_ms: tuple[float, ...] = ()  # duration of each pull request
+
+
+class _Interrupted(Exception):
+    """Paused or stopping: leave the cycle between two units of work."""
+
+
+_MESSAGES = {
+    SyncState.ONLINE: Text("已连接中心平台", "Connected to the platform"),
+    SyncState.SYNCING: Text("正在同步…", "Synchronizing…"),
+    SyncState.PAUSED: Text("同步已暂停, 记录保存在本机。", "Sync paused; records are kept on this PC."),
+}
+
+
+class SyncWorker:
+    """Owns the sync thread. Implements :class:`desk_app.services.api.SyncOps`.
+
+    ``status()``, ``sync_now()``, ``set_paused()`` and ``notify_outbox()`` may be called from
+    any thread and never block on the network or the disk. Listeners get every new
+    :class:`SyncStatusView` on the worker thread (``sync.qt.SyncStatusSignal`` re-emits it as
+    a Qt signal)."""
+
+    def __init__(
+        self,
+        store: Store,
+        api: DeskApi,
+        settings: SyncSection,
+        *,
+        clock: Clock | None = None,
+        backoff: Backoff | None = None,
+        page_size: int = protocol.DEFAULT_PAGE,
+    ):
+        self.store = store
+        self.api = api
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.backoff = backoff or Backoff(base_s=1.0, max_s=settings.backoff_max_s)
+        self.page_size = page_size
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._paused = False
+        self._forced = False
+        self._thread: threading.Thread | None = None
+        self._listeners: list[Callable[[SyncStatusView], None]] = []
+        self._state = SyncState.OFFLINE
+        self._since: datetime | None = None
+        self._error: DeskError | None = None
+        self._parked_total = 0
+        self._pending = 0
+        self._skew: float | None = None
+        self._status = self._compute_status()
+        self._load_persisted()
+
+    # --- for the UI and the composition root ----------------------------------------------------
+
+    def add_listener(self, fn: Callable[[SyncStatusView], None]) -> None:
+        self._listeners.append(fn)
+
+    def status(self) -> SyncStatusView:
+        with self._lock:
+            status = self._status
+        # Freshness moves on with time even while nothing happens.
+        return self._with_freshness(status)
+
+    def sync_now(self) -> None:
+        with self._lock:
+            self._forced = True
+        self._wake.set()
+
+    def set_paused(self, paused: bool) -> None:
+        with self._lock:
+            self._paused = paused
+        log.info("sync %s by the user", "paused" if paused else "resumed")
+        if paused:
+            self._set_state(SyncState.PAUSED)
+        self._wake.set()
+
+    @property
+    def paused(self) -> bool:
+        with self._lock:
+            return self._paused
+
+    def notify_outbox(self) -> None:
+        """A record was queued: push it soon (no-op while paused or waiting for an admin)."""
+        with self._lock:
+            self._pending += 1
+            idle = self._state in (SyncState.ONLINE,)
+        if idle:
+            self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("the sync worker is already started")
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="sync-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the current request (bounded by the HTTP timeout) and join the thread."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("sync worker did not stop within %.0f s", timeout)
+            self._thread = None
+
+    # --- the loop -------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        log.info("sync worker started")
+        self._refresh_pending()
+        delay: float | None = 0.0
+        while not self._stopping.is_set():
+            if delay is None or delay > 0:
+                self._wake.wait(delay)
+            self._wake.clear()
+            if self._stopping.is_set():
+                break
+            with self._lock:
+                forced, self._forced = self._forced, False
+                paused = self._paused
+                waiting_admin = self._state is SyncState.ERROR
+            if paused and not forced:
+                self._set_state(SyncState.PAUSED)
+                delay = None
+                continue
+            if waiting_admin and not forced and delay is None:
+                continue
+            delay = self._cycle()
+        log.info("sync worker stopped")
+
+    def _cycle(self) -> float | None:
+        """One cycle with state changes; the delay until the next (None: wait to be woken)."""
+        self._set_state(SyncState.SYNCING)
+        with self._lock:
+            # "sync now" while paused runs one whole cycle; otherwise pausing interrupts it.
+            ignore_pause = self._paused
+        try:
+            self.run_once(ignore_pause=ignore_pause)
+        except _Interrupted:
+            return 0.0  # the loop looks at pause/stop again
+        except NetworkError as exc:
+            wait = self.backoff.next_delay()
+            log.info("platform unreachable (%s); retry in %.1f s", exc.detail or "network", wait)
+            self._refresh_pending()
+            self._set_state(SyncState.OFFLINE, error=exc)
+            return wait
+        except (AuthError, ConfigError) as exc:
+            log.error("sync needs an admin: %s (%s)", type(exc).__name__, exc.detail)
+            self._refresh_pending()
+            self._set_state(SyncState.ERROR, error=exc)
+            return None
+        except DeskError as exc:  # e.g. the local store: say so, retry slowly
+            log.error("sync failed: %s (%s)", type(exc).__name__, exc.detail)
+            self._set_state(SyncState.ERROR, error=exc)
+            return self.backoff.next_delay()
+        except Exception as exc:  # noqa: BLE001 - a bug must not kill the thread; shown + logged
+            log.exception("sync cycle failed unexpectedly")
+            self._set_state(SyncState.ERROR, error=as_desk_error(exc))
+            return self.backoff.next_delay()
+        self.backoff.reset()
+        with self._lock:
+            paused = self._paused
+        self._set_state(SyncState.PAUSED if paused else SyncState.ONLINE)
+        return self.settings.interval_s
+
+    def _check(self) -> None:
+        if self._stopping.is_set():
+            raise _Interrupted()
+        with self._lock:
+            if self._paused and not self._ignore_pause:
+                raise _Interrupted()
+
+    _ignore_pause = False
+
+    # --- one cycle ------------------------------------------------------------------------------
+
+    def run_once(self, *, ignore_pause: bool = True) -> CycleReport:
+        """Push everything pending, then pull every delta. Raises typed errors (NetworkError,
+        AuthError, ...). Runs on the caller's thread: the loop, a test, the benchmark."""
+        with self._lock:
+            self._ignore_pause = ignore_pause
+        report = self._push_all()
+        report = self._pull_all(report)
+        self._persist_clock()
+        last = self.api.last_contact
+        if last is not None:
+            self.store.set_cursor(CUR_LAST_SYNC, last.isoformat())
+        with self._lock:
+            self._last_sync = last
+        self._refresh_pending()
+        return report
+
+    def _push_all(self) -> CycleReport:
+        report = CycleReport()
+        batch = max(1, min(self.settings.batch_size, protocol.MAX_BATCH))
+        while True:
+            self._check()
+            items = self.store.pending_outbox(batch)
+            if not items:
+                return report
+            visits, reports, parked = [], [], []
+            for item in items:
+                if item.kind == "visit":
+                    payload = convert.visit_payload(item.payload)
+                    (visits.append((item, payload)) if payload else parked.append(item))
+                elif item.kind == "suspect_report":
+                    payload = convert.report_payload(item.payload)
+                    (reports.append((item, payload)) if payload else parked.append(item))
+                else:
+                    # Nothing on the platform takes it (e.g. an override after upload): kept on
+                    # the desk, marked, so it never blocks the queue.
+                    parked.append(item)
+            if parked:
+                self._park(parked, "refused by the desk: not valid for the platform")
+                report = replace(report, parked=report.parked + len(parked))
+            if visits:
+                report = self._push_visits(visits, report)
+            for item, payload in reports:
+                self._check()
+                result = self.api.report_suspect(payload)
+                log.debug("suspect report %s: %s", result.report_id, result.status)
+                self.store.mark_outbox_sent([item.id])
+                report = replace(report, pushed=report.pushed + 1)
+
+    def _push_visits(self, visits: list[tuple[Any, dict[str, Any]]], report: CycleReport
+                     ) -> CycleReport:
+        result = self.api.push_visits([p for _, p in visits])
+        by_id = {r.visit_id: r for r in result.results}
+        sent, refused, conflicts = [], [], []
+        for item, payload in visits:
+            r = by_id.get(payload["visit_id"])
+            if r is None:
+                continue
+            if r.status is protocol.VisitStatus.REJECTED:
+                refused.append(item)
+                continue
+            sent.append(item.id)
+            if r.status is protocol.VisitStatus.CONFLICT or r.conflict:
+                conflicts.append(payload["visit_id"])
+        self.store.mark_outbox_sent(sent)
+        if refused:
+            self._park(refused, "refused by the platform")
+        for visit_id in conflicts:
+            self._flag_conflict(visit_id, "")
+        missing = len(visits) - len(sent) - len(refused)
+        report = replace(
+            report, pushed=report.pushed + len(sent), stored=report.stored + result.stored,
+            duplicates=report.duplicates + result.duplicates,
+            conflicts=report.conflicts + result.conflicts,
+            parked=report.parked + len(refused),
+        )
+        if missing:
+            # The answer does not cover the batch (a proxy cut it?): the rest goes again.
+            raise PlatformUnavailable(detail=f"answer lacks {missing} visit(s) of the batch")
+        return report
+
+    def _park(self, items: list[Any], why: str) -> None:
+        ids = [i.id for i in items]
+        log.warning("%d outbox item(s) %s; kept on the desk (%s)", len(ids), why,
+                    ", ".join(sorted({i.kind for i in items})))
+        self.store.mark_outbox_failed(ids, why)
+        self.store.mark_outbox_sent(ids)
+        with self._lock:
+            self._parked_total += len(ids)
+
+    def _flag_conflict(self, visit_id: str, note: str) -> bool:
+        """A local flagged case for our visit that is part of a double check-in (once)."""
+        if self.store.visit(visit_id) is None:
+            return False  # another desk's visit
+        for a in self.store.alerts(include_handled=True):
+            if a.visit_id == visit_id and a.conflict:
+                return False
+        self.store.create_alert(visit_id, AlertInput(conflict=True, note=note[:500]),
+                                actor="sync")
+        return True
+
+    def _pull_all(self, report: CycleReport) -> CycleReport:
+        timings: list[float] = []
+
+        def timed(fn: Callable[..., Any], *args: Any) -> Any:
+            self._check()
+            t0 = time.perf_counter()
+            out = fn(*args)
+            timings.append((time.perf_counter() - t0) * 1000)
+            return out
+
+        pulled = 0
+        cfg = timed(self.api.config)
+        self.store.set_cursor(CUR_CONFIG, cfg.model_dump_json())
+        if cfg.keyset_version != self.store.keyset().version:
+            ks = timed(self.api.keys)
+            self.store.save_keyset(convert.keyset(ks))
+            pulled += len(ks.keys)
+        page = max(1, min(self.page_size, cfg.max_page))
+
+        # Revocations: one stream of two kinds; both cursors move together.
+        since = min(self._int_cursor(CUR_REV_BOOKING), self._int_cursor(CUR_REV_KEY))
+        while True:
+            d = timed(self.api.revocations, since, page)
+            for kind in ("booking", "key"):
+                self.store.apply_revocations([i.item_id for i in d.items if i.kind == kind],
+                                             d.version, kind)
+            pulled += len(d.items)
+            since = d.version
+            if not d.more:
+                break
+
+        cursor = self._int_cursor("bookings")
+        while True:
+            d = timed(self.api.bookings, cursor, page)
+            self.store.apply_bookings_delta([convert.booking(b) for b in d.bookings],
+                                            str(d.cursor))
+            pulled += len(d.bookings)
+            cursor = d.cursor
+            if not d.more:
+                break
+
+        since = self.store.blacklist_status().version
+        while True:
+            d = timed(self.api.blacklist, since, page)
+            if d.entries or d.version != since:
+                self.store.apply_blacklist_delta([convert.blacklist_entry(e) for e in d.entries],
+                                                 d.version)
+            pulled += len(d.entries)
+            since = d.version
+            if not d.more:
+                break
+        # Current as of the platform's clock when it said "nothing more".
+        if self.api.last_contact is not None:
+            self.store.set_cursor(CUR_BLACKLIST_CHECKED, self.api.last_contact.isoformat())
+
+        cursor = self._int_cursor(CUR_ALERTS)
+        while True:
+            d = timed(self.api.alerts, cursor, page)
+            for alert in d.alerts:
+                if alert.kind is protocol.AlertKind.DOUBLE_CHECK_IN:
+                    for vid in alert.visit_ids:
+                        self._flag_conflict(vid, alert.detail)
+            self.store.set_cursor(CUR_ALERTS, str(d.cursor))
+            pulled += len(d.alerts)
+            cursor = d.cursor
+            if not d.more:
+                break
+        return replace(report, pulled=report.pulled + pulled,
+                       pull_ms=report.pull_ms + tuple(timings))
+
+    def _int_cursor(self, name: str) -> int:
+        value = self.store.get_cursor(name)
+        try:
+            return int(value) if value else 0
+        except ValueError:
+            log.warning("cursor %s unreadable; pulling from the start", name)
+            return 0
+
+    # --- status ---------------------------------------------------------------------------------
+
+    def _load_persisted(self) -> None:
+        skew = self.store.get_cursor(CUR_SKEW)
+        last = self.store.get_cursor(CUR_LAST_SYNC)
+        checked = self.store.get_cursor(CUR_BLACKLIST_CHECKED)
+        with self._lock:
+            self._skew = float(skew) if skew else None
+            self._last_sync = datetime.fromisoformat(last) if last else None
+            self._bl_checked = datetime.fromisoformat(checked) if checked else None
+            self._pending = self.store.outbox_count()
+            self._since = self.clock.now()
+            self._status = self._compute_status()
+
+    def _persist_clock(self) -> None:
+        skew = self.api.skew_s
+        if skew is not None:
+            self.store.set_cursor(CUR_SKEW, f"{skew:.3f}")
+        checked = self.store.get_cursor(CUR_BLACKLIST_CHECKED)
+        with self._lock:
+            self._skew = skew if skew is not None else self._skew
+            self._bl_checked = datetime.fromisoformat(checked) if checked else None
+        if skew is not None and abs(skew) > 300:
+            log.warning("desk clock is %.0f s %s the platform's", abs(skew),
+                        "behind" if skew > 0 else "ahead of")
+
+    def _refresh_pending(self) -> None:
+        n = self.store.outbox_count()
+        with self._lock:
+            self._pending = n
+
+    def _set_state(self, state: SyncState, error: DeskError | None = None) -> None:
+        with self._lock:
+            if state is SyncState.SYNCING and self._state is SyncState.OFFLINE:
+                return  # a retry while offline stays "offline (since ...)" until it works
+            if state is not self._state:
+                # "offline since" is the first failure, not the latest retry.
+                self._since = self.clock.now()
+            self._state = state
+            self._error = error if state in (SyncState.OFFLINE, SyncState.ERROR) else None
+            self._status = self._compute_status()
+            status = self._status
+        status = self._with_freshness(status)
+        for fn in list(self._listeners):
+            try:
+                fn(status)
+            except Exception:  # noqa: BLE001 - a listener's bug must not stop sync
+                log.exception("sync status listener failed")
+
+    def platform_now(self) -> datetime:
+        """The platform's time as well as the desk knows it (desk clock + last measured skew)."""
+        with self._lock:
+            skew = self._skew or 0.0
+        return self.clock.now() + timedelta(seconds=skew)
+
+    def _compute_status(self) -> SyncStatusView:
+        state = self._state
+        if state is SyncState.OFFLINE:
+            message = Text(
+                f"离线: 无法连接中心平台, {self._pending} 条记录待上传, 恢复后自动上传。",
+                f"Offline: the platform cannot be reached; {self._pending} record(s) waiting, "
+                "uploaded automatically when it is back.",
+            )
+        elif state is SyncState.ERROR:
+            err = self._error or InternalError()
+            message = Text(f"{err.text.zh} ({self._pending} 条记录待上传)",
+                           f"{err.text.en} ({self._pending} record(s) waiting)")
+        else:
+            message = _MESSAGES[state]
+        if self._parked_total and state is not SyncState.ERROR:
+            message = Text(
+                message.zh + f" 另有 {self._parked_total} 条记录被平台拒收, 已保留在本机, 请联系信息科。",
+                message.en + f" {self._parked_total} record(s) were refused and kept on this PC; "
+                "please call hospital IT.",
+            )
+        return SyncStatusView(
+            state=state.value, since=self._since, pending=self._pending,
+            last_sync=self._last_sync, blacklist_age_s=None, blacklist_stale=True,
+            message=message,
+        )
+
+    def _with_freshness(self, status: SyncStatusView) -> SyncStatusView:
+        with self._lock:
+            checked = self._bl_checked
+        if checked is None:
+            return status  # never downloaded: stale by definition
+        age = max(0.0, (self.platform_now() - checked).total_seconds())
+        stale = age > self.settings.stale_blacklist_hours * 3600
+        return replace(status, blacklist_age_s=age, blacklist_stale=stale)
+
+    _last_sync: datetime | None = None
+    _bl_checked: datetime | None = None
+
