@@ -98,11 +98,13 @@ def checkin_script(
     dark_phone: bool = False,
 ) -> list[SceneStep]:
     """The usual visit at the window: walks up, shows the QR, puts the card down, looks up."""
-    who = () if face_photo is None else (face(face_photo, size=0.45),)
+    # While showing a phone or a card the patient stands aside a little, so a one-camera desk
+    # sees both (a two-camera desk sees the face on one camera and the items on the other).
+    who = () if face_photo is None else (face(face_photo, at=(0.25, 0.42), size=0.45),)
     steps = [SceneStep("empty desk", 1.0, (), noise=2.0)]
     if face_photo is not None:
         steps.append(SceneStep("patient walks up", 2.0,
-                               (face(face_photo, at=(0.3, 0.45), to=(0.5, 0.45), size=0.15,
+                               (face(face_photo, at=(0.6, 0.45), to=(0.25, 0.42), size=0.15,
                                      size_to=0.45),), blur=1.2, noise=3.0))
     if qr_text is not None:
         steps.append(SceneStep("shows QR", 2.5,
@@ -114,7 +116,9 @@ def checkin_script(
                                (*who, card(card_image, at=(0.5, 0.66), to=(0.5, 0.62), size=0.4,
                                            angle=4, angle_to=1)), blur=0.5, noise=3.0))
     if face_photo is not None:
-        steps.append(SceneStep("looks at camera", 3.0, (face(face_photo, size=0.6),), noise=2.0))
+        steps.append(SceneStep("looks at camera", 3.0,
+                               (face(face_photo, at=(0.25, 0.42), to=(0.5, 0.45), size=0.5,
+                                     size_to=0.6),), noise=2.0))
     return steps
 
 

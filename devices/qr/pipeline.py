@@ -26,9 +26,12 @@ from devices.qr.reader import QrReader
 
 log = logging.getLogger(__name__)
 
-#: Stages run on every live frame, and the ones taken in turn (one per frame).
+#: Stages run on every live frame, and the ones taken in turn (one per frame). pyzbar at full
+#: 720p resolution (~20-35 ms) is left out: zxing-cpp already looks at full resolution on every
+#: frame. Costs per 720p frame on one core, measured (benchmarks/bench_qr.py): level ~7 ms,
+#: zxing ~2, inverted ~7, adaptive ~8, zx_adaptive ~2.
 LIVE_EVERY_FRAME = ("level", "zxing")
-LIVE_ROTATION = ("inverted", "adaptive", "zx_adaptive", "full")
+LIVE_ROTATION = ("inverted", "zx_adaptive", "adaptive", "zx_adaptive")
 
 
 @dataclass(frozen=True)

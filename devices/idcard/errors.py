@@ -1,0 +1,67 @@
+"""Typed ID-card errors: what went wrong with the reader, worded for the clerk.
+
+Raised at the boundary (serial port, reader protocol, camera OCR); the UI shows them through the
+one error function and never looks at the message text.
+"""
+
+from __future__ import annotations
+
+from desk_app.errors import DeviceError, Text
+
+
+class IdCardError(DeviceError):
+    """Base of every ID-card reading problem."""
+
+    title_text = Text("身份证读取失败", "ID card not read")
+    default_text = Text("身份证读取失败, 请重新放置证件。", "The ID card was not read. Please place it again.")
+
+
+class ReaderNotConnected(IdCardError):
+    """No reader at that port, or the port went away (USB-serial cable pulled)."""
+
+    title_text = Text("读卡器未连接", "Card reader not connected")
+    default_text = Text(
+        "身份证阅读器未连接或已断开, 请检查连接线; 插好后会自动恢复。",
+        "The ID card reader is not connected. Please check its cable; it comes back by itself.",
+    )
+
+
+class NoCard(IdCardError):
+    """The reader answers but no card lies on it (or it was lifted during the read)."""
+
+    title_text = Text("未检测到身份证", "No ID card")
+    default_text = Text("请将身份证平放在阅读器上。", "Please lay the ID card flat on the reader.")
+
+
+class FrameChecksumError(IdCardError):
+    """A frame from the reader failed its XOR check or was malformed (noise on the line)."""
+
+    default_text = Text(
+        "读卡器数据校验失败, 请重新放置证件。",
+        "The reader's data failed its check. Please place the card again.",
+    )
+
+
+class ReaderTimeout(IdCardError):
+    """The reader did not answer (completely) in time."""
+
+    title_text = Text("读卡器无响应", "Card reader does not respond")
+    default_text = Text(
+        "身份证阅读器无响应, 请检查连接线或重新插拔。",
+        "The ID card reader does not respond. Please check or re-plug its cable.",
+    )
+
+
+class ReaderProtocolError(IdCardError):
+    """The reader answered with a status this program does not expect (e.g. SAM fault)."""
+
+    def __init__(self, status: int, detail: str = ""):
+        self.status = status
+        super().__init__(
+            Text(
+                f"身份证阅读器报告错误 (状态 0x{status:02X}), 请重新放置证件。",
+                f"The ID card reader reported an error (status 0x{status:02X}). Please place the "
+                "card again.",
+            ),
+            detail=detail or f"sw3=0x{status:02X}",
+        )
