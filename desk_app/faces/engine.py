@@ -1,0 +1,276 @@
+"""The face model: HOG detection, landmarks and 128-d descriptors (dlib, via face_recognition_models).
+
+Plain functions over numpy images; no Qt, no threads of its own. Everything here may run in a
+worker thread; the dlib objects are shared behind one lock (the machine has two cores and the
+descriptor network already uses them), and every long loop checks a :class:`CancelToken`.
+
+Two kinds of image go through here and get different treatment (see docs/architecture.md,
+"Face verification", for the measurements behind each choice):
+
+* **live frames** (640x480 or larger): detected on a downscaled copy, upsampled only when no face
+  is found there; descriptors without jitter, so a frame costs tens of milliseconds;
+* **the ID photo** (a chip photo is 102 x 126 px, the face about 50 px wide): enlarged before
+  detection and landmarking, encoded once with jitter and its mirror image, since it is encoded
+  once per patient and every error it carries is repeated in every comparison.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal, Protocol
+
+import numpy as np
+
+from desk_app.errors import DeskError, ErrorKind, Text
+
+log = logging.getLogger(__name__)
+
+
+class CancelToken(Protocol):
+    """Anything with ``is_set()``: a ``threading.Event`` is the usual one."""
+
+    def is_set(self) -> bool: ...
+
+
+class Cancelled(DeskError):
+    """The caller cancelled the work (a new patient, the window closed): nothing to show."""
+
+    kind = ErrorKind.INTERNAL
+    title_text = Text("已取消", "Cancelled")
+    default_text = Text("人脸比对已取消。", "The face comparison was cancelled.")
+
+
+class FaceModelUnavailable(DeskError):
+    """The model files are missing or damaged: the desk goes on with manual verification."""
+
+    kind = ErrorKind.CONFIG
+    title_text = Text("人脸比对不可用", "Face comparison unavailable")
+    default_text = Text(
+        "人脸识别模型无法加载, 请人工核对本人与证件照片, 并联系信息科。",
+        "The face model could not be loaded. Please compare the patient with the card photo "
+        "yourself and call hospital IT.",
+    )
+
+
+def check_cancel(cancel: CancelToken | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled()
+
+
+@dataclass(frozen=True)
+class EncodeMethod:
+    """How one image is turned into a descriptor; part of the cache key.
+
+    ``upscale_to``: enlarge the image (Lanczos) so the detected face is at least this wide before
+    landmarks and the aligned chip are taken (0 = never). ``jitters``: dlib's random
+    jitter-and-average (0 or 1 = none). ``mirror``: also encode the horizontally mirrored chip and
+    average. ``landmarks``: 5- or 68-point shape model used for the alignment.
+    """
+
+    landmarks: Literal[5, 68] = 5
+    jitters: int = 0
+    mirror: bool = False
+    upscale_to: int = 0
+    padding: float = 0.25
+
+    def key(self) -> str:
+        return (
+            f"lm{self.landmarks}-j{self.jitters}-m{int(self.mirror)}-u{self.upscale_to}"
+            f"-p{self.padding:g}"
+        )
+
+
+# Chosen by measurement on LFW fold 1 with ID-card degradation (docs/architecture.md).
+ID_PHOTO_METHOD = EncodeMethod(landmarks=5, jitters=10, mirror=True, upscale_to=160)
+LIVE_METHOD = EncodeMethod(landmarks=5, jitters=0, mirror=False, upscale_to=0)
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """A detected face in image pixel coordinates."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+    score: float = 0.0
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return ((self.left + self.right) / 2, (self.top + self.bottom) / 2)
+
+    def scaled(self, f: float) -> FaceBox:
+        return FaceBox(
+            round(self.left * f), round(self.top * f), round(self.right * f), round(self.bottom * f),
+            self.score,
+        )
+
+
+def to_rgb(image: np.ndarray, bgr: bool = True) -> np.ndarray:
+    """A contiguous uint8 RGB image from BGR/RGB, grey or 4-channel input."""
+    import cv2
+
+    img = np.asarray(image)
+    if img.dtype != np.uint8:
+        img = np.clip(img, 0, 255).astype(np.uint8)
+    if img.ndim == 2:
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    elif img.shape[2] == 4:
+        img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGB if bgr else cv2.COLOR_RGBA2RGB)
+    elif bgr:
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    return np.ascontiguousarray(img)
+
+
+def pick_primary(boxes: list[FaceBox], shape: tuple[int, ...]) -> int:
+    """Index of the face the patient most likely is: large and near the centre.
+
+    A face's weight is its area, reduced by up to half as its centre moves from the image centre
+    to a corner, so a bystander at the edge loses against the patient in the middle even when the
+    bystander is a little closer to the lens."""
+    h, w = shape[:2]
+    cx, cy = w / 2, h / 2
+    half_diag = max(1.0, float(np.hypot(cx, cy)))
+
+    def weight(b: FaceBox) -> float:
+        bx, by = b.center
+        off = float(np.hypot(bx - cx, by - cy)) / half_diag
+        return b.width * b.height * (1.0 - 0.5 * min(1.0, off))
+
+    return max(range(len(boxes)), key=lambda i: weight(boxes[i]))
+
+
+class FaceModel:
+    """The dlib models, loaded on first use; one instance per process is enough."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    @cached_property
+    def _models(self):  # type: ignore[no-untyped-def]
+        try:
+            import dlib
+            import face_recognition_models as frm
+        except ImportError as exc:
+            raise FaceModelUnavailable(detail=f"import {exc.name}") from exc
+        try:
+            return {
+                "detector": dlib.get_frontal_face_detector(),
+                5: dlib.shape_predictor(frm.pose_predictor_five_point_model_location()),
+                68: dlib.shape_predictor(frm.pose_predictor_model_location()),
+                "net": dlib.face_recognition_model_v1(frm.face_recognition_model_location()),
+            }
+        except RuntimeError as exc:  # dlib raises RuntimeError for unreadable model files
+            raise FaceModelUnavailable(detail="model file") from exc
+
+    def load(self) -> None:
+        """Load the models now (at start-up in a worker) instead of on the first face."""
+        with self._lock:
+            _ = self._models
+
+    # --- detection ------------------------------------------------------------------------------
+
+    def detect(self, rgb: np.ndarray, upsample: int = 0) -> list[FaceBox]:
+        with self._lock:
+            rects, scores, _ = self._models["detector"].run(rgb, upsample, 0.0)
+        h, w = rgb.shape[:2]
+        out = []
+        for r, s in zip(rects, scores, strict=True):
+            box = FaceBox(max(0, r.left()), max(0, r.top()), min(w, r.right()), min(h, r.bottom()),
+                          float(s))
+            if box.width > 4 and box.height > 4:
+                out.append(box)
+        return out
+
+    def detect_frame(self, rgb: np.ndarray, work_width: int = 320, min_face_px: int = 80,
+                     cancel: CancelToken | None = None) -> list[FaceBox]:
+        """Faces in a live frame, in the frame's own pixels.
+
+        HOG first runs on a copy ``work_width`` wide (a quarter of the pixels of 640x480; it sees
+        faces at least 80/scale px wide, which is a patient at the counter). Only when nothing is
+        found there does it look at full size, and it upsamples only when ``min_face_px`` is
+        below dlib's 80 px window."""
+        import cv2
+
+        h, w = rgb.shape[:2]
+        scale = min(1.0, work_width / w)
+        if scale < 1.0:
+            check_cancel(cancel)
+            small = cv2.resize(rgb, (round(w * scale), round(h * scale)),
+                               interpolation=cv2.INTER_AREA)
+            boxes = self.detect(small, 0)
+            if boxes or 80 / scale <= min_face_px:
+                return [b.scaled(1 / scale) for b in boxes]
+        check_cancel(cancel)
+        boxes = self.detect(rgb, 0)
+        if boxes or min_face_px >= 80:
+            return boxes
+        check_cancel(cancel)
+        return self.detect(rgb, 1)
+
+    # --- landmarks and descriptors --------------------------------------------------------------
+
+    def landmarks(self, rgb: np.ndarray, box: FaceBox, points: Literal[5, 68] = 68) -> np.ndarray:
+        """(N, 2) float array of landmark coordinates."""
+        import dlib
+
+        rect = dlib.rectangle(box.left, box.top, box.right, box.bottom)
+        with self._lock:
+            shape = self._models[points](rgb, rect)
+        return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+
+    def encode(self, rgb: np.ndarray, box: FaceBox, method: EncodeMethod = LIVE_METHOD,
+               cancel: CancelToken | None = None) -> np.ndarray:
+        """The 128-d descriptor of the face in ``box``."""
+        import cv2
+        import dlib
+
+        check_cancel(cancel)
+        img, b = rgb, box
+        if method.upscale_to and box.width < method.upscale_to:
+            f = method.upscale_to / max(1, box.width)
+            img = cv2.resize(rgb, (round(rgb.shape[1] * f), round(rgb.shape[0] * f)),
+                             interpolation=cv2.INTER_LANCZOS4)
+            b = box.scaled(f)
+        rect = dlib.rectangle(b.left, b.top, b.right, b.bottom)
+        with self._lock:
+            shape = self._models[method.landmarks](img, rect)
+            chip = dlib.get_face_chip(img, shape, size=150, padding=method.padding)
+        chips = [chip]
+        if method.mirror:
+            chips.append(np.ascontiguousarray(chip[:, ::-1]))
+        vecs = []
+        for c in chips:
+            check_cancel(cancel)
+            with self._lock:
+                vecs.append(np.array(self._models["net"].compute_face_descriptor(
+                    c, max(0, method.jitters))))
+        return np.mean(vecs, axis=0)
+
+
+_MODEL: FaceModel | None = None
+_MODEL_LOCK = threading.Lock()
+
+
+def shared_model() -> FaceModel:
+    """The process-wide model (loading the files takes about a second)."""
+    global _MODEL
+    with _MODEL_LOCK:
+        if _MODEL is None:
+            _MODEL = FaceModel()
+        return _MODEL
+
+
+def face_distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))

@@ -1,0 +1,303 @@
+"""``desk-app eval faces PAIRS.csv``: judge labelled photo pairs exactly as a desk would.
+
+The first image of a pair plays the ID photo (optionally degraded to a 102 x 126 card portrait
+with ``--degrade-a idcard``) and is encoded by :func:`~desk_app.faces.verify.encode_id_photo`;
+the second plays one live frame and goes through the same detection, quality gate and encoding
+as a frame at the desk (:func:`~desk_app.faces.verify.encode_still`). The outcome comes from
+:func:`~desk_app.faces.verify.outcome_for` with the thresholds in the desk's settings.
+
+Encodings are cached below the cache folder, keyed by the file's SHA-256, the side and the
+method, so a second run over the same data takes seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import logging
+import math
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from desk_app.errors import DataError, Text, UserInputError
+from desk_app.faces.engine import (
+    ID_PHOTO_METHOD,
+    LIVE_METHOD,
+    CancelToken,
+    EncodeMethod,
+    FaceModel,
+    check_cancel,
+    face_distance,
+    shared_model,
+    to_rgb,
+)
+from desk_app.faces.metrics import eer, far_frr, tar_at_far
+from desk_app.faces.quality import QualityLimits
+from desk_app.faces.verify import FaceOutcome, encode_id_photo, encode_still, outcome_for
+from desk_app.paths import AppPaths
+from desk_app.settings import FacesSection, load_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Pair:
+    file_a: Path
+    file_b: Path
+    same: bool
+    label_a: str
+    label_b: str
+
+
+def read_pairs(csv_path: Path, limit: int = 0) -> list[Pair]:
+    """Pairs from a CSV with columns file_a,file_b,same_person (paths relative to the CSV)."""
+    try:
+        with csv_path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            missing = {"file_a", "file_b", "same_person"} - set(reader.fieldnames or [])
+            if missing:
+                raise UserInputError(Text(
+                    f"{csv_path.name} 缺少列: {', '.join(sorted(missing))}",
+                    f"{csv_path.name} lacks the columns: {', '.join(sorted(missing))}",
+                ))
+            pairs = []
+            for n, row in enumerate(reader, start=2):
+                same = (row["same_person"] or "").strip()
+                if same not in {"0", "1"}:
+                    raise UserInputError(Text(
+                        f"{csv_path.name} 第 {n} 行: same_person 应为 0 或 1",
+                        f"{csv_path.name} line {n}: same_person must be 0 or 1",
+                    ))
+                pairs.append(Pair(csv_path.parent / row["file_a"], csv_path.parent / row["file_b"],
+                                  same == "1", row["file_a"], row["file_b"]))
+                if limit and len(pairs) >= limit:
+                    break
+            return pairs
+    except FileNotFoundError as exc:
+        raise UserInputError(Text(f"找不到文件 {csv_path}", f"File not found: {csv_path}")) from exc
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise UserInputError(Text(f"{csv_path} 不是可读的 CSV 文件",
+                                  f"{csv_path} is not a readable CSV file")) from exc
+
+
+# --- cached encodings -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Encoded:
+    encoding: np.ndarray | None
+    hints: tuple[str, ...]
+    ms: float  # compute time when it was made (a cache hit costs nearly nothing)
+    cached: bool = False
+
+
+class EncodingCache:
+    """One small .npz per (file hash, side, method) below ``root``."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path | None:
+        return None if self.root is None else self.root / key[:2] / f"{key}.npz"
+
+    def get(self, key: str) -> Encoded | None:
+        p = self._path(key)
+        if p is None or not p.is_file():
+            return None
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                enc = z["encoding"]
+                hints = tuple(str(h) for h in z["hints"])
+                ms = float(z["ms"])
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("face cache entry %s unreadable (%s); recomputing", p.name,
+                        type(exc).__name__)
+            return None
+        return Encoded(enc if enc.size else None, hints, ms, cached=True)
+
+    def put(self, key: str, value: Encoded) -> None:
+        p = self._path(key)
+        if p is None:
+            return
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_suffix(".tmp.npz")
+        enc = value.encoding if value.encoding is not None else np.zeros(0)
+        np.savez(tmp, encoding=enc, hints=np.array(value.hints, dtype=str), ms=value.ms)
+        tmp.replace(p)
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_image(path: Path | str) -> np.ndarray:
+    """RGB uint8; a clear error for a missing or undecodable file."""
+    path = Path(path)
+    import cv2
+
+    data = np.fromfile(str(path), dtype=np.uint8) if path.is_file() else None
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data is not None and data.size else None
+    if img is None:
+        raise DataError(Text(f"无法读取图片 {path.name}", f"Cannot read the image {path.name}"),
+                        detail=str(path))
+    return to_rgb(img, bgr=True)
+
+
+class PairJudge:
+    """Encodes both sides of pairs (with the cache) and judges them with the desk's thresholds."""
+
+    def __init__(self, faces: FacesSection, degrade: str = "none", cache: EncodingCache | None = None,
+                 model: FaceModel | None = None, id_method: EncodeMethod = ID_PHOTO_METHOD,
+                 live_method: EncodeMethod = LIVE_METHOD) -> None:
+        self.faces = faces
+        self.degrade = degrade
+        self.cache = cache or EncodingCache(None)
+        self.model = model or shared_model()
+        self.id_method = id_method
+        self.live_method = live_method
+        self.limits = QualityLimits(min_face_px=faces.min_face_px)
+
+    def _cached(self, path: Path, side: str, make: Callable[[np.ndarray], Encoded]) -> Encoded:
+        key = hashlib.sha256(f"{file_hash(path)}|{side}".encode()).hexdigest()
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        value = make(read_image(path))
+        self.cache.put(key, value)
+        return value
+
+    def id_side(self, path: Path) -> Encoded:
+        side = f"id|{self.degrade}|{self.id_method.key()}"
+
+        def make(rgb: np.ndarray) -> Encoded:
+            t0 = time.perf_counter()
+            if self.degrade == "idcard":
+                from desk_app.faces.degrade import idcard_portrait
+
+                rgb = idcard_portrait(rgb, self.model)
+            photo = encode_id_photo(rgb, self.model, bgr=False, method=self.id_method)
+            hints = ("id_photo_fallback_box",) if photo.fallback_box else ()
+            if not photo.usable:
+                hints = ("id_photo_no_face",)
+            return Encoded(photo.encoding, hints, (time.perf_counter() - t0) * 1000)
+
+        return self._cached(path, side, make)
+
+    def live_side(self, path: Path) -> Encoded:
+        side = f"live|{self.live_method.key()}|{self.limits}"
+
+        def make(rgb: np.ndarray) -> Encoded:
+            t0 = time.perf_counter()
+            enc, report = encode_still(rgb, self.model, self.limits, self.live_method)
+            return Encoded(enc, tuple(h.code for h in report.hints),
+                           (time.perf_counter() - t0) * 1000)
+
+        return self._cached(path, side, make)
+
+    def judge(self, pair: Pair) -> dict:
+        a = self.id_side(pair.file_a)
+        b = self.live_side(pair.file_b)
+        if a.encoding is None or b.encoding is None:
+            dist, outcome = math.inf, FaceOutcome.UNDECIDED
+        else:
+            dist = face_distance(a.encoding, b.encoding)
+            outcome = outcome_for(dist, self.faces)
+        return {
+            "file_a": pair.label_a, "file_b": pair.label_b, "same": int(pair.same),
+            "distance": None if math.isinf(dist) else round(dist, 4),
+            "outcome": outcome.value, "no_face": a.encoding is None or b.encoding is None,
+            "hints": [*a.hints, *b.hints], "ms": round(a.ms + b.ms, 1),
+            "cached": a.cached and b.cached,
+        }
+
+
+def judge_pairs(pairs: list[Pair], judge: PairJudge, cancel: CancelToken | None = None,
+                on_result: Callable[[dict], None] | None = None) -> list[dict]:
+    results = []
+    for pair in pairs:
+        check_cancel(cancel)
+        try:
+            r = judge.judge(pair)
+        except DataError as exc:
+            r = {"file_a": pair.label_a, "file_b": pair.label_b, "same": int(pair.same),
+                 "distance": None, "outcome": FaceOutcome.UNDECIDED.value, "no_face": True,
+                 "hints": ["unreadable"], "ms": 0.0, "cached": False, "error": exc.message("en")}
+        results.append(r)
+        if on_result:
+            on_result(r)
+    return results
+
+
+def distances_of(results: list[dict]) -> tuple[list[float], list[float]]:
+    gen = [r["distance"] if r["distance"] is not None else math.inf for r in results if r["same"]]
+    imp = [r["distance"] if r["distance"] is not None else math.inf for r in results
+           if not r["same"]]
+    return gen, imp
+
+
+def summarize(results: list[dict], faces: FacesSection) -> dict:
+    gen, imp = distances_of(results)
+    same = [r for r in results if r["same"]]
+    diff = [r for r in results if not r["same"]]
+    e, e_t = eer(gen, imp) if gen and imp else (float("nan"), float("nan"))
+    ms = [r["ms"] for r in results if r["ms"]]
+    return {
+        "pairs": len(results),
+        "same": len(same),
+        "different": len(diff),
+        "false_admits": sum(r["outcome"] == "match" for r in diff),
+        "false_rejects": sum(r["outcome"] == "mismatch" for r in same),
+        "undecided": sum(r["outcome"] == "undecided" for r in results),
+        "undecided_same": sum(r["outcome"] == "undecided" for r in same),
+        "undecided_different": sum(r["outcome"] == "undecided" for r in diff),
+        "no_face": sum(bool(r["no_face"]) for r in results),
+        "eer": round(e, 4),
+        "eer_threshold": round(e_t, 4),
+        "tar_at_far_1pct": round(tar_at_far(gen, imp, 0.01), 4) if gen and imp else None,
+        "far_at_0.6": round(far_frr(gen, imp, 0.6)[0], 4) if imp else None,
+        "frr_at_0.6": round(far_frr(gen, imp, 0.6)[1], 4) if gen else None,
+        "match_distance": faces.match_distance,
+        "mismatch_distance": faces.mismatch_distance,
+        "ms_per_pair_median": round(statistics.median(ms), 1) if ms else None,
+        "cached_pairs": sum(bool(r["cached"]) for r in results),
+    }
+
+
+def load_faces_settings(data_dir: str | None) -> tuple[AppPaths, FacesSection]:
+    paths = AppPaths.resolve(data_dir)
+    loaded = load_settings(paths.settings_file, paths.site_config)
+    for problem in loaded.problems:
+        log.warning("settings: %s", problem.message("en"))
+    return paths, loaded.settings.faces
+
+
+def main(args: argparse.Namespace) -> int:
+    paths, faces = load_faces_settings(args.data_dir)
+    pairs = read_pairs(Path(args.pairs), getattr(args, "limit", 0) or 0)
+    cache = EncodingCache(paths.cache_dir / "face-encodings")
+    judge = PairJudge(faces, args.degrade_a, cache)
+
+    def show(r: dict) -> None:
+        d = "   -  " if r["distance"] is None else f"{r['distance']:.4f}"
+        print(f"{d}  {r['outcome']:<9}  same={r['same']}  {r['file_a']}  {r['file_b']}"
+              + (f"  [{', '.join(r['hints'])}]" if r["hints"] else ""), flush=True)
+
+    results = judge_pairs(pairs, judge, on_result=show)
+    summary = summarize(results, faces)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        for k, v in summary.items():
+            print(f"{k:22} {v}")
+    return 0

@@ -1,0 +1,349 @@
+"""Live face against the ID photo: the multi-frame decision a desk makes.
+
+* :func:`encode_id_photo` encodes the card photo once per patient, with care (it is tiny);
+* :class:`FaceSession` takes live frames as they come (``add_frame``, callable from a worker,
+  cancellable), gates each one (:mod:`desk_app.faces.quality`), keeps the best ``best_k``
+  frames of the last ``window_s`` seconds, and decides when it has them (and, when the desk asks
+  for it, when the liveness check has an answer);
+* :func:`outcome_for` maps a distance to MATCH / UNDECIDED / MISMATCH with the desk's thresholds
+  (``FacesSection``); evaluation and calibration use the very same function.
+
+The result is a frozen :class:`FaceDecision`; ``to_face_check()`` gives the check-in domain's
+``FaceCheck``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+import numpy as np
+
+from desk_app.errors import Text
+from desk_app.faces.engine import (
+    ID_PHOTO_METHOD,
+    LIVE_METHOD,
+    CancelToken,
+    EncodeMethod,
+    FaceBox,
+    FaceModel,
+    check_cancel,
+    face_distance,
+    pick_primary,
+    shared_model,
+    to_rgb,
+)
+from desk_app.faces.liveness import LivenessResult, LivenessSample, check_blink, check_turn
+from desk_app.faces.quality import Hint, QualityLimits, QualityReport, assess, hint
+from desk_app.settings import FacesSection
+
+log = logging.getLogger(__name__)
+
+
+class FaceOutcome(StrEnum):
+    MATCH = "match"
+    UNDECIDED = "undecided"
+    MISMATCH = "mismatch"
+    DECLINED = "declined"  # the patient did not consent (PIPL): a clerk verifies by hand
+    UNAVAILABLE = "unavailable"  # no usable ID photo or no model: a clerk verifies by hand
+
+
+def outcome_for(distance: float, faces: FacesSection) -> FaceOutcome:
+    """The desk's three bands: <= match_distance MATCH, >= mismatch_distance MISMATCH."""
+    if distance <= faces.match_distance:
+        return FaceOutcome.MATCH
+    if distance >= faces.mismatch_distance:
+        return FaceOutcome.MISMATCH
+    return FaceOutcome.UNDECIDED
+
+
+OUTCOME_TEXT = {
+    FaceOutcome.MATCH: Text("人证一致。", "The face matches the ID photo."),
+    FaceOutcome.UNDECIDED: Text(
+        "无法确定是否本人, 请人工核对证件照片。",
+        "Not sure it is the same person. Please compare with the ID photo yourself.",
+    ),
+    FaceOutcome.MISMATCH: Text(
+        "人证不一致, 可能不是证件本人, 请人工核对。",
+        "The face does not match the ID photo. This may not be the card holder; please check.",
+    ),
+    FaceOutcome.DECLINED: Text(
+        "患者未同意人脸比对, 请人工核对证件照片。",
+        "The patient declined face comparison. Please compare with the ID photo yourself.",
+    ),
+    FaceOutcome.UNAVAILABLE: Text(
+        "人脸比对不可用, 请人工核对证件照片。",
+        "Face comparison is not available. Please compare with the ID photo yourself.",
+    ),
+}
+
+ID_PHOTO_NO_FACE = Hint("id_photo_no_face", Text(
+    "证件照片中未找到人脸。", "No face was found in the ID photo."))
+TOO_FEW_FRAMES = Hint("too_few_frames", Text(
+    "合格画面不足, 结果仅供参考。", "Too few good frames; the result is only indicative."))
+
+
+@dataclass(frozen=True)
+class FaceDecision:
+    outcome: FaceOutcome
+    distance: float | None  # mean over the frames used; None when nothing was compared
+    frames_used: int
+    match_distance: float
+    mismatch_distance: float
+    frame_distances: tuple[float, ...] = ()
+    hints: tuple[Hint, ...] = ()
+    liveness: LivenessResult | None = None
+
+    @property
+    def text(self) -> Text:
+        return OUTCOME_TEXT[self.outcome]
+
+    @property
+    def liveness_state(self) -> str | None:
+        """"passed" | "failed" | "pending" (not enough frames), None when not checked."""
+        if self.liveness is None:
+            return None
+        return "pending" if self.liveness.passed is None else (
+            "passed" if self.liveness.passed else "failed")
+
+    def to_face_check(self):  # type: ignore[no-untyped-def]
+        """The check-in domain's ``FaceCheck(outcome, distance, liveness)``."""
+        from desk_app.checkin.model import FaceCheck  # team DOMAIN's value; imported when used
+
+        return FaceCheck(outcome=self.outcome.value, distance=self.distance,
+                         liveness=self.liveness_state)
+
+    @classmethod
+    def declined(cls, faces: FacesSection) -> FaceDecision:
+        return cls(FaceOutcome.DECLINED, None, 0, faces.match_distance, faces.mismatch_distance)
+
+    @classmethod
+    def unavailable(cls, faces: FacesSection, *hints: Hint) -> FaceDecision:
+        return cls(FaceOutcome.UNAVAILABLE, None, 0, faces.match_distance,
+                   faces.mismatch_distance, hints=tuple(hints))
+
+
+def decide_from_distances(distances: list[float], faces: FacesSection,
+                          hints: tuple[Hint, ...] = (),
+                          liveness: LivenessResult | None = None) -> FaceDecision:
+    """The decision over the distances of the frames used (their mean)."""
+    if not distances:
+        return FaceDecision(FaceOutcome.UNDECIDED, None, 0, faces.match_distance,
+                            faces.mismatch_distance, hints=hints, liveness=liveness)
+    d = float(np.mean(distances))
+    return FaceDecision(outcome_for(d, faces), d, len(distances), faces.match_distance,
+                        faces.mismatch_distance, tuple(round(x, 4) for x in distances), hints,
+                        liveness)
+
+
+# --- the ID photo ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdPhoto:
+    encoding: np.ndarray | None = field(compare=False, repr=False)
+    box: FaceBox | None
+    fallback_box: bool = False  # no face detected: the standard card layout was assumed
+
+    @property
+    def usable(self) -> bool:
+        return self.encoding is not None
+
+
+def id_photo_box(rgb: np.ndarray, model: FaceModel) -> tuple[FaceBox | None, bool]:
+    """The face in an ID photo. A chip photo's face is ~50 px, under HOG's 80 px window: the
+    detector runs on a copy enlarged to >= 250 px tall. When it still finds nothing in a
+    card-shaped portrait, the standard layout (face centred, half the width) is assumed."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    f = max(1.0, 250 / h)
+    big = rgb if f == 1.0 else cv2.resize(rgb, (round(w * f), round(h * f)),
+                                          interpolation=cv2.INTER_CUBIC)
+    boxes = model.detect(big, 1 if max(big.shape[:2]) < 700 else 0)
+    if boxes:
+        return boxes[pick_primary(boxes, big.shape)].scaled(1 / f), False
+    if 1.1 <= h / w <= 1.45 and h <= 600:
+        side = 0.5 * w
+        cx, cy = w / 2, 0.48 * h
+        return FaceBox(round(cx - side / 2), round(cy - side / 2), round(cx + side / 2),
+                       round(cy + side / 2)), True
+    return None, False
+
+
+def encode_id_photo(image: np.ndarray, model: FaceModel | None = None, *, bgr: bool = True,
+                    method: EncodeMethod = ID_PHOTO_METHOD,
+                    cancel: CancelToken | None = None) -> IdPhoto:
+    """Encode the card photo (BGR by default, as cameras and cv2 give it)."""
+    model = model or shared_model()
+    rgb = to_rgb(image, bgr=bgr)
+    check_cancel(cancel)
+    box, fallback = id_photo_box(rgb, model)
+    if box is None:
+        return IdPhoto(None, None)
+    return IdPhoto(model.encode(rgb, box, method, cancel), box, fallback)
+
+
+# --- live frames ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """What one frame did: its quality (for the hint on screen) and, once decided, the decision."""
+
+    quality: QualityReport
+    decision: FaceDecision | None = None
+    prompt: Text | None = None  # the liveness instruction to show, while one is running
+
+
+@dataclass
+class _Candidate:
+    timestamp: float
+    score: float
+    encoding: np.ndarray | None = None
+    rgb: np.ndarray | None = None  # kept only for not-quite-good frames, encoded if needed
+    box: FaceBox | None = None
+
+
+# Frames failing only on these may still be compared at the end of the window, with a hint.
+SOFT_HINTS = frozenset({"blurry", "too_dark", "too_bright", "not_frontal"})
+
+
+def judge_frame(rgb: np.ndarray, model: FaceModel, limits: QualityLimits, work_width: int = 320,
+                cancel: CancelToken | None = None) -> QualityReport:
+    """Detection (on a downscaled copy first) and the quality gate for one RGB frame."""
+    boxes = model.detect_frame(rgb, work_width, limits.min_face_px, cancel)
+    check_cancel(cancel)
+    return assess(rgb, boxes, lambda b: model.landmarks(rgb, b, 68), limits)
+
+
+def comparable(q: QualityReport) -> bool:
+    """Good, or failing only on soft criteria (usable when nothing better comes)."""
+    return q.box is not None and {h.code for h in q.hints} <= SOFT_HINTS
+
+
+def encode_still(rgb: np.ndarray, model: FaceModel, limits: QualityLimits,
+                 method: EncodeMethod = LIVE_METHOD, cancel: CancelToken | None = None,
+                 ) -> tuple[np.ndarray | None, QualityReport]:
+    """One photo as a desk treats a single live frame at the end of its window: compared when
+    it passes the gate or fails only on soft criteria; not compared otherwise."""
+    q = judge_frame(rgb, model, limits, cancel=cancel)
+    if not comparable(q):
+        return None, q
+    assert q.box is not None
+    return model.encode(rgb, q.box, method, cancel), q
+
+
+class FaceSession:
+    """One patient's face comparison. Not thread-safe: one worker feeds it frames in order.
+
+    ``add_frame`` returns as soon as the frame is judged; the decision comes with the frame that
+    completes the set (``best_k`` good frames, or twice that many when the window is still
+    young, so the best of them are used), or from ``finish`` when the window runs out."""
+
+    def __init__(self, id_photo: IdPhoto, faces: FacesSection, model: FaceModel | None = None,
+                 limits: QualityLimits | None = None,
+                 turn_direction: Literal["left", "right"] | None = None,
+                 live_method: EncodeMethod = LIVE_METHOD, work_width: int = 320) -> None:
+        self.id_photo = id_photo
+        self.faces = faces
+        self.model = model or shared_model()
+        self.limits = limits or QualityLimits(min_face_px=faces.min_face_px)
+        self.live_method = live_method
+        self.work_width = work_width
+        self.turn_direction = turn_direction or random.choice(["left", "right"])
+        self._good: list[_Candidate] = []
+        self._soft: list[_Candidate] = []
+        self._samples: list[LivenessSample] = []
+        self._first_ts: float | None = None
+        self._last_hints: tuple[Hint, ...] = ()
+        self.decision: FaceDecision | None = None
+        if not id_photo.usable:
+            self.decision = FaceDecision.unavailable(faces, ID_PHOTO_NO_FACE)
+
+    # -- liveness --
+    def _liveness(self, final: bool) -> LivenessResult | None:
+        mode = self.faces.liveness
+        if mode == "off":
+            return None
+        if mode == "blink":
+            return check_blink(self._samples, final)
+        return check_turn(self._samples, self.turn_direction, final)
+
+    def prompt(self) -> Text | None:
+        live = self._liveness(False)
+        return live.text if live is not None and live.passed is None else None
+
+    # -- frames --
+    def add_frame(self, frame: np.ndarray, timestamp: float, cancel: CancelToken | None = None,
+                  *, bgr: bool = True) -> FrameResult:
+        if self.decision is not None:
+            return FrameResult(QualityReport(False, None), self.decision)
+        rgb = to_rgb(frame, bgr=bgr)
+        q = judge_frame(rgb, self.model, self.limits, self.work_width, cancel)
+        if q.box is not None and q.pose is not None and q.ear is not None:
+            self._samples.append(LivenessSample(timestamp, q.ear, q.pose.yaw))
+            if self._first_ts is None:
+                self._first_ts = timestamp
+        self._last_hints = q.hints
+        self._drop_old(timestamp)
+        if q.ok:
+            enc = self.model.encode(rgb, q.box, self.live_method, cancel)
+            self._good.append(_Candidate(timestamp, q.score, enc))
+        elif comparable(q):
+            self._soft.append(_Candidate(timestamp, q.score, rgb=rgb, box=q.box))
+            self._soft = sorted(self._soft, key=lambda c: -c.score)[: self.faces.best_k]
+        live = self._liveness(False)
+        k = self.faces.best_k
+        young = self._first_ts is not None and timestamp - self._first_ts < self.faces.window_s / 2
+        enough = len(self._good) >= (2 * k if young else k)
+        live_due = self._first_ts is not None and timestamp - self._first_ts >= 2 * self.faces.window_s
+        if enough and (live is None or live.passed is not None or live_due):
+            self.decision = self._decide(final=True, cancel=cancel)
+        elif live is not None and live_due and self._good:
+            self.decision = self._decide(final=True, cancel=cancel)
+        prompt = live.text if live is not None and live.passed is None else None
+        return FrameResult(q, self.decision, prompt)
+
+    def _drop_old(self, now: float) -> None:
+        horizon = now - self.faces.window_s
+        self._good = [c for c in self._good if c.timestamp >= horizon]
+        self._soft = [c for c in self._soft if c.timestamp >= horizon]
+
+    def _decide(self, final: bool, cancel: CancelToken | None = None) -> FaceDecision:
+        assert self.id_photo.encoding is not None
+        k = self.faces.best_k
+        used = sorted(self._good, key=lambda c: -c.score)[:k]
+        hints: tuple[Hint, ...] = ()
+        if len(used) < k and self._soft:
+            # Not enough good frames: fill up with the best near-misses, and say so.
+            for c in self._soft[: k - len(used)]:
+                assert c.rgb is not None and c.box is not None
+                c.encoding = self.model.encode(c.rgb, c.box, self.live_method, cancel)
+                used.append(c)
+            hints = (TOO_FEW_FRAMES, *self._last_hints)
+        elif not used:
+            hints = self._last_hints or (hint("no_face"),)
+        dists = [face_distance(c.encoding, self.id_photo.encoding) for c in used
+                 if c.encoding is not None]
+        decision = decide_from_distances(dists, self.faces, hints, self._liveness(final))
+        log.info("face decision %s distance=%s frames=%d liveness=%s", decision.outcome.value,
+                 None if decision.distance is None else round(decision.distance, 3),
+                 decision.frames_used, decision.liveness_state)
+        return decision
+
+    def finish(self, cancel: CancelToken | None = None) -> FaceDecision:
+        """The window is over (or the clerk pressed on): decide with what there is."""
+        if self.decision is None:
+            self.decision = self._decide(final=True, cancel=cancel)
+        return self.decision
+
+    def decline(self) -> FaceDecision:
+        """The patient declined face comparison (separate consent under PIPL)."""
+        self._good.clear()
+        self._soft.clear()
+        self.decision = FaceDecision.declined(self.faces)
+        return self.decision

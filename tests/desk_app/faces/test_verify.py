@@ -1,0 +1,182 @@
+"""The desk's multi-frame decision on real photos: an ID-card portrait against live frames."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from desk_app.faces.degrade import ID_PHOTO_SIZE, idcard_portrait
+from desk_app.faces.engine import Cancelled
+from desk_app.faces.verify import (
+    FaceDecision,
+    FaceOutcome,
+    FaceSession,
+    IdPhoto,
+    decide_from_distances,
+    encode_id_photo,
+    outcome_for,
+)
+from desk_app.settings import FacesSection
+
+pytestmark = pytest.mark.faces
+
+
+def canvas(img: np.ndarray) -> np.ndarray:
+    """The photo centred in a 640x480 camera frame."""
+    out = np.full((480, 640, 3), 110, np.uint8)
+    h, w = min(480, img.shape[0]), min(640, img.shape[1])
+    y0, x0 = (480 - h) // 2, (640 - w) // 2
+    out[y0:y0 + h, x0:x0 + w] = img[:h, :w]
+    return out
+
+
+@pytest.fixture(scope="module")
+def obama_card(model, photo) -> IdPhoto:
+    portrait = idcard_portrait(photo("obama2.jpg", 600), model)
+    assert portrait.shape[:2] == (ID_PHOTO_SIZE[1], ID_PHOTO_SIZE[0])
+    card = encode_id_photo(portrait, model, bgr=False)
+    assert card.usable and not card.fallback_box
+    return card
+
+
+def feed(session: FaceSession, frames: list[np.ndarray], step: float = 1.1):
+    result = None
+    for i, frame in enumerate(frames):
+        result = session.add_frame(frame, i * step, bgr=False)
+        if result.decision is not None:
+            break
+    return result
+
+
+def test_same_person_matches_over_k_frames(model, photo, obama_card):
+    faces = FacesSection(best_k=2)
+    session = FaceSession(obama_card, faces, model)
+    frames = [canvas(photo("obama.jpg", 420)), canvas(photo("obama1.jpg", 520))]
+    result = feed(session, frames * 2, step=2.1)
+    d = result.decision
+    assert d is not None and d.outcome == FaceOutcome.MATCH, d
+    assert d.frames_used == 2 and len(d.frame_distances) == 2
+    assert d.distance == pytest.approx(np.mean(d.frame_distances), abs=1e-3)
+    assert d.distance <= faces.match_distance
+    assert d.liveness is None and d.liveness_state is None
+
+
+def test_other_person_is_a_mismatch(model, photo, obama_card):
+    faces = FacesSection(best_k=2)
+    session = FaceSession(obama_card, faces, model)
+    frames = [canvas(photo("biden2.jpg", 400)), canvas(photo("lin-manuel-miranda.png", 400))]
+    d = feed(session, frames * 2, step=2.1).decision
+    assert d is not None and d.outcome == FaceOutcome.MISMATCH, d
+    assert "does not match" in d.text.en
+
+
+def test_young_window_waits_for_more_frames_to_pick_the_best(model, photo, obama_card):
+    faces = FacesSection(best_k=1, window_s=4.0)
+    session = FaceSession(obama_card, faces, model)
+    frame = canvas(photo("obama.jpg", 420))
+    first = session.add_frame(frame, 0.0, bgr=False)
+    assert first.quality.ok and first.decision is None  # 1 frame, window young: wait for 2
+    second = session.add_frame(frame, 0.3, bgr=False)
+    assert second.decision is not None and second.decision.frames_used == 1
+
+
+def test_bad_frames_give_hints_and_no_decision(model, photo, obama_card):
+    session = FaceSession(obama_card, FacesSection(best_k=1), model)
+    r = session.add_frame(canvas(photo("two_people.jpg", 640)), 0.0, bgr=False)
+    assert r.decision is None
+    assert [h.code for h in r.quality.hints] == ["several_faces"]
+    r = session.add_frame(np.zeros((480, 640, 3), np.uint8), 0.5, bgr=False)
+    assert r.decision is None and r.quality.hints[0].code == "no_face"
+    d = session.finish()  # the clerk presses on: nothing comparable was seen
+    assert d.outcome == FaceOutcome.UNDECIDED and d.distance is None and d.frames_used == 0
+    assert d.hints and d.hints[0].code == "no_face"
+
+
+def test_near_misses_are_used_at_the_end_with_a_hint(model, photo, obama_card):
+    import cv2
+
+    session = FaceSession(obama_card, FacesSection(best_k=2), model)
+    dark = (canvas(photo("obama.jpg", 420)) * 0.3).astype(np.uint8)
+    r = session.add_frame(dark, 0.0, bgr=False)
+    assert r.decision is None and r.quality.hints[0].code == "too_dark"
+    d = session.finish()
+    assert d.frames_used == 1 and d.distance is not None
+    assert {h.code for h in d.hints} >= {"too_few_frames", "too_dark"}
+    assert cv2 is not None
+
+
+def test_decline_is_recorded_as_such(model, obama_card):
+    session = FaceSession(obama_card, FacesSection(), model)
+    d = session.decline()
+    assert d.outcome == FaceOutcome.DECLINED and d.distance is None and d.frames_used == 0
+    assert "未同意" in d.text.zh
+    # later frames do not overturn the patient's choice
+    assert session.add_frame(np.zeros((480, 640, 3), np.uint8), 1.0).decision is d
+
+
+def test_cancel_token_stops_the_work(model, photo, obama_card):
+    session = FaceSession(obama_card, FacesSection(), model)
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        session.add_frame(canvas(photo("obama.jpg", 420)), 0.0, cancel, bgr=False)
+    with pytest.raises(Cancelled):
+        encode_id_photo(np.zeros((126, 102, 3), np.uint8), model, cancel=cancel)
+
+
+def test_id_photo_without_a_face_makes_the_comparison_unavailable(model):
+    card = encode_id_photo(np.full((300, 500, 3), 200, np.uint8), model)
+    assert not card.usable
+    session = FaceSession(card, FacesSection(), model)
+    assert session.decision is not None
+    assert session.decision.outcome == FaceOutcome.UNAVAILABLE
+    assert session.decision.hints[0].code == "id_photo_no_face"
+
+
+def test_blink_liveness_fails_for_a_photo_held_up(model, photo, obama_card):
+    faces = FacesSection(best_k=2, liveness="blink", window_s=2.0)
+    session = FaceSession(obama_card, faces, model)
+    frame = canvas(photo("obama.jpg", 420))
+    result = None
+    for i in range(8):  # the same still picture: the eyes never close
+        result = session.add_frame(frame, i * 0.6, bgr=False)
+        if result.decision is None:
+            assert result.prompt is not None and "blink" in result.prompt.en
+        else:
+            break
+    d = result.decision
+    assert d is not None and d.liveness is not None
+    assert d.liveness.passed is False and d.liveness_state == "failed"
+    assert d.liveness.code == "liveness_blink_failed"
+    assert d.outcome == FaceOutcome.MATCH  # the face still matches: the clerk weighs liveness
+
+
+def test_turn_liveness_reads_the_direction_from_real_frames(model, photo, obama_card):
+    faces = FacesSection(best_k=1, liveness="turn", window_s=1.0)
+    session = FaceSession(obama_card, faces, model, turn_direction="right")
+    r1 = session.add_frame(canvas(photo("obama_small.jpg")), 0.0, bgr=False)
+    assert r1.decision is None and "right" in r1.prompt.en
+    assert abs(r1.quality.pose.yaw) < 0.12  # frontal
+    # obama2 looks towards the image left, i.e. to his right: a small turn the asked way
+    r2 = session.add_frame(canvas(photo("obama2.jpg", 300)), 0.5, bgr=False)
+    assert -0.3 < r2.quality.pose.yaw < -0.12
+    assert r2.decision is None  # not far enough yet
+    r3 = session.add_frame(canvas(photo("obama_small.jpg")), 2.1, bgr=False)
+    d = r3.decision  # the liveness window (2 x window_s) is over: decide, turn not done
+    assert d is not None and d.liveness_state == "failed" and d.outcome == FaceOutcome.MATCH
+
+
+def test_outcome_bands_and_the_domain_value():
+    faces = FacesSection(match_distance=0.5, mismatch_distance=0.6)
+    assert outcome_for(0.5, faces) == FaceOutcome.MATCH
+    assert outcome_for(0.55, faces) == FaceOutcome.UNDECIDED
+    assert outcome_for(0.6, faces) == FaceOutcome.MISMATCH
+    d = decide_from_distances([0.4, 0.5, 0.45], faces)
+    assert d.outcome == FaceOutcome.MATCH and d.distance == pytest.approx(0.45)
+    assert FaceDecision.declined(faces).outcome.value == "declined"
+    model_mod = pytest.importorskip("desk_app.checkin.model")
+    check = d.to_face_check()
+    assert isinstance(check, model_mod.FaceCheck)
+    assert check.outcome == "match" and check.distance == pytest.approx(0.45)
