@@ -1,0 +1,91 @@
+"""The audit log's keyed hash chain and `desk-app audit verify`."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+from desk_app.cli import main as cli_main
+from desk_app.storage import AlertInput, Store
+
+from .conftest import make_visit
+
+
+def _fill(store) -> None:
+    store.create_user("admin", "管理员", "admin", "admin-pass-1")
+    store.authenticate("admin", "admin-pass-1")
+    v = store.record_visit(make_visit(), alert=AlertInput(live_face=b"x"))
+    store.alert_photos(store.alerts()[0].alert_id, viewer="admin")
+    store.audit("admin", "export", "stats-2026-03.xlsx", {"rows": 12})
+    store.audit("admin", "settings.changed", "faces.best_k", {"from": 3, "to": 4})
+    assert v
+
+
+def _sql(app_paths, statement: str, *args) -> None:
+    con = sqlite3.connect(app_paths.database_file)
+    with con:
+        con.execute(statement, args)
+    con.close()
+
+
+def test_intact_chain(store, app_paths, capsys):
+    _fill(store)
+    report = store.verify_audit()
+    assert report.ok and report.checked == 6
+    assert [e.action for e in store.audit_entries(10)][::-1] == [
+        "user.changed", "login", "checkin.decision", "alert.viewed", "export",
+        "settings.changed"]
+    assert cli_main(["audit", "verify", "--data-dir", str(app_paths.config_dir.parent),
+                     "--lang", "en"]) == 0
+    assert "6 entries checked" in capsys.readouterr().out
+
+
+def test_edited_row_is_named(store, app_paths, capsys):
+    _fill(store)
+    _sql(app_paths, "UPDATE audit_log SET actor='someone' WHERE seq=4")
+    report = store.verify_audit()
+    assert [(p.seq, p.kind) for p in report.problems] == [(4, "edited")]
+    assert cli_main(["audit", "verify", "--data-dir", str(app_paths.config_dir.parent),
+                     "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "entry 4 was edited" in out
+
+
+def test_recomputing_an_unkeyed_hash_does_not_help_a_thief(store, app_paths):
+    _fill(store)
+    con = sqlite3.connect(app_paths.database_file)
+    prev, = con.execute("SELECT prev_hash FROM audit_log WHERE seq=5").fetchone()
+    forged = hashlib.sha256(prev + b"export by nobody").digest()
+    with con:
+        con.execute("UPDATE audit_log SET subject='nothing', row_hash=? WHERE seq=5", (forged,))
+    con.close()
+    assert [(p.seq, p.kind) for p in store.verify_audit().problems][0] == (5, "edited")
+
+
+def test_deleted_middle_rows_are_named(store, app_paths):
+    _fill(store)
+    _sql(app_paths, "DELETE FROM audit_log WHERE seq IN (3, 4)")
+    report = store.verify_audit()
+    assert (3, "deleted") in [(p.seq, p.kind) for p in report.problems]
+    assert "3-4" in report.problems[0].message
+
+
+def test_deleted_last_row_is_found_by_the_head(store, app_paths):
+    _fill(store)
+    _sql(app_paths, "DELETE FROM audit_log WHERE seq = 6")
+    assert [(p.seq, p.kind) for p in store.verify_audit().problems] == [(6, "truncated")]
+
+
+def test_chain_continues_across_reopen(app_paths, clock):
+    s = Store.open(app_paths, clock=clock)
+    s.audit("a", "export", "x")
+    s.close()
+    s = Store.open(app_paths, clock=clock)
+    s.audit("a", "export", "y")
+    assert s.verify_audit().ok and s.verify_audit().checked == 2
+    s.close()
+
+
+def test_verify_without_database(tmp_path, capsys):
+    assert cli_main(["audit", "verify", "--data-dir", str(tmp_path / "none")]) == 1
+    assert "没有本地数据库" in capsys.readouterr().err
