@@ -1,0 +1,292 @@
+"""The platform's HTTP API (FastAPI), versioned under ``/v1``.
+
+Stateless: every request reads and writes the database and nothing else (apart from the
+rate-limit buckets, see ``limits.py``), so several processes serve one database. Route functions
+are plain ``def``: FastAPI runs them in its thread pool, so a slow query never blocks the event
+loop. Request and answer bodies are the models of :mod:`sync.protocol`.
+
+Every error is ``{"error": code, "detail": text}`` (:class:`sync.protocol.ErrorBody`) with the
+matching status; validation errors name the field but never echo the input (it may hold an ID
+number).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from desk_app import __version__
+from sync import protocol as P
+from sync.server.authz import Perm, require
+from sync.server.db import Database
+from sync.server.errors import PlatformError, Unauthorized
+from sync.server.limits import LimitConfig, LimitsMiddleware
+from sync.server.secrets import load_secrets
+from sync.server.service import Platform, Principal
+
+log = logging.getLogger(__name__)
+
+ENV_DB = "DESK_PLATFORM_DB"
+ENV_LIMITS = "DESK_PLATFORM_LIMITS"  # "token_rate,token_burst,address_rate,address_burst"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    db_url: str
+    key_file: str | None = None
+    limits: LimitConfig = field(default_factory=LimitConfig)
+    pool_size: int = 10
+
+
+def _limits_from_env(text: str | None) -> LimitConfig:
+    if not text:
+        return LimitConfig()
+    tr, tb, ar, ab = (float(x) for x in text.split(","))
+    return LimitConfig(token_rate=tr, token_burst=tb, address_rate=ar, address_burst=ab)
+
+
+def limits_to_env(limits: LimitConfig) -> str:
+    return (f"{limits.token_rate},{limits.token_burst},"
+            f"{limits.address_rate},{limits.address_burst}")
+
+
+def create_app_from_env() -> FastAPI:
+    """The uvicorn factory for ``--workers N`` (each worker process builds its own app)."""
+    db_url = os.environ.get(ENV_DB)
+    if not db_url:
+        raise RuntimeError(f"{ENV_DB} is not set")
+    return create_app(ServerConfig(db_url=db_url, key_file=os.environ.get("DESK_PLATFORM_KEY_FILE"),
+                                   limits=_limits_from_env(os.environ.get(ENV_LIMITS))))
+
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <token>`")
+
+Limit = Annotated[int, Query(ge=1, le=P.MAX_PAGE)]
+Cursor = Annotated[int, Query(ge=0, le=2**62)]
+Ident = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+def principal(request: Request,
+              creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+              ) -> Principal:
+    """The caller, from its bearer token (checked against the database on every request, so a
+    revoked token stops working at once in every process)."""
+    if creds is None or creds.scheme.lower() != "bearer":
+        raise Unauthorized("a bearer token is required")
+    return request.app.state.platform.authenticate(creds.credentials)
+
+
+Who = Annotated[Principal, Depends(principal)]
+
+
+def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAPI:
+    if platform is None:
+        db = Database(config.db_url, pool_size=config.pool_size)
+        platform = Platform(db, load_secrets(config.db_url, config.key_file))
+    plat = platform
+
+    app = FastAPI(
+        title="desk-platform",
+        version=__version__,
+        description="Reference central platform for real-name hospital check-in desks: "
+                    "enrollment, booking keys, bookings and blacklist deltas, visit ingest, "
+                    "alerts, suspect reports and statistics.",
+        openapi_url=f"{P.API_PREFIX}/openapi.json",
+        docs_url=f"{P.API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.platform = plat
+    app.add_middleware(LimitsMiddleware, config=config.limits)
+
+    # --- errors -----------------------------------------------------------------------------------
+
+    def _err(status: int, code: str, detail: str, headers: dict[str, str] | None = None
+             ) -> JSONResponse:
+        return JSONResponse(P.ErrorBody(error=code, detail=detail[:1000]).model_dump(),
+                            status_code=status, headers=headers)
+
+    @app.exception_handler(PlatformError)
+    async def _platform_error(_r: Request, exc: PlatformError) -> JSONResponse:
+        headers = {"www-authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        return _err(exc.status, exc.code, exc.detail, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for e in exc.errors()[:10]:
+            loc = ".".join(str(x) for x in e.get("loc", ()))
+            parts.append(f"{loc}: {e.get('msg', 'invalid')}")
+        return _err(422, "invalid_request", "; ".join(parts))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_r: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
+                403: "forbidden"}.get(exc.status_code, "invalid_request")
+        return _err(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(_r: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc.orig).__name__)
+        return _err(503, "unavailable", "database unavailable, retry later",
+                    {"retry-after": "2"})
+
+    @app.exception_handler(DBAPIError)
+    async def _db_error(_r: Request, exc: DBAPIError) -> JSONResponse:
+        # Serialization failures and deadlocks end up here: the transaction was rolled back,
+        # so the same request can simply be sent again.
+        log.warning("database error: %s", type(exc.orig).__name__)
+        return _err(503, "unavailable", "database busy, retry later", {"retry-after": "1"})
+
+    @app.exception_handler(Exception)
+    async def _bug(_r: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc)
+        return _err(500, "internal", "internal error")
+
+    # --- public -----------------------------------------------------------------------------------
+
+    v1 = P.API_PREFIX
+
+    @app.get(f"{v1}/health", response_model=P.Health, tags=["public"])
+    def health() -> P.Health:
+        return P.Health(version=__version__, server_time=plat.now())
+
+    @app.post(f"{v1}/enroll", response_model=P.EnrollResponse, tags=["public"],
+              summary="Exchange a one-time enrollment code for a desk token")
+    def enroll(body: P.EnrollRequest) -> P.EnrollResponse:
+        return plat.enroll(body)
+
+    # --- any token --------------------------------------------------------------------------------
+
+    @app.get(f"{v1}/whoami", response_model=P.WhoAmI, tags=["auth"])
+    def whoami(who: Who) -> P.WhoAmI:
+        return P.WhoAmI(role=who.role, name=who.name, hospital_id=who.hospital_id,
+                        desk_id=who.desk_id)
+
+    @app.get(f"{v1}/desk/config", response_model=P.DeskConfig, tags=["desk"])
+    def desk_config(who: Who) -> P.DeskConfig:
+        require(who, Perm.DESK_CONFIG)
+        return plat.desk_config(who)
+
+    @app.get(f"{v1}/keys", response_model=P.KeySetWire, tags=["keys"])
+    def keys(who: Who) -> P.KeySetWire:
+        require(who, Perm.KEYS_READ)
+        return plat.keyset()
+
+    @app.post(f"{v1}/keys/rotate", response_model=P.KeyRotated, tags=["keys"])
+    def keys_rotate(who: Who) -> P.KeyRotated:
+        require(who, Perm.KEYS_ROTATE)
+        return plat.rotate_keys()
+
+    @app.get(f"{v1}/revocations", response_model=P.RevocationsDelta, tags=["keys"])
+    def revocations(who: Who, since: Cursor = 0, limit: Limit = P.DEFAULT_PAGE
+                    ) -> P.RevocationsDelta:
+        require(who, Perm.REVOCATIONS_READ)
+        return plat.revocations_delta(who, since, limit)
+
+    # --- bookings ---------------------------------------------------------------------------------
+
+    @app.get(f"{v1}/hospitals/{{hospital_id}}/bookings", response_model=P.BookingsDelta,
+             tags=["bookings"], summary="Bookings of a hospital changed after a cursor")
+    def bookings(who: Who, hospital_id: Ident, cursor: Cursor = 0,
+                 limit: Limit = P.DEFAULT_PAGE, day: date | None = None) -> P.BookingsDelta:
+        require(who, Perm.BOOKINGS_READ, hospital_id)
+        return plat.bookings_delta(hospital_id, cursor, limit, day)
+
+    @app.post(f"{v1}/bookings", response_model=P.IssuedBooking, tags=["bookings"],
+              summary="Book a slot for a patient (the booking platform)")
+    def book(who: Who, body: P.BookingRequest) -> P.IssuedBooking:
+        require(who, Perm.BOOKINGS_WRITE, body.hospital_id)
+        return plat.book(body)
+
+    @app.post(f"{v1}/bookings/{{booking_id}}/cancel", response_model=P.CancelResult,
+              tags=["bookings"])
+    def cancel(who: Who, booking_id: Ident) -> P.CancelResult:
+        require(who, Perm.BOOKINGS_WRITE)
+        return plat.cancel_booking(booking_id)
+
+    # --- blacklist --------------------------------------------------------------------------------
+
+    @app.get(f"{v1}/blacklist", response_model=P.BlacklistDelta, tags=["blacklist"],
+             summary="Blacklist entries (hashes) changed after a version, tombstones included")
+    def blacklist(who: Who, since: Cursor = 0, limit: Limit = P.DEFAULT_PAGE
+                  ) -> P.BlacklistDelta:
+        require(who, Perm.BLACKLIST_READ)
+        return plat.blacklist_delta(since, limit)
+
+    @app.post(f"{v1}/blacklist", response_model=P.BlacklistEntryWire, tags=["blacklist"])
+    def blacklist_add(who: Who, body: P.BlacklistAddRequest) -> P.BlacklistEntryWire:
+        require(who, Perm.BLACKLIST_WRITE)
+        source = body.source or (P.BlacklistSource.POLICE if who.role == P.Role.POLICE
+                                 else P.BlacklistSource.PLATFORM)
+        return plat.blacklist_add(body.id_number, source=source, reason=body.reason,
+                                  days=body.days, created_by=who.name)
+
+    @app.delete(f"{v1}/blacklist/{{entry_id}}", response_model=P.BlacklistEntryWire,
+                tags=["blacklist"])
+    def blacklist_remove(who: Who, entry_id: Ident) -> P.BlacklistEntryWire:
+        require(who, Perm.BLACKLIST_WRITE)
+        return plat.blacklist_remove(entry_id)
+
+    @app.get(f"{v1}/blacklist/{{entry_id}}/plain", response_model=P.BlacklistPlain,
+             tags=["blacklist"], summary="The plaintext ID number of an entry (police)")
+    def blacklist_reveal(who: Who, entry_id: Ident) -> P.BlacklistPlain:
+        require(who, Perm.BLACKLIST_REVEAL)
+        log.info("blacklist entry %s revealed to %s", entry_id, who.name)
+        return plat.blacklist_reveal(entry_id)
+
+    # --- visits, alerts, reports, stats ----------------------------------------------------------
+
+    @app.post(f"{v1}/visits/batch", response_model=P.BatchResult, tags=["visits"],
+              summary="Idempotent batch upload of visit records (keyed by visit_id)")
+    def visits_batch(who: Who, body: P.VisitBatch) -> P.BatchResult:
+        require(who, Perm.VISITS_WRITE, who.hospital_id)
+        for v in body.visits:
+            require(who, Perm.VISITS_WRITE, v.hospital_id)
+        return plat.ingest(who, body)
+
+    @app.get(f"{v1}/hospitals/{{hospital_id}}/alerts", response_model=P.AlertsDelta,
+             tags=["visits"], summary="Conflicts and alerts of a hospital after a cursor")
+    def alerts(who: Who, hospital_id: Ident, cursor: Cursor = 0,
+               limit: Limit = P.DEFAULT_PAGE) -> P.AlertsDelta:
+        require(who, Perm.ALERTS_READ, hospital_id)
+        return plat.alerts_delta(hospital_id, cursor, limit)
+
+    @app.post(f"{v1}/reports", response_model=P.ReportResult, tags=["visits"])
+    def report(who: Who, body: P.SuspectReport) -> P.ReportResult:
+        require(who, Perm.REPORTS_WRITE, body.hospital_id)
+        return plat.report(who, body)
+
+    @app.get(f"{v1}/hospitals/{{hospital_id}}/stats", response_model=P.DayStats,
+             tags=["stats"])
+    def stats(who: Who, hospital_id: Ident, day: date) -> P.DayStats:
+        require(who, Perm.STATS_READ, hospital_id)
+        return plat.day_stats(hospital_id, day)
+
+    # --- administration ---------------------------------------------------------------------------
+
+    @app.post(f"{v1}/admin/enrollments", response_model=P.EnrollmentCode, tags=["admin"],
+              summary="A one-time enrollment code for one desk")
+    def enrollment_code(who: Who, body: P.EnrollmentCodeRequest) -> P.EnrollmentCode:
+        from datetime import timedelta
+
+        require(who, Perm.ENROLL_ISSUE, body.hospital_id)
+        return plat.create_enrollment_code(body.hospital_id, body.desk_id, created_by=who.name,
+                                           ttl=timedelta(hours=body.ttl_hours))
+
+    @app.post(f"{v1}/admin/hospitals/{{hospital_id}}/desks/{{desk_id}}/revoke",
+              response_model=P.DeskRevoked, tags=["admin"])
+    def desk_revoke(who: Who, hospital_id: Ident, desk_id: Ident) -> P.DeskRevoked:
+        require(who, Perm.DESKS_REVOKE, hospital_id)
+        return plat.revoke_desk(hospital_id, desk_id)
+
+    return app

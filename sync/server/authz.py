@@ -1,0 +1,73 @@
+"""Who may do what: the authorization matrix, as data (tested cell by cell).
+
+``MATRIX[permission][role]`` is the scope a role has: ``ANY`` hospital, only its ``OWN``
+hospital (the one its token belongs to), or absent (refused). Desks act for their own hospital
+only; police and platform admins are city-wide.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sync.protocol import Role
+from sync.server.errors import Forbidden
+from sync.server.service import Principal
+
+
+class Perm(StrEnum):
+    DESK_CONFIG = "desk.config"
+    KEYS_READ = "keys.read"
+    KEYS_ROTATE = "keys.rotate"
+    REVOCATIONS_READ = "revocations.read"
+    BOOKINGS_READ = "bookings.read"
+    BOOKINGS_WRITE = "bookings.write"
+    BLACKLIST_READ = "blacklist.read"
+    BLACKLIST_WRITE = "blacklist.write"
+    BLACKLIST_REVEAL = "blacklist.reveal"  # the plaintext ID number behind an entry
+    VISITS_WRITE = "visits.write"
+    ALERTS_READ = "alerts.read"
+    REPORTS_WRITE = "reports.write"
+    STATS_READ = "stats.read"
+    ENROLL_ISSUE = "enroll.issue"
+    DESKS_REVOKE = "desks.revoke"
+
+
+class Scope(StrEnum):
+    OWN = "own"
+    ANY = "any"
+
+
+D, S, H, A, X = (Role.DESK, Role.SECURITY, Role.HOSPITAL_ADMIN, Role.PLATFORM_ADMIN,
+                 Role.POLICE)
+OWN, ANY = Scope.OWN, Scope.ANY
+
+MATRIX: dict[Perm, dict[Role, Scope]] = {
+    Perm.DESK_CONFIG: {D: OWN},
+    Perm.KEYS_READ: {D: ANY, S: ANY, H: ANY, A: ANY, X: ANY},
+    Perm.KEYS_ROTATE: {A: ANY},
+    Perm.REVOCATIONS_READ: {D: OWN, S: OWN, H: OWN, A: ANY, X: ANY},
+    Perm.BOOKINGS_READ: {D: OWN, S: OWN, H: OWN, A: ANY},
+    Perm.BOOKINGS_WRITE: {A: ANY},
+    Perm.BLACKLIST_READ: {D: ANY, S: ANY, H: ANY, A: ANY, X: ANY},
+    Perm.BLACKLIST_WRITE: {A: ANY, X: ANY},
+    Perm.BLACKLIST_REVEAL: {X: ANY},
+    Perm.VISITS_WRITE: {D: OWN},
+    Perm.ALERTS_READ: {D: OWN, S: OWN, H: OWN, A: ANY, X: ANY},
+    Perm.REPORTS_WRITE: {D: OWN, S: OWN},
+    Perm.STATS_READ: {D: OWN, S: OWN, H: OWN, A: ANY, X: ANY},
+    Perm.ENROLL_ISSUE: {H: OWN, A: ANY},
+    Perm.DESKS_REVOKE: {H: OWN, A: ANY},
+}
+
+
+def allowed(role: Role, perm: Perm, *, own: bool) -> bool:
+    scope = MATRIX[perm].get(role)
+    return scope is ANY or (scope is OWN and own)
+
+
+def require(who: Principal, perm: Perm, hospital_id: str | None = None) -> None:
+    """Raise :class:`Forbidden` unless ``who`` may do ``perm`` (for ``hospital_id``)."""
+    own = hospital_id is None or (who.hospital_id is not None and who.hospital_id == hospital_id)
+    if not allowed(who.role, perm, own=own):
+        raise Forbidden(f"{who.role.value} may not {perm.value}"
+                        + (f" for hospital {hospital_id}" if hospital_id else ""))

@@ -1,0 +1,351 @@
+"""``desk-platform``: run and administer the reference central platform.
+
+Every command takes ``--db URL`` (default: ``$DESK_PLATFORM_DB``, else a SQLite file in the
+user's data folder) and ``--key-file`` (see ``secrets.py`` for where the data key comes from).
+Administrative commands work on the database directly (they are run on the platform's own
+hosts); desks and staff use the HTTP API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import platformdirs
+
+from sync import protocol as P
+
+log = logging.getLogger(__name__)
+
+EXIT_FAILED = 1
+
+
+def default_db_url() -> str:
+    env = os.environ.get("DESK_PLATFORM_DB")
+    if env:
+        return env
+    return "sqlite:///" + str(Path(platformdirs.user_data_dir("desk-platform")) / "platform.db")
+
+
+def _platform(args: argparse.Namespace, *, create_key: bool = False):  # -> Platform
+    from sync.server.db import Database, migrate
+    from sync.server.secrets import load_secrets
+    from sync.server.service import Platform
+
+    db = Database(args.db)
+    migrate(db)
+    plat = Platform(db, load_secrets(args.db, args.key_file, create=create_key))
+    plat.initialize(timezone=getattr(args, "timezone", None) or "Asia/Shanghai")
+    return plat
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from sync.server.db import schema_revision
+    from sync.server.secrets import ENV_KEY, key_file_for
+
+    plat = _platform(args, create_key=True)
+    where = "$" + ENV_KEY if os.environ.get(ENV_KEY) else key_file_for(args.db, args.key_file)
+    print(f"platform database ready: {plat.db.url.split('@')[-1]} "
+          f"(schema {schema_revision(plat.db)}); data key: {where}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sync.server.app import ENV_DB, ENV_LIMITS, limits_to_env
+    from sync.server.limits import LimitConfig
+    from sync.server.secrets import ENV_KEY, ENV_KEY_FILE, key_file_for
+
+    if not args.no_init:
+        _platform(args, create_key=True).db.close()  # migrations once, before the workers
+    os.environ[ENV_DB] = args.db
+    if not os.environ.get(ENV_KEY):
+        kf = key_file_for(args.db, args.key_file)
+        if kf is not None:
+            os.environ[ENV_KEY_FILE] = str(kf.resolve())
+    os.environ[ENV_LIMITS] = limits_to_env(LimitConfig(
+        token_rate=args.rate_token, token_burst=max(args.rate_token * 4, 1),
+        address_rate=args.rate_address, address_burst=max(args.rate_address * 2, 1)))
+    uvicorn.run(
+        "sync.server.app:create_app_from_env", factory=True, host=args.host, port=args.port,
+        workers=args.workers, log_level=args.log_level, access_log=args.access_log,
+        proxy_headers=bool(args.forwarded_allow_ips),
+        forwarded_allow_ips=args.forwarded_allow_ips or None,
+        ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def cmd_enroll_desk(args: argparse.Namespace) -> int:
+    plat = _platform(args)
+    code = plat.create_enrollment_code(args.hospital, args.desk, created_by="cli",
+                                       ttl=timedelta(hours=args.ttl_hours))
+    if args.hospital_name:
+        plat.ensure_hospital(args.hospital, args.hospital_name)
+    print(code.code)
+    print(f"one-time code for desk {args.desk} of {args.hospital}, valid until "
+          f"{code.expires_at.isoformat(timespec='minutes')}", file=sys.stderr)
+    return 0
+
+
+def cmd_issue_token(args: argparse.Namespace) -> int:
+    plat = _platform(args)
+    token, expires = plat.issue_token(P.Role(args.role), args.name, hospital_id=args.hospital,
+                                      desk_id=args.desk, days=args.days)
+    print(token)
+    print(f"{args.role} token for {args.name!r}"
+          + (f", expires {expires.isoformat(timespec='minutes')}" if expires else ""),
+          file=sys.stderr)
+    return 0
+
+
+def _next_quarter(now: datetime) -> datetime:
+    now = now.replace(second=0, microsecond=0)
+    return now + timedelta(minutes=15 - now.minute % 15)
+
+
+def cmd_issue_booking(args: argparse.Namespace) -> int:
+    import segno
+
+    plat = _platform(args)
+    start = (datetime.fromisoformat(args.slot_start) if args.slot_start
+             else _next_quarter(datetime.now(UTC)))
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=plat.tz)
+    issued = plat.book(P.BookingRequest(
+        hospital_id=args.hospital, department_code=args.department_code,
+        department_name=args.department_name, doctor_name=args.doctor, slot_start=start,
+        slot_minutes=args.slot_minutes, id_number=args.id_number, account_id=args.account))
+    b = issued.booking
+    png = Path(args.png or f"booking-{b.booking_id}.png")
+    png.parent.mkdir(parents=True, exist_ok=True)
+    segno.make(issued.token, error="m").save(str(png), scale=args.scale, border=4)
+    print(issued.token)
+    print(f"booking {b.booking_id} (reference {b.reference}), {b.department_name} {b.doctor_name} "
+          f"{b.slot_start.astimezone(plat.tz):%Y-%m-%d %H:%M}; QR written to {png}",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_cancel_booking(args: argparse.Namespace) -> int:
+    plat = _platform(args)
+    result = plat.cancel_booking(args.booking_id)
+    print(f"booking {result.booking_id} cancelled; the slot returns to the pool at "
+          f"{result.slot_release_at.astimezone(plat.tz):%H:%M:%S}")
+    return 0
+
+
+def cmd_blacklist_add(args: argparse.Namespace) -> int:
+    plat = _platform(args)
+    e = plat.blacklist_add(args.id_number, source=P.BlacklistSource(args.source),
+                           reason=args.reason, days=args.days, created_by=f"cli:{args.source}")
+    print(e.entry_id)
+    print(f"banned ****{e.last4} ({e.source.value}) until "
+          f"{e.valid_to.astimezone(plat.tz):%Y-%m-%d}; version {e.version}", file=sys.stderr)
+    return 0
+
+
+def cmd_blacklist_remove(args: argparse.Namespace) -> int:
+    plat = _platform(args)
+    if args.target.startswith("BL"):
+        ids = [args.target]
+    else:
+        ids = [r.entry.entry_id for r in plat.blacklist_find(args.target) if not r.entry.deleted]
+    if not ids:
+        print("no active blacklist entry for that", file=sys.stderr)
+        return EXIT_FAILED
+    for entry_id in ids:
+        e = plat.blacklist_remove(entry_id)
+        print(f"removed {e.entry_id} (****{e.last4}, {e.source.value}); version {e.version}")
+    return 0
+
+
+def cmd_blacklist_list(args: argparse.Namespace) -> int:
+    plat = _platform(args)
+    rows = plat.blacklist_list(include_deleted=args.all, limit=args.limit)
+    if args.json:
+        for r in rows:
+            print(r.entry.model_dump_json())
+        return 0
+    print(f"{'entry':24} {'last4':5} {'source':8} {'until':10} {'ver':>6}  reason")
+    for r in rows:
+        e = r.entry
+        flag = " (removed)" if e.deleted else ""
+        print(f"{e.entry_id:24} {e.last4:5} {e.source.value:8} "
+              f"{e.valid_to.astimezone(plat.tz):%Y-%m-%d} {e.version:>6}  {e.reason}{flag}")
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    r = _platform(args).rotate_keys()
+    print(r.kid)
+    if r.previous_kid:
+        print(f"previous key {r.previous_kid} verifies until "
+              f"{datetime.fromtimestamp(r.previous_not_after or 0, UTC):%Y-%m-%d}",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    ks = _platform(args).keyset()
+    for k in ks.keys:
+        until = (datetime.fromtimestamp(k.not_after, UTC).isoformat(timespec="minutes")
+                 if k.not_after else "current signer")
+        print(f"{k.kid}  {k.x}  {until}")
+    print(f"key set version {ks.version}", file=sys.stderr)
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from sync.server.seed import seed_demo
+
+    res = seed_demo(args.db, args.out, hospital_id=args.hospital, key_file=args.key_file)
+    summary = {
+        "db": res.db_url.split("@")[-1], "hospital_id": res.hospital_id,
+        "enrollment_codes": res.enrollment_codes,
+        "bookings": [{"scenario": p.scenario, "booking_id": p.booking_id,
+                      "reference": p.reference, "status": p.status,
+                      "qr_png": str(p.qr_png) if p.qr_png else None} for p in res.patients],
+        "blacklist_entries": list(res.blacklist_entry_ids),
+    }
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    return 0
+
+
+# --- parser -------------------------------------------------------------------------------------
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", default=default_db_url(), metavar="URL",
+                   help="database URL: sqlite:///path.db or postgresql+psycopg://user@host/db "
+                        "(default: $DESK_PLATFORM_DB or a SQLite file in the user data folder)")
+    p.add_argument("--key-file", metavar="PATH",
+                   help="the data key file (default: $DESK_PLATFORM_KEY, $DESK_PLATFORM_KEY_FILE, "
+                        "or <db>.key for SQLite)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="desk-platform",
+        description="Reference central platform for real-name check-in desks: HTTP API for "
+                    "desks, booking keys, bookings, the shared blacklist, visit records.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str,
+            parent: argparse._SubParsersAction = sub) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help_, description=help_)
+        _common(p)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("serve", cmd_serve, "run the HTTP API (migrates the database first)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--workers", type=int, default=1, help="API processes (default 1)")
+    p.add_argument("--rate-token", type=float, default=50.0, metavar="N",
+                   help="requests per second per token, 0: off (default 50)")
+    p.add_argument("--rate-address", type=float, default=500.0, metavar="N",
+                   help="requests per second per client address, 0: off (default 500)")
+    p.add_argument("--forwarded-allow-ips", metavar="IPS",
+                   help="trust X-Forwarded-For from these load balancers (comma separated)")
+    p.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate")
+    p.add_argument("--tls-key", metavar="PEM")
+    p.add_argument("--log-level", default="info",
+                   choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--access-log", action="store_true", help="log every request")
+    p.add_argument("--no-init", action="store_true", help="skip migrations and initialization")
+    p.add_argument("--timezone", default=None, help="the platform's local time zone at init")
+
+    p = add("init", cmd_init, "create or migrate the database, the data key and a signing key")
+    p.add_argument("--timezone", default="Asia/Shanghai",
+                   help="local time zone of booking days (default Asia/Shanghai)")
+
+    p = add("enroll-desk", cmd_enroll_desk, "print a one-time enrollment code for a desk")
+    p.add_argument("--hospital", required=True, metavar="ID")
+    p.add_argument("--hospital-name", metavar="NAME")
+    p.add_argument("--desk", required=True, metavar="ID")
+    p.add_argument("--ttl-hours", type=float, default=24.0)
+
+    p = add("issue-token", cmd_issue_token, "print a bearer token for a person (staff, police)")
+    p.add_argument("--role", required=True, choices=[r.value for r in P.Role])
+    p.add_argument("--name", required=True)
+    p.add_argument("--hospital", metavar="ID", help="for desk, security and hospital_admin")
+    p.add_argument("--desk", metavar="ID", help="for desk tokens")
+    p.add_argument("--days", type=float, default=30.0, help="valid this long (default 30)")
+
+    p = add("issue-booking", cmd_issue_booking,
+            "book a slot for a patient; print the QR token and write it as PNG")
+    p.add_argument("--hospital", required=True, metavar="ID")
+    p.add_argument("--department-code", required=True)
+    p.add_argument("--department-name", required=True)
+    p.add_argument("--doctor", required=True)
+    p.add_argument("--slot-start", metavar="ISO", help="default: the next quarter hour")
+    p.add_argument("--slot-minutes", type=int, default=15)
+    p.add_argument("--id-number", required=True)
+    p.add_argument("--account", default="walk-in", help="booking account id")
+    p.add_argument("--png", metavar="PATH", help="QR image (default booking-<id>.png)")
+    p.add_argument("--scale", type=int, default=6, help="QR module size in pixels")
+
+    p = add("cancel-booking", cmd_cancel_booking,
+            "cancel a booking (revoked at once; the slot returns after a randomized cooldown)")
+    p.add_argument("booking_id")
+
+    bl = sub.add_parser("blacklist", help="the shared blacklist").add_subparsers(
+        dest="what", metavar="WHAT", required=True)
+    p = add("add", cmd_blacklist_add, "ban an ID number (three months by default)", bl)
+    p.add_argument("id_number")
+    p.add_argument("--source", default="platform", choices=[s.value for s in P.BlacklistSource])
+    p.add_argument("--reason", required=True)
+    p.add_argument("--days", type=float, default=91.0, help="length of the ban (default 91)")
+    p = add("remove", cmd_blacklist_remove, "lift a ban (by entry id or ID number)", bl)
+    p.add_argument("target", metavar="ENTRY_ID|ID_NUMBER")
+    p = add("list", cmd_blacklist_list, "list entries (last 4 digits only)", bl)
+    p.add_argument("--all", action="store_true", help="include removed entries")
+    p.add_argument("--limit", type=int, default=1000)
+    p.add_argument("--json", action="store_true", help="JSON lines")
+
+    ks = sub.add_parser("keys", help="booking token signing keys").add_subparsers(
+        dest="what", metavar="WHAT", required=True)
+    add("rotate", cmd_keys_rotate, "new signing key; the old one verifies for 30 more days", ks)
+    add("list", cmd_keys_list, "the key set desks receive", ks)
+
+    p = add("seed-demo", cmd_seed_demo,
+            "demo data: a hospital, doctors, today's bookings (QR PNGs), blacklist, desk codes")
+    p.add_argument("--out", default="demo-out", metavar="DIR", help="where the QR PNGs go")
+    p.add_argument("--hospital", default="H001", metavar="ID")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from sync.server.errors import PlatformError
+    from sync.server.secrets import KeyMissing
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PlatformError as exc:
+        print(f"refused ({exc.code}): {exc.detail}", file=sys.stderr)
+    except KeyMissing as exc:
+        print(f"data key: {exc}", file=sys.stderr)
+    except ValueError as exc:
+        print(f"invalid input: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

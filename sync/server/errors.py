@@ -1,0 +1,48 @@
+"""Errors the platform answers with: each maps to one HTTP status and one stable ``error`` code
+(:class:`sync.protocol.ErrorBody`). ``detail`` goes to the caller and the log: never PII."""
+
+from __future__ import annotations
+
+
+class PlatformError(Exception):
+    status = 400
+    code = "invalid_request"
+
+    def __init__(self, detail: str = ""):
+        self.detail = detail
+        super().__init__(detail)
+
+
+class Unauthorized(PlatformError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(PlatformError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(PlatformError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(PlatformError):
+    status = 409
+    code = "conflict"
+
+
+class EnrollmentInvalid(PlatformError):
+    status = 400
+    code = "enrollment_invalid"
+
+
+class TooLarge(PlatformError):
+    status = 413
+    code = "too_large"
+
+
+class RateLimited(PlatformError):
+    status = 429
+    code = "rate_limited"
