@@ -11,9 +11,12 @@ stage           decoder    why
                            the window fills much of the frame
 ``zxing``       zxing-cpp  full resolution; zxing-cpp is fast and tries inverted and
                            rotated codes itself (reads what zbar's scanner misses)
+``smoothed``    pyzbar     ``level`` smoothed (Gaussian, 1 px): sensor noise in dim light
+                           breaks both decoders' binarisation (noisy photos: 2/21 -> 17/21)
 ``inverted``    pyzbar     dark-mode screens: light modules on black (zbar reads only
                            dark-on-light)
 ``adaptive``    pyzbar     local mean threshold for uneven light and glare
+``zx_smoothed`` zxing-cpp  the smoothed picture
 ``full``        pyzbar     full resolution, for codes too small for ``level``
 ``upscaled``    pyzbar     small pictures (< 480 px) doubled: zbar needs ~3 px modules
 ``zx_adaptive`` zxing-cpp  the thresholded picture
@@ -47,15 +50,16 @@ MAX_PIXELS = 40_000_000  # larger pictures are refused, not decoded for seconds
 LEVEL_SIDE = 640
 SMALL_SIDE = 480
 
-ALL_STAGES = ("level", "zxing", "inverted", "adaptive", "full", "upscaled", "zx_adaptive",
-              "zx_upscaled")
+ALL_STAGES = ("level", "zxing", "smoothed", "inverted", "adaptive", "zx_smoothed", "full",
+              "upscaled", "zx_adaptive", "zx_upscaled")
 DECODERS = ("pyzbar", "zxing")
-STAGE_DECODER = {"level": "pyzbar", "zxing": "zxing", "inverted": "pyzbar",
+STAGE_DECODER = {"level": "pyzbar", "zxing": "zxing", "smoothed": "pyzbar",
+                 "zx_smoothed": "zxing", "inverted": "pyzbar",
                   "adaptive": "pyzbar", "full": "pyzbar", "upscaled": "pyzbar",
                   "zx_adaptive": "zxing", "zx_upscaled": "zxing"}
 # With one decoder only (for measuring it alone), its own stages in the same spirit.
-_PYZBAR_ONLY = ("level", "inverted", "adaptive", "full", "upscaled")
-_ZXING_ONLY = ("zxing", "zx_adaptive", "zx_upscaled")
+_PYZBAR_ONLY = ("level", "smoothed", "inverted", "adaptive", "full", "upscaled")
+_ZXING_ONLY = ("zxing", "zx_smoothed", "zx_adaptive", "zx_upscaled")
 
 # Symbologies by our names: pyzbar's ZBarSymbol and zxing-cpp's BarcodeFormat.
 _FORMATS = {
@@ -157,6 +161,10 @@ class QrReader:
     def _run_stage(self, stage: str, prep: _Prepared) -> tuple[list[DecodedCode], int]:
         if stage == "level":
             return self._zbar(prep.level, prep.level_scale, stage)
+        if stage == "smoothed":
+            return self._zbar(prep.smoothed, prep.level_scale, stage)
+        if stage == "zx_smoothed":
+            return self._zxing(prep.smoothed, prep.level_scale, stage)
         if stage == "inverted":
             return self._zbar(255 - prep.level, prep.level_scale, stage)
         if stage == "adaptive":
@@ -238,6 +246,7 @@ class _Prepared:
         self._level: np.ndarray | None = None
         self._adaptive: np.ndarray | None = None
         self._upscaled: np.ndarray | None = None
+        self._smoothed: np.ndarray | None = None
 
     def applies(self, stage: str) -> bool:
         if stage == "full":
@@ -255,6 +264,12 @@ class _Prepared:
             else:
                 self._level = self.gray
         return self._level
+
+    @property
+    def smoothed(self) -> np.ndarray:
+        if self._smoothed is None:
+            self._smoothed = cv2.GaussianBlur(self.level, (0, 0), 1.0)
+        return self._smoothed
 
     @property
     def adaptive(self) -> np.ndarray:

@@ -50,6 +50,7 @@ VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "far_in_720p": lambda g: _noise(_in_frame(g, 0.8), 6, 2),
     "dark_mode_720p": lambda g: _noise(255 - _in_frame(g, 1.2), 5, 3),
     "blur_noise": lambda g: _noise(cv2.GaussianBlur(g, (0, 0), 1.2), 12, 4),
+    "noisy": lambda g: _noise(g, 25, 5),
 }
 
 

@@ -169,3 +169,16 @@ def test_eval_qr_bad_index_is_a_clear_message(tmp_path: Path, capsys):
     assert cli_main(["eval", "qr", str(tmp_path / "index.csv")]) != 0
     assert "image,expected_text_file" in capsys.readouterr().err
     assert cli_main(["eval", "qr", str(tmp_path / "nope.csv"), "--json"]) != 0
+
+
+def test_noisy_photos_need_the_smoothing_stage(qr_dir: Path):
+    reader = QrReader()
+    without = tuple(s for s in reader.stages if "smoothed" not in s)
+    full = partial = 0
+    for path, expected in _rows(qr_dir)[:10]:
+        img = VARIANTS["noisy"](cv2.imread(str(path), cv2.IMREAD_GRAYSCALE))
+        res = reader.read(img)
+        assert all(normalize(c.text) == expected for c in res.codes)
+        full += any(normalize(c.text) == expected for c in res.codes)
+        partial += any(normalize(c.text) == expected for c in reader.read(img, without).codes)
+    assert full >= 7 and full > partial + 3, (full, partial)
