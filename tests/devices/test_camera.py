@@ -260,3 +260,36 @@ def test_qt_adapter_delivers_newest_frames_in_the_gui_thread(qtbot, video: Path)
     assert sig.dropped > 0
     seqs = [f.seq for f in frames]
     assert seqs == sorted(seqs)
+
+
+class _BrokenDriver:
+    """A driver that fails in a way no typed error covers (the worker must not die silently)."""
+
+    name = "broken"
+    pace_fps = 100.0
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def open(self) -> None:
+        pass
+
+    def read(self):
+        self.reads += 1
+        if self.reads > 3:
+            raise ZeroDivisionError("driver bug")
+        return np.zeros((10, 10, 3), np.uint8)
+
+    def close(self) -> None:
+        pass
+
+
+def test_unexpected_driver_failure_is_a_typed_failed_state_and_listeners_cannot_break_it():
+    from desk_app.errors import InternalError
+
+    cam = CameraWorker(_BrokenDriver(), **FAST)
+    cam.add_frame_listener(lambda f: 1 / 0)  # a buggy consumer callback is logged, not fatal
+    with cam:
+        assert wait_for(lambda: cam.state is CameraState.FAILED)
+        assert isinstance(cam.error, InternalError) and cam.frames_captured == 3
+    assert cam.state is CameraState.STOPPED

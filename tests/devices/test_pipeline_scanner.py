@@ -7,6 +7,8 @@ import base64
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from desk_app.settings import DevicesSection
 from devices.camera import CameraWorker, ScenePlayer, SceneStep, phone
@@ -155,3 +157,22 @@ def test_qt_scanner_adapter_emits_scanned(qtbot):
     assert sig.args == ["REF-0042"] and [r.text for r in got] == ["REF-0042"]
     qs.feed_key("q", None)  # a person: released by the adapter's own timer
     qtbot.waitUntil(lambda: typed == ["q"], timeout=1000)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("AB12-x \r"), st.floats(0, 300)), max_size=60))
+def test_wedge_never_loses_or_invents_a_key(keys):
+    """Whatever the timing: typed keys + scanned codes (each with its Enter) == what was typed."""
+    dec = WedgeDecoder(THRESHOLD)
+    out = []
+    t = 0.0
+    for ch, gap in keys:
+        t += gap
+        out += dec.tick(t)
+        out += dec.key(ch, t)
+    out += dec.tick(t + 10_000)
+    rebuilt = "".join(e.text if isinstance(e, Typed) else e.text + "\r" for e in out)
+    assert rebuilt == "".join(ch for ch, _ in keys)
+    for e in out:
+        if isinstance(e, Scanned):
+            assert len(e.text) >= dec.min_length and "\r" not in e.text

@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 import pytest
 import segno
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from desk_app.cli import main as cli_main
 from desk_app.errors import DeskError
@@ -182,3 +184,15 @@ def test_noisy_photos_need_the_smoothing_stage(qr_dir: Path):
         full += any(normalize(c.text) == expected for c in res.codes)
         partial += any(normalize(c.text) == expected for c in reader.read(img, without).codes)
     assert full >= 7 and full > partial + 3, (full, partial)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([np.uint8, np.uint16, np.float32, np.int8, np.bool_]),
+       st.lists(st.integers(0, 40), min_size=0, max_size=4), st.integers(0, 2**32 - 1))
+def test_reader_on_arbitrary_arrays_only_raises_bad_image(dtype, shape, seed):
+    arr = np.random.default_rng(seed).integers(0, 255, size=shape).astype(dtype)
+    try:
+        res = QrReader().read(arr)
+    except BadImageError:
+        return
+    assert all(isinstance(c.text, str) for c in res.codes)
