@@ -132,8 +132,8 @@ class Platform:
                 ("created_at", self.now().isoformat()),
             ):
                 r = conn.execute(self.db.insert(T.meta).values(key=key, value=value)
-                                 .on_conflict_do_nothing())
-                created |= r.rowcount == 1
+                                 .on_conflict_do_nothing().returning(T.meta.c.key))
+                created |= r.first() is not None
             has_key = conn.execute(select(func.count()).select_from(T.signing_keys)).scalar_one()
         if not has_key:
             self.rotate_keys()
@@ -391,8 +391,8 @@ class Platform:
                     doctor_name=doctor_name, slot_start=start,
                     slot_end=start + timedelta(minutes=minutes), state="open",
                     released_at=released_at, release_at=None, last_cancelled_at=None)
-                    .on_conflict_do_nothing())
-                if r.rowcount == 1:
+                    .on_conflict_do_nothing().returning(T.slots.c.slot_id))
+                if r.first() is not None:
                     ids.append(sid)
         return ids
 
@@ -822,8 +822,9 @@ class Platform:
                 day=self.local_day(rep.reported_at), reported_at=rep.reported_at,
                 received_at=now, kind=rep.kind.value, booking_id=rep.booking_id,
                 visit_id=rep.visit_id, id_hash=rep.id_hash, id_last4=rep.id_last4,
-                note=rep.note).on_conflict_do_nothing(index_elements=["report_id"]))
-            if r.rowcount != 1:
+                note=rep.note).on_conflict_do_nothing(index_elements=["report_id"])
+                .returning(T.reports.c.report_id))
+            if r.first() is None:
                 owner = conn.execute(select(T.reports.c.hospital_id).where(
                     T.reports.c.report_id == rep.report_id)).scalar()
                 if owner != rep.hospital_id:
