@@ -19,12 +19,19 @@ from devices.camera.factory import DeskCameras, make_source
 from devices.camera.opencv import OpenCvSource
 from devices.camera.scene import Layer, ScenePlayer, SceneStep, card, checkin_script, face, phone
 from devices.camera.sim import ImageFolderSource
-from devices.camera.types import Camera, CameraState, Frame, FrameSource, FrameSubscription
+from devices.camera.types import (
+    Camera,
+    CameraState,
+    CameraStatus,
+    Frame,
+    FrameSource,
+    FrameSubscription,
+)
 from devices.camera.worker import CameraWorker, FrameHub, Subscription
 
 __all__ = [
     "Camera", "CameraBusy", "CameraConfigError", "CameraError", "CameraPermissionDenied",
-    "CameraState", "CameraUnplugged", "CameraWorker", "DeskCameras", "Frame", "FrameHub",
+    "CameraState", "CameraStatus", "CameraUnplugged", "CameraWorker", "DeskCameras", "Frame", "FrameHub",
     "FrameSource", "FrameSubscription", "ImageFolderSource", "Layer", "OpenCvSource",
     "ScenePlayer", "SceneStep", "Subscription", "card", "checkin_script", "face", "make_source",
     "phone",

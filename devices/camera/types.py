@@ -66,6 +66,19 @@ class FrameSource(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class CameraStatus:
+    """A snapshot for status bars and the device screen."""
+
+    name: str
+    state: CameraState
+    error: DeskError | None
+    fps: float
+    frames: int  # captured since creation
+    reconnects: int
+    source: str  # what the source calls itself (URLs with their password masked)
+
+
 StateListener = Callable[["CameraState", "DeskError | None"], None]
 
 

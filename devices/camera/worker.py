@@ -27,7 +27,7 @@ import numpy as np
 
 from desk_app.errors import DeskError, InternalError
 from devices.camera.errors import CameraError
-from devices.camera.types import CameraState, Frame, FrameSource, StateListener
+from devices.camera.types import CameraState, CameraStatus, Frame, FrameSource, StateListener
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +199,12 @@ class CameraWorker:
 
     def latest(self) -> Frame | None:
         return self._hub.latest()
+
+    def status(self) -> CameraStatus:
+        with self._lock:
+            state, error = self._state, self._error
+        return CameraStatus(self.name, state, error, round(self.fps, 1), self._seq,
+                            self.reconnects, self.source.name)
 
     def subscribe(self) -> Subscription:
         return self._hub.subscribe()

@@ -143,6 +143,8 @@ def test_reconnects_with_backoff_when_the_source_disappears_and_comes_back(tmp_p
         assert wait_for(lambda: cam.state is CameraState.RUNNING, 3)
         assert wait_for(lambda: cam.frames_captured > before, 3)
         assert cam.error is None and cam.reconnects == 1
+        st = cam.status()
+        assert (st.state, st.reconnects, st.source) == (CameraState.RUNNING, 1, "cam.avi")
     states = [s for s, _ in seen]
     assert states.index(CameraState.RECONNECTING) < len(states) - 2
     assert CameraState.FAILED not in states
