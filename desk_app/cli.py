@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = ev.add_parser("idcards", help="read ID numbers from photos of cards listed in INDEX.csv")
     p.add_argument("index", metavar="INDEX.csv", help="columns image,expected_id_number,name")
     p.add_argument("--json", action="store_true", help="last line: JSON summary")
+    p.add_argument("--engine", choices=["rapidocr", "tesseract"], default="rapidocr",
+                   help="OCR engine for the number line (default: rapidocr)")
     p.set_defaults(func=_handler("devices.idcard.evaluate:main"))
 
     p = ev.add_parser("faces", help="judge face pairs listed in PAIRS.csv as a desk would")

@@ -65,3 +65,25 @@ class ReaderProtocolError(IdCardError):
             ),
             detail=detail or f"sw3=0x{status:02X}",
         )
+
+
+class PrintedNumberInvalid(IdCardError):
+    """The camera read the printed number consistently, and its check digit does not hold.
+
+    Reported as such (a misprint or a forged card), never "corrected" into another number."""
+
+    title_text = Text("证件号码校验失败", "ID number fails its check")
+    default_text = Text(
+        "证件上印的身份号码校验位不正确, 请人工核验证件。",
+        "The number printed on this card fails its check digit. Please check the card by hand.",
+    )
+
+
+class CardNotRead(IdCardError):
+    """The camera saw no card, or could not read its number well enough in the time given."""
+
+    title_text = Text("未能识别身份证", "ID card not recognised")
+    default_text = Text(
+        "未能识别身份证号码, 请将证件人像面朝上平放在镜头下, 或手工输入。",
+        "The ID number could not be read. Lay the card photo side up under the camera, or type it.",
+    )

@@ -1,0 +1,176 @@
+"""Reading the ID number from camera frames: find the card, OCR the number line, vote.
+
+One frame gives a :class:`FrameReading`: ``no_card``, ``no_number`` (nothing 18 characters
+long), ``checksum`` (18 characters whose check digit fails) or ``ok``. A :class:`NumberVoter`
+collects readings over frames and decides once one valid number has ``votes_needed`` readings
+and a strict majority of the valid ones; the same invalid text read ``votes_needed`` times with
+no valid rival is decided as ``checksum``. Nothing is ever changed to make a check digit hold.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from devices.camera.types import Camera
+from devices.idcard.errors import CardNotRead, PrintedNumberInvalid
+from devices.idcard.locate import CardView, find_card
+from devices.idcard.ocr import OcrEngine, make_engine
+from devices.idcard.types import IdCardRead, check_digit_ok
+
+FrameStatus = Literal["no_card", "no_number", "checksum", "ok"]
+VoteStatus = Literal["ok", "checksum", "undecided"]
+
+
+@dataclass(frozen=True, eq=False)
+class FrameReading:
+    status: FrameStatus
+    text: str = ""  # the 18 characters read (ok / checksum), else what was read
+    confidence: float = 0.0
+    corners: np.ndarray | None = None
+    portrait: np.ndarray | None = None
+    ms: float = 0.0
+
+    def __repr__(self) -> str:
+        return f"FrameReading({self.status}, conf={self.confidence:.2f}, {self.ms:.0f} ms)"
+
+
+class CameraCardReader:
+    """Per-frame pipeline. ``engine`` defaults to the measured best (see :mod:`.ocr`)."""
+
+    def __init__(self, engine: OcrEngine | None = None, *, try_flip: bool = True) -> None:
+        self.engine = engine or make_engine()
+        self.try_flip = try_flip
+
+    def read_frame(self, frame: np.ndarray) -> FrameReading:
+        t0 = time.perf_counter()
+        view = find_card(frame)
+        if view is None:
+            return FrameReading("no_card", ms=(time.perf_counter() - t0) * 1000)
+        views: list[CardView] = [view, view.flipped()] if self.try_flip else [view]
+        fallback: FrameReading | None = None
+        for v in views:
+            line = self.engine.read_line(v.number_line())
+            if len(line.text) == 18:
+                status: FrameStatus = "ok" if check_digit_ok(line.text) else "checksum"
+                reading = FrameReading(status, line.text, line.confidence, v.corners,
+                                       v.portrait(), (time.perf_counter() - t0) * 1000)
+                if status == "ok":
+                    return reading
+                fallback = fallback or reading
+            elif fallback is None and line.text and v is view:
+                fallback = FrameReading("no_number", line.text, line.confidence, v.corners,
+                                        ms=0.0)
+        ms = (time.perf_counter() - t0) * 1000
+        if fallback is None:
+            return FrameReading("no_number", corners=view.corners, ms=ms)
+        return FrameReading(fallback.status, fallback.text, fallback.confidence,
+                            fallback.corners, fallback.portrait, ms)
+
+
+@dataclass
+class VoteResult:
+    status: VoteStatus
+    number: str = ""
+    confidence: float = 0.0
+    portrait: np.ndarray | None = None
+    frames: int = 0
+
+    def to_read(self) -> IdCardRead:
+        """The camera read, or the typed error the clerk sees."""
+        if self.status == "ok":
+            return IdCardRead(id_number=self.number, portrait=self.portrait,
+                              confidence=self.confidence, source="camera")
+        if self.status == "checksum":
+            raise PrintedNumberInvalid()
+        raise CardNotRead(detail=f"{self.frames} frames")
+
+
+@dataclass
+class NumberVoter:
+    votes_needed: int = 2
+    valid: Counter[str] = field(default_factory=Counter)
+    invalid: Counter[str] = field(default_factory=Counter)
+    frames: int = 0
+    _best: dict[str, FrameReading] = field(default_factory=dict)
+
+    def add(self, reading: FrameReading) -> VoteResult:
+        self.frames += 1
+        if reading.status in ("ok", "checksum"):
+            bucket = self.valid if reading.status == "ok" else self.invalid
+            bucket[reading.text] += 1
+            best = self._best.get(reading.text)
+            if best is None or reading.confidence > best.confidence:
+                self._best[reading.text] = reading
+        return self.result()
+
+    def result(self) -> VoteResult:
+        if self.valid:
+            number, votes = self.valid.most_common(1)[0]
+            total = sum(self.valid.values())
+            if votes >= self.votes_needed and votes * 2 > total:
+                best = self._best[number]
+                conf = votes / (total + sum(self.invalid.values())) * best.confidence
+                return VoteResult("ok", number, round(conf, 3), best.portrait, self.frames)
+        if self.invalid and not self.valid:
+            text, votes = self.invalid.most_common(1)[0]
+            if votes >= self.votes_needed:
+                return VoteResult("checksum", text, 0.0, self._best[text].portrait, self.frames)
+        return VoteResult("undecided", frames=self.frames)
+
+
+def read_frames(frames: list[np.ndarray], reader: CameraCardReader, votes_needed: int = 2
+                ) -> VoteResult:
+    """Vote over ``frames`` (stops early once decided)."""
+    voter = NumberVoter(votes_needed)
+    result = voter.result()
+    for f in frames:
+        result = voter.add(reader.read_frame(f))
+        if result.status != "undecided":
+            break
+    return result
+
+
+class CameraIdCardSource:
+    """:class:`~devices.idcard.types.IdCardReader` over a running camera (counter camera).
+
+    ``read`` takes the camera's newest frames (dropping older ones, so a slow OCR never queues
+    work) until the vote decides or ``timeout_s`` passes. Called on a worker thread."""
+
+    def __init__(self, camera: Camera, reader: CameraCardReader | None = None, *,
+                 votes_needed: int = 2, timeout_s: float = 6.0) -> None:
+        self.name = f"camera:{camera.name}"
+        self.camera = camera
+        self.reader = reader or CameraCardReader()
+        self.votes_needed = votes_needed
+        self.timeout_s = timeout_s
+
+    def open(self) -> None:
+        """The camera is started and owned by its worker; nothing to open."""
+
+    def close(self) -> None:
+        """Nothing held."""
+
+    def card_present(self) -> bool:
+        frame = self.camera.latest()
+        return frame is not None and find_card(frame.image) is not None
+
+    def read(self) -> IdCardRead:
+        sub = self.camera.subscribe()
+        voter = NumberVoter(self.votes_needed)
+        deadline = time.monotonic() + self.timeout_s
+        try:
+            while time.monotonic() < deadline:
+                frame = sub.get(timeout=max(0.01, deadline - time.monotonic()))
+                if frame is None:
+                    continue
+                result = voter.add(self.reader.read_frame(frame.image))
+                if result.status != "undecided":
+                    return result.to_read()
+        finally:
+            sub.close()
+        return voter.result().to_read()

@@ -1,0 +1,141 @@
+"""Find an ID card in a camera frame and cut out its portrait and number line.
+
+The card is a pale rounded rectangle (85.6 x 54 mm) on a darker counter. Candidates come from
+two masks of a downscaled frame (Otsu brightness, and closed Canny edges); each contour is
+reduced to four corners (``approxPolyDP``, else its minimum-area rectangle) and scored by how
+well it fills that quadrilateral and how close its aspect is to the card's. The best one is
+perspective-rectified to 856 x 540 from the full-resolution frame. Which short side is "up" is
+decided by where the portrait is (the darker, busier right third); the caller may try the other
+way round when the number does not read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from devices.idcard.synthetic import CARD_ASPECT, CARD_H, CARD_W, NUMBER_BOX, PORTRAIT_BOX
+
+WORK_WIDTH = 640
+MIN_AREA_FRAC = 0.04
+
+
+@dataclass(frozen=True, eq=False)
+class CardView:
+    """A card found in a frame: corners (TL, TR, BR, BL in frame pixels) and the rectified card."""
+
+    corners: np.ndarray
+    card: np.ndarray  # BGR 856 x 540, text upright (best guess)
+    score: float
+
+    def flipped(self) -> CardView:
+        return CardView(np.roll(self.corners, 2, axis=0), cv2.rotate(self.card, cv2.ROTATE_180),
+                        self.score)
+
+    def crop(self, box: tuple[float, float, float, float], margin: float = 0.0) -> np.ndarray:
+        h, w = self.card.shape[:2]
+        x0, y0, x1, y1 = box
+        return self.card[max(0, int((y0 - margin) * h)):min(h, int((y1 + margin) * h)),
+                         max(0, int((x0 - margin) * w)):min(w, int((x1 + margin) * w))]
+
+    def portrait(self) -> np.ndarray:
+        return self.crop(PORTRAIT_BOX).copy()
+
+    def number_line(self) -> np.ndarray:
+        return self.crop(NUMBER_BOX, 0.02)
+
+
+def _order(pts: np.ndarray) -> np.ndarray:
+    """Corners clockwise from top-left in image coordinates, first edge a long one."""
+    c = pts.mean(axis=0)
+    ang = np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0])
+    pts = pts[np.argsort(ang)]  # clockwise on screen (y down)
+    start = int(np.argmin(pts.sum(axis=1)))
+    pts = np.roll(pts, -start, axis=0)
+    if np.linalg.norm(pts[1] - pts[0]) < np.linalg.norm(pts[3] - pts[0]):
+        pts = np.roll(pts, -1, axis=0)  # card standing on its short side
+    return pts.astype(np.float32)
+
+
+def _quad(contour: np.ndarray) -> np.ndarray | None:
+    peri = cv2.arcLength(contour, True)
+    hull = cv2.convexHull(contour)
+    for eps in (0.02, 0.03, 0.045, 0.06):
+        approx = cv2.approxPolyDP(hull, eps * peri, True)
+        if len(approx) == 4:
+            return approx.reshape(4, 2).astype(np.float32)
+    box = cv2.boxPoints(cv2.minAreaRect(contour))
+    return box.astype(np.float32)
+
+
+def _candidates(gray: np.ndarray) -> list[np.ndarray]:
+    blur = cv2.GaussianBlur(gray, (5, 5), 0)
+    _, bright = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
+    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, k)
+    edges = cv2.Canny(blur, 30, 90)
+    edges = cv2.dilate(edges, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    filled = np.zeros_like(edges)
+    cnts, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    cv2.drawContours(filled, cnts, -1, 255, -1)
+    out: list[np.ndarray] = []
+    for mask in (bright, filled):
+        cnts, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        out.extend(sorted(cnts, key=cv2.contourArea, reverse=True)[:4])
+    return out
+
+
+def find_card(frame: np.ndarray) -> CardView | None:
+    """The most card-like quadrilateral in ``frame`` (BGR), rectified; None when there is none."""
+    h, w = frame.shape[:2]
+    scale = min(1.0, WORK_WIDTH / w)
+    small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
+    area_min = MIN_AREA_FRAC * gray.shape[0] * gray.shape[1]
+    best: tuple[float, np.ndarray] | None = None
+    for cnt in _candidates(gray):
+        area = cv2.contourArea(cnt)
+        if area < area_min:
+            continue
+        quad = _quad(cnt)
+        if quad is None:
+            continue
+        quad = _order(quad)
+        qarea = cv2.contourArea(quad)
+        if qarea <= 0:
+            continue
+        fill = min(area, qarea) / max(area, qarea)
+        long_side = (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
+        short_side = (np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
+        aspect = long_side / max(short_side, 1e-6)
+        aspect_fit = max(0.0, 1 - abs(aspect - CARD_ASPECT) / CARD_ASPECT * 2.5)
+        # The card must not touch the frame on a whole side (then it is the desk, not a card).
+        margin = 2
+        touches = (quad[:, 0] < margin).all() or (quad[:, 1] < margin).all()
+        score = fill * aspect_fit * (0.3 if touches else 1.0)
+        if fill < 0.8 or aspect_fit <= 0.2:
+            continue
+        if best is None or score > best[0]:
+            best = (score, quad)
+    if best is None:
+        return None
+    corners = best[1] / scale
+    dst = np.array([[0, 0], [CARD_W, 0], [CARD_W, CARD_H], [0, CARD_H]], np.float32)
+    m = cv2.getPerspectiveTransform(corners.astype(np.float32), dst)
+    card = cv2.warpPerspective(frame, m, (CARD_W, CARD_H), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+    view = CardView(corners.astype(np.float32), card, float(best[0]))
+    return view if _portrait_side_score(view.card) >= 0 else view.flipped()
+
+
+def _portrait_side_score(card: np.ndarray) -> float:
+    """> 0 when the portrait (dark, detailed) is where it belongs: right half, upper part."""
+    gray = cv2.cvtColor(card, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    h, w = gray.shape
+    x0, y0, x1, y1 = (int(PORTRAIT_BOX[0] * w), int(PORTRAIT_BOX[1] * h),
+                      int(PORTRAIT_BOX[2] * w), int(PORTRAIT_BOX[3] * h))
+    here = gray[y0:y1, x0:x1]
+    there = gray[h - y1:h - y0, w - x1:w - x0]  # the same box after a half turn
+    return float(there.mean() - here.mean())
