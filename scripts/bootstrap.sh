@@ -64,8 +64,13 @@ if [[ "$want" != "$have" ]]; then
   # above) provides the same module prebuilt, so install face-recognition without its deps.
   # `pip check` will report the missing `dlib` distribution: expected.
   "$VENV/bin/pip" install -q --no-deps "face-recognition>=1.3,<2"
+  # rapidocr-onnxruntime (ID numbers by camera; its ONNX models ship in the wheel) requires
+  # opencv-python, which would overwrite opencv-python-headless: install it without its deps
+  # (the others are in pyproject.toml).
+  "$VENV/bin/pip" install -q --no-deps "rapidocr-onnxruntime>=1.3,<2"
   "$VENV/bin/python" - <<'PY'
 import dlib, face_recognition, face_recognition_models, PySide6, cv2, pyzbar.pyzbar  # noqa: F401
+import rapidocr_onnxruntime  # noqa: F401
 print(f"bootstrap: ok (dlib {dlib.__version__}, PySide6 {PySide6.__version__}, OpenCV {cv2.__version__})")
 PY
   echo "$want" > "$STAMPS/pip"
