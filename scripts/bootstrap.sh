@@ -16,7 +16,7 @@ mkdir -p "$STAMPS"
 # libxkbcommon0/libfontconfig1/libdbus: Qt offscreen. fonts-wqy-microhei: Chinese glyphs
 # (without it Chinese renders as boxes). binutils + libpython3.11: PyInstaller.
 # tesseract-ocr*: the OCR engine for ID numbers read by camera.
-APT_PACKAGES=(python3-venv libpython3.11 binutils ca-certificates libzbar0
+APT_PACKAGES=(python3-venv libpython3.11 binutils ca-certificates libzbar0 libpulse0
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim xvfb xauth libegl1 libgl1 libxkbcommon0
   libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 libx11-xcb1 libxkbcommon-x11-0
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0

@@ -27,6 +27,15 @@ class MainWindow(QMainWindow):
             lambda title, w=widget: self.tabs.setTabText(self.tabs.indexOf(w), title))
         del index
 
+    def set_role_screens(self, visible: frozenset[str] | set[str]) -> None:
+        """Show only the screens (by object name) the logged-in role may use."""
+        for i in range(self.tabs.count()):
+            self.tabs.setTabVisible(i, self.tabs.widget(i).objectName() in visible)
+
+    def set_locked(self, locked: bool) -> None:
+        """While locked (idle or logged out) no screen content is visible."""
+        self.tabs.setVisible(not locked)
+
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Real-name check-in"))
 

@@ -1,0 +1,312 @@
+"""The check-in screen: the clerk's whole day at the registration window.
+
+Wiring (composition root)::
+
+    screen = CheckinScreen(checkin_ops, settings, lang, runner=runner, sounds=sounds, cameras=2)
+    camera_signals.frame_ready.connect(lambda f: screen.on_camera_frame(0, f))
+    code_feed.connect(lambda read: screen.post_code(read.text, read.source))  # any thread
+    card_reader_callback = screen.post_card                                    # any thread
+    screen.start()          # first patient; installs the scanner filter
+
+Keys (shown on screen): Enter next patient (or decide a REVIEW), Esc reset, F2 override,
+F3 manual ID entry, F4 patient declines the face check, F6 report suspect.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desk_app.errors import UserInputError
+from desk_app.services.api import CheckinOps
+from desk_app.services.model import CheckinState, Decision, VerdictView
+from desk_app.settings import Settings
+from ui.checkin.presenter import CheckinPresenter
+from ui.checkin.preview import CameraPreview
+from ui.checkin.scanner import ScannerFilter
+from ui.checkin.steps import StepStrip
+from ui.checkin.verdict import VerdictPanel
+from ui.dialogs import NoteDialog
+from ui.errors import show_error
+from ui.operations import Operations, current_lang
+from ui.sounds import SoundCues
+
+log = logging.getLogger(__name__)
+
+
+class _Inbox(QObject):
+    """Lives in the GUI thread; devices emit on it from their own threads (queued delivery)."""
+
+    code = Signal(str, str)
+    card = Signal(object)
+
+
+class CheckinScreen(QWidget):
+    def __init__(self, ops: CheckinOps, settings: Settings, lang: str = "zh_CN", *,
+                 runner: Operations | None = None, sounds: SoundCues | None = None,
+                 cameras: int = 1, scanner: ScannerFilter | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("CheckinScreen")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.settings = settings
+        self.lang = lang
+        self._own_runner = runner is None
+        self.runner = runner or Operations(self, parent=self)
+        self.sounds = sounds or SoundCues(settings.ui.sounds, parent=self)
+        self.presenter = CheckinPresenter(ops, self.runner, self._show_error, self)
+        self.presenter.state_changed.connect(self._on_state)
+        self.presenter.verdict_reached.connect(self._on_verdict)
+        self.scanner = scanner or ScannerFilter(settings.devices.scanner_max_interkey_ms,
+                                                enabled=settings.devices.scanner_enabled,
+                                                parent=self)
+        self.scanner.scanned.connect(lambda text: self.presenter.submit_code(text, "scanner"))
+        self.inbox = _Inbox(self)
+        self.inbox.code.connect(self.presenter.submit_code)
+        self.inbox.card.connect(self.presenter.submit_card)
+        self.alert_count = 0
+
+        # --- widgets ---
+        self.previews = [CameraPreview(name, self)
+                         for name in ("patient_camera", "counter_camera")[:max(1, min(cameras, 2))]]
+        self.steps = StepStrip(self)
+        self.verdict = VerdictPanel(self)
+        self.alert_badge = QLabel(self)
+        self.alert_badge.setObjectName("AlertBadge")
+        self.alert_badge.setStyleSheet(
+            "#AlertBadge { background: #b3261e; color: white; border-radius: 12px;"
+            " padding: 4px 12px; font-weight: bold; font-size: 16px; }")
+        self.alert_badge.hide()
+        self.buttons: dict[str, QPushButton] = {}
+        keys_row = QHBoxLayout()
+        for action, key in (("next", "Enter"), ("reset", "Esc"), ("override", "F2"),
+                            ("manual_id", "F3"), ("decline_face", "F4"), ("suspect", "F6")):
+            b = QPushButton(self)
+            b.setObjectName(f"key_{action}")
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys reach the screen, not a button
+            b.setProperty("key", key)
+            b.clicked.connect(lambda _=False, a=action: self.trigger(a))
+            keys_row.addWidget(b)
+            self.buttons[action] = b
+
+        left = QVBoxLayout()
+        for pv in self.previews:
+            left.addWidget(pv, 1)
+        top_right = QHBoxLayout()
+        top_right.addWidget(self.steps, 1)
+        top_right.addWidget(self.alert_badge, 0, Qt.AlignmentFlag.AlignTop)
+        right = QVBoxLayout()
+        right.addLayout(top_right)
+        right.addWidget(self.verdict, 1)
+        body = QHBoxLayout()
+        body.addLayout(left, 2)
+        body.addLayout(right, 3)
+        lay = QVBoxLayout(self)
+        lay.addLayout(body, 1)
+        lay.addLayout(keys_row)
+        for pv in self.previews:
+            pv.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+        # F-keys never pass through the scanner decoder; they work as window shortcuts.
+        for key, action in (("F2", "override"), ("F3", "manual_id"), ("F4", "decline_face"),
+                            ("F6", "suspect")):
+            sc = QShortcut(QKeySequence(key), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(lambda a=action: self.trigger(a))
+
+        # Idle reset: a patient left half-way (or a verdict left on screen) is cleared.
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setSingleShot(True)
+        self.idle_timer.setInterval(settings.ui.idle_reset_s * 1000)
+        self.idle_timer.timeout.connect(self._idle_reset)
+        self.dialog: NoteDialog | None = None
+        self.retranslate()
+
+    # --- wiring -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Install the scanner filter and begin with an empty patient."""
+        self.scanner.install()
+        self.presenter.new_patient()
+
+    def shutdown(self) -> None:
+        self.scanner.uninstall()
+        self.idle_timer.stop()
+        if self._own_runner:
+            self.runner.shutdown()
+
+    def post_code(self, text: str, source: str = "camera") -> None:
+        """Thread-safe: a code from the camera pipeline or another device."""
+        self.inbox.code.emit(text, source)
+
+    def post_card(self, card: object) -> None:
+        """Thread-safe: a card from the desktop reader (``devices.idcard.IdCardRead``)."""
+        self.inbox.card.emit(card)
+
+    def on_camera_frame(self, index: int, frame: object) -> None:
+        """GUI thread (``CameraSignals.frame_ready``): paint it; offer patient-camera frames to
+        the face comparison (dropped while one is being compared)."""
+        if index < len(self.previews):
+            self.previews[index].show_frame(frame)
+        if index == 0:
+            ts = float(getattr(frame, "timestamp", time.monotonic()))
+            image = getattr(frame, "image", frame)
+            self.presenter.submit_face_frame(image, ts)
+
+    def set_camera_state(self, index: int, state: str, message: str = "") -> None:
+        if index < len(self.previews):
+            self.previews[index].set_camera_state(state, message)
+
+    def set_alert_count(self, count: int) -> None:
+        """Open alerts for security; a rising count plays the alert sound."""
+        if count > self.alert_count:
+            self.sounds.play("alert")
+        self.alert_count = count
+        self.alert_badge.setVisible(count > 0)
+        self._update_badge()
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def trigger(self, action: str) -> None:
+        self._touch()
+        state = self.presenter.state
+        verdict = state.verdict if state else None
+        if action == "reset":
+            self._close_dialog()
+            self.presenter.new_patient()
+        elif action == "next":
+            if verdict is not None and verdict.decision == Decision.REVIEW and not verdict.overridden:
+                self.trigger("override")  # a REVIEW needs the clerk's decision first
+            elif verdict is not None:
+                self.presenter.new_patient()
+        elif action == "override":
+            if verdict is None or verdict.decision == Decision.ADMIT:
+                self._refuse(self.tr("There is no verdict to override."))
+                return
+            choices = tuple(d for d in (Decision.ADMIT, Decision.REJECT) if d != verdict.decision
+                            or verdict.decision == Decision.REVIEW)
+            self._ask("override", lambda d: self.presenter.override(
+                d.chosen_decision() or Decision.ADMIT, d.text()), decisions=choices, min_length=4)
+        elif action == "manual_id":
+            self._ask("manual_id", lambda d: self.presenter.submit_id_number(d.text()),
+                      min_length=6)
+        elif action == "decline_face":
+            self.presenter.decline_face()
+        elif action == "suspect":
+            if state is None:
+                return
+            self._ask("suspect", lambda d: self.presenter.report_suspect(d.text()), min_length=4)
+
+    def _ask(self, kind: str, on_ok, **kw) -> None:
+        self._close_dialog()
+        dlg = NoteDialog(kind, self, **kw)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.accepted.connect(lambda: on_ok(dlg))
+        dlg.finished.connect(lambda _r: self._dialog_closed(dlg))
+        self.dialog = dlg
+        dlg.open()
+
+    def _dialog_closed(self, dlg: NoteDialog) -> None:
+        if self.dialog is dlg:
+            self.dialog = None
+        self.setFocus()
+
+    def _close_dialog(self) -> None:
+        if self.dialog is not None:
+            self.dialog.reject()
+            self.dialog = None
+
+    def _refuse(self, message: str) -> None:
+        from desk_app.errors import Text
+
+        self._show_error(UserInputError(Text(message, message)))
+
+    def _show_error(self, error: BaseException) -> None:
+        show_error(self, error, self.lang)
+
+    # --- keys ---------------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.trigger("next")
+        elif key == Qt.Key.Key_Escape:
+            self.trigger("reset")
+        else:
+            super().keyPressEvent(event)
+
+    # --- state --------------------------------------------------------------------------------
+
+    def _on_state(self, state: CheckinState | None) -> None:
+        self._touch()
+        self.steps.set_state(state, self.lang)
+        self.verdict.set_state(state, self.lang)
+        if state is None:
+            self.previews[0].set_overlays()
+        else:
+            self.previews[0].set_overlays(face_boxes=[state.face_box] if state.face_box else ())
+        self._update_buttons()
+
+    def _on_verdict(self, verdict: VerdictView) -> None:
+        self.sounds.play(verdict.decision.value)
+
+    def _touch(self) -> None:
+        self.idle_timer.start()
+
+    def _idle_reset(self) -> None:
+        state = self.presenter.state
+        busy = state is not None and (state.verdict is not None or state.booking is not None
+                                      or state.person is not None)
+        if busy:
+            log.info("idle for %d s: screen reset for the next patient",
+                     self.settings.ui.idle_reset_s)
+            self._close_dialog()
+            self.presenter.new_patient()
+
+    def _update_buttons(self) -> None:
+        state = self.presenter.state
+        verdict = state.verdict if state else None
+        self.buttons["override"].setEnabled(verdict is not None
+                                            and verdict.decision != Decision.ADMIT)
+        self.buttons["suspect"].setEnabled(state is not None)
+        self.buttons["decline_face"].setEnabled(state is not None and verdict is None)
+
+    def _update_badge(self) -> None:
+        self.alert_badge.setText("⚠ " + self.tr("Alerts: %1").replace("%1", str(self.alert_count)))
+
+    # --- language -----------------------------------------------------------------------------
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Check-in"))
+        words = {
+            "next": self.tr("Next patient"),
+            "reset": self.tr("Reset"),
+            "override": self.tr("Override"),
+            "manual_id": self.tr("Type ID number"),
+            "decline_face": self.tr("Declines face check"),
+            "suspect": self.tr("Report suspect"),
+        }
+        for action, b in self.buttons.items():
+            b.setText(f"[{b.property('key')}] {words[action]}")
+        self._update_badge()
+        state = self.presenter.state
+        self.steps.set_state(state, self.lang)
+        self.verdict.set_state(state, self.lang)
+        self._update_buttons()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.lang = current_lang()
+            self.retranslate()
+        super().changeEvent(event)
