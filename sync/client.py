@@ -135,9 +135,10 @@ class PlatformClient:
     ):
         self.platform = platform
         self.tokens = tokens
+        self.base_url = (base_url or platform.url).rstrip("/")
         timeout = httpx.Timeout(platform.timeout_s, connect=min(platform.timeout_s, 5.0))
         self._http = httpx.Client(
-            base_url=(base_url or platform.url).rstrip("/"),
+            base_url=self.base_url,
             timeout=timeout,
             verify=_tls_verify(platform),
             transport=transport,
@@ -205,7 +206,7 @@ class PlatformClient:
         if status in (408, 429) or status >= 500:
             raise PlatformUnavailable(detail=f"{method} {path}: HTTP {status}")
         if status >= 400 or status < 200:
-            raise PlatformRefused(status, f"{method} {path}")
+            raise PlatformRefused(status, f"{method} {path}: {_error_code(body)}")
         if status == 204 or not body:
             return Answer(status, None, server_time)
         try:
@@ -225,6 +226,15 @@ class PlatformClient:
             raise PlatformUnavailable(detail=f"{method} {path}: invalid {model.__name__}") from exc
 
 
+def _error_code(body: bytes) -> str:
+    """The platform's stable error code and detail (never PII, says the protocol), for the log."""
+    try:
+        err = protocol.ErrorBody.model_validate_json(body)
+    except ValueError:
+        return "(no error body)"
+    return f"{err.error}: {err.detail[:300]}"
+
+
 def is_retryable(exc: DeskError) -> bool:
     """Whether the sync loop should back off and try again on its own."""
     return isinstance(exc, NetworkError)
@@ -235,16 +245,16 @@ def is_retryable(exc: DeskError) -> bool:
 
 P = protocol.API_PREFIX
 PATH_HEALTH = f"{P}/health"
-PATH_ENROLL = f"{P}/desk/enroll"
+PATH_ENROLL = f"{P}/enroll"
 PATH_CONFIG = f"{P}/desk/config"
 PATH_WHOAMI = f"{P}/whoami"
 PATH_VISITS = f"{P}/visits/batch"
 PATH_REPORTS = f"{P}/reports"
 PATH_KEYS = f"{P}/keys"
 PATH_REVOCATIONS = f"{P}/revocations"
-PATH_BOOKINGS = f"{P}/bookings"
+PATH_BOOKINGS = P + "/hospitals/{hospital_id}/bookings"
 PATH_BLACKLIST = f"{P}/blacklist"
-PATH_ALERTS = f"{P}/alerts"
+PATH_ALERTS = P + "/hospitals/{hospital_id}/alerts"
 
 
 class DeskApi(PlatformClient):
@@ -291,16 +301,17 @@ class DeskApi(PlatformClient):
         return self.call("GET", PATH_REVOCATIONS, protocol.RevocationsDelta,
                          params={"since": since, "limit": limit})[0]
 
-    def bookings(self, cursor: int, limit: int) -> protocol.BookingsDelta:
-        return self.call("GET", PATH_BOOKINGS, protocol.BookingsDelta,
+    def bookings(self, hospital_id: str, cursor: int, limit: int) -> protocol.BookingsDelta:
+        return self.call("GET", PATH_BOOKINGS.format(hospital_id=hospital_id),
+                         protocol.BookingsDelta,
                          params={"cursor": cursor, "limit": limit})[0]
 
     def blacklist(self, since: int, limit: int) -> protocol.BlacklistDelta:
         return self.call("GET", PATH_BLACKLIST, protocol.BlacklistDelta,
                          params={"since": since, "limit": limit})[0]
 
-    def alerts(self, cursor: int, limit: int) -> protocol.AlertsDelta:
-        return self.call("GET", PATH_ALERTS, protocol.AlertsDelta,
+    def alerts(self, hospital_id: str, cursor: int, limit: int) -> protocol.AlertsDelta:
+        return self.call("GET", PATH_ALERTS.format(hospital_id=hospital_id), protocol.AlertsDelta,
                          params={"cursor": cursor, "limit": limit})[0]
 
 

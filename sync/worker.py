@@ -29,6 +29,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from pydantic import ValidationError
+
 from desk_app.clock import Clock, SystemClock
 from desk_app.errors import (
     AuthError,
@@ -37,10 +39,11 @@ from desk_app.errors import (
     InternalError,
     NetworkError,
     Text,
+    UserInputError,
     as_desk_error,
 )
 from desk_app.services.model import SyncStatusView
-from desk_app.settings import SyncSection
+from desk_app.settings import PlatformSection, SyncSection
 from desk_app.storage import AlertInput, Store
 from sync import convert, protocol
 from sync.backoff import Backoff
@@ -119,13 +122,12 @@ class SyncWorker:
         self._forced = False
         self._thread: threading.Thread | None = None
         self._listeners: list[Callable[[SyncStatusView], None]] = []
-        self._state = SyncState.OFFLINE
+        self._state = SyncState.SYNCING  # until the first cycle says otherwise
         self._since: datetime | None = None
         self._error: DeskError | None = None
         self._parked_total = 0
         self._pending = 0
         self._skew: float | None = None
-        self._status = self._compute_status()
         self._load_persisted()
 
     # --- for the UI and the composition root ----------------------------------------------------
@@ -135,7 +137,7 @@ class SyncWorker:
 
     def status(self) -> SyncStatusView:
         with self._lock:
-            status = self._status
+            status = self._compute_status()
         # Freshness moves on with time even while nothing happens.
         return self._with_freshness(status)
 
@@ -151,6 +153,34 @@ class SyncWorker:
         if paused:
             self._set_state(SyncState.PAUSED)
         self._wake.set()
+
+    def enroll(self, platform_url: str, code: str) -> SyncStatusView:
+        """Enroll this desk with a one-time code (blocking: call it off the GUI thread), then
+        sync at once. A new ``platform_url`` is used from the next cycle on; keeping it in the
+        settings is the caller's business."""
+        url = (platform_url or self.api.platform.url).strip().rstrip("/")
+        if url == self.api.base_url:
+            api = self.api
+        else:
+            try:
+                section = PlatformSection.model_validate(
+                    {**self.api.platform.model_dump(), "url": url})
+            except ValidationError as exc:
+                raise UserInputError(Text("中心平台地址无效, 应以 https:// 开头。",
+                                          "The platform address is invalid; it starts with https://."),
+                                     detail="platform url") from exc
+            api = DeskApi(section, self.api.tokens)
+        try:
+            api.enroll(code)
+        except BaseException:
+            if api is not self.api:
+                api.close()
+            raise
+        if api is not self.api:
+            with self._lock:
+                self._next_api = api
+        self.sync_now()
+        return self.status()
 
     @property
     def paused(self) -> bool:
@@ -209,6 +239,11 @@ class SyncWorker:
 
     def _cycle(self) -> float | None:
         """One cycle with state changes; the delay until the next (None: wait to be woken)."""
+        with self._lock:
+            next_api, self._next_api = self._next_api, None
+        if next_api is not None:
+            self.api.close()
+            self.api = next_api
         self._set_state(SyncState.SYNCING)
         with self._lock:
             # "sync now" while paused runs one whole cycle; otherwise pausing interrupts it.
@@ -386,7 +421,7 @@ class SyncWorker:
 
         cursor = self._int_cursor("bookings")
         while True:
-            d = timed(self.api.bookings, cursor, page)
+            d = timed(self.api.bookings, cfg.hospital_id, cursor, page)
             self.store.apply_bookings_delta([convert.booking(b) for b in d.bookings],
                                             str(d.cursor))
             pulled += len(d.bookings)
@@ -410,7 +445,7 @@ class SyncWorker:
 
         cursor = self._int_cursor(CUR_ALERTS)
         while True:
-            d = timed(self.api.alerts, cursor, page)
+            d = timed(self.api.alerts, cfg.hospital_id, cursor, page)
             for alert in d.alerts:
                 if alert.kind is protocol.AlertKind.DOUBLE_CHECK_IN:
                     for vid in alert.visit_ids:
@@ -443,7 +478,6 @@ class SyncWorker:
             self._bl_checked = datetime.fromisoformat(checked) if checked else None
             self._pending = self.store.outbox_count()
             self._since = self.clock.now()
-            self._status = self._compute_status()
 
     def _persist_clock(self) -> None:
         skew = self.api.skew_s
@@ -471,8 +505,7 @@ class SyncWorker:
                 self._since = self.clock.now()
             self._state = state
             self._error = error if state in (SyncState.OFFLINE, SyncState.ERROR) else None
-            self._status = self._compute_status()
-            status = self._status
+            status = self._compute_status()
         status = self._with_freshness(status)
         for fn in list(self._listeners):
             try:
@@ -521,6 +554,7 @@ class SyncWorker:
         stale = age > self.settings.stale_blacklist_hours * 3600
         return replace(status, blacklist_age_s=age, blacklist_stale=stale)
 
+    _next_api: DeskApi | None = None
     _last_sync: datetime | None = None
     _bl_checked: datetime | None = None
 

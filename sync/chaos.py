@@ -1,5 +1,5 @@
-"""A small fault-injecting HTTP/1.1 proxy on loopback, between the desk's client and the real
-platform process.
+"""A small fault-injecting HTTP/1.1 proxy on loopback, between desks and the real platform
+process: used by the fault-injection tests and by ``desk-app bench sync --chaos``.
 
 Every request gets its own upstream connection (``Connection: close`` both ways), so the proxy
 only has to understand request framing by ``Content-Length``. Faults are planned per path prefix
@@ -25,6 +25,7 @@ class Fault(StrEnum):
     HTTP_500 = "http_500"  # a 500 without forwarding
     PROCESSED_500 = "processed_500"  # forwarded (and processed), then a 500 instead
     SLOW = "slow"  # forwarded after a delay (longer than the client's timeout)
+    SLOW_RESPONSE = "slow_response"  # forwarded and processed; the answer comes after a delay
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class FaultProxy:
         self.port = self._sock.getsockname()[1]
         self.url = f"http://{host}:{self.port}"
         self._stop = threading.Event()
+        self._seen_cond = threading.Condition(self._lock)
         self._thread = threading.Thread(target=self._accept_loop, name="faultproxy", daemon=True)
         self._thread.start()
 
@@ -68,6 +70,12 @@ class FaultProxy:
         with self._lock:
             return [s for s in self.seen if s.fault is not None]
 
+    def wait_seen(self, predicate, timeout: float = 10.0) -> bool:
+        """Wait until some request seen so far satisfies ``predicate(Seen)``."""
+        with self._seen_cond:
+            return self._seen_cond.wait_for(lambda: any(predicate(s) for s in self.seen),
+                                            timeout)
+
     def _take(self, path: str) -> Fault | None:
         with self._lock:
             for prefix, queue in self._plans:
@@ -83,11 +91,15 @@ class FaultProxy:
         self._thread.join(timeout=5)
 
     def _accept_loop(self) -> None:
+        self._sock.settimeout(0.1)  # so close() is noticed promptly
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            conn.settimeout(None)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
@@ -109,6 +121,7 @@ class FaultProxy:
                 pass  # the desk or the server went away: that is the point of this proxy
             with self._lock:
                 self.seen.append(Seen(method, path, fault, status))
+                self._seen_cond.notify_all()
 
     def _handle(self, conn: socket.socket, head: bytes, body: bytes, fault: Fault | None):
         if fault is Fault.DROP_REQUEST:
@@ -134,6 +147,12 @@ class FaultProxy:
             conn.sendall(_response(status, resp_body[: max(1, len(resp_body) // 2)]))
         elif fault is Fault.MALFORMED_JSON:
             conn.sendall(_response(200, b'{"accepted": [nul'))
+        elif fault is Fault.SLOW_RESPONSE:
+            with self._lock:  # seen before the answer goes out: a test may kill the desk now
+                self.seen.append(Seen("-", "(processed)", fault, status))
+                self._seen_cond.notify_all()
+            if not self._stop.wait(self.slow_s):
+                conn.sendall(raw)
         elif fault is Fault.PROCESSED_500:
             conn.sendall(_response(500, b"Internal Server Error", "text/plain"))
         else:
