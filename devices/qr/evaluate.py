@@ -46,6 +46,7 @@ class Outcome:
     decoder: str = ""
     stage: str = ""
     ms: float = 0.0
+    cpu_ms: float = 0.0
     found: tuple[str, ...] = ()
     note: str = ""
 
@@ -119,19 +120,20 @@ def evaluate_row(row: Row, reader: QrReader, base: Path) -> Outcome:
     found = tuple(normalize(c.text) for c in result.codes)
     hit = next((c for c in result.codes if expected and normalize(c.text) == expected), None)
     if hit is not None:
-        return Outcome(name, "correct", hit.decoder, hit.stage, result.ms, found)
+        return Outcome(name, "correct", hit.decoder, hit.stage, result.ms, result.cpu_ms, found)
     first = result.codes[0] if result.codes else None
     if not expected:
         status = "false_positive" if found else "true_negative"
     else:
         status = "wrong" if found else "missed"
     return Outcome(name, status, first.decoder if first else "", first.stage if first else "",
-                   result.ms, found)
+                   result.ms, result.cpu_ms, found)
 
 
 def summarize(outcomes: list[Outcome], decoder_mode: str) -> dict:
     counts = Counter(o.status for o in outcomes)
     ms = [o.ms for o in outcomes if o.status != "error"]
+    cpu = [o.cpu_ms for o in outcomes if o.status != "error"]
     by_decoder = Counter(o.decoder for o in outcomes if o.status == "correct")
     by_stage = Counter(o.stage for o in outcomes if o.status == "correct")
     return {
@@ -143,6 +145,7 @@ def summarize(outcomes: list[Outcome], decoder_mode: str) -> dict:
         "true_negatives": counts["true_negative"],
         "errors": counts["error"],
         "ms_median": round(statistics.median(ms), 3) if ms else None,
+        "cpu_ms_median": round(statistics.median(cpu), 3) if cpu else None,
         "by_decoder": {d: by_decoder.get(d, 0) for d in DECODERS},
         "by_stage": dict(sorted(by_stage.items())),
         "decoders": decoder_mode,

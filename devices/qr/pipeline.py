@@ -140,6 +140,7 @@ class QrFrameWorker:
         self._thread: threading.Thread | None = None
         self._turn = 0
         self._ms: deque[float] = deque(maxlen=300)
+        self._cpu_ms: deque[float] = deque(maxlen=300)
         self.frames_decoded = 0
         self.codes_read = 0
 
@@ -152,6 +153,7 @@ class QrFrameWorker:
         """Decode one frame (also usable without the thread, e.g. in tests and benchmarks)."""
         result = self.reader.read(frame.image, self.stages_for_next_frame())
         self._ms.append(result.ms)
+        self._cpu_ms.append(result.cpu_ms)
         self.frames_decoded += 1
         reads = [CodeRead(c.text, "camera", c.decoder, frame.timestamp, frame.source, c.stage)
                  for c in result.codes]
@@ -167,7 +169,13 @@ class QrFrameWorker:
 
     @property
     def ms_median(self) -> float:
+        """Wall time per decoded frame (recent 300)."""
         return statistics.median(self._ms) if self._ms else 0.0
+
+    @property
+    def cpu_ms_median(self) -> float:
+        """CPU time per decoded frame (recent 300): the cost on one core."""
+        return statistics.median(self._cpu_ms) if self._cpu_ms else 0.0
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
