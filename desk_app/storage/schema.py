@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -90,8 +91,8 @@ class BlacklistRow(Base):
     entry_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     source: Mapped[str] = mapped_column(String(16))
     detail_enc: Mapped[bytes] = mapped_column(LargeBinary)  # {"last4","reason"} encrypted
-    valid_from: Mapped[int] = mapped_column(Integer)  # Unix seconds: compact and fast
-    valid_to: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[int] = mapped_column(BigInteger)  # Unix seconds: compact and fast
+    valid_to: Mapped[int] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(Integer)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -43,15 +43,19 @@ def _writer(paths, wfd: int, seed: int) -> None:
         os._exit(code)
 
 
-def _drain(fd: int, until: float) -> bytes:
+def _drain(fd: int, until: float, lines: int = 0) -> bytes:
+    """Read what the writer acknowledged until ``until`` or, when ``lines``, until that many
+    acknowledgements arrived (so a loaded machine does not turn the test into a no-op)."""
     out = b""
     while True:
+        if lines and out.count(b"\n") >= lines:
+            return out
         try:
             chunk = os.read(fd, 65536)
         except BlockingIOError:
             if time.monotonic() >= until:
                 return out
-            time.sleep(0.002)
+            time.sleep(0.001)
             continue
         if not chunk:
             return out
@@ -77,7 +81,11 @@ def test_sigkill_at_random_points_loses_no_acknowledged_visit(app_paths, tmp_pat
             _writer(app_paths, w, seed=rng.getrandbits(64) + i)
         os.close(w)
         os.set_blocking(r, False)
-        data = _drain(r, time.monotonic() + rng.uniform(0.01, 0.25))
+        if i % 5 == 0:  # any moment, opening the database included
+            data = _drain(r, time.monotonic() + rng.uniform(0.0, 0.05))
+        else:  # in the middle of the writing: after a few commits, then a random pause
+            data = _drain(r, time.monotonic() + 20, lines=rng.randint(1, 12))
+            time.sleep(rng.uniform(0.0, 0.02))
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         if not os.WIFSIGNALED(status):
@@ -88,7 +96,7 @@ def test_sigkill_at_random_points_loses_no_acknowledged_visit(app_paths, tmp_pat
         lines = data.split(b"\n")
         acked.update(x.decode() for x in lines[:-1])  # the last piece may be half a line
     assert early_exits == 0
-    assert len(acked) > 100, "the writers hardly wrote anything: the test proves nothing"
+    assert len(acked) >= 24, "the writers hardly wrote anything: the test proves nothing"
 
     con = sqlite3.connect(app_paths.database_file)
     assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
