@@ -19,7 +19,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -147,6 +147,7 @@ class PlatformClient:
         )
         self.skew_s: float | None = None  # platform clock minus desk clock, last measured
         self.last_contact: datetime | None = None  # platform time of the last answer
+        self.last_contact_mono: float = 0.0  # time.monotonic() when the platform said it
 
     def close(self) -> None:
         self._http.close()
@@ -195,9 +196,12 @@ class PlatformClient:
             ) from exc
         server_time = server_time_of(response)
         if server_time is not None:
-            # Middle of the round trip against the platform's whole-second Date header.
-            self.skew_s = server_time.timestamp() + 0.5 - (sent_at + time.time()) / 2
-            self.last_contact = server_time
+            # The Date header has whole seconds: +0.5 s is its expected truncation; the middle
+            # of the round trip is when the platform read its clock.
+            received = time.time()
+            self.skew_s = server_time.timestamp() + 0.5 - (sent_at + received) / 2
+            self.last_contact = server_time + timedelta(seconds=0.5)
+            self.last_contact_mono = time.monotonic() - (received - sent_at) / 2
         status = response.status_code
         if status == 401:
             raise TokenRevoked(detail=f"{method} {path}: 401")

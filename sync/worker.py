@@ -480,7 +480,12 @@ class SyncWorker:
             self._since = self.clock.now()
 
     def _persist_clock(self) -> None:
-        skew = self.api.skew_s
+        # Platform minus *this worker's* clock (the desk clock, injectable), not the system's.
+        skew = None
+        if self.api.last_contact is not None:
+            desk_then = self.clock.now() - timedelta(
+                seconds=time.monotonic() - self.api.last_contact_mono)
+            skew = (self.api.last_contact - desk_then).total_seconds()
         if skew is not None:
             self.store.set_cursor(CUR_SKEW, f"{skew:.3f}")
         checked = self.store.get_cursor(CUR_BLACKLIST_CHECKED)
