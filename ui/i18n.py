@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QTranslator
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ class Translations:
         self.current = lang
         if lang == "en":
             QLocale.setDefault(QLocale(QLocale.Language.English))
+            self._deliver()
             return True
         QLocale.setDefault(QLocale(lang))
         ok = True
@@ -40,4 +41,11 @@ class Translations:
                 log.warning("translation %s_%s.qm not found in %s; run 'make translations'",
                             stem, lang, self.directory)
                 ok = False
+        self._deliver()
         return ok
+
+    @staticmethod
+    def _deliver() -> None:
+        """Qt posts LanguageChange to every window; deliver them now so every widget shows the
+        new language when this returns (and before the clerk's next key press is handled)."""
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
