@@ -101,6 +101,9 @@ def checkin_script(
     # While showing a phone or a card the patient stands aside a little, so a one-camera desk
     # sees both (a two-camera desk sees the face on one camera and the items on the other).
     who = () if face_photo is None else (face(face_photo, at=(0.25, 0.42), size=0.45),)
+    # Sizes are the photo's height as a fraction of the frame's; portrait photos show head and
+    # shoulders, so "looks at camera" fills the frame to give a face of ~100+ px at 720p (the
+    # face matcher wants >= 80 px).
     steps = [SceneStep("empty desk", 1.0, (), noise=2.0)]
     if face_photo is not None:
         steps.append(SceneStep("patient walks up", 2.0,
@@ -117,8 +120,8 @@ def checkin_script(
                                            angle=4, angle_to=1)), blur=0.5, noise=3.0))
     if face_photo is not None:
         steps.append(SceneStep("looks at camera", 3.0,
-                               (face(face_photo, at=(0.25, 0.42), to=(0.5, 0.45), size=0.5,
-                                     size_to=0.6),), noise=2.0))
+                               (face(face_photo, at=(0.35, 0.45), to=(0.5, 0.5), size=0.7,
+                                     size_to=1.1),), noise=2.0))
     return steps
 
 
