@@ -126,3 +126,19 @@ def test_scene_player_runs_as_a_camera():
         assert cam.state is CameraState.RUNNING
     assert all(f is not None and f.image.shape == (180, 320, 3) for f in frames)
     assert cam.state is CameraState.STOPPED
+
+
+@pytest.mark.faces
+def test_face_in_the_patient_view_is_found_by_the_face_detector(faces_dir: Path):
+    import cv2
+    import face_recognition
+
+    photo = faces_dir / "obama-1080p.jpg"
+    if not photo.is_file():
+        photo = sorted(faces_dir.glob("*.jpg"))[0]
+    sp = ScenePlayer(checkin_script(photo, _card_img(), TOKEN), view="patient")
+    img = sp.render(sp.start_of("looks at camera") + 2.9)
+    boxes = face_recognition.face_locations(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+    assert len(boxes) == 1
+    top, right, bottom, left = boxes[0]
+    assert bottom - top >= 80  # DevicesSection/FacesSection.min_face_px default
