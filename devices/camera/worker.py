@@ -261,6 +261,8 @@ class CameraWorker:
 
     # --- worker thread -------------------------------------------------------------------------
     def _set_state(self, state: CameraState, error: DeskError | None) -> None:
+        if self._stop.is_set() and state is not CameraState.STOPPED:
+            return  # a worker finishing after stop() must not report "reconnecting" afterwards
         with self._lock:
             changed = state != self._state or error is not self._error
             self._state = state
