@@ -1,0 +1,171 @@
+"""Hostile and broken requests get clean 4xx answers from the real server, which stays healthy;
+rate limits; the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+import socket
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from sync import protocol as P
+from sync.server.limits import RateLimiter, json_depth
+
+from .conftest import Server, start_server, stop_server, visit
+
+pytestmark = pytest.mark.xdist_group("platform")
+
+
+def _assert_error(r: httpx.Response, status: int, code: str | None = None) -> P.ErrorBody:
+    assert r.status_code == status, r.text[:300]
+    body = P.ErrorBody.model_validate(r.json())
+    if code:
+        assert body.error == code
+    return body
+
+
+def test_oversized_bodies_are_413(server: Server):
+    token = server.desk_tokens["desk-01"]
+    big = b'{"visits": [' + b'"x",' * (P.MAX_BODY_BYTES // 4) + b'"x"]}'
+    with server.client(token) as c:
+        _assert_error(c.post("/v1/visits/batch", content=big,
+                             headers={"content-type": "application/json"}), 413, "too_large")
+
+        def chunks():  # no Content-Length: the limit applies while the body streams in
+            for _ in range(P.MAX_BODY_BYTES // 65536 + 2):
+                yield b" " * 65536
+
+        _assert_error(c.post("/v1/visits/batch", content=chunks(),
+                             headers={"content-type": "application/json"}), 413, "too_large")
+
+
+def test_a_lying_content_length_does_not_hang_or_crash(server: Server):
+    host, port = urlsplit(server.base_url).hostname, urlsplit(server.base_url).port
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(b"POST /v1/enroll HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 10\r\n\r\n{\"code\":")  # 8 of 10 bytes, then nothing
+        s.shutdown(socket.SHUT_WR)
+        s.recv(4096)  # the server closes or answers; it must not crash
+    assert httpx.get(f"{server.base_url}/v1/health").status_code == 200
+
+
+def test_deep_and_malformed_json_are_4xx(server: Server):
+    with server.client(server.desk_tokens["desk-01"]) as c:
+        deep = b'{"visits":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        _assert_error(c.post("/v1/visits/batch", content=deep,
+                             headers={"content-type": "application/json"}), 400, "too_deep")
+        for bad in (b'{"visits": [', b"\xff\xfe garbage", b"", b"null", b"[]", b'{"visits": {}}',
+                    b'{"visits": [{"visit_id": 5}]}', b'"' + b"a" * 1000):
+            r = c.post("/v1/visits/batch", content=bad, headers={"content-type": "application/json"})
+            assert r.status_code in (400, 422), (bad[:40], r.status_code, r.text[:200])
+            P.ErrorBody.model_validate(r.json())
+        # brackets inside strings do not count as depth
+        v = visit("desk-01", clerk="[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[")
+        assert c.post("/v1/visits/batch", json={"visits": [v]}).status_code == 200
+
+
+def test_schema_violations_are_422_without_echoing_input(server: Server):
+    with server.client(server.desk_tokens["desk-01"]) as c:
+        too_many = {"visits": [visit("desk-01") for _ in range(P.MAX_BATCH + 1)]}
+        _assert_error(c.post("/v1/visits/batch", json=too_many), 422, "invalid_request")
+        _assert_error(c.post("/v1/visits/batch", json={"visits": []}), 422)
+        for field, value in [("clerk", "x" * 65), ("visit_id", "not-a-uuid"),
+                             ("verdict", "maybe"), ("checked_in_at", "2026-01-01T08:00:00"),
+                             ("face_distance", float("1e308")), ("extra_field", 1),
+                             ("reasons", [{"code": "x", "severity": "block"}] * 33),
+                             ("presented_id_hash", "***")]:
+            r = c.post("/v1/visits/batch", json={"visits": [visit("desk-01", **{field: value})]})
+            body = _assert_error(r, 422, "invalid_request")
+            assert field in body.detail or "visits" in body.detail
+    secret = "110101199003078888"
+    with server.client(server.seed.police_token) as police:
+        r = police.post("/v1/blacklist", json={"id_number": secret, "reason": "",
+                                               "days": -1})
+        body = _assert_error(r, 422, "invalid_request")
+        assert secret not in r.text  # the ID number is never echoed back
+        assert "reason" in body.detail
+
+
+def test_bad_query_and_path_values_are_4xx(server: Server):
+    with server.client(server.desk_tokens["desk-01"]) as c:
+        _assert_error(c.get("/v1/hospitals/H001/bookings", params={"cursor": -1}), 422)
+        _assert_error(c.get("/v1/hospitals/H001/bookings", params={"limit": 10**6}), 422)
+        _assert_error(c.get("/v1/hospitals/H001/bookings", params={"cursor": "abc"}), 422)
+        _assert_error(c.get("/v1/hospitals/H001/stats", params={"day": "yesterday"}), 422)
+        _assert_error(c.get("/v1/hospitals/" + "H" * 200 + "/alerts"), 422)
+        _assert_error(c.get("/v1/nothing-here"), 404, "not_found")
+        _assert_error(c.delete("/v1/keys"), 405)
+    assert httpx.get(f"{server.base_url}/v1/health").json()["status"] == "ok"
+
+
+def test_openapi_document_lists_the_api(server: Server):
+    doc = httpx.get(f"{server.base_url}/v1/openapi.json").json()
+    paths = set(doc["paths"])
+    for p in ("/v1/health", "/v1/enroll", "/v1/desk/config", "/v1/keys", "/v1/revocations",
+              "/v1/hospitals/{hospital_id}/bookings", "/v1/blacklist", "/v1/visits/batch",
+              "/v1/hospitals/{hospital_id}/alerts", "/v1/reports",
+              "/v1/hospitals/{hospital_id}/stats", "/v1/admin/enrollments"):
+        assert p in paths
+    schemas = doc["components"]["schemas"]
+    assert {"VisitBatch", "BatchResult", "BlacklistDelta", "BookingsDelta"} <= set(schemas)
+    assert schemas["VisitBatch"]["properties"]["visits"]["maxItems"] == P.MAX_BATCH
+
+
+def test_json_depth_counts_only_structure():
+    assert json_depth(b'{"a": [1, {"b": []}]}') == 4
+    assert json_depth(b'{"a": "[[[[{{{{", "b": "\\"[["}') == 1
+    assert json_depth(b"42") == 0
+
+
+def test_token_bucket():
+    t = [0.0]
+    rl = RateLimiter(rate=2, burst=3, clock=lambda: t[0])
+    assert [rl.allow("k") for _ in range(4)] == [True, True, True, False]
+    t[0] += 0.5  # one token back
+    assert rl.allow("k") and not rl.allow("k")
+    assert rl.allow("other")
+    assert RateLimiter(rate=0, burst=1).allow("k")
+
+
+@pytest.fixture(scope="module")
+def limited(server: Server, tmp_path_factory: pytest.TempPathFactory):
+    """A second process on the same database with tight limits (state is in the database,
+    so two processes serve the same desks)."""
+    work = tmp_path_factory.mktemp("limited")
+    proc, base = start_server(server.db_url, server.key_file, work / "log", "--no-init",
+                              "--rate-token", "5", "--rate-address", "1000")
+    yield base
+    stop_server(proc)
+
+
+def test_rate_limit_per_token_and_a_second_process(server: Server, limited: str):
+    token = server.desk_tokens["desk-03"]
+    with httpx.Client(base_url=limited, headers={"authorization": f"Bearer {token}"}) as c:
+        statuses = [c.get("/v1/keys").status_code for _ in range(40)]
+        assert statuses[0] == 200 and 429 in statuses
+        r = c.get("/v1/keys")
+        if r.status_code == 429:
+            assert int(r.headers["retry-after"]) >= 1
+            assert r.json()["error"] == "rate_limited"
+    # another token is not affected; and the first process knows nothing of those buckets
+    with httpx.Client(base_url=limited,
+                      headers={"authorization": f"Bearer {server.desk_tokens['desk-02']}"}) as c:
+        assert c.get("/v1/keys").status_code == 200
+    with server.client(token) as c:
+        assert c.get("/v1/keys").status_code == 200
+
+
+def test_enrollment_guessing_is_rate_limited(limited: str):
+    with httpx.Client(base_url=limited) as c:
+        statuses = [c.post("/v1/enroll", json={"code": f"AAAA-BBBB-{i:04d}"}).status_code
+                    for i in range(15)]
+    assert statuses[:10] == [400] * 10 and statuses[-1] == 429
+
+
+def test_error_bodies_are_json_for_every_refusal(server: Server):
+    with server.client() as c:
+        r = c.post("/v1/enroll", content=b"{}", headers={"content-type": "application/json"})
+        _assert_error(r, 422)
+        assert json.loads(r.text)["error"] == "invalid_request"
