@@ -80,6 +80,7 @@ class BookingRow(Base):
     patient_last4_enc: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16))
     risk_json: Mapped[str] = mapped_column(Text)
+    kdf_json: Mapped[str] = mapped_column(Text)  # ScryptParams of patient_hash
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

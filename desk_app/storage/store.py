@@ -8,6 +8,7 @@ disk: callers run them off the GUI thread (the desk's single database-writer exe
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import uuid
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from desk_app.clock import CHINA_TZ, Clock, SystemClock
 from desk_app.errors import AuthError, Text
+from desk_app.identity.hashing import ScryptParams
 from desk_app.storage import audit as chain
 from desk_app.storage.crypto import Crypto, KeyStore
 from desk_app.storage.db import make_engines
@@ -622,7 +624,6 @@ class Store:
             return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
     def _booking_row(self, b: Booking, now: datetime) -> BookingRow:
-        risk = b.risk
         return BookingRow(
             booking_id=b.booking_id, reference=b.reference.strip().upper(),
             hospital_id=b.hospital_id, department_code=b.department_code,
@@ -632,34 +633,17 @@ class Store:
             patient_last4_enc=self._crypto.encrypt(b.patient_last4.encode(),
                                                    _aad("b.l4", b.booking_id)),
             status=b.status,
-            risk_json=json.dumps({
-                "booked_at": risk.booked_at.isoformat() if risk.booked_at else None,
-                "slot_released_at": (risk.slot_released_at.isoformat()
-                                     if risk.slot_released_at else None),
-                "rebooked_minutes_after_cancel": risk.rebooked_minutes_after_cancel,
-                "account_id": risk.account_id,
-                "account_patients_30d": risk.account_patients_30d,
-                "patient_bookings_today": risk.patient_bookings_today,
-                "patient_same_department_today": risk.patient_same_department_today,
-                "patient_cancellations_30d": risk.patient_cancellations_30d,
-            }),
+            risk_json=json.dumps(_plain(b.risk)),
+            kdf_json=json.dumps(b.kdf.as_dict()),
             updated_at=now,
         )
 
     def _booking(self, r: BookingRow) -> Booking:
         from desk_app.booking.model import Booking, BookingRisk
 
-        d = json.loads(r.risk_json)
-        risk = BookingRisk(
-            booked_at=datetime.fromisoformat(d["booked_at"]) if d["booked_at"] else None,
-            slot_released_at=(datetime.fromisoformat(d["slot_released_at"])
-                              if d["slot_released_at"] else None),
-            rebooked_minutes_after_cancel=d["rebooked_minutes_after_cancel"],
-            account_id=d["account_id"], account_patients_30d=d["account_patients_30d"],
-            patient_bookings_today=d["patient_bookings_today"],
-            patient_same_department_today=d["patient_same_department_today"],
-            patient_cancellations_30d=d["patient_cancellations_30d"],
-        )
+        risk_fields = {f.name for f in dataclasses.fields(BookingRisk)}
+        risk = BookingRisk(**{k: _unplain(v) for k, v in json.loads(r.risk_json).items()
+                              if k in risk_fields})
         return Booking(
             booking_id=r.booking_id, reference=r.reference, hospital_id=r.hospital_id,
             department_code=r.department_code, department_name=r.department_name,
@@ -667,7 +651,8 @@ class Store:
             patient_hash=r.patient_hash, patient_salt=r.patient_salt,
             patient_last4=self._crypto.decrypt(r.patient_last4_enc,
                                                _aad("b.l4", r.booking_id)).decode(),
-            status=r.status, risk=risk,
+            status=r.status, risk=risk,  # type: ignore[arg-type]
+            kdf=ScryptParams.from_dict(json.loads(r.kdf_json)),
         )
 
     # --- booking keys and revocations ----------------------------------------------------------
@@ -863,6 +848,19 @@ _SQLITE_BL_UPSERT = (
     + ", ".join(f"{k} = excluded.{k}" for k in _BL_COLS[2:])
     + " WHERE excluded.version >= blacklist.version"
 )
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """A flat dataclass as JSON-able values (datetimes tagged so they come back as such)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        out[f.name] = {"$dt": v.isoformat()} if isinstance(v, datetime) else v
+    return out
+
+
+def _unplain(v: Any) -> Any:
+    return datetime.fromisoformat(v["$dt"]) if isinstance(v, dict) and "$dt" in v else v
 
 
 def _bl_detail(last4: str, reason: str) -> bytes:

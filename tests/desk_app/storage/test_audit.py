@@ -89,3 +89,28 @@ def test_chain_continues_across_reopen(app_paths, clock):
 def test_verify_without_database(tmp_path, capsys):
     assert cli_main(["audit", "verify", "--data-dir", str(tmp_path / "none")]) == 1
     assert "没有本地数据库" in capsys.readouterr().err
+
+
+def test_threads_appending_at_once_keep_one_chain(store):
+    import threading
+
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(15):
+                if i % 3:
+                    store.audit(f"user{n}", "export", f"f{n}-{i}")
+                else:
+                    store.record_visit(make_visit(clerk=f"user{n}"))
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    report = store.verify_audit()
+    assert report.ok and report.checked == 60

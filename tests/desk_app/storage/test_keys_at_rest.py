@@ -154,3 +154,12 @@ def test_keystore_without_keyring_use(tmp_path):
         ks.load(create=False)
     k = ks.load(create=True)
     assert ks.load(create=False) == k and ks.location == "file"
+
+
+def test_a_file_that_is_not_a_database_is_a_data_error(app_paths):
+    from desk_app.storage import StorageError
+
+    app_paths.database_file.write_bytes(b"this is not SQLite" * 100)
+    with pytest.raises(StorageError) as exc:
+        Store.open(app_paths)
+    assert exc.value.kind == "data"

@@ -64,6 +64,7 @@ def upgrade() -> None:
     sa.Column('patient_last4_enc', sa.LargeBinary(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('risk_json', sa.Text(), nullable=False),
+    sa.Column('kdf_json', sa.Text(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('booking_id', name=op.f('pk_bookings'))
     )
