@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QTranslator
 
 log = logging.getLogger(__name__)
 
@@ -18,13 +18,16 @@ class Translations:
         self.app = app
         self.directory = directory
         self.current = "en"
-        self._translators: list[QTranslator] = []
+
+    # One language for the whole application: translators installed by any instance are removed
+    # when another instance switches, so two owners (e.g. app and tests) cannot stack languages.
+    _translators: list[QTranslator] = []
 
     def set_language(self, lang: str) -> bool:
         """Switch every widget to ``lang``; widgets retranslate on QEvent.LanguageChange."""
-        for t in self._translators:
+        for t in Translations._translators:
             self.app.removeTranslator(t)
-        self._translators.clear()
+        Translations._translators.clear()
         self.current = lang
         if lang == "en":
             QLocale.setDefault(QLocale(QLocale.Language.English))
@@ -32,9 +35,16 @@ class Translations:
             return True
         QLocale.setDefault(QLocale(lang))
         ok = True
-        for stem in ("desk", "qtbase"):
+        qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        # Our strings from resources/translations; Qt's own (OK/Cancel ...) from the Qt install
+        # unless a copy is shipped next to ours (the frozen installer).
+        for stem, directory in (("desk", str(self.directory)), ("qtbase", str(self.directory)),
+                                ("qtbase", qt_dir)):
+            if stem == "qtbase" and any(t.objectName() == "qtbase" for t in self._translators):
+                continue
             t = QTranslator(self.app)
-            if t.load(f"{stem}_{lang}", str(self.directory)):
+            t.setObjectName(stem)
+            if t.load(f"{stem}_{lang}", directory):
                 self.app.installTranslator(t)
                 self._translators.append(t)
             elif stem == "desk":

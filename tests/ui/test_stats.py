@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import threading
+from datetime import date
+from pathlib import Path
+
+from ui import samples
+from ui.stats.screen import StatsScreen, period_range
+
+
+class Stats:
+    def __init__(self):
+        self.calls = []
+
+    def stats(self, start, end):
+        self.calls.append(("stats", start, end, threading.get_ident()))
+        return samples.stats()
+
+    def export(self, start, end, path, fmt):
+        self.calls.append(("export", path, fmt, threading.get_ident()))
+        return path
+
+
+def test_period_ranges():
+    d = date(2026, 11, 25)  # a Wednesday
+    assert period_range("today", d) == (d, date(2026, 11, 26))
+    assert period_range("week", d) == (date(2026, 11, 23), date(2026, 11, 30))
+    assert period_range("month", date(2026, 12, 31)) == (date(2026, 12, 1), date(2027, 1, 1))
+
+
+def test_charts_and_export(qtbot, settings, runner, tmp_path):
+    ops = Stats()
+    chosen = tmp_path / "out.xlsx"
+    scr = StatsScreen(ops, settings, "en", runner=runner, choose_path=lambda fmt, name: chosen,
+                      today=lambda: date(2026, 11, 25))
+    qtbot.addWidget(scr)
+    scr.set_period("week")
+    qtbot.waitUntil(lambda: scr.view is not None, timeout=5000)
+    assert ops.calls[0][1:3] == (date(2026, 11, 23), date(2026, 11, 30))
+    assert "1238" in scr.summary.text() and "Blacklist hits: 8" in scr.summary.text()
+    for key in ("days", "decisions", "reasons", "hours"):
+        assert scr.charts[key].chart().series(), key
+    days = scr.charts["days"].chart().series()[0].barSets()[0]
+    assert [days.at(i) for i in range(days.count())] == [212, 198, 240, 231, 187, 96, 74]
+    scr.export("xlsx")
+    qtbot.waitUntil(lambda: scr.last_export is not None, timeout=5000)
+    call = [c for c in ops.calls if c[0] == "export"][0]
+    assert call[1:3] == (Path(chosen), "xlsx") and call[3] != threading.get_ident()
