@@ -22,10 +22,26 @@ def _fill(store) -> None:
 
 
 def _sql(app_paths, statement: str, *args) -> None:
+    """What someone with the database file (but not the key) can do: drop the guard
+    triggers, then edit."""
     con = sqlite3.connect(app_paths.database_file)
     with con:
+        con.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
+        con.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
         con.execute(statement, args)
     con.close()
+
+
+def test_the_app_cannot_rewrite_the_log(store, app_paths):
+    import pytest
+
+    _fill(store)
+    con = sqlite3.connect(app_paths.database_file)
+    for statement in ("UPDATE audit_log SET actor='x' WHERE seq=1", "DELETE FROM audit_log"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            con.execute(statement)
+    con.close()
+    assert store.verify_audit().ok
 
 
 def test_intact_chain(store, app_paths, capsys):
@@ -55,10 +71,9 @@ def test_recomputing_an_unkeyed_hash_does_not_help_a_thief(store, app_paths):
     _fill(store)
     con = sqlite3.connect(app_paths.database_file)
     prev, = con.execute("SELECT prev_hash FROM audit_log WHERE seq=5").fetchone()
-    forged = hashlib.sha256(prev + b"export by nobody").digest()
-    with con:
-        con.execute("UPDATE audit_log SET subject='nothing', row_hash=? WHERE seq=5", (forged,))
     con.close()
+    forged = hashlib.sha256(prev + b"export by nobody").digest()
+    _sql(app_paths, "UPDATE audit_log SET subject='nothing', row_hash=? WHERE seq=5", forged)
     assert [(p.seq, p.kind) for p in store.verify_audit().problems][0] == (5, "edited")
 
 

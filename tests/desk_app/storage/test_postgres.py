@@ -64,6 +64,10 @@ def test_visits_outbox_blacklist_and_audit_on_postgres(pg_store):
     s.create_user("sec1", "保卫科", "security", "pg-pass-123")
     assert s.authenticate("sec1", "pg-pass-123").role == "security"
     assert s.verify_audit().ok
+    from sqlalchemy.exc import DBAPIError
+
+    with pytest.raises(DBAPIError, match="append-only"), s._w.begin() as c:  # noqa: SLF001
+        c.execute(text("UPDATE audit_log SET actor = 'x'"))
 
 
 def test_concurrent_audit_appends_keep_one_chain(pg_store):

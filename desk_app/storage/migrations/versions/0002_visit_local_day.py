@@ -1,10 +1,12 @@
-"""visits.local_day: the Beijing calendar day of each check-in, indexed, for day statistics
+"""visits.local_day (Beijing calendar day, indexed, for day statistics); audit_log append-only
 
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22
 
-Existing rows are filled in from ``checked_in_at`` (stored as naive UTC).
+Existing rows are filled in from ``checked_in_at`` (stored as naive UTC). Triggers refuse
+UPDATE and DELETE on audit_log: not a defence against someone who can drop them (the keyed hash
+chain is), but no code path of the app can rewrite history by mistake.
 """
 from datetime import UTC
 from zoneinfo import ZoneInfo
@@ -33,9 +35,25 @@ def upgrade() -> None:
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.alter_column('local_day', existing_type=sa.String(length=10), nullable=False)
         batch_op.create_index(batch_op.f('ix_visits_local_day'), ['local_day'], unique=False)
+    if conn.dialect.name == "sqlite":
+        for what in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER audit_log_no_{what.lower()} BEFORE {what} ON audit_log "
+                       "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+    elif conn.dialect.name == "postgresql":
+        op.execute("CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                   "$$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$")
+        op.execute("CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+                   "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()")
 
 
 def downgrade() -> None:
+    conn = op.get_bind()
+    if conn.dialect.name == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
+    elif conn.dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log")
+        op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_visits_local_day'))
         batch_op.drop_column('local_day')
