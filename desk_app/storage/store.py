@@ -216,7 +216,8 @@ class Store:
 
     def record_visit(self, visit: VisitInput, alert: AlertInput | None = None) -> VisitRecord:
         """The visit, its outbox row, its audit entry (and a flagged case when ``alert``), in one
-        transaction: either all are on disk when this returns, or none is."""
+        transaction: either all are on disk when this returns, or none is. An admitted visit
+        also marks its cached booking ``checked_in``."""
         now = self.now()
         c = self._crypto
         vid = visit.visit_id
@@ -249,6 +250,7 @@ class Store:
             s.add(self._outbox_row("visit", vid, record.to_wire(), now, visit_id=vid))
             if alert is not None:
                 self._add_alert(s, vid, alert, now)
+            self._mark_checked_in(s, record, now)
             self._append_audit(s, visit.clerk, AuditAction.DECISION, vid, {
                 "verdict": visit.verdict, "reasons": [r.code for r in visit.reasons],
                 "offline": visit.offline, "booking_id": visit.booking_id,
@@ -278,9 +280,20 @@ class Store:
                 s.add(self._outbox_row("visit_override", f"{visit_id}:override:{now.isoformat()}",
                                        {"visit_id": visit_id, "override": override.to_wire(),
                                         "at": now.isoformat()}, now, visit_id=visit_id))
+            self._mark_checked_in(s, record, now)
             self._append_audit(s, override.by, AuditAction.OVERRIDE, visit_id, {
                 "from": row.verdict, "to": override.verdict, "reason": override.reason}, now)
         return record
+
+    @staticmethod
+    def _mark_checked_in(s: Session, record: VisitRecord, now: datetime) -> None:
+        """An admitted visit marks its cached booking ``checked_in`` in the same transaction,
+        so a crash cannot leave a booking that was let in looking unused."""
+        if record.final_verdict != "admit" or record.booking_id is None:
+            return
+        booking = s.get(BookingRow, record.booking_id)
+        if booking is not None and booking.status == "active":
+            booking.status, booking.updated_at = "checked_in", now
 
     def visit(self, visit_id: str) -> VisitRecord | None:
         with self._read() as s:

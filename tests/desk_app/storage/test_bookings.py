@@ -59,3 +59,17 @@ def test_patient_last4_not_in_clear(store, app_paths):
     con = sqlite3.connect(app_paths.database_file)
     assert con.execute("SELECT count(*) FROM bookings").fetchone() == (1,)
     con.close()
+
+
+def test_admitted_visit_marks_its_booking_checked_in(store):
+    from desk_app.storage import Override
+
+    from .conftest import make_visit
+
+    store.apply_bookings_delta([booking(), booking("BK-2", "B2")], cursor=None)
+    store.record_visit(make_visit(booking_id="BK-1", verdict="admit"))
+    assert store.booking_by_id("BK-1").status == "checked_in"
+    v = store.record_visit(make_visit(booking_id="BK-2", verdict="reject"))
+    assert store.booking_by_id("BK-2").status == "active"
+    store.override_visit(v.visit_id, Override("sec1", "checked by hand", "admit"))
+    assert store.booking_by_id("BK-2").status == "checked_in"
