@@ -176,3 +176,20 @@ def test_wedge_never_loses_or_invents_a_key(keys):
     for e in out:
         if isinstance(e, Scanned):
             assert len(e.text) >= dec.min_length and "\r" not in e.text
+
+
+def test_code_signals_deliver_worker_thread_codes_in_the_gui_thread(qtbot):
+    from PySide6.QtCore import QThread
+
+    from devices.qr.qt import CodeSignals
+
+    feed = CodeFeed()
+    signals = CodeSignals()
+    feed.connect(signals.sink)
+    seen: list[tuple[str, object]] = []
+    signals.code_read.connect(lambda r: seen.append((r.text, QThread.currentThread())))
+    t = threading.Thread(target=lambda: feed.submit(CodeRead("RNB1:x", "camera", "zxing", 1.0)))
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: len(seen) == 1, timeout=1000)
+    assert seen[0] == ("RNB1:x", QThread.currentThread())
