@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QCoreApplication  # noqa: E402
-from PySide6.QtGui import QFont  # noqa: E402
+from PySide6.QtGui import QFont, QImage  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 SIZE = (1280, 800)
@@ -44,6 +44,16 @@ class _SampleSecurity:
         raise NotImplementedError
 
 
+def _shrink(path: Path) -> None:
+    """256 colours (median cut, no dither) are plenty for flat UI pictures: about half the size."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        q = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                       dither=Image.Dither.NONE)
+    q.save(path, "PNG", optimize=True)
+
+
 def _settle(app: QApplication, widget: QWidget, runner=None) -> None:
     for _ in range(20):
         app.processEvents()
@@ -54,15 +64,14 @@ def _settle(app: QApplication, widget: QWidget, runner=None) -> None:
 
 
 def _frame(w: int = 1280, h: int = 720):
-    """A plain synthetic camera picture (gradient with a counter), BGR."""
+    """A plain synthetic camera picture (flat areas: a wall, a counter, a person), BGR."""
     import numpy as np
 
-    y = np.linspace(60, 120, h, dtype=np.uint8)[:, None]
-    img = np.zeros((h, w, 3), np.uint8)
-    img[:, :, 0] = y
-    img[:, :, 1] = y
-    img[:, :, 2] = y // 2 + 40
-    img[160:400, 420:620] = (150, 170, 190)
+    img = np.empty((h, w, 3), np.uint8)
+    img[:, :] = (96, 104, 110)
+    img[int(h * 0.75):, :] = (60, 78, 92)
+    img[140:420, 440:600] = (150, 170, 190)
+    img[420:720, 380:660] = (120, 90, 70)
     return img
 
 
@@ -94,7 +103,8 @@ def render(outdir: Path, lang: str) -> list[Path]:
         widget.show()
         _settle(app, widget, runner)
         path = outdir / f"{name}.png"
-        widget.grab().save(str(path), "PNG")
+        widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888).save(str(path), "PNG")
+        _shrink(path)
         written.append(path)
 
     window = MainWindow()
@@ -130,7 +140,7 @@ def render(outdir: Path, lang: str) -> list[Path]:
     shot(stats, "stats")
 
     admin = SettingsScreen(settings, lang, save=lambda s: None, runner=runner)
-    admin.tabs.setCurrentIndex(3)
+    admin.tabs.setCurrentIndex(4)  # the decision policy
     shot(admin, "settings")
 
     from datetime import timedelta
@@ -139,14 +149,14 @@ def render(outdir: Path, lang: str) -> list[Path]:
     from desk_app.services.model import AuditEntryView, AuditVerifyView
 
     audit = AuditScreen(None, settings, lang, runner=runner)  # type: ignore[arg-type]
-    actions = [("login", "clerk1", ""), ("checkin", "clerk1", "visit v-1 admit"),
-               ("override", "clerk1", "visit v-2 review->admit: 证件照较旧, 已人工核对"),
-               ("view_alert_photos", "security1", "alert al-1"),
-               ("mark_handled", "security1", "alert al-3"),
-               ("settings_changed", "admin", "faces.match_distance 0.50"),
-               ("export_stats", "admin", "2026-11-17..2026-11-24 xlsx")]
+    actions = [("login", "clerk1", ""), ("checkin", "clerk1", "v-1 verdict=admit"),
+               ("override", "clerk1", "v-2 review->admit: 证件照较旧, 已人工核对"),
+               ("view_alert_photos", "security1", "al-1 photos=2"),
+               ("mark_handled", "security1", "al-3 note=已交保卫科处理"),
+               ("settings_changed", "admin", "faces match_distance=0.50"),
+               ("export_stats", "admin", "2026-11-17..2026-11-24 format=xlsx")]
     entries = [AuditEntryView(120 - i, samples.NOW - timedelta(minutes=7 * i), actor, action,
-                              detail.split(" ")[0] if detail else "", detail)
+                              *(detail.split(" ", 1) if detail else ("", "")))
                for i, (action, actor, detail) in enumerate(actions * 3)]
     audit.set_entries(entries, 0, 120)
     audit.set_verify_result(AuditVerifyView(True, 120, None, Text("完整", "Intact")))
