@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+
+from desk_app.services.session import SessionService
+from desk_app.storage import Store
+
+
+@pytest.fixture
+def store(app_paths):
+    s = Store.open(app_paths)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def users(store):
+    store.create_user("clerk1", "挂号员一", "clerk", "clerk-pass-1")
+    store.create_user("guard1", "保卫科一", "security", "guard-pass-1")
+    store.create_user("admin1", "信息科", "admin", "admin-pass-1")
+    return {"clerk": ("clerk1", "clerk-pass-1"), "security": ("guard1", "guard-pass-1"),
+            "admin": ("admin1", "admin-pass-1")}
+
+
+@pytest.fixture
+def session(store, users):
+    return SessionService(store)

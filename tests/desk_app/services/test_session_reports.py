@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import csv
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+
+from desk_app.clock import CHINA_TZ
+from desk_app.errors import AuthError, UserInputError
+from desk_app.services.model import Role
+from desk_app.services.reports import ReportsService
+from desk_app.services.security import SecurityService
+from desk_app.settings import Settings
+from desk_app.storage import AlertInput, Reason, VisitInput
+
+
+def _visit(store, verdict="admit", reasons=(), at=None, alert=None, id_number="110101199003071234",
+           name="张三"):
+    at = at or datetime.now(UTC)
+    v = VisitInput(visit_id=str(uuid.uuid4()), booking_id="B1", hospital_id="H001",
+                   desk_id="desk-01", clerk="clerk1", checked_in_at=at, verdict=verdict,
+                   reasons=tuple(reasons), presented_id_last4=id_number[-4:],
+                   presented_id_hash=b"h" * 32, id_number=id_number, person_name=name)
+    return store.record_visit(v, alert)
+
+
+def test_login_roles_and_audit(store, session, users):
+    with pytest.raises(AuthError):
+        session.require()
+    with pytest.raises(AuthError):
+        session.login("clerk1", "wrong-password")
+    user = session.login(*users["clerk"])
+    assert user.role is Role.CLERK
+    assert session.require(Role.CLERK).username == "clerk1"
+    with pytest.raises(AuthError):
+        session.require(Role.ADMIN)
+    session.logout()
+    assert session.current_user() is None
+    actions = [e.action for e in store.audit_entries(limit=10)]
+    assert {"login", "login.failed", "logout"} <= set(actions)
+
+
+def test_stats_and_exports_are_counted_masked_and_audited(store, session, users, tmp_path):
+    now = datetime.now(CHINA_TZ).replace(hour=10)
+    _visit(store, "admit", at=now)
+    _visit(store, "reject", [Reason("blacklist.hit", "block", "blacklist")], at=now + timedelta(hours=1))
+    _visit(store, "review", [Reason("face.undecided", "warn", "face")], at=now + timedelta(hours=1))
+    reports = ReportsService(store, session)
+    session.login(*users["clerk"])
+    with pytest.raises(AuthError):
+        reports.stats(now.date(), now.date())
+    session.login(*users["admin"])
+    st = reports.stats(now.date(), now.date())
+    assert st.checkins == 3
+    assert st.by_decision == {"admit": 1, "reject": 1, "review": 1}
+    assert st.blacklist_hits == 1
+    assert st.by_hour == {10: 1, 11: 2}
+    out = reports.export(now.date(), now.date(), tmp_path / "v.csv", "csv")
+    text = out.read_text(encoding="utf-8-sig")
+    assert "110101199003071234" not in text and "张三" not in text
+    rows = list(csv.DictReader(text.splitlines()))
+    assert len(rows) == 3 and {r["id_last4"] for r in rows} == {"1234"}
+    x = reports.export(now.date(), now.date(), tmp_path / "v.xlsx", "xlsx")
+    assert load_workbook(x).active.max_row == 4
+    with pytest.raises(UserInputError):
+        reports.export(now.date(), now.date(), tmp_path / "v.pdf", "pdf")
+    with pytest.raises(UserInputError):
+        reports.stats(date(2026, 2, 1), date(2026, 1, 1))
+    assert [e.action for e in store.audit_entries(limit=5)].count("export") == 2
+
+
+def test_audit_viewer_and_verify(store, session, users):
+    reports = ReportsService(store, session)
+    session.login(*users["admin"])
+    entries = reports.entries(limit=5, offset=0)
+    assert entries and entries[0].seq == reports.count()
+    result = reports.verify()
+    assert result.ok and result.checked >= 1 and "完整" in result.message("zh_CN")
+
+
+def test_security_sees_photos_only_with_role_and_every_view_is_audited(store, session, users):
+    rec = _visit(store, "reject", [Reason("face.mismatch", "block", "face")],
+                 alert=AlertInput(id_photo=b"png-id", live_face=b"png-live"))
+    sec = SecurityService(store, session, lambda: Settings())
+    session.login(*users["clerk"])
+    alerts = sec.alerts()
+    assert len(alerts) == 1 and alerts[0].visit_id == rec.visit_id
+    assert alerts[0].person is not None and alerts[0].person.id_masked == "110101********1234"
+    with pytest.raises(AuthError):
+        sec.alert_photos(alerts[0].alert_id)
+    session.login(*users["security"])
+    assert sec.alert_photos(alerts[0].alert_id) == (b"png-id", b"png-live")
+    viewed = [e for e in store.audit_entries(limit=20) if e.action == "alert.viewed"]
+    assert len(viewed) == 1 and viewed[0].actor == "guard1"
+    with pytest.raises(UserInputError):
+        sec.mark_handled(alerts[0].alert_id, "")
+    handled = sec.mark_handled(alerts[0].alert_id, "已核实, 交派出所")
+    assert handled.status == "handled" and handled.handled_by == "guard1"
+    assert sec.alerts() == []
+    sec.report_suspect(alerts[0].alert_id, "多次代挂")
+    kinds = [i.kind for i in store.pending_outbox(10)]
+    assert kinds.count("suspect_report") == 1
