@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -148,6 +149,10 @@ class Store:
         u = make_url(url)
         if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
             db_file = Path(u.database)
+        if db_file is not None and not db_file.exists():
+            # Owner-only from the first byte; SQLite gives the -wal and -shm files the same mode.
+            db_file.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(db_file, os.O_CREAT | os.O_WRONLY, 0o600))
         try:
             w, r = make_engines(url, schema=schema)
             if schema and w.dialect.name == "postgresql":

@@ -59,6 +59,11 @@ def test_headless_machine_falls_back_to_a_private_key_file(app_paths):
     mode = stat.S_IMODE(app_paths.key_file.stat().st_mode)
     assert mode == 0o600 and stat.S_IMODE(app_paths.key_file.parent.stat().st_mode) == 0o700
     assert len(app_paths.key_file.read_bytes()) == 32
+    s = Store.open(app_paths)
+    s.record_visit(make_visit())
+    for f in app_paths.data_dir.glob("desk.sqlite3*"):
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f.name
+    s.close()
 
 
 def test_key_in_the_os_keyring_when_there_is_one(app_paths, memory_keyring):
