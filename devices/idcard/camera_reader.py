@@ -1,7 +1,8 @@
 """Reading the ID number from camera frames: find the card, OCR the number line, vote.
 
 One frame gives a :class:`FrameReading`: ``no_card``, ``no_number`` (nothing 18 characters
-long), ``checksum`` (18 characters whose check digit fails) or ``ok``. A :class:`NumberVoter`
+long), ``checksum`` (18 characters whose check digit fails), ``invalid`` (the check digit
+holds but no such birth date / region: a misread) or ``ok``. A :class:`NumberVoter`
 collects readings over frames and decides once one valid number has ``votes_needed`` readings
 and a strict majority of the valid ones; the same invalid text read ``votes_needed`` times with
 no valid rival is decided as ``checksum``. Nothing is ever changed to make a check digit hold.
@@ -16,13 +17,14 @@ from typing import Literal
 
 import numpy as np
 
-from devices.camera.types import Camera
+from desk_app.identity import parse_id_number
+from devices.camera.types import Camera, CameraState
 from devices.idcard.errors import CardNotRead, PrintedNumberInvalid
 from devices.idcard.locate import CardView, find_card
 from devices.idcard.ocr import OcrEngine, make_engine
-from devices.idcard.types import IdCardRead, check_digit_ok
+from devices.idcard.types import IdCardRead, InvalidIdNumber, check_digit_ok
 
-FrameStatus = Literal["no_card", "no_number", "checksum", "ok"]
+FrameStatus = Literal["no_card", "no_number", "checksum", "invalid", "ok"]
 VoteStatus = Literal["ok", "checksum", "undecided"]
 
 
@@ -56,7 +58,7 @@ class CameraCardReader:
         for v in views:
             line = self.engine.read_line(v.number_line())
             if len(line.text) == 18:
-                status: FrameStatus = "ok" if check_digit_ok(line.text) else "checksum"
+                status = _number_status(line.text)
                 reading = FrameReading(status, line.text, line.confidence, v.corners,
                                        v.portrait(), (time.perf_counter() - t0) * 1000)
                 if status == "ok":
@@ -70,6 +72,18 @@ class CameraCardReader:
             return FrameReading("no_number", corners=view.corners, ms=ms)
         return FrameReading(fallback.status, fallback.text, fallback.confidence,
                             fallback.corners, fallback.portrait, ms)
+
+
+def _number_status(text: str) -> FrameStatus:
+    """ok: a possible number; checksum: its check digit fails; invalid: it checks but cannot
+    exist (no such day or region), which at 1 in 11 odds is a misread, so it is not voted."""
+    if not check_digit_ok(text):
+        return "checksum"
+    try:
+        parse_id_number(text)
+    except InvalidIdNumber:
+        return "invalid"
+    return "ok"
 
 
 @dataclass
@@ -167,6 +181,8 @@ class CameraIdCardSource:
             while time.monotonic() < deadline:
                 frame = sub.get(timeout=max(0.01, deadline - time.monotonic()))
                 if frame is None:
+                    if self.camera.state in (CameraState.STOPPED, CameraState.FAILED):
+                        break
                     continue
                 result = voter.add(self.reader.read_frame(frame.image))
                 if result.status != "undecided":

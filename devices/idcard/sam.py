@@ -207,6 +207,8 @@ def decode_text_block(block: bytes) -> CardText:
         pos += size
         values[name] = raw.decode("utf-16-le", errors="replace").strip(" \x00\u3000")
     values.pop("reserved")
+    values["sex_code"] = values.pop("sex")
+    values["ethnicity_code"] = values.pop("ethnicity")
     return CardText(**values)
 
 

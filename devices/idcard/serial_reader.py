@@ -24,6 +24,13 @@ log = logging.getLogger(__name__)
 
 SerialFactory = Callable[..., serial.SerialBase]
 
+try:  # pyserial lets termios.error through (e.g. tcflush on a pty whose other end is gone)
+    from termios import error as _TermiosError
+
+    PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, _TermiosError)
+except ImportError:  # Windows
+    PORT_ERRORS = (serial.SerialException, OSError)
+
 
 class SamSerialReader:
     """One reader on one port. Not thread-safe: owned by one worker (see :mod:`.poller`).
@@ -69,7 +76,7 @@ class SamSerialReader:
         if ser is not None:
             try:
                 ser.close()
-            except (serial.SerialException, OSError) as exc:
+            except PORT_ERRORS as exc:
                 log.debug("closing %s: %s", self.port, type(exc).__name__)
 
     @property
@@ -122,7 +129,7 @@ class SamSerialReader:
                 chunk = ser.read(min(max(parser.needed(), 1), 4096))
                 if chunk:
                     parser.feed(chunk)
-        except (serial.SerialException, OSError) as exc:
+        except PORT_ERRORS as exc:
             self.close()
             raise ReaderNotConnected(detail=f"{type(exc).__name__} on {self.port}") from exc
 

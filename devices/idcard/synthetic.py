@@ -28,10 +28,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
-from stdnum.cn import ric
 
+from desk_app.identity import check_char
 from devices.idcard import sam
-from devices.idcard.types import ETHNICITY_CODES
+from devices.idcard.types import ETHNICITY_CODES, check_digit_ok
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class CardPerson:
 
     @property
     def check_digit_valid(self) -> bool:
-        return ric.is_valid(self.id_number)
+        return check_digit_ok(self.id_number)
 
     def card_text(self) -> sam.CardText:
         """The chip's text block for the reader simulator."""
@@ -96,7 +96,7 @@ class CardPerson:
 
 def wrong_check_digit(number: str) -> str:
     """The same 17 digits with a check character that does not hold (deterministic)."""
-    good = ric.calc_check_digit(number[:17])
+    good = check_char(number[:17])
     alphabet = "0123456789X"
     return number[:17] + alphabet[(alphabet.index(good) + 3) % 11]
 
@@ -109,7 +109,7 @@ def random_person(rng: np.random.Generator, *, valid: bool = True,
     sex = "男" if rng.random() < 0.5 else "女"
     seq = int(rng.integers(0, 100)) * 10 + (int(rng.integers(0, 5)) * 2 + (1 if sex == "男" else 0))
     body = f"{code}{birth:%Y%m%d}{seq:03d}"
-    number = body + ric.calc_check_digit(body)
+    number = body + check_char(body)
     if not valid:
         number = wrong_check_digit(number)
     given = "".join(_GIVEN[int(rng.integers(len(_GIVEN)))] for _ in range(int(rng.integers(1, 3))))
@@ -351,9 +351,14 @@ def face_photos(faces_dir: Path) -> list[Path]:
                   and not p.name.startswith("."))
 
 
+#: Scene parameters of the "hard" sets: a smaller card (camera further away), any way round,
+#: more blur and noise, stronger JPEG compression.
+HARD = {"card_width_frac": (0.28, 0.42), "max_angle": 180.0, "noise": 8.0, "blur": 1.1}
+
+
 def make_set(out_dir: Path, faces_dir: Path, n: int, *, invalid: float = 0.1, seed: int = 0,
-             size: tuple[int, int] = (1280, 720), photos: Sequence[Path] | None = None
-             ) -> Path:
+             size: tuple[int, int] = (1280, 720), photos: Sequence[Path] | None = None,
+             hard: bool = False) -> Path:
     """Write ``n`` scene images and ``index.csv``; returns the index path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -370,9 +375,9 @@ def make_set(out_dir: Path, faces_dir: Path, n: int, *, invalid: float = 0.1, se
             person = random_person(rng, valid=i not in bad)
             photo = cv2.imread(str(photos[int(rng.integers(len(photos)))]), cv2.IMREAD_COLOR)
             card = render_card(person, photo, seed=i)
-            frame, _ = place_in_scene(card, rng, size=size)
+            frame, _ = place_in_scene(card, rng, size=size, **(HARD if hard else {}))
             name = f"card_{i:03d}.jpg"
-            cv2.imwrite(str(out_dir / name), frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+            cv2.imwrite(str(out_dir / name), frame, [cv2.IMWRITE_JPEG_QUALITY, 70 if hard else 90])
             writer.writerow([name, person.id_number, person.name])
     return index
 
@@ -387,13 +392,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     m.add_argument("--invalid", type=float, default=0.1,
                    help="fraction of cards printed with a wrong check digit")
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--hard", action="store_true",
+                   help="smaller cards, any rotation, more blur/noise, JPEG quality 70")
     c = sub.add_parser("card", help="render one card to a PNG")
     c.add_argument("out", type=Path)
     c.add_argument("--photo", type=Path)
     c.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if args.cmd == "make-set":
-        index = make_set(args.out_dir, args.faces, args.n, invalid=args.invalid, seed=args.seed)
+        index = make_set(args.out_dir, args.faces, args.n, invalid=args.invalid, seed=args.seed,
+                         hard=args.hard)
         print(index)
         return 0
     rng = np.random.default_rng(args.seed)

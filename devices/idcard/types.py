@@ -2,7 +2,8 @@
 
 A desktop reader (chip, :mod:`devices.idcard.serial_reader`) and the camera
 (:mod:`devices.idcard.camera_reader`) both yield an :class:`IdCardRead`. The number in it has
-always passed its check digit (GB 11643); anything else never becomes an ``IdCardRead``.
+always passed ``desk_app.identity.parse_id_number`` (GB 11643 check digit, date, region);
+anything else never becomes an ``IdCardRead``.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import numpy as np
-from stdnum.cn import ric
-from stdnum.exceptions import ValidationError as StdnumValidationError
 
-from desk_app.errors import DeskError, Text, UserInputError
+from desk_app.identity import InvalidIdNumber, check_char, parse_id_number
+
+__all__ = ["ETHNICITIES", "SEXES", "IdCardRead", "IdCardReader", "InvalidIdNumber",
+           "check_digit_ok", "normalize_id_number"]
 
 Source = Literal["reader", "camera"]
 
@@ -36,41 +38,17 @@ ETHNICITY_CODES = {v: k for k, v in ETHNICITIES.items()}
 SEXES = {"0": "未知", "1": "男", "2": "女", "9": "未说明"}
 
 
-class InvalidIdNumber(UserInputError):
-    """Text that is not a valid 18-character resident ID number (format or check digit)."""
-
-    title_text = Text("身份证号无效", "Invalid ID number")
-    default_text = Text("身份证号码校验不通过, 请核对。", "The ID number fails its check. Please verify it.")
-
-
 def normalize_id_number(text: str) -> str:
-    """The validated, upper-case 18-character number, or :class:`InvalidIdNumber`.
-
-    Uses ``desk_app.identity.parse_id_number`` (team DOMAIN) when it exists, so the whole
-    application agrees on what a valid number is; python-stdnum's GB 11643 check until then.
-    """
-    from desk_app import identity
-
-    parse = getattr(identity, "parse_id_number", None)
-    if parse is not None:
-        try:
-            return str(parse(text).number)
-        except DeskError as exc:
-            raise InvalidIdNumber(detail=type(exc).__name__) from exc
-    try:
-        number = ric.validate(text.strip().upper())
-    except StdnumValidationError as exc:
-        raise InvalidIdNumber(detail=type(exc).__name__) from exc
-    if len(number) != 18:
-        raise InvalidIdNumber(detail="length")
-    return number
+    """The validated, normalised number (``desk_app.identity.parse_id_number``: format, check
+    digit, birth date, region), or :class:`InvalidIdNumber` with its ``reason``."""
+    return parse_id_number(text).number
 
 
 def check_digit_ok(number: str) -> bool:
     """Whether 17 digits + check character satisfy ISO 7064 MOD 11-2 (nothing else checked)."""
     if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789X":
         return False
-    return ric.calc_check_digit(number[:17]) == number[17]
+    return check_char(number[:17]) == number[17]
 
 
 @dataclass(frozen=True, eq=False)
