@@ -137,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--visits", type=int, default=2000)
     p.add_argument("--chaos", action="store_true", help="kill and restart the server, inject faults")
     p.add_argument("--db", metavar="URL", help="platform database URL (default: SQLite in a temp dir)")
+    p.add_argument("--blacklist", type=int, default=0, metavar="N",
+                   help="then time one desk pulling N blacklist entries")
+    p.add_argument("--store", choices=("auto", "real", "memory"), default="auto",
+                   help="desk outboxes: real stores, in memory, or by size (auto)")
     p.set_defaults(func=_handler("sync.bench:main"))
     return parser
 

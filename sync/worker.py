@@ -23,7 +23,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -107,7 +108,7 @@ class SyncWorker:
         *,
         clock: Clock | None = None,
         backoff: Backoff | None = None,
-        page_size: int = protocol.DEFAULT_PAGE,
+        page_size: int = protocol.MAX_PAGE,
     ):
         self.store = store
         self.api = api
@@ -253,7 +254,7 @@ class SyncWorker:
         except _Interrupted:
             return 0.0  # the loop looks at pause/stop again
         except NetworkError as exc:
-            wait = self.backoff.next_delay()
+            wait = max(self.backoff.next_delay(), getattr(exc, "retry_after", 0.0))
             log.info("platform unreachable (%s); retry in %.1f s", exc.detail or "network", wait)
             self._refresh_pending()
             self._set_state(SyncState.OFFLINE, error=exc)
@@ -420,25 +421,20 @@ class SyncWorker:
                 break
 
         cursor = self._int_cursor("bookings")
-        while True:
-            d = timed(self.api.bookings, cfg.hospital_id, cursor, page)
+        for d in self._pages(lambda c: timed(self.api.bookings, cfg.hospital_id, c, page),
+                             cursor, lambda d: d.cursor):
             self.store.apply_bookings_delta([convert.booking(b) for b in d.bookings],
                                             str(d.cursor))
             pulled += len(d.bookings)
-            cursor = d.cursor
-            if not d.more:
-                break
 
         since = self.store.blacklist_status().version
-        while True:
-            d = timed(self.api.blacklist, since, page)
+        for d in self._pages(lambda v: timed(self.api.blacklist, v, page), since,
+                             lambda d: d.version):
             if d.entries or d.version != since:
                 self.store.apply_blacklist_delta([convert.blacklist_entry(e) for e in d.entries],
                                                  d.version)
             pulled += len(d.entries)
             since = d.version
-            if not d.more:
-                break
         # Current as of the platform's clock when it said "nothing more".
         if self.api.last_contact is not None:
             self.store.set_cursor(CUR_BLACKLIST_CHECKED, self.api.last_contact.isoformat())
@@ -457,6 +453,22 @@ class SyncWorker:
                 break
         return replace(report, pulled=report.pulled + pulled,
                        pull_ms=report.pull_ms + tuple(timings))
+
+    @staticmethod
+    def _pages(fetch: Callable[[int], Any], start: int, next_of: Callable[[Any], int]
+               ) -> Iterator[Any]:
+        """The pages of a delta in order; the next page is fetched while the caller applies the
+        current one (the platform's time and the store's overlap). Pages are still applied
+        one after the other, each with its cursor, so a crash never skips one."""
+        with ThreadPoolExecutor(1, thread_name_prefix="sync-prefetch") as ex:
+            future = ex.submit(fetch, start)
+            while True:
+                d = future.result()
+                if d.more:
+                    future = ex.submit(fetch, next_of(d))
+                yield d
+                if not d.more:
+                    return
 
     def _int_cursor(self, name: str) -> int:
         value = self.store.get_cursor(name)

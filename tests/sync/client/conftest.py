@@ -17,6 +17,7 @@ from desk_app.storage import Crypto, Reason, Store, VisitInput
 from sync.chaos import FaultProxy
 from sync.client import DeskApi
 from sync.loopback import ServerProcess, prepare_platform
+from sync.protocol import EnrollRequest
 from sync.tokens import TokenStore
 from sync.worker import SyncWorker
 
@@ -102,8 +103,9 @@ def make_desk(platform: PlatformUnderTest, base: Path, url: str, *, desk_id: str
     api = DeskApi(PlatformSection(url=url, timeout_s=timeout_s),
                   TokenStore(data_dir, desk_id, use_keyring=False))
     if enroll:
+        # Through the platform's service: /v1/enroll allows 10 attempts a minute per address.
         code = platform.service.create_enrollment_code(HOSPITAL, desk_id, created_by="test").code
-        api.enroll(code)
+        api.tokens.set(platform.service.enroll(EnrollRequest(code=code)).token)
     worker = SyncWorker(store, api, SyncSection(interval_s=interval_s, batch_size=batch_size,
                                                 backoff_max_s=backoff_max_s), clock=clock)
     worker.backoff.base_s = 0.1
