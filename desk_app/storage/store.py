@@ -124,6 +124,7 @@ class Store:
         self._crypto = crypto
         self._clock = clock or SystemClock()
         self._hasher = PasswordHasher()
+        self._dummy: str | None = None  # made on the first failed look-up
         self.migration = migration
         self.key_location = key_location  # "keyring" | "file" | "" (key given by the caller)
         name = write_engine.dialect.name
@@ -498,7 +499,7 @@ class Store:
                 self._append_audit(s, "system", AuditAction.FACES_PURGED, "",
                                    {"alerts": n, "retention_days": retention_days}, now)
         if n and self._w.dialect.name == "sqlite":
-            # The freed pages still hold the ciphertext; give them back to the file system.
+            # The images were ciphertext, but do not keep old copies of their pages in the WAL.
             with self._w.connect() as conn:
                 conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return n
@@ -764,11 +765,15 @@ class Store:
         with self._write() as s:
             row = s.get(UserRow, username)
             ok = False
-            if row is not None and row.active:
-                try:
-                    ok = self._hasher.verify(row.password_hash, password)
-                except (VerificationError, InvalidHashError):
-                    ok = False
+            # Unknown users cost one argon2 verify as well: no user-name probing by timing.
+            known = row is not None and row.active
+            if not known and self._dummy is None:
+                self._dummy = self._hasher.hash(uuid.uuid4().hex)
+            stored = row.password_hash if known else self._dummy
+            try:
+                ok = self._hasher.verify(stored, password) and known
+            except (VerificationError, InvalidHashError):
+                ok = False
             if not ok:
                 self._append_audit(s, username, AuditAction.LOGIN_FAILED, username, {}, now)
             else:
