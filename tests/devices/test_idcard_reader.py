@@ -230,3 +230,26 @@ def test_factory_builds_the_configured_reader():
     setup = make_reader(DevicesSection(id_reader_port="/dev/ttyUSB-none"))
     with pytest.raises(ReaderNotConnected):
         setup.reader.open()
+
+
+def test_qt_signals_arrive_in_the_gui_thread(sim, qtbot):
+    from PySide6.QtCore import QThread
+
+    from devices.idcard.qt import ReaderSignals
+
+    signals = ReaderSignals()
+    seen_threads = []
+    signals.card_read.connect(lambda read: seen_threads.append(QThread.currentThread()))
+    poller = ReaderPoller(SamSerialReader(sim.port, timeout_s=0.5), signals, interval_s=0.05)
+    with qtbot.waitSignal(signals.state_changed, timeout=5000) as state:
+        poller.start()
+    try:
+        assert state.args[0] == "connected"
+        with qtbot.waitSignal(signals.card_read, timeout=5000) as got:
+            sim.insert_card(CARD)
+        assert got.args[0].name == "李小龙"
+        assert seen_threads == [signals.thread()]
+        with qtbot.waitSignal(signals.card_removed, timeout=5000):
+            sim.remove_card()
+    finally:
+        poller.stop()
