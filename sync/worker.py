@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -44,11 +45,12 @@ from desk_app.errors import (
     as_desk_error,
 )
 from desk_app.services.model import SyncStatusView
-from desk_app.settings import PlatformSection, SyncSection
+from desk_app.settings import PlatformSection, Settings, SyncSection
 from desk_app.storage import AlertInput, Store
 from sync import convert, protocol
 from sync.backoff import Backoff
 from sync.client import DeskApi, PlatformUnavailable
+from sync.tokens import TokenStore
 
 log = logging.getLogger(__name__)
 
@@ -575,3 +577,11 @@ class SyncWorker:
     _last_sync: datetime | None = None
     _bl_checked: datetime | None = None
 
+
+
+def build_worker(store: Store, settings: Settings, data_dir: Path, *,
+                 clock: Clock | None = None) -> SyncWorker:
+    """What the composition root calls: the token store, the HTTP client and the worker for this
+    desk (not started; ``start()`` it, and ``stop()`` it at shutdown)."""
+    tokens = TokenStore(data_dir, f"{settings.desk.hospital_id}-{settings.desk.desk_id}")
+    return SyncWorker(store, DeskApi(settings.platform, tokens), settings.sync, clock=clock)
