@@ -22,6 +22,7 @@ from desk_app.storage.records import AuditProblem, AuditReport
 
 GENESIS = b"\x00" * 32
 HEAD_KEY = "audit_head"
+ANCHOR_KEY = "audit_anchor"  # where the chain starts after old entries were purged
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,10 @@ def row_hash(mac: Callable[[bytes], bytes], prev_hash: bytes, seq: int, at: date
     return mac(prev_hash + canonical(seq, at, actor, action, subject, detail_json))
 
 
-def head_value(mac: Callable[[bytes], bytes], seq: int, last_hash: bytes) -> str:
-    tag = mac(b"head|" + str(seq).encode() + b"|" + last_hash)
+def head_value(mac: Callable[[bytes], bytes], seq: int, last_hash: bytes,
+               label: bytes = b"head") -> str:
+    """A chain position (seq and row hash) with a MAC: the head, or the anchor (``label``)."""
+    tag = mac(label + b"|" + str(seq).encode() + b"|" + last_hash)
     return json.dumps({"seq": seq, "hash": last_hash.hex(), "mac": tag.hex()})
 
 
@@ -63,13 +66,22 @@ def parse_head(value: str) -> tuple[int, bytes, bytes]:
 
 
 def verify_chain(mac: Callable[[bytes], bytes], rows: Iterable[ChainRow],
-                 head: str | None) -> AuditReport:
-    """Walk the chain in seq order and name every row that was edited, deleted or added."""
+                 head: str | None, anchor: str | None = None) -> AuditReport:
+    """Walk the chain in seq order and name every row that was edited, deleted or added.
+
+    ``anchor``: after a retention purge the chain starts after this position."""
     problems: list[AuditProblem] = []
     expected_seq = 1
     prev = GENESIS
+    if anchor is not None:
+        a_seq, a_hash, a_mac = parse_head(anchor)
+        if hmac.compare_digest(mac(b"anchor|" + str(a_seq).encode() + b"|" + a_hash), a_mac):
+            expected_seq, prev = a_seq + 1, a_hash
+        else:
+            problems.append(AuditProblem(a_seq, "edited",
+                                         "the record of purged old entries was edited"))
     checked = 0
-    last_seq = 0
+    last_seq = expected_seq - 1
     for row in rows:
         checked += 1
         if row.seq > expected_seq:

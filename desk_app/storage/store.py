@@ -101,6 +101,7 @@ class AuditAction(StrEnum):
     SETTINGS_CHANGED = "settings.changed"
     USER_CHANGED = "user.changed"
     FACES_PURGED = "faces.purged"
+    AUDIT_PURGED = "audit.purged"
 
 
 def _aware(at: datetime) -> datetime:
@@ -841,6 +842,27 @@ class Store:
         head.value = chain.head_value(self._crypto.audit_mac, seq, h)
         return AuditEntry(seq, at, actor, str(action), subject, json.loads(detail_json))
 
+    def purge_audit(self, retention_days: int) -> int:
+        """Delete entries older than ``retention_days`` (settings:
+        ``privacy.audit_retention_days``). The chain then starts at a MAC'd anchor (the last
+        deleted entry's seq and hash), so it still verifies, and the purge itself is logged."""
+        now = self.now()
+        cutoff = now - timedelta(days=retention_days)
+        with self._write() as s:
+            last = s.scalars(select(AuditRow).where(AuditRow.at < cutoff)
+                             .order_by(AuditRow.seq.desc()).limit(1)).first()
+            if last is None:
+                return 0
+            self._set_meta(s, chain.ANCHOR_KEY, chain.head_value(
+                self._crypto.audit_mac, last.seq, last.row_hash, label=b"anchor"))
+            s.flush()  # the delete guard reads the anchor
+            res = s.execute(delete(AuditRow).where(AuditRow.seq <= last.seq))
+            n = int(res.rowcount or 0)  # type: ignore[attr-defined]
+            self._append_audit(s, "system", AuditAction.AUDIT_PURGED, "",
+                               {"entries": n, "up_to_seq": last.seq,
+                                "retention_days": retention_days}, now)
+        return n
+
     def audit_entries(self, limit: int = 100, action: str | None = None) -> list[AuditEntry]:
         """Newest first."""
         q = select(AuditRow)
@@ -855,12 +877,14 @@ class Store:
         """Recompute the whole chain; see :func:`desk_app.storage.audit.verify_chain`."""
         with self._read() as s:
             head = s.get(Meta, chain.HEAD_KEY)
+            anchor = s.get(Meta, chain.ANCHOR_KEY)
             rows = (chain.ChainRow(r.seq, r.at, r.actor, r.action, r.subject, r.detail_json,
                                    r.prev_hash, r.row_hash)
                     for r in s.scalars(select(AuditRow).order_by(AuditRow.seq))
                     .yield_per(1000))
             return chain.verify_chain(self._crypto.audit_mac, rows,
-                                      head.value if head else None)
+                                      head.value if head else None,
+                                      anchor.value if anchor else None)
 
 
 _BL_COLS = ("id_hash", "entry_id", "source", "detail_enc", "valid_from", "valid_to", "version",

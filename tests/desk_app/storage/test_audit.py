@@ -129,3 +129,39 @@ def test_threads_appending_at_once_keep_one_chain(store):
     assert not errors
     report = store.verify_audit()
     assert report.ok and report.checked == 60
+
+
+def test_retention_purge_keeps_the_chain_verifiable(store, clock, app_paths):
+    import pytest
+
+    _fill(store)  # 6 entries at T0
+    clock.advance(days=400)
+    store.audit("admin", "export", "late.xlsx")  # seq 7
+    assert store.purge_audit(365) == 6
+    entries = store.audit_entries(10)
+    assert [e.seq for e in entries] == [8, 7] and entries[0].action == "audit.purged"
+    report = store.verify_audit()
+    assert report.ok and report.checked == 2
+    con = sqlite3.connect(app_paths.database_file)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        con.execute("DELETE FROM audit_log WHERE seq = 7")  # newer than the anchor: refused
+    con.close()
+    _sql(app_paths, "DELETE FROM audit_log WHERE seq = 7")
+    assert [(p.seq, p.kind) for p in store.verify_audit().problems] == [(7, "deleted")]
+    assert store.purge_audit(365) == 0
+
+
+def test_forged_anchor_is_detected(store, clock, app_paths):
+    import json
+
+    _fill(store)
+    clock.advance(days=400)
+    store.audit("admin", "export", "late.xlsx")
+    store.purge_audit(365)
+    con = sqlite3.connect(app_paths.database_file)
+    value, = con.execute("SELECT value FROM store_meta WHERE key='audit_anchor'").fetchone()
+    con.close()
+    d = json.loads(value)
+    d["seq"] = 3  # pretend fewer entries were purged
+    _sql(app_paths, "UPDATE store_meta SET value=? WHERE key='audit_anchor'", json.dumps(d))
+    assert "edited" in [p.kind for p in store.verify_audit().problems]

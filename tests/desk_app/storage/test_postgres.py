@@ -68,6 +68,13 @@ def test_visits_outbox_blacklist_and_audit_on_postgres(pg_store):
 
     with pytest.raises(DBAPIError, match="append-only"), s._w.begin() as c:  # noqa: SLF001
         c.execute(text("UPDATE audit_log SET actor = 'x'"))
+    with pytest.raises(DBAPIError, match="append-only"), s._w.begin() as c:  # noqa: SLF001
+        c.execute(text("DELETE FROM audit_log"))
+    n = len(s.audit_entries(100))
+    s._clock.advance(days=400)  # noqa: SLF001 - the fixture's FixedClock
+    s.audit("sec1", "export", "x.csv")
+    assert s.purge_audit(365) == n
+    assert s.verify_audit().ok and s.verify_audit().checked == 2
 
 
 def test_concurrent_audit_appends_keep_one_chain(pg_store):

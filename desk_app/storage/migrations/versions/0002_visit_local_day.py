@@ -35,13 +35,21 @@ def upgrade() -> None:
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.alter_column('local_day', existing_type=sa.String(length=10), nullable=False)
         batch_op.create_index(batch_op.f('ix_visits_local_day'), ['local_day'], unique=False)
+    # Deleting is allowed only up to the retention anchor (seq in store_meta 'audit_anchor'),
+    # which the retention purge moves first.
     if conn.dialect.name == "sqlite":
-        for what in ("UPDATE", "DELETE"):
-            op.execute(f"CREATE TRIGGER audit_log_no_{what.lower()} BEFORE {what} ON audit_log "
-                       "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+        op.execute("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+                   "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+        op.execute("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+                   "WHEN old.seq > COALESCE((SELECT CAST(json_extract(value, '$.seq') AS INTEGER) "
+                   "FROM store_meta WHERE key = 'audit_anchor'), 0) "
+                   "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
     elif conn.dialect.name == "postgresql":
-        op.execute("CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-                   "$$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$")
+        op.execute(
+            "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN IF TG_OP = 'DELETE' AND OLD.seq <= COALESCE((SELECT (value::json->>'seq')::int "
+            "FROM store_meta WHERE key = 'audit_anchor'), 0) THEN RETURN OLD; END IF; "
+            "RAISE EXCEPTION 'audit_log is append-only'; END $$")
         op.execute("CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
                    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()")
 
