@@ -93,16 +93,64 @@ class FacesSection(_Section):
         return self
 
 
-class PolicySection(_Section):
-    """The decision policy as data; every rule can be tuned or switched off (see checkin)."""
+PolicyAction = Literal["admit", "review", "reject"]  # "admit": a warning only
 
+
+OverrideRight = Literal["none", "review", "review_reject"]  # which verdicts a role may override
+
+
+class PolicySection(_Section):
+    """The decision policy as data; every rule can be tuned or switched off (see
+    ``desk_app.checkin.engine`` and "Decision policy" in docs/architecture.md)."""
+
+    # rules switched on or off
+    rule_real_name: bool = True
+    rule_id_document: bool = True
+    rule_face: bool = True
+    rule_blacklist: bool = True
+    rule_time_window: bool = True
+    rule_duplicate: bool = True
+    rule_many_bookings: bool = True
+    rule_cancel_rebook: bool = True
+    rule_bot_speed: bool = True
+    # real name and the ID document
+    real_name_alert: bool = False
+    forged_code_alert: bool = True
+    expired_card_action: PolicyAction = "review"
+    manual_id_action: PolicyAction = "review"
+    # face
+    face_undecided_action: PolicyAction = "review"
+    face_unavailable_action: PolicyAction = "review"
+    face_mismatch_alert: bool = True
+    liveness_failed_action: PolicyAction = "review"
+    liveness_failed_alert: bool = False
+    # blacklist
+    stale_blacklist_hours: float = Field(24.0, gt=0, le=24 * 30)
+    stale_blacklist_action: PolicyAction = "admit"
+    # time window: from slot start - early to slot end + late
     checkin_early_minutes: int = Field(120, ge=0, le=24 * 60)
     checkin_late_minutes: int = Field(30, ge=0, le=24 * 60)
+    early_action: PolicyAction = "review"
+    late_action: PolicyAction = "review"
+    duplicate_action: PolicyAction = "reject"
+    # many bookings (platform counts include this booking)
     max_bookings_per_day: int = Field(2, ge=1, le=50)
     max_same_department_per_day: int = Field(1, ge=1, le=50)
+    max_same_doctor_per_day: int = Field(1, ge=1, le=50)
+    many_bookings_action: PolicyAction = "review"
+    # cancel-and-rebook
     cancel_rebook_minutes: int = Field(30, ge=0, le=24 * 60)
+    cancel_rebook_action: PolicyAction = "review"
+    # bot speed
     bot_speed_seconds: float = Field(3.0, ge=0, le=3600)
     account_max_patients_30d: int = Field(5, ge=1, le=1000)
+    bot_speed_action: PolicyAction = "review"
+    # overrides: which verdicts each role may override; the reason's length in characters
+    override_clerk: OverrideRight = "review"
+    override_security: OverrideRight = "review_reject"
+    override_admin: OverrideRight = "review_reject"
+    override_reason_min_chars: int = Field(2, ge=1, le=50)
+    override_reason_max_chars: int = Field(200, ge=10, le=1000)
 
 
 class PrivacySection(_Section):

@@ -49,7 +49,7 @@ BookingCodeReason = Literal[
     "not_booking_code", "malformed", "unknown_key", "bad_signature", "expired", "not_yet_valid",
     "other_hospital", "cancelled", "already_checked_in", "unknown_reference", "too_long"]
 
-_REASON_TEXT: dict[str, Text] = {
+REASON_TEXT: dict[str, Text] = {
     "not_booking_code": Text("这不是预约二维码或预约号。请让患者出示预约成功后的二维码。",
                              "This is not a booking QR code or booking reference. Please ask "
                              "the patient for the QR code of the booking."),
@@ -91,7 +91,7 @@ class BookingCodeError(UserInputError):
 
     def __init__(self, reason: BookingCodeReason, text: Text | None = None, *, detail: str = ""):
         self.reason = reason
-        super().__init__(text or _REASON_TEXT[reason], detail=detail or reason)
+        super().__init__(text or REASON_TEXT[reason], detail=detail or reason)
 
 
 class BookingLookup(Protocol):
