@@ -84,6 +84,7 @@ class ReaderPoller:
         connected = False
         card_read = False  # the card on the reader has been read already
         misses = 0
+        last_error: type[DeskError] | None = None  # reported once until a poll succeeds
         try:
             while not self._stop.is_set():
                 if not connected:
@@ -98,6 +99,7 @@ class ReaderPoller:
                     self._emit(ReaderEvent("connected"))
                 try:
                     present = self.reader.card_present()
+                    last_error = None
                     if present:
                         misses = 0
                         if not card_read:
@@ -113,7 +115,9 @@ class ReaderPoller:
                 except NoCard:
                     misses += 1  # lifted between find and read: try again when it is back
                 except (FrameChecksumError, ReaderTimeout) as exc:
-                    self._emit(ReaderEvent("error", error=exc))
+                    if type(exc) is not last_error:
+                        last_error = type(exc)
+                        self._emit(ReaderEvent("error", error=exc))
                 except ReaderNotConnected as exc:
                     connected = False
                     self.reader.close()
@@ -123,7 +127,9 @@ class ReaderPoller:
                     self._emit(ReaderEvent("disconnected", error=exc))
                     continue
                 except DeskError as exc:
-                    self._emit(ReaderEvent("error", error=exc))
+                    if type(exc) is not last_error:
+                        last_error = type(exc)
+                        self._emit(ReaderEvent("error", error=exc))
                 self._stop.wait(self.interval_s)
         finally:
             self.reader.close()
