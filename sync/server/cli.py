@@ -38,9 +38,10 @@ def _platform(args: argparse.Namespace, *, create_key: bool = False):  # -> Plat
     from sync.server.secrets import load_secrets
     from sync.server.service import Platform
 
+    secrets_ = load_secrets(args.db, args.key_file, create=create_key)  # before any DB work
     db = Database(args.db)
     migrate(db)
-    plat = Platform(db, load_secrets(args.db, args.key_file, create=create_key))
+    plat = Platform(db, secrets_)
     plat.initialize(timezone=getattr(args, "timezone", None) or "Asia/Shanghai")
     return plat
 
