@@ -20,7 +20,9 @@ _KIND = {
 
 
 def _problem_line(p: AuditProblem, lang: str) -> str:
-    return f"  - {_KIND[p.kind].format(seq=p.seq)(lang)}: {p.message}"
+    if lang.lower().startswith("en"):
+        return f"  - {p.message}"
+    return f"  - {_KIND[p.kind].format(seq=p.seq)(lang)} ({p.message})"
 
 
 def audit_verify(args: argparse.Namespace) -> int:
