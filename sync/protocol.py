@@ -240,6 +240,7 @@ class BookingRiskWire(Answer):
     patient_bookings_today: int = 0  # bookings of this patient for the same day
     patient_same_department_today: int = 0
     patient_cancellations_30d: int = 0
+    patient_same_doctor_today: int = 0
 
 
 class BookingWire(Answer):
@@ -372,7 +373,7 @@ class VisitRecordWire(Request):
     verdict: Verdict
     reasons: list[ReasonWire] = Field(default_factory=list, max_length=MAX_REASONS)
     face_distance: float | None = Field(None, ge=0, le=10)
-    face_outcome: Literal["match", "undecided", "mismatch", "declined"] | None = None
+    face_outcome: Literal["match", "undecided", "mismatch", "declined", "unavailable"] | None = None
     presented_id_hash: B64Hash | None = None
     presented_id_last4: Last4 | None = None
     offline: bool = False

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
+from desk_app.booking import sign_booking_token
 from desk_app.identity.hashing import DEFAULT_SCRYPT, ScryptParams, b64d, b64e, slow_hash
 from sync import protocol as P
 from sync.server import db as T
@@ -453,8 +454,8 @@ class Platform:
             acct_patients = conn.execute(select(func.count(func.distinct(b.patient_key))).where(
                 b.account_id == req.account_id, b.booked_at >= since30,
                 b.patient_key != pkey)).scalar_one() + 1
-            today = conn.execute(select(b.department_code).where(
-                b.patient_key == pkey, b.day == day, b.status != "cancelled")).scalars().all()
+            today = conn.execute(select(b.department_code, b.doctor_name).where(
+                b.patient_key == pkey, b.day == day, b.status != "cancelled")).all()
             risk = P.BookingRiskWire(
                 booked_at=now, slot_released_at=released_at,
                 booked_seconds_after_release=(
@@ -463,8 +464,10 @@ class Platform:
                     round((now - last_cancel).total_seconds() / 60, 2) if last_cancel else None),
                 account_id=req.account_id, account_patients_30d=acct_patients,
                 patient_bookings_today=len(today) + 1,
-                patient_same_department_today=sum(1 for d in today
+                patient_same_department_today=sum(1 for d, _ in today
                                                   if d == req.department_code) + 1,
+                patient_same_doctor_today=sum(1 for d, doc in today if d == req.department_code
+                                              and doc == req.doctor_name) + 1,
                 patient_cancellations_30d=cancels,
             )
             kid, private = self._signer(conn)
@@ -740,7 +743,7 @@ class Platform:
                 self._add_alerts(conn, hid, new_alerts, now)
         results: list[P.VisitResult] = []
         counts: Counter[str] = Counter()
-        for v in batch.visits if len(seen) == len(batch.visits) else visits:
+        for v in seen.values():  # batch order, each visit_id once
             if v.visit_id in inserted:
                 c = v.visit_id in conflict_ids
                 status = P.VisitStatus.CONFLICT if c and v.visit_id not in won else (
@@ -875,12 +878,5 @@ def _final(v: P.VisitRecordWire) -> str:
 
 
 def sign_token(claims: dict[str, Any], private_key: Ed25519PrivateKey, kid: str) -> str:
-    """Sign booking QR claims with team DOMAIN's signer (the one format both ends share)."""
-    try:
-        from desk_app.booking import sign_booking_token
-    except ImportError:  # TEMPORARY until desk_app.booking lands (same contract format)
-        header = b64e(_json({"alg": "EdDSA", "typ": "RNB1", "kid": kid}).encode())
-        body = b64e(_json(claims).encode())
-        sig = private_key.sign(f"{header}.{body}".encode("ascii"))
-        return f"RNB1:{header}.{body}.{b64e(sig)}"
+    """Sign booking QR claims with team DOMAIN's signer: the one token format both ends share."""
     return sign_booking_token(claims, private_key, kid)

@@ -198,3 +198,44 @@ def test_key_rotation_keeps_old_tokens_verifiable(server: Server):
         revs = P.RevocationsDelta.model_validate(
             desk.get("/v1/revocations", params={"since": rev_head}).json())
         assert [(r.kind, r.item_id) for r in revs.items] == [("key", rotated.previous_kid)]
+
+
+def test_the_desks_parser_accepts_platform_tokens(server: Server):
+    """Cross-team contract: what the platform signs and serves, desk_app.booking verifies.
+    (Fresh bookings: another test here revokes the seed's signing key.)"""
+    from desk_app.booking import BookingCodeError, KeySet, RevocationList, parse_booking_code
+    from desk_app.identity.idnumber import parse_id_number
+
+    start = (datetime.now(UTC) + timedelta(hours=1)).replace(second=0, microsecond=0)
+    number = "110101198001010053"
+
+    def book(hospital: str, doctor: str) -> P.IssuedBooking:
+        with server.client(server.seed.admin_token) as admin:
+            r = admin.post("/v1/bookings", json={
+                "hospital_id": hospital, "department_code": "PRS", "department_name": "解析",
+                "doctor_name": doctor, "slot_start": start.isoformat(), "id_number": number,
+                "account_id": "acct-parse"})
+            assert r.status_code == 200, r.text
+            return P.IssuedBooking.model_validate(r.json())
+
+    good, cancelled, other = book("H001", "甲"), book("H001", "乙"), book("H002", "丙")
+    with server.client(server.seed.admin_token) as admin:
+        assert admin.post(f"/v1/bookings/{cancelled.booking.booking_id}/cancel").is_success
+    with server.client(server.desk_tokens["desk-01"]) as desk:
+        keyset = KeySet.from_wire(desk.get("/v1/keys").json())
+        revs = P.RevocationsDelta.model_validate(
+            desk.get("/v1/revocations", params={"limit": 5000}).json())
+    revoked = RevocationList(
+        booking_ids=frozenset(r.item_id for r in revs.items if r.kind == "booking"),
+        key_ids=frozenset(r.item_id for r in revs.items if r.kind == "key"),
+        version=revs.version)
+    now = datetime.now(UTC)
+    code = parse_booking_code(good.token, keyset, revoked, "H001", now)
+    assert code.booking_id == good.booking.booking_id
+    from desk_app.booking import patient_matches
+
+    assert patient_matches(code, parse_id_number(number))
+    for issued, reason in ((cancelled, "cancelled"), (other, "other_hospital")):
+        with pytest.raises(BookingCodeError) as exc:
+            parse_booking_code(issued.token, keyset, revoked, "H001", now)
+        assert exc.value.reason == reason
