@@ -14,7 +14,7 @@ from desk_app.identity.hashing import b64d, b64e
 
 VERDICTS = ("admit", "review", "reject")
 SEVERITIES = ("info", "warn", "block")
-FACE_OUTCOMES = ("match", "undecided", "mismatch", "declined")
+FACE_OUTCOMES = ("match", "undecided", "mismatch", "declined", "unavailable")
 BLACKLIST_SOURCES = ("police", "platform", "hospital")
 ROLES = ("clerk", "security", "admin")
 DEFAULT_BAN = timedelta(days=91)  # "three months" when the platform gives no end

@@ -1,0 +1,232 @@
+"""The check-in workflow end to end below the UI: real store, real tokens, real face model on
+real photos (../shared/data/faces)."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date, datetime, timedelta
+
+import cv2
+import numpy as np
+import pytest
+
+from desk_app.booking import Booking, KeySet, booking_claims, new_signing_key, sign_booking_token
+from desk_app.clock import CHINA_TZ, FixedClock
+from desk_app.errors import AuthError
+from desk_app.faces.degrade import idcard_portrait
+from desk_app.faces.engine import shared_model
+from desk_app.identity.hashing import ScryptParams, b64e, slow_hash
+from desk_app.identity.testing import make_id_number
+from desk_app.services.checkin import PLATFORM_CONFIG_CURSOR, CheckinService
+from desk_app.services.model import Decision, Step, StepStatus
+from desk_app.services.session import SessionService
+from desk_app.settings import Settings
+from desk_app.storage import BlacklistEntry, StoredKeySet
+from devices.idcard.types import IdCardRead
+
+pytestmark = pytest.mark.faces
+
+NOW = datetime(2026, 11, 22, 9, 10, tzinfo=CHINA_TZ)
+FAST_KDF = ScryptParams(n=2**10)
+PLATFORM_SALT = b"platform-salt-16"
+
+
+class Desk:
+    def __init__(self, store, faces_dir, users):
+        self.store = store
+        self.faces_dir = faces_dir
+        self.clock = FixedClock(NOW)
+        self.settings = Settings()
+        self.session = SessionService(store)
+        self.session.login(*users["clerk"])
+        self.kid, self.key = new_signing_key("k1")
+        ks = KeySet(()).with_key(self.kid, self.key.public_key())
+        store.save_keyset(StoredKeySet.from_wire(ks.to_wire()))
+        store.set_cursor(PLATFORM_CONFIG_CURSOR, json.dumps(
+            {"blacklist_salt": b64e(PLATFORM_SALT), "scrypt": FAST_KDF.as_dict()}))
+        store.set_cursor("blacklist.checked_at", NOW.isoformat())
+        self.recorded = 0
+        self.service = CheckinService(store, self.session, lambda: self.settings, self.clock,
+                                      on_recorded=self._count)
+        self._n = 0
+
+    def _count(self):
+        self.recorded += 1
+
+    def booking(self, id_number: str, **kw) -> tuple[Booking, str]:
+        self._n += 1
+        salt = os.urandom(16)
+        b = Booking(booking_id=f"B{self._n:04d}", reference=f"REF{self._n:05d}", hospital_id="H001",
+                    department_code="CARD", department_name="心内科", doctor_name="李医生",
+                    slot_start=NOW + timedelta(minutes=20), slot_end=NOW + timedelta(minutes=50),
+                    patient_hash=slow_hash(id_number, salt, FAST_KDF), patient_salt=salt,
+                    patient_last4=id_number[-4:], kdf=FAST_KDF, **kw)
+        self.store.apply_bookings_delta([b], cursor=str(self._n))
+        token = sign_booking_token(booking_claims(b, NOW - timedelta(days=1), NOW + timedelta(hours=8)),
+                                   self.key, self.kid)
+        return b, token
+
+    def photo(self, name: str) -> np.ndarray:
+        img = cv2.imread(str(self.faces_dir / name))
+        assert img is not None, name
+        return img
+
+    def card(self, id_number: str, name: str, photo: str) -> IdCardRead:
+        rgb = cv2.cvtColor(self.photo(photo), cv2.COLOR_BGR2RGB)
+        portrait = cv2.cvtColor(idcard_portrait(rgb, shared_model()), cv2.COLOR_RGB2BGR)
+        return IdCardRead(id_number=id_number, name=name, valid_to=date(2035, 1, 1),
+                          portrait=portrait, source="reader")
+
+    def live(self, photo: str) -> np.ndarray:
+        img = self.photo(photo)
+        h, w = img.shape[:2]
+        f = min(560 / w, 420 / h, 1.0)
+        img = cv2.resize(img, (int(w * f), int(h * f)))
+        canvas = np.full((480, 640, 3), 90, np.uint8)
+        y, x = (480 - img.shape[0]) // 2, (640 - img.shape[1]) // 2
+        canvas[y:y + img.shape[0], x:x + img.shape[1]] = img
+        return canvas
+
+    def look(self, sid: str, photo: str, frames: int = 12):
+        frame = self.live(photo)
+        state = None
+        for i in range(frames):
+            state = self.service.submit_face_frame(sid, frame, 1000.0 + 0.2 * i)
+            if state.verdict is not None:
+                return state
+        return self.service.finish_face(sid)
+
+
+@pytest.fixture
+def desk(store, faces_dir, users):
+    return Desk(store, faces_dir, users)
+
+
+OBAMA = make_id_number("110101", date(1961, 8, 4), 11, sex="M")
+BIDEN = make_id_number("320102", date(1942, 11, 20), 21, sex="M")
+
+
+def test_genuine_patient_is_admitted_and_recorded_with_outbox_and_audit(desk):
+    b, token = desk.booking(OBAMA)
+    s = desk.service.new_patient()
+    assert s.hint.zh == "请出示预约二维码"
+    s = desk.service.submit_code(s.session_id, token, "camera")
+    assert s.step(Step.BOOKING).status is StepStatus.OK and s.booking.department == "心内科"
+    assert s.hint.zh == "请出示身份证"
+    s = desk.service.submit_card(s.session_id, desk.card(OBAMA, "奥巴马", "obama.jpg"))
+    assert s.person.id_masked == OBAMA[:6] + "********" + OBAMA[-4:]
+    assert s.person.name_masked == "奥**"
+    s = desk.look(s.session_id, "obama2.jpg")
+    assert s.verdict is not None, s.steps
+    assert s.verdict.decision is Decision.ADMIT, [r.code for r in s.verdict.reasons]
+    assert s.face.outcome == "match" and s.face.distance < s.face.match_below
+    visit = desk.store.visit(s.visit_id)
+    assert visit.booking_id == b.booking_id and visit.verdict == "admit" and visit.face_outcome == "match"
+    assert visit.presented_id_hash == slow_hash(OBAMA, PLATFORM_SALT, FAST_KDF)
+    assert desk.store.outbox_count() == 1 and desk.recorded == 1
+    assert desk.store.alerts() == []
+    assert any(e.action == "checkin.decision" for e in desk.store.audit_entries(limit=5))
+
+
+def test_impostor_face_is_rejected_and_security_alerted_with_photos(desk):
+    _, token = desk.booking(OBAMA)
+    s = desk.service.new_patient()
+    s = desk.service.submit_card(s.session_id, desk.card(OBAMA, "奥巴马", "obama.jpg"))  # card first
+    s = desk.service.submit_code(s.session_id, token, "scanner")
+    s = desk.look(s.session_id, "biden2.jpg")
+    assert s.verdict.decision is Decision.REJECT
+    assert s.verdict.alert_security and "face_mismatch" in [r.code for r in s.verdict.reasons]
+    alerts = desk.store.alerts()
+    assert len(alerts) == 1 and alerts[0].has_photos and alerts[0].visit.visit_id == s.visit_id
+
+
+def test_blacklisted_patient_is_rejected_with_source_and_alert(desk):
+    _, token = desk.booking(OBAMA)
+    entry = BlacklistEntry(entry_id="E1", id_hash=slow_hash(OBAMA, PLATFORM_SALT, FAST_KDF),
+                           last4=OBAMA[-4:], source="police", reason="倒号", version=1,
+                           valid_from=NOW - timedelta(days=10), valid_to=NOW + timedelta(days=80))
+    desk.store.apply_blacklist_delta([entry], 1)
+    s = desk.service.new_patient()
+    s = desk.service.submit_code(s.session_id, token, "camera")
+    s = desk.service.submit_card(s.session_id, desk.card(OBAMA, "奥巴马", "obama.jpg"))
+    s = desk.look(s.session_id, "obama2.jpg")
+    assert s.verdict.decision is Decision.REJECT and s.verdict.alert_security
+    hit = [r for r in s.verdict.reasons if r.rule == "blacklist"]
+    assert hit and "公安" in hit[0].text.zh
+
+
+def test_forged_token_is_rejected_at_once_and_recorded(desk):
+    _, token = desk.booking(OBAMA)
+    head, payload, sig = token[len("RNB1:"):].split(".")
+    claims = json.loads(__import__("base64").urlsafe_b64decode(payload + "=="))
+    claims["doc"] = "王主任"
+    forged_payload = b64e(json.dumps(claims).encode())
+    s = desk.service.new_patient()
+    s = desk.service.submit_code(s.session_id, f"RNB1:{head}.{forged_payload}.{sig}", "camera")
+    assert s.step(Step.BOOKING).status is StepStatus.FAILED
+    assert s.verdict is not None and s.verdict.decision is Decision.REJECT
+    assert desk.store.visit(s.visit_id).reasons[0].code
+
+
+def test_same_booking_twice_is_rejected_the_second_time(desk):
+    _, token = desk.booking(OBAMA)
+    for expected in (Decision.REVIEW, Decision.REJECT):
+        s = desk.service.new_patient()
+        s = desk.service.submit_code(s.session_id, token, "camera")
+        s = desk.service.submit_id_number(s.session_id, OBAMA)  # typed: no card photo
+        assert s.verdict is not None
+        assert s.verdict.decision is expected, [r.code for r in s.verdict.reasons]
+    assert "already_checked_in" in [r.code for r in s.verdict.reasons]
+
+
+def test_card_of_someone_else_is_rejected(desk):
+    _, token = desk.booking(OBAMA)
+    s = desk.service.new_patient()
+    s = desk.service.submit_code(s.session_id, token, "camera")
+    s = desk.service.submit_card(s.session_id, desk.card(BIDEN, "拜登", "biden.jpg"))
+    s = desk.look(s.session_id, "biden2.jpg")
+    assert s.verdict.decision is Decision.REJECT
+    assert "id_not_patient" in [r.code for r in s.verdict.reasons]
+
+
+def test_declined_face_goes_to_review_and_overrides_follow_roles(desk, users):
+    _, token = desk.booking(OBAMA)
+    s = desk.service.new_patient()
+    s = desk.service.submit_code(s.session_id, token, "camera")
+    s = desk.service.submit_card(s.session_id, desk.card(OBAMA, "奥巴马", "obama.jpg"))
+    s = desk.service.decline_face(s.session_id)
+    assert s.verdict.decision is Decision.REVIEW
+    assert "face_declined" in [r.code for r in s.verdict.reasons]
+    s = desk.service.override(s.session_id, Decision.ADMIT, "已人工核对证件照片, 本人无误")
+    assert s.verdict.decision is Decision.ADMIT and s.verdict.overridden
+    assert desk.store.visit(s.visit_id).override.by == "clerk1"
+    # a REJECT needs security or an administrator
+    _, token2 = desk.booking(BIDEN)
+    s = desk.service.new_patient()
+    s = desk.service.submit_code(s.session_id, token2, "camera")
+    s = desk.service.submit_id_number(s.session_id, OBAMA)
+    assert s.verdict.decision is Decision.REJECT
+    with pytest.raises(AuthError):
+        desk.service.override(s.session_id, Decision.ADMIT, "患者坚持是本人预约的号")
+    desk.session.login(*users["security"])
+    s = desk.service.override(s.session_id, Decision.ADMIT, "保卫科核实为家属代约, 放行")
+    assert s.verdict.overridden
+
+
+def test_garbage_codes_are_refused_with_words_and_nothing_is_recorded(desk):
+    s = desk.service.new_patient()
+    for junk in ("hello", "\x00\xff" * 10, "RNB1:not.a.token", "x" * 5000):
+        s = desk.service.submit_code(s.session_id, junk, "scanner")
+        assert s.verdict is None and s.errors and s.errors[0].zh
+    assert desk.store.visit_count() == 0
+    stale = desk.service.submit_code("not-the-session", "hello", "scanner")
+    assert stale.session_id == s.session_id
+
+
+def test_invalid_id_number_is_explained(desk):
+    s = desk.service.new_patient()
+    bad = OBAMA[:-1] + ("0" if OBAMA[-1] != "0" else "1")
+    s = desk.service.submit_id_number(s.session_id, bad)
+    assert s.person is None and s.errors and "校验" in s.errors[0].zh
+
