@@ -339,6 +339,26 @@ class Database:
         """A dialect insert with ``on_conflict_do_nothing`` (PostgreSQL and SQLite)."""
         return (postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table))
 
+    def insert_new(self, conn: Connection, table: Table, rows: list[dict[str, Any]],
+                   key: str, returning: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        """``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING ...`` for many rows: the rows
+        that were new. On PostgreSQL one statement over ``unnest`` of one array per column:
+        SQLAlchemy's multi-VALUES form makes psycopg re-parse a huge statement per batch, which
+        cost more than the inserts themselves (435 -> several thousand visits/s)."""
+        if not rows:
+            return []
+        if self.dialect != "postgresql":
+            stmt = (self.insert(table).on_conflict_do_nothing(index_elements=[key])
+                    .returning(*(table.c[c] for c in returning)))
+            return [tuple(r) for r in conn.execute(stmt, rows)]
+        cols = list(rows[0])
+        types = [table.c[c].type.compile(dialect=self.engine.dialect) for c in cols]
+        sql = (f'INSERT INTO {table.name} ({", ".join(cols)}) '
+               f'SELECT * FROM unnest({", ".join(f"%s::{t}[]" for t in types)}) '
+               f'ON CONFLICT ({key}) DO NOTHING RETURNING {", ".join(returning)}')
+        columns = tuple([r[c] for r in rows] for c in cols)
+        return [tuple(r) for r in conn.exec_driver_sql(sql, columns)]
+
     def close(self) -> None:
         self.engine.dispose()
 

@@ -682,9 +682,8 @@ class Platform:
                     bl.id_hash.in_(sorted(hashes)), bl.deleted.is_(False),
                     bl.valid_from <= now, bl.valid_to > now)).scalars())
             rows = [self._visit_row(v, now, v.presented_id_hash in hits) for v in visits]
-            inserted = set(conn.execute(
-                self.db.insert(T.visits).on_conflict_do_nothing(index_elements=["visit_id"])
-                .returning(T.visits.c.visit_id), rows).scalars())
+            inserted = {r[0] for r in self.db.insert_new(conn, T.visits, rows, "visit_id",
+                                                         ("visit_id",))}
             others = [v.visit_id for v in visits if v.visit_id not in inserted]
             owners: dict[str, Any] = {}
             if others:
@@ -698,12 +697,11 @@ class Platform:
             claims.sort(key=lambda v: (v.booking_id or "", v.visit_id))
             won: dict[str, str] = {}
             if claims:
-                won = {r.visit_id: r.booking_id for r in conn.execute(
-                    self.db.insert(T.checkins).on_conflict_do_nothing(
-                        index_elements=["booking_id"])
-                    .returning(T.checkins.c.booking_id, T.checkins.c.visit_id),
+                won = {visit_id: booking_id for booking_id, visit_id in self.db.insert_new(
+                    conn, T.checkins,
                     [dict(booking_id=v.booking_id, visit_id=v.visit_id, hospital_id=hid,
-                          desk_id=v.desk_id) for v in claims])}
+                          desk_id=v.desk_id) for v in claims],
+                    "booking_id", ("booking_id", "visit_id"))}
             losers = [v for v in claims if v.visit_id not in won]
             conflict_ids: set[str] = set()
             new_alerts: list[dict[str, Any]] = []
