@@ -208,6 +208,12 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    _platform(args).revoke_key(args.kid)
+    print(f"key {args.kid} revoked; desks refuse its tokens after their next pull")
+    return 0
+
+
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     from sync.server.seed import seed_demo
 
@@ -321,6 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="what", metavar="WHAT", required=True)
     add("rotate", cmd_keys_rotate, "new signing key; the old one verifies for 30 more days", ks)
     add("list", cmd_keys_list, "the key set desks receive", ks)
+    p = add("revoke", cmd_keys_revoke, "revoke a compromised key at once", ks)
+    p.add_argument("kid")
 
     p = add("seed-demo", cmd_seed_demo,
             "demo data: a hospital, doctors, today's bookings (QR PNGs), blacklist, desk codes")

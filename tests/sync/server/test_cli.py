@@ -131,6 +131,10 @@ def test_blacklist_and_keys(cli: Cli):
     after = cli("keys", "list").stdout.splitlines()
     assert len(after) == len(before) + 1 and after[0].startswith(kid)
     assert "current signer" in after[0] and "current signer" not in after[1]
+    old_kid = after[1].split()[0]
+    assert "revoked" in cli("keys", "revoke", old_kid).stdout
+    assert old_kid not in cli("keys", "list").stdout
+    assert cli("keys", "revoke", old_kid, check=False).returncode == 1
 
 
 def test_seed_demo_command(cli: Cli, tmp_path: Path):
