@@ -71,6 +71,9 @@ def _ymd(t: datetime) -> str:
 def rule_booking(inp: CheckinInput, p: PolicySection) -> list[Reason]:
     """A refused booking code rejects; a forged one alerts security."""
     if inp.booking is not None:
+        if inp.booking.status == "cancelled":  # the cache knew before the code was parsed
+            return [Reason("booking_cancelled", "block", BOOKING_REASON_TEXT["cancelled"],
+                           "booking", Decision.REJECT)]
         return []
     err = inp.booking_error
     if err is None:

@@ -331,6 +331,10 @@ def test_refused_booking_codes_reject(error, policy, code, alert):
     check(v, "reject", {code}, alert)
 
 
+def test_a_cancelled_booking_rejects_even_when_passed_in():
+    check(run(booking=replace(BOOKING, status="cancelled")), "reject", {"booking_cancelled"})
+
+
 def test_a_blacklisted_person_with_a_cancelled_booking_still_alerts():
     v = run(booking=None, booking_error="cancelled", face=None, blacklist=HIT)
     check(v, "reject", {"booking_cancelled", "blacklist_hit"}, True)
