@@ -310,3 +310,32 @@ def test_eval_ids_through_the_cli(tmp_path, capsys):
     f.write_text(make_id_number() + "\n", encoding="utf-8")
     assert main(["eval", "ids", str(f), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["valid"] is True
+
+
+# --- the builder others use ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", list(IdKind))
+@pytest.mark.parametrize("sex", ["M", "F"])
+def test_make_id_number_sets_the_sex_for_every_kind(kind, sex):
+    n = parse(make_id_number("110101", date(1966, 6, 6), 120, sex=sex, kind=kind))
+    assert n.sex == sex and n.kind == kind
+
+
+def test_make_id_number_refuses_what_no_card_can_be():
+    with pytest.raises(ValueError):
+        make_id_number(seq=1000)
+    with pytest.raises(ValueError):
+        make_id_number(birth=date(2005, 1, 1), kind="resident_15")
+    with pytest.raises(ValueError):
+        make_id_number(kind="foreign_permanent", nationality="XYZ")
+
+
+def test_id_number_is_a_frozen_value():
+    import dataclasses
+
+    n = parse(make_id_number())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        n.number = "x"  # type: ignore[misc]
+    assert n == parse(" " + make_id_number().lower())
+    assert n.age_on(date(2026, 3, 6)) == 35 and n.age_on(date(2026, 3, 7)) == 36
