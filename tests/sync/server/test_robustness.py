@@ -169,3 +169,32 @@ def test_error_bodies_are_json_for_every_refusal(server: Server):
         r = c.post("/v1/enroll", content=b"{}", headers={"content-type": "application/json"})
         _assert_error(r, 422)
         assert json.loads(r.text)["error"] == "invalid_request"
+
+
+def test_database_connections_killed_under_the_server(server: Server):
+    """PostgreSQL restarts or a failover drop every connection: the next request still works
+    (pool pre-ping), and nothing is half-written."""
+    if server.backend != "postgres":
+        pytest.skip("connection kill is a PostgreSQL scenario")
+    import sqlalchemy as sa
+
+    from .conftest import PG_ADMIN
+
+    name = server.db_url.rsplit("/", 1)[1]
+    batch = [visit("desk-02") for _ in range(20)]
+    with server.client(server.desk_tokens["desk-02"]) as c:
+        assert c.post("/v1/visits/batch", json={"visits": batch[:10]}).status_code == 200
+        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            killed = conn.execute(sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": name}).scalar()
+        admin.dispose()
+        assert killed >= 1
+        r = c.post("/v1/visits/batch", json={"visits": batch})
+        assert r.status_code in (200, 503), r.text
+        if r.status_code == 503:  # a connection died mid-request: retrying is safe
+            assert r.json()["error"] == "unavailable"
+            r = c.post("/v1/visits/batch", json={"visits": batch})
+        res = P.BatchResult.model_validate(r.json())
+        assert (res.stored, res.duplicates) == (10, 10)
