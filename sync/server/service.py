@@ -694,6 +694,11 @@ class Platform:
             # Check-in claims: the first visit of a booking wins the checkins row.
             claims = [v for v in visits if v.visit_id in inserted and v.booking_id
                       and _final(v) in CHECKIN_VERDICTS]
+            if claims:  # another hospital's booking cannot be checked in here
+                owner = dict(conn.execute(select(T.bookings.c.booking_id,
+                                                 T.bookings.c.hospital_id).where(
+                    T.bookings.c.booking_id.in_(sorted({v.booking_id for v in claims})))).all())
+                claims = [v for v in claims if owner.get(v.booking_id, hid) == hid]
             claims.sort(key=lambda v: (v.booking_id or "", v.visit_id))
             won: dict[str, str] = {}
             if claims:

@@ -189,3 +189,10 @@ def test_statistics_per_hospital_and_day(server: Server):
     with server.client(token) as c:
         empty = c.get("/v1/hospitals/H777/stats", params={"day": "2020-01-01"}).json()
     assert empty["visits"] == 0 and empty["rejections_by_reason"] == {}
+
+
+def test_another_hospitals_booking_is_stored_but_not_checked_in(server: Server):
+    other = server.seed.patient("other_hospital").booking_id
+    r = push(server, "desk-01", [visit("desk-01", booking_id=other)])
+    assert r.results[0].status == P.VisitStatus.STORED
+    assert server.platform().booking(other)[0].status == P.BookingStatus.ACTIVE
