@@ -53,25 +53,20 @@ class CameraCardReader:
         view = find_card(frame)
         if view is None:
             return FrameReading("no_card", ms=(time.perf_counter() - t0) * 1000)
+        # The line as expected first; then wider (outline a little off), then the card the
+        # other way up. Stops at the first 18 characters, valid or not: re-reading a number
+        # that fails its check until something passes would be "correcting" it.
         views: list[CardView] = [view, view.flipped()] if self.try_flip else [view]
-        fallback: FrameReading | None = None
-        for v in views:
-            line = self.engine.read_line(v.number_line())
+        attempts = [(v, wide) for v in views for wide in (False, True)]
+        first = ""
+        for v, wide in attempts:
+            line = self.engine.read_line(v.number_line(wide=wide))
             if len(line.text) == 18:
-                status = _number_status(line.text)
-                reading = FrameReading(status, line.text, line.confidence, v.corners,
-                                       v.portrait(), (time.perf_counter() - t0) * 1000)
-                if status == "ok":
-                    return reading
-                fallback = fallback or reading
-            elif fallback is None and line.text and v is view:
-                fallback = FrameReading("no_number", line.text, line.confidence, v.corners,
-                                        ms=0.0)
-        ms = (time.perf_counter() - t0) * 1000
-        if fallback is None:
-            return FrameReading("no_number", corners=view.corners, ms=ms)
-        return FrameReading(fallback.status, fallback.text, fallback.confidence,
-                            fallback.corners, fallback.portrait, ms)
+                return FrameReading(_number_status(line.text), line.text, line.confidence,
+                                    v.corners, v.portrait(), (time.perf_counter() - t0) * 1000)
+            first = first or line.text
+        return FrameReading("no_number", first, 0.0, view.corners,
+                            ms=(time.perf_counter() - t0) * 1000)
 
 
 def _number_status(text: str) -> FrameStatus:

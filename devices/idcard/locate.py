@@ -43,9 +43,12 @@ class CardView:
     def portrait(self) -> np.ndarray:
         return self.crop(PORTRAIT_BOX).copy()
 
-    def number_line(self) -> np.ndarray:
-        """The number line cut tight around its ink (OCR engines want a line, not a band)."""
-        return tighten_line(self.crop(NUMBER_BOX, 0.02))
+    def number_line(self, *, wide: bool = False) -> np.ndarray:
+        """The number line cut tight around its ink (OCR engines want a line, not a band).
+        ``wide`` reaches further left and right, for when a slightly wrong outline has
+        shifted the line (it may then catch the end of the 公民身份号码 label)."""
+        box = (NUMBER_BOX[0] - 0.04, NUMBER_BOX[1], NUMBER_BOX[2] + 0.02, NUMBER_BOX[3])
+        return tighten_line(self.crop(box if wide else NUMBER_BOX, 0.02))
 
 
 def tighten_line(band: np.ndarray) -> np.ndarray:
@@ -55,7 +58,9 @@ def tighten_line(band: np.ndarray) -> np.ndarray:
     _, ink = cv2.threshold(cv2.GaussianBlur(gray, (3, 3), 0), 0, 1,
                            cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     h, w = ink.shape
-    rows = ink.sum(axis=1) > max(3, 0.04 * w)
+    share = ink.sum(axis=1) / w
+    # Text rows hold some ink; rows nearly all dark are the desk beyond a loose outline.
+    rows = (share > max(3 / w, 0.04)) & (share < 0.75)
     best, start = (0, 0), None
     for y, on in enumerate(np.append(rows, False)):
         if on and start is None:
@@ -97,19 +102,26 @@ def _quad(contour: np.ndarray) -> np.ndarray | None:
 
 
 def _candidates(gray: np.ndarray) -> list[np.ndarray]:
+    """Contours that may be the card's outline, from several masks: the card is usually the
+    brightest large thing (Otsu and a few higher brightness levels, so a pale wall or desk
+    behind it does not merge with it), and its border is an edge (the inner outlines of
+    closed Canny curves, for a card on a desk as pale as itself)."""
     blur = cv2.GaussianBlur(gray, (5, 5), 0)
-    _, bright = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    k = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
-    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, k)
-    edges = cv2.Canny(blur, 30, 90)
-    edges = cv2.dilate(edges, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
-    filled = np.zeros_like(edges)
-    cnts, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    cv2.drawContours(filled, cnts, -1, 255, -1)
+    otsu, _ = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    levels = {int(otsu), *(int(np.percentile(blur, q)) for q in (60, 75, 88))}
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7))
     out: list[np.ndarray] = []
-    for mask in (bright, filled):
+    for level in sorted(levels):
+        if level >= 250:
+            continue
+        mask = cv2.morphologyEx((blur > level).astype(np.uint8) * 255, cv2.MORPH_CLOSE, k)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, k)  # cut thin bridges to other things
         cnts, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        out.extend(sorted(cnts, key=cv2.contourArea, reverse=True)[:4])
+        out.extend(sorted(cnts, key=cv2.contourArea, reverse=True)[:3])
+    for lo, hi in ((30, 90), (12, 36)):
+        edges = cv2.dilate(cv2.Canny(blur, lo, hi), cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+        cnts, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        out.extend(sorted(cnts, key=cv2.contourArea, reverse=True)[:6])
     return out
 
 
@@ -119,7 +131,9 @@ def find_card(frame: np.ndarray) -> CardView | None:
     scale = min(1.0, WORK_WIDTH / w)
     small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
-    area_min = MIN_AREA_FRAC * gray.shape[0] * gray.shape[1]
+    gh, gw = gray.shape[:2]
+    area_min = MIN_AREA_FRAC * gh * gw
+    grad = _gradient(gray)
     best: tuple[float, np.ndarray] | None = None
     for cnt in _candidates(gray):
         area = cv2.contourArea(cnt)
@@ -137,12 +151,18 @@ def find_card(frame: np.ndarray) -> CardView | None:
         short_side = (np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
         aspect = long_side / max(short_side, 1e-6)
         aspect_fit = max(0.0, 1 - abs(aspect - CARD_ASPECT) / CARD_ASPECT * 2.5)
-        # The card must not touch the frame on a whole side (then it is the desk, not a card).
-        margin = 2
-        touches = (quad[:, 0] < margin).all() or (quad[:, 1] < margin).all()
-        score = fill * aspect_fit * (0.3 if touches else 1.0)
-        if fill < 0.8 or aspect_fit <= 0.2:
+        # Two corners on the frame's border: a region of desk or wall cut by the frame.
+        on_border = ((quad[:, 0] < 3) | (quad[:, 1] < 3) | (quad[:, 0] > gw - 4)
+                     | (quad[:, 1] > gh - 4)).sum()
+        if fill < 0.85 or aspect_fit < 0.5 or on_border >= 2:
             continue
+        # The card's outline is an edge all the way round; a region merged with desk or wall
+        # is not. Among outlines with edge support the larger wins a little (an inner
+        # rectangle such as the inside of the card's border edge is slightly smaller).
+        support = _edge_support(grad, quad)
+        if support < 0.5:
+            continue
+        score = fill * aspect_fit * support * (qarea / (gh * gw)) ** 0.25
         if best is None or score > best[0]:
             best = (score, quad)
     if best is None:
@@ -154,6 +174,36 @@ def find_card(frame: np.ndarray) -> CardView | None:
                                borderMode=cv2.BORDER_REPLICATE)
     view = CardView(corners.astype(np.float32), card, float(best[0]))
     return view if _portrait_side_score(view.card) >= 0 else view.flipped()
+
+
+def _gradient(gray: np.ndarray) -> np.ndarray:
+    """Edge strength (grey levels per pixel, roughly), spread by 2 px so that an outline a
+    pixel or two off its edge still counts."""
+    blur = cv2.GaussianBlur(gray, (3, 3), 0).astype(np.float32)
+    gx = cv2.Sobel(blur, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(blur, cv2.CV_32F, 0, 1, ksize=3)
+    mag = cv2.magnitude(gx, gy) / 4.0
+    return cv2.dilate(mag, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+
+
+EDGE_MIN = 6.0  # grey levels: a pale card on a pale desk still casts this much at its edge
+
+
+def _edge_support(grad: np.ndarray, quad: np.ndarray, samples: int = 24) -> float:
+    """Mean over the four sides of the share of points lying on an edge; a side with almost
+    none (a cut through desk or wall) gives 0. Corners are skipped (they are rounded)."""
+    h, w = grad.shape
+    t = np.linspace(0.12, 0.88, samples)[:, None]
+    shares = []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        pts = a + (b - a) * t
+        xs = np.clip(pts[:, 0].round().astype(int), 0, w - 1)
+        ys = np.clip(pts[:, 1].round().astype(int), 0, h - 1)
+        shares.append(float((grad[ys, xs] > EDGE_MIN).mean()))
+    if min(shares) < 0.25:
+        return 0.0
+    return float(np.mean(shares))
 
 
 def _portrait_side_score(card: np.ndarray) -> float:
