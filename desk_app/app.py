@@ -1,6 +1,12 @@
-"""The composition root: builds paths, logging, settings, storage, services, devices, sync and
+"""The composition root: builds paths, logging, settings, storage, services, sync, devices and
 the main window, in that order, and passes each in through constructors. Nothing else in the
 house looks anything up from globals. Only this module and ``desk_app.cli`` import every layer.
+
+* :func:`build_core` — paths, logging, settings (no Qt, no database).
+* :func:`build_desk` — the store, the services and the sync worker (no Qt): usable by the GUI,
+  the demo, the CLI and tests.
+* :func:`build_devices` — cameras, the QR decoder worker, the ID-card reader (QtCore only).
+* :func:`build_window` — the screens, wired to the services and the devices.
 """
 
 from __future__ import annotations
@@ -9,32 +15,182 @@ import argparse
 import logging
 import os
 import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from desk_app import __version__
+from desk_app.clock import Clock, SystemClock
 from desk_app.errors import DeskError
-from desk_app.logs import setup_logging
+from desk_app.logs import MASKER, setup_logging
 from desk_app.paths import AppPaths
-from desk_app.settings import Settings, load_settings
+from desk_app.settings import Settings, load_settings, save_settings
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Core:
-    """What the desk is made of, without any Qt: usable by the GUI, the CLI and tests."""
+    """What the desk is made of before any database or Qt."""
 
     paths: AppPaths
     settings: Settings
     problems: list[DeskError] = field(default_factory=list)
 
 
-def build_core(data_dir: str | None, *, console_log: bool = False) -> Core:
+def build_core(data_dir: str | os.PathLike[str] | None, *, console_log: bool = False) -> Core:
     paths = AppPaths.resolve(data_dir).ensure()
     setup_logging(paths.log_dir, console=console_log)
     loaded = load_settings(paths.settings_file, paths.site_config)
     log.info("desk-app %s starting; data in %s", __version__, paths.data_dir)
     return Core(paths=paths, settings=loaded.settings, problems=list(loaded.problems))
+
+
+class SettingsHolder:
+    """The settings in force; the settings screen replaces them with a validated copy."""
+
+    def __init__(self, core: Core, on_saved: Callable[[Settings, Settings], None] | None = None):
+        self._core = core
+        self._lock = threading.Lock()
+        self.on_saved = on_saved
+
+    def get(self) -> Settings:
+        with self._lock:
+            return self._core.settings
+
+    def save(self, new: Settings) -> None:
+        save_settings(new, self._core.paths.settings_file)
+        with self._lock:
+            old, self._core.settings = self._core.settings, new
+        if self.on_saved is not None:
+            self.on_saved(old, new)
+
+
+@dataclass
+class Desk:
+    """The store, the services and the sync worker of one desk."""
+
+    core: Core
+    settings: SettingsHolder
+    clock: Clock
+    store: Any
+    session: Any
+    checkin: Any
+    security: Any
+    reports: Any
+    sync: Any
+
+    def start(self) -> None:
+        self.sync.start()
+        retention = self.settings.get().privacy.face_retention_days
+        purged = self.store.purge_face_images(retention)
+        if purged:
+            log.info("purged face images of %d flagged cases older than %d days", purged, retention)
+
+    def close(self) -> None:
+        self.sync.stop()
+        self.sync.api.close()
+        self.store.close()
+
+
+def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
+    from desk_app.services.checkin import CheckinService
+    from desk_app.services.reports import ReportsService
+    from desk_app.services.security import SecurityService
+    from desk_app.services.session import SessionService
+    from desk_app.storage import Store
+    from sync.client import DeskApi
+    from sync.tokens import TokenStore
+    from sync.worker import SyncState, SyncWorker
+
+    clock = clock or SystemClock()
+    holder = SettingsHolder(core)
+    s = holder.get()
+    store = Store.open(core.paths, clock=clock)
+    session = SessionService(store)
+    api = DeskApi(s.platform, TokenStore(core.paths.data_dir, s.desk.desk_id))
+    sync = SyncWorker(store, api, s.sync, clock=clock)
+    checkin = CheckinService(
+        store, session, holder.get, clock, masker=MASKER, on_recorded=sync.notify_outbox,
+        offline=lambda: sync.status().state != SyncState.ONLINE.value)
+    security = SecurityService(store, session, holder.get, on_outbox=sync.notify_outbox)
+    reports = ReportsService(store, session)
+
+    def saved(old: Settings, new: Settings) -> None:
+        who = session.current_user()
+        changed = sorted(k for k in new.model_fields
+                         if getattr(old, k) != getattr(new, k) and k != "schema_version")
+        store.audit(who.username if who else "system", "settings.changed", "settings",
+                    {"sections": changed})
+
+    holder.on_saved = saved
+    return Desk(core, holder, clock, store, session, checkin, security, reports, sync)
+
+
+# --- devices ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Devices:
+    """The desk's running devices. ``post_code``/``post_card`` are set by :func:`build_window`."""
+
+    cameras: Any
+    qr_worker: Any
+    feed: Any
+    reader_poller: Any = None
+    scene: Any = None  # the scene player when the patient camera is simulated
+    listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.cameras.start()
+        self.qr_worker.start()
+        if self.reader_poller is not None:
+            self.reader_poller.start()
+
+    def stop(self) -> None:
+        if self.reader_poller is not None:
+            self.reader_poller.stop()
+        self.qr_worker.stop()
+        self.cameras.stop()
+
+
+def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
+                  on_card: Callable[[Any], None] | None = None,
+                  on_reader_error: Callable[[DeskError], None] | None = None) -> Devices:
+    from devices.camera.factory import DeskCameras
+    from devices.qr.pipeline import CodeFeed, QrFrameWorker
+
+    d = settings.devices
+    cameras = DeskCameras.from_settings(d, scene)
+    feed = CodeFeed()
+    qr_worker = QrFrameWorker(cameras.counter, feed)
+    player = getattr(cameras.patient, "source", None)
+    poller = None
+    port = d.id_reader_port.strip()
+    if port and port.lower() != "sim":
+        from devices.idcard.poller import ReaderPoller
+        from devices.idcard.serial_reader import SamSerialReader
+        from devices.idcard.wlt import load_wlt_decoder
+
+        decoder = load_wlt_decoder(d.wlt_decoder_library) if d.wlt_decoder_library else None
+        if decoder is None:
+            log.warning("no WLT photo decoder configured: the card portrait comes from the camera")
+
+        def on_event(event: Any) -> None:
+            if event.kind == "card" and event.read is not None and on_card is not None:
+                on_card(event.read)
+            elif event.kind in ("error", "disconnected") and event.error is not None \
+                    and on_reader_error is not None:
+                on_reader_error(event.error)
+
+        poller = ReaderPoller(SamSerialReader(port, portrait_decoder=decoder), on_event)
+    return Devices(cameras=cameras, qr_worker=qr_worker, feed=feed, reader_poller=poller,
+                   scene=player)
+
+
+# --- the window ----------------------------------------------------------------------------------
 
 
 def _qt_app(offscreen: bool):
@@ -53,38 +209,169 @@ def _qt_app(offscreen: bool):
     return app
 
 
-def build_window(core: Core, app):
-    """The main window with every screen, wired from the core."""
+@dataclass
+class Window:
+    """The main window and the Qt objects it owns (kept alive together)."""
+
+    main: Any
+    checkin: Any
+    security: Any
+    translations: Any
+    hook: Any
+    runner: Any
+    adapters: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        for a in self.adapters:
+            close = getattr(a, "close", None)
+            if close is not None:
+                close()
+        self.runner.shutdown()
+        self.hook.uninstall()
+
+
+def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
+    """The main window with every screen, wired to the services and devices."""
+    from PySide6.QtCore import QTimer
+
     from ui.about.screen import AboutScreen
+    from ui.admin.audit_screen import AuditScreen
+    from ui.admin.settings_screen import SettingsScreen
+    from ui.checkin.scanner import ScannerFilter
+    from ui.checkin.screen import CheckinScreen
     from ui.errors import ExceptionHook, show_error
     from ui.i18n import Translations
+    from ui.operations import Operations
+    from ui.security.screen import SecurityScreen
     from ui.shell.main_window import MainWindow
+    from ui.shell.status import SyncStatusWidget
+    from ui.sounds import SoundCues
+    from ui.stats.screen import StatsScreen
 
+    s = desk.settings.get()
+    lang = s.desk.language
     translations = Translations(app)
-    translations.set_language(core.settings.desk.language)
-    hook = ExceptionHook(core.settings.desk.language, parent=app).install()
+    translations.set_language(lang)
+    hook = ExceptionHook(lang, parent=app).install()
     window = MainWindow()
-    window.add_screen(AboutScreen(__version__, str(core.paths.data_dir)))
+    runner = Operations(window, parent=window)
+    sounds = SoundCues(s.ui.sounds, parent=window)
+    scanner = ScannerFilter(s.devices.scanner_max_interkey_ms, enabled=s.devices.scanner_enabled,
+                            parent=window)
+    app.installEventFilter(scanner)
+    cameras = 1 if devices is None or devices.cameras.single else 2
+    checkin = CheckinScreen(desk.checkin, s, lang, runner=runner, sounds=sounds, cameras=cameras,
+                            scanner=scanner)
+    security = SecurityScreen(desk.security, s, lang, runner=runner, sounds=sounds)
+    security.open_alerts_changed.connect(checkin.set_alert_count)
+    stats = StatsScreen(desk.reports, s, lang, runner=runner)
+    audit = AuditScreen(desk.reports, s, lang, runner=runner)
+    settings_screen = SettingsScreen(s, lang, save=desk.settings.save, sync_ops=desk.sync,
+                                     runner=runner)
+    settings_screen.language_changed.connect(translations.set_language)
+    for screen in (checkin, security, stats, audit, settings_screen,
+                   AboutScreen(__version__, str(desk.core.paths.data_dir))):
+        window.add_screen(screen)
+    status = SyncStatusWidget(desk.sync, s, lang, runner=runner)
+    window.statusBar().addWidget(status, 1)
     hook.parent_widget = window
-    for problem in core.problems:
-        show_error(window, problem, core.settings.desk.language)
-    return window, translations, hook
+    for problem in desk.core.problems:
+        show_error(window, problem, lang)
+    w = Window(window, checkin, security, translations, hook, runner)
+    if devices is not None:
+        from devices.camera.qt import CameraSignals
+        from devices.qr.pipeline import CodeRead
+
+        for index, cam in enumerate(devices.cameras.all()):
+            sig = CameraSignals(cam, parent=window)
+            sig.frame_ready.connect(lambda frame, i=index: checkin.on_camera_frame(i, frame))
+            sig.state_changed.connect(
+                lambda state, err, i=index: checkin.set_camera_state(
+                    i, state, err.message(lang) if isinstance(err, DeskError) else ""))
+            w.adapters.append(sig)
+        devices.feed.connect(lambda read: checkin.post_code(read.text, read.source))
+        scanner.scanned.connect(lambda text: devices.feed.submit(
+            CodeRead(text, "scanner", "scanner", time.monotonic())))
+        checkin.presenter.state_changed.connect(
+            lambda state: devices.feed.debouncer.reset() if state is None else None)
+    # Face images of flagged cases are purged daily while the desk runs.
+    purge = QTimer(window)
+    purge.setInterval(24 * 3600 * 1000)
+    purge.timeout.connect(lambda: runner.run(
+        desk.store.purge_face_images, desk.settings.get().privacy.face_retention_days))
+    purge.start()
+    return w
+
+
+# --- commands ------------------------------------------------------------------------------------
 
 
 def run_main(args: argparse.Namespace) -> int:
     core = build_core(getattr(args, "data_dir", None))
+    if getattr(args, "lang", None):
+        core.settings.desk.language = args.lang
     app = _qt_app(getattr(args, "offscreen", False))
-    window, _translations, hook = build_window(core, app)
-    window.show()
-    if getattr(args, "offscreen", False):
-        app.processEvents()
-        print(f"desk-app {__version__}: window built offscreen ({window.tabs.count()} screens)")
-        hook.uninstall()
-        return 0
-    code = app.exec()
-    hook.uninstall()
-    return code
+    desk = build_desk(core)
+    devices = None
+    try:
+        window_holder: list[Window] = []
+        devices = build_devices(
+            core.settings, on_card=lambda card: window_holder[0].checkin.post_card(card))
+        w = build_window(desk, devices, app)
+        window_holder.append(w)
+        desk.start()
+        devices.start()
+        w.main.show()
+        if not desk.store.users():
+            print("desk-app: no user accounts yet; create one with "
+                  "'desk-app users add NAME --role admin'", file=sys.stderr)
+        else:
+            from ui.shell.login import LoginDialog
+
+            login = LoginDialog(desk.session, core.settings, core.settings.desk.language,
+                                runner=w.runner, parent=w.main)
+            login.open()
+        if getattr(args, "offscreen", False):
+            app.processEvents()
+            print(f"desk-app {__version__}: window built offscreen "
+                  f"({w.main.tabs.count()} screens)")
+            code = 0
+        else:
+            code = app.exec()
+        w.close()
+        return code
+    finally:
+        if devices is not None:
+            devices.stop()
+        desk.close()
 
 
 def demo_main(args: argparse.Namespace) -> int:
-    return run_main(args)
+    from ui.demo.runner import run_demo
+
+    return run_demo(args, build_core=build_core, build_desk=build_desk,
+                    build_devices=build_devices, build_window=build_window, qt_app=_qt_app)
+
+
+def users_main(args: argparse.Namespace) -> int:
+    """``desk-app users add|list``: local accounts (argon2 password hashes)."""
+    import getpass
+
+    from desk_app.storage import Store
+
+    core = build_core(getattr(args, "data_dir", None))
+    store = Store.open(core.paths)
+    try:
+        if args.what == "list":
+            for u in store.users():
+                print(f"{u.username:16} {u.role:9} {'active' if u.active else 'disabled'}  "
+                      f"{u.display_name}")
+            return 0
+        password = os.environ.get("DESK_APP_NEW_PASSWORD") or getpass.getpass(
+            f"password for {args.username}: ")
+        store.create_user(args.username, args.display_name or args.username, args.role, password,
+                          actor="cli")
+        print(f"user {args.username} ({args.role}) created")
+        return 0
+    finally:
+        store.close()

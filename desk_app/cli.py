@@ -115,6 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=_handler("desk_app.storage.cli:audit_verify"))
 
+    us = sub.add_parser("users", help="local accounts (clerk, security, admin)").add_subparsers(
+        dest="what", metavar="WHAT", required=True)
+    p = us.add_parser("add", help="create an account (asks for the password)")
+    _common(p)
+    p.add_argument("username")
+    p.add_argument("--role", choices=["clerk", "security", "admin"], required=True)
+    p.add_argument("--display-name", default="")
+    p.set_defaults(func=_handler("desk_app.app:users_main"))
+    p = us.add_parser("list", help="list the accounts")
+    _common(p)
+    p.set_defaults(func=_handler("desk_app.app:users_main"))
+
     st = sub.add_parser("settings", help="show or change settings").add_subparsers(
         dest="what", metavar="WHAT", required=True)
     p = st.add_parser("show", help="print the settings in effect (TOML)")
@@ -160,6 +172,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except Exception:  # noqa: BLE001 - the last resort of the command line: say it, then exit
+        import traceback
+
+        traceback.print_exc()
+        print("desk-app: internal error (the traceback above is also in the log file)",
+              file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -187,6 +187,24 @@ class ScenePlayer:
     def close(self) -> None:
         """Nothing held open."""
 
+    def play(self, script: Sequence[SceneStep], *, loop: bool | None = None) -> None:
+        """Start another script from its beginning (the demo's next patient), on a running
+        camera: the next frame read is the new script's first."""
+        if not script or any(s.duration_s <= 0 for s in script):
+            raise CameraConfigError(detail="empty scene script or a step without duration")
+        with self._lock:
+            self.script = list(script)
+            self.duration_s = sum(st.duration_s for st in self.script)
+            if loop is not None:
+                self.loop = loop
+            self._index = 0
+            self.current_step = self.script[0].name
+
+    @property
+    def scene_time(self) -> float:
+        """Scene time of the next frame (seconds since the script started)."""
+        return self._index / self.fps
+
     # --- the scene -----------------------------------------------------------------------------
     def step_at(self, t: float) -> tuple[int, SceneStep, float]:
         """(index, step, progress 0..1) at scene time ``t`` seconds."""

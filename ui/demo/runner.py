@@ -1,0 +1,462 @@
+"""``desk-app demo``: the real desk application on simulated devices playing scripted patients.
+
+The platform runs on loopback (:mod:`ui.demo.environment`); the desk is enrolled with it and
+synced; its patient camera is the scene player. For each scenario the director plays a script
+— the patient walks up, shows the QR on a phone, puts the card down, looks at the camera — and
+waits for the verdict the check-in screen shows. Everything in between is the real thing: the
+QR is decoded from the camera frames, the card read reaches the service through the screen's
+inbox as the desktop reader's would, and the face is compared on the camera frames.
+
+With ``--offscreen`` the scenarios run without a display and a last-line JSON summary is printed;
+with a display a control panel lets the viewer choose the next scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import cv2
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desk_app.errors import Text
+from desk_app.services.model import Role, UserView
+from devices.camera.scene import SceneStep, card, face, phone
+from devices.idcard.synthetic import CardPerson, render_card
+from devices.idcard.types import IdCardRead
+from ui.demo.environment import DESK, HOSPITAL, DemoEnvironment, DemoPatient
+from ui.demo.scenarios import BY_NAME, OFFLINE_PATIENTS, SCENARIOS, Scenario, forge
+
+log = logging.getLogger(__name__)
+
+PLAY_TIMEOUT_MS = 60_000
+DEMO_USERS = (("clerk", "挂号员 (演示)", "clerk", "demo-clerk-1"),
+              ("guard", "保卫科 (演示)", "security", "demo-guard-1"),
+              ("admin", "信息科 (演示)", "admin", "demo-admin-1"))
+
+
+def demo_script(live: Any, card_image: Any, qr: str | None) -> list[SceneStep]:
+    """A compact visit: walks up, shows the QR, puts the card down, looks at the camera (the
+    last step lasts until the verdict)."""
+    who = () if live is None else (face(live, at=(0.22, 0.42), size=0.42),)
+    steps = [SceneStep("empty desk", 0.5, (), noise=2.0)]
+    if live is not None:
+        steps.append(SceneStep("patient walks up", 1.0, (face(live, at=(0.6, 0.45), to=(0.25, 0.42),
+                                                                size=0.2, size_to=0.42),),
+                               blur=1.0, noise=3.0))
+    if qr is not None:
+        steps.append(SceneStep("shows QR", 2.5, (*who, phone(qr, at=(0.6, 0.55), to=(0.58, 0.52),
+                                                              size=0.85, angle=-4, angle_to=2)),
+                               blur=0.4, noise=2.0))
+    if card_image is not None:
+        steps.append(SceneStep("puts card down", 1.5, (*who, card(card_image, at=(0.55, 0.66),
+                                                                  to=(0.55, 0.62), size=0.4)),
+                               noise=2.0))
+    if live is not None:
+        steps.append(SceneStep("looks at camera", 30.0, (face(live, at=(0.45, 0.47), to=(0.5, 0.5),
+                                                              size=0.8, size_to=0.95),), noise=2.0))
+    else:
+        steps.append(SceneStep("waits", 30.0, (), noise=2.0))
+    return steps
+
+
+@dataclass
+class Play:
+    """One patient at the window."""
+
+    scenario: Scenario
+    booking: DemoPatient
+    card_of: DemoPatient | None
+    card_photo: str | None
+    live_photo: str | None
+    qr: str | None
+    verdict: Any = None
+    visit_id: str | None = None
+
+
+@dataclass
+class Outcome:
+    name: str
+    expected: str
+    verdict: str
+    reasons: list[str]
+    ms: int
+    alert: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def as_expected(self) -> bool:
+        return self.verdict == self.expected
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "expected": self.expected, "verdict": self.verdict,
+                "reasons": self.reasons, "ms": self.ms, "alert": self.alert, **self.extra}
+
+
+class DemoDirector(QObject):
+    """Plays scenarios one after the other on the real window (GUI thread, timers only)."""
+
+    outcome = Signal(object)  # Outcome, after each scenario
+    finished = Signal(list)  # [Outcome]
+    progress = Signal(str)
+
+    def __init__(self, window: Any, devices: Any, desk: Any, env: DemoEnvironment,
+                 photos: Path | None, *, pause_ms: int = 800, parent: QObject | None = None):
+        super().__init__(parent)
+        self.window = window
+        self.devices = devices
+        self.desk = desk
+        self.env = env
+        self.photos = photos
+        self.pause_ms = pause_ms
+        self.outcomes: list[Outcome] = []
+        self._queue: list[Scenario] = []
+        self._current: Play | None = None
+        self._timeout = QTimer(self)
+        self._timeout.setSingleShot(True)
+        self._timeout.timeout.connect(self._play_timed_out)
+        self._after_verdict: Callable[[Any], None] | None = None
+        window.checkin.presenter.verdict_reached.connect(self._on_verdict)
+        self.busy = False
+
+    # -- scenarios --------------------------------------------------------------------------
+    def runnable(self, s: Scenario) -> bool:
+        return self.photos is not None or not s.needs_photos
+
+    def run(self, names: list[str]) -> None:
+        self._queue = [BY_NAME[n] for n in names]
+        self.busy = True
+        self._next_scenario()
+
+    def _next_scenario(self) -> None:
+        if not self._queue:
+            self.busy = False
+            self.finished.emit(self.outcomes)
+            return
+        s = self._queue.pop(0)
+        if not self.runnable(s):
+            self.progress.emit(f"{s.name}: skipped (needs face photos: --photos DIR)")
+            self._next_scenario()
+            return
+        self.progress.emit(f"{s.name}: {s.title.zh}")
+        started = time.monotonic()
+        if s.outage:
+            self._outage(s, started)
+        elif s.twice:
+            first = self._play_for(s)
+            self._play(first, lambda _v: self._play(self._play_for(s),
+                                                    lambda v: self._done(s, v, started)))
+        else:
+            self._play(self._play_for(s), lambda v: self._done(s, v, started))
+
+    def _play_for(self, s: Scenario, booking_key: str | None = None, card_key: str | None = None,
+                  card_photo: str | None = None, live_photo: str | None = None) -> Play:
+        p = self.env.patients
+        booking = p[booking_key or s.booking_of]
+        card_of = p.get(card_key or s.card_of) if (card_key or s.card_of) else None
+        qr = booking.token
+        if s.forge and qr:
+            qr = forge(qr)
+        return Play(s, booking, card_of, card_photo or s.card_photo, live_photo or s.live_photo, qr)
+
+    def _done(self, s: Scenario, verdict: Any, started: float, **extra: Any) -> None:
+        o = Outcome(s.name, s.expected, verdict.decision.value if verdict is not None else "none",
+                    [r.code for r in verdict.reasons] if verdict is not None else ["timeout"],
+                    round((time.monotonic() - started) * 1000),
+                    alert=bool(verdict is not None and verdict.alert_security), extra=extra)
+        self.outcomes.append(o)
+        self.outcome.emit(o)
+        QTimer.singleShot(self.pause_ms, self._next_scenario)
+
+    # -- one patient -------------------------------------------------------------------------
+    def _play(self, play: Play, then: Callable[[Any], None]) -> None:
+        self.window.runner.run(self._prepare, play, on_success=lambda prepared: self._start(
+            play, prepared, then), on_failure=lambda err: self._failed(play, err, then))
+
+    def _prepare(self, play: Play) -> tuple[list[SceneStep], IdCardRead | None]:
+        """Off the GUI thread: load the photos, render the card, cut the chip portrait."""
+        live = self._photo(play.live_photo) if play.live_photo else None
+        card_read, card_image = None, None
+        if play.card_of is not None:
+            photo = self._photo(play.card_photo) if play.card_photo else None
+            number = play.card_of.id_number
+            person = CardPerson(name=play.card_of.name, sex="男" if int(number[16]) % 2 else "女",
+                                ethnicity="汉", birth=date(int(number[6:10]), int(number[10:12]),
+                                                           int(number[12:14])),
+                                address="北京市东城区示范路1号", id_number=number,
+                                issuer="北京市公安局东城分局", valid_from=date(2020, 1, 1),
+                                valid_to=date(2040, 1, 1))
+            card_image = render_card(person, photo)
+            portrait = None
+            if photo is not None:
+                from desk_app.faces.degrade import idcard_portrait
+                from desk_app.faces.engine import shared_model
+
+                rgb = cv2.cvtColor(photo, cv2.COLOR_BGR2RGB)
+                portrait = cv2.cvtColor(idcard_portrait(rgb, shared_model()), cv2.COLOR_RGB2BGR)
+            card_read = IdCardRead(id_number=number, name=play.card_of.name,
+                                   sex=person.sex, birth=person.birth, valid_from=person.valid_from,
+                                   valid_to=person.valid_to, portrait=portrait, source="reader")
+        return demo_script(live, card_image, play.qr), card_read
+
+    def _photo(self, name: str) -> Any:
+        assert self.photos is not None
+        img = cv2.imread(str(self.photos / name))
+        if img is None:
+            raise FileNotFoundError(self.photos / name)
+        return img
+
+    def _start(self, play: Play, prepared: tuple[list[SceneStep], IdCardRead | None],
+               then: Callable[[Any], None]) -> None:
+        script, card_read = prepared
+        self._current = play
+        self._after_verdict = then
+        self.window.checkin.presenter.new_patient()
+        self.devices.scene.play(script, loop=False)
+        if card_read is not None:
+            at = sum(st.duration_s for st in script[: [st.name for st in script].index(
+                "puts card down")])
+            QTimer.singleShot(int(at * 1000), lambda: self._put_card(play, card_read))
+        self._timeout.start(PLAY_TIMEOUT_MS)
+
+    def _put_card(self, play: Play, card_read: IdCardRead) -> None:
+        if self._current is play and play.verdict is None:
+            self.window.checkin.post_card(card_read)  # as the desktop reader delivers it
+
+    def _on_verdict(self, verdict: Any) -> None:
+        play = self._current
+        if play is None or play.verdict is not None:
+            return
+        play.verdict = verdict
+        state = self.window.checkin.presenter.state
+        play.visit_id = state.visit_id if state is not None else None
+        self._timeout.stop()
+        then, self._after_verdict = self._after_verdict, None
+        if then is not None:
+            QTimer.singleShot(self.pause_ms, lambda: then(verdict))
+
+    def _play_timed_out(self) -> None:
+        play, self._current = self._current, None
+        then, self._after_verdict = self._after_verdict, None
+        log.error("demo: no verdict within %d s", PLAY_TIMEOUT_MS // 1000)
+        if then is not None:
+            then(None)
+        del play
+
+    def _failed(self, play: Play, err: BaseException, then: Callable[[Any], None]) -> None:
+        log.error("demo: could not prepare %s: %s", play.scenario.name, err)
+        then(None)
+
+    # -- the outage --------------------------------------------------------------------------
+    def _outage(self, s: Scenario, started: float) -> None:
+        plays = [self._play_for(s, key, key, card, live) for key, card, live in OFFLINE_PATIENTS]
+
+        def down() -> None:
+            self.env.server.kill()
+            self.desk.sync.sync_now()
+
+        def play_all(i: int = 0, _v: Any = None) -> None:
+            if i < len(plays):
+                self._play(plays[i], lambda v: play_all(i + 1, v))
+            else:
+                self.window.runner.run(up_and_drain, on_success=finished,
+                                       on_failure=lambda e: finished({"error": str(e)}))
+
+        def up_and_drain() -> dict[str, Any]:
+            offline_pending = self.desk.store.outbox_count()
+            self.env.server.start()
+            self.desk.sync.sync_now()
+            deadline = time.monotonic() + 60
+            while self.desk.store.outbox_count() and time.monotonic() < deadline:
+                self.desk.sync.sync_now()
+                time.sleep(0.2)
+            ids = [p.visit_id for p in plays if p.visit_id]
+            return {"queued_offline": offline_pending, "left_in_outbox": self.desk.store.outbox_count(),
+                    "stored": self.env.stored_visit_ids(ids)}
+
+        def finished(info: dict[str, Any]) -> None:
+            verdicts = [p.verdict for p in plays]
+            stored = info.get("stored", {})
+            ok = (all(v is not None and v.decision.value == "admit" for v in verdicts)
+                  and len(stored) == len(plays) and all(n == 1 for n in stored.values()))
+            worst = next((v for v in verdicts if v is not None and v.decision.value != "admit"),
+                         verdicts[-1])
+            info["stored_once"] = ok
+            info["verdicts"] = [v.decision.value if v is not None else "none" for v in verdicts]
+            if not ok and worst is not None and worst.decision.value == "admit":
+                worst = None  # admitted but not stored exactly once: not as expected
+            self._done(s, worst, started, **info)
+
+        self.window.runner.run(down, on_success=lambda _r: play_all(),
+                               on_failure=lambda e: self._done(s, None, started, error=str(e)))
+
+
+class DemoPanel(QWidget):
+    """Choose the next scenario; watch what the desk concluded."""
+
+    def __init__(self, director: DemoDirector, lang: str = "zh_CN",
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("DemoPanel")
+        self.director = director
+        self.lang = lang
+        self.list = QListWidget(self)
+        for s in SCENARIOS:
+            item = QListWidgetItem(f"{s.name} — {s.title(lang)}")
+            item.setData(256, s.name)
+            if not director.runnable(s):
+                item.setFlags(item.flags() & ~item.flags().ItemIsEnabled)
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
+        self.play = QPushButton(self)
+        self.play_all = QPushButton(self)
+        self.log = QTextEdit(self)
+        self.log.setReadOnly(True)
+        self.heading = QLabel(self)
+        lay = QVBoxLayout(self)
+        for w in (self.heading, self.list, self.play, self.play_all, self.log):
+            lay.addWidget(w)
+        self.play.clicked.connect(self._play_selected)
+        self.play_all.clicked.connect(
+            lambda: self._run([s.name for s in SCENARIOS if director.runnable(s)]))
+        director.progress.connect(self.log.append)
+        director.outcome.connect(lambda o: self.log.append(
+            f"  → {o.verdict} ({'✓' if o.as_expected else '✗ ' + o.expected}) "
+            f"{', '.join(o.reasons)}  {o.ms} ms"))
+        self.retranslate()
+
+    def _play_selected(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self._run([item.data(256)])
+
+    def _run(self, names: list[str]) -> None:
+        if not self.director.busy:
+            self.director.run(names)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Demo"))
+        self.heading.setText(self.tr("Pick the next patient; the check-in screen shows what "
+                                     "the desk concludes."))
+        self.play.setText(self.tr("Play the selected scenario"))
+        self.play_all.setText(self.tr("Play all scenarios"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+
+def resolve_names(arg: str) -> list[str]:
+    if arg in ("", "all"):
+        return [s.name for s in SCENARIOS]
+    names = [n.strip() for n in arg.split(",") if n.strip()]
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise SystemExit(f"desk-app demo: unknown scenario {', '.join(unknown)}; "
+                         f"choose from {', '.join(BY_NAME)} or all")
+    return names
+
+
+def prepare_desk(desk: Any, env: DemoEnvironment) -> None:
+    """Demo accounts, the clerk at the desk, enrollment and a first complete sync."""
+    store = desk.store
+    existing = {u.username for u in store.users()}
+    for username, display, role, password in DEMO_USERS:
+        if username not in existing:
+            store.create_user(username, display, role, password, actor="demo")
+    desk.session.act_as(UserView("clerk", "挂号员 (演示)", Role.CLERK))
+    desk.sync.enroll(env.platform_url, env.enrollment_code)
+    desk.sync.run_once()
+
+
+def run_demo(args: argparse.Namespace, *, build_core: Callable[..., Any],
+             build_desk: Callable[..., Any], build_devices: Callable[..., Any],
+             build_window: Callable[..., Any], qt_app: Callable[..., Any]) -> int:
+    names = resolve_names(getattr(args, "scenario", "all") or "all")
+    photos = Path(args.photos).expanduser() if getattr(args, "photos", None) else None
+    if photos is not None and not photos.is_dir():
+        print(f"desk-app demo: photo folder {photos} not found; running the scenarios that need "
+              "no face", file=sys.stderr)
+        photos = None
+    if photos is None:
+        print("desk-app demo: the face scenarios need a folder of face photos (--photos DIR, "
+              "e.g. ../shared/data/faces); only forged_qr and cancelled run without one",
+              file=sys.stderr)
+    offscreen = bool(getattr(args, "offscreen", False))
+    env = DemoEnvironment.create()
+    desk = devices = window = None
+    try:
+        core = build_core(getattr(args, "data_dir", None) or env.desk_dir)
+        s = core.settings
+        s.desk.desk_id, s.desk.hospital_id = DESK, HOSPITAL
+        s.platform.url = env.platform_url
+        s.sync.interval_s = 2.0
+        s.devices.patient_camera, s.devices.counter_camera = "sim", ""
+        s.devices.id_reader_port = ""
+        if getattr(args, "lang", None):
+            s.desk.language = args.lang
+        app = qt_app(offscreen)
+        desk = build_desk(core)
+        desk.settings.save(s)
+        prepare_desk(desk, env)
+        desk.start()
+        devices = build_devices(s, scene=[SceneStep("empty desk", 5.0, (), noise=2.0)])
+        window = build_window(desk, devices, app)
+        devices.start()
+        director = DemoDirector(window, devices, desk, env, photos,
+                                pause_ms=200 if offscreen else 1500, parent=window.main)
+        director.progress.connect(lambda line: print(f"demo: {line}", file=sys.stderr, flush=True))
+        if offscreen:
+            director.finished.connect(lambda _o: app.quit())
+            QTimer.singleShot(0, lambda: director.run(names))
+            guard = QTimer(window.main)
+            guard.setSingleShot(True)
+            guard.timeout.connect(app.quit)
+            guard.start(15 * 60 * 1000)
+            window.main.show()
+            app.exec()
+            outcomes = director.outcomes
+            for o in outcomes:
+                mark = "ok" if o.as_expected else "NOT AS EXPECTED"
+                print(f"{o.name:14} expected {o.expected:6} got {o.verdict:6} {mark}  "
+                      f"({', '.join(o.reasons)})")
+            if getattr(args, "json", False):
+                print(json.dumps({"scenarios": [o.as_json() for o in outcomes]},
+                                 ensure_ascii=False))
+            ran = {o.name for o in outcomes}
+            wanted = {n for n in names if director.runnable(BY_NAME[n])}
+            return 0 if ran == wanted and all(o.as_expected for o in outcomes) else 1
+        window.main.add_screen(DemoPanel(director, s.desk.language))
+        window.main.tabs.setCurrentIndex(0)
+        window.main.show()
+        QTimer.singleShot(0, lambda: director.run([names[0]]) if len(names) == 1 else None)
+        return app.exec()
+    finally:
+        if window is not None:
+            window.close()
+        if devices is not None:
+            devices.stop()
+        if desk is not None:
+            desk.close()
+        env.close()
+
+
+__all__ = ["DemoDirector", "DemoPanel", "Outcome", "Text", "run_demo"]
