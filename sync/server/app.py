@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 ENV_DB = "DESK_PLATFORM_DB"
 ENV_LIMITS = "DESK_PLATFORM_LIMITS"  # "token_rate,token_burst,address_rate,address_burst"
+ENV_RATE_STORE = "DESK_PLATFORM_RATE_STORE"  # "" or redis://host:6379/0
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,12 @@ class ServerConfig:
     pool_size: int = 10
 
 
-def _limits_from_env(text: str | None) -> LimitConfig:
+def _limits_from_env(text: str | None, store: str | None = None) -> LimitConfig:
     if not text:
-        return LimitConfig()
+        return LimitConfig(store=store or "")
     tr, tb, ar, ab = (float(x) for x in text.split(","))
-    return LimitConfig(token_rate=tr, token_burst=tb, address_rate=ar, address_burst=ab)
+    return LimitConfig(token_rate=tr, token_burst=tb, address_rate=ar, address_burst=ab,
+                       store=store or "")
 
 
 def limits_to_env(limits: LimitConfig) -> str:
@@ -66,7 +68,8 @@ def create_app_from_env() -> FastAPI:
     if not db_url:
         raise RuntimeError(f"{ENV_DB} is not set")
     return create_app(ServerConfig(db_url=db_url, key_file=os.environ.get("DESK_PLATFORM_KEY_FILE"),
-                                   limits=_limits_from_env(os.environ.get(ENV_LIMITS))))
+                                   limits=_limits_from_env(os.environ.get(ENV_LIMITS),
+                                                           os.environ.get(ENV_RATE_STORE))))
 
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <token>`")

@@ -63,7 +63,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from sync.server.app import ENV_DB, ENV_LIMITS, limits_to_env
+    from sync.server.app import ENV_DB, ENV_LIMITS, ENV_RATE_STORE, limits_to_env
     from sync.server.limits import LimitConfig
     from sync.server.secrets import ENV_KEY, ENV_KEY_FILE, key_file_for
 
@@ -77,6 +77,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ[ENV_LIMITS] = limits_to_env(LimitConfig(
         token_rate=args.rate_token, token_burst=max(args.rate_token * 4, 1),
         address_rate=args.rate_address, address_burst=max(args.rate_address * 2, 1)))
+    if args.rate_store:
+        os.environ[ENV_RATE_STORE] = args.rate_store
     uvicorn.run(
         "sync.server.app:create_app_from_env", factory=True, host=args.host, port=args.port,
         workers=args.workers, log_level=args.log_level, access_log=args.access_log,
@@ -265,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="requests per second per token, 0: off (default 50)")
     p.add_argument("--rate-address", type=float, default=500.0, metavar="N",
                    help="requests per second per client address, 0: off (default 500)")
+    p.add_argument("--rate-store", metavar="URL",
+                   help="keep the rate-limit buckets in Redis (redis://host:6379/0), shared by "
+                        "every API process; default: per process")
     p.add_argument("--forwarded-allow-ips", metavar="IPS",
                    help="trust X-Forwarded-For from these load balancers (comma separated)")
     p.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate")

@@ -3,12 +3,13 @@
 A plain ASGI middleware, so an oversized body is refused while it streams in (before anything
 parses it) and a request that is over its rate never reaches a database connection.
 
-Rate limits are token buckets kept in this process: one per bearer token and one per client
-address (with a much smaller one for ``/v1/enroll``, which guesses codes would hit). With N API
-processes behind a load balancer each process holds its own buckets, so the effective limit is
-up to N times the configured one; a deployment that needs one exact limit city-wide puts the
-buckets in a shared store (Redis ``INCR``+``EXPIRE`` per key and window) or enforces them at the
-load balancer — see the README, "Deploying the central platform".
+Rate limits are token buckets: one per bearer token and one per client address (with a much
+smaller one for ``/v1/enroll``, which guesses codes would hit). By default they live in this
+process, so with N API processes behind a load balancer the effective limit is up to N times the
+configured one. With ``store="redis://..."`` (``serve --rate-store``) the buckets live in Redis
+(one atomic Lua script per check, Redis' own clock), and every process shares one limit. If
+Redis cannot be reached, the check falls back to the local buckets (logged): a rate-limit store
+outage must not take the platform down.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import re
 import time
 from collections import OrderedDict
@@ -24,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sync.protocol import API_PREFIX, MAX_BODY_BYTES, MAX_JSON_DEPTH
+
+log = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -81,8 +85,60 @@ class RateLimiter:
         b.tokens -= cost
         return True
 
+    async def acquire(self, key: str, cost: float = 1.0) -> bool:
+        return self.allow(key, cost)
+
     def retry_after(self, cost: float = 1.0) -> int:
         return max(1, int(cost / self.rate + 0.999)) if self.rate > 0 else 0
+
+
+_BUCKET_LUA = """
+local rate, burst, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
+local tokens, stamp = tonumber(b[1]), tonumber(b[2])
+if tokens == nil then tokens, stamp = burst, now end
+tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+local ok = 0
+if tokens >= cost then tokens = tokens - cost; ok = 1 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return ok
+"""
+
+
+class RedisRateLimiter(RateLimiter):
+    """The same buckets in Redis, shared by every API process; local buckets if Redis fails."""
+
+    def __init__(self, url: str, rate: float, burst: float, *, prefix: str = "deskplat:rl:"):
+        super().__init__(rate, burst)
+        self.url = url
+        self.prefix = prefix
+        self._client: Any = None
+        self._script: Any = None
+        self._warned_at = 0.0
+
+    async def acquire(self, key: str, cost: float = 1.0) -> bool:
+        if self.rate <= 0:
+            return True
+        import redis.asyncio as aioredis
+        from redis.exceptions import RedisError
+
+        try:
+            if self._client is None:  # created in the event loop that uses it
+                self._client = aioredis.from_url(self.url, socket_timeout=0.5,
+                                                 socket_connect_timeout=0.5)
+                self._script = self._client.register_script(_BUCKET_LUA)
+            ok = await self._script(keys=[self.prefix + key], args=[self.rate, self.burst, cost])
+            return bool(int(ok))
+        except (RedisError, OSError) as exc:
+            now = time.monotonic()
+            if now - self._warned_at > 60:
+                self._warned_at = now
+                log.warning("rate-limit store unavailable (%s); local buckets in use",
+                            type(exc).__name__)
+            return self.allow(key, cost)
 
 
 @dataclass(frozen=True)
@@ -95,6 +151,7 @@ class LimitConfig:
     address_burst: float = 1000.0
     enroll_rate: float = 10 / 60  # enrollment attempts per second per address
     enroll_burst: float = 10.0
+    store: str = ""  # "" (this process) or a redis:// URL shared by every API process
 
 
 async def _error(send: Send, status: int, code: str, detail: str,
@@ -111,9 +168,16 @@ class LimitsMiddleware:
     def __init__(self, app: ASGIApp, config: LimitConfig | None = None):
         self.app = app
         self.config = c = config or LimitConfig()
-        self.by_token = RateLimiter(c.token_rate, c.token_burst)
-        self.by_address = RateLimiter(c.address_rate, c.address_burst)
-        self.enroll = RateLimiter(c.enroll_rate, c.enroll_burst)
+        if c.store.startswith(("redis://", "rediss://", "unix://")):
+            def make(rate: float, burst: float) -> RateLimiter:
+                return RedisRateLimiter(c.store, rate, burst)
+        elif c.store:
+            raise ValueError("the rate-limit store must be a redis:// URL (or empty)")
+        else:
+            make = RateLimiter
+        self.by_token = make(c.token_rate, c.token_burst)
+        self.by_address = make(c.address_rate, c.address_burst)
+        self.enroll = make(c.enroll_rate, c.enroll_burst)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -123,18 +187,18 @@ class LimitsMiddleware:
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         address = (scope.get("client") or ("unknown", 0))[0]
         path = scope.get("path", "")
-        if not self.by_address.allow("a:" + address):
+        if not await self.by_address.acquire("a:" + address):
             await _error(send, 429, "rate_limited", "too many requests from this address",
                          [(b"retry-after", str(self.by_address.retry_after()).encode())])
             return
-        if path == f"{API_PREFIX}/enroll" and not self.enroll.allow("e:" + address):
+        if path == f"{API_PREFIX}/enroll" and not await self.enroll.acquire("e:" + address):
             await _error(send, 429, "rate_limited", "too many enrollment attempts",
                          [(b"retry-after", str(self.enroll.retry_after()).encode())])
             return
         auth = headers.get(b"authorization")
         if auth:
             key = "t:" + hashlib.sha256(auth).hexdigest()[:32]
-            if not self.by_token.allow(key):
+            if not await self.by_token.acquire(key):
                 await _error(send, 429, "rate_limited", "too many requests for this token",
                              [(b"retry-after", str(self.by_token.retry_after()).encode())])
                 return
