@@ -101,7 +101,7 @@ def _quad(contour: np.ndarray) -> np.ndarray | None:
     return box.astype(np.float32)
 
 
-def _candidates(gray: np.ndarray) -> list[np.ndarray]:
+def _candidates(gray: np.ndarray, grad: np.ndarray | None = None) -> list[np.ndarray]:
     """Contours that may be the card's outline, from several masks: the card is usually the
     brightest large thing (Otsu and a few higher brightness levels, so a pale wall or desk
     behind it does not merge with it), and its border is an edge (the inner outlines of
@@ -122,6 +122,12 @@ def _candidates(gray: np.ndarray) -> list[np.ndarray]:
         edges = cv2.dilate(cv2.Canny(blur, lo, hi), cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
         cnts, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         out.extend(sorted(cnts, key=cv2.contourArea, reverse=True)[:6])
+    if grad is not None:
+        # Faint outlines (pale card on a pale desk): everything with any edge, closed; the
+        # card's busy inside and its faint border make one blob.
+        weak = cv2.morphologyEx((grad > EDGE_MIN).astype(np.uint8) * 255, cv2.MORPH_CLOSE, k)
+        cnts, _ = cv2.findContours(weak, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        out.extend(sorted(cnts, key=cv2.contourArea, reverse=True)[:3])
     return out
 
 
@@ -135,7 +141,7 @@ def find_card(frame: np.ndarray) -> CardView | None:
     area_min = MIN_AREA_FRAC * gh * gw
     grad = _gradient(gray)
     best: tuple[float, np.ndarray] | None = None
-    for cnt in _candidates(gray):
+    for cnt in _candidates(gray, grad):
         area = cv2.contourArea(cnt)
         if area < area_min:
             continue
