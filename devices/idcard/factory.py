@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from desk_app.settings import DevicesSection
 from devices.idcard.serial_reader import SamSerialReader
-from devices.idcard.simulator import SimulatedSamReader
 from devices.idcard.wlt import load_wlt_decoder
+
+if TYPE_CHECKING:  # the simulator needs POSIX ptys (tty/termios): imported only for "sim"
+    from devices.idcard.simulator import SimulatedSamReader
 
 
 @dataclass
@@ -32,6 +35,8 @@ def make_reader(devices: DevicesSection) -> ReaderSetup | None:
         return None
     decoder = load_wlt_decoder(devices.wlt_decoder_library)
     if port == "sim" and sys.platform != "win32":
+        from devices.idcard.simulator import SimulatedSamReader
+
         sim = SimulatedSamReader().start()
         return ReaderSetup(SamSerialReader(sim.port, portrait_decoder=decoder), sim)
     return ReaderSetup(SamSerialReader(port, portrait_decoder=decoder))
