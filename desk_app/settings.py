@@ -139,7 +139,7 @@ class PolicySection(_Section):
     max_same_doctor_per_day: int = Field(1, ge=1, le=50)
     many_bookings_action: PolicyAction = "review"
     # cancel-and-rebook
-    cancel_rebook_minutes: int = Field(30, ge=0, le=24 * 60)
+    cancel_rebook_minutes: int = Field(90, ge=0, le=24 * 60)
     cancel_rebook_action: PolicyAction = "review"
     # bot speed
     bot_speed_seconds: float = Field(3.0, ge=0, le=3600)

@@ -47,6 +47,7 @@ from ui.demo.scenarios import BY_NAME, OFFLINE_PATIENTS, SCENARIOS, Scenario, fo
 log = logging.getLogger(__name__)
 
 PLAY_TIMEOUT_MS = 60_000
+EMPTY_DESK_S = 0.5  # the first step of every demo script
 DEMO_USERS = (("clerk", "挂号员 (演示)", "clerk", "demo-clerk-1"),
               ("guard", "保卫科 (演示)", "security", "demo-guard-1"),
               ("admin", "信息科 (演示)", "admin", "demo-admin-1"))
@@ -56,7 +57,7 @@ def demo_script(live: Any, card_image: Any, qr: str | None) -> list[SceneStep]:
     """A compact visit: walks up, shows the QR, puts the card down, looks at the camera (the
     last step lasts until the verdict)."""
     who = () if live is None else (face(live, at=(0.22, 0.42), size=0.42),)
-    steps = [SceneStep("empty desk", 0.5, (), noise=2.0)]
+    steps = [SceneStep("empty desk", EMPTY_DESK_S, (), noise=2.0)]
     if live is not None:
         steps.append(SceneStep("patient walks up", 1.0, (face(live, at=(0.6, 0.45), to=(0.25, 0.42),
                                                                 size=0.2, size_to=0.42),),
@@ -133,6 +134,7 @@ class DemoDirector(QObject):
         self._timeout.setSingleShot(True)
         self._timeout.timeout.connect(self._play_timed_out)
         self._after_verdict: Callable[[Any], None] | None = None
+        self._previous_session: str | None = None
         window.checkin.presenter.verdict_reached.connect(self._on_verdict)
         self.busy = False
 
@@ -226,15 +228,24 @@ class DemoDirector(QObject):
     def _start(self, play: Play, prepared: tuple[list[SceneStep], IdCardRead | None],
                then: Callable[[Any], None]) -> None:
         script, card_read = prepared
-        self._current = play
-        self._after_verdict = then
-        self.window.checkin.presenter.new_patient()
+        # The scene changes first; the new patient starts once the empty desk is on camera, so no
+        # code still on the previous patient's phone can reach the new case.
         self.devices.scene.play(script, loop=False)
-        if card_read is not None:
-            at = sum(st.duration_s for st in script[: [st.name for st in script].index(
-                "puts card down")])
-            QTimer.singleShot(int(at * 1000), lambda: self._put_card(play, card_read))
-        self._timeout.start(PLAY_TIMEOUT_MS)
+        presenter = self.window.checkin.presenter
+        previous = presenter.session_id
+
+        def begin() -> None:
+            self._current = play
+            self._previous_session = previous
+            self._after_verdict = then
+            presenter.new_patient()
+            if card_read is not None:
+                at = sum(st.duration_s for st in script[: [st.name for st in script].index(
+                    "puts card down")]) - EMPTY_DESK_S
+                QTimer.singleShot(max(0, int(at * 1000)), lambda: self._put_card(play, card_read))
+            self._timeout.start(PLAY_TIMEOUT_MS)
+
+        QTimer.singleShot(int(EMPTY_DESK_S * 1000), begin)
 
     def _put_card(self, play: Play, card_read: IdCardRead) -> None:
         if self._current is play and play.verdict is None:
@@ -242,10 +253,11 @@ class DemoDirector(QObject):
 
     def _on_verdict(self, verdict: Any) -> None:
         play = self._current
-        if play is None or play.verdict is not None:
-            return
-        play.verdict = verdict
         state = self.window.checkin.presenter.state
+        if play is None or play.verdict is not None or state is None \
+                or state.session_id == self._previous_session:
+            return  # a late answer about the previous patient
+        play.verdict = verdict
         play.visit_id = state.visit_id if state is not None else None
         self._timeout.stop()
         then, self._after_verdict = self._after_verdict, None
