@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from urllib.parse import urlsplit
 
 import httpx
@@ -213,8 +214,6 @@ def test_shared_rate_limit_store_across_processes(server: Server,
     """Two API processes with buckets in Redis: one limit for a token, not one per process."""
     if not _redis_up():
         pytest.skip("Redis not reachable at 127.0.0.1:6379")
-    import time
-
 
     work = tmp_path_factory.mktemp("redis-limits")
     args = ("--no-init", "--rate-token", "2", "--rate-address", "0",
@@ -251,3 +250,51 @@ def test_rate_limit_store_outage_falls_back_to_local_buckets():
         return [await rl.acquire("k") for _ in range(3)]
 
     assert asyncio.run(go()) == [True, True, False]
+
+
+def test_server_killed_mid_batch_then_retried_stores_each_visit_once(
+        server: Server, tmp_path_factory: pytest.TempPathFactory):
+    """kill -9 while batches are in flight: each transaction is all or nothing, so resending
+    everything after the restart leaves every visit stored exactly once."""
+    import signal
+    import threading
+
+    from sqlalchemy import func, select
+
+    from sync.server import db as T
+
+    work = tmp_path_factory.mktemp("killed")
+    args = ("--no-init", "--rate-token", "0", "--rate-address", "0")
+    proc, base = start_server(server.db_url, server.key_file, work / "a.log", *args)
+    token = server.desk_tokens["desk-03"]
+    batches = [[visit("desk-03") for _ in range(P.MAX_BATCH)] for _ in range(6)]
+
+    def fire(batch: list[dict]) -> None:
+        try:
+            httpx.post(f"{base}/v1/visits/batch", json={"visits": batch}, timeout=10,
+                       headers={"authorization": f"Bearer {token}"})
+        except httpx.HTTPError:
+            pass  # the server died under it: that is the point
+
+    threads = [threading.Thread(target=fire, args=(b,)) for b in batches]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    for t in threads:
+        t.join(15)
+    proc, base = start_server(server.db_url, server.key_file, work / "b.log", *args)
+    try:
+        with httpx.Client(base_url=base, headers={"authorization": f"Bearer {token}"},
+                          timeout=30) as c:
+            results = [P.BatchResult.model_validate(
+                c.post("/v1/visits/batch", json={"visits": b}).json()) for b in batches]
+    finally:
+        stop_server(proc)
+    assert all(r.rejected == 0 and r.stored + r.duplicates == P.MAX_BATCH for r in results)
+    ids = [v["visit_id"] for b in batches for v in b]
+    with server.platform().db.read() as conn:
+        stored = conn.execute(select(func.count()).select_from(T.visits).where(
+            T.visits.c.visit_id.in_(ids))).scalar_one()
+    assert stored == len(ids)
