@@ -1,12 +1,13 @@
 """Find an ID card in a camera frame and cut out its portrait and number line.
 
-The card is a pale rounded rectangle (85.6 x 54 mm) on a darker counter. Candidates come from
-two masks of a downscaled frame (Otsu brightness, and closed Canny edges); each contour is
-reduced to four corners (``approxPolyDP``, else its minimum-area rectangle) and scored by how
-well it fills that quadrilateral and how close its aspect is to the card's. The best one is
-perspective-rectified to 856 x 540 from the full-resolution frame. Which short side is "up" is
-decided by where the portrait is (the darker, busier right third); the caller may try the other
-way round when the number does not read.
+The card is a pale rounded rectangle (85.6 x 54 mm). On a downscaled frame, candidate outlines
+come from several masks (Otsu and a few higher brightness levels, Canny curves at two
+strengths, and all weak edges closed together for a pale card on a pale desk); each is
+reduced to four corners (``approxPolyDP``, else its minimum-area rectangle) and kept when it
+fills that quadrilateral, has the card's aspect, does not lean on the frame's border and lies
+on an edge along all four sides. The best one is perspective-rectified to 856 x 540 from the
+full-resolution frame. Which short side is "up" is decided by where the portrait is (the
+darker right part); the caller may try the other way round when the number does not read.
 """
 
 from __future__ import annotations
