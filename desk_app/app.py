@@ -120,7 +120,7 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
 
     def saved(old: Settings, new: Settings) -> None:
         who = session.current_user()
-        changed = sorted(k for k in new.model_fields
+        changed = sorted(k for k in type(new).model_fields
                          if getattr(old, k) != getattr(new, k) and k != "schema_version")
         store.audit(who.username if who else "system", "settings.changed", "settings",
                     {"sections": changed})
@@ -220,8 +220,11 @@ class Window:
     hook: Any
     runner: Any
     adapters: list[Any] = field(default_factory=list)
+    started: list[Any] = field(default_factory=list)  # screens with start()/shutdown()
 
     def close(self) -> None:
+        for screen in self.started:
+            screen.shutdown()
         for a in self.adapters:
             close = getattr(a, "close", None)
             if close is not None:
@@ -258,7 +261,6 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     sounds = SoundCues(s.ui.sounds, parent=window)
     scanner = ScannerFilter(s.devices.scanner_max_interkey_ms, enabled=s.devices.scanner_enabled,
                             parent=window)
-    app.installEventFilter(scanner)
     cameras = 1 if devices is None or devices.cameras.single else 2
     checkin = CheckinScreen(desk.checkin, s, lang, runner=runner, sounds=sounds, cameras=cameras,
                             scanner=scanner)
@@ -277,7 +279,8 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     hook.parent_widget = window
     for problem in desk.core.problems:
         show_error(window, problem, lang)
-    w = Window(window, checkin, security, translations, hook, runner)
+    w = Window(window, checkin, security, translations, hook, runner,
+               started=[checkin, security, status])
     if devices is not None:
         from devices.camera.qt import CameraSignals
         from devices.qr.pipeline import CodeRead
@@ -294,6 +297,8 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
             CodeRead(text, "scanner", "scanner", time.monotonic())))
         checkin.presenter.state_changed.connect(
             lambda state: devices.feed.debouncer.reset() if state is None else None)
+    for screen in w.started:
+        screen.start()
     # Face images of flagged cases are purged daily while the desk runs.
     purge = QTimer(window)
     purge.setInterval(24 * 3600 * 1000)

@@ -101,6 +101,26 @@ class DemoEnvironment:
             db.close()
         return {v: rows.count(v) for v in visit_ids}
 
+    def platform_visit(self, visit_id: str) -> dict[str, object] | None:
+        """The platform's row for one visit (verdict, reasons, offline, conflict ...)."""
+        import json
+
+        from sync.server import db as T
+        from sync.server.db import Database
+
+        db = Database(self.seed.db_url)
+        try:
+            with db.read() as conn:
+                row = conn.execute(select(T.visits).where(
+                    T.visits.c.visit_id == visit_id)).mappings().first()
+        finally:
+            db.close()
+        if row is None:
+            return None
+        out = dict(row)
+        out["reasons"] = [r["code"] for r in json.loads(out.pop("reasons_json"))]
+        return out
+
     def close(self) -> None:
         self.server.stop()
         if self.own_root:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desk_app.errors import Text
 from desk_app.services.model import Role, UserView
 from devices.camera.scene import SceneStep, card, face, phone
 from devices.idcard.synthetic import CardPerson, render_card
@@ -334,7 +333,7 @@ class DemoPanel(QWidget):
             item = QListWidgetItem(f"{s.name} — {s.title(lang)}")
             item.setData(256, s.name)
             if not director.runnable(s):
-                item.setFlags(item.flags() & ~item.flags().ItemIsEnabled)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             self.list.addItem(item)
         self.list.setCurrentRow(0)
         self.play = QPushButton(self)
@@ -399,6 +398,57 @@ def prepare_desk(desk: Any, env: DemoEnvironment) -> None:
     desk.sync.run_once()
 
 
+@dataclass
+class DemoDesk:
+    """The desk application, wired as ``desk-app`` wires it, on the demo's platform."""
+
+    env: DemoEnvironment
+    desk: Any
+    devices: Any
+    window: Any
+    director: DemoDirector
+
+    @classmethod
+    def start(cls, env: DemoEnvironment, data_dir: Path, photos: Path | None, *, offscreen: bool,
+              lang: str | None, build_core: Callable[..., Any], build_desk: Callable[..., Any],
+              build_devices: Callable[..., Any], build_window: Callable[..., Any],
+              qt_app: Callable[..., Any]) -> DemoDesk:
+        core = build_core(data_dir)
+        s = core.settings
+        s.desk.desk_id, s.desk.hospital_id = DESK, HOSPITAL
+        s.platform.url = env.platform_url
+        s.sync.interval_s = 2.0
+        s.devices.patient_camera, s.devices.counter_camera = "sim", ""
+        s.devices.id_reader_port = ""
+        if lang:
+            s.desk.language = lang
+        app = qt_app(offscreen)
+        desk = build_desk(core)
+        devices = window = None
+        try:
+            desk.settings.save(s)
+            prepare_desk(desk, env)
+            desk.start()
+            devices = build_devices(s, scene=[SceneStep("empty desk", 5.0, (), noise=2.0)])
+            window = build_window(desk, devices, app)
+            devices.start()
+        except BaseException:
+            if window is not None:
+                window.close()
+            if devices is not None:
+                devices.stop()
+            desk.close()
+            raise
+        director = DemoDirector(window, devices, desk, env, photos,
+                                pause_ms=200 if offscreen else 1500, parent=window.main)
+        return cls(env, desk, devices, window, director)
+
+    def close(self) -> None:
+        self.window.close()
+        self.devices.stop()
+        self.desk.close()
+
+
 def run_demo(args: argparse.Namespace, *, build_core: Callable[..., Any],
              build_desk: Callable[..., Any], build_devices: Callable[..., Any],
              build_window: Callable[..., Any], qt_app: Callable[..., Any]) -> int:
@@ -414,27 +464,15 @@ def run_demo(args: argparse.Namespace, *, build_core: Callable[..., Any],
               file=sys.stderr)
     offscreen = bool(getattr(args, "offscreen", False))
     env = DemoEnvironment.create()
-    desk = devices = window = None
+    demo = None
     try:
-        core = build_core(getattr(args, "data_dir", None) or env.desk_dir)
-        s = core.settings
-        s.desk.desk_id, s.desk.hospital_id = DESK, HOSPITAL
-        s.platform.url = env.platform_url
-        s.sync.interval_s = 2.0
-        s.devices.patient_camera, s.devices.counter_camera = "sim", ""
-        s.devices.id_reader_port = ""
-        if getattr(args, "lang", None):
-            s.desk.language = args.lang
+        demo = DemoDesk.start(env, Path(getattr(args, "data_dir", None) or env.desk_dir), photos,
+                              offscreen=offscreen, lang=getattr(args, "lang", None),
+                              build_core=build_core, build_desk=build_desk,
+                              build_devices=build_devices, build_window=build_window,
+                              qt_app=qt_app)
         app = qt_app(offscreen)
-        desk = build_desk(core)
-        desk.settings.save(s)
-        prepare_desk(desk, env)
-        desk.start()
-        devices = build_devices(s, scene=[SceneStep("empty desk", 5.0, (), noise=2.0)])
-        window = build_window(desk, devices, app)
-        devices.start()
-        director = DemoDirector(window, devices, desk, env, photos,
-                                pause_ms=200 if offscreen else 1500, parent=window.main)
+        director, window = demo.director, demo.window
         director.progress.connect(lambda line: print(f"demo: {line}", file=sys.stderr, flush=True))
         if offscreen:
             director.finished.connect(lambda _o: app.quit())
@@ -456,19 +494,16 @@ def run_demo(args: argparse.Namespace, *, build_core: Callable[..., Any],
             ran = {o.name for o in outcomes}
             wanted = {n for n in names if director.runnable(BY_NAME[n])}
             return 0 if ran == wanted and all(o.as_expected for o in outcomes) else 1
-        window.main.add_screen(DemoPanel(director, s.desk.language))
+        lang = demo.desk.settings.get().desk.language
+        window.main.add_screen(DemoPanel(director, lang))
         window.main.tabs.setCurrentIndex(0)
         window.main.show()
         QTimer.singleShot(0, lambda: director.run([names[0]]) if len(names) == 1 else None)
         return app.exec()
     finally:
-        if window is not None:
-            window.close()
-        if devices is not None:
-            devices.stop()
-        if desk is not None:
-            desk.close()
+        if demo is not None:
+            demo.close()
         env.close()
 
 
-__all__ = ["DemoDirector", "DemoPanel", "Outcome", "Text", "run_demo"]
+__all__ = ["DemoDesk", "DemoDirector", "DemoPanel", "Outcome", "run_demo"]

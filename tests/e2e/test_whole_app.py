@@ -1,0 +1,108 @@
+"""The demo's scenarios as whole-application tests: real widgets, the real store, the real
+platform process on loopback, simulated cameras playing real face photos, the real QR decoder
+and face model. Each scenario asserts what the clerk sees, what security is told, what the
+platform stored and what the audit log says."""
+
+from __future__ import annotations
+
+import pytest
+
+from desk_app import app as composition
+from desk_app.services.model import Decision
+from ui.demo.environment import DemoEnvironment
+from ui.demo.runner import DemoDesk
+
+pytestmark = [pytest.mark.faces, pytest.mark.e2e]
+
+
+@pytest.fixture(scope="module")
+def demo(qapp, tmp_path_factory, faces_dir):
+    env = DemoEnvironment.create(tmp_path_factory.mktemp("demo"))
+    d = DemoDesk.start(env, env.desk_dir, faces_dir, offscreen=True, lang="zh_CN",
+                       build_core=composition.build_core, build_desk=composition.build_desk,
+                       build_devices=composition.build_devices,
+                       build_window=composition.build_window, qt_app=composition._qt_app)
+    yield d
+    d.close()
+    env.close()
+
+
+def play(qtbot, demo, *names):
+    director = demo.director
+    start = len(director.outcomes)
+    director.run(list(names))
+    qtbot.waitUntil(lambda: not director.busy, timeout=240_000)
+    return {o.name: o for o in director.outcomes[start:]}
+
+
+def synced(qtbot, demo):
+    demo.desk.sync.sync_now()
+    qtbot.waitUntil(lambda: demo.desk.store.outbox_count() == 0, timeout=30_000)
+
+
+def last_visit(demo):
+    state = demo.window.checkin.presenter.state
+    assert state is not None and state.visit_id
+    return state.visit_id
+
+
+def test_genuine_patient_is_admitted_shown_and_stored_once_on_the_platform(qtbot, demo):
+    out = play(qtbot, demo, "genuine")["genuine"]
+    assert out.verdict == "admit", out
+    screen = demo.window.checkin
+    assert screen.presenter.state.verdict.decision is Decision.ADMIT
+    banner = screen.verdict.banner
+    assert banner.decision == Decision.ADMIT and "通过" in banner.words
+    visit_id = last_visit(demo)
+    synced(qtbot, demo)
+    row = demo.env.platform_visit(visit_id)
+    assert row is not None and row["verdict"] == "admit" and "face_match" in row["reasons"]
+    assert demo.env.stored_visit_ids([visit_id]) == {visit_id: 1}
+    decisions = [e for e in demo.desk.store.audit_entries(limit=50)
+                 if e.action == "checkin.decision" and e.subject == visit_id]
+    assert len(decisions) == 1
+
+
+def test_impostor_and_blacklisted_scalper_are_rejected_and_security_alerted(qtbot, demo):
+    before = {a.visit.visit_id for a in demo.desk.store.alerts()}
+    outs = play(qtbot, demo, "impostor", "blacklisted")
+    assert outs["impostor"].verdict == "reject" and "face_mismatch" in outs["impostor"].reasons
+    assert outs["blacklisted"].verdict == "reject" and "blacklist_hit" in outs["blacklisted"].reasons
+    assert outs["impostor"].alert and outs["blacklisted"].alert
+    alerts = [a for a in demo.desk.store.alerts() if a.visit.visit_id not in before]
+    assert len(alerts) == 2 and all(a.has_photos for a in alerts)
+    # the security screen lists them (it polls the service off the GUI thread)
+    security = demo.window.security
+    security.refresh()
+    qtbot.waitUntil(lambda: {a.visit.visit_id for a in alerts}
+                    <= {a.visit_id for a in security.alerts}, timeout=15_000)
+    synced(qtbot, demo)
+    for a in alerts:
+        row = demo.env.platform_visit(a.visit.visit_id)
+        assert row is not None and row["verdict"] == "reject"
+    assert any(demo.env.platform_visit(a.visit.visit_id)["blacklist_hit"] for a in alerts)
+
+
+def test_forged_and_cancelled_codes_are_rejected_with_their_reason(qtbot, demo):
+    outs = play(qtbot, demo, "forged_qr", "cancelled")
+    assert outs["forged_qr"].verdict == "reject"
+    assert "booking_bad_signature" in outs["forged_qr"].reasons
+    assert outs["cancelled"].verdict == "reject" and "booking_cancelled" in outs["cancelled"].reasons
+
+
+def test_duplicate_wrong_card_and_cancel_rebook(qtbot, demo):
+    outs = play(qtbot, demo, "duplicate", "wrong_card", "cancel_rebook")
+    assert outs["duplicate"].verdict == "reject" and "already_checked_in" in outs["duplicate"].reasons
+    assert outs["wrong_card"].verdict == "reject" and "id_not_patient" in outs["wrong_card"].reasons
+    assert outs["cancel_rebook"].verdict == "review"
+    assert "rebooked_after_cancel" in outs["cancel_rebook"].reasons
+
+
+def test_outage_three_patients_offline_then_every_visit_stored_once(qtbot, demo):
+    out = play(qtbot, demo, "outage")["outage"]
+    assert out.extra["verdicts"] == ["admit", "admit", "admit"], out
+    assert out.extra["queued_offline"] >= 3
+    assert out.extra["left_in_outbox"] == 0
+    assert list(out.extra["stored"].values()) == [1, 1, 1]
+    for visit_id in out.extra["stored"]:
+        assert demo.env.platform_visit(visit_id)["offline"] is True
