@@ -79,3 +79,36 @@ def test_scan_while_a_field_has_focus_still_goes_to_the_scanner(qtbot, window, s
     type_text(window, scanner, "RNB1:eyJhbGciOi\r", gap_ms=3)
     assert got == ["RNB1:eyJhbGciOi"]
     assert window.edit.text() == "12"
+
+
+def test_screen_submits_scans_of_its_own_filter_once(qtbot, window, settings, runner):
+    from tests.ui.helpers import RecordingCheckinOps
+    from ui.checkin.screen import CheckinScreen
+
+    ops = RecordingCheckinOps()
+    screen = CheckinScreen(ops, settings, "en", runner=runner)
+    qtbot.addWidget(screen)
+    clock = Clock()
+    screen.scanner._clock = clock
+    screen.start()
+    try:
+        screen.scanner.clock = clock
+        type_text(window, screen.scanner, "A1B2C3D4\r", gap_ms=5)
+        qtbot.waitUntil(lambda: "submit_code" in ops.names(), timeout=5000)
+        qtbot.waitUntil(lambda: screen.runner.pending() == 0, timeout=5000)
+        assert ops.names().count("submit_code") == 1
+    finally:
+        screen.shutdown()
+
+
+def test_a_scanner_passed_in_is_routed_by_its_owner(qtbot, settings, runner):
+    from tests.ui.helpers import RecordingCheckinOps
+    from ui.checkin.screen import CheckinScreen
+
+    ops = RecordingCheckinOps()
+    own = ScannerFilter(35.0)
+    screen = CheckinScreen(ops, settings, "en", runner=runner, scanner=own)
+    qtbot.addWidget(screen)
+    own.scanned.emit("A1B2C3D4")  # the owner decides where scans go
+    qtbot.wait(50)
+    assert "submit_code" not in ops.names()

@@ -5,6 +5,8 @@ Wiring (composition root)::
     screen = CheckinScreen(checkin_ops, settings, lang, runner=runner, sounds=sounds, cameras=2)
     camera_signals.frame_ready.connect(lambda f: screen.on_camera_frame(0, f))
     code_feed.connect(lambda read: screen.post_code(read.text, read.source))  # any thread
+    # scanner: the screen builds its own ScannerFilter and submits its scans; pass scanner=...
+    # to route scans yourself (e.g. into the code feed) instead
     card_reader_callback = screen.post_card                                    # any thread
     screen.start()          # first patient; installs the scanner filter
 
@@ -68,10 +70,14 @@ class CheckinScreen(QWidget):
         self.presenter = CheckinPresenter(ops, self.runner, self._show_error, self)
         self.presenter.state_changed.connect(self._on_state)
         self.presenter.verdict_reached.connect(self._on_verdict)
-        self.scanner = scanner or ScannerFilter(settings.devices.scanner_max_interkey_ms,
-                                                enabled=settings.devices.scanner_enabled,
-                                                parent=self)
-        self.scanner.scanned.connect(lambda text: self.presenter.submit_code(text, "scanner"))
+        if scanner is None:
+            scanner = ScannerFilter(settings.devices.scanner_max_interkey_ms,
+                                    enabled=settings.devices.scanner_enabled, parent=self)
+            scanner.scanned.connect(lambda text: self.presenter.submit_code(text, "scanner"))
+        # A scanner passed in is routed by its owner (the composition root sends scans through
+        # the code feed, debounced with camera reads, which arrive here via post_code); routing
+        # it here as well would submit every scan twice.
+        self.scanner = scanner
         self.inbox = _Inbox(self)
         self.inbox.code.connect(self.presenter.submit_code)
         self.inbox.card.connect(self.presenter.submit_card)
