@@ -114,7 +114,7 @@ class PolicySection(_Section):
     rule_cancel_rebook: bool = True
     rule_bot_speed: bool = True
     # real name and the ID document
-    real_name_alert: bool = False
+    real_name_alert: bool = True  # someone else's booking: security looks at it
     forged_code_alert: bool = True
     expired_card_action: PolicyAction = "review"
     manual_id_action: PolicyAction = "review"
@@ -133,6 +133,7 @@ class PolicySection(_Section):
     early_action: PolicyAction = "review"
     late_action: PolicyAction = "review"
     duplicate_action: PolicyAction = "reject"
+    duplicate_alert: bool = True  # a booking used twice: a resold QR or a conflict
     # many bookings (platform counts include this booking)
     max_bookings_per_day: int = Field(2, ge=1, le=50)
     max_same_department_per_day: int = Field(1, ge=1, le=50)

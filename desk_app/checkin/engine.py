@@ -249,7 +249,8 @@ def rule_duplicate(inp: CheckinInput, p: PolicySection) -> list[Reason]:
     else:
         zh, en = "该预约已签到 (平台记录), 不能重复签到。", \
             "This booking is already checked in (platform record)."
-    return [_action("already_checked_in", "duplicate", p.duplicate_action, zh, en)]
+    return [_action("already_checked_in", "duplicate", p.duplicate_action, zh, en,
+                    alert=p.duplicate_alert)]
 
 
 def rule_many_bookings(inp: CheckinInput, p: PolicySection) -> list[Reason]:

@@ -94,6 +94,7 @@ def test_duplicate_wrong_card_and_cancel_rebook(qtbot, demo):
     outs = play(qtbot, demo, "duplicate", "wrong_card", "cancel_rebook")
     assert outs["duplicate"].verdict == "reject" and "already_checked_in" in outs["duplicate"].reasons
     assert outs["wrong_card"].verdict == "reject" and "id_not_patient" in outs["wrong_card"].reasons
+    assert outs["duplicate"].alert and outs["wrong_card"].alert  # both reach security
     assert outs["cancel_rebook"].verdict == "review"
     assert "rebooked_after_cancel" in outs["cancel_rebook"].reasons
 

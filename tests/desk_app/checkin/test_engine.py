@@ -82,14 +82,14 @@ def test_the_good_case_admits_with_reasons():
 
 @pytest.mark.parametrize(("changes", "policy", "decision", "codes", "alert"), [
     ({"patient_matches": True}, {}, "admit", {"id_matches_booking"}, False),
-    ({"patient_matches": False}, {}, "reject", {"id_not_patient"}, False),
-    ({"patient_matches": False}, {"real_name_alert": True}, "reject", {"id_not_patient"}, True),
+    ({"patient_matches": False}, {}, "reject", {"id_not_patient"}, True),
+    ({"patient_matches": False}, {"real_name_alert": False}, "reject", {"id_not_patient"}, False),
     ({"patient_matches": False}, {"rule_real_name": False}, "admit", set(), False),
     ({"document": None, "patient_matches": None}, {}, "reject", {"id_missing"}, False),
     # computed here with the booking's salt when the caller did not
     ({"patient_matches": None}, {}, "admit", {"id_matches_booking"}, False),
     ({"patient_matches": None, "document": replace(DOC, number=parse_id_number(OTHER))}, {},
-     "reject", {"id_not_patient"}, False),
+     "reject", {"id_not_patient"}, True),
 ])
 def test_real_name(changes, policy, decision, codes, alert):
     v = run(policy, **changes)
@@ -244,7 +244,12 @@ def _visit(verdict: str, desk: str = "desk-07", minutes_ago: int = 20) -> PriorV
      "admit", set()),
 ])
 def test_duplicate(changes, policy, decision, codes):
-    check(run(policy, **changes), decision, codes)
+    check(run(policy, **changes), decision, codes, alert=decision != "admit")
+
+
+def test_duplicate_alert_can_be_switched_off():
+    v = run({"duplicate_alert": False}, history=History(booking_visits=(_visit("admit"),)))
+    check(v, "reject", {"already_checked_in"}, alert=False)
 
 
 def test_duplicate_names_the_first_desk_and_time():
