@@ -9,12 +9,53 @@ from desk_app.services.model import AlertView, BookingView, Decision, PersonView
 from desk_app.storage import Alert, Reason
 
 #: How each reason code reads, for reasons that come back from storage (where only the code,
-#: severity and rule are kept). The decision engine's own texts are used while a case is open.
+#: severity and rule are kept). The decision engine's own, more detailed texts are used while a
+#: case is open; these short ones serve the security screen and exports.
 _FALLBACK = Text("{code}", "{code}")
+REASON_TITLES: dict[str, Text] = {
+    "id_matches_booking": Text("证件与预约人一致", "ID matches the booking"),
+    "id_not_patient": Text("证件不是预约本人 (一证一号)", "ID is not the booking's patient"),
+    "id_missing": Text("未读取身份证件", "No ID document read"),
+    "id_read_by_camera": Text("证件由摄像头识读", "ID read by camera"),
+    "id_typed_manually": Text("证件号码为手工录入", "ID number typed by hand"),
+    "id_card_expired": Text("身份证已过期", "ID card expired"),
+    "face_match": Text("人脸比对一致", "Face matches"),
+    "face_mismatch": Text("人脸比对不一致", "Face does not match"),
+    "face_undecided": Text("人脸比对无法确定, 待人工复核", "Face comparison undecided"),
+    "face_declined": Text("患者不同意人脸核验, 改为人工核验", "Patient declined face check"),
+    "face_unavailable": Text("无法进行人脸比对", "Face comparison not possible"),
+    "face_not_checked": Text("未做人脸比对", "Face not compared"),
+    "liveness_failed": Text("活体检测未通过", "Liveness check failed"),
+    "blacklist_hit": Text("黑名单人员", "On the blacklist"),
+    "blacklist_stale": Text("黑名单数据过旧", "Blacklist out of date"),
+    "blacklist_not_checked": Text("未能查询黑名单", "Blacklist not checked"),
+    "too_early": Text("未到签到时间", "Too early for the slot"),
+    "too_late": Text("已过就诊时段", "Too late for the slot"),
+    "already_checked_in": Text("该预约已签到 (重复签到)", "Booking already checked in"),
+    "many_bookings_today": Text("当日预约过多", "Many bookings today"),
+    "same_department_twice": Text("同日同科室多次预约", "Same department twice today"),
+    "same_doctor_twice": Text("同日同医生多次预约", "Same doctor twice today"),
+    "rebooked_after_cancel": Text("退号后短时间内被重新约走 (疑似倒号)",
+                                  "Rebooked right after a cancellation"),
+    "booked_at_release": Text("放号瞬间抢约 (疑似抢号软件)", "Booked at the moment of release"),
+    "account_many_patients": Text("同一账号为多人预约", "One account booking for many people"),
+    "no_booking": Text("没有预约", "No booking"),
+}
+
+
+def _reason_title(code: str) -> Text | None:
+    if code in REASON_TITLES:
+        return REASON_TITLES[code]
+    if code.startswith("booking_"):
+        from desk_app.booking.codes import REASON_TEXT
+
+        return REASON_TEXT.get(code.removeprefix("booking_"))
+    return None
 
 
 def reason_view(reason: Reason, texts: dict[str, Text] | None = None) -> ReasonView:
-    text = (texts or {}).get(reason.code) or _FALLBACK.format(code=reason.code)
+    text = (texts or {}).get(reason.code) or _reason_title(reason.code) \
+        or _FALLBACK.format(code=reason.code)
     return ReasonView(code=reason.code, severity=reason.severity, text=text, rule=reason.rule)
 
 

@@ -88,6 +88,7 @@ def test_security_sees_photos_only_with_role_and_every_view_is_audited(store, se
     alerts = sec.alerts()
     assert len(alerts) == 1 and alerts[0].visit_id == rec.visit_id
     assert alerts[0].person is not None and alerts[0].person.id_masked == "110101********1234"
+    assert alerts[0].reasons[0].text.zh == "人脸比对不一致"  # words, not the code
     with pytest.raises(AuthError):
         sec.alert_photos(alerts[0].alert_id)
     session.login(*users["security"])
