@@ -122,49 +122,72 @@
 <context>
     <name>CheckinScreen</name>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="195" />
+        <location filename="../../ui/checkin/screen.py" line="201" />
         <source>There is no verdict to override.</source>
         <translation>当前没有可人工放行的核验结果。</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="286" />
+        <location filename="../../ui/checkin/screen.py" line="293" />
         <source>Alerts: %1</source>
         <translation>告警: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="291" />
+        <location filename="../../ui/checkin/screen.py" line="298" />
         <source>Check-in</source>
         <translation>报到核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="293" />
+        <location filename="../../ui/checkin/screen.py" line="300" />
         <source>Next patient</source>
         <translation>下一位</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="294" />
+        <location filename="../../ui/checkin/screen.py" line="301" />
         <source>Reset</source>
         <translation>重置</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="295" />
+        <location filename="../../ui/checkin/screen.py" line="302" />
         <source>Override</source>
         <translation>人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="296" />
+        <location filename="../../ui/checkin/screen.py" line="303" />
         <source>Type ID number</source>
         <translation>手工输入证件号</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="297" />
+        <location filename="../../ui/checkin/screen.py" line="304" />
         <source>Declines face check</source>
         <translation>不同意人脸核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="298" />
+        <location filename="../../ui/checkin/screen.py" line="305" />
         <source>Report suspect</source>
         <translation>上报可疑人员</translation>
+    </message>
+</context>
+<context>
+    <name>DemoPanel</name>
+    <message>
+        <location filename="../../ui/demo/runner.py" line="366" />
+        <source>Demo</source>
+        <translation>演示</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/runner.py" line="367" />
+        <source>Pick the next patient; the check-in screen shows what the desk concludes.</source>
+        <translation>选择下一位患者, 报到核验界面将显示本窗口的核验结论。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/runner.py" line="369" />
+        <source>Play the selected scenario</source>
+        <translation>播放所选场景</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/runner.py" line="370" />
+        <source>Play all scenarios</source>
+        <translation>播放全部场景</translation>
     </message>
 </context>
 <context>
@@ -411,297 +434,483 @@
 <context>
     <name>SettingsScreen</name>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="212" />
+        <location filename="../../ui/admin/settings_screen.py" line="211" />
         <source>Nothing changed.</source>
         <translation>没有修改。</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="229" />
+        <location filename="../../ui/admin/settings_screen.py" line="228" />
         <source>Settings saved.</source>
         <translation>设置已保存。</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="252" />
+        <location filename="../../ui/admin/settings_screen.py" line="251" />
         <source>Enter the enrollment code from the platform.</source>
         <translation>请输入中心平台提供的注册码。</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="261" />
+        <location filename="../../ui/admin/settings_screen.py" line="260" />
         <source>Desk enrolled with the platform.</source>
         <translation>本窗口已在中心平台注册。</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="279" />
+        <location filename="../../ui/admin/settings_screen.py" line="278" />
         <source>Desk</source>
         <translation>窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="279" />
+        <location filename="../../ui/admin/settings_screen.py" line="278" />
         <source>Platform</source>
         <translation>中心平台</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="280" />
+        <location filename="../../ui/admin/settings_screen.py" line="279" />
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="280" />
+        <location filename="../../ui/admin/settings_screen.py" line="279" />
         <source>Face comparison</source>
         <translation>人脸比对</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="281" />
+        <location filename="../../ui/admin/settings_screen.py" line="280" />
         <source>Policy</source>
         <translation>核验规则</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="281" />
+        <location filename="../../ui/admin/settings_screen.py" line="280" />
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="282" />
+        <location filename="../../ui/admin/settings_screen.py" line="281" />
         <source>Privacy and retention</source>
         <translation>隐私与保存期限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="282" />
+        <location filename="../../ui/admin/settings_screen.py" line="281" />
         <source>Screen</source>
         <translation>界面</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="286" />
+        <location filename="../../ui/admin/settings_screen.py" line="285" />
         <source>Desk ID</source>
         <translation>窗口编号</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="287" />
+        <location filename="../../ui/admin/settings_screen.py" line="286" />
         <source>Hospital ID</source>
         <translation>医院编号</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="288" />
+        <location filename="../../ui/admin/settings_screen.py" line="287" />
         <source>Hospital name</source>
         <translation>医院名称</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="289" />
+        <location filename="../../ui/admin/settings_screen.py" line="288" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="290" />
+        <location filename="../../ui/admin/settings_screen.py" line="289" />
         <source>Platform address</source>
         <translation>平台地址</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="291" />
+        <location filename="../../ui/admin/settings_screen.py" line="290" />
         <source>Verify TLS certificate</source>
         <translation>校验 TLS 证书</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="292" />
+        <location filename="../../ui/admin/settings_screen.py" line="291" />
         <source>CA certificate file</source>
         <translation>CA 证书文件</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="293" />
+        <location filename="../../ui/admin/settings_screen.py" line="292" />
         <source>Timeout (s)</source>
         <translation>超时 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="294" />
+        <location filename="../../ui/admin/settings_screen.py" line="293" />
         <source>Sync interval (s)</source>
         <translation>同步间隔 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="295" />
+        <location filename="../../ui/admin/settings_screen.py" line="294" />
         <source>Upload batch size</source>
         <translation>每批上传条数</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="296" />
+        <location filename="../../ui/admin/settings_screen.py" line="295" />
         <source>Longest retry wait (s)</source>
         <translation>最长重试等待 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="297" />
+        <location filename="../../ui/admin/settings_screen.py" line="296" />
+        <location filename="../../ui/admin/settings_screen.py" line="329" />
         <source>Blacklist out of date after (h)</source>
         <translation>黑名单过期提醒 (小时)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="298" />
+        <location filename="../../ui/admin/settings_screen.py" line="297" />
         <source>Patient camera</source>
         <translation>患者摄像头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="299" />
+        <location filename="../../ui/admin/settings_screen.py" line="298" />
         <source>Counter camera</source>
         <translation>台面摄像头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="300" />
+        <location filename="../../ui/admin/settings_screen.py" line="299" />
         <source>Camera width</source>
         <translation>画面宽度</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="301" />
+        <location filename="../../ui/admin/settings_screen.py" line="300" />
         <source>Camera height</source>
         <translation>画面高度</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="302" />
+        <location filename="../../ui/admin/settings_screen.py" line="301" />
         <source>ID card reader port</source>
         <translation>身份证阅读器端口</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="303" />
+        <location filename="../../ui/admin/settings_screen.py" line="302" />
         <source>Card photo decoder library</source>
         <translation>证件照解码库</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="304" />
+        <location filename="../../ui/admin/settings_screen.py" line="303" />
         <source>Handheld scanner</source>
         <translation>手持扫码枪</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="305" />
+        <location filename="../../ui/admin/settings_screen.py" line="304" />
         <source>Scanner key interval (ms)</source>
         <translation>扫码枪按键间隔 (毫秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="306" />
+        <location filename="../../ui/admin/settings_screen.py" line="305" />
         <source>Same person below distance</source>
         <translation>同一人阈值 (距离小于)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="307" />
+        <location filename="../../ui/admin/settings_screen.py" line="306" />
         <source>Different person above distance</source>
         <translation>非同一人阈值 (距离大于)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="308" />
+        <location filename="../../ui/admin/settings_screen.py" line="307" />
         <source>Best frames compared</source>
         <translation>参与比对的最佳帧数</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="309" />
+        <location filename="../../ui/admin/settings_screen.py" line="308" />
         <source>Comparison window (s)</source>
         <translation>比对时间窗 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="310" />
+        <location filename="../../ui/admin/settings_screen.py" line="309" />
         <source>Smallest face (pixels)</source>
         <translation>最小人脸 (像素)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="311" />
+        <location filename="../../ui/admin/settings_screen.py" line="310" />
         <source>Liveness check</source>
         <translation>活体检测</translation>
     </message>
     <message>
+        <location filename="../../ui/admin/settings_screen.py" line="311" />
+        <source>Rule: ID card is the booked patient</source>
+        <translation>规则: 一证一号 (证件须为预约本人)</translation>
+    </message>
+    <message>
         <location filename="../../ui/admin/settings_screen.py" line="312" />
+        <source>Rule: ID document valid</source>
+        <translation>规则: 证件有效</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="313" />
+        <source>Rule: face comparison</source>
+        <translation>规则: 人脸比对</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="314" />
+        <source>Rule: blacklist</source>
+        <translation>规则: 黑名单</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="315" />
+        <source>Rule: time slot</source>
+        <translation>规则: 就诊时段</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="316" />
+        <source>Rule: duplicate check-in</source>
+        <translation>规则: 重复报到</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="317" />
+        <source>Rule: many bookings</source>
+        <translation>规则: 预约过多</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="318" />
+        <source>Rule: cancel and rebook</source>
+        <translation>规则: 边退边买</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="319" />
+        <source>Rule: booked by a bot</source>
+        <translation>规则: 秒杀器抢号</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="320" />
+        <source>Alert security: not the booked patient</source>
+        <translation>通知安保: 非预约本人</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="321" />
+        <source>Alert security: forged booking code</source>
+        <translation>通知安保: 伪造预约码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="322" />
+        <source>Expired ID card</source>
+        <translation>证件过期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="323" />
+        <source>ID number typed by hand</source>
+        <translation>手工输入证件号码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="324" />
+        <source>Face comparison uncertain</source>
+        <translation>人脸比对不确定</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="325" />
+        <source>Face comparison unavailable</source>
+        <translation>人脸比对不可用</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="326" />
+        <source>Alert security: face mismatch</source>
+        <translation>通知安保: 人证不符</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="327" />
+        <source>Liveness check failed</source>
+        <translation>活体检测未通过</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="328" />
+        <source>Alert security: liveness failed</source>
+        <translation>通知安保: 活体检测未通过</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="330" />
+        <source>Blacklist out of date</source>
+        <translation>黑名单已过期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="331" />
+        <source>Too early for the slot</source>
+        <translation>早于就诊时段</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="332" />
+        <source>Too late for the slot</source>
+        <translation>晚于就诊时段</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="333" />
+        <source>Booking already checked in</source>
+        <translation>预约已报到</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="334" />
+        <source>Alert security: duplicate check-in</source>
+        <translation>通知安保: 重复报到</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="335" />
+        <source>Same doctor per day</source>
+        <translation>同一医生每日上限</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="336" />
+        <source>Too many bookings</source>
+        <translation>预约过多</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="337" />
+        <source>Cancel and rebook</source>
+        <translation>边退边买</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="338" />
+        <source>Booked by a bot</source>
+        <translation>疑似秒杀器抢号</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="339" />
+        <source>Clerk may override</source>
+        <translation>挂号员可人工放行</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="340" />
+        <source>Security may override</source>
+        <translation>安保人员可人工放行</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="341" />
+        <source>Admin may override</source>
+        <translation>管理员可人工放行</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="342" />
+        <source>Override reason at least (characters)</source>
+        <translation>放行原因最少字数</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="343" />
+        <source>Override reason at most (characters)</source>
+        <translation>放行原因最多字数</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="344" />
         <source>Check-in opens before the slot (min)</source>
         <translation>就诊时段前可报到 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="313" />
+        <location filename="../../ui/admin/settings_screen.py" line="345" />
         <source>Check-in closes after the slot (min)</source>
         <translation>就诊时段后可报到 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="314" />
+        <location filename="../../ui/admin/settings_screen.py" line="346" />
         <source>Bookings per patient per day</source>
         <translation>每人每日预约上限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="315" />
+        <location filename="../../ui/admin/settings_screen.py" line="347" />
         <source>Same department per day</source>
         <translation>同科室每日上限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="316" />
+        <location filename="../../ui/admin/settings_screen.py" line="348" />
         <source>Cancel-and-rebook window (min)</source>
         <translation>退号后重约判定时间 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="317" />
+        <location filename="../../ui/admin/settings_screen.py" line="349" />
         <source>Booked faster than (s) = bot</source>
         <translation>抢号速度低于 (秒) 视为秒杀器</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="318" />
+        <location filename="../../ui/admin/settings_screen.py" line="350" />
         <source>Patients per account in 30 days</source>
         <translation>单账号 30 天内就诊人上限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="319" />
+        <location filename="../../ui/admin/settings_screen.py" line="351" />
         <source>Keep face photos (days)</source>
         <translation>人脸照片保存 (天)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="320" />
+        <location filename="../../ui/admin/settings_screen.py" line="352" />
         <source>Keep audit log (days)</source>
         <translation>审计日志保存 (天)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="321" />
+        <location filename="../../ui/admin/settings_screen.py" line="353" />
         <source>Reset screen after idle (s)</source>
         <translation>无操作自动重置 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="322" />
+        <location filename="../../ui/admin/settings_screen.py" line="354" />
         <source>Lock after idle (min)</source>
         <translation>无操作自动锁定 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="323" />
+        <location filename="../../ui/admin/settings_screen.py" line="355" />
         <source>Sound cues</source>
         <translation>提示音</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="327" />
+        <location filename="../../ui/admin/settings_screen.py" line="361" />
+        <source>Admit</source>
+        <translation>通过</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="361" />
+        <source>Review</source>
+        <translation>待人工复核</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="361" />
+        <source>Reject</source>
+        <translation>不通过</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="362" />
+        <source>Not allowed</source>
+        <translation>不允许</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="362" />
+        <source>Review and reject</source>
+        <translation>待复核及不通过</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="365" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="341" />
+        <location filename="../../ui/admin/settings_screen.py" line="360" />
         <source>Off</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="341" />
+        <location filename="../../ui/admin/settings_screen.py" line="360" />
         <source>Blink</source>
         <translation>眨眼</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="341" />
+        <location filename="../../ui/admin/settings_screen.py" line="360" />
         <source>Turn head</source>
         <translation>转头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="344" />
+        <location filename="../../ui/admin/settings_screen.py" line="382" />
         <source>Enrollment code</source>
         <translation>注册码</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="345" />
+        <location filename="../../ui/admin/settings_screen.py" line="383" />
         <source>Enroll desk</source>
         <translation>注册本窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="347" />
+        <location filename="../../ui/admin/settings_screen.py" line="385" />
         <source>Test %1</source>
         <translation>测试%1</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="348" />
+        <location filename="../../ui/admin/settings_screen.py" line="386" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="349" />
+        <location filename="../../ui/admin/settings_screen.py" line="387" />
         <source>Revert</source>
         <translation>撤销修改</translation>
     </message>
@@ -862,52 +1071,52 @@
 <context>
     <name>StepTile</name>
     <message>
-        <location filename="../../ui/checkin/steps.py" line="67" />
+        <location filename="../../ui/checkin/steps.py" line="72" />
         <source>Waiting</source>
         <translation>等待</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/steps.py" line="68" />
+        <location filename="../../ui/checkin/steps.py" line="73" />
         <source>Checking</source>
         <translation>核验中</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/steps.py" line="69" />
+        <location filename="../../ui/checkin/steps.py" line="74" />
         <source>OK</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/steps.py" line="70" />
+        <location filename="../../ui/checkin/steps.py" line="75" />
         <source>Check</source>
         <translation>请核对</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/steps.py" line="71" />
+        <location filename="../../ui/checkin/steps.py" line="76" />
         <source>Failed</source>
         <translation>未通过</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/steps.py" line="72" />
+        <location filename="../../ui/checkin/steps.py" line="77" />
         <source>Skipped</source>
         <translation>已跳过</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/steps.py" line="77" />
+        <location filename="../../ui/checkin/steps.py" line="82" />
         <source>Booking</source>
         <translation>预约</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/steps.py" line="78" />
+        <location filename="../../ui/checkin/steps.py" line="83" />
         <source>ID card</source>
         <translation>身份证</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/steps.py" line="79" />
+        <location filename="../../ui/checkin/steps.py" line="84" />
         <source>Face</source>
         <translation>人脸</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/steps.py" line="80" />
+        <location filename="../../ui/checkin/steps.py" line="85" />
         <source>Checks</source>
         <translation>规则检查</translation>
     </message>
@@ -1053,132 +1262,132 @@
 <context>
     <name>VerdictPanel</name>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="211" />
+        <location filename="../../ui/checkin/verdict.py" line="205" />
         <source>ADMIT</source>
         <translation>核验通过</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="212" />
+        <location filename="../../ui/checkin/verdict.py" line="206" />
         <source>REVIEW NEEDED</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="213" />
+        <location filename="../../ui/checkin/verdict.py" line="207" />
         <source>REJECT</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="214" />
+        <location filename="../../ui/checkin/verdict.py" line="208" />
         <source>Checking...</source>
         <translation>核验中...</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="222" />
+        <location filename="../../ui/checkin/verdict.py" line="216" />
         <source>Next patient</source>
         <translation>下一位</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="224" />
+        <location filename="../../ui/checkin/verdict.py" line="218" />
         <source>Overridden by the clerk: %1</source>
         <translation>已人工放行: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="228" />
+        <location filename="../../ui/checkin/verdict.py" line="222" />
         <source>Identity, booking and face agree</source>
         <translation>人证合一, 预约有效</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="230" />
+        <location filename="../../ui/checkin/verdict.py" line="224" />
         <source>Security has been alerted</source>
         <translation>已通知安保人员</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="234" />
+        <location filename="../../ui/checkin/verdict.py" line="228" />
         <source>No ID photo</source>
         <translation>无证件照</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="235" />
+        <location filename="../../ui/checkin/verdict.py" line="229" />
         <source>No live face</source>
         <translation>无现场人脸</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="268" />
+        <location filename="../../ui/checkin/verdict.py" line="262" />
         <source>Face comparison: not yet</source>
         <translation>人脸比对: 尚未进行</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="270" />
+        <location filename="../../ui/checkin/verdict.py" line="264" />
         <source>Same person</source>
         <translation>同一人</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="271" />
+        <location filename="../../ui/checkin/verdict.py" line="265" />
         <source>Uncertain: compare the photos yourself</source>
         <translation>不确定: 请人工核对照片</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="272" />
+        <location filename="../../ui/checkin/verdict.py" line="266" />
         <source>Different person</source>
         <translation>非同一人</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="273" />
+        <location filename="../../ui/checkin/verdict.py" line="267" />
         <source>Patient declined the face check: verify by hand</source>
         <translation>患者不同意人脸核验, 改为人工核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="274" />
+        <location filename="../../ui/checkin/verdict.py" line="268" />
         <source>Face comparison unavailable</source>
         <translation>人脸比对不可用</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="278" />
+        <location filename="../../ui/checkin/verdict.py" line="272" />
         <source>%1 (distance %2; same below %3, different above %4)</source>
         <translation>%1 (距离 %2; 小于 %3 为同一人, 大于 %4 为非同一人)</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="285" />
+        <location filename="../../ui/checkin/verdict.py" line="279" />
         <source>ID card photo</source>
         <translation>证件照</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="286" />
+        <location filename="../../ui/checkin/verdict.py" line="280" />
         <source>Live face</source>
         <translation>现场人脸</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="287" />
+        <location filename="../../ui/checkin/verdict.py" line="281" />
         <source>Reasons</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="289" />
+        <location filename="../../ui/checkin/verdict.py" line="283" />
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="289" />
+        <location filename="../../ui/checkin/verdict.py" line="283" />
         <source>ID number</source>
         <translation>证件号码</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="289" />
+        <location filename="../../ui/checkin/verdict.py" line="283" />
         <source>Department</source>
         <translation>科室</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="289" />
+        <location filename="../../ui/checkin/verdict.py" line="283" />
         <source>Doctor</source>
         <translation>医生</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="290" />
+        <location filename="../../ui/checkin/verdict.py" line="284" />
         <source>Time slot</source>
         <translation>就诊时段</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="290" />
+        <location filename="../../ui/checkin/verdict.py" line="284" />
         <source>Booking reference</source>
         <translation>预约号</translation>
     </message>

@@ -81,6 +81,7 @@ class SettingsScreen(QWidget):
         self._row_labels: dict[tuple[str, str], QLabel] = {}
         self.tabs = QTabWidget(self)
         self._pages: dict[str, QWidget] = {}
+        self._forms: dict[str, QFormLayout] = {}
         for section in SECTIONS:
             self._build_section(section)
         self.enroll_code = QLineEdit(self)
@@ -121,8 +122,6 @@ class SettingsScreen(QWidget):
     # --- form ---------------------------------------------------------------------------------
 
     def _build_section(self, section: str) -> None:
-        if not hasattr(self, "_forms"):
-            self._forms: dict[str, QFormLayout] = {}
         page = QWidget(self)
         form = QFormLayout(page)
         model = type(getattr(self.settings, section))
@@ -309,6 +308,39 @@ class SettingsScreen(QWidget):
             ("faces", "window_s"): self.tr("Comparison window (s)"),
             ("faces", "min_face_px"): self.tr("Smallest face (pixels)"),
             ("faces", "liveness"): self.tr("Liveness check"),
+            ("policy", "rule_real_name"): self.tr("Rule: ID card is the booked patient"),
+            ("policy", "rule_id_document"): self.tr("Rule: ID document valid"),
+            ("policy", "rule_face"): self.tr("Rule: face comparison"),
+            ("policy", "rule_blacklist"): self.tr("Rule: blacklist"),
+            ("policy", "rule_time_window"): self.tr("Rule: time slot"),
+            ("policy", "rule_duplicate"): self.tr("Rule: duplicate check-in"),
+            ("policy", "rule_many_bookings"): self.tr("Rule: many bookings"),
+            ("policy", "rule_cancel_rebook"): self.tr("Rule: cancel and rebook"),
+            ("policy", "rule_bot_speed"): self.tr("Rule: booked by a bot"),
+            ("policy", "real_name_alert"): self.tr("Alert security: not the booked patient"),
+            ("policy", "forged_code_alert"): self.tr("Alert security: forged booking code"),
+            ("policy", "expired_card_action"): self.tr("Expired ID card"),
+            ("policy", "manual_id_action"): self.tr("ID number typed by hand"),
+            ("policy", "face_undecided_action"): self.tr("Face comparison uncertain"),
+            ("policy", "face_unavailable_action"): self.tr("Face comparison unavailable"),
+            ("policy", "face_mismatch_alert"): self.tr("Alert security: face mismatch"),
+            ("policy", "liveness_failed_action"): self.tr("Liveness check failed"),
+            ("policy", "liveness_failed_alert"): self.tr("Alert security: liveness failed"),
+            ("policy", "stale_blacklist_hours"): self.tr("Blacklist out of date after (h)"),
+            ("policy", "stale_blacklist_action"): self.tr("Blacklist out of date"),
+            ("policy", "early_action"): self.tr("Too early for the slot"),
+            ("policy", "late_action"): self.tr("Too late for the slot"),
+            ("policy", "duplicate_action"): self.tr("Booking already checked in"),
+            ("policy", "duplicate_alert"): self.tr("Alert security: duplicate check-in"),
+            ("policy", "max_same_doctor_per_day"): self.tr("Same doctor per day"),
+            ("policy", "many_bookings_action"): self.tr("Too many bookings"),
+            ("policy", "cancel_rebook_action"): self.tr("Cancel and rebook"),
+            ("policy", "bot_speed_action"): self.tr("Booked by a bot"),
+            ("policy", "override_clerk"): self.tr("Clerk may override"),
+            ("policy", "override_security"): self.tr("Security may override"),
+            ("policy", "override_admin"): self.tr("Admin may override"),
+            ("policy", "override_reason_min_chars"): self.tr("Override reason at least (characters)"),
+            ("policy", "override_reason_max_chars"): self.tr("Override reason at most (characters)"),
             ("policy", "checkin_early_minutes"): self.tr("Check-in opens before the slot (min)"),
             ("policy", "checkin_late_minutes"): self.tr("Check-in closes after the slot (min)"),
             ("policy", "max_bookings_per_day"): self.tr("Bookings per patient per day"),
@@ -323,6 +355,12 @@ class SettingsScreen(QWidget):
             ("ui", "sounds"): self.tr("Sound cues"),
         }
 
+    def _value_words(self) -> dict[str, str]:
+        """Words for the choices of Literal settings (the stored value stays the code)."""
+        return {"off": self.tr("Off"), "blink": self.tr("Blink"), "turn": self.tr("Turn head"),
+                "admit": self.tr("Admit"), "review": self.tr("Review"), "reject": self.tr("Reject"),
+                "none": self.tr("Not allowed"), "review_reject": self.tr("Review and reject")}
+
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Settings"))
         titles = self._section_titles()
@@ -336,11 +374,11 @@ class SettingsScreen(QWidget):
         for i in range(lang_combo.count()):
             lang_combo.setItemText(i, {"zh_CN": "简体中文", "en": "English"}.get(
                 lang_combo.itemData(i), str(lang_combo.itemData(i))))
-        live = self.editors[("faces", "liveness")]
-        assert isinstance(live, QComboBox)
-        words = {"off": self.tr("Off"), "blink": self.tr("Blink"), "turn": self.tr("Turn head")}
-        for i in range(live.count()):
-            live.setItemText(i, words.get(live.itemData(i), str(live.itemData(i))))
+        words = self._value_words()
+        for key, editor in self.editors.items():
+            if isinstance(editor, QComboBox) and key != ("desk", "language"):
+                for i in range(editor.count()):
+                    editor.setItemText(i, words.get(editor.itemData(i), str(editor.itemData(i))))
         self._enroll_label.setText(self.tr("Enrollment code"))
         self.enroll_button.setText(self.tr("Enroll desk"))
         for key, b in self.test_buttons.items():

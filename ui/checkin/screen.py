@@ -203,7 +203,8 @@ class CheckinScreen(QWidget):
             choices = tuple(d for d in (Decision.ADMIT, Decision.REJECT) if d != verdict.decision
                             or verdict.decision == Decision.REVIEW)
             self._ask("override", lambda d: self.presenter.override(
-                d.chosen_decision() or Decision.ADMIT, d.text()), decisions=choices, min_length=4)
+                d.chosen_decision() or Decision.ADMIT, d.text()), decisions=choices,
+                min_length=getattr(self.settings.policy, "override_reason_min_chars", 2))
         elif action == "manual_id":
             self._ask("manual_id", lambda d: self.presenter.submit_id_number(d.text()),
                       min_length=6)

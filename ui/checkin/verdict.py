@@ -4,7 +4,7 @@ photo and the live face side by side with the score band; the booking; every rea
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
@@ -126,17 +126,11 @@ class PhotoBox(QLabel):
         pm = pixmap_from_png(data)
         self.has_photo = pm is not None
         if pm is None:
-            self.setPixmap(QPixmapNone())
+            self.setPixmap(QPixmap())  # a null pixmap clears the picture
             self.setText(empty_text)
         else:
             self.setPixmap(pm.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
                                      Qt.TransformationMode.SmoothTransformation))
-
-
-def QPixmapNone():  # noqa: N802 - a null pixmap clears the label's picture
-    from PySide6.QtGui import QPixmap
-
-    return QPixmap()
 
 
 class VerdictPanel(QWidget):
