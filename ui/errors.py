@@ -45,6 +45,7 @@ class ExceptionHook(QObject):
     def __init__(self, lang: str = "zh_CN", parent: QObject | None = None):
         super().__init__(parent)
         self.lang = lang
+        self.follow_language = True
         self.parent_widget: QWidget | None = None
         self.last: BaseException | None = None
         self.raised.connect(self._show, Qt.ConnectionType.QueuedConnection)
@@ -70,4 +71,7 @@ class ExceptionHook(QObject):
 
     @Slot(object)
     def _show(self, exc: BaseException) -> None:
-        show_error(self.parent_widget, exc, self.lang)
+        from ui.i18n import current_lang
+
+        # Follow a language switch made after the hook was installed.
+        show_error(self.parent_widget, exc, current_lang() if self.follow_language else self.lang)

@@ -13,6 +13,11 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "resources" / "trans
 LANGUAGES = ("zh_CN", "en")  # source strings are English; zh_CN is the default language
 
 
+def current_lang() -> str:
+    """The UI language as set by :class:`Translations` (it sets the default locale)."""
+    return "en" if QLocale().name().startswith("en") else "zh_CN"
+
+
 class Translations:
     def __init__(self, app: QCoreApplication, directory: Path = TRANSLATIONS_DIR):
         self.app = app

@@ -26,20 +26,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QLocale, QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from ui.errors import show_error
+from ui.i18n import current_lang
+
+__all__ = ["OpHandle", "Operations", "current_lang"]
 
 log = logging.getLogger(__name__)
 
 SuccessCallback = Callable[[Any], None]
 FailureCallback = Callable[[BaseException], None]
-
-
-def current_lang() -> str:
-    """The UI language as set by :class:`ui.i18n.Translations` (it sets the default locale)."""
-    return "en" if QLocale().name().startswith("en") else "zh_CN"
 
 
 @dataclass

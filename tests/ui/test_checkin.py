@@ -235,3 +235,14 @@ def test_language_switch_at_run_time(qtbot, screen, ops, _english_then_reset):
     _english_then_reset.set_language("en")
     assert screen.verdict.banner.words == "REJECT"
     assert "one ID, one booking" in screen.verdict.reasons.item(0).text()
+
+
+def test_settings_saved_at_run_time_reach_the_screen(qtbot, screen, settings):
+    from desk_app.settings import update_settings
+
+    new = update_settings(settings, {"ui": {"idle_reset_s": 120, "sounds": False},
+                                     "devices": {"scanner_max_interkey_ms": 50.0}})
+    screen.apply_settings(new)
+    assert screen.idle_timer.interval() == 120_000
+    assert not screen.sounds.enabled
+    assert screen.scanner.decoder.max_interkey_ms == 50.0

@@ -117,3 +117,25 @@ def test_callback_exception_is_reported(qtbot, runner, serial, monkeypatch):
     h = runner.run(lambda: 1, serial=serial, on_success=lambda r: 1 / 0)
     qtbot.waitUntil(lambda: h.done, timeout=5000)
     assert raised and isinstance(raised[0], ZeroDivisionError)
+
+
+def test_exception_hook_follows_the_language(qtbot, _english_then_reset):
+    import sys
+
+    from ui.errors import ExceptionHook
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    hook = ExceptionHook("zh_CN")
+    hook.parent_widget = parent
+    hook.install()
+    try:
+        _english_then_reset.set_language("en")
+        try:
+            raise UserInputError()
+        except UserInputError:
+            hook._hook(*sys.exc_info())
+        qtbot.waitUntil(lambda: bool(parent.findChildren(QMessageBox)), timeout=3000)
+        assert parent.findChildren(QMessageBox)[0].text() == UserInputError.default_text.en
+    finally:
+        hook.uninstall()

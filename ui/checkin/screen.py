@@ -152,6 +152,14 @@ class CheckinScreen(QWidget):
         if self._own_runner:
             self.runner.shutdown()
 
+    def apply_settings(self, settings: Settings) -> None:
+        """New settings saved at run time (idle reset, sounds, scanner speed)."""
+        self.settings = settings
+        self.idle_timer.setInterval(settings.ui.idle_reset_s * 1000)
+        self.sounds.enabled = settings.ui.sounds
+        self.scanner.enabled = settings.devices.scanner_enabled
+        self.scanner.decoder.max_interkey_ms = float(settings.devices.scanner_max_interkey_ms)
+
     def post_code(self, text: str, source: str = "camera") -> None:
         """Thread-safe: a code from the camera pipeline or another device."""
         self.inbox.code.emit(text, source)
