@@ -60,7 +60,7 @@ class ReportsService:
         by_reason = Counter(r.code for v in visits for r in v.reasons)
         by_hour = Counter(v.checked_in_at.astimezone(CHINA_TZ).hour for v in visits)
         by_day = Counter(v.local_day for v in visits)
-        hits = sum(1 for v in visits if any(r.code.startswith("blacklist") and r.severity == "block"
+        hits = sum(1 for v in visits if any(r.code == "blacklist_hit"
                                             for r in v.reasons))
         return StatsView(period_start=lo, period_end=hi, checkins=len(visits),
                          by_decision=dict(by_decision), by_reason=dict(by_reason.most_common()),

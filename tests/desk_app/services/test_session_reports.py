@@ -45,8 +45,8 @@ def test_login_roles_and_audit(store, session, users):
 def test_stats_and_exports_are_counted_masked_and_audited(store, session, users, tmp_path):
     now = datetime.now(CHINA_TZ).replace(hour=10)
     _visit(store, "admit", at=now)
-    _visit(store, "reject", [Reason("blacklist.hit", "block", "blacklist")], at=now + timedelta(hours=1))
-    _visit(store, "review", [Reason("face.undecided", "warn", "face")], at=now + timedelta(hours=1))
+    _visit(store, "reject", [Reason("blacklist_hit", "block", "blacklist")], at=now + timedelta(hours=1))
+    _visit(store, "review", [Reason("face_undecided", "warn", "face")], at=now + timedelta(hours=1))
     reports = ReportsService(store, session)
     session.login(*users["clerk"])
     with pytest.raises(AuthError):
@@ -81,7 +81,7 @@ def test_audit_viewer_and_verify(store, session, users):
 
 
 def test_security_sees_photos_only_with_role_and_every_view_is_audited(store, session, users):
-    rec = _visit(store, "reject", [Reason("face.mismatch", "block", "face")],
+    rec = _visit(store, "reject", [Reason("face_mismatch", "block", "face")],
                  alert=AlertInput(id_photo=b"png-id", live_face=b"png-live"))
     sec = SecurityService(store, session, lambda: Settings())
     session.login(*users["clerk"])
