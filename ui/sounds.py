@@ -61,14 +61,24 @@ class SoundCues(QObject):
         self.enabled = enabled
         self.played: list[str] = []  # what was asked for, for the status screen and tests
         self._effects: dict[str, object] = {}
+        self._directory = directory
+        self._loaded = False
         self._available = False
+        if enabled:
+            self._load()
+
+    def _load(self) -> None:
+        """Load the audio backend once, when sound is first wanted (it is slow to start)."""
+        if self._loaded:
+            return
+        self._loaded = True
         try:
             from PySide6.QtMultimedia import QSoundEffect
         except ImportError as exc:  # no libpulse etc.: silent desk
             log.warning("sound cues unavailable: %s", exc)
             return
         for name in TONES:
-            path = directory / f"{name}.wav"
+            path = self._directory / f"{name}.wav"
             if not path.is_file():
                 log.warning("sound file missing: %s", path)
                 continue
@@ -87,6 +97,7 @@ class SoundCues(QObject):
         if not self.enabled:
             return False
         self.played.append(cue)
+        self._load()
         effect = self._effects.get(cue)
         if effect is None:
             log.info("no sound for cue %r", cue)
