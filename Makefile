@@ -6,7 +6,7 @@ SHARED ?= $(abspath ../shared)
 PHOTOS ?= $(SHARED)/data/faces
 export QT_QPA_FONTDIR ?= /usr/share/fonts/truetype
 
-.PHONY: bootstrap demo test lint bench translations screenshots installer installer-test clean
+.PHONY: bootstrap demo test lint bench fuzz translations screenshots installer installer-test clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -30,11 +30,33 @@ test: bootstrap translations
 	@$(VENV)/bin/lint-imports
 	@QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
+# Longer atheris runs of every parser that reads outside input (FUZZ_SECONDS per target).
+fuzz: bootstrap
+	@PY=$(PY) bash fuzz/run_all.sh
+
 bench: bootstrap translations
 	@QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks $(BENCH_ARGS)
 
 screenshots: bootstrap translations
 	@QT_QPA_PLATFORM=offscreen $(PY) scripts/screenshots.py docs/screenshots
+
+# The one-folder build for front-desk PCs (docs/installing.md). Not part of `make test`: minutes.
+INSTALLER_INPUTS := desk_app ui devices sync resources build_installer.spec scripts/desk_app_entry.py \
+	scripts/pyi_rth_desk_app.py pyproject.toml
+
+installer: bootstrap translations
+	@bash scripts/bootstrap.sh installer
+	@start=$$(date +%s); \
+	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN build_installer.spec || exit 1; \
+	echo "installer: dist/desk-app built in $$(( $$(date +%s) - start )) s;" \
+	  "$$(du -sh dist/desk-app | cut -f1) (docs/installing.md)"
+
+# Reuses dist/desk-app when nothing it is built from changed since; otherwise builds it first.
+installer-test: bootstrap translations
+	@if [ -x dist/desk-app/desk-app ] && [ -z "$$(find $(INSTALLER_INPUTS) -newer dist/desk-app/desk-app \
+	    -type f ! -path '*/__pycache__/*' -print -quit)" ]; then \
+	  echo "installer-test: dist/desk-app is up to date"; else $(MAKE) --no-print-directory installer; fi
+	@$(PY) scripts/installer_smoke.py dist/desk-app --photos "$(PHOTOS)"
 
 clean:
 	rm -rf $(VENV) .stamps build dist .pytest_cache
