@@ -403,7 +403,10 @@ class SyncWorker:
 
         pulled = 0
         cfg = timed(self.api.config)
-        self.store.set_cursor(CUR_CONFIG, cfg.model_dump_json())
+        # Only what changed is written: an idle cycle should not be a row of fsyncs.
+        cfg_json = cfg.model_dump_json(exclude={"server_time"})
+        if self.store.get_cursor(CUR_CONFIG) != cfg_json:
+            self.store.set_cursor(CUR_CONFIG, cfg_json)
         if cfg.keyset_version != self.store.keyset().version:
             ks = timed(self.api.keys)
             self.store.save_keyset(convert.keyset(ks))
@@ -414,9 +417,10 @@ class SyncWorker:
         since = min(self._int_cursor(CUR_REV_BOOKING), self._int_cursor(CUR_REV_KEY))
         while True:
             d = timed(self.api.revocations, since, page)
-            for kind in ("booking", "key"):
-                self.store.apply_revocations([i.item_id for i in d.items if i.kind == kind],
-                                             d.version, kind)
+            if d.items or d.version != since:
+                for kind in ("booking", "key"):
+                    self.store.apply_revocations([i.item_id for i in d.items if i.kind == kind],
+                                                 d.version, kind)
             pulled += len(d.items)
             since = d.version
             if not d.more:
@@ -425,9 +429,11 @@ class SyncWorker:
         cursor = self._int_cursor("bookings")
         for d in self._pages(lambda c: timed(self.api.bookings, cfg.hospital_id, c, page),
                              cursor, lambda d: d.cursor):
-            self.store.apply_bookings_delta([convert.booking(b) for b in d.bookings],
-                                            str(d.cursor))
+            if d.bookings or d.cursor != cursor:
+                self.store.apply_bookings_delta([convert.booking(b) for b in d.bookings],
+                                                str(d.cursor))
             pulled += len(d.bookings)
+            cursor = d.cursor
 
         since = self.store.blacklist_status().version
         for d in self._pages(lambda v: timed(self.api.blacklist, v, page), since,
@@ -448,7 +454,8 @@ class SyncWorker:
                 if alert.kind is protocol.AlertKind.DOUBLE_CHECK_IN:
                     for vid in alert.visit_ids:
                         self._flag_conflict(vid, alert.detail)
-            self.store.set_cursor(CUR_ALERTS, str(d.cursor))
+            if d.cursor != cursor:
+                self.store.set_cursor(CUR_ALERTS, str(d.cursor))
             pulled += len(d.alerts)
             cursor = d.cursor
             if not d.more:
@@ -488,6 +495,7 @@ class SyncWorker:
         checked = self.store.get_cursor(CUR_BLACKLIST_CHECKED)
         with self._lock:
             self._skew = float(skew) if skew else None
+            self._skew_saved = self._skew
             self._last_sync = datetime.fromisoformat(last) if last else None
             self._bl_checked = datetime.fromisoformat(checked) if checked else None
             self._pending = self.store.outbox_count()
@@ -500,15 +508,16 @@ class SyncWorker:
             desk_then = self.clock.now() - timedelta(
                 seconds=time.monotonic() - self.api.last_contact_mono)
             skew = (self.api.last_contact - desk_then).total_seconds()
-        if skew is not None:
+        if skew is not None and (self._skew_saved is None or abs(skew - self._skew_saved) > 1.0):
             self.store.set_cursor(CUR_SKEW, f"{skew:.3f}")
+            self._skew_saved = skew
+            if abs(skew) > 300:
+                log.warning("desk clock is %.0f s %s the platform's", abs(skew),
+                            "behind" if skew > 0 else "ahead of")
         checked = self.store.get_cursor(CUR_BLACKLIST_CHECKED)
         with self._lock:
             self._skew = skew if skew is not None else self._skew
             self._bl_checked = datetime.fromisoformat(checked) if checked else None
-        if skew is not None and abs(skew) > 300:
-            log.warning("desk clock is %.0f s %s the platform's", abs(skew),
-                        "behind" if skew > 0 else "ahead of")
 
     def _refresh_pending(self) -> None:
         n = self.store.outbox_count()
@@ -574,6 +583,7 @@ class SyncWorker:
         return replace(status, blacklist_age_s=age, blacklist_stale=stale)
 
     _next_api: DeskApi | None = None
+    _skew_saved: float | None = None
     _last_sync: datetime | None = None
     _bl_checked: datetime | None = None
 
