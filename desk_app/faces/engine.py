@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal, Protocol
@@ -84,7 +85,7 @@ class EncodeMethod:
 
 
 # Chosen by measurement on LFW fold 1 with ID-card degradation (docs/architecture.md).
-ID_PHOTO_METHOD = EncodeMethod(landmarks=5, jitters=10, mirror=True, upscale_to=160)
+ID_PHOTO_METHOD = EncodeMethod(landmarks=5, jitters=0, mirror=True, upscale_to=160)
 LIVE_METHOD = EncodeMethod(landmarks=5, jitters=0, mirror=False, upscale_to=0)
 
 
@@ -133,22 +134,21 @@ def to_rgb(image: np.ndarray, bgr: bool = True) -> np.ndarray:
     return np.ascontiguousarray(img)
 
 
-def pick_primary(boxes: list[FaceBox], shape: tuple[int, ...]) -> int:
-    """Index of the face the patient most likely is: large and near the centre.
-
-    A face's weight is its area, reduced by up to half as its centre moves from the image centre
-    to a corner, so a bystander at the edge loses against the patient in the middle even when the
-    bystander is a little closer to the lens."""
+def face_weight(box: FaceBox, shape: tuple[int, ...]) -> float:
+    """How much a face looks like the patient's: its area, reduced by up to half as its centre
+    moves from the image centre to a corner."""
     h, w = shape[:2]
     cx, cy = w / 2, h / 2
     half_diag = max(1.0, float(np.hypot(cx, cy)))
+    bx, by = box.center
+    off = float(np.hypot(bx - cx, by - cy)) / half_diag
+    return box.width * box.height * (1.0 - 0.5 * min(1.0, off))
 
-    def weight(b: FaceBox) -> float:
-        bx, by = b.center
-        off = float(np.hypot(bx - cx, by - cy)) / half_diag
-        return b.width * b.height * (1.0 - 0.5 * min(1.0, off))
 
-    return max(range(len(boxes)), key=lambda i: weight(boxes[i]))
+def pick_primary(boxes: list[FaceBox], shape: tuple[int, ...]) -> int:
+    """Index of the face the patient most likely is (largest :func:`face_weight`), so a bystander
+    at the edge loses against the patient in the middle even when a little closer to the lens."""
+    return max(range(len(boxes)), key=lambda i: face_weight(boxes[i], shape))
 
 
 class FaceModel:
@@ -161,7 +161,10 @@ class FaceModel:
     def _models(self):  # type: ignore[no-untyped-def]
         try:
             import dlib
-            import face_recognition_models as frm
+
+            with warnings.catch_warnings():  # its pkg_resources import warns on every start
+                warnings.simplefilter("ignore", UserWarning)
+                import face_recognition_models as frm
         except ImportError as exc:
             raise FaceModelUnavailable(detail=f"import {exc.name}") from exc
         try:

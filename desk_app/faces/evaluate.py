@@ -135,9 +135,13 @@ class EncodingCache:
 
 def file_hash(path: Path) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    try:
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError as exc:
+        raise DataError(Text(f"无法读取图片 {path.name}", f"Cannot read the image {path.name}"),
+                        detail=type(exc).__name__) from exc
     return h.hexdigest()
 
 

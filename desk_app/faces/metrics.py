@@ -66,7 +66,7 @@ class Proposal:
 
 
 def propose_thresholds(genuine: Sequence[float], impostor: Sequence[float], target_far: float,
-                       target_frr: float = 0.005, margin: float = 0.01) -> Proposal:
+                       target_frr: float = 0.01, margin: float = 0.01) -> Proposal:
     """Three bands from labelled distances.
 
     ``match_distance`` keeps impostor admits at ``target_far``. A few hundred impostor pairs

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from desk_app.errors import Text
-from desk_app.faces.engine import FaceBox, pick_primary
+from desk_app.faces.engine import FaceBox, face_weight, pick_primary
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,9 @@ class QualityLimits:
     max_yaw: float = 0.25
     pitch_range: tuple[float, float] = (0.25, 0.75)
     max_roll_deg: float = 25.0
-    # A second face at least this share of the primary's area means two people at the counter.
-    bystander_area_share: float = 0.45
+    # A second face weighing (area, less for being off-centre) at least this share of the
+    # primary's means two people at the counter; lighter ones are people further back.
+    bystander_share: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,8 @@ def assess(rgb: np.ndarray, boxes: list[FaceBox], landmarks_of, limits: QualityL
     primary_i = pick_primary(boxes, rgb.shape)
     box = boxes[primary_i]
     hints: list[Hint] = []
-    area = box.width * box.height
-    if any(i != primary_i and b.width * b.height >= limits.bystander_area_share * area
+    weight = face_weight(box, rgb.shape)
+    if any(i != primary_i and face_weight(b, rgb.shape) >= limits.bystander_share * weight
            for i, b in enumerate(boxes)):
         hints.append(hint("several_faces"))
     face_px = min(box.width, box.height)

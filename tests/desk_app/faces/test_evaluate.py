@@ -1,0 +1,116 @@
+"""``desk-app eval faces`` and ``calibrate faces`` through the real command line, on a few real pairs."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from desk_app.cli import main
+
+pytestmark = pytest.mark.faces
+
+# (file_a, file_b, same): a few pairs from pairs.csv, enough to check the figures by hand.
+PAIRS = [
+    ("obama.jpg", "obama1.jpg", 1),
+    ("biden.jpg", "biden2.jpg", 1),
+    ("alex_lacamoire1.jpg", "alex_lacamoire_img1.jpg", 1),
+    ("obama.jpg", "biden2.jpg", 0),
+    ("rose_leslie_img1.jpg", "kit_harington_john2.jpeg", 0),
+    ("obama_small.jpg", "lin-manuel-miranda.png", 0),
+]
+
+
+def write_pairs(path: Path, faces_dir: Path, rows) -> Path:
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["file_a", "file_b", "same_person"])
+        for a, b, same in rows:
+            w.writerow([str(faces_dir / a), str(faces_dir / b), same])
+    return path
+
+
+@pytest.fixture(scope="module")
+def shared_data_dir(tmp_path_factory) -> Path:
+    """One data folder (and so one encoding cache) for the module's runs."""
+    return tmp_path_factory.mktemp("faces-eval")
+
+
+def run_json(capsys, argv) -> tuple[int, list[str], dict]:
+    code = main(argv)
+    out = capsys.readouterr().out.strip().splitlines()
+    return code, out, json.loads(out[-1])
+
+
+def test_eval_judges_pairs_like_a_desk_and_caches(faces_dir, shared_data_dir, tmp_path, capsys):
+    pairs = write_pairs(tmp_path / "pairs.csv", faces_dir, PAIRS)
+    argv = ["eval", "faces", str(pairs), "--degrade-a", "idcard", "--json",
+            "--data-dir", str(shared_data_dir)]
+    code, lines, summary = run_json(capsys, argv)
+    assert code == 0
+    assert len(lines) == len(PAIRS) + 1
+    for key in ("pairs", "same", "different", "false_admits", "false_rejects", "undecided",
+                "no_face", "eer", "tar_at_far_1pct", "ms_per_pair_median"):
+        assert key in summary
+    assert (summary["pairs"], summary["same"], summary["different"]) == (6, 3, 3)
+    assert summary["false_admits"] == 0 and summary["false_rejects"] == 0
+    assert summary["no_face"] == 0 and summary["eer"] == 0.0
+    assert summary["ms_per_pair_median"] > 0
+    same_lines = [ln for ln in lines[:-1] if "same=1" in ln]
+    assert all(" match " in ln for ln in same_lines), same_lines
+    # second run: every encoding comes from the cache, same figures
+    code, lines2, summary2 = run_json(capsys, argv)
+    assert summary2["cached_pairs"] == 6
+    assert lines2[:-1] == lines[:-1]
+
+
+def test_eval_limit_and_thresholds_from_the_settings(faces_dir, shared_data_dir, tmp_path, capsys):
+    pairs = write_pairs(tmp_path / "pairs.csv", faces_dir, PAIRS)
+    assert main(["settings", "set", "faces.match_distance", "0.01",
+                 "--data-dir", str(shared_data_dir / "strict")]) == 0
+    capsys.readouterr()
+    # a desk with an absurdly strict match threshold never says MATCH
+    code, lines, summary = run_json(capsys, ["eval", "faces", str(pairs), "--degrade-a", "idcard",
+                                             "--json", "--limit", "3",
+                                             "--data-dir", str(shared_data_dir / "strict")])
+    assert summary["pairs"] == 3 and summary["match_distance"] == 0.01
+    assert all(" match " not in ln for ln in lines[:-1])
+
+
+def test_eval_bad_input_is_a_message_not_a_traceback(faces_dir, tmp_path, capsys):
+    assert main(["eval", "faces", str(tmp_path / "nope.csv"), "--data-dir", str(tmp_path)]) == 1
+    assert "nope.csv" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    assert main(["eval", "faces", str(bad), "--data-dir", str(tmp_path), "--lang", "en"]) == 1
+    assert "lacks the columns" in capsys.readouterr().err
+    # a missing image spoils its own pair only
+    pairs = write_pairs(tmp_path / "p.csv", faces_dir,
+                        [("missing.jpg", "obama1.jpg", 1), ("obama.jpg", "biden2.jpg", 0)])
+    code, lines, summary = run_json(capsys, ["eval", "faces", str(pairs), "--json",
+                                             "--data-dir", str(tmp_path)])
+    assert code == 0 and summary["pairs"] == 2 and summary["no_face"] == 1
+    assert "unreadable" in lines[0]
+
+
+def test_calibrate_proposes_and_saves_thresholds(faces_dir, shared_data_dir, tmp_path, capsys):
+    rows = list(csv.DictReader((faces_dir / "lfw_pairs.csv").open()))
+    same = [r for r in rows if r["same_person"] == "1"][:10]
+    diff = [r for r in rows if r["same_person"] == "0"][:10]
+    pairs = write_pairs(tmp_path / "cal.csv", faces_dir,
+                        [(r["file_a"], r["file_b"], r["same_person"]) for r in same + diff])
+    data = tmp_path / "desk"
+    code = main(["calibrate", "faces", str(pairs), "--target-far", "0.001", "--save",
+                 "--data-dir", str(data)])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert code == 0
+    report = json.loads(out[-1])
+    p = report["proposal"]
+    assert 0 < p["match_distance"] <= p["mismatch_distance"] < 2
+    assert report["on_calibration_data"]["false_admits"] == 0
+    assert report["saved"]["match_distance"] == p["match_distance"]
+    main(["settings", "show", "--data-dir", str(data)])
+    shown = capsys.readouterr().out
+    assert f"match_distance = {p['match_distance']}" in shown
