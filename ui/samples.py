@@ -112,11 +112,11 @@ def state_reject() -> CheckinState:
         Text("核验不通过, 已通知安保", "Rejected: security has been alerted"), booking=booking(),
         person=PersonView("320102********5678", "李*", "F", "长期", "reader"), face=face,
         verdict=VerdictView(Decision.REJECT, (
-            ReasonView("id_not_booking_patient", "block", Text("身份证与预约人不符 (一证一号)",
+            ReasonView("id_not_patient", "block", Text("身份证与预约人不符 (一证一号)",
                                                                "The ID card is not the booked patient's (one ID, one booking)"), "one_id_one_booking"),
             ReasonView("face_mismatch", "block", Text("人证不符: 现场人脸与证件照不是同一人",
                                                       "The live face is not the ID card's holder"), "face"),
-            ReasonView("blacklisted", "block", Text("黑名单人员 (公安, 限制期至 2027-02-01)",
+            ReasonView("blacklist_hit", "block", Text("黑名单人员 (公安, 限制期至 2027-02-01)",
                                                     "On the blacklist (police, until 2027-02-01)"), "blacklist"),
         ), alert_security=True),
         visit_id="v-3", id_photo_png=silhouette_png(), live_face_png=silhouette_png("#f6dede", "#a35d5d"))
@@ -128,11 +128,11 @@ def alerts() -> list[AlertView]:
         AlertView("al-1", "v-3", NOW - timedelta(minutes=2), "desk-03", Decision.REJECT,
                   r.verdict.reasons, r.person, r.booking, "open", has_photos=True),  # type: ignore[union-attr]
         AlertView("al-2", "v-7", NOW - timedelta(minutes=25), "desk-01", Decision.REVIEW, (
-            ReasonView("duplicate_checkin", "warn", Text("该预约已在 2 号窗口报到",
+            ReasonView("already_checked_in", "warn", Text("该预约已在 2 号窗口报到",
                                                          "This booking was already checked in at desk 02"), "duplicate"),
         ), person(), booking(), "open", conflict=True),
         AlertView("al-3", "v-5", NOW - timedelta(hours=1, minutes=5), "desk-02", Decision.REJECT, (
-            ReasonView("blacklisted", "block", Text("黑名单人员 (平台)", "On the blacklist (platform)"),
+            ReasonView("blacklist_hit", "block", Text("黑名单人员 (平台)", "On the blacklist (platform)"),
                        "blacklist"),), PersonView("440301********0021", "陈*华", "M", "2030-01-01", "camera"),
             None, "handled", note="已交保卫科处理", handled_by="security1", has_photos=True),
     ]
@@ -163,6 +163,8 @@ def stats(days: int = 7) -> StatsView:
     by_hour = {7: 35, 8: 180, 9: 230, 10: 205, 11: 140, 12: 40, 13: 88, 14: 160, 15: 120, 16: 40}
     return StatsView(start, start + timedelta(days=days), sum(by_day.values()),
                      {"admit": 1140, "review": 61, "reject": 37},
-                     {"face_undecided": 41, "many_bookings_today": 18, "id_not_booking_patient": 14,
-                      "face_mismatch": 9, "blacklisted": 8, "duplicate_checkin": 6, "slot_too_early": 12},
-                     8, by_hour, by_day)
+                     {"face_undecided": 41, "many_bookings_today": 18, "id_not_patient": 14,
+                      "face_mismatch": 9, "blacklist_hit": 8, "already_checked_in": 6, "too_early": 12,
+                      "id_card_expired": 3},
+                     8, by_hour, by_day,
+                     {"id_card_expired": Text("身份证已过有效期", "The ID card has expired")})

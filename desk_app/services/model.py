@@ -171,6 +171,8 @@ class StatsView:
     blacklist_hits: int = 0
     by_hour: dict[int, int] = field(default_factory=dict)  # 0..23 -> check-ins
     by_day: dict[str, int] = field(default_factory=dict)  # ISO date -> check-ins
+    # Words for the reason codes of by_reason (from the engine), so the screen need not know them.
+    reason_text: dict[str, Text] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

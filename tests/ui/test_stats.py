@@ -46,3 +46,14 @@ def test_charts_and_export(qtbot, settings, runner, tmp_path):
     qtbot.waitUntil(lambda: scr.last_export is not None, timeout=5000)
     call = [c for c in ops.calls if c[0] == "export"][0]
     assert call[1:3] == (Path(chosen), "xlsx") and call[3] != threading.get_ident()
+
+
+def test_reason_axis_uses_short_words_then_the_services_text(qtbot, settings, runner):
+    scr = StatsScreen(Stats(), settings, "en", runner=runner)
+    qtbot.addWidget(scr)
+    scr.set_stats(samples.stats())
+    axis = [a for a in scr.charts["reasons"].chart().axes() if hasattr(a, "categories")][0]
+    cats = axis.categories()
+    assert "Blacklist" in cats and "Face uncertain" in cats
+    assert "The ID card has expired" in cats  # no short word: the service's Text
+    assert not any("_" in c for c in cats)

@@ -160,19 +160,28 @@ class StatsScreen(QWidget):
             .replace("%4", str(v.by_decision.get("reject", 0))).replace("%5", str(v.blacklist_hits))
 
     def _reason_words(self) -> dict[str, str]:
+        """Short words for the commonest reason codes (a chart axis has little room); other
+        codes use the service's own text (``StatsView.reason_text``), else the code."""
         return {
             "face_undecided": self.tr("Face uncertain"),
             "face_mismatch": self.tr("Face mismatch"),
             "face_declined": self.tr("Face check declined"),
-            "id_not_booking_patient": self.tr("ID not the booked patient"),
-            "blacklisted": self.tr("Blacklist"),
-            "duplicate_checkin": self.tr("Already checked in"),
+            "id_not_patient": self.tr("ID not the booked patient"),
+            "blacklist_hit": self.tr("Blacklist"),
+            "already_checked_in": self.tr("Already checked in"),
             "many_bookings_today": self.tr("Too many bookings today"),
-            "slot_too_early": self.tr("Too early for the slot"),
-            "slot_too_late": self.tr("Too late for the slot"),
-            "cancel_rebook": self.tr("Cancel and rebook"),
-            "bot_speed": self.tr("Booked by a bot"),
+            "too_early": self.tr("Too early for the slot"),
+            "too_late": self.tr("Too late for the slot"),
+            "rebooked_after_cancel": self.tr("Cancel and rebook"),
+            "booked_at_release": self.tr("Booked by a bot"),
         }
+
+    def _reason_label(self, code: str) -> str:
+        words = self._reason_words()
+        if code in words:
+            return words[code]
+        text = self.view.reason_text.get(code) if self.view else None
+        return text(self.lang) if text else code
 
     def _bar_chart(self, title: str, labels: list[str], values: list[int], colour: str,
                    horizontal: bool = False) -> QChart:
@@ -243,10 +252,9 @@ class StatsScreen(QWidget):
         chart = self._decision_chart(self.tr("Verdicts"), [dec_words[d] for d in decisions],
                                      [v.by_decision.get(d, 0) for d in decisions])
         self._set_chart("decisions", chart)
-        words = self._reason_words()
         reasons = sorted(v.by_reason.items(), key=lambda kv: kv[1])[-8:]
         self._set_chart("reasons", self._bar_chart(
-            self.tr("Verdicts by reason"), [words.get(k, k) for k, _ in reasons],
+            self.tr("Verdicts by reason"), [self._reason_label(k) for k, _ in reasons],
             [n for _, n in reasons], "#b26a00", horizontal=True))
         hours = list(range(6, 21))
         self._set_chart("hours", self._bar_chart(
