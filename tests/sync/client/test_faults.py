@@ -194,3 +194,16 @@ def _source(name: str):
     from sync.protocol import BlacklistSource
 
     return BlacklistSource(name)
+
+
+def test_enrollment_with_a_bad_code_or_address_is_refused_in_words(platform, proxy, desks):
+    from desk_app.errors import UserInputError
+    from sync.client import EnrollmentRefused
+
+    desk = desks(proxy.url, enroll=False)
+    with pytest.raises(EnrollmentRefused) as err:
+        desk.worker.enroll(proxy.url, "ABCD-EFGH-JKLM")
+    assert "登记码" in err.value.message("zh_CN")
+    with pytest.raises(UserInputError):
+        desk.worker.enroll("ftp://platform", "ABCD-EFGH-JKLM")
+    assert desk.api.tokens.get() is None
