@@ -215,10 +215,10 @@ def test_idle_reset_clears_a_patient(qtbot, screen, ops):
     qtbot.waitUntil(lambda: ops.sessions == sessions + 1, timeout=5000)
 
 
-def test_alert_badge_and_sound(qtbot, screen):
+def test_alert_badge(qtbot, screen):
     screen.set_alert_count(2)
     assert screen.alert_badge.isVisible() and "2" in screen.alert_badge.text()
-    assert screen.sounds.played[-1] == "alert"
+    assert "alert" not in screen.sounds.played  # played once, by the security screen
     screen.set_alert_count(0)
     assert not screen.alert_badge.isVisible()
 

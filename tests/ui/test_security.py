@@ -86,3 +86,21 @@ def test_report_suspect(qtbot, screen, ops):
     screen.dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: "report_suspect" in [c[0] for c in ops.calls], timeout=5000)
     assert [c for c in ops.calls if c[0] == "report_suspect"][0][1] == ("al-1", "多次代他人报到")
+
+
+def test_not_allowed_to_see_alerts_empties_the_badge_without_a_dialog(qtbot, screen, ops):
+    from PySide6.QtWidgets import QMessageBox
+
+    from desk_app.errors import AuthError
+
+    screen.set_alerts(ops.alerts())
+
+    def refused(include_handled=False):
+        raise AuthError()
+
+    ops.alerts = refused
+    with qtbot.waitSignal(screen.open_alerts_changed, timeout=5000) as sig:
+        screen.refresh()
+    assert sig.args == [0]
+    assert screen.table.rowCount() == 0
+    assert not screen.findChildren(QMessageBox)

@@ -183,9 +183,8 @@ class CheckinScreen(QWidget):
             self.previews[index].set_camera_state(state, message)
 
     def set_alert_count(self, count: int) -> None:
-        """Open alerts for security; a rising count plays the alert sound."""
-        if count > self.alert_count:
-            self.sounds.play("alert")
+        """Open alerts for security (``SecurityScreen.open_alerts_changed``); the sound of a new
+        alert is played once, by the security screen."""
         self.alert_count = count
         self.alert_badge.setVisible(count > 0)
         self._update_badge()

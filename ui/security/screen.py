@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desk_app.errors import AuthError
 from desk_app.services.api import SecurityOps
 from desk_app.services.model import AlertView, Decision
 from desk_app.settings import Settings
@@ -220,7 +221,14 @@ class SecurityScreen(QWidget):
         show_error(self, error, self.lang)
 
     def _failed_quietly(self, error: BaseException) -> None:
-        """Polling failures are shown once, not every five seconds."""
+        """Polling failures are shown once, not every five seconds. Not being allowed to see
+        alerts (logged out, or a clerk) is not a failure: the list and the badge are emptied."""
+        if isinstance(error, AuthError):
+            log.info("alerts not available to the current user")
+            self.alerts = []
+            self._fill_table()
+            self.open_alerts_changed.emit(0)
+            return
         if getattr(self, "_poll_error_shown", False):
             log.warning("alerts refresh failed again: %s", type(error).__name__)
             return
