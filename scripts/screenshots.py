@@ -44,6 +44,31 @@ class _SampleSecurity:
         raise NotImplementedError
 
 
+class _SampleReports:
+    """Hands the sample statistics and audit lines to their screens (for pictures only)."""
+
+    def __init__(self, entries=(), verify=None):
+        self._entries = list(entries)
+        self._verify = verify
+
+    def stats(self, start, end):
+        from ui import samples
+
+        return samples.stats()
+
+    def export(self, start, end, path, fmt):
+        raise NotImplementedError
+
+    def entries(self, limit, offset):
+        return self._entries[offset:offset + limit]
+
+    def count(self):
+        return 120
+
+    def verify(self):
+        return self._verify
+
+
 def _shrink(path: Path) -> None:
     """256 colours (median cut, no dither) are plenty for flat UI pictures: about half the size."""
     from PIL import Image
@@ -133,7 +158,7 @@ def render(outdir: Path, lang: str) -> list[Path]:
     security.select("al-1")
     shot(security, "security")
 
-    stats = StatsScreen(None, settings, lang, runner=runner)  # type: ignore[arg-type]
+    stats = StatsScreen(_SampleReports(), settings, lang, runner=runner)
     stats.period = "week"
     stats.period_buttons["week"].setChecked(True)
     stats.set_stats(samples.stats())
@@ -148,7 +173,6 @@ def render(outdir: Path, lang: str) -> list[Path]:
     from desk_app.errors import Text
     from desk_app.services.model import AuditEntryView, AuditVerifyView
 
-    audit = AuditScreen(None, settings, lang, runner=runner)  # type: ignore[arg-type]
     actions = [("login", "clerk1", ""), ("checkin", "clerk1", "v-1 verdict=admit"),
                ("override", "clerk1", "v-2 review->admit: 证件照较旧, 已人工核对"),
                ("view_alert_photos", "security1", "al-1 photos=2"),
@@ -158,6 +182,8 @@ def render(outdir: Path, lang: str) -> list[Path]:
     entries = [AuditEntryView(120 - i, samples.NOW - timedelta(minutes=7 * i), actor, action,
                               *(detail.split(" ", 1) if detail else ("", "")))
                for i, (action, actor, detail) in enumerate(actions * 3)]
+    audit = AuditScreen(_SampleReports(entries, AuditVerifyView(True, 120, None, Text("完整", "Intact"))),
+                        settings, lang, runner=runner)
     audit.set_entries(entries, 0, 120)
     audit.set_verify_result(AuditVerifyView(True, 120, None, Text("完整", "Intact")))
     shot(audit, "audit")

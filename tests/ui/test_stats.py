@@ -57,3 +57,13 @@ def test_reason_axis_uses_short_words_then_the_services_text(qtbot, settings, ru
     assert "Blacklist" in cats and "Face uncertain" in cats
     assert "The ID card has expired" in cats  # no short word: the service's Text
     assert not any("_" in c for c in cats)
+
+
+def test_opening_the_tab_refreshes(qtbot, settings, runner):
+    ops = Stats()
+    scr = StatsScreen(ops, settings, "en", runner=runner)
+    qtbot.addWidget(scr)
+    assert ops.calls == []
+    scr.show()
+    qtbot.waitUntil(lambda: scr.view is not None, timeout=5000)
+    assert ops.calls[0][0] == "stats"

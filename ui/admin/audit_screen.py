@@ -4,12 +4,13 @@ the hash chain of the whole log (``AuditOps.verify``).
 Wiring::
 
     audit = AuditScreen(audit_ops, settings, lang, runner=runner)
-    audit.refresh()     # when the tab is shown
+    # refreshes itself each time it is shown
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -100,7 +101,8 @@ class AuditScreen(QWidget):
                       f"{e.subject}  {e.detail}".strip())
             for col, v in enumerate(values):
                 self.table.setItem(row, col, QTableWidgetItem(v))
-        self.table.resizeColumnsToContents()
+        for col in range(self.table.columnCount() - 1):  # the last one stretches
+            self.table.resizeColumnToContents(col)
         self._render_page()
 
     def set_verify_result(self, result: AuditVerifyView) -> None:
@@ -140,6 +142,11 @@ class AuditScreen(QWidget):
                                               self.tr("Action"), self.tr("Details")])
         self._render_page()
         self._render_result()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Fresh figures each time the tab is opened (the query runs off the GUI thread)."""
+        super().showEvent(event)
+        self.refresh()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

@@ -264,7 +264,8 @@ class SecurityScreen(QWidget):
                 if a.status == "handled":
                     item.setForeground(QColor("#80868b"))
                 self.table.setItem(row, col, item)
-        self.table.resizeColumnsToContents()
+        for col in range(self.table.columnCount() - 1):  # the last one stretches
+            self.table.resizeColumnToContents(col)
         self.table.blockSignals(False)
         self._on_select()
 

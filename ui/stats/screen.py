@@ -4,7 +4,7 @@ blacklist hits, peak hours — and export to CSV or XLSX through ``StatsOps.expo
 Wiring::
 
     stats = StatsScreen(stats_ops, settings, lang, runner=runner)
-    stats.refresh()      # when the tab is shown
+    # refreshes itself each time it is shown
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import QEvent, QMargins, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QPainter, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFileDialog,
@@ -278,6 +278,11 @@ class StatsScreen(QWidget):
         self.export_csv.setText(self.tr("Export CSV"))
         self.export_xlsx.setText(self.tr("Export Excel"))
         self._render()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Fresh figures each time the tab is opened (the query runs off the GUI thread)."""
+        super().showEvent(event)
+        self.refresh()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
