@@ -327,6 +327,8 @@ class FaceSession:
             hints = (TOO_FEW_FRAMES, *self._last_hints)
         elif not used:
             hints = self._last_hints or (hint("no_face"),)
+        elif len(used) < k:
+            hints = (TOO_FEW_FRAMES,)
         dists = [face_distance(c.encoding, self.id_photo.encoding) for c in used
                  if c.encoding is not None]
         decision = decide_from_distances(dists, self.faces, hints, self._liveness(final))
