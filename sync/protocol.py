@@ -282,8 +282,9 @@ class BookingRequest(Request):
     doctor_name: ShortText
     slot_start: AwareDatetime
     slot_minutes: int = Field(15, ge=1, le=24 * 60)
+    # 15 or 18 characters exactly: 16 or 17 used to pass here and fail in the service (a 500).
     id_number: Annotated[str, StringConstraints(min_length=15, max_length=18,
-                                                pattern=r"^[0-9A-Za-z]+$")]
+                                                pattern=r"^(?:[0-9A-Za-z]{15}|[0-9A-Za-z]{18})$")]
     account_id: Ident
 
 
@@ -328,8 +329,9 @@ class BlacklistDelta(Answer):
 class BlacklistAddRequest(Request):
     """Police or the platform bans an ID number (the platform hashes it; desks get the hash)."""
 
+    # 15 or 18 characters exactly: 16 or 17 used to pass here and fail in the service (a 500).
     id_number: Annotated[str, StringConstraints(min_length=15, max_length=18,
-                                                pattern=r"^[0-9A-Za-z]+$")]
+                                                pattern=r"^(?:[0-9A-Za-z]{15}|[0-9A-Za-z]{18})$")]
     source: BlacklistSource | None = None  # default: the caller's role (police / platform)
     reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     days: float = Field(91.0, gt=0, le=3650)  # three months by default
