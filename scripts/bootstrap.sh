@@ -3,6 +3,7 @@
 #   1. Debian packages (as root: apt-get; otherwise prints the exact apt-get line and stops)
 #   2. a virtual environment in .venv
 #   3. the Python packages (re-installed only when pyproject.toml changes)
+#   4. only with the argument `installer` (make installer): the build tools (the `installer` extra)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -74,4 +75,15 @@ import rapidocr_onnxruntime  # noqa: F401
 print(f"bootstrap: ok (dlib {dlib.__version__}, PySide6 {PySide6.__version__}, OpenCV {cv2.__version__})")
 PY
   echo "$want" > "$STAMPS/pip"
+fi
+
+# --- 4. the installer's build tools: only for `make installer` / `make installer-test` ----------
+if [[ "${1:-}" == "installer" ]]; then
+  want=$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -c1-16)
+  have=$(cat "$STAMPS/pip-installer" 2>/dev/null || true)
+  if [[ "$want" != "$have" ]]; then
+    echo "bootstrap: installing the installer's build tools (PyInstaller) into $VENV"
+    "$VENV/bin/pip" install -q -e ".[installer]"
+    echo "$want" > "$STAMPS/pip-installer"
+  fi
 fi

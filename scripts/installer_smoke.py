@@ -1,0 +1,260 @@
+"""Smoke test of the built desk application (``make installer-test``).
+
+    python scripts/installer_smoke.py dist/desk-app [--photos DIR] [--only NAME ...]
+
+Runs the program in ``dist/desk-app`` the way a front-desk PC would: from a temporary working
+folder, with a fresh data folder, nothing from this source tree on the path. Each check prints
+PASS or FAIL with what it measured; the exit code is 1 when any check failed. The checks:
+
+- layout:    what the build must carry (face models, OCR models, zbar, Qt platform plugins,
+             translations, sounds, migration scripts)
+- help, version
+- eval-ids:  ID numbers from stdin (core, no Qt)
+- eval-qr:   the QR photos in ../shared/data/qr, once with pyzbar (the bundled libzbar), once
+             with zxing-cpp
+- ocr:       three synthetic card photos (made with this tree's generator) read by the frozen
+             RapidOCR engine
+- window:    ``run --offscreen``: the whole window built, translations and sounds found
+- demo:      ``demo --offscreen --scenario genuine --json``: the platform started on loopback by
+             the frozen program itself (``desk-app -m uvicorn``), a desk enrolled, a scripted
+             patient; the verdict in the last-line JSON must be admit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WINDOWS = sys.platform == "win32"
+DEFAULT_PHOTOS = ROOT.parent / "shared" / "data" / "faces"
+DEFAULT_QR = ROOT.parent / "shared" / "data" / "qr"
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def source_version() -> str:
+    text = (ROOT / "desk_app" / "__init__.py").read_text(encoding="utf-8")
+    m = re.search(r'^__version__\s*=\s*"([^"]+)"', text, re.M)
+    if not m:
+        raise CheckFailed("no __version__ in desk_app/__init__.py")
+    return m.group(1)
+
+
+class Smoke:
+    def __init__(self, app_dir: Path, photos: Path, qr: Path, work: Path) -> None:
+        self.app_dir = app_dir
+        self.exe = app_dir / ("desk-app.exe" if WINDOWS else "desk-app")
+        self.internal = app_dir / "_internal"
+        self.photos = photos
+        self.qr = qr
+        self.work = work
+        # Nothing of this tree may leak in: no PYTHONPATH, no venv, a foreign working folder.
+        self.env = {k: v for k, v in os.environ.items()
+                    if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "QT_QPA_PLATFORM",
+                                 "QT_PLUGIN_PATH")}
+
+    def run(self, *args: str, stdin: str | None = None, timeout: float = 120.0,
+            data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+        cmd = [str(self.exe), *args]
+        if data_dir is not None:
+            cmd += ["--data-dir", str(data_dir)]
+        try:
+            return subprocess.run(cmd, input=stdin, capture_output=True, text=True,
+                                  encoding="utf-8", errors="replace", timeout=timeout,
+                                  cwd=self.work, env=self.env)
+        except subprocess.TimeoutExpired as exc:
+            raise CheckFailed(f"{' '.join(args)}: no answer after {timeout:.0f} s") from exc
+
+    def ok(self, proc: subprocess.CompletedProcess[str], what: str) -> str:
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+            raise CheckFailed(f"{what} exited with {proc.returncode}:\n{tail}")
+        return proc.stdout
+
+    def fresh_dir(self, name: str) -> Path:
+        d = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.work))
+        return d
+
+    # --- checks -----------------------------------------------------------------------------
+    def check_layout(self) -> str:
+        if not self.exe.is_file():
+            raise CheckFailed(f"{self.exe} not found: build it with `make installer`")
+        i = self.internal
+        platforms = "PySide6/plugins/platforms" if WINDOWS else "PySide6/Qt/plugins/platforms"
+        desktop = "qwindows" if WINDOWS else "libqxcb"
+        offscreen = "qoffscreen" if WINDOWS else "libqoffscreen"
+        wanted = {
+            "face models": ["face_recognition_models/models/shape_predictor_5_face_landmarks.dat",
+                            "face_recognition_models/models/shape_predictor_68_face_landmarks.dat",
+                            "face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat"],
+            "OCR models": ["rapidocr_onnxruntime/config.yaml",
+                           "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx"],
+            "translations": ["resources/translations/desk_zh_CN.qm"],
+            "sounds": [f"resources/sounds/{n}.wav" for n in ("admit", "review", "reject", "alert")],
+            "migrations": ["desk_app/storage/migrations/env.py", "sync/server/migrations/env.py"],
+        }
+        missing = [f"{k}: {p}" for k, ps in wanted.items() for p in ps if not (i / p).is_file()]
+        plugins = {p.stem for p in (i / platforms).glob("*")} if (i / platforms).is_dir() else set()
+        for need in (desktop, offscreen):
+            if need not in plugins:
+                missing.append(f"Qt platform plugin {need} (found {sorted(plugins)})")
+        zbar = (list((i / "pyzbar").glob("libzbar-64.dll")) if WINDOWS
+                else list(i.glob("libzbar.so*")))
+        if not zbar:
+            missing.append("libzbar")
+        if not list(i.glob("zxingcpp*")):
+            missing.append("zxing-cpp")
+        if missing:
+            raise CheckFailed("missing from the build: " + "; ".join(missing))
+        return f"models, zbar ({zbar[0].name}), Qt platforms {sorted(plugins)}"
+
+    def check_help(self) -> str:
+        out = self.ok(self.run("--help", timeout=60), "--help")
+        for word in ("usage: desk-app", "demo", "eval", "settings"):
+            if word not in out:
+                raise CheckFailed(f"--help does not mention {word!r}:\n{out[:400]}")
+        return f"{len(out.splitlines())} lines"
+
+    def check_version(self) -> str:
+        out = self.ok(self.run("--version", timeout=60), "--version").strip()
+        want = f"desk-app {source_version()}"
+        if out != want:
+            raise CheckFailed(f"--version printed {out!r}, the source tree is {want!r}")
+        return out
+
+    def check_eval_ids(self) -> str:
+        lines = "110101199001011237\n11010119900101123X\n12345\n"
+        out = self.ok(self.run("eval", "ids", "--json", stdin=lines, timeout=60), "eval ids")
+        rows = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+        got = [(r.get("valid"), r.get("reason"), r.get("region")) for r in rows]
+        # the region name comes from python-stdnum's data file: proves it is in the build
+        want = [(True, None, "北京市东城区"), (False, "checksum", None), (False, "format", None)]
+        if got != want:
+            raise CheckFailed(f"eval ids judged {got}, expected {want}")
+        return "valid (北京市东城区), checksum, format"
+
+    def _eval_qr(self, decoder: str) -> dict:
+        index = self.qr / "index.csv"
+        if not index.is_file():
+            raise CheckFailed(f"no QR photos at {index} (needed to check the QR decoders)")
+        out = self.ok(self.run("eval", "qr", str(index), "--json", "--decoder", decoder,
+                               timeout=300), f"eval qr --decoder {decoder}")
+        summary = json.loads(out.strip().splitlines()[-1])
+        if summary["errors"] or not summary["by_decoder"].get(decoder):
+            raise CheckFailed(f"{decoder} decoded nothing in the build: {summary}")
+        return summary
+
+    def check_eval_qr(self) -> str:
+        z = self._eval_qr("pyzbar")
+        x = self._eval_qr("zxing")
+        return (f"pyzbar {z['correct']}/{z['images']} correct, zxing {x['correct']}/{x['images']}"
+                f" correct")
+
+    def check_ocr(self) -> str:
+        if not self.photos.is_dir():
+            raise CheckFailed(f"no face photos at {self.photos} (the card generator needs them)")
+        cards = self.fresh_dir("cards")
+        subprocess.run([sys.executable, "-m", "devices.idcard.synthetic", "make-set", str(cards),
+                        "--faces", str(self.photos), "-n", "3", "--invalid", "0", "--seed", "7"],
+                       check=True, cwd=ROOT, capture_output=True, timeout=120)
+        out = self.ok(self.run("eval", "idcards", str(cards / "index.csv"), "--json",
+                               "--engine", "rapidocr", timeout=300), "eval idcards")
+        summary = json.loads(out.strip().splitlines()[-1])
+        if summary["errors"] or summary["correct"] < 1:
+            raise CheckFailed(f"the frozen RapidOCR read no card: {summary}")
+        return (f"rapidocr {summary['correct']}/{summary['images']} card numbers correct, "
+                f"median {summary['ms_median']} ms")
+
+    def check_window(self) -> str:
+        data = self.fresh_dir("window")
+        out = self.ok(self.run("run", "--offscreen", data_dir=data, timeout=180), "run --offscreen")
+        if "window built offscreen" not in out:
+            raise CheckFailed(f"run --offscreen did not build the window:\n{out[-600:]}")
+        logs = "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                         for p in data.rglob("*.log*") if p.is_file())
+        problems = [m for m in ("translation desk_", "sound file missing", "Traceback")
+                    if m in logs]
+        if problems:
+            raise CheckFailed(f"the log of run --offscreen mentions {problems}")
+        return out.strip().splitlines()[-1]
+
+    def check_demo(self) -> str:
+        if not self.photos.is_dir():
+            raise CheckFailed(f"no face photos at {self.photos}: the genuine scenario needs them")
+        data = self.fresh_dir("demo")
+        proc = self.run("demo", "--offscreen", "--scenario", "genuine", "--json",
+                        "--photos", str(self.photos), data_dir=data, timeout=300)
+        lines = [x for x in proc.stdout.strip().splitlines() if x.strip()]
+        try:
+            summary = json.loads(lines[-1])
+        except (IndexError, json.JSONDecodeError) as exc:
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+            raise CheckFailed(f"demo (exit {proc.returncode}) printed no JSON summary:\n"
+                              f"{tail}") from exc
+        runs = {s.get("name"): s for s in summary.get("scenarios", [])}
+        genuine = runs.get("genuine")
+        if genuine is None:
+            raise CheckFailed(f"the demo ran no genuine scenario: {summary}")
+        if genuine.get("verdict") != "admit":
+            raise CheckFailed(f"genuine patient got {genuine.get('verdict')!r}, expected admit: "
+                              f"{genuine}")
+        if proc.returncode != 0:
+            raise CheckFailed(f"demo exited with {proc.returncode} after {summary}")
+        return f"verdict admit {genuine.get('reasons')} in {genuine.get('ms')} ms"
+
+
+CHECKS: dict[str, Callable[[Smoke], str]] = {
+    "layout": Smoke.check_layout,
+    "help": Smoke.check_help,
+    "version": Smoke.check_version,
+    "eval-ids": Smoke.check_eval_ids,
+    "eval-qr": Smoke.check_eval_qr,
+    "ocr": Smoke.check_ocr,
+    "window": Smoke.check_window,
+    "demo": Smoke.check_demo,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("app_dir", type=Path, help="the built folder (dist/desk-app)")
+    p.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS, help="face photos folder")
+    p.add_argument("--qr", type=Path, default=DEFAULT_QR, help="QR photos folder with index.csv")
+    p.add_argument("--only", nargs="+", choices=sorted(CHECKS), help="run only these checks")
+    args = p.parse_args(argv)
+    names = args.only or list(CHECKS)
+    failed = []
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="desk-app-smoke-") as work:
+        smoke = Smoke(args.app_dir.resolve(), args.photos.resolve(), args.qr.resolve(), Path(work))
+        for name in names:
+            t0 = time.monotonic()
+            try:
+                detail = CHECKS[name](smoke)
+            except (CheckFailed, subprocess.CalledProcessError, OSError, KeyError,
+                    json.JSONDecodeError) as exc:
+                failed.append(name)
+                print(f"FAIL {name:9} ({time.monotonic() - t0:5.1f} s) {exc}", flush=True)
+                if name == "layout" and not smoke.exe.is_file():
+                    break
+            else:
+                print(f"PASS {name:9} ({time.monotonic() - t0:5.1f} s) {detail}", flush=True)
+    total = time.monotonic() - started
+    print(f"installer smoke test: {len(names) - len(failed)}/{len(names)} passed in {total:.0f} s"
+          + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""The installer's parts that can be checked without building (the build itself is checked by
+``make installer-test``, scripts/installer_smoke.py): the spec names no path of the build
+machine, the run-time hook really makes pyzbar load the bundled libzbar, the frozen entry point
+answers ``-m MODULE`` like Python, and a vendor decoder named ``*.dll`` is loaded as given."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from devices.idcard.wlt import CtypesWltDecoder, load_wlt_decoder
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_spec_names_no_path_of_the_build_machine():
+    spec = (ROOT / "build_installer.spec").read_text(encoding="utf-8")
+    # string literals that are absolute paths: /usr/..., /lib..., C:\...
+    absolute = re.findall(r"""["'](/(?:usr|lib|opt|home|etc)[^"']*|[A-Za-z]:\\[^"']*)["']""", spec)
+    assert absolute == []
+    assert "x86_64-linux-gnu" not in spec
+
+
+def _loaded_path(name: str) -> Path:
+    """Where the dynamic loader finds ``name`` on this machine (read back from /proc)."""
+    ctypes.CDLL(name)
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        if f"/{name}" in line:
+            return Path(line.split()[-1])
+    raise AssertionError(f"{name} loaded but not in /proc/self/maps")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the hook acts on Linux only")
+def test_runtime_hook_points_pyzbar_at_the_bundled_libzbar(tmp_path):
+    name = ctypes.util.find_library("zbar")
+    if not name:
+        pytest.skip("libzbar0 is not installed")
+    bundle = tmp_path / "_internal"
+    bundle.mkdir()
+    shutil.copy2(_loaded_path(name), bundle / name)
+    child = textwrap.dedent(f"""
+        import runpy, sys
+        from pathlib import Path
+        sys._MEIPASS = {str(bundle)!r}
+        runpy.run_path({str(ROOT / "scripts" / "pyi_rth_desk_app.py")!r})
+        import segno
+        from PIL import Image
+        from pyzbar import pyzbar
+        qr = segno.make("RNQ1-installer", error="m")
+        qr.save({str(tmp_path / "qr.png")!r}, scale=6)
+        found = pyzbar.decode(Image.open({str(tmp_path / "qr.png")!r}))
+        maps = Path("/proc/self/maps").read_text()
+        print(found[0].data.decode(), {str(bundle)!r} in maps)
+    """)
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                         timeout=60, check=True).stdout.split()
+    assert out == ["RNQ1-installer", "True"]
+
+
+def test_frozen_entry_runs_a_module_like_python_dash_m():
+    child = textwrap.dedent(f"""
+        import runpy, sys
+        sys.frozen = True
+        sys.argv = ["desk-app", "-m", "json.tool", "--sort-keys"]
+        runpy.run_path({str(ROOT / "scripts" / "desk_app_entry.py")!r}, run_name="__main__")
+    """)
+    proc = subprocess.run([sys.executable, "-c", child], input='{"b": 1, "a": 2}',
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["{", '"a":', "2,", '"b":', "1", "}"]
+
+
+def test_vendor_decoder_named_dll_is_loaded_as_given(tmp_path):
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None or sys.platform == "win32":
+        pytest.skip("no C compiler to build the stand-in vendor library")
+    from tests.devices.test_idcard_wlt import FAKE_VENDOR_C
+
+    (tmp_path / "fake.c").write_text(FAKE_VENDOR_C)
+    vendor = tmp_path / "vendor" / "WltRS.dll"  # a Windows vendor's file name
+    vendor.parent.mkdir()
+    subprocess.run([cc, "-shared", "-fPIC", "-O1", "-o", str(vendor), str(tmp_path / "fake.c")],
+                   check=True, timeout=60)
+    dec = load_wlt_decoder(str(vendor))
+    assert isinstance(dec, CtypesWltDecoder) and dec.path == vendor
+    img = dec.decode(b"W" + bytes(1023))
+    assert img is not None and img.shape == (126, 102, 3)
