@@ -22,6 +22,8 @@ from pathlib import Path
 _ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])|"
                     r"(?<![0-9A-Za-z])(\d{6})(\d{5})(\d{4})(?![0-9A-Za-z])")
 _PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# Booking QR tokens (they carry the patient's hash and last 4) and platform bearer tokens.
+_TOKEN_RE = re.compile(r"\b(RNB1:|rnp_)[A-Za-z0-9_\-.]{6,}")
 _LABELLED_NAME_RE = re.compile(
     r"(姓名|患者|name|patient_name|full_name)(\s*[:=：]\s*['\"]?)([^\s,;'\"，；)]{1,40})",
     re.IGNORECASE,
@@ -80,6 +82,7 @@ class PiiMasker:
 
     def mask(self, text: str) -> str:
         text = _mask_ids(text)
+        text = _TOKEN_RE.sub(lambda m: m.group(1) + "***", text)
         text = _PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
         text = _LABELLED_NAME_RE.sub(lambda m: m.group(1) + m.group(2) + mask_name(m.group(3)), text)
         known = self._known_names()
