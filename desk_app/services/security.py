@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from desk_app.errors import Text, UserInputError
 from desk_app.identity.hashing import b64e
+from desk_app.logs import MASKER
 from desk_app.services.model import AlertView, Role
 from desk_app.services.session import SessionService
 from desk_app.services.views import alert_view
@@ -27,7 +28,9 @@ def check_note(note: str, *, required: bool) -> str:
     if len(note) > MAX_NOTE:
         raise UserInputError(Text(f"说明不能超过 {MAX_NOTE} 字。",
                                   f"The note may have at most {MAX_NOTE} characters."))
-    return note
+    # Notes are stored in clear and sent to the platform: mask IDs, phones and known names,
+    # as override reasons are.
+    return MASKER.mask(note)
 
 
 def queue_suspect_report(store: Store, settings: Settings, *, kind: str, note: str,
