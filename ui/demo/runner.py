@@ -45,36 +45,38 @@ from ui.demo.scenarios import BY_NAME, OFFLINE_PATIENTS, SCENARIOS, Scenario, fo
 
 log = logging.getLogger(__name__)
 
-PLAY_TIMEOUT_MS = 60_000
+PLAY_TIMEOUT_MS = 150_000
 EMPTY_DESK_S = 0.5  # the first step of every demo script
 DEMO_USERS = (("clerk", "挂号员 (演示)", "clerk", "demo-clerk-1"),
               ("guard", "保卫科 (演示)", "security", "demo-guard-1"),
               ("admin", "信息科 (演示)", "admin", "demo-admin-1"))
 
 
-def demo_script(live: Any, card_image: Any, qr: str | None) -> list[SceneStep]:
-    """A compact visit: walks up, shows the QR, puts the card down, looks at the camera (the
-    last step lasts until the verdict)."""
+HOLD_S = 120.0  # a stage lasts until the desk has read what it shows (or the play times out)
+
+
+def demo_stages(live: Any, card_image: Any, qr: str | None) -> list[list[SceneStep]]:
+    """A visit in stages: (walks up, shows the QR), (puts the card down), (looks at the camera).
+    Each stage's last step holds until the director sees the desk read it, so a slow machine
+    only makes the demo slower, never wrong."""
     who = () if live is None else (face(live, at=(0.22, 0.42), size=0.42),)
-    steps = [SceneStep("empty desk", EMPTY_DESK_S, (), noise=2.0)]
+    first = [SceneStep("empty desk", EMPTY_DESK_S, (), noise=2.0)]
     if live is not None:
-        steps.append(SceneStep("patient walks up", 1.0, (face(live, at=(0.6, 0.45), to=(0.25, 0.42),
+        first.append(SceneStep("patient walks up", 1.0, (face(live, at=(0.6, 0.45), to=(0.25, 0.42),
                                                                 size=0.2, size_to=0.42),),
                                blur=1.0, noise=3.0))
+    stages = [first]
     if qr is not None:
-        steps.append(SceneStep("shows QR", 2.5, (*who, phone(qr, at=(0.6, 0.55), to=(0.58, 0.52),
-                                                              size=0.85, angle=-4, angle_to=2)),
+        first.append(SceneStep("shows QR", HOLD_S, (*who, phone(qr, at=(0.6, 0.55), to=(0.58, 0.52),
+                                                                size=0.85, angle=-4, angle_to=2)),
                                blur=0.4, noise=2.0))
     if card_image is not None:
-        steps.append(SceneStep("puts card down", 1.5, (*who, card(card_image, at=(0.55, 0.66),
-                                                                  to=(0.55, 0.62), size=0.4)),
-                               noise=2.0))
+        stages.append([SceneStep("puts card down", HOLD_S, (*who, card(
+            card_image, at=(0.55, 0.66), to=(0.55, 0.62), size=0.4)), noise=2.0)])
     if live is not None:
-        steps.append(SceneStep("looks at camera", 30.0, (face(live, at=(0.45, 0.47), to=(0.5, 0.5),
-                                                              size=0.8, size_to=0.95),), noise=2.0))
-    else:
-        steps.append(SceneStep("waits", 30.0, (), noise=2.0))
-    return steps
+        stages.append([SceneStep("looks at camera", HOLD_S, (face(
+            live, at=(0.45, 0.47), to=(0.5, 0.5), size=0.8, size_to=0.95),), noise=2.0)])
+    return stages
 
 
 @dataclass
@@ -135,6 +137,9 @@ class DemoDirector(QObject):
         self._after_verdict: Callable[[Any], None] | None = None
         self._previous_session: str | None = None
         window.checkin.presenter.verdict_reached.connect(self._on_verdict)
+        window.checkin.presenter.state_changed.connect(self._on_state)
+        self._stages: list[list[SceneStep]] = []
+        self._card: IdCardRead | None = None
         self.busy = False
 
     # -- scenarios --------------------------------------------------------------------------
@@ -191,7 +196,7 @@ class DemoDirector(QObject):
         self.window.runner.run(self._prepare, play, on_success=lambda prepared: self._start(
             play, prepared, then), on_failure=lambda err: self._failed(play, err, then))
 
-    def _prepare(self, play: Play) -> tuple[list[SceneStep], IdCardRead | None]:
+    def _prepare(self, play: Play) -> tuple[list[list[SceneStep]], IdCardRead | None]:
         """Off the GUI thread: load the photos, render the card, cut the chip portrait."""
         live = self._photo(play.live_photo) if play.live_photo else None
         card_read, card_image = None, None
@@ -215,7 +220,7 @@ class DemoDirector(QObject):
             card_read = IdCardRead(id_number=number, name=play.card_of.name,
                                    sex=person.sex, birth=person.birth, valid_from=person.valid_from,
                                    valid_to=person.valid_to, portrait=portrait, source="reader")
-        return demo_script(live, card_image, play.qr), card_read
+        return demo_stages(live, card_image, play.qr), card_read
 
     def _photo(self, name: str) -> Any:
         assert self.photos is not None
@@ -224,27 +229,57 @@ class DemoDirector(QObject):
             raise FileNotFoundError(self.photos / name)
         return img
 
-    def _start(self, play: Play, prepared: tuple[list[SceneStep], IdCardRead | None],
+    def _start(self, play: Play, prepared: tuple[list[list[SceneStep]], IdCardRead | None],
                then: Callable[[Any], None]) -> None:
-        script, card_read = prepared
+        stages, card_read = prepared
         # The scene changes first; the new patient starts once the empty desk is on camera, so no
         # code still on the previous patient's phone can reach the new case.
-        self.devices.scene.play(script, loop=False)
+        self.devices.scene.play(stages[0], loop=False)
         presenter = self.window.checkin.presenter
         previous = presenter.session_id
+        self._stages = list(stages[1:])
+        self._card = card_read
 
         def begin() -> None:
             self._current = play
             self._previous_session = previous
             self._after_verdict = then
             presenter.new_patient()
-            if card_read is not None:
-                at = sum(st.duration_s for st in script[: [st.name for st in script].index(
-                    "puts card down")]) - EMPTY_DESK_S
-                QTimer.singleShot(max(0, int(at * 1000)), lambda: self._put_card(play, card_read))
             self._timeout.start(PLAY_TIMEOUT_MS)
+            if play.qr is None:
+                self._next_stage()
 
         QTimer.singleShot(int(EMPTY_DESK_S * 1000), begin)
+
+    def _on_state(self, state: Any) -> None:
+        """Advance the scene when the desk has read what the current stage shows."""
+        play = self._current
+        if play is None or play.verdict is not None or state is None \
+                or state.session_id == self._previous_session or not self._stages:
+            return
+        from desk_app.services.model import Step, StepStatus
+
+        waiting = StepStatus.WAITING
+        step_name = self._stages[0][0].name
+        if step_name == "puts card down" and state.step(Step.BOOKING).status is not waiting:
+            self._next_stage()
+        elif step_name == "looks at camera" and (state.step(Step.ID).status is not waiting
+                                                 or state.person is not None):
+            self._next_stage()
+        elif step_name == "looks at camera" and self._card is None \
+                and state.step(Step.BOOKING).status is not waiting:
+            self._next_stage()
+
+    def _next_stage(self) -> None:
+        play = self._current
+        if play is None or not self._stages:
+            return
+        stage = self._stages.pop(0)
+        self.devices.scene.play(stage, loop=False)
+        if stage[0].name == "puts card down" and self._card is not None:
+            card_read = self._card
+            # the reader answers once the card lies on it
+            QTimer.singleShot(600, lambda: self._put_card(play, card_read))
 
     def _put_card(self, play: Play, card_read: IdCardRead) -> None:
         if self._current is play and play.verdict is None:
