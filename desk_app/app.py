@@ -55,6 +55,7 @@ class SettingsHolder:
         self._core = core
         self._lock = threading.Lock()
         self.on_saved = on_saved
+        self.on_saved_listeners: list[Callable[[Settings, Settings], None]] = []
 
     def get(self) -> Settings:
         with self._lock:
@@ -66,6 +67,8 @@ class SettingsHolder:
             old, self._core.settings = self._core.settings, new
         if self.on_saved is not None:
             self.on_saved(old, new)
+        for listener in self.on_saved_listeners:
+            listener(old, new)
 
 
 @dataclass
@@ -101,17 +104,14 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
     from desk_app.services.security import SecurityService
     from desk_app.services.session import SessionService
     from desk_app.storage import Store
-    from sync.client import DeskApi
-    from sync.tokens import TokenStore
-    from sync.worker import SyncState, SyncWorker
+    from sync.worker import SyncState, build_worker
 
     clock = clock or SystemClock()
     holder = SettingsHolder(core)
     s = holder.get()
     store = Store.open(core.paths, clock=clock)
     session = SessionService(store)
-    api = DeskApi(s.platform, TokenStore(core.paths.data_dir, s.desk.desk_id))
-    sync = SyncWorker(store, api, s.sync, clock=clock)
+    sync = build_worker(store, s, core.paths.data_dir, clock=clock)
     checkin = CheckinService(
         store, session, holder.get, clock, masker=MASKER, on_recorded=sync.notify_outbox,
         offline=lambda: sync.status().state != SyncState.ONLINE.value)
@@ -271,6 +271,7 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     settings_screen = SettingsScreen(s, lang, save=desk.settings.save, sync_ops=desk.sync,
                                      runner=runner)
     settings_screen.language_changed.connect(translations.set_language)
+    settings_screen.saved.connect(checkin.apply_settings)
     for screen in (checkin, security, stats, audit, settings_screen,
                    AboutScreen(__version__, str(desk.core.paths.data_dir))):
         window.add_screen(screen)
@@ -282,16 +283,28 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     w = Window(window, checkin, security, translations, hook, runner,
                started=[checkin, security, status])
     if devices is not None:
+        from desk_app.errors import Text
+        from desk_app.services.model import DeviceStatusView
         from devices.camera.qt import CameraSignals
         from devices.qr.pipeline import CodeRead
+
+        names = ["patient_camera"] if devices.cameras.single else ["patient_camera",
+                                                                    "counter_camera"]
+
+        def camera_state(i: int, state: str, err: object) -> None:
+            message = err.text if isinstance(err, DeskError) else Text("", "")
+            checkin.set_camera_state(i, state, message(lang))
+            status.set_device(DeviceStatusView(names[i], state, message))
 
         for index, cam in enumerate(devices.cameras.all()):
             sig = CameraSignals(cam, parent=window)
             sig.frame_ready.connect(lambda frame, i=index: checkin.on_camera_frame(i, frame))
-            sig.state_changed.connect(
-                lambda state, err, i=index: checkin.set_camera_state(
-                    i, state, err.message(lang) if isinstance(err, DeskError) else ""))
+            sig.state_changed.connect(lambda state, err, i=index: camera_state(i, state, err))
             w.adapters.append(sig)
+        reader_state = "running" if devices.reader_poller is not None else "absent"
+        status.set_device(DeviceStatusView("id_reader", reader_state, Text("", "")))
+        status.set_device(DeviceStatusView(
+            "scanner", "running" if s.devices.scanner_enabled else "stopped", Text("", "")))
         devices.feed.connect(lambda read: checkin.post_code(read.text, read.source))
         scanner.scanned.connect(lambda text: devices.feed.submit(
             CodeRead(text, "scanner", "scanner", time.monotonic())))
@@ -306,6 +319,42 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
         desk.store.purge_face_images, desk.settings.get().privacy.face_retention_days))
     purge.start()
     return w
+
+
+#: The screens (by object name) each role sees; the services check the role again on every call.
+ROLE_SCREENS = {
+    "clerk": frozenset({"CheckinScreen", "SecurityScreen", "AboutScreen", "DemoPanel"}),
+    "security": frozenset({"CheckinScreen", "SecurityScreen", "StatsScreen", "AboutScreen",
+                           "DemoPanel"}),
+    "admin": frozenset({"CheckinScreen", "SecurityScreen", "StatsScreen", "AuditScreen",
+                        "SettingsScreen", "AboutScreen", "DemoPanel"}),
+}
+
+
+def wire_login(w: Window, desk: Desk) -> Any:
+    """Login at start, screens by role, and the idle lock (logout, then log in again)."""
+    from ui.shell.login import IdleLock, LoginDialog
+
+    s = desk.settings.get()
+    login = LoginDialog(desk.session, s, s.desk.language, runner=w.runner, parent=w.main)
+    lock = IdleLock(s.ui.lock_after_idle_min * 60_000, parent=w.main).install()
+    w.main.set_locked(True)
+
+    def logged_in(user: Any) -> None:
+        w.main.set_role_screens(ROLE_SCREENS.get(user.role.value, frozenset({"AboutScreen"})))
+        w.main.set_locked(False)
+
+    def locked() -> None:
+        w.main.set_locked(True)
+        w.runner.run(desk.session.logout)
+        login.open_locked()
+
+    login.logged_in.connect(logged_in)
+    lock.locked.connect(locked)
+    desk.settings.on_saved_listeners.append(lambda _old, new: lock.set_timeout_min(
+        new.ui.lock_after_idle_min))
+    login.open()
+    return login, lock
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -330,12 +379,7 @@ def run_main(args: argparse.Namespace) -> int:
         if not desk.store.users():
             print("desk-app: no user accounts yet; create one with "
                   "'desk-app users add NAME --role admin'", file=sys.stderr)
-        else:
-            from ui.shell.login import LoginDialog
-
-            login = LoginDialog(desk.session, core.settings, core.settings.desk.language,
-                                runner=w.runner, parent=w.main)
-            login.open()
+        _login = wire_login(w, desk)
         if getattr(args, "offscreen", False):
             app.processEvents()
             print(f"desk-app {__version__}: window built offscreen "

@@ -1,0 +1,63 @@
+"""The composition root: the real store, services, sync worker and screens, wired as desk-app
+wires them (the platform is not running: the desk works offline)."""
+
+from __future__ import annotations
+
+import pytest
+
+from desk_app import app as composition
+
+
+@pytest.fixture
+def wired(qapp, data_dir):
+    core = composition.build_core(data_dir)
+    core.settings.platform.url = "http://127.0.0.1:9"  # nothing listens: offline
+    desk = composition.build_desk(core)
+    desk.store.create_user("wang", "王", "clerk", "clerk-pass-1")
+    desk.store.create_user("it", "信息科", "admin", "admin-pass-1")
+    desk.start()
+    window = composition.build_window(desk, None, qapp)
+    yield desk, window
+    window.close()
+    desk.close()
+
+
+def visible_screens(window):
+    tabs = window.main.tabs
+    return {tabs.widget(i).objectName() for i in range(tabs.count()) if tabs.isTabVisible(i)}
+
+
+def test_login_shows_the_screens_of_the_role_and_the_idle_lock_logs_out(qtbot, wired):
+    desk, window = wired
+    login, lock = composition.wire_login(window, desk)
+    assert not window.main.tabs.isVisibleTo(window.main)  # locked until someone logs in
+    login.username.setText("wang")
+    login.password.setText("clerk-pass-1")
+    with qtbot.waitSignal(login.logged_in, timeout=10_000):
+        login.submit()
+    assert window.main.tabs.isVisibleTo(window.main)
+    assert visible_screens(window) == {"CheckinScreen", "SecurityScreen", "AboutScreen"}
+    assert desk.session.current_user().username == "wang"
+    lock.locked.emit()  # as the idle timer would
+    qtbot.waitUntil(lambda: desk.session.current_user() is None, timeout=10_000)
+    assert not window.main.tabs.isVisibleTo(window.main)
+    login.username.setText("it")
+    login.password.setText("admin-pass-1")
+    with qtbot.waitSignal(login.logged_in, timeout=10_000):
+        login.submit()
+    assert {"AuditScreen", "SettingsScreen", "StatsScreen"} <= visible_screens(window)
+    actions = [e.action for e in desk.store.audit_entries(limit=10)]
+    assert actions.count("login") == 2 and "logout" in actions
+    lock.uninstall()
+
+
+def test_saved_settings_are_audited_and_persisted(qtbot, wired):
+    desk, window = wired
+    new = desk.settings.get().model_copy(deep=True)
+    new.ui.idle_reset_s = 42
+    desk.settings.save(new)
+    assert desk.settings.get().ui.idle_reset_s == 42
+    entry = next(e for e in desk.store.audit_entries(limit=5) if e.action == "settings.changed")
+    assert entry.detail == {"sections": ["ui"]}
+    again = composition.build_core(desk.core.paths.config_dir.parent)
+    assert again.settings.ui.idle_reset_s == 42
