@@ -176,6 +176,7 @@ class CameraWorker:
         self._frame_listeners: list[Callable[[Frame], None]] = []
         self._seq = 0
         self.reconnects = 0  # successful re-opens after a loss (for status and tests)
+        self.bad_frames = 0  # pictures from the source that were not images (skipped)
 
     # --- what consumers use ----------------------------------------------------------------------
     @property
@@ -334,6 +335,13 @@ class CameraWorker:
             except Exception as e:  # noqa: BLE001 - converted to a typed error at the boundary
                 log.exception("camera %s: unexpected error while reading", self.name)
                 return InternalError(detail=type(e).__name__)
+            if not _is_picture(image):  # a broken driver: skip the frame, keep the camera
+                self.bad_frames += 1
+                if self.bad_frames == 1 or self.bad_frames % 1000 == 0:
+                    log.warning("camera %s: %d unusable frames (last: %s)", self.name,
+                                self.bad_frames, _describe(image))
+                self._stop.wait(interval or 0.01)
+                continue
             now = self._clock()
             image = np.ascontiguousarray(image)
             image.flags.writeable = False
@@ -360,3 +368,15 @@ class CameraWorker:
             self.source.close()
         except Exception:  # noqa: BLE001 - closing a broken device must not stop the reconnect loop
             log.exception("camera %s: error while closing", self.name)
+
+
+def _is_picture(image: object) -> bool:
+    """A non-empty uint8 grey, BGR or BGRA array (what consumers can decode)."""
+    return (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.size > 0
+            and (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3, 4))))
+
+
+def _describe(image: object) -> str:
+    if isinstance(image, np.ndarray):
+        return f"array {image.shape} {image.dtype}"
+    return type(image).__name__
