@@ -298,6 +298,8 @@ def to_gray(image: object) -> np.ndarray:
         raise BadImageError(detail=f"not an array: {type(image).__name__}")
     if image.dtype != np.uint8:
         raise BadImageError(detail=f"dtype {image.dtype}, expected uint8")
+    if image.size == 0:  # cvtColor would raise cv2.error on it
+        raise BadImageError(detail=f"empty picture {image.shape}")
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
     if image.ndim == 2:
