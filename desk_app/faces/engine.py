@@ -25,7 +25,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from desk_app.errors import DeskError, ErrorKind, Text
+from desk_app.errors import DeskError, DeviceError, ErrorKind, Text
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,13 @@ class Cancelled(DeskError):
     kind = ErrorKind.INTERNAL
     title_text = Text("已取消", "Cancelled")
     default_text = Text("人脸比对已取消。", "The face comparison was cancelled.")
+
+
+class BadFrame(DeviceError):
+    """A picture that is not an image at all (a broken camera driver or source)."""
+
+    default_text = Text("摄像头画面无法使用, 请检查摄像头。",
+                        "The camera picture cannot be used. Please check the camera.")
 
 
 class FaceModelUnavailable(DeskError):
@@ -123,8 +130,13 @@ def to_rgb(image: np.ndarray, bgr: bool = True) -> np.ndarray:
     import cv2
 
     img = np.asarray(image)
+    if (img.dtype.kind not in "biuf" or img.ndim not in (2, 3) or img.size == 0
+            or (img.ndim == 3 and img.shape[2] not in (1, 3, 4))):
+        raise BadFrame(detail=f"picture of shape {img.shape}, dtype {img.dtype}")
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
     if img.dtype != np.uint8:
-        img = np.clip(img, 0, 255).astype(np.uint8)
+        img = np.clip(np.nan_to_num(img), 0, 255).astype(np.uint8)
     if img.ndim == 2:
         img = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
     elif img.shape[2] == 4:
