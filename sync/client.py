@@ -310,6 +310,10 @@ class DeskApi(PlatformClient):
     def report_suspect(self, report: dict[str, Any]) -> protocol.ReportResult:
         return self.call("POST", PATH_REPORTS, protocol.ReportResult, json_body=report)[0]
 
+    def push_override(self, override: dict[str, Any]) -> protocol.OverrideResult:
+        path = f"/v1/visits/{override['visit_id']}/override"
+        return self.call("POST", path, protocol.OverrideResult, json_body=override)[0]
+
     def keys(self) -> protocol.KeySetWire:
         return self.call("GET", PATH_KEYS, protocol.KeySetWire)[0]
 

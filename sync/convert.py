@@ -54,6 +54,13 @@ def visit_payload(payload: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
 
+def override_payload(payload: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return protocol.VisitOverride.model_validate(payload).model_dump(mode="json")
+    except ValueError:
+        return None
+
+
 def report_payload(payload: dict[str, Any]) -> dict[str, Any] | None:
     try:
         return protocol.SuspectReport.model_validate(payload).model_dump(mode="json")

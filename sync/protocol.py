@@ -465,6 +465,21 @@ class ReportResult(Answer):
     status: Literal["stored", "duplicate"]
 
 
+class VisitOverride(Request):
+    """A clerk's or security's override of a visit the platform already has (the desk sends it
+    when the visit had been uploaded before the override). Idempotent: the same override again
+    changes nothing."""
+
+    visit_id: UuidStr
+    override: OverrideWire
+    at: AwareDatetime
+
+
+class OverrideResult(Answer):
+    visit_id: str
+    status: Literal["stored", "unchanged"]
+
+
 # --- statistics -----------------------------------------------------------------------------------
 
 

@@ -315,7 +315,7 @@ class SyncWorker:
             items = self.store.pending_outbox(batch)
             if not items:
                 return report
-            visits, reports, parked = [], [], []
+            visits, reports, overrides, parked = [], [], [], []
             for item in items:
                 if item.kind == "visit":
                     payload = convert.visit_payload(item.payload)
@@ -323,6 +323,9 @@ class SyncWorker:
                 elif item.kind == "suspect_report":
                     payload = convert.report_payload(item.payload)
                     (reports.append((item, payload)) if payload else parked.append(item))
+                elif item.kind == "visit_override":
+                    payload = convert.override_payload(item.payload)
+                    (overrides.append((item, payload)) if payload else parked.append(item))
                 else:
                     # Nothing on the platform takes it (e.g. an override after upload): kept on
                     # the desk, marked, so it never blocks the queue.
@@ -336,6 +339,12 @@ class SyncWorker:
                 self._check()
                 result = self.api.report_suspect(payload)
                 log.debug("suspect report %s: %s", result.report_id, result.status)
+                self.store.mark_outbox_sent([item.id])
+                report = replace(report, pushed=report.pushed + 1)
+            for item, payload in overrides:  # after the visits: the platform must have the visit
+                self._check()
+                result = self.api.push_override(payload)
+                log.debug("override of %s: %s", result.visit_id, result.status)
                 self.store.mark_outbox_sent([item.id])
                 report = replace(report, pushed=report.pushed + 1)
 

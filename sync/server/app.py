@@ -257,6 +257,14 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
             require(who, Perm.VISITS_WRITE, v.hospital_id)
         return plat.ingest(who, body)
 
+    @app.post(f"{v1}/visits/{{visit_id}}/override", response_model=P.OverrideResult,
+              tags=["visits"], summary="An override of a visit uploaded before it was overridden")
+    def visit_override(who: Who, visit_id: str, body: P.VisitOverride) -> P.OverrideResult:
+        require(who, Perm.VISITS_WRITE, who.hospital_id)
+        if body.visit_id != visit_id:
+            raise PlatformError("visit_id in the path and the body differ")
+        return plat.override_visit(who, body)
+
     @app.get(f"{v1}/hospitals/{{hospital_id}}/alerts", response_model=P.AlertsDelta,
              tags=["visits"], summary="Conflicts and alerts of a hospital after a cursor")
     def alerts(who: Who, hospital_id: Ident, cursor: Cursor = 0,

@@ -842,6 +842,24 @@ class Platform:
                 detail=f"{rep.kind.value}: {rep.note}")], now)
         return P.ReportResult(report_id=rep.report_id, status="stored")
 
+    def override_visit(self, who: Principal, ov: P.VisitOverride) -> P.OverrideResult:
+        """Record an override of a stored visit: only the desk that uploaded the visit may."""
+        v = T.visits.c
+        with self.db.write() as conn:
+            row = conn.execute(select(v.hospital_id, v.desk_id, v.override_json).where(
+                v.visit_id == ov.visit_id)).first()
+            if row is None:
+                raise NotFound("visit not found (upload the visit first)")
+            if row.hospital_id != who.hospital_id or (
+                    who.role == P.Role.DESK and row.desk_id != who.desk_id):
+                raise Forbidden("overrides are for the caller's own visits")
+            body = ov.override.model_dump_json()
+            if row.override_json == body:
+                return P.OverrideResult(visit_id=ov.visit_id, status="unchanged")
+            conn.execute(update(T.visits).where(v.visit_id == ov.visit_id).values(
+                override_json=body, final_verdict=ov.override.verdict.value))
+        return P.OverrideResult(visit_id=ov.visit_id, status="stored")
+
     # --- statistics -------------------------------------------------------------------------------
 
     def day_stats(self, hospital_id: str, day: date) -> P.DayStats:
