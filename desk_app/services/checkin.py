@@ -64,7 +64,8 @@ log = logging.getLogger(__name__)
 #: The store cursor where the sync worker keeps the platform's desk config (JSON): the
 #: blacklist salt and scrypt cost. Written by ``sync.worker``, read here.
 PLATFORM_CONFIG_CURSOR = "platform.config"
-BLACKLIST_CHECKED_CURSOR = "blacklist.checked_at"
+BLACKLIST_CHECKED_CURSOR = "blacklist.checked_at"  # the platform's time of the last check
+SKEW_CURSOR = "platform.skew_s"  # the platform's clock minus the desk's, seconds
 
 HINTS = {
     "booking": Text("请出示预约二维码", "Please show the booking QR code"),
@@ -333,11 +334,14 @@ class CheckinService:
         return case.presented_hash
 
     def _blacklist_age(self, now: datetime) -> timedelta | None:
+        """Age of the blacklist copy in the platform's time: a desk clock that runs behind must
+        not make a stale list look fresh."""
         raw = self.store.get_cursor(BLACKLIST_CHECKED_CURSOR)
         if not raw:
             return None
         try:
-            return max(timedelta(0), now - datetime.fromisoformat(raw))
+            skew = float(self.store.get_cursor(SKEW_CURSOR) or 0.0)
+            return max(timedelta(0), now + timedelta(seconds=skew) - datetime.fromisoformat(raw))
         except ValueError:
             return None
 

@@ -230,3 +230,21 @@ def test_invalid_id_number_is_explained(desk):
     s = desk.service.submit_id_number(s.session_id, bad)
     assert s.person is None and s.errors and "校验" in s.errors[0].zh
 
+
+
+def test_a_desk_clock_running_behind_does_not_hide_a_stale_blacklist(desk):
+    _, token = desk.booking(OBAMA)
+    # the last blacklist check was 2 hours ago by the desk clock, but the desk clock is 30 hours
+    # behind the platform's: the list is 32 hours old (stale after 24 h by default)
+    desk.store.set_cursor("blacklist.checked_at", (NOW - timedelta(hours=2)).isoformat())
+    desk.store.set_cursor("platform.skew_s", str(30 * 3600))
+    s = desk.service.new_patient()
+    s = desk.service.submit_code(s.session_id, token, "camera")
+    s = desk.service.submit_id_number(s.session_id, OBAMA)
+    assert "blacklist_stale" in [r.code for r in s.verdict.reasons]
+    desk.store.set_cursor("platform.skew_s", "0")
+    _, token2 = desk.booking(BIDEN)
+    s = desk.service.new_patient()
+    s = desk.service.submit_code(s.session_id, token2, "camera")
+    s = desk.service.submit_id_number(s.session_id, BIDEN)
+    assert "blacklist_stale" not in [r.code for r in s.verdict.reasons]
