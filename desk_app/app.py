@@ -141,6 +141,7 @@ class Devices:
     feed: Any
     reader_poller: Any = None
     scene: Any = None  # the scene player when the patient camera is simulated
+    reader: Any = None  # devices.idcard.factory.ReaderSetup (with its simulator for "sim")
     listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def start(self) -> None:
@@ -152,6 +153,8 @@ class Devices:
     def stop(self) -> None:
         if self.reader_poller is not None:
             self.reader_poller.stop()
+        if self.reader is not None:
+            self.reader.close()
         self.qr_worker.stop()
         self.cameras.stop()
 
@@ -167,16 +170,12 @@ def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
     feed = CodeFeed()
     qr_worker = QrFrameWorker(cameras.counter, feed)
     player = getattr(cameras.patient, "source", None)
-    poller = None
-    port = d.id_reader_port.strip()
-    if port and port.lower() != "sim":
+    poller = reader = None
+    if d.id_reader_port.strip():
+        from devices.idcard.factory import make_reader
         from devices.idcard.poller import ReaderPoller
-        from devices.idcard.serial_reader import SamSerialReader
-        from devices.idcard.wlt import load_wlt_decoder
 
-        decoder = load_wlt_decoder(d.wlt_decoder_library) if d.wlt_decoder_library else None
-        if decoder is None:
-            log.warning("no WLT photo decoder configured: the card portrait comes from the camera")
+        reader = make_reader(d)  # a serial port, or "sim" (the reader simulator on a pty)
 
         def on_event(event: Any) -> None:
             if event.kind == "card" and event.read is not None and on_card is not None:
@@ -185,9 +184,9 @@ def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
                     and on_reader_error is not None:
                 on_reader_error(event.error)
 
-        poller = ReaderPoller(SamSerialReader(port, portrait_decoder=decoder), on_event)
+        poller = ReaderPoller(reader.reader, on_event)
     return Devices(cameras=cameras, qr_worker=qr_worker, feed=feed, reader_poller=poller,
-                   scene=player)
+                   scene=player, reader=reader)
 
 
 # --- the window ----------------------------------------------------------------------------------
@@ -268,8 +267,11 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     security.open_alerts_changed.connect(checkin.set_alert_count)
     stats = StatsScreen(desk.reports, s, lang, runner=runner)
     audit = AuditScreen(desk.reports, s, lang, runner=runner)
-    settings_screen = SettingsScreen(s, lang, save=desk.settings.save, sync_ops=desk.sync,
-                                     runner=runner)
+    from devices.selftest import test_device
+
+    settings_screen = SettingsScreen(
+        s, lang, save=desk.settings.save, sync_ops=desk.sync, runner=runner,
+        device_test=lambda key, value: test_device(key, value, desk.settings.get().devices))
     settings_screen.language_changed.connect(translations.set_language)
     settings_screen.saved.connect(checkin.apply_settings)
     for screen in (checkin, security, stats, audit, settings_screen,
