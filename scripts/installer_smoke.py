@@ -15,6 +15,7 @@ PASS or FAIL with what it measured; the exit code is 1 when any check failed. Th
 - ocr:       three synthetic card photos (made with this tree's generator) read by the frozen
              RapidOCR engine
 - window:    ``run --offscreen``: the whole window built, translations and sounds found
+- desktop:   ``run`` on the xcb platform under Xvfb: the window stays up (Linux)
 - demo:      ``demo --offscreen --scenario genuine --json``: the platform started on loopback by
              the frozen program itself (``desk-app -m uvicorn``), a desk enrolled, a scripted
              patient; the verdict in the last-line JSON must be admit.
@@ -26,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WINDOWS = sys.platform == "win32"
 DEFAULT_PHOTOS = ROOT.parent / "shared" / "data" / "faces"
 DEFAULT_QR = ROOT.parent / "shared" / "data" / "qr"
+UP_S = 12  # the desktop window must stay up this long
 
 
 class CheckFailed(Exception):
@@ -151,15 +154,17 @@ class Smoke:
         out = self.ok(self.run("eval", "qr", str(index), "--json", "--decoder", decoder,
                                timeout=300), f"eval qr --decoder {decoder}")
         summary = json.loads(out.strip().splitlines()[-1])
-        if summary["errors"] or not summary["by_decoder"].get(decoder):
-            raise CheckFailed(f"{decoder} decoded nothing in the build: {summary}")
+        bad = {k: summary[k] for k in ("errors", "wrong", "missed", "false_positives")
+               if summary[k]}
+        if bad or not summary["by_decoder"].get(decoder):
+            raise CheckFailed(f"{decoder} in the build: {bad or 'decoded nothing'}: {summary}")
         return summary
 
     def check_eval_qr(self) -> str:
         z = self._eval_qr("pyzbar")
         x = self._eval_qr("zxing")
         return (f"pyzbar {z['correct']}/{z['images']} correct, zxing {x['correct']}/{x['images']}"
-                f" correct")
+                f" correct ({z['true_negatives']} photos without a code), none wrong or missed")
 
     def check_ocr(self) -> str:
         if not self.photos.is_dir():
@@ -188,6 +193,28 @@ class Smoke:
         if problems:
             raise CheckFailed(f"the log of run --offscreen mentions {problems}")
         return out.strip().splitlines()[-1]
+
+    def check_desktop(self) -> str:
+        """The real desktop platform plugin (xcb) under Xvfb: the window must stay up."""
+        if WINDOWS:
+            return "skipped: on Windows the window check uses the qwindows plugin (layout)"
+        xvfb = shutil.which("xvfb-run")
+        if xvfb is None:
+            raise CheckFailed("xvfb-run not found (apt package xvfb): cannot check the xcb plugin")
+        data = self.fresh_dir("desktop")
+        cmd = [xvfb, "-a", "env", "QT_QPA_PLATFORM=xcb", "timeout", "-s", "TERM", str(UP_S),
+               str(self.exe), "run", "--data-dir", str(data)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                                  timeout=UP_S + 60, cwd=self.work, env=self.env)
+        except subprocess.TimeoutExpired as exc:
+            raise CheckFailed("the desktop window did not stop when asked") from exc
+        said = proc.stdout + proc.stderr
+        if proc.returncode != 124 or "Could not load the Qt platform plugin" in said:
+            tail = "\n".join(said.strip().splitlines()[-10:])
+            raise CheckFailed(f"desk-app run on xcb exited with {proc.returncode} before "
+                              f"{UP_S} s:\n{tail}")
+        return f"window up on xcb (Xvfb) for {UP_S} s, then stopped"
 
     def check_demo(self) -> str:
         if not self.photos.is_dir():
@@ -222,6 +249,7 @@ CHECKS: dict[str, Callable[[Smoke], str]] = {
     "eval-qr": Smoke.check_eval_qr,
     "ocr": Smoke.check_ocr,
     "window": Smoke.check_window,
+    "desktop": Smoke.check_desktop,
     "demo": Smoke.check_demo,
 }
 
