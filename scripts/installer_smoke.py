@@ -14,11 +14,13 @@ PASS or FAIL with what it measured; the exit code is 1 when any check failed. Th
              with zxing-cpp
 - ocr:       three synthetic card photos (made with this tree's generator) read by the frozen
              RapidOCR engine
-- window:    ``run --offscreen``: the whole window built, translations and sounds found
+- window:    ``run --offscreen``: the whole window built, translations and sounds found, on a
+             first start with no network but loopback (``unshare -n``, when permitted)
 - desktop:   ``run`` on the xcb platform under Xvfb: the window stays up (Linux)
 - demo:      ``demo --offscreen --scenario genuine --json``: the platform started on loopback by
              the frozen program itself (``desk-app -m uvicorn``), a desk enrolled, a scripted
-             patient; the verdict in the last-line JSON must be admit.
+             patient; the verdict in the last-line JSON must be admit (no network but loopback,
+             as above).
 """
 
 from __future__ import annotations
@@ -67,9 +69,25 @@ class Smoke:
                     if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "QT_QPA_PLATFORM",
                                  "QT_PLUGIN_PATH")}
 
+        self.offline = self._offline_prefix()
+
+    @staticmethod
+    def _offline_prefix() -> list[str]:
+        """A command prefix that runs a program in a network namespace with nothing but
+        loopback (Linux, when this user may create one), else []."""
+        unshare, ip = shutil.which("unshare"), shutil.which("ip")
+        if WINDOWS or unshare is None or ip is None:
+            return []
+        prefix = [unshare, "-n", "sh", "-c", f'{ip} link set lo up && exec "$0" "$@"']
+        try:
+            ok = subprocess.run([*prefix, "true"], capture_output=True, timeout=20).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        return prefix if ok else []
+
     def run(self, *args: str, stdin: str | None = None, timeout: float = 120.0,
-            data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
-        cmd = [str(self.exe), *args]
+            data_dir: Path | None = None, offline: bool = False) -> subprocess.CompletedProcess[str]:
+        cmd = [*(self.offline if offline else []), str(self.exe), *args]
         if data_dir is not None:
             cmd += ["--data-dir", str(data_dir)]
         try:
@@ -183,7 +201,8 @@ class Smoke:
 
     def check_window(self) -> str:
         data = self.fresh_dir("window")
-        out = self.ok(self.run("run", "--offscreen", data_dir=data, timeout=180), "run --offscreen")
+        out = self.ok(self.run("run", "--offscreen", data_dir=data, timeout=180, offline=True),
+                      "run --offscreen")
         if "window built offscreen" not in out:
             raise CheckFailed(f"run --offscreen did not build the window:\n{out[-600:]}")
         logs = "\n".join(p.read_text(encoding="utf-8", errors="replace")
@@ -192,7 +211,11 @@ class Smoke:
                     if m in logs]
         if problems:
             raise CheckFailed(f"the log of run --offscreen mentions {problems}")
-        return out.strip().splitlines()[-1]
+        return out.strip().splitlines()[-1] + self._network_note()
+
+    def _network_note(self) -> str:
+        return (" (first start, no network but loopback)" if self.offline
+                else " (network NOT isolated: unshare -n not permitted here)")
 
     def check_desktop(self) -> str:
         """The real desktop platform plugin (xcb) under Xvfb: the window must stay up."""
@@ -221,7 +244,7 @@ class Smoke:
             raise CheckFailed(f"no face photos at {self.photos}: the genuine scenario needs them")
         data = self.fresh_dir("demo")
         proc = self.run("demo", "--offscreen", "--scenario", "genuine", "--json",
-                        "--photos", str(self.photos), data_dir=data, timeout=300)
+                        "--photos", str(self.photos), data_dir=data, timeout=300, offline=True)
         lines = [x for x in proc.stdout.strip().splitlines() if x.strip()]
         try:
             summary = json.loads(lines[-1])
@@ -238,7 +261,8 @@ class Smoke:
                               f"{genuine}")
         if proc.returncode != 0:
             raise CheckFailed(f"demo exited with {proc.returncode} after {summary}")
-        return f"verdict admit {genuine.get('reasons')} in {genuine.get('ms')} ms"
+        return (f"verdict admit {genuine.get('reasons')} in {genuine.get('ms')} ms"
+                + self._network_note())
 
 
 CHECKS: dict[str, Callable[[Smoke], str]] = {
