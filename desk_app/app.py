@@ -84,8 +84,14 @@ class Desk:
     security: Any
     reports: Any
     sync: Any
+    face_model: Any
 
     def start(self) -> None:
+        # The face models (~3 s to load) are loaded now, before any window shows: dlib holds the
+        # GIL while it loads, which would freeze the GUI thread for that long mid check-in. The
+        # descriptors are computed in a child process (see desk_app.faces.remote).
+        self.face_model.load()
+        self.face_model.start()
         self.sync.start()
         retention = self.settings.get().privacy.face_retention_days
         purged = self.store.purge_face_images(retention)
@@ -95,10 +101,12 @@ class Desk:
     def close(self) -> None:
         self.sync.stop()
         self.sync.api.close()
+        self.face_model.close()
         self.store.close()
 
 
 def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
+    from desk_app.faces.remote import ProcessFaceModel
     from desk_app.services.checkin import CheckinService
     from desk_app.services.reports import ReportsService
     from desk_app.services.security import SecurityService
@@ -112,9 +120,10 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
     store = Store.open(core.paths, clock=clock)
     session = SessionService(store)
     sync = build_worker(store, s, core.paths.data_dir, clock=clock)
+    face_model = ProcessFaceModel()
     checkin = CheckinService(
         store, session, holder.get, clock, masker=MASKER, on_recorded=sync.notify_outbox,
-        offline=lambda: sync.status().state != SyncState.ONLINE.value)
+        offline=lambda: sync.status().state != SyncState.ONLINE.value, face_model=face_model)
     security = SecurityService(store, session, holder.get, on_outbox=sync.notify_outbox)
     reports = ReportsService(store, session)
 
@@ -126,7 +135,7 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
                     {"sections": changed})
 
     holder.on_saved = saved
-    return Desk(core, holder, clock, store, session, checkin, security, reports, sync)
+    return Desk(core, holder, clock, store, session, checkin, security, reports, sync, face_model)
 
 
 # --- devices ------------------------------------------------------------------------------------

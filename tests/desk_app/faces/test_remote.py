@@ -1,0 +1,57 @@
+"""Descriptors computed in the child process are the in-process ones, and a dead child is
+replaced."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import cv2
+import numpy as np
+import pytest
+
+from desk_app.faces.engine import ID_PHOTO_METHOD, LIVE_METHOD, shared_model
+from desk_app.faces.remote import ProcessFaceModel, crop_around
+
+pytestmark = pytest.mark.faces
+
+
+@pytest.fixture(scope="module")
+def remote():
+    m = ProcessFaceModel()
+    m.start()
+    yield m
+    m.close()
+
+
+def test_child_process_gives_the_same_descriptor_as_this_process(remote, faces_dir):
+    rgb = cv2.cvtColor(cv2.imread(str(faces_dir / "obama.jpg")), cv2.COLOR_BGR2RGB)
+    local = shared_model()
+    box = local.detect(rgb, 0)[0]
+    for method in (ID_PHOTO_METHOD, LIVE_METHOD):
+        here = local.encode(rgb, box, method)
+        there = remote.encode(rgb, box, method)
+        assert np.allclose(here, there, atol=1e-6)
+    assert remote.remote_calls == 2 and remote.local_calls == 0
+    child_pids = {p.pid for p in remote._executor()._processes.values()}
+    assert child_pids and os.getpid() not in child_pids
+
+
+def test_a_killed_child_is_replaced(remote, faces_dir):
+    rgb = cv2.cvtColor(cv2.imread(str(faces_dir / "biden2.jpg")), cv2.COLOR_BGR2RGB)
+    box = shared_model().detect(rgb, 0)[0]
+    remote.encode(rgb, box)  # the child is up
+    for pid in list(remote._executor()._processes):
+        os.kill(pid, signal.SIGKILL)
+    before = remote.remote_calls
+    vec = remote.encode(rgb, box)
+    assert vec.shape == (128,)
+    assert remote.remote_calls == before + 1  # computed by a new child, not here
+
+
+def test_crop_keeps_the_face_box_in_place():
+    rgb = np.zeros((480, 640, 3), np.uint8)
+    from desk_app.faces.engine import FaceBox
+
+    crop, b = crop_around(rgb, FaceBox(300, 200, 400, 300))
+    assert crop.shape[:2] == (260, 260) and (b.left, b.top, b.right, b.bottom) == (80, 80, 180, 180)
