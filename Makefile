@@ -6,7 +6,7 @@ SHARED ?= $(abspath ../shared)
 PHOTOS ?= $(SHARED)/data/faces
 export QT_QPA_FONTDIR ?= /usr/share/fonts/truetype
 
-.PHONY: bootstrap demo test lint bench fuzz translations screenshots installer installer-test clean
+.PHONY: bootstrap demo test lint bench fuzz soak translations screenshots installer installer-test clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -33,6 +33,11 @@ test: bootstrap translations
 # Longer atheris runs of every parser that reads outside input (FUZZ_SECONDS per target).
 fuzz: bootstrap
 	@PY=$(PY) bash fuzz/run_all.sh
+
+# A desk's 8-hour day at full speed with device and network faults (SOAK_PATIENTS to change).
+soak: bootstrap
+	@DESK_SOAK=1 QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -s -p no:cacheprovider \
+	  tests/hardening/test_soak.py 2>&1 | grep -E "^soak:|passed|failed|Error"
 
 bench: bootstrap translations
 	@QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks $(BENCH_ARGS)

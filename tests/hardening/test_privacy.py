@@ -185,7 +185,8 @@ def test_owner_only_permissions(flow):
 
 # --- the repository --------------------------------------------------------------------------
 
-PEM = re.compile(rb"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----|-----BEGIN OPENSSH PRIVATE KEY-----")
+_DASHES = b"-" * 5  # built from parts so this file does not match itself
+PEM = re.compile(_DASHES + rb"BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY" + _DASHES)
 ASSIGNED = re.compile(
     r"""(?ix)(secret|token|password|passwd|api[_-]?key|private[_-]?key|fernet|master[_-]?key)
         \w*\s*[:=]\s*["']?([A-Za-z0-9+/_\-=]{24,})""")
