@@ -36,7 +36,7 @@ fuzz: bootstrap
 
 # A desk's 8-hour day at full speed with device and network faults (SOAK_PATIENTS to change).
 soak: bootstrap
-	@DESK_SOAK=1 QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -s -p no:cacheprovider \
+	@set -o pipefail; DESK_SOAK=1 QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -s -p no:cacheprovider \
 	  tests/hardening/test_soak.py 2>&1 | grep -E "^soak:|passed|failed|Error"
 
 bench: bootstrap translations
