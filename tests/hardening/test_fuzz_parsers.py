@@ -112,10 +112,11 @@ ATHERIS_RUNS = {"booking": 10_000, "idcard": 3_000, "id_number": 20_000, "protoc
 
 
 @pytest.mark.parametrize("name", sorted(ATHERIS_RUNS))
-def test_atheris_harness_runs_clean(name: str):
+def test_atheris_harness_runs_clean(name: str, tmp_path: Path):
     runs = ATHERIS_RUNS[name]
     r = subprocess.run([sys.executable, str(ROOT / "fuzz" / f"fuzz_{name}.py"),
-                        f"-atheris_runs={runs}", "-print_final_stats=0"],
+                        f"-atheris_runs={runs}", "-print_final_stats=0",
+                        f"-artifact_prefix={tmp_path}/"],
                        cwd=ROOT, capture_output=True, text=True, timeout=240)
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-3000:]
