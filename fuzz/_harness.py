@@ -48,8 +48,8 @@ def main(name: str) -> None:
         args.append("-rss_limit_mb=2048")
     if not any(a.startswith("-max_len=") for a in args):
         args.append("-max_len=8192" if name == "idcard" else "-max_len=4096")
-    if not any(Path(a).is_dir() for a in args[1:] if not a.startswith("-")):
-        # No corpus given: start from the valid seeds in a throwaway folder.
+    if not any(not a.startswith("-") for a in args[1:]):
+        # No corpus or input file given: start from the valid seeds in a throwaway folder.
         import tempfile
 
         corpus = Path(tempfile.mkdtemp(prefix=f"fuzz-{name}-"))
