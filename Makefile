@@ -47,7 +47,7 @@ screenshots: bootstrap translations
 
 # The one-folder build for front-desk PCs (docs/installing.md). Not part of `make test`: minutes.
 INSTALLER_INPUTS := desk_app ui devices sync resources build_installer.spec scripts/desk_app_entry.py \
-	scripts/pyi_rth_desk_app.py pyproject.toml
+	scripts/pyi_rth_desk_app.py scripts/installer_rules.py pyproject.toml
 
 installer: bootstrap translations
 	@bash scripts/bootstrap.sh installer

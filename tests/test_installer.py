@@ -93,3 +93,50 @@ def test_vendor_decoder_named_dll_is_loaded_as_given(tmp_path):
     assert isinstance(dec, CtypesWltDecoder) and dec.path == vendor
     img = dec.decode(b"W" + bytes(1023))
     assert img is not None and img.shape == (126, 102, 3)
+
+
+# Destinations as PyInstaller lays them out from the PySide6 wheels (Linux, then Windows).
+KEPT = [
+    "PySide6/Qt/plugins/platforms/libqxcb.so", "PySide6/Qt/plugins/platforms/libqoffscreen.so",
+    "PySide6/Qt/plugins/multimedia/libffmpegmediaplugin.so",
+    "PySide6/Qt/plugins/imageformats/libqjpeg.so",
+    "PySide6/Qt/plugins/platforminputcontexts/libibusplatforminputcontextplugin.so",
+    "PySide6/Qt/lib/libQt6Quick.so.6", "PySide6/Qt/lib/libQt6Widgets.so.6",
+    "PySide6/Qt/translations/qtbase_zh_CN.qm", "PySide6/Qt/translations/qt_en.qm",
+    "pycountry/locales/zh_CN/LC_MESSAGES/iso3166-1.mo", "pycountry/databases/iso3166-1.json",
+    "pillow.libs/libharfbuzz-172d1f63.so.0.61421.0", "libzbar.so.0",
+    "face_recognition_models/models/shape_predictor_68_face_landmarks.dat",
+    "resources/translations/desk_zh_CN.qm",
+    "PySide6/plugins/platforms/qwindows.dll", "PySide6/plugins/platforms/qoffscreen.dll",
+    "PySide6/plugins/styles/qmodernwindowsstyle.dll",
+    "PySide6/plugins/multimedia/windowsmediaplugin.dll", "PySide6\\Qt6Core.dll",
+    "PySide6/translations/qtbase_zh_CN.qm", "pyzbar/libzbar-64.dll", "pyzbar/libiconv.dll",
+]
+DROPPED = [
+    "PySide6/Qt/plugins/platforms/libqwayland.so", "PySide6/Qt/plugins/platforms/libqeglfs.so",
+    "PySide6/Qt/plugins/platformthemes/libqgtk3.so", "PySide6/Qt/plugins/imageformats/libqpdf.so",
+    "PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",
+    "PySide6/Qt/lib/libQt6Pdf.so.6", "libQt6VirtualKeyboard.so.6", "libcairo.so.2",
+    "libharfbuzz.so.0", "PySide6/Qt/translations/qtbase_de.qm",
+    "pycountry/locales/de/LC_MESSAGES/iso3166-1.mo",
+    "pycountry/locales/zh_CN/LC_MESSAGES/iso639-3.mo",
+    "face_recognition_models/models/mmod_human_face_detector.dat",
+    "resources/translations/desk_zh_CN.ts",
+    "PySide6/plugins/platforms/qdirect2d.dll", "PySide6/plugins/tls/qschannelbackend.dll",
+    "PySide6\\plugins\\generic\\qtuiotouchplugin.dll", "PySide6/Qt6Pdf.dll",
+    "PySide6/translations/qtbase_fr.qm",
+]
+
+
+@pytest.mark.parametrize("dest", KEPT)
+def test_the_build_keeps(dest):
+    from scripts.installer_rules import dropped
+
+    assert not dropped(dest)
+
+
+@pytest.mark.parametrize("dest", DROPPED)
+def test_the_build_leaves_out(dest):
+    from scripts.installer_rules import dropped
+
+    assert dropped(dest)
