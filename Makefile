@@ -61,7 +61,7 @@ installer-test: bootstrap translations
 	@if [ -x dist/desk-app/desk-app ] && [ -z "$$(find $(INSTALLER_INPUTS) -newer dist/desk-app/desk-app \
 	    -type f ! -path '*/__pycache__/*' -print -quit)" ]; then \
 	  echo "installer-test: dist/desk-app is up to date"; else $(MAKE) --no-print-directory installer; fi
-	@$(PY) scripts/installer_smoke.py dist/desk-app --photos "$(PHOTOS)"
+	@$(PY) scripts/installer_smoke.py dist/desk-app --photos "$(PHOTOS)" --qr "$(SHARED)/data/qr"
 
 clean:
 	rm -rf $(VENV) .stamps build dist .pytest_cache
