@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from desk_app.booking import Booking
+from desk_app.clock import CHINA_TZ
 from desk_app.errors import Text
 from desk_app.logs import mask_id_number, mask_name
 from desk_app.services.model import AlertView, BookingView, Decision, PersonView, ReasonView
@@ -62,7 +63,8 @@ def reason_view(reason: Reason, texts: dict[str, Text] | None = None) -> ReasonV
 def booking_view(b: Booking) -> BookingView:
     return BookingView(
         booking_id=b.booking_id, reference=b.reference, department=b.department_name,
-        doctor=b.doctor_name, slot_start=b.slot_start, slot_end=b.slot_end,
+        doctor=b.doctor_name, slot_start=b.slot_start.astimezone(CHINA_TZ),
+        slot_end=b.slot_end.astimezone(CHINA_TZ),
         patient_last4=b.patient_last4)
 
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desk_app.clock import CHINA_TZ
 from desk_app.services.api import AuditOps
 from desk_app.services.model import AuditEntryView, AuditVerifyView
 from desk_app.settings import Settings
@@ -97,7 +98,7 @@ class AuditScreen(QWidget):
         self.entries, self.offset, self.total = list(entries), offset, total
         self.table.setRowCount(len(self.entries))
         for row, e in enumerate(self.entries):
-            values = (str(e.seq), f"{e.at.astimezone():%Y-%m-%d %H:%M:%S}", e.actor, e.action,
+            values = (str(e.seq), f"{e.at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M:%S}", e.actor, e.action,
                       f"{e.subject}  {e.detail}".strip())
             for col, v in enumerate(values):
                 self.table.setItem(row, col, QTableWidgetItem(v))

@@ -237,8 +237,8 @@ class VerdictPanel(QWidget):
         self.department.setText(booking.department if booking else "—")
         self.doctor.setText(booking.doctor if booking else "—")
         if booking:
-            start = booking.slot_start.astimezone()
-            end = booking.slot_end.astimezone()
+            start = booking.slot_start  # the service gives hospital (Beijing) time
+            end = booking.slot_end
             self.slot.setText(f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}")
             self.reference.setText(booking.reference)
         else:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desk_app.clock import CHINA_TZ
 from desk_app.errors import AuthError
 from desk_app.services.api import SecurityOps
 from desk_app.services.model import AlertView, Decision
@@ -253,7 +254,7 @@ class SecurityScreen(QWidget):
             if a.conflict:
                 conflict = self.tr("Conflict")
                 first = f"{conflict}: {first}"
-            values = (f"{a.created_at.astimezone():%m-%d %H:%M}", a.desk_id,
+            values = (f"{a.created_at.astimezone(CHINA_TZ):%m-%d %H:%M}", a.desk_id,
                       f"{ {Decision.REJECT: '✖', Decision.REVIEW: '?', Decision.ADMIT: '✔'}[a.decision]} "
                       f"{words[a.decision]}",
                       a.person.name_masked if a.person else "—", first, self._status_words(a))
@@ -284,12 +285,12 @@ class SecurityScreen(QWidget):
             return
         self.detail_title.setText(f"{self._decision_words()[a.decision]} · {a.desk_id}")
         self.fields["desk"].setText(a.desk_id)
-        self.fields["time"].setText(f"{a.created_at.astimezone():%Y-%m-%d %H:%M:%S}")
+        self.fields["time"].setText(f"{a.created_at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M:%S}")
         self.fields["person"].setText(
             f"{a.person.name_masked}  {a.person.id_masked}" if a.person else "—")
         b = a.booking
         self.fields["booking"].setText(
-            f"{b.department} · {b.doctor} · {b.slot_start.astimezone():%H:%M} · {b.reference}"
+            f"{b.department} · {b.doctor} · {b.slot_start.astimezone(CHINA_TZ):%H:%M} · {b.reference}"
             if b else "—")
         status = self._status_words(a)
         if a.handled_by:

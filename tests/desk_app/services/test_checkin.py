@@ -113,6 +113,7 @@ def test_genuine_patient_is_admitted_and_recorded_with_outbox_and_audit(desk):
     assert s.hint.zh == "请出示预约二维码"
     s = desk.service.submit_code(s.session_id, token, "camera")
     assert s.step(Step.BOOKING).status is StepStatus.OK and s.booking.department == "心内科"
+    assert s.booking.slot_start.utcoffset() == timedelta(hours=8)  # shown in Beijing time
     assert s.hint.zh == "请出示身份证"
     s = desk.service.submit_card(s.session_id, desk.card(OBAMA, "奥巴马", "obama.jpg"))
     assert s.person.id_masked == OBAMA[:6] + "********" + OBAMA[-4:]
