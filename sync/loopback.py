@@ -68,9 +68,12 @@ class ServerProcess:
                "--workers", str(self.workers)]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         try:
+            # Its own process group (POSIX) / console group (Windows), so the whole server,
+            # workers included, can be stopped or killed at once.
+            group = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt"
+                     else {"start_new_session": True})
             self.proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                         start_new_session=True,
-                                         cwd=Path(__file__).resolve().parent.parent)
+                                         cwd=Path(__file__).resolve().parent.parent, **group)
         finally:
             if self.log_file:
                 out.close()  # type: ignore[union-attr]
@@ -91,12 +94,19 @@ class ServerProcess:
             time.sleep(0.05)
         raise TimeoutError(f"platform not ready on {self.url} after {timeout:.0f} s")
 
+    def _signal(self, sig: int) -> None:
+        assert self.proc is not None
+        if os.name == "nt":  # no process groups to signal: terminate (= kill) the parent
+            self.proc.kill()
+            return
+        os.killpg(self.proc.pid, sig)
+
     def kill(self) -> None:
         """SIGKILL the whole process group: no shutdown, no flushing, like a power cut."""
         if self.proc is None:
             return
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            self._signal(signal.SIGKILL if os.name != "nt" else signal.SIGTERM)
         except ProcessLookupError:
             pass  # already gone
         self.proc.wait(10)
@@ -106,12 +116,12 @@ class ServerProcess:
         if self.proc is None:
             return
         try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            self._signal(signal.SIGTERM)
             self.proc.wait(10)
         except ProcessLookupError:
             pass  # already gone
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            self._signal(signal.SIGKILL if os.name != "nt" else signal.SIGTERM)
             self.proc.wait(10)
         self.proc = None
 
