@@ -316,7 +316,17 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
         status.set_device(DeviceStatusView("id_reader", reader_state, Text("", "")))
         status.set_device(DeviceStatusView(
             "scanner", "running" if s.devices.scanner_enabled else "stopped", Text("", "")))
-        devices.feed.connect(lambda read: checkin.post_code(read.text, read.source))
+        from devices.qr.qt import CodeSignals
+
+        codes = CodeSignals(parent=window)  # decoded on the QR worker, delivered on the GUI thread
+        devices.feed.connect(codes.sink)
+
+        def code_read(read: Any) -> None:
+            checkin.post_code(read.text, read.source)
+            if read.polygon:
+                checkin.show_code_outline(read.polygon)
+
+        codes.code_read.connect(code_read)
         scanner.scanned.connect(lambda text: devices.feed.submit(
             CodeRead(text, "scanner", "scanner", time.monotonic())))
         checkin.presenter.state_changed.connect(

@@ -45,6 +45,7 @@ class CodeRead:
     timestamp: float  # time.monotonic()
     device: str = ""  # camera name or scanner name
     stage: str = ""
+    polygon: tuple[tuple[int, int], ...] = ()  # where the code is in the frame (camera reads)
 
 
 CodeSink = Callable[[CodeRead], None]
@@ -109,7 +110,7 @@ class CodeFeed:
             return False
         if text != read.text:
             read = CodeRead(text, read.source, read.decoder, read.timestamp, read.device,
-                            read.stage)
+                            read.stage, read.polygon)
         for sink in list(self._sinks):
             try:
                 sink(read)
@@ -155,8 +156,8 @@ class QrFrameWorker:
         self._ms.append(result.ms)
         self._cpu_ms.append(result.cpu_ms)
         self.frames_decoded += 1
-        reads = [CodeRead(c.text, "camera", c.decoder, frame.timestamp, frame.source, c.stage)
-                 for c in result.codes]
+        reads = [CodeRead(c.text, "camera", c.decoder, frame.timestamp, frame.source, c.stage,
+                          c.polygon) for c in result.codes]
         for r in reads:
             if self.feed.submit(r):
                 self.codes_read += 1

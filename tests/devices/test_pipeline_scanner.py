@@ -138,6 +138,8 @@ def test_live_qr_worker_reads_a_code_from_a_running_scene_camera():
         cam.stop()
     assert got[0].text == TOKEN and got[0].source == "camera"
     assert got[0].decoder in ("pyzbar", "zxing") and got[0].stage
+    xs = [x for x, _ in got[0].polygon]
+    assert len(got[0].polygon) >= 4 and 300 < sum(xs) / len(xs) < 1000  # where the phone is
     assert len(got) == 1  # seen in many frames, reported once
     assert worker.frames_decoded >= 1 and worker.ms_median > 0
 

@@ -110,6 +110,20 @@ def test_preview_paints_latest_frame_with_face_box(qtbot):
     assert edge.green() > 120 and edge.red() < 120  # the face box outline
 
 
+def test_a_code_just_read_is_outlined_for_a_moment_without_losing_the_face_box(qtbot):
+    pv = CameraPreview("counter_camera")
+    qtbot.addWidget(pv)
+    pv.resize(640, 360)
+    pv.show_frame(np.zeros((360, 640, 3), np.uint8))
+    pv.set_face_boxes([(10, 10, 60, 60)])
+    pv.flash_outline([(300, 100), (500, 100), (500, 300), (300, 300)], ms=200)
+    assert pv._outlines and pv._face_boxes
+    img = pv.grab().toImage()
+    assert QColor(img.pixel(400, 100)) != QColor(img.pixel(400, 200))  # the outline is drawn
+    qtbot.waitUntil(lambda: not pv._outlines, timeout=3000)
+    assert pv._face_boxes  # the face box stays
+
+
 # --- the screen and its presenter ---------------------------------------------------------------
 
 

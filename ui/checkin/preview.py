@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -32,6 +32,9 @@ class CameraPreview(QWidget):
         self._face_boxes: tuple[Box, ...] = ()
         self._outlines: tuple[tuple[tuple[int, int], ...], ...] = ()
         self._state_text = ""
+        self._outline_timer = QTimer(self)
+        self._outline_timer.setSingleShot(True)
+        self._outline_timer.timeout.connect(self._clear_outlines)
         self.frames_received = 0
         self.frames_painted = 0
         self.retranslate()
@@ -54,6 +57,23 @@ class CameraPreview(QWidget):
     def set_overlays(self, face_boxes: Sequence[Box] = (), outlines: Sequence[Polygon] = ()) -> None:
         self._face_boxes = tuple(tuple(int(v) for v in b) for b in face_boxes)  # type: ignore[misc]
         self._outlines = tuple(tuple((int(x), int(y)) for x, y in poly) for poly in outlines)
+        self.update()
+
+    def set_face_boxes(self, face_boxes: Sequence[Box] = ()) -> None:
+        """Replace the face boxes, keep the code outlines."""
+        self._face_boxes = tuple(tuple(int(v) for v in b) for b in face_boxes)  # type: ignore[misc]
+        self.update()
+
+    def flash_outline(self, polygon: Polygon, ms: int = 1500) -> None:
+        """Outline a code just read (in the frame's pixels) for ``ms`` milliseconds."""
+        if len(polygon) < 3:
+            return
+        self._outlines = (tuple((int(x), int(y)) for x, y in polygon),)
+        self._outline_timer.start(ms)
+        self.update()
+
+    def _clear_outlines(self) -> None:
+        self._outlines = ()
         self.update()
 
     def set_camera_state(self, state: str, message: str = "") -> None:

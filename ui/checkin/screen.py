@@ -178,6 +178,10 @@ class CheckinScreen(QWidget):
             image = getattr(frame, "image", frame)
             self.presenter.submit_face_frame(image, ts)
 
+    def show_code_outline(self, polygon: object) -> None:
+        """Outline a code the counter camera just read (the last preview is the counter's)."""
+        self.previews[-1].flash_outline(polygon)  # type: ignore[arg-type]
+
     def set_camera_state(self, index: int, state: str, message: str = "") -> None:
         if index < len(self.previews):
             self.previews[index].set_camera_state(state, message)
@@ -269,7 +273,7 @@ class CheckinScreen(QWidget):
         if state is None:
             self.previews[0].set_overlays()
         else:
-            self.previews[0].set_overlays(face_boxes=[state.face_box] if state.face_box else ())
+            self.previews[0].set_face_boxes([state.face_box] if state.face_box else ())
         self._update_buttons()
 
     def _on_verdict(self, verdict: VerdictView) -> None:
