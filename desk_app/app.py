@@ -194,6 +194,16 @@ def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
                 on_reader_error(event.error)
 
         poller = ReaderPoller(reader.reader, on_event)
+    elif d.id_by_camera:
+        from devices.idcard.camera_reader import CameraIdCardSource
+        from devices.idcard.poller import ReaderPoller
+
+        def on_camera_card(event: Any) -> None:
+            if event.kind == "card" and event.read is not None and on_card is not None:
+                on_card(event.read)
+
+        # No desktop reader: the counter camera finds the card and reads its number line.
+        poller = ReaderPoller(CameraIdCardSource(cameras.counter), on_camera_card, interval_s=0.5)
     return Devices(cameras=cameras, qr_worker=qr_worker, feed=feed, reader_poller=poller,
                    scene=player, reader=reader)
 

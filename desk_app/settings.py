@@ -70,6 +70,9 @@ class DevicesSection(_Section):
     camera_height: int = Field(720, ge=120, le=4320)
     # Serial port of a desktop ID-card reader ("" = none, "sim" = simulated reader).
     id_reader_port: str = ""
+    # Without a reader (or besides it): read the card's number and portrait from the counter
+    # camera (OCR, check digit, votes over frames).
+    id_by_camera: bool = True
     # Vendor library that decodes the reader's WLT photo (.dll or .so); empty = portrait by camera.
     wlt_decoder_library: str = ""
     scanner_enabled: bool = True

@@ -61,3 +61,34 @@ def test_saved_settings_are_audited_and_persisted(qtbot, wired):
     assert entry.detail == {"sections": ["ui"]}
     again = composition.build_core(desk.core.paths.config_dir.parent)
     assert again.settings.ui.idle_reset_s == 42
+
+
+def test_without_a_reader_the_counter_camera_reads_the_card(qapp, data_dir):
+    """build_devices on a one-camera desk with no reader: the card put on the counter reaches
+    the check-in screen's sink as a read with a valid number."""
+    import datetime as dt
+    import threading
+
+    from desk_app.identity.testing import make_id_number
+    from devices.camera.scene import SceneStep, card
+    from devices.idcard.synthetic import CardPerson, render_card
+
+    number = make_id_number("110101", dt.date(1985, 3, 12), 21, sex="M")
+    person = CardPerson(name="张伟", sex="男", ethnicity="汉", birth=dt.date(1985, 3, 12),
+                        address="北京市东城区示范路1号", id_number=number,
+                        issuer="北京市公安局东城分局", valid_from=dt.date(2020, 1, 1),
+                        valid_to=dt.date(2040, 1, 1))
+    scene = [SceneStep("card on the counter", 60.0,
+                       (card(render_card(person, None), at=(0.5, 0.55), size=0.55),), noise=1.0)]
+    core = composition.build_core(data_dir)
+    assert core.settings.devices.id_by_camera and not core.settings.devices.id_reader_port
+    got: list = []
+    seen = threading.Event()
+    devices = composition.build_devices(core.settings, scene=scene,
+                                        on_card=lambda read: (got.append(read), seen.set()))
+    devices.start()
+    try:
+        assert seen.wait(45), "the card was not read from the camera"
+    finally:
+        devices.stop()
+    assert got[0].id_number == number and got[0].source == "camera"

@@ -202,6 +202,9 @@ class CheckinService:
             except InvalidIdNumber as exc:
                 case.errors = [exc.text]
                 return self._state()
+            if case.id_number is not None and case.id_number.number == number.number \
+                    and (case.id_portrait is not None or card.portrait is None):
+                return self._state()  # the same card read again (camera and reader): no change
             self._set_id(case, number, name=card.name or "", valid_to=card.valid_to,
                          long_term=bool(card.long_term), source=card.source,
                          portrait=card.portrait)

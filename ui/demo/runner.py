@@ -476,6 +476,7 @@ class DemoDesk:
         s.sync.interval_s = 2.0
         s.devices.patient_camera, s.devices.counter_camera = "sim", ""
         s.devices.id_reader_port = ""
+        s.devices.id_by_camera = False  # the director puts each card "on the reader" itself
         if lang:
             s.desk.language = lang
         app = qt_app(offscreen)

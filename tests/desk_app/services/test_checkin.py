@@ -249,3 +249,18 @@ def test_a_desk_clock_running_behind_does_not_hide_a_stale_blacklist(desk):
     s = desk.service.submit_code(s.session_id, token2, "camera")
     s = desk.service.submit_id_number(s.session_id, BIDEN)
     assert "blacklist_stale" not in [r.code for r in s.verdict.reasons]
+
+
+def test_the_same_card_read_again_does_not_restart_the_face_comparison(desk):
+    _, token = desk.booking(OBAMA)
+    s = desk.service.new_patient()
+    s = desk.service.submit_code(s.session_id, token, "camera")
+    card = desk.card(OBAMA, "奥巴马", "obama.jpg")
+    s = desk.service.submit_card(s.session_id, card)
+    session_before = desk.service._case.face_session
+    frame = desk.live("obama2.jpg")
+    desk.service.submit_face_frame(s.session_id, frame, 1000.0)
+    s = desk.service.submit_card(s.session_id, card)  # the camera saw the same card
+    assert desk.service._case.face_session is session_before
+    s = desk.look(s.session_id, "obama2.jpg")
+    assert s.verdict.decision is Decision.ADMIT
