@@ -300,6 +300,7 @@ class SettingsScreen(QWidget):
             ("devices", "camera_height"): self.tr("Camera height"),
             ("devices", "id_reader_port"): self.tr("ID card reader port"),
             ("devices", "wlt_decoder_library"): self.tr("Card photo decoder library"),
+            ("devices", "id_by_camera"): self.tr("Read ID cards with the counter camera"),
             ("devices", "scanner_enabled"): self.tr("Handheld scanner"),
             ("devices", "scanner_max_interkey_ms"): self.tr("Scanner key interval (ms)"),
             ("faces", "match_distance"): self.tr("Same person below distance"),
