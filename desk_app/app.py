@@ -170,7 +170,10 @@ class Devices:
 
 def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
                   on_card: Callable[[Any], None] | None = None,
-                  on_reader_error: Callable[[DeskError], None] | None = None) -> Devices:
+                  on_reader_error: Callable[[DeskError], None] | None = None,
+                  on_card_seen: Callable[[Any], None] | None = None) -> Devices:
+    """``on_card(IdCardRead)`` and, when the camera reads cards, ``on_card_seen(polygon)`` (a card
+    found in a frame whose number is not read yet) are called on the reader's worker thread."""
     from devices.camera.factory import DeskCameras
     from devices.qr.pipeline import CodeFeed, QrFrameWorker
 
@@ -203,9 +206,17 @@ def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
                 on_card(event.read)
 
         # No desktop reader: the counter camera finds the card and reads its number line.
-        poller = ReaderPoller(CameraIdCardSource(cameras.counter), on_camera_card, interval_s=0.5)
+        poller = ReaderPoller(CameraIdCardSource(cameras.counter, on_seen=on_card_seen),
+                              on_camera_card, interval_s=0.5)
     return Devices(cameras=cameras, qr_worker=qr_worker, feed=feed, reader_poller=poller,
                    scene=player, reader=reader)
+
+
+def card_sinks(window_holder: list[Window]) -> dict[str, Callable[[Any], None]]:
+    """``build_devices``' card callbacks into the check-in screen of the window that
+    ``window_holder`` holds once it is built (both are thread-safe)."""
+    return {"on_card": lambda card: window_holder[0].checkin.post_card(card),
+            "on_card_seen": lambda polygon: window_holder[0].checkin.post_card_seen(polygon)}
 
 
 # --- the window ----------------------------------------------------------------------------------
@@ -400,8 +411,7 @@ def run_main(args: argparse.Namespace) -> int:
     devices = None
     try:
         window_holder: list[Window] = []
-        devices = build_devices(
-            core.settings, on_card=lambda card: window_holder[0].checkin.post_card(card))
+        devices = build_devices(core.settings, **card_sinks(window_holder))
         w = build_window(desk, devices, app)
         window_holder.append(w)
         desk.start()

@@ -92,3 +92,47 @@ def test_without_a_reader_the_counter_camera_reads_the_card(qapp, data_dir):
     finally:
         devices.stop()
     assert got[0].id_number == number and got[0].source == "camera"
+
+
+def test_the_card_the_counter_camera_finds_is_outlined_on_the_counter_preview(qtbot, qapp,
+                                                                              data_dir, tmp_path):
+    """As desk-app wires it: the counter camera (a folder of frames) -> the card detector on the
+    reader's worker -> the check-in screen -> the counter preview, in the frame's pixels; dotted
+    while a card is seen whose number does not read, solid once read, gone for the next patient."""
+    from desk_app.services.model import Step, StepStatus
+    from tests.devices.card_frames import card_frames, corners_near
+
+    frames = card_frames()
+    folder = frames.write(tmp_path / "counter", card=False)  # only the blank card at first
+    core = composition.build_core(data_dir)
+    core.settings.platform.url = "http://127.0.0.1:9"
+    core.settings.devices.patient_camera = "sim"
+    core.settings.devices.counter_camera = str(folder)
+    desk = composition.build_desk(core)
+    desk.store.create_user("wang", "王", "clerk", "clerk-pass-1")
+    desk.session.login("wang", "clerk-pass-1")
+    holder: list = []
+    devices = composition.build_devices(core.settings, **composition.card_sinks(holder))
+    w = composition.build_window(desk, devices, qapp)
+    holder.append(w)
+    counter = w.checkin.previews[-1]
+    assert len(w.checkin.previews) == 2
+    desk.start()
+    devices.start()
+    try:
+        qtbot.waitUntil(lambda: corners_near(counter._card_outline, frames.blank_corners),
+                        timeout=60_000)
+        assert not counter._card_read and counter._frame_size == (1280, 720)
+        assert not w.checkin.previews[0]._card_outline  # not on the patient camera's picture
+        frames.write(folder)  # now the readable card comes round too
+        qtbot.waitUntil(lambda: counter._card_read, timeout=60_000)
+        assert corners_near(counter._card_outline, frames.card_corners)
+        qtbot.waitUntil(lambda: w.checkin.presenter.state is not None and any(
+            v.step == Step.ID and v.status == StepStatus.OK
+            for v in w.checkin.presenter.state.steps), timeout=30_000)
+        w.checkin.trigger("reset")
+        assert not counter._card_outline
+    finally:
+        devices.stop()
+        w.close()
+        desk.close()

@@ -6,12 +6,18 @@ holds but no such birth date / region: a misread) or ``ok``. A :class:`NumberVot
 collects readings over frames and decides once one valid number has ``votes_needed`` readings
 and a strict majority of the valid ones; the same invalid text read ``votes_needed`` times with
 no valid rival is decided as ``checksum``. Nothing is ever changed to make a check digit hold.
+
+Where the card lies travels with it: the read carries the corners of the card in the frame that
+decided it (``IdCardRead.polygon``), and while the vote is still open every frame that shows a
+card is reported to ``on_seen`` (the check-in preview outlines it: "card seen, hold still").
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -22,7 +28,9 @@ from devices.camera.types import Camera, CameraState
 from devices.idcard.errors import CardNotRead, PrintedNumberInvalid
 from devices.idcard.locate import CardView, find_card
 from devices.idcard.ocr import OcrEngine, make_engine
-from devices.idcard.types import IdCardRead, InvalidIdNumber, check_digit_ok
+from devices.idcard.types import IdCardRead, InvalidIdNumber, Polygon, check_digit_ok
+
+log = logging.getLogger(__name__)
 
 FrameStatus = Literal["no_card", "no_number", "checksum", "invalid", "ok"]
 VoteStatus = Literal["ok", "checksum", "undecided"]
@@ -39,6 +47,13 @@ class FrameReading:
 
     def __repr__(self) -> str:
         return f"FrameReading({self.status}, conf={self.confidence:.2f}, {self.ms:.0f} ms)"
+
+    @property
+    def polygon(self) -> Polygon:
+        """The card's corners in frame pixels, rounded; empty when no card was found."""
+        if self.corners is None:
+            return ()
+        return tuple((int(round(float(x))), int(round(float(y)))) for x, y in self.corners)
 
 
 class CameraCardReader:
@@ -89,11 +104,12 @@ class VoteResult:
     portrait: np.ndarray | None = None
     frames: int = 0
 
-    def to_read(self) -> IdCardRead:
-        """The camera read, or the typed error the clerk sees."""
+    def to_read(self, polygon: Polygon = ()) -> IdCardRead:
+        """The camera read (``polygon``: where the card lies now), or the typed error the clerk
+        sees."""
         if self.status == "ok":
             return IdCardRead(id_number=self.number, portrait=self.portrait,
-                              confidence=self.confidence, source="camera")
+                              confidence=self.confidence, source="camera", polygon=polygon)
         if self.status == "checksum":
             raise PrintedNumberInvalid()
         raise CardNotRead(detail=f"{self.frames} frames")
@@ -148,15 +164,18 @@ class CameraIdCardSource:
     """:class:`~devices.idcard.types.IdCardReader` over a running camera (counter camera).
 
     ``read`` takes the camera's newest frames (dropping older ones, so a slow OCR never queues
-    work) until the vote decides or ``timeout_s`` passes. Called on a worker thread."""
+    work) until the vote decides or ``timeout_s`` passes. Called on a worker thread, which also
+    calls ``on_seen(polygon)`` for each frame of an undecided vote that shows a card."""
 
     def __init__(self, camera: Camera, reader: CameraCardReader | None = None, *,
-                 votes_needed: int = 2, timeout_s: float = 6.0) -> None:
+                 votes_needed: int = 2, timeout_s: float = 6.0,
+                 on_seen: Callable[[Polygon], None] | None = None) -> None:
         self.name = f"camera:{camera.name}"
         self.camera = camera
         self.reader = reader or CameraCardReader()
         self.votes_needed = votes_needed
         self.timeout_s = timeout_s
+        self.on_seen = on_seen
 
     def open(self) -> None:
         """The camera is started and owned by its worker; nothing to open."""
@@ -179,9 +198,22 @@ class CameraIdCardSource:
                     if self.camera.state in (CameraState.STOPPED, CameraState.FAILED):
                         break
                     continue
-                result = voter.add(self.reader.read_frame(frame.image))
+                reading = self.reader.read_frame(frame.image)
+                result = voter.add(reading)
+                if result.status == "ok":
+                    return result.to_read(reading.polygon)
+                if reading.polygon:
+                    self._seen(reading.polygon)
                 if result.status != "undecided":
                     return result.to_read()
         finally:
             sub.close()
         return voter.result().to_read()
+
+    def _seen(self, polygon: Polygon) -> None:
+        if self.on_seen is None:
+            return
+        try:
+            self.on_seen(polygon)
+        except Exception:  # the preview's feedback must not stop the card being read; logged
+            log.exception("card-seen handler failed")

@@ -16,10 +16,12 @@ import numpy as np
 
 from desk_app.identity import InvalidIdNumber, check_char, parse_id_number
 
-__all__ = ["ETHNICITIES", "SEXES", "IdCardRead", "IdCardReader", "InvalidIdNumber",
+__all__ = ["ETHNICITIES", "SEXES", "IdCardRead", "IdCardReader", "InvalidIdNumber", "Polygon",
            "check_digit_ok", "normalize_id_number"]
 
 Source = Literal["reader", "camera"]
+#: Where a card lies in a camera frame: its corners in frame pixels (x, y), in order round it.
+Polygon = tuple[tuple[int, int], ...]
 
 #: GB 3304 ethnicity codes as the chip stores them ("01" .. "56", "97", "98").
 ETHNICITIES: dict[str, str] = {
@@ -58,7 +60,8 @@ class IdCardRead:
     ``valid_to`` None with ``long_term`` True is a "长期" card. Fields a source cannot see (the
     camera reads only the number) are empty strings / None. ``portrait`` is a BGR ``uint8``
     image or None (reader without WLT decoder). ``confidence`` is 1.0 for a chip read, the
-    voting confidence for the camera.
+    voting confidence for the camera. ``polygon`` is where the camera saw the card (its four
+    corners in the frame's pixels, for the preview to outline it); empty for a chip read.
     """
 
     id_number: str
@@ -74,6 +77,7 @@ class IdCardRead:
     portrait: np.ndarray | None = None
     confidence: float = 1.0
     source: Source = "reader"
+    polygon: Polygon = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "id_number", normalize_id_number(self.id_number))

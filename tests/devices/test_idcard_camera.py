@@ -31,6 +31,7 @@ from devices.idcard.synthetic import (
     wrong_check_digit,
 )
 from devices.idcard.types import check_digit_ok
+from tests.devices.card_frames import card_frames, corners_near
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -116,11 +117,14 @@ def test_upside_down_card(photos, reader):
 
 def test_empty_desk_and_a_blank_card(reader):
     rng = np.random.default_rng(2)
-    frame, _ = place_in_scene(np.full((540, 856, 3), 235, np.uint8), rng)
-    assert reader.read_frame(frame).status == "no_number"
+    frame, corners = place_in_scene(np.full((540, 856, 3), 235, np.uint8), rng)
+    blank = reader.read_frame(frame)
+    assert blank.status == "no_number"
+    assert corners_near(blank.polygon, corners)  # a card is there, even if nothing reads
     from devices.idcard.synthetic import desk_background
 
-    assert reader.read_frame(desk_background(1280, 720, rng)).status == "no_card"
+    desk = reader.read_frame(desk_background(1280, 720, rng))
+    assert desk.status == "no_card" and desk.polygon == ()
 
 
 def test_voting_needs_agreement():
@@ -178,6 +182,33 @@ def test_camera_source_reads_from_a_running_camera(photos, reader):
         cam.stop()
     assert read.id_number == person.id_number and read.source == "camera"
     assert read.portrait is not None
+
+
+def test_camera_source_says_where_it_sees_a_card_and_where_it_read_one(tmp_path, reader, caplog):
+    """A blank card, then a readable one elsewhere: the blank is reported as seen (its polygon,
+    frame pixels), the read carries the readable card's polygon."""
+    from devices.camera.sim import ImageFolderSource
+    from devices.camera.worker import CameraWorker
+
+    frames = card_frames()
+    seen: list = []
+
+    def on_seen(polygon) -> None:
+        seen.append(polygon)
+        raise RuntimeError("a broken consumer")  # logged; the card is read all the same
+
+    cam = CameraWorker(ImageFolderSource(frames.write(tmp_path / "counter"), seconds_per_image=2))
+    cam.start()
+    try:
+        read = CameraIdCardSource(cam, reader, timeout_s=30, on_seen=on_seen).read()
+    finally:
+        cam.stop()
+    assert read.id_number == frames.person.id_number
+    assert corners_near(read.polygon, frames.card_corners)
+    assert not corners_near(read.polygon, frames.blank_corners)
+    assert all(type(v) is int for point in read.polygon for v in point)
+    assert seen and corners_near(seen[0], frames.blank_corners)
+    assert "card-seen handler failed" in caplog.text
 
 
 def test_synthetic_card_has_the_card_format(photos):

@@ -124,7 +124,84 @@ def test_a_code_just_read_is_outlined_for_a_moment_without_losing_the_face_box(q
     assert pv._face_boxes  # the face box stays
 
 
+def _amber(c: QColor) -> bool:
+    return c.red() > 180 and c.green() > 130 and c.blue() < 90
+
+
+def test_a_card_is_outlined_in_frame_pixels_apart_from_the_code_and_the_face_box(qtbot):
+    pv = CameraPreview("counter_camera")
+    qtbot.addWidget(pv)
+    pv.resize(640, 360)
+    pv.show_frame(np.zeros((720, 1280, 3), np.uint8))  # shown at half size
+    pv.set_face_boxes([(20, 20, 120, 120)])
+    pv.flash_outline([(40, 400), (240, 400), (240, 600), (40, 600)], ms=5000)
+    pv.flash_card_outline([(400, 200), (1000, 200), (1000, 600), (400, 600)], read=True, ms=300)
+    img = pv.grab().toImage()
+    assert _amber(QColor(img.pixel(350, 100)))  # frame (700, 200): the card's top edge
+    assert _amber(QColor(img.pixel(500, 200)))  # frame (1000, 400): its right edge
+    assert not _amber(QColor(img.pixel(350, 200)))  # inside the card: the picture
+    code = [QColor(img.pixel(x, 200)) for x in range(30, 110)]  # the code's top edge (dashed)
+    assert any(c.blue() > 150 and c.red() < 120 for c in code) and not any(map(_amber, code))
+    qtbot.waitUntil(lambda: not pv._card_outline, timeout=3000)
+    img = pv.grab().toImage()
+    assert not _amber(QColor(img.pixel(350, 100)))  # gone from the picture too
+    assert pv._outlines and pv._face_boxes  # the code and the face stay
+
+
+def test_a_card_seen_but_not_read_is_dotted_and_the_next_patient_clears_it(qtbot):
+    pv = CameraPreview("counter_camera")
+    qtbot.addWidget(pv)
+    pv.resize(640, 360)
+    pv.show_frame(np.zeros((720, 1280, 3), np.uint8))
+    quad = [(400, 200), (1000, 200), (1000, 600), (400, 600)]
+
+    def amber_share() -> float:
+        img = pv.grab().toImage()
+        return sum(_amber(QColor(img.pixel(x, 100))) for x in range(210, 490)) / 280
+
+    pv.flash_card_outline(quad, read=True)
+    assert amber_share() > 0.95  # read: solid
+    pv.flash_card_outline(quad, read=False)
+    assert 0.2 < amber_share() < 0.8  # seen, number not read yet: dotted
+    pv.set_overlays()  # what the screen does for the next patient
+    assert not pv._card_outline and amber_share() == 0
+
+
 # --- the screen and its presenter ---------------------------------------------------------------
+
+
+def test_a_card_the_camera_sees_and_reads_is_outlined_on_the_counter_preview(qtbot, ops, settings,
+                                                                              runner):
+    from devices.idcard.types import IdCardRead
+
+    scr = CheckinScreen(ops, settings, "en", runner=runner, sounds=SoundCues(False), cameras=2)
+    qtbot.addWidget(scr)
+    scr.start()
+    qtbot.waitUntil(lambda: scr.presenter.state is not None, timeout=5000)
+    patient, counter = scr.previews
+
+    def from_the_reader_thread(fn, arg) -> None:
+        t = threading.Thread(target=fn, args=(arg,))
+        t.start()
+        t.join()
+
+    seen = ((400, 200), (1000, 200), (1000, 600), (400, 600))
+    from_the_reader_thread(scr.post_card_seen, seen)
+    qtbot.waitUntil(lambda: counter._card_outline == seen, timeout=5000)
+    assert not counter._card_read and not patient._card_outline
+    where = ((420, 210), (1010, 230), (990, 610), (410, 590))
+    card = IdCardRead(id_number="11010519491231002X", source="camera", polygon=where)
+    from_the_reader_thread(scr.post_card, card)
+    qtbot.waitUntil(lambda: counter._card_read, timeout=5000)
+    assert counter._card_outline == where
+    qtbot.waitUntil(lambda: "submit_card" in ops.names(), timeout=5000)
+    assert ops.calls[ops.names().index("submit_card")][1][1] is card
+    scr.trigger("reset")  # the next patient: cleared at once, not only when its time is up
+    assert not counter._card_outline
+    from_the_reader_thread(scr.post_card, IdCardRead(id_number="11010519491231002X"))  # chip
+    qtbot.waitUntil(lambda: ops.names().count("submit_card") == 2, timeout=5000)
+    assert not counter._card_outline
+    scr.shutdown()
 
 
 def test_codes_and_steps_run_off_the_gui_thread_in_order(qtbot, screen, ops):

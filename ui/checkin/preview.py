@@ -1,4 +1,10 @@
-"""Live camera preview: numpy BGR frames -> QImage, with the face box and code outlines drawn over.
+"""Live camera preview: numpy BGR frames -> QImage, with the face box, code outlines and the ID
+card's outline drawn over.
+
+Overlays are in the frame's pixels: the face box (green), a QR code just read (blue, dashed) and
+an ID card (amber: solid when its number was read, dotted while it is seen but not read yet).
+Code and card outlines are shown for a moment, and cleared with everything else for the next
+patient (:meth:`CameraPreview.set_overlays` with no arguments).
 
 Only the newest frame is kept and painted: ``show_frame`` just stores it and schedules a repaint,
 so a burst of frames costs one paint. Frames come from ``devices.camera.qt.CameraSignals``
@@ -16,6 +22,22 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom in frame pixels
 Polygon = Sequence[tuple[int, int]]
+
+FACE_PEN = ("#34a853", 3, Qt.PenStyle.SolidLine)
+CODE_PEN = ("#4285f4", 3, Qt.PenStyle.DashLine)
+CARD_READ_PEN = ("#fbbc04", 4, Qt.PenStyle.SolidLine)
+CARD_SEEN_PEN = ("#fbbc04", 3, Qt.PenStyle.DotLine)
+CARD_READ_MS = 1500  # as long as a code's outline
+CARD_SEEN_MS = 1000  # refreshed by every frame in which the card is seen while being read
+
+
+def _pen(spec: tuple[str, int, Qt.PenStyle]) -> QPen:
+    colour, width, style = spec
+    return QPen(QColor(colour), width, style)
+
+
+def _points(polygon: Polygon) -> tuple[tuple[int, int], ...]:
+    return tuple((int(x), int(y)) for x, y in polygon)
 
 
 class CameraPreview(QWidget):
@@ -35,6 +57,11 @@ class CameraPreview(QWidget):
         self._outline_timer = QTimer(self)
         self._outline_timer.setSingleShot(True)
         self._outline_timer.timeout.connect(self._clear_outlines)
+        self._card_outline: tuple[tuple[int, int], ...] = ()
+        self._card_read = False  # the card's number was read (solid), else only seen (dotted)
+        self._card_timer = QTimer(self)
+        self._card_timer.setSingleShot(True)
+        self._card_timer.timeout.connect(self._clear_card_outline)
         self.frames_received = 0
         self.frames_painted = 0
         self.retranslate()
@@ -55,12 +82,13 @@ class CameraPreview(QWidget):
         self.update()
 
     def set_overlays(self, face_boxes: Sequence[Box] = (), outlines: Sequence[Polygon] = ()) -> None:
+        """Replace every overlay (the card outline is cleared)."""
         self._face_boxes = tuple(tuple(int(v) for v in b) for b in face_boxes)  # type: ignore[misc]
-        self._outlines = tuple(tuple((int(x), int(y)) for x, y in poly) for poly in outlines)
-        self.update()
+        self._outlines = tuple(_points(poly) for poly in outlines)
+        self._clear_card_outline()
 
     def set_face_boxes(self, face_boxes: Sequence[Box] = ()) -> None:
-        """Replace the face boxes, keep the code outlines."""
+        """Replace the face boxes, keep the code and card outlines."""
         self._face_boxes = tuple(tuple(int(v) for v in b) for b in face_boxes)  # type: ignore[misc]
         self.update()
 
@@ -68,12 +96,28 @@ class CameraPreview(QWidget):
         """Outline a code just read (in the frame's pixels) for ``ms`` milliseconds."""
         if len(polygon) < 3:
             return
-        self._outlines = (tuple((int(x), int(y)) for x, y in polygon),)
+        self._outlines = (_points(polygon),)
         self._outline_timer.start(ms)
         self.update()
 
     def _clear_outlines(self) -> None:
         self._outlines = ()
+        self.update()
+
+    def flash_card_outline(self, polygon: Polygon, *, read: bool, ms: int | None = None) -> None:
+        """Outline the ID card where the camera found it (frame pixels) for ``ms`` milliseconds:
+        ``read`` when its number was read, else seen while its number is being read."""
+        if len(polygon) < 3:
+            return
+        self._card_outline = _points(polygon)
+        self._card_read = read
+        self._card_timer.start(ms if ms is not None else CARD_READ_MS if read else CARD_SEEN_MS)
+        self.update()
+
+    def _clear_card_outline(self) -> None:
+        self._card_timer.stop()
+        self._card_outline = ()
+        self._card_read = False
         self.update()
 
     def set_camera_state(self, state: str, message: str = "") -> None:
@@ -88,7 +132,7 @@ class CameraPreview(QWidget):
         self._buffer = None
         self._face_boxes = ()
         self._outlines = ()
-        self.update()
+        self._clear_card_outline()
 
     # --- painting ---------------------------------------------------------------------------
 
@@ -110,12 +154,16 @@ class CameraPreview(QWidget):
             sx = target.width() / self._frame_size[0]
             sy = target.height() / self._frame_size[1]
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
-            p.setPen(QPen(QColor("#34a853"), 3))
+            p.setPen(_pen(FACE_PEN))
             for left, top, right, bottom in self._face_boxes:
                 p.drawRect(QRectF(target.left() + left * sx, target.top() + top * sy,
                                   (right - left) * sx, (bottom - top) * sy))
-            p.setPen(QPen(QColor("#4285f4"), 3, Qt.PenStyle.DashLine))
-            for poly in self._outlines:
+            polygons = [(CODE_PEN, poly) for poly in self._outlines]
+            if self._card_outline:
+                polygons.append((CARD_READ_PEN if self._card_read else CARD_SEEN_PEN,
+                                 self._card_outline))
+            for pen, poly in polygons:
+                p.setPen(_pen(pen))
                 p.drawPolygon(QPolygonF([QPointF(target.left() + x * sx, target.top() + y * sy)
                                          for x, y in poly]))
         text = self._state_text if self._image is None or self._state not in ("running", "") else ""

@@ -8,6 +8,7 @@ Wiring (composition root)::
     # scanner: the screen builds its own ScannerFilter and submits its scans; pass scanner=...
     # to route scans yourself (e.g. into the code feed) instead
     card_reader_callback = screen.post_card                                    # any thread
+    card_seen_callback = screen.post_card_seen  # camera-read cards: found, number not read yet
     screen.start()          # first patient; installs the scanner filter
 
 Keys (shown on screen): Enter next patient (or decide a REVIEW), Esc reset, F2 override,
@@ -52,6 +53,7 @@ class _Inbox(QObject):
 
     code = Signal(str, str)
     card = Signal(object)
+    card_seen = Signal(object)  # the card's polygon in the counter camera's frame
 
 
 class CheckinScreen(QWidget):
@@ -80,7 +82,8 @@ class CheckinScreen(QWidget):
         self.scanner = scanner
         self.inbox = _Inbox(self)
         self.inbox.code.connect(self.presenter.submit_code)
-        self.inbox.card.connect(self.presenter.submit_card)
+        self.inbox.card.connect(self._card_arrived)
+        self.inbox.card_seen.connect(self._card_seen)
         self.alert_count = 0
 
         # --- widgets ---
@@ -165,8 +168,23 @@ class CheckinScreen(QWidget):
         self.inbox.code.emit(text, source)
 
     def post_card(self, card: object) -> None:
-        """Thread-safe: a card from the desktop reader (``devices.idcard.IdCardRead``)."""
+        """Thread-safe: a card from the desktop reader or the counter camera
+        (``devices.idcard.IdCardRead``); a camera read's ``polygon`` is outlined on the preview."""
         self.inbox.card.emit(card)
+
+    def post_card_seen(self, polygon: object) -> None:
+        """Thread-safe: the counter camera sees a card (corners in frame pixels) whose number is
+        not read yet; outlined for a moment ("card seen, hold still")."""
+        self.inbox.card_seen.emit(polygon)
+
+    def _card_arrived(self, card: object) -> None:
+        self.presenter.submit_card(card)
+        polygon = getattr(card, "polygon", ())
+        if polygon:  # the last preview is the counter's
+            self.previews[-1].flash_card_outline(polygon, read=True)
+
+    def _card_seen(self, polygon: object) -> None:
+        self.previews[-1].flash_card_outline(polygon, read=False)  # type: ignore[arg-type]
 
     def on_camera_frame(self, index: int, frame: object) -> None:
         """GUI thread (``CameraSignals.frame_ready``): paint it; offer patient-camera frames to
@@ -271,7 +289,8 @@ class CheckinScreen(QWidget):
         self.steps.set_state(state, self.lang)
         self.verdict.set_state(state, self.lang)
         if state is None:
-            self.previews[0].set_overlays()
+            for pv in self.previews:  # the next patient: no face box, code or card outline left
+                pv.set_overlays()
         else:
             self.previews[0].set_face_boxes([state.face_box] if state.face_box else ())
         self._update_buttons()
