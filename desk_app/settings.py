@@ -87,7 +87,7 @@ class FacesSection(_Section):
     mismatch_distance: float = Field(0.645, gt=0, lt=2)
     best_k: int = Field(3, ge=1, le=10)
     window_s: float = Field(4.0, gt=0, le=30)
-    min_face_px: int = Field(80, ge=20, le=1000)
+    min_face_px: int = Field(60, ge=20, le=1000)
     liveness: Literal["off", "blink", "turn"] = "off"
 
     @model_validator(mode="after")

@@ -19,6 +19,7 @@ from desk_app.errors import Text, UserInputError
 from desk_app.faces.evaluate import (
     EncodingCache,
     PairJudge,
+    capped_of,
     distances_of,
     judge_pairs,
     load_faces_settings,
@@ -28,14 +29,21 @@ from desk_app.faces.metrics import Proposal, propose_thresholds
 from desk_app.settings import FacesSection, load_settings, save_settings, update_settings
 
 
-def rates(genuine: list[float], impostor: list[float], match: float, mismatch: float) -> dict:
-    """What the three bands do to these pairs."""
+def rates(genuine: list[float], impostor: list[float], match: float, mismatch: float,
+          capped_genuine: list[bool] | None = None,
+          capped_impostor: list[bool] | None = None) -> dict:
+    """What the three bands do to these pairs. A pair marked capped (another face was in view,
+    :data:`~desk_app.faces.verify.CAPPING_HINTS`) is UNDECIDED whatever its distance, as at a
+    desk."""
+    cg = capped_genuine or [False] * len(genuine)
+    ci = capped_impostor or [False] * len(impostor)
     n = len(genuine) + len(impostor)
-    und = sum(match < d < mismatch for d in (*genuine, *impostor) if math.isfinite(d))
-    und += sum(not math.isfinite(d) for d in (*genuine, *impostor))  # no face: never decided
+    pairs = [*zip(genuine, cg, strict=True), *zip(impostor, ci, strict=True)]
+    und = sum(c or not math.isfinite(d) or match < d < mismatch for d, c in pairs)
     return {
-        "false_admits": sum(d <= match for d in impostor),
-        "false_rejects": sum(mismatch <= d < math.inf for d in genuine),
+        "false_admits": sum(d <= match and not c for d, c in zip(impostor, ci, strict=True)),
+        "false_rejects": sum(mismatch <= d < math.inf and not c
+                             for d, c in zip(genuine, cg, strict=True)),
         "undecided": und,
         "undecided_share": round(und / n, 4) if n else 0.0,
         "genuine": len(genuine),
@@ -43,22 +51,27 @@ def rates(genuine: list[float], impostor: list[float], match: float, mismatch: f
     }
 
 
-def halves(values: list[float]) -> tuple[list[float], list[float]]:
+def halves(values: list) -> tuple[list, list]:
     mid = len(values) // 2
     return values[:mid], values[mid:]
 
 
-def cross_validate(genuine: list[float], impostor: list[float], target_far: float) -> list[dict]:
+def cross_validate(genuine: list[float], impostor: list[float], target_far: float,
+                   capped_genuine: list[bool] | None = None,
+                   capped_impostor: list[bool] | None = None) -> list[dict]:
     """Two folds: thresholds from one half, rates on the other."""
     g1, g2 = halves(genuine)
     i1, i2 = halves(impostor)
+    cg1, cg2 = halves(capped_genuine or [False] * len(genuine))
+    ci1, ci2 = halves(capped_impostor or [False] * len(impostor))
     out = []
-    for name, (gc, ic), (gm, im) in (("first->second", (g1, i1), (g2, i2)),
-                                     ("second->first", (g2, i2), (g1, i1))):
+    for name, (gc, ic), (gm, im, cgm, cim) in (
+            ("first->second", (g1, i1), (g2, i2, cg2, ci2)),
+            ("second->first", (g2, i2), (g1, i1, cg1, ci1))):
         p = propose_thresholds(gc, ic, target_far)
         out.append({"fold": name, "match_distance": p.match_distance,
                     "mismatch_distance": p.mismatch_distance,
-                    **rates(gm, im, p.match_distance, p.mismatch_distance)})
+                    **rates(gm, im, p.match_distance, p.mismatch_distance, cgm, cim)})
     return out
 
 
@@ -70,6 +83,7 @@ def main(args: argparse.Namespace) -> int:
     judge = PairJudge(faces, args.degrade_a, EncodingCache(paths.cache_dir / "face-encodings"))
     results = judge_pairs(pairs, judge)
     genuine, impostor = distances_of(results)
+    capped_g, capped_i = capped_of(results)
     try:
         proposal: Proposal = propose_thresholds(genuine, impostor, args.target_far)
     except ValueError as exc:
@@ -84,14 +98,15 @@ def main(args: argparse.Namespace) -> int:
                      "impostor_mean": round(proposal.impostor_mean, 4),
                      "impostor_sd": round(proposal.impostor_sd, 4)},
         "on_calibration_data": rates(genuine, impostor, proposal.match_distance,
-                                     proposal.mismatch_distance),
+                                     proposal.mismatch_distance, capped_g, capped_i),
         "current": {"match_distance": faces.match_distance,
                     "mismatch_distance": faces.mismatch_distance},
         "target_far": args.target_far,
         "degrade_a": args.degrade_a,
     }
     if len(genuine) >= 20 and len(impostor) >= 20:
-        report["cross_validation"] = cross_validate(genuine, impostor, args.target_far)
+        report["cross_validation"] = cross_validate(genuine, impostor, args.target_far,
+                                                    capped_g, capped_i)
     print(f"proposed match_distance    = {proposal.match_distance}  ({proposal.basis})")
     print(f"proposed mismatch_distance = {proposal.mismatch_distance}")
     print(f"current                    = {faces.match_distance} / {faces.mismatch_distance}")

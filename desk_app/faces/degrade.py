@@ -18,19 +18,13 @@ FACE_CENTER_Y = 0.48  # HOG box centre, as a share of the portrait height from t
 JPEG_QUALITY = 75
 
 
-def idcard_portrait(rgb: np.ndarray, model: FaceModel) -> np.ndarray:
-    """The 102 x 126 RGB portrait of the primary face of ``rgb`` (a centre crop when no face is
-    found, as a card photo is always centred)."""
+def card_portrait(rgb: np.ndarray, box: FaceBox, jpeg_quality: int = JPEG_QUALITY,
+                  ) -> tuple[np.ndarray, FaceBox]:
+    """The 102 x 126 head-and-shoulders portrait around ``box`` (edges replicated where the
+    picture is too tight) and where ``box`` lies in it. ``jpeg_quality`` 0 skips the JPEG pass."""
     import cv2
 
     h, w = rgb.shape[:2]
-    boxes = model.detect(rgb, 1 if max(h, w) < 1200 else 0)
-    if boxes:
-        box = boxes[pick_primary(boxes, rgb.shape)]
-    else:
-        side = min(h, w) * 0.45
-        box = FaceBox(round(w / 2 - side / 2), round(h / 2 - side / 2), round(w / 2 + side / 2),
-                      round(h / 2 + side / 2))
     pw, ph = ID_PHOTO_SIZE
     crop_w = box.width / FACE_WIDTH_SHARE
     crop_h = crop_w * ph / pw
@@ -44,8 +38,26 @@ def idcard_portrait(rgb: np.ndarray, model: FaceModel) -> np.ndarray:
         src = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     crop = src[y0 + pad:y1 + pad, x0 + pad:x1 + pad]
     small = cv2.resize(crop, ID_PHOTO_SIZE, interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
-                           [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-    if not ok:  # pragma: no cover - imencode only fails on empty images
-        return small
-    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    f = pw / max(1, x1 - x0)
+    inside = FaceBox(round((box.left - x0) * f), round((box.top - y0) * f),
+                     round((box.right - x0) * f), round((box.bottom - y0) * f), box.score)
+    if jpeg_quality:
+        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
+                               [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+        if ok:
+            small = cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    return np.ascontiguousarray(small), inside
+
+
+def idcard_portrait(rgb: np.ndarray, model: FaceModel) -> np.ndarray:
+    """The 102 x 126 RGB portrait of the primary face of ``rgb`` (a centre crop when no face is
+    found, as a card photo is always centred)."""
+    h, w = rgb.shape[:2]
+    boxes = model.detect(rgb, 1 if max(h, w) < 1200 else 0)
+    if boxes:
+        box = boxes[pick_primary(boxes, rgb.shape)]
+    else:
+        side = min(h, w) * 0.45
+        box = FaceBox(round(w / 2 - side / 2), round(h / 2 - side / 2), round(w / 2 + side / 2),
+                      round(h / 2 + side / 2))
+    return card_portrait(rgb, box)[0]

@@ -83,11 +83,12 @@ class EncodeMethod:
     mirror: bool = False
     upscale_to: int = 0
     padding: float = 0.25
+    as_card: bool = False
 
     def key(self) -> str:
         return (
             f"lm{self.landmarks}-j{self.jitters}-m{int(self.mirror)}-u{self.upscale_to}"
-            f"-p{self.padding:g}"
+            f"-p{self.padding:g}" + ("-card" if self.as_card else "")
         )
 
 
@@ -146,15 +147,27 @@ def to_rgb(image: np.ndarray, bgr: bool = True) -> np.ndarray:
     return np.ascontiguousarray(img)
 
 
+#: Share of the width and height left out on each side when small faces are looked for.
+CENTRE_MARGIN = 0.2
+
+
+def touches_edge(box: FaceBox, shape: tuple[int, ...]) -> bool:
+    """Boxes are clipped to the image: touching its border means part of the face is outside."""
+    h, w = shape[:2]
+    return box.left <= 0 or box.top <= 0 or box.right >= w or box.bottom >= h
+
+
 def face_weight(box: FaceBox, shape: tuple[int, ...]) -> float:
     """How much a face looks like the patient's: its area, reduced by up to half as its centre
-    moves from the image centre to a corner."""
+    moves from the image centre to a corner, and halved when the frame cuts it (someone at the
+    side of the counter, half out of view, is not the patient facing the camera)."""
     h, w = shape[:2]
     cx, cy = w / 2, h / 2
     half_diag = max(1.0, float(np.hypot(cx, cy)))
     bx, by = box.center
     off = float(np.hypot(bx - cx, by - cy)) / half_diag
-    return box.width * box.height * (1.0 - 0.5 * min(1.0, off))
+    weight = box.width * box.height * (1.0 - 0.5 * min(1.0, off))
+    return weight * 0.5 if touches_edge(box, shape) else weight
 
 
 def pick_primary(boxes: list[FaceBox], shape: tuple[int, ...]) -> int:
@@ -214,8 +227,8 @@ class FaceModel:
 
         HOG first runs on a copy ``work_width`` wide (a quarter of the pixels of 640x480; it sees
         faces at least 80/scale px wide, a patient close to the counter), then on one 1.5 times
-        wider; only when nothing is found there does it look at full size, and it upsamples only
-        when ``min_face_px`` is below dlib's 80 px window."""
+        wider; only when nothing is found there does it look at full size, and it upsamples (the
+        middle of the picture only) when ``min_face_px`` is below dlib's 80 px window."""
         import cv2
 
         h, w = rgb.shape[:2]
@@ -233,8 +246,14 @@ class FaceModel:
         boxes = self.detect(rgb, 0)
         if boxes or min_face_px >= 80:
             return boxes
+        # Faces under HOG's 80 px window: upsample only the middle of the picture, where a
+        # patient further from the lens stands (a quarter of the pixels: the cost of one more
+        # full-size pass, where upsampling the whole frame would cost four).
         check_cancel(cancel)
-        return self.detect(rgb, 1)
+        x0, y0 = round(w * CENTRE_MARGIN), round(h * CENTRE_MARGIN)
+        centre = np.ascontiguousarray(rgb[y0:h - y0, x0:w - x0])
+        return [FaceBox(b.left + x0, b.top + y0, b.right + x0, b.bottom + y0, b.score)
+                for b in self.detect(centre, 1)]
 
     # --- landmarks and descriptors --------------------------------------------------------------
 
@@ -255,11 +274,15 @@ class FaceModel:
 
         check_cancel(cancel)
         img, b = rgb, box
-        if method.upscale_to and box.width < method.upscale_to:
-            f = method.upscale_to / max(1, box.width)
-            img = cv2.resize(rgb, (round(rgb.shape[1] * f), round(rgb.shape[0] * f)),
+        if method.as_card:
+            from desk_app.faces.degrade import card_portrait
+
+            img, b = card_portrait(rgb, box)
+        if method.upscale_to and b.width < method.upscale_to:
+            f = method.upscale_to / max(1, b.width)
+            img = cv2.resize(img, (round(img.shape[1] * f), round(img.shape[0] * f)),
                              interpolation=cv2.INTER_LANCZOS4)
-            b = box.scaled(f)
+            b = b.scaled(f)
         rect = dlib.rectangle(b.left, b.top, b.right, b.bottom)
         with self._lock:
             shape = self._models[method.landmarks](img, rect)

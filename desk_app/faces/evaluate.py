@@ -18,7 +18,9 @@ import hashlib
 import json
 import logging
 import math
+import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,11 +42,22 @@ from desk_app.faces.engine import (
 )
 from desk_app.faces.metrics import eer, far_frr, tar_at_far
 from desk_app.faces.quality import QualityLimits
-from desk_app.faces.verify import FaceOutcome, encode_id_photo, encode_still, outcome_for
+from desk_app.faces.verify import (
+    CAPPING_HINTS,
+    FaceOutcome,
+    capped,
+    encode_id_photo,
+    encode_still,
+    outcome_for,
+)
 from desk_app.paths import AppPaths
 from desk_app.settings import FacesSection, load_settings
 
 log = logging.getLogger(__name__)
+
+#: Part of every cache key: raise it when detection, the gate or the encoding change in a way
+#: the method key does not show, so no stale encodings are reused.
+PIPELINE = 2
 
 
 @dataclass(frozen=True)
@@ -127,10 +140,16 @@ class EncodingCache:
         if p is None:
             return
         p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_suffix(".tmp.npz")
+        # A temporary name of its own: two evaluations sharing the cache may write one key.
+        fd, name = tempfile.mkstemp(prefix=p.stem[:16], suffix=".tmp.npz", dir=p.parent)
         enc = value.encoding if value.encoding is not None else np.zeros(0)
-        np.savez(tmp, encoding=enc, hints=np.array(value.hints, dtype=str), ms=value.ms)
-        tmp.replace(p)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, encoding=enc, hints=np.array(value.hints, dtype=str), ms=value.ms)
+            os.replace(name, p)
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
 
 
 def file_hash(path: Path) -> str:
@@ -182,7 +201,7 @@ class PairJudge:
         return value
 
     def id_side(self, path: Path) -> Encoded:
-        side = f"id|{self.degrade}|{self.id_method.key()}"
+        side = f"id|{PIPELINE}|{self.degrade}|{self.id_method.key()}"
 
         def make(rgb: np.ndarray) -> Encoded:
             t0 = time.perf_counter()
@@ -199,7 +218,7 @@ class PairJudge:
         return self._cached(path, side, make)
 
     def live_side(self, path: Path) -> Encoded:
-        side = f"live|{self.live_method.key()}|{self.limits}"
+        side = f"live|{PIPELINE}|{self.live_method.key()}|{self.limits}"
 
         def make(rgb: np.ndarray) -> Encoded:
             t0 = time.perf_counter()
@@ -212,15 +231,17 @@ class PairJudge:
     def judge(self, pair: Pair) -> dict:
         a = self.id_side(pair.file_a)
         b = self.live_side(pair.file_b)
+        is_capped = bool(set(b.hints) & CAPPING_HINTS)
         if a.encoding is None or b.encoding is None:
             dist, outcome = math.inf, FaceOutcome.UNDECIDED
         else:
             dist = face_distance(a.encoding, b.encoding)
-            outcome = outcome_for(dist, self.faces)
+            outcome = capped(outcome_for(dist, self.faces), set(b.hints))
         return {
             "file_a": pair.label_a, "file_b": pair.label_b, "same": int(pair.same),
             "distance": None if math.isinf(dist) else round(dist, 4),
             "outcome": outcome.value, "no_face": a.encoding is None or b.encoding is None,
+            "capped": is_capped,
             "hints": [*a.hints, *b.hints], "ms": round(a.ms + b.ms, 1),
             "cached": a.cached and b.cached,
         }
@@ -248,6 +269,13 @@ def distances_of(results: list[dict]) -> tuple[list[float], list[float]]:
     imp = [r["distance"] if r["distance"] is not None else math.inf for r in results
            if not r["same"]]
     return gen, imp
+
+
+def capped_of(results: list[dict]) -> tuple[list[bool], list[bool]]:
+    """Which pairs (genuine, impostor, in the order of :func:`distances_of`) a desk leaves
+    UNDECIDED whatever their distance (another face in view)."""
+    return ([bool(r.get("capped")) for r in results if r["same"]],
+            [bool(r.get("capped")) for r in results if not r["same"]])
 
 
 def summarize(results: list[dict], faces: FacesSection) -> dict:

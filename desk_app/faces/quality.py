@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from desk_app.errors import Text
-from desk_app.faces.engine import FaceBox, face_weight, pick_primary
+from desk_app.faces.engine import FaceBox, face_weight, pick_primary, touches_edge
 
 
 @dataclass(frozen=True)
@@ -155,9 +155,7 @@ def assess(rgb: np.ndarray, boxes: list[FaceBox], landmarks_of, limits: QualityL
     face_px = min(box.width, box.height)
     if face_px < limits.min_face_px:
         hints.append(hint("too_small"))
-    h, w = rgb.shape[:2]
-    # Boxes are clipped to the image: touching the border means part of the face is outside.
-    if box.left <= 0 or box.top <= 0 or box.right >= w or box.bottom >= h:
+    if touches_edge(box, rgb.shape):
         hints.append(hint("off_frame"))
     grey = cv2.cvtColor(rgb[box.top:box.bottom, box.left:box.right], cv2.COLOR_RGB2GRAY)
     sharp = sharpness(grey)

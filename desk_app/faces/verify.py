@@ -126,6 +126,13 @@ class FaceDecision:
                    faces.mismatch_distance, hints=tuple(hints))
 
 
+def capped(outcome: FaceOutcome, hint_codes: set[str] | frozenset[str]) -> FaceOutcome:
+    """UNDECIDED instead of MATCH or MISMATCH when a frame used had a capping hint."""
+    if hint_codes & CAPPING_HINTS and outcome in (FaceOutcome.MATCH, FaceOutcome.MISMATCH):
+        return FaceOutcome.UNDECIDED
+    return outcome
+
+
 def decide_from_distances(distances: list[float], faces: FacesSection,
                           hints: tuple[Hint, ...] = (),
                           liveness: LivenessResult | None = None) -> FaceDecision:
@@ -134,7 +141,8 @@ def decide_from_distances(distances: list[float], faces: FacesSection,
         return FaceDecision(FaceOutcome.UNDECIDED, None, 0, faces.match_distance,
                             faces.mismatch_distance, hints=hints, liveness=liveness)
     d = float(np.mean(distances))
-    return FaceDecision(outcome_for(d, faces), d, len(distances), faces.match_distance,
+    outcome = capped(outcome_for(d, faces), {h.code for h in hints})
+    return FaceDecision(outcome, d, len(distances), faces.match_distance,
                         faces.mismatch_distance, tuple(round(x, 4) for x in distances), hints,
                         liveness)
 
@@ -206,10 +214,15 @@ class _Candidate:
     encoding: np.ndarray | None = None
     rgb: np.ndarray | None = None  # kept only for not-quite-good frames, encoded if needed
     box: FaceBox | None = None
+    hints: tuple[Hint, ...] = ()  # why a not-quite-good frame was not good
 
 
 # Frames failing only on these may still be compared at the end of the window, with a hint.
-SOFT_HINTS = frozenset({"blurry", "too_dark", "too_bright", "not_frontal"})
+SOFT_HINTS = frozenset({"blurry", "too_dark", "too_bright", "not_frontal", "off_frame",
+                        "several_faces"})
+# ...but with another face in view a comparison proves nothing about who stands at the counter
+# (an impostor may bring the card's holder along): the outcome is at most UNDECIDED.
+CAPPING_HINTS = frozenset({"several_faces"})
 
 
 def judge_frame(rgb: np.ndarray, model: FaceModel, limits: QualityLimits, work_width: int = 320,
@@ -294,7 +307,7 @@ class FaceSession:
             enc = self.model.encode(rgb, q.box, self.live_method, cancel)
             self._good.append(_Candidate(timestamp, q.score, enc))
         elif comparable(q):
-            self._soft.append(_Candidate(timestamp, q.score, rgb=rgb, box=q.box))
+            self._soft.append(_Candidate(timestamp, q.score, rgb=rgb, box=q.box, hints=q.hints))
             self._soft = sorted(self._soft, key=lambda c: -c.score)[: self.faces.best_k]
         live = self._liveness(False)
         k = self.faces.best_k
@@ -320,11 +333,13 @@ class FaceSession:
         hints: tuple[Hint, ...] = ()
         if len(used) < k and self._soft:
             # Not enough good frames: fill up with the best near-misses, and say so.
-            for c in self._soft[: k - len(used)]:
+            fill = self._soft[: k - len(used)]
+            for c in fill:
                 assert c.rgb is not None and c.box is not None
                 c.encoding = self.model.encode(c.rgb, c.box, self.live_method, cancel)
                 used.append(c)
-            hints = (TOO_FEW_FRAMES, *self._last_hints)
+            # the hints of the frames compared (a capping one must reach the decision)
+            hints = (TOO_FEW_FRAMES, *dict.fromkeys(h for c in fill for h in c.hints))
         elif not used:
             hints = self._last_hints or (hint("no_face"),)
         elif len(used) < k:

@@ -71,3 +71,14 @@ def test_cross_validation_measures_on_the_other_half():
     for f in folds:
         assert f["genuine"] == 50 and f["impostor"] == 50
         assert f["false_admits"] == 0
+
+
+def test_capped_pairs_are_undecided_whatever_their_distance():
+    genuine, impostor = [0.30, 0.35, 0.90], [0.40, 0.95, 0.97]
+    plain = rates(genuine, impostor, 0.5, 0.7)
+    assert plain == {**plain, "false_admits": 1, "false_rejects": 1, "undecided": 0}
+    r = rates(genuine, impostor, 0.5, 0.7, [False, True, True], [True, False, False])
+    # the capped genuine match, the capped genuine reject and the capped impostor admit
+    assert r["false_admits"] == 0 and r["false_rejects"] == 0 and r["undecided"] == 3
+    folds = cross_validate(genuine * 10, impostor * 10, 0.001, [True] * 30, [True] * 30)
+    assert all(f["undecided"] == 30 and f["false_admits"] == 0 for f in folds)

@@ -84,14 +84,27 @@ def test_young_window_waits_for_more_frames_to_pick_the_best(model, photo, obama
 
 def test_bad_frames_give_hints_and_no_decision(model, photo, obama_card):
     session = FaceSession(obama_card, FacesSection(best_k=1), model)
-    r = session.add_frame(canvas(photo("two_people.jpg", 640)), 0.0, bgr=False)
-    assert r.decision is None
-    assert [h.code for h in r.quality.hints] == ["several_faces"]
     r = session.add_frame(np.zeros((480, 640, 3), np.uint8), 0.5, bgr=False)
     assert r.decision is None and r.quality.hints[0].code == "no_face"
     d = session.finish()  # the clerk presses on: nothing comparable was seen
     assert d.outcome == FaceOutcome.UNDECIDED and d.distance is None and d.frames_used == 0
     assert d.hints and d.hints[0].code == "no_face"
+
+
+def test_with_two_people_in_view_the_card_holder_matching_is_not_enough(model, photo, obama_card):
+    """Obama (the card's holder) and Biden side by side: the comparison is made, and it is close,
+    but with a second face in view it cannot say who stands at the counter -> UNDECIDED."""
+    session = FaceSession(obama_card, FacesSection(best_k=1), model)
+    r = session.add_frame(canvas(photo("two_people.jpg", 640)), 0.0, bgr=False)
+    assert r.decision is None
+    assert "several_faces" in [h.code for h in r.quality.hints]
+    d = session.finish()
+    assert d.frames_used == 1 and d.distance is not None
+    assert {h.code for h in d.hints} >= {"too_few_frames", "several_faces"}
+    assert d.outcome == FaceOutcome.UNDECIDED
+    # the same distance from a frame without the capping hint would have been decided
+    assert outcome_for(d.distance, session.faces) != FaceOutcome.UNDECIDED or \
+        d.distance > session.faces.match_distance
 
 
 def test_near_misses_are_used_at_the_end_with_a_hint(model, photo, obama_card):
