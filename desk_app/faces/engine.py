@@ -83,12 +83,11 @@ class EncodeMethod:
     mirror: bool = False
     upscale_to: int = 0
     padding: float = 0.25
-    as_card: bool = False
 
     def key(self) -> str:
         return (
             f"lm{self.landmarks}-j{self.jitters}-m{int(self.mirror)}-u{self.upscale_to}"
-            f"-p{self.padding:g}" + ("-card" if self.as_card else "")
+            f"-p{self.padding:g}"
         )
 
 
@@ -274,10 +273,6 @@ class FaceModel:
 
         check_cancel(cancel)
         img, b = rgb, box
-        if method.as_card:
-            from desk_app.faces.degrade import card_portrait
-
-            img, b = card_portrait(rgb, box)
         if method.upscale_to and b.width < method.upscale_to:
             f = method.upscale_to / max(1, b.width)
             img = cv2.resize(img, (round(img.shape[1] * f), round(img.shape[0] * f)),

@@ -1,5 +1,5 @@
-"""Detection and encoding details: small faces in the middle, faces cut by the frame edge, the
-card-resolution encoding of a live face."""
+"""Detection details: small faces in the middle, faces cut by the frame edge, the card-style
+portrait around a face."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import pytest
 
 from desk_app.faces.degrade import ID_PHOTO_SIZE, card_portrait
 from desk_app.faces.engine import (
-    EncodeMethod,
     FaceBox,
-    face_distance,
     face_weight,
     pick_primary,
     touches_edge,
@@ -62,16 +60,3 @@ def test_card_portrait_places_the_face_like_a_card_photo(model, photo):
     assert abs(inside.width - ID_PHOTO_SIZE[0] / 2) <= 2
     assert abs(inside.center[0] - ID_PHOTO_SIZE[0] / 2) <= 2
     assert abs(inside.center[1] - 0.48 * ID_PHOTO_SIZE[1]) <= 2
-
-
-def test_as_card_encodes_the_face_at_card_resolution(model, photo):
-    rgb = photo("obama.jpg")
-    box = model.detect(rgb, 0)[0]
-    as_card = EncodeMethod(as_card=True, upscale_to=160)
-    portrait, inside = card_portrait(rgb, box)
-    direct = model.encode(portrait, inside, EncodeMethod(upscale_to=160))
-    assert face_distance(model.encode(rgb, box, as_card), direct) < 1e-6
-    # a different picture from the full-resolution descriptor, but the same person
-    full = model.encode(rgb, box)
-    assert 0.02 < face_distance(full, direct) < 0.45
-    assert as_card.key() != EncodeMethod(upscale_to=160).key()
