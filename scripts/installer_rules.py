@@ -48,8 +48,6 @@ def dropped(dest: str) -> bool:
         return not KEEP_PYCOUNTRY_LOCALES.match(d)
     if d.startswith("resources/translations/") and base.endswith(".ts"):
         return True  # the translation sources; the .qm files are what Qt loads
-    if d.startswith("face_recognition_models/") and base == "mmod_human_face_detector.dat":
-        return True  # the CNN detector: the desk uses HOG (desk_app.faces.engine)
     # Libraries in the top folder or Qt's own, not the copies other wheels carry (pillow.libs ...).
     top = "/" not in d or d.startswith("PySide6/")
     return top and bool(DROP_LIBS.match(base))

@@ -111,6 +111,8 @@ KEPT = [
     "PySide6/plugins/styles/qmodernwindowsstyle.dll",
     "PySide6/plugins/multimedia/windowsmediaplugin.dll", "PySide6\\Qt6Core.dll",
     "PySide6/translations/qtbase_zh_CN.qm", "pyzbar/libzbar-64.dll", "pyzbar/libiconv.dll",
+    # the CNN detector: the last look for a face HOG cannot see (desk_app.faces.engine)
+    "face_recognition_models/models/mmod_human_face_detector.dat",
 ]
 DROPPED = [
     "PySide6/Qt/plugins/platforms/libqwayland.so", "PySide6/Qt/plugins/platforms/libqeglfs.so",
@@ -120,7 +122,6 @@ DROPPED = [
     "libharfbuzz.so.0", "PySide6/Qt/translations/qtbase_de.qm",
     "pycountry/locales/de/LC_MESSAGES/iso3166-1.mo",
     "pycountry/locales/zh_CN/LC_MESSAGES/iso639-3.mo",
-    "face_recognition_models/models/mmod_human_face_detector.dat",
     "resources/translations/desk_zh_CN.ts",
     "PySide6/plugins/platforms/qdirect2d.dll", "PySide6/plugins/tls/qschannelbackend.dll",
     "PySide6\\plugins\\generic\\qtuiotouchplugin.dll", "PySide6/Qt6Pdf.dll",

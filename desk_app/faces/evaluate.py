@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 
 #: Part of every cache key: raise it when detection, the gate or the encoding change in a way
 #: the method key does not show, so no stale encodings are reused.
-PIPELINE = 2
+PIPELINE = 3
 
 
 @dataclass(frozen=True)

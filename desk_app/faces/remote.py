@@ -2,9 +2,11 @@
 
 dlib's face-recognition network holds Python's GIL for the whole computation (50-120 ms a face,
 more for the ID photo, which is upscaled and mirrored), so computing it on a worker *thread*
-still stalls the GUI thread for that long. Detection and landmarks release it or are short, so
-they stay in this process; only :meth:`FaceModel.encode` goes to a one-process pool, which loads
-its own copy of the models at start. Only a crop around the face crosses the process boundary.
+still stalls the GUI thread for that long; so does the CNN detector (about a second). HOG
+detection and landmarks release it or are short, so they stay in this process; only
+:meth:`FaceModel.encode` and :meth:`FaceModel.detect_thorough` go to a one-process pool, which loads
+its own copy of the models at start. Only a crop around the face (for the CNN, the frame)
+crosses the process boundary.
 If the child dies, the next call starts a new one; if that fails too, the descriptor is computed
 here (slower for the GUI, never wrong) and the failure is logged.
 """
@@ -42,6 +44,10 @@ def _child_init() -> None:
 
 def _child_encode(crop: np.ndarray, box: FaceBox, method: EncodeMethod) -> np.ndarray:
     return shared_model().encode(crop, box, method)
+
+
+def _child_detect_thorough(rgb: np.ndarray) -> list[FaceBox]:
+    return shared_model().detect_thorough(rgb)
 
 
 def _child_ready() -> bool:
@@ -102,3 +108,18 @@ class ProcessFaceModel(FaceModel):
                     self._pool = None
         self.local_calls += 1
         return super().encode(crop, b, method, cancel)
+
+    def detect_thorough(self, rgb: np.ndarray, cancel: CancelToken | None = None,
+                        ) -> list[FaceBox]:
+        """The CNN detector holds the GIL for about a second: it runs in the child too."""
+        check_cancel(cancel)
+        for attempt in (1, 2):
+            try:
+                boxes = self._executor().submit(_child_detect_thorough, rgb).result()
+                check_cancel(cancel)
+                return boxes
+            except BrokenProcessPool:
+                log.error("the face process died (attempt %d); starting a new one", attempt)
+                with self._pool_lock:
+                    self._pool = None
+        return super().detect_thorough(rgb, cancel)

@@ -226,9 +226,13 @@ CAPPING_HINTS = frozenset({"several_faces"})
 
 
 def judge_frame(rgb: np.ndarray, model: FaceModel, limits: QualityLimits, work_width: int = 320,
-                cancel: CancelToken | None = None) -> QualityReport:
-    """Detection (on a downscaled copy first) and the quality gate for one RGB frame."""
+                cancel: CancelToken | None = None, *, thorough: bool = False) -> QualityReport:
+    """Detection (on a downscaled copy first) and the quality gate for one RGB frame.
+    ``thorough``: when HOG finds no face, the CNN detector has a look (the last frame of a
+    window with no face in any: about a second, in the face process at a desk)."""
     boxes = model.detect_frame(rgb, work_width, limits.min_face_px, cancel)
+    if not boxes and thorough:
+        boxes = model.detect_thorough(rgb, cancel)
     check_cancel(cancel)
     return assess(rgb, boxes, lambda b: model.landmarks(rgb, b, 68), limits)
 
@@ -241,9 +245,10 @@ def comparable(q: QualityReport) -> bool:
 def encode_still(rgb: np.ndarray, model: FaceModel, limits: QualityLimits,
                  method: EncodeMethod = LIVE_METHOD, cancel: CancelToken | None = None,
                  ) -> tuple[np.ndarray | None, QualityReport]:
-    """One photo as a desk treats a single live frame at the end of its window: compared when
-    it passes the gate or fails only on soft criteria; not compared otherwise."""
-    q = judge_frame(rgb, model, limits, cancel=cancel)
+    """One photo as a desk treats a single live frame at the end of its window: looked at
+    thoroughly when HOG sees no face, compared when it passes the gate or fails only on soft
+    criteria; not compared otherwise."""
+    q = judge_frame(rgb, model, limits, cancel=cancel, thorough=True)
     if not comparable(q):
         return None, q
     assert q.box is not None
@@ -272,6 +277,7 @@ class FaceSession:
         self._soft: list[_Candidate] = []
         self._samples: list[LivenessSample] = []
         self._first_ts: float | None = None
+        self._faceless: np.ndarray | None = None  # the latest frame in which HOG saw no face
         self._last_hints: tuple[Hint, ...] = ()
         self.decision: FaceDecision | None = None
         if not id_photo.usable:
@@ -302,6 +308,7 @@ class FaceSession:
             if self._first_ts is None:
                 self._first_ts = timestamp
         self._last_hints = q.hints
+        self._faceless = rgb if q.box is None else None
         self._drop_old(timestamp)
         if q.ok:
             enc = self.model.encode(rgb, q.box, self.live_method, cancel)
@@ -340,6 +347,9 @@ class FaceSession:
                 used.append(c)
             # the hints of the frames compared (a capping one must reach the decision)
             hints = (TOO_FEW_FRAMES, *dict.fromkeys(h for c in fill for h in c.hints))
+        elif not used and self._faceless is not None and final:
+            # No face in any frame, and the window is over: one thorough look at the last one.
+            used, hints = self._thorough_look(cancel)
         elif not used:
             hints = self._last_hints or (hint("no_face"),)
         elif len(used) < k:
@@ -351,6 +361,17 @@ class FaceSession:
                  None if decision.distance is None else round(decision.distance, 3),
                  decision.frames_used, decision.liveness_state)
         return decision
+
+    def _thorough_look(self, cancel: CancelToken | None) -> tuple[list[_Candidate], tuple[Hint, ...]]:
+        assert self._faceless is not None
+        rgb, self._faceless = self._faceless, None
+        q = judge_frame(rgb, self.model, self.limits, self.work_width, cancel, thorough=True)
+        if not comparable(q):
+            return [], q.hints
+        assert q.box is not None
+        found = _Candidate(0.0, q.score, self.model.encode(rgb, q.box, self.live_method, cancel),
+                           hints=q.hints)
+        return [found], (TOO_FEW_FRAMES, *q.hints)
 
     def finish(self, cancel: CancelToken | None = None) -> FaceDecision:
         """The window is over (or the clerk pressed on): decide with what there is."""

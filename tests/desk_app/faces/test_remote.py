@@ -55,3 +55,15 @@ def test_crop_keeps_the_face_box_in_place():
 
     crop, b = crop_around(rgb, FaceBox(300, 200, 400, 300))
     assert crop.shape[:2] == (260, 260) and (b.left, b.top, b.right, b.bottom) == (80, 80, 180, 180)
+
+
+def test_the_thorough_look_runs_in_the_child_too(remote, faces_dir):
+    """The CNN detector holds the GIL for about a second: the desk's model sends it across."""
+    lfw = faces_dir / "lfw" / "Phil_Gramm" / "Phil_Gramm_0002.jpg"
+    if not lfw.is_file():
+        pytest.skip("LFW photos not in the shared data")
+    rgb = cv2.cvtColor(cv2.imread(str(lfw)), cv2.COLOR_BGR2RGB)
+    calls = remote.remote_calls
+    there = remote.detect_thorough(rgb)
+    assert there == shared_model().detect_thorough(rgb) and len(there) == 1
+    assert remote.local_calls == 0 and remote.remote_calls == calls  # encode() counts, not this

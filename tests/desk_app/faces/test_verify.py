@@ -193,3 +193,26 @@ def test_outcome_bands_and_the_domain_value():
     check = d.to_face_check()
     assert isinstance(check, model_mod.FaceCheck)
     assert check.outcome == "match" and check.distance == pytest.approx(0.45)
+
+
+def test_a_face_hog_cannot_see_gets_one_thorough_look_at_the_end(model, photo, faces_dir):
+    """Phil Gramm's face (LFW), turned and lit from the side: HOG finds nothing in any frame; at
+    the end of the window the CNN detector finds it and the comparison is made."""
+    if not (faces_dir / "lfw").is_dir():
+        pytest.skip("LFW photos not in the shared data")
+    card = encode_id_photo(idcard_portrait(photo("lfw/Phil_Gramm/Phil_Gramm_0001.jpg"), model),
+                           model, bgr=False)
+    live = canvas(photo("lfw/Phil_Gramm/Phil_Gramm_0002.jpg"))
+    session = FaceSession(card, FacesSection(best_k=2), model)
+    for i in range(3):
+        r = session.add_frame(live, i * 0.5, bgr=False)
+        assert r.decision is None and r.quality.hints[0].code == "no_face"
+    d = session.finish()
+    assert d.frames_used == 1 and d.distance is not None, d
+    assert d.outcome == FaceOutcome.MATCH, d
+    assert d.hints[0].code == "too_few_frames"
+    # an empty counter stays "no face" after the thorough look too
+    empty = FaceSession(card, FacesSection(best_k=2), model)
+    empty.add_frame(np.full((480, 640, 3), 90, np.uint8), 0.0, bgr=False)
+    d = empty.finish()
+    assert d.distance is None and d.hints[0].code == "no_face"
