@@ -31,10 +31,15 @@ def _handler(target: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", metavar="DIR",
+def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
+    """The options every command takes, before or after the command's name. A subcommand's
+    parser must not set them to None when they are not repeated there: argparse would
+    overwrite what was given before the command (``desk-app --data-dir D eval ...``)."""
+    default = None if top else argparse.SUPPRESS
+    p.add_argument("--data-dir", metavar="DIR", default=default,
                    help="keep settings, database and logs below DIR (default: the user's folders)")
-    p.add_argument("--lang", choices=["zh_CN", "en"], help="language of messages (default: settings)")
+    p.add_argument("--lang", choices=["zh_CN", "en"], default=default,
+                   help="language of messages (default: settings)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"desk-app {__version__}")
-    _common(parser)
+    _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("run", help="open the desk application (the default)")

@@ -3,6 +3,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from desk_app import __version__
 from desk_app.cli import build_parser, main
 
@@ -49,3 +51,20 @@ def test_settings_set_and_show(data_dir, capsys):
     assert "best_k = 4" in capsys.readouterr().out
     assert main(["settings", "set", "--data-dir", str(data_dir), "faces.best_k", "0"]) == 1
     assert "faces.best_k" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ["--data-dir", "D", "--lang", "en", "eval", "faces", "p.csv"],
+    ["eval", "faces", "p.csv", "--data-dir", "D", "--lang", "en"],
+    ["--data-dir", "X", "eval", "faces", "p.csv", "--data-dir", "D", "--lang", "en"],
+])
+def test_common_options_hold_before_and_after_the_command(argv):
+    """``desk-app --data-dir D eval ...`` once evaluated in the user's folders: the
+    subcommand's default overwrote the option given before it."""
+    args = build_parser().parse_args(argv)
+    assert args.data_dir == "D" and args.lang == "en"
+
+
+def test_common_options_default_to_none():
+    args = build_parser().parse_args(["eval", "faces", "p.csv"])
+    assert args.data_dir is None and args.lang is None
