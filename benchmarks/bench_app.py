@@ -2,8 +2,8 @@
 
 The demo's desk (real store, services, sync worker against the platform process on loopback,
 scene-player camera at 15 fps 720p, the real QR decoder and face model) checks in scripted
-patients while a 5 ms heartbeat timer measures how late the GUI thread runs it. Goal: no stall
-over 50 ms. Needs ../shared/data/faces for the face scenarios.
+patients while a 5 ms heartbeat timer (benchmarks/heartbeat.py) measures how late the GUI
+thread runs it. Goal: no stall over 50 ms. Needs ../shared/data/faces for the face scenarios.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -23,6 +22,7 @@ def run() -> dict:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from benchmarks.heartbeat import Heartbeat
     from desk_app import app as composition
     from ui.demo.environment import DemoEnvironment
     from ui.demo.runner import DemoDesk
@@ -35,23 +35,12 @@ def run() -> dict:
                           build_desk=composition.build_desk,
                           build_devices=composition.build_devices,
                           build_window=composition.build_window, qt_app=composition._qt_app)
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-    beat = QTimer()
-    beat.setInterval(5)
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append((now - last[0]) * 1000 - 5)
-        last[0] = now
-
-    beat.timeout.connect(tick)
+    beat = Heartbeat(5)
     try:
         names = [n for n in SCENARIOS if photos.is_dir() or n == "forged_qr"]
         demo.director.prewarm(names)  # the demo's props (card pictures), drawn before measuring
         demo.director.finished.connect(lambda _o: qt.quit())
-        QTimer.singleShot(0, lambda: (last.__setitem__(0, time.perf_counter()), beat.start(),
-                                      demo.director.run(names)))
+        QTimer.singleShot(0, lambda: (beat.start(), demo.director.run(names)))
         guard = QTimer()
         guard.setSingleShot(True)
         guard.timeout.connect(qt.quit)
@@ -59,15 +48,11 @@ def run() -> dict:
         qt.exec()
         beat.stop()
         outcomes = demo.director.outcomes
-        gaps.sort()
         return {
             "scenarios": ",".join(f"{o.name}={o.verdict}" for o in outcomes),
             "as_expected": sum(o.as_expected for o in outcomes),
             "checkin_ms_median": statistics.median(o.ms for o in outcomes) if outcomes else None,
-            "heartbeats": len(gaps),
-            "stall_ms_max": round(max(gaps), 1) if gaps else None,
-            "stall_ms_p99": round(gaps[int(len(gaps) * 0.99) - 1], 1) if gaps else None,
-            "stall_ms_p50": round(statistics.median(gaps), 1) if gaps else None,
+            **beat.figures(),
             "goal_stall_ms": 50,
             "load_average_1min": round(os.getloadavg()[0], 2),
         }
