@@ -50,3 +50,21 @@ def test_every_log_line_in_the_file_is_masked(tmp_path):
 def test_mask_name():
     assert mask_name("张三") == "张**"
     assert mask_name("欧阳娜娜") == "欧***"
+
+
+def test_known_names_longest_first_and_bounded():
+    m = PiiMasker(max_names=1000)
+    m.remember("王小")
+    m.remember("王小明")
+    m.remember("欧阳娜娜")
+    out = m.mask("王小明 与 王小 与 欧阳娜娜, 王小明明")
+    assert out == f"{mask_name('王小明')} 与 {mask_name('王小')} 与 {mask_name('欧阳娜娜')}, " \
+                  f"{mask_name('王小明')}明"
+    # a day of patients: every one of them is masked, the oldest beyond the bound forgotten
+    names = [f"张{chr(0x4E00 + i)}{chr(0x4E00 + i * 7 % 500)}" for i in range(1500)]
+    for n in names:
+        m.remember(n)
+    line = " ".join(names[-50:])
+    assert not any(n in m.mask(line) for n in names[-50:])
+    assert names[0] in m.mask(names[0])  # pushed out by the 1000 after it
+    assert m.mask("nothing personal here") == "nothing personal here"
