@@ -191,23 +191,41 @@ class CheckinService:
             self._maybe_decide(case)
             return self._state()
 
+    def _new_card(self, case: _Case, card: CardLike) -> IdNumber | None:
+        """The card's ID number, or None when it is invalid (the error is set) or the same card
+        was read again (camera and reader: no change)."""
+        try:
+            number = parse_id_number(card.id_number,
+                                     today=self.clock.now().astimezone(CHINA_TZ).date())
+        except InvalidIdNumber as exc:
+            case.errors = [exc.text]
+            return None
+        if case.id_number is not None and case.id_number.number == number.number \
+                and (case.id_portrait is not None or card.portrait is None):
+            return None
+        return number
+
     def submit_card(self, session_id: str, card: CardLike) -> CheckinState:
+        photo: IdPhoto | None = None
+        if card.portrait is not None and card.portrait.size:
+            with self._lock:
+                case = self._current(session_id)
+                wanted = (case is not None and case.verdict is None
+                          and self._new_card(case, card) is not None)
+            if wanted:
+                # A second or two of the face process (jittered ID photo): outside the lock, so
+                # codes, frames and the status stay answered meanwhile.
+                photo = encode_id_photo(card.portrait, self.face_model)
         with self._lock:
             case = self._current(session_id)
             if case is None or case.verdict is not None:
                 return self._state()
-            try:
-                number = parse_id_number(card.id_number,
-                                         today=self.clock.now().astimezone(CHINA_TZ).date())
-            except InvalidIdNumber as exc:
-                case.errors = [exc.text]
+            number = self._new_card(case, card)
+            if number is None:
                 return self._state()
-            if case.id_number is not None and case.id_number.number == number.number \
-                    and (case.id_portrait is not None or card.portrait is None):
-                return self._state()  # the same card read again (camera and reader): no change
             self._set_id(case, number, name=card.name or "", valid_to=card.valid_to,
                          long_term=bool(card.long_term), source=card.source,
-                         portrait=card.portrait)
+                         portrait=card.portrait, photo=photo)
             self._maybe_decide(case)
             return self._state()
 
@@ -291,14 +309,16 @@ class CheckinService:
         return self._case
 
     def _set_id(self, case: _Case, number: IdNumber, *, name: str, valid_to: date | None,
-                long_term: bool, source: str, portrait: np.ndarray | None) -> None:
+                long_term: bool, source: str, portrait: np.ndarray | None,
+                photo: IdPhoto | None = None) -> None:
         self.masker.remember(name)
         case.id_number, case.name, case.errors = number, name, []
         case.card_valid_to, case.card_long_term, case.id_source = valid_to, long_term, source
         case.presented_hash = None
         if portrait is not None and portrait.size:
             case.id_portrait = portrait
-            case.id_photo = encode_id_photo(portrait, self.face_model)
+            case.id_photo = photo if photo is not None else encode_id_photo(portrait,
+                                                                            self.face_model)
             case.face_session = FaceSession(case.id_photo, self.settings().faces, self.face_model)
             if case.face_session.decision is not None:  # no face found in the card photo
                 case.face = case.face_session.decision

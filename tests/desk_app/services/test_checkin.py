@@ -264,3 +264,32 @@ def test_the_same_card_read_again_does_not_restart_the_face_comparison(desk):
     assert desk.service._case.face_session is session_before
     s = desk.look(s.session_id, "obama2.jpg")
     assert s.verdict.decision is Decision.ADMIT
+
+
+def test_the_card_photo_is_encoded_outside_the_service_lock(desk):
+    """The ID photo's encoding takes the face process a second or two (jitter): codes, frames
+    and the screen's state must not wait for it behind the service's lock."""
+    from desk_app.faces.engine import ID_PHOTO_METHOD, FaceModel
+
+    class LockWatchingModel(FaceModel):  # the real model; notes who holds the service lock
+        service = None
+        held: list[tuple[bool, bool]] = []
+
+        def encode(self, rgb, box, method=ID_PHOTO_METHOD, cancel=None):
+            self.held.append((method == ID_PHOTO_METHOD, self.service._lock._is_owned()))
+            return super().encode(rgb, box, method, cancel)
+
+    model = LockWatchingModel()
+    desk.service = CheckinService(desk.store, desk.session, lambda: desk.settings, desk.clock,
+                                  face_model=model)
+    model.service = desk.service
+    _, token = desk.booking(OBAMA)
+    s = desk.service.new_patient()
+    s = desk.service.submit_code(s.session_id, token, "camera")
+    card = desk.card(OBAMA, "奥巴马", "obama.jpg")
+    s = desk.service.submit_card(s.session_id, card)
+    assert model.held == [(True, False)]  # the ID photo, encoded once, without the lock
+    s = desk.service.submit_card(s.session_id, card)  # the same card again: not encoded again
+    assert model.held == [(True, False)]
+    s = desk.look(s.session_id, "obama2.jpg")
+    assert s.verdict.decision is Decision.ADMIT
