@@ -7,11 +7,12 @@ descriptor network already uses them), and every long loop checks a :class:`Canc
 Two kinds of image go through here and get different treatment (see docs/architecture.md,
 "Face verification", for the measurements behind each choice):
 
-* **live frames** (640x480 or larger): detected on a downscaled copy, upsampled only when no face
-  is found there; descriptors without jitter, so a frame costs tens of milliseconds;
+* **live frames** (640x480 or larger): detected on a downscaled copy, small faces looked for
+  (upsampled) in the middle only; one network pass a frame (~100 ms of CPU);
 * **the ID photo** (a chip photo is 102 x 126 px, the face about 50 px wide): enlarged before
-  detection and landmarking, encoded once with jitter and its mirror image, since it is encoded
-  once per patient and every error it carries is repeated in every comparison.
+  detection and landmarking, encoded once with its mirror image, since it is encoded once per
+  patient and every error it carries is repeated in every comparison. dlib's jitter (10) was
+  measured and not taken: 3 s a patient, and random (docs/architecture.md).
 """
 
 from __future__ import annotations
