@@ -92,20 +92,27 @@ class ProcessFaceModel(FaceModel):
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def encode(self, rgb: np.ndarray, box: FaceBox, method: EncodeMethod = LIVE_METHOD,
-               cancel: CancelToken | None = None) -> np.ndarray:
-        check_cancel(cancel)
-        crop, b = crop_around(rgb, box)
+    def _in_child(self, fn, *args):  # type: ignore[no-untyped-def]
+        """``fn(*args)`` in the child; a dead child is replaced once. Returns ``(True, result)``,
+        or ``(False, None)`` when both attempts failed (the caller computes it here)."""
         for attempt in (1, 2):
             try:
-                vec = self._executor().submit(_child_encode, crop, b, method).result()
-                self.remote_calls += 1
-                check_cancel(cancel)
-                return vec
+                return True, self._executor().submit(fn, *args).result()
             except BrokenProcessPool:
                 log.error("the face process died (attempt %d); starting a new one", attempt)
                 with self._pool_lock:
                     self._pool = None
+        return False, None
+
+    def encode(self, rgb: np.ndarray, box: FaceBox, method: EncodeMethod = LIVE_METHOD,
+               cancel: CancelToken | None = None) -> np.ndarray:
+        check_cancel(cancel)
+        crop, b = crop_around(rgb, box)
+        ok, vec = self._in_child(_child_encode, crop, b, method)
+        if ok:
+            self.remote_calls += 1
+            check_cancel(cancel)
+            return vec
         self.local_calls += 1
         return super().encode(crop, b, method, cancel)
 
@@ -113,13 +120,8 @@ class ProcessFaceModel(FaceModel):
                         ) -> list[FaceBox]:
         """The CNN detector holds the GIL for about a second: it runs in the child too."""
         check_cancel(cancel)
-        for attempt in (1, 2):
-            try:
-                boxes = self._executor().submit(_child_detect_thorough, rgb).result()
-                check_cancel(cancel)
-                return boxes
-            except BrokenProcessPool:
-                log.error("the face process died (attempt %d); starting a new one", attempt)
-                with self._pool_lock:
-                    self._pool = None
+        ok, boxes = self._in_child(_child_detect_thorough, rgb)
+        if ok:
+            check_cancel(cancel)
+            return boxes
         return super().detect_thorough(rgb, cancel)
