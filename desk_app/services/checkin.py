@@ -213,8 +213,8 @@ class CheckinService:
                 wanted = (case is not None and case.verdict is None
                           and self._new_card(case, card) is not None)
             if wanted:
-                # A second or two of the face process (jittered ID photo): outside the lock, so
-                # codes, frames and the status stay answered meanwhile.
+                # Two network passes in the face process (~0.2 s, more when the frames queue
+                # there too): outside the lock, so codes, frames and the status stay answered.
                 photo = encode_id_photo(card.portrait, self.face_model)
         with self._lock:
             case = self._current(session_id)
