@@ -8,7 +8,7 @@ Two kinds of image go through here and get different treatment (see docs/archite
 "Face verification", for the measurements behind each choice):
 
 * **live frames** (640x480 or larger): detected on a downscaled copy, small faces looked for
-  (upsampled) in the middle only; one network pass a frame (~100 ms of CPU);
+  (upsampled) in the middle only; one network pass a frame (~140 ms of CPU here);
 * **the ID photo** (a chip photo is 102 x 126 px, the face about 50 px wide): enlarged before
   detection and landmarking, encoded once with its mirror image, since it is encoded once per
   patient and every error it carries is repeated in every comparison. dlib's jitter (10) was
