@@ -89,7 +89,7 @@ class Desk:
     def start(self) -> None:
         # The face models (~3 s to load) are loaded now, before any window shows: dlib holds the
         # GIL while it loads, which would freeze the GUI thread for that long mid check-in. The
-        # descriptors are computed in a child process (see desk_app.faces.remote).
+        # descriptors are computed in child processes (see desk_app.faces.remote).
         self.face_model.load()
         self.face_model.start()
         self.sync.start()

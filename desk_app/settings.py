@@ -83,8 +83,8 @@ class FacesSection(_Section):
     # Euclidean distance between 128-d face encodings: <= match -> MATCH, >= mismatch -> MISMATCH,
     # between -> UNDECIDED. Defaults from `desk-app calibrate faces lfw_pairs.csv --target-far
     # 0.001 --degrade-a idcard` (LFW fold 1, ID-card portraits; see docs/architecture.md).
-    match_distance: float = Field(0.550, gt=0, lt=2)
-    mismatch_distance: float = Field(0.645, gt=0, lt=2)
+    match_distance: float = Field(0.537, gt=0, lt=2)
+    mismatch_distance: float = Field(0.615, gt=0, lt=2)
     best_k: int = Field(3, ge=1, le=10)
     window_s: float = Field(4.0, gt=0, le=30)
     min_face_px: int = Field(60, ge=20, le=1000)

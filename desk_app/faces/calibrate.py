@@ -20,6 +20,7 @@ from desk_app.faces.evaluate import (
     EncodingCache,
     PairJudge,
     capped_of,
+    desk_model,
     distances_of,
     judge_pairs,
     load_faces_settings,
@@ -80,8 +81,9 @@ def main(args: argparse.Namespace) -> int:
         raise UserInputError(Text("--target-far 应在 0 和 0.5 之间", "--target-far must be between 0 and 0.5"))
     paths, faces = load_faces_settings(args.data_dir)
     pairs = read_pairs(Path(args.pairs), getattr(args, "limit", 0) or 0)
-    judge = PairJudge(faces, args.degrade_a, EncodingCache(paths.cache_dir / "face-encodings"))
-    results = judge_pairs(pairs, judge)
+    with desk_model() as model:
+        results = judge_pairs(pairs, PairJudge(
+            faces, args.degrade_a, EncodingCache(paths.cache_dir / "face-encodings"), model))
     genuine, impostor = distances_of(results)
     capped_g, capped_i = capped_of(results)
     try:

@@ -8,11 +8,17 @@ Two kinds of image go through here and get different treatment (see docs/archite
 "Face verification", for the measurements behind each choice):
 
 * **live frames** (640x480 or larger): detected on a downscaled copy, small faces looked for
-  (upsampled) in the middle only; one network pass a frame (~140 ms of CPU here);
+  (upsampled) in the middle only; the aligned chip and its mirror image are encoded and
+  averaged (two network passes, 55-145 ms of CPU each on the machines measured; at a desk they
+  run side by side in two face processes, :mod:`desk_app.faces.remote`);
 * **the ID photo** (a chip photo is 102 x 126 px, the face about 50 px wide): enlarged before
-  detection and landmarking, encoded once with its mirror image, since it is encoded once per
-  patient and every error it carries is repeated in every comparison. dlib's jitter (10) was
-  measured and not taken: 3 s a patient, and random (docs/architecture.md).
+  detection and landmarking, then encoded as three chips (the aligned square at 0.94, 1 and 1.06
+  times its size) and their mirror images, averaged: six passes, once per patient, since every
+  error it carries is repeated in every comparison. dlib's jitter (10) was measured and not
+  taken: 3 s a patient, and random (docs/architecture.md).
+
+:meth:`FaceModel.chips` (landmarks, warping) and :meth:`FaceModel.describe` (the network) are
+separate so the network passes can run elsewhere.
 """
 
 from __future__ import annotations
@@ -76,7 +82,9 @@ class EncodeMethod:
     ``upscale_to``: enlarge the image (Lanczos) so the detected face is at least this wide before
     landmarks and the aligned chip are taken (0 = never). ``jitters``: dlib's random
     jitter-and-average (0 or 1 = none). ``mirror``: also encode the horizontally mirrored chip and
-    average. ``landmarks``: 5- or 68-point shape model used for the alignment.
+    average. ``landmarks``: 5- or 68-point shape model used for the alignment. ``scales``: aligned
+    chips taken with the chip's square grown or shrunk about its centre by these factors (1.0 is
+    dlib's own chip), all encoded and averaged.
     """
 
     landmarks: Literal[5, 68] = 5
@@ -84,17 +92,27 @@ class EncodeMethod:
     mirror: bool = False
     upscale_to: int = 0
     padding: float = 0.25
+    scales: tuple[float, ...] = (1.0,)
+
+    @property
+    def passes(self) -> int:
+        """Network passes (chips) per image."""
+        return len(self.scales) * (2 if self.mirror else 1)
 
     def key(self) -> str:
-        return (
-            f"lm{self.landmarks}-j{self.jitters}-m{int(self.mirror)}-u{self.upscale_to}"
-            f"-p{self.padding:g}"
-        )
+        key = (f"lm{self.landmarks}-j{self.jitters}-m{int(self.mirror)}-u{self.upscale_to}"
+               f"-p{self.padding:g}")
+        if self.scales != (1.0,):
+            key += "-s" + ",".join(f"{s:g}" for s in self.scales)
+        return key
 
 
-# Chosen by measurement on LFW fold 1 with ID-card degradation (docs/architecture.md).
-ID_PHOTO_METHOD = EncodeMethod(landmarks=5, jitters=0, mirror=True, upscale_to=160)
-LIVE_METHOD = EncodeMethod(landmarks=5, jitters=0, mirror=False, upscale_to=0)
+# Chosen by measurement on LFW fold 1 with ID-card degradation (docs/architecture.md, "Face
+# verification"): the card photo is encoded once per patient, six passes (~0.4 s in the face
+# processes); a live frame takes two passes, run side by side by the desk's two face processes.
+ID_PHOTO_METHOD = EncodeMethod(landmarks=5, jitters=0, mirror=True, upscale_to=160,
+                               scales=(0.94, 1.0, 1.06))
+LIVE_METHOD = EncodeMethod(landmarks=5, jitters=0, mirror=True, upscale_to=0)
 
 
 @dataclass(frozen=True)
@@ -310,13 +328,13 @@ class FaceModel:
             shape = self._models[points](rgb, rect)
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
-    def encode(self, rgb: np.ndarray, box: FaceBox, method: EncodeMethod = LIVE_METHOD,
-               cancel: CancelToken | None = None) -> np.ndarray:
-        """The 128-d descriptor of the face in ``box``."""
+    def chips(self, rgb: np.ndarray, box: FaceBox, method: EncodeMethod = LIVE_METHOD,
+              ) -> list[np.ndarray]:
+        """The aligned 150 x 150 face chips ``method`` asks for (a few milliseconds: landmarks
+        and warping, no network), in a fixed order: each scale, then its mirror image."""
         import cv2
         import dlib
 
-        check_cancel(cancel)
         img, b = rgb, box
         if method.upscale_to and b.width < method.upscale_to:
             f = method.upscale_to / max(1, b.width)
@@ -324,19 +342,40 @@ class FaceModel:
                              interpolation=cv2.INTER_LANCZOS4)
             b = b.scaled(f)
         rect = dlib.rectangle(b.left, b.top, b.right, b.bottom)
+        out = []
         with self._lock:
             shape = self._models[method.landmarks](img, rect)
-            chip = dlib.get_face_chip(img, shape, size=150, padding=method.padding)
-        chips = [chip]
-        if method.mirror:
-            chips.append(np.ascontiguousarray(chip[:, ::-1]))
+            base = dlib.get_face_chip_details(shape, size=150, padding=method.padding)
+            for s in method.scales:
+                details = base
+                if s != 1.0:
+                    r = base.rect
+                    cx, cy = (r.left() + r.right()) / 2, (r.top() + r.bottom()) / 2
+                    hw, hh = r.width() * s / 2, r.height() * s / 2
+                    details = dlib.chip_details(dlib.drectangle(cx - hw, cy - hh, cx + hw, cy + hh),
+                                                dlib.chip_dims(150, 150), base.angle)
+                chip = dlib.extract_image_chip(img, details)
+                out.append(chip)
+                if method.mirror:
+                    out.append(np.ascontiguousarray(chip[:, ::-1]))
+        return out
+
+    def describe(self, chips: list[np.ndarray], jitters: int = 0,
+                 cancel: CancelToken | None = None) -> np.ndarray:
+        """The mean 128-d descriptor of aligned chips (one network pass each)."""
         vecs = []
         for c in chips:
             check_cancel(cancel)
             with self._lock:
                 vecs.append(np.array(self._models["net"].compute_face_descriptor(
-                    c, max(0, method.jitters))))
+                    c, max(0, jitters))))
         return np.mean(vecs, axis=0)
+
+    def encode(self, rgb: np.ndarray, box: FaceBox, method: EncodeMethod = LIVE_METHOD,
+               cancel: CancelToken | None = None) -> np.ndarray:
+        """The 128-d descriptor of the face in ``box``."""
+        check_cancel(cancel)
+        return self.describe(self.chips(rgb, box, method), method.jitters, cancel)
 
 
 _MODEL: FaceModel | None = None

@@ -13,6 +13,7 @@ method, so a second run over the same data takes seconds.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import json
@@ -22,7 +23,7 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +58,7 @@ log = logging.getLogger(__name__)
 
 #: Part of every cache key: raise it when detection, the gate or the encoding change in a way
 #: the method key does not show, so no stale encodings are reused.
-PIPELINE = 3
+PIPELINE = 4
 
 
 @dataclass(frozen=True)
@@ -314,11 +315,29 @@ def load_faces_settings(data_dir: str | None) -> tuple[AppPaths, FacesSection]:
     return paths, loaded.settings.faces
 
 
+@contextlib.contextmanager
+def desk_model() -> Iterator[FaceModel]:
+    """The model as a desk runs it: descriptors in the face processes (both cores busy)."""
+    from desk_app.faces.remote import ProcessFaceModel
+
+    model = ProcessFaceModel()
+    model.start()
+    try:
+        yield model
+    finally:
+        model.close()
+
+
 def main(args: argparse.Namespace) -> int:
     paths, faces = load_faces_settings(args.data_dir)
     pairs = read_pairs(Path(args.pairs), getattr(args, "limit", 0) or 0)
     cache = EncodingCache(paths.cache_dir / "face-encodings")
-    judge = PairJudge(faces, args.degrade_a, cache)
+    with desk_model() as model:
+        return _evaluate(args, pairs, PairJudge(faces, args.degrade_a, cache, model))
+
+
+def _evaluate(args: argparse.Namespace, pairs: list[Pair], judge: PairJudge) -> int:
+    faces = judge.faces
 
     def show(r: dict) -> None:
         d = "   -  " if r["distance"] is None else f"{r['distance']:.4f}"

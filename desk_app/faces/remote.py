@@ -1,13 +1,17 @@
-"""Face descriptors computed in a child process.
+"""Face descriptors computed in child processes.
 
-dlib's face-recognition network holds Python's GIL for the whole computation (50-120 ms a face,
-more for the ID photo, which is upscaled and mirrored), so computing it on a worker *thread*
-still stalls the GUI thread for that long; so does the CNN detector (about a second). HOG
-detection and landmarks release it or are short, so they stay in this process; only
-:meth:`FaceModel.encode` and :meth:`FaceModel.detect_thorough` go to a one-process pool, which loads
-its own copy of the models at start. Only a crop around the face (for the CNN, the frame)
-crosses the process boundary.
-If the child dies, the next call starts a new one; if that fails too, the descriptor is computed
+dlib's face-recognition network holds Python's GIL for the whole computation (50-150 ms a pass
+here; a live frame takes two, the card photo six), so computing it on a worker *thread* would
+still stall the GUI thread for that long; so does the CNN detector (about a second). HOG
+detection, landmarks and the aligned chips are short or release it, so they stay in this
+process; only the network passes (:meth:`FaceModel.describe`) and :meth:`FaceModel.detect_thorough`
+go to a pool of child processes, each loading its own copy of the models at start. Only the
+150 x 150 chips (for the CNN, the frame) cross the process boundary.
+
+The pool has one process per core, two at most: the two passes of a live frame (the chip and
+its mirror image) run side by side, so a frame costs about one pass of wall time on the desk's
+two cores instead of two (measured in ``make bench``, docs/architecture.md).
+If a child dies, the next call starts a new pool; if that fails too, the descriptor is computed
 here (slower for the GUI, never wrong) and the failure is logged.
 """
 
@@ -15,35 +19,26 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
-from desk_app.faces.engine import (
-    LIVE_METHOD,
-    CancelToken,
-    EncodeMethod,
-    FaceBox,
-    FaceModel,
-    check_cancel,
-    shared_model,
-)
+from desk_app.faces.engine import CancelToken, FaceBox, FaceModel, check_cancel, shared_model
 
 log = logging.getLogger(__name__)
-
-#: Context kept around the face box: enough for the landmarks and the aligned chip (padding
-#: 0.25) and for an upscaled ID photo.
-MARGIN = 0.8
 
 
 def _child_init() -> None:
     shared_model().load()
 
 
-def _child_encode(crop: np.ndarray, box: FaceBox, method: EncodeMethod) -> np.ndarray:
-    return shared_model().encode(crop, box, method)
+def _child_describe(chips: list[np.ndarray], jitters: int) -> list[np.ndarray]:
+    """One descriptor per chip (not averaged: the parent averages over all children)."""
+    model = shared_model()
+    return [model.describe([c], jitters) for c in chips]
 
 
 def _child_detect_thorough(rgb: np.ndarray) -> list[FaceBox]:
@@ -54,21 +49,22 @@ def _child_ready() -> bool:
     return True
 
 
-def crop_around(rgb: np.ndarray, box: FaceBox, margin: float = MARGIN) -> tuple[np.ndarray, FaceBox]:
-    """The part of ``rgb`` around ``box`` and the box in the crop's pixels."""
-    h, w = rgb.shape[:2]
-    mx, my = round(box.width * margin), round(box.height * margin)
-    x0, y0 = max(0, box.left - mx), max(0, box.top - my)
-    x1, y1 = min(w, box.right + mx), min(h, box.bottom + my)
-    crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-    return crop, FaceBox(box.left - x0, box.top - y0, box.right - x0, box.bottom - y0, box.score)
+def share_out(items: list, n: int) -> list[list]:  # type: ignore[type-arg]
+    """``items`` cut into at most ``n`` runs of (nearly) equal length, in order."""
+    if not items:
+        return []
+    n = max(1, min(n, len(items)))
+    size = -(-len(items) // n)
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 class ProcessFaceModel(FaceModel):
-    """A :class:`FaceModel` whose descriptors are computed in a child process."""
+    """A :class:`FaceModel` whose descriptors are computed in child processes."""
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int | None = None) -> None:
         super().__init__()
+        #: child processes: one per core, at most two (the two passes of a live frame)
+        self.workers = workers or max(1, min(2, os.cpu_count() or 1))
         self._pool: ProcessPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self.remote_calls = 0
@@ -78,13 +74,15 @@ class ProcessFaceModel(FaceModel):
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                     initializer=_child_init)
             return self._pool
 
     def start(self) -> None:
-        """Start the child and load its models now (returns at once; the child loads alone)."""
-        self._executor().submit(_child_ready)
+        """Start the children and load their models now (returns at once; they load alone)."""
+        pool = self._executor()
+        for _ in range(self.workers):
+            pool.submit(_child_ready)
 
     def close(self) -> None:
         with self._pool_lock:
@@ -92,29 +90,37 @@ class ProcessFaceModel(FaceModel):
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _in_child(self, fn, *args):  # type: ignore[no-untyped-def]
-        """``fn(*args)`` in the child; a dead child is replaced once. Returns ``(True, result)``,
-        or ``(False, None)`` when both attempts failed (the caller computes it here)."""
+    def _in_children(self, fn, arg_lists: list[tuple]) -> tuple[bool, list]:  # type: ignore[type-arg]
+        """``fn(*args)`` for each ``args`` in the children, side by side; a dead pool is replaced
+        once. Returns ``(True, results)``, or ``(False, [])`` when both attempts failed (the
+        caller computes it here)."""
         for attempt in (1, 2):
             try:
-                return True, self._executor().submit(fn, *args).result()
+                pool = self._executor()
+                futures = [pool.submit(fn, *args) for args in arg_lists]
+                return True, [f.result() for f in futures]
             except BrokenProcessPool:
-                log.error("the face process died (attempt %d); starting a new one", attempt)
+                log.error("a face process died (attempt %d); starting new ones", attempt)
                 with self._pool_lock:
                     self._pool = None
-        return False, None
+        return False, []
 
-    def encode(self, rgb: np.ndarray, box: FaceBox, method: EncodeMethod = LIVE_METHOD,
-               cancel: CancelToken | None = None) -> np.ndarray:
+    def _in_child(self, fn, *args):  # type: ignore[no-untyped-def]
+        ok, results = self._in_children(fn, [args])
+        return ok, (results[0] if ok else None)
+
+    def describe(self, chips: list[np.ndarray], jitters: int = 0,
+                 cancel: CancelToken | None = None) -> np.ndarray:
+        """The chips shared out over the children (in order, so the mean is the same sum)."""
         check_cancel(cancel)
-        crop, b = crop_around(rgb, box)
-        ok, vec = self._in_child(_child_encode, crop, b, method)
+        groups = [(g, jitters) for g in share_out(chips, self.workers)]
+        ok, results = self._in_children(_child_describe, groups)
         if ok:
             self.remote_calls += 1
             check_cancel(cancel)
-            return vec
+            return np.mean([v for group in results for v in group], axis=0)
         self.local_calls += 1
-        return super().encode(crop, b, method, cancel)
+        return super().describe(chips, jitters, cancel)
 
     def detect_thorough(self, rgb: np.ndarray, cancel: CancelToken | None = None,
                         ) -> list[FaceBox]:

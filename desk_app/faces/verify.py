@@ -229,7 +229,7 @@ def judge_frame(rgb: np.ndarray, model: FaceModel, limits: QualityLimits, work_w
                 cancel: CancelToken | None = None, *, thorough: bool = False) -> QualityReport:
     """Detection (on a downscaled copy first) and the quality gate for one RGB frame.
     ``thorough``: when HOG finds no face, the CNN detector has a look (the last frame of a
-    window with no face in any: about a second, in the face process at a desk)."""
+    window with no face in any: about a second, in a face process at a desk)."""
     boxes = model.detect_frame(rgb, work_width, limits.min_face_px, cancel)
     if not boxes and thorough:
         boxes = model.detect_thorough(rgb, cancel)

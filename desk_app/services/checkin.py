@@ -213,7 +213,7 @@ class CheckinService:
                 wanted = (case is not None and case.verdict is None
                           and self._new_card(case, card) is not None)
             if wanted:
-                # Two network passes in the face process (~0.3 s, more when the frames queue
+                # Six network passes in the face processes (~0.2-0.4 s, more when frames queue
                 # there too): outside the lock, so codes, frames and the status stay answered.
                 photo = encode_id_photo(card.portrait, self.face_model)
         with self._lock:

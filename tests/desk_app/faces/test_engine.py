@@ -1,5 +1,5 @@
 """Detection details: small faces in the middle, faces cut by the frame edge, the card-style
-portrait around a face."""
+portrait around a face; the chips an encoding method asks for."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ import pytest
 
 from desk_app.faces.degrade import ID_PHOTO_SIZE, card_portrait
 from desk_app.faces.engine import (
+    ID_PHOTO_METHOD,
+    LIVE_METHOD,
+    EncodeMethod,
     FaceBox,
+    face_distance,
     face_weight,
     pick_primary,
     touches_edge,
@@ -60,3 +64,44 @@ def test_card_portrait_places_the_face_like_a_card_photo(model, photo):
     assert abs(inside.width - ID_PHOTO_SIZE[0] / 2) <= 2
     assert abs(inside.center[0] - ID_PHOTO_SIZE[0] / 2) <= 2
     assert abs(inside.center[1] - 0.48 * ID_PHOTO_SIZE[1]) <= 2
+
+
+def test_chips_are_dlibs_aligned_chip_its_mirror_and_the_rescaled_squares(model, photo):
+    """Scale 1.0 is dlib's own aligned chip; the other scales show the same face a little
+    smaller or larger (same centre); mirror images follow their chip; the descriptor of a
+    method is the mean over its chips."""
+    import dlib
+
+    rgb = photo("obama.jpg")
+    box = model.detect(rgb, 0)[0]
+    rect = dlib.rectangle(box.left, box.top, box.right, box.bottom)
+    shape = model._models[5](rgb, rect)
+    dlib_chip = dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
+
+    plain = model.chips(rgb, box, EncodeMethod())
+    assert len(plain) == 1 and np.array_equal(plain[0], dlib_chip)
+    live = model.chips(rgb, box, LIVE_METHOD)
+    assert len(live) == 2 and np.array_equal(live[1], dlib_chip[:, ::-1])
+
+    scaled = model.chips(rgb, box, EncodeMethod(scales=(0.94, 1.0, 1.06)))
+    assert len(scaled) == 3 and np.array_equal(scaled[1], dlib_chip)
+    # a larger square shows more around the face: the face itself is smaller in the chip
+    assert not np.array_equal(scaled[0], scaled[2])
+    widths = []
+    for chip in scaled:
+        found = model.detect(np.ascontiguousarray(chip), 1)
+        assert len(found) == 1
+        widths.append(found[0].width)
+    assert widths[0] > widths[2]
+
+    vec = model.encode(rgb, box, ID_PHOTO_METHOD)
+    assert np.allclose(vec, model.describe(model.chips(rgb, box, ID_PHOTO_METHOD)))
+    assert face_distance(vec, model.encode(rgb, box, EncodeMethod())) < 0.15
+
+
+def test_method_keys_tell_the_cached_encodings_apart():
+    keys = {m.key() for m in (EncodeMethod(), LIVE_METHOD, ID_PHOTO_METHOD,
+                              EncodeMethod(scales=(0.9, 1.0, 1.1)))}
+    assert len(keys) == 4
+    assert EncodeMethod().key() == "lm5-j0-m0-u0-p0.25"  # the keys cached before scales came
+    assert ID_PHOTO_METHOD.key().endswith("-s0.94,1,1.06") and ID_PHOTO_METHOD.passes == 6

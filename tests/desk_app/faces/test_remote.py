@@ -1,5 +1,5 @@
-"""Descriptors computed in the child process are the in-process ones, and a dead child is
-replaced."""
+"""Descriptors computed in the child processes are the in-process ones, the passes of one face
+are shared out over both children, and a dead child is replaced."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from desk_app.faces.engine import ID_PHOTO_METHOD, LIVE_METHOD, shared_model
-from desk_app.faces.remote import ProcessFaceModel, crop_around
+from desk_app.faces.remote import ProcessFaceModel, share_out
 
 pytestmark = pytest.mark.faces
 
 
 @pytest.fixture(scope="module")
 def remote():
-    m = ProcessFaceModel()
+    m = ProcessFaceModel(workers=2)
     m.start()
     yield m
     m.close()
@@ -34,7 +34,23 @@ def test_child_process_gives_the_same_descriptor_as_this_process(remote, faces_d
         assert np.allclose(here, there, atol=1e-6)
     assert remote.remote_calls == 2 and remote.local_calls == 0
     child_pids = {p.pid for p in remote._executor()._processes.values()}
-    assert child_pids and os.getpid() not in child_pids
+    assert len(child_pids) == 2 and os.getpid() not in child_pids
+
+
+def test_the_passes_of_one_face_are_shared_out_over_both_children(remote, faces_dir):
+    """A live frame's chip and its mirror image go to different children (side by side); the
+    card photo's six chips go three and three; the mean is the in-process one."""
+    rgb = cv2.cvtColor(cv2.imread(str(faces_dir / "obama.jpg")), cv2.COLOR_BGR2RGB)
+    box = shared_model().detect(rgb, 0)[0]
+    live = remote.chips(rgb, box, LIVE_METHOD)
+    card = remote.chips(rgb, box, ID_PHOTO_METHOD)
+    assert (len(live), len(card)) == (LIVE_METHOD.passes, ID_PHOTO_METHOD.passes) == (2, 6)
+    assert [len(g) for g in share_out(live, remote.workers)] == [1, 1]
+    assert [len(g) for g in share_out(card, remote.workers)] == [3, 3]
+    assert share_out(list(range(5)), 2) == [[0, 1, 2], [3, 4]]
+    assert share_out([7], 2) == [[7]] and share_out([], 2) == []
+    for chips in (live, card):
+        assert np.allclose(remote.describe(chips), shared_model().describe(chips), atol=1e-6)
 
 
 def test_a_killed_child_is_replaced(remote, faces_dir):
@@ -47,14 +63,6 @@ def test_a_killed_child_is_replaced(remote, faces_dir):
     vec = remote.encode(rgb, box)
     assert vec.shape == (128,)
     assert remote.remote_calls == before + 1  # computed by a new child, not here
-
-
-def test_crop_keeps_the_face_box_in_place():
-    rgb = np.zeros((480, 640, 3), np.uint8)
-    from desk_app.faces.engine import FaceBox
-
-    crop, b = crop_around(rgb, FaceBox(300, 200, 400, 300))
-    assert crop.shape[:2] == (260, 260) and (b.left, b.top, b.right, b.bottom) == (80, 80, 180, 180)
 
 
 def test_the_thorough_look_runs_in_the_child_too(remote, faces_dir):

@@ -267,7 +267,7 @@ def test_the_same_card_read_again_does_not_restart_the_face_comparison(desk):
 
 
 def test_the_card_photo_is_encoded_outside_the_service_lock(desk):
-    """The ID photo's encoding takes the face process about 0.3 s (two network passes, more when
+    """The ID photo's encoding takes the face processes 0.2-0.4 s (six network passes, more when
     frames queue there too): codes, frames and the screen's state must not wait for it behind
     the service's lock."""
     from desk_app.faces.engine import ID_PHOTO_METHOD, FaceModel
