@@ -27,7 +27,6 @@ import logging
 import threading
 import warnings
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Literal, Protocol
 
 import numpy as np
@@ -196,56 +195,62 @@ def pick_primary(boxes: list[FaceBox], shape: tuple[int, ...]) -> int:
     return max(range(len(boxes)), key=lambda i: face_weight(boxes[i], shape))
 
 
+#: The parts of the model: the HOG detector, the 5- and 68-point shape predictors (the 68-point
+#: file is 100 MB), the descriptor network.
+PARTS = ("detector", 5, 68, "net")
+
+
+def _load_part(name):  # type: ignore[no-untyped-def]
+    try:
+        import dlib
+
+        with warnings.catch_warnings():  # its pkg_resources import warns on every start
+            warnings.simplefilter("ignore", UserWarning)
+            import face_recognition_models as frm
+    except ImportError as exc:
+        raise FaceModelUnavailable(detail=f"import {exc.name}") from exc
+    try:
+        if name == "detector":
+            return dlib.get_frontal_face_detector()
+        if name == 5:
+            return dlib.shape_predictor(frm.pose_predictor_five_point_model_location())
+        if name == 68:
+            return dlib.shape_predictor(frm.pose_predictor_model_location())
+        if name == "net":
+            return dlib.face_recognition_model_v1(frm.face_recognition_model_location())
+        if name == "cnn":  # finds turned, tilted and shadowed faces HOG misses, for the last look
+            return dlib.cnn_face_detection_model_v1(frm.cnn_face_detector_model_location())
+    except RuntimeError as exc:  # dlib raises RuntimeError for unreadable model files
+        raise FaceModelUnavailable(detail="model file") from exc
+    raise ValueError(f"no model part {name!r}")
+
+
 class FaceModel:
-    """The dlib models, loaded on first use; one instance per process is enough."""
+    """The dlib models, each part loaded on first use; one instance per process is enough."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._parts: dict = {}  # type: ignore[type-arg]
 
-    @cached_property
-    def _models(self):  # type: ignore[no-untyped-def]
-        try:
-            import dlib
+    def _part(self, name):  # type: ignore[no-untyped-def]
+        """A model part, loaded now if it is not yet (callers hold ``self._lock``)."""
+        part = self._parts.get(name)
+        if part is None:
+            part = self._parts[name] = _load_part(name)
+        return part
 
-            with warnings.catch_warnings():  # its pkg_resources import warns on every start
-                warnings.simplefilter("ignore", UserWarning)
-                import face_recognition_models as frm
-        except ImportError as exc:
-            raise FaceModelUnavailable(detail=f"import {exc.name}") from exc
-        try:
-            return {
-                "detector": dlib.get_frontal_face_detector(),
-                5: dlib.shape_predictor(frm.pose_predictor_five_point_model_location()),
-                68: dlib.shape_predictor(frm.pose_predictor_model_location()),
-                "net": dlib.face_recognition_model_v1(frm.face_recognition_model_location()),
-            }
-        except RuntimeError as exc:  # dlib raises RuntimeError for unreadable model files
-            raise FaceModelUnavailable(detail="model file") from exc
-
-    @cached_property
-    def _cnn(self):  # type: ignore[no-untyped-def]
-        """dlib's CNN (MMOD) detector: finds turned, tilted and shadowed faces HOG misses, at
-        ~0.5 s a 250 px picture on one core; loaded on first use, for the last look only."""
-        import dlib
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            import face_recognition_models as frm
-        try:
-            return dlib.cnn_face_detection_model_v1(frm.cnn_face_detector_model_location())
-        except RuntimeError as exc:  # dlib raises RuntimeError for unreadable model files
-            raise FaceModelUnavailable(detail="model file") from exc
-
-    def load(self) -> None:
-        """Load the models now (at start-up in a worker) instead of on the first face."""
+    def load(self, parts: tuple = PARTS) -> None:  # type: ignore[type-arg]
+        """Load these parts now (at start-up in a worker) instead of on the first face. A face
+        process loads only the network: ~100 MB less than all four."""
         with self._lock:
-            _ = self._models
+            for name in parts:
+                self._part(name)
 
     # --- detection ------------------------------------------------------------------------------
 
     def detect(self, rgb: np.ndarray, upsample: int = 0) -> list[FaceBox]:
         with self._lock:
-            rects, scores, _ = self._models["detector"].run(rgb, upsample, 0.0)
+            rects, scores, _ = self._part("detector").run(rgb, upsample, 0.0)
         h, w = rgb.shape[:2]
         out = []
         for r, s in zip(rects, scores, strict=True):
@@ -269,8 +274,8 @@ class FaceModel:
         f = min(1.0, THOROUGH_WIDTH / max(1, centre.shape[1]))
         if f < 1.0:
             centre = cv2.resize(centre, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-        with self._lock:
-            found = self._cnn(centre, 0)
+        with self._lock:  # ~0.5 s a 250 px picture on one core
+            found = self._part("cnn")(centre, 0)
         ch, cw = centre.shape[:2]
         out = []
         for d in found:
@@ -325,7 +330,7 @@ class FaceModel:
 
         rect = dlib.rectangle(box.left, box.top, box.right, box.bottom)
         with self._lock:
-            shape = self._models[points](rgb, rect)
+            shape = self._part(points)(rgb, rect)
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
     def chips(self, rgb: np.ndarray, box: FaceBox, method: EncodeMethod = LIVE_METHOD,
@@ -344,7 +349,7 @@ class FaceModel:
         rect = dlib.rectangle(b.left, b.top, b.right, b.bottom)
         out = []
         with self._lock:
-            shape = self._models[method.landmarks](img, rect)
+            shape = self._part(method.landmarks)(img, rect)
             base = dlib.get_face_chip_details(shape, size=150, padding=method.padding)
             for s in method.scales:
                 details = base
@@ -367,7 +372,7 @@ class FaceModel:
         for c in chips:
             check_cancel(cancel)
             with self._lock:
-                vecs.append(np.array(self._models["net"].compute_face_descriptor(
+                vecs.append(np.array(self._part("net").compute_face_descriptor(
                     c, max(0, jitters))))
         return np.mean(vecs, axis=0)
 

@@ -5,7 +5,7 @@ here; a live frame takes two, the card photo six), so computing it on a worker *
 still stall the GUI thread for that long; so does the CNN detector (about a second). HOG
 detection, landmarks and the aligned chips are short or release it, so they stay in this
 process; only the network passes (:meth:`FaceModel.describe`) and :meth:`FaceModel.detect_thorough`
-go to a pool of child processes, each loading its own copy of the models at start. Only the
+go to a pool of child processes, each loading its own copy of the network at start. Only the
 150 x 150 chips (for the CNN, the frame) cross the process boundary.
 
 The pool has one process per core, two at most: the two passes of a live frame (the chip and
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 def _child_init() -> None:
-    shared_model().load()
+    shared_model().load(("net",))  # the CNN detector loads on its first look
 
 
 def _child_describe(chips: list[np.ndarray], jitters: int) -> list[np.ndarray]:

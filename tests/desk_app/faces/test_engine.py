@@ -75,7 +75,7 @@ def test_chips_are_dlibs_aligned_chip_its_mirror_and_the_rescaled_squares(model,
     rgb = photo("obama.jpg")
     box = model.detect(rgb, 0)[0]
     rect = dlib.rectangle(box.left, box.top, box.right, box.bottom)
-    shape = model._models[5](rgb, rect)
+    shape = model._part(5)(rgb, rect)
     dlib_chip = dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
 
     plain = model.chips(rgb, box, EncodeMethod())
