@@ -85,12 +85,20 @@ class Desk:
     reports: Any
     sync: Any
     face_model: Any
+    #: what went wrong at start without stopping the desk (shown to the clerk once)
+    problems: list[DeskError] = field(default_factory=list)
 
     def start(self) -> None:
         # The face models (~3 s to load) are loaded now, before any window shows: dlib holds the
         # GIL while it loads, which would freeze the GUI thread for that long mid check-in. The
         # descriptors are computed in child processes (see desk_app.faces.remote).
-        self.face_model.load()
+        from desk_app.faces.engine import FaceModelUnavailable
+
+        try:
+            self.face_model.load()
+        except FaceModelUnavailable as exc:  # damaged or missing files: faces compared by hand
+            log.error("face model unavailable at start (%s)", exc.detail)
+            self.problems.append(exc)
         self.face_model.start()
         self.sync.start()
         retention = self.settings.get().privacy.face_retention_days
@@ -417,6 +425,11 @@ def run_main(args: argparse.Namespace) -> int:
         desk.start()
         devices.start()
         w.main.show()
+        if desk.problems:
+            from ui.errors import show_error
+
+            for problem in desk.problems:
+                show_error(w.main, problem, core.settings.desk.language)
         if not desk.store.users():
             print("desk-app: no user accounts yet; create one with "
                   "'desk-app users add NAME --role admin'", file=sys.stderr)

@@ -136,3 +136,26 @@ def test_the_card_the_counter_camera_finds_is_outlined_on_the_counter_preview(qt
         devices.stop()
         w.close()
         desk.close()
+
+
+def test_a_damaged_face_model_does_not_stop_the_desk(qapp, data_dir, tmp_path, monkeypatch):
+    """The desk starts and says so once; check-ins go on with the clerk comparing faces
+    (tests/desk_app/services/test_checkin.py covers the check-in itself)."""
+    import face_recognition_models as frm
+
+    from desk_app.faces.engine import FaceModelUnavailable
+
+    bad = tmp_path / "net.dat"
+    bad.write_bytes(b"damaged" * 100)
+    monkeypatch.setattr(frm, "face_recognition_model_location", lambda: str(bad))
+    core = composition.build_core(data_dir)
+    core.settings.platform.url = "http://127.0.0.1:9"
+    desk = composition.build_desk(core)
+    try:
+        desk.start()
+        assert [type(p) for p in desk.problems] == [FaceModelUnavailable]
+        assert "人工核对" in desk.problems[0].message("zh_CN")
+        window = composition.build_window(desk, None, qapp)
+        window.close()
+    finally:
+        desk.close()

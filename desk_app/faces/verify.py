@@ -82,6 +82,9 @@ OUTCOME_TEXT = {
 
 ID_PHOTO_NO_FACE = Hint("id_photo_no_face", Text(
     "证件照片中未找到人脸。", "No face was found in the ID photo."))
+MODEL_UNAVAILABLE = Hint("face_model_unavailable", Text(
+    "人脸识别模型无法加载, 请人工核对并联系信息科。",
+    "The face model could not be loaded. Please compare by hand and call hospital IT."))
 TOO_FEW_FRAMES = Hint("too_few_frames", Text(
     "合格画面不足, 结果仅供参考。", "Too few good frames; the result is only indicative."))
 
@@ -155,6 +158,7 @@ class IdPhoto:
     encoding: np.ndarray | None = field(compare=False, repr=False)
     box: FaceBox | None
     fallback_box: bool = False  # no face detected: the standard card layout was assumed
+    model_unavailable: bool = False  # the model files could not be loaded: nothing compared
 
     @property
     def usable(self) -> bool:
@@ -281,7 +285,8 @@ class FaceSession:
         self._last_hints: tuple[Hint, ...] = ()
         self.decision: FaceDecision | None = None
         if not id_photo.usable:
-            self.decision = FaceDecision.unavailable(faces, ID_PHOTO_NO_FACE)
+            self.decision = FaceDecision.unavailable(
+                faces, MODEL_UNAVAILABLE if id_photo.model_unavailable else ID_PHOTO_NO_FACE)
 
     # -- liveness --
     def _liveness(self, final: bool) -> LivenessResult | None:

@@ -39,7 +39,14 @@ from desk_app.checkin import engine as rules
 from desk_app.checkin.model import BlacklistHit, History, IdDocument, Verdict
 from desk_app.clock import CHINA_TZ, Clock
 from desk_app.errors import DeskError, Text, UserInputError
-from desk_app.faces.verify import FaceDecision, FaceSession, IdPhoto, encode_id_photo
+from desk_app.faces.engine import FaceModelUnavailable
+from desk_app.faces.verify import (
+    MODEL_UNAVAILABLE,
+    FaceDecision,
+    FaceSession,
+    IdPhoto,
+    encode_id_photo,
+)
 from desk_app.identity import IdNumber, InvalidIdNumber, parse_id_number
 from desk_app.identity.hashing import ScryptParams, b64d, slow_hash
 from desk_app.logs import MASKER, PiiMasker
@@ -215,7 +222,7 @@ class CheckinService:
             if wanted:
                 # Six network passes in the face processes (~0.2-0.4 s, more when frames queue
                 # there too): outside the lock, so codes, frames and the status stay answered.
-                photo = encode_id_photo(card.portrait, self.face_model)
+                photo = self._encode_card_photo(card.portrait)
         with self._lock:
             case = self._current(session_id)
             if case is None or case.verdict is not None:
@@ -236,7 +243,13 @@ class CheckinService:
                 return self._state()
             if case.face_session is None:
                 return self._state()  # no ID photo yet: the hint asks for the card first
-            result = case.face_session.add_frame(frame, timestamp)
+            try:
+                result = case.face_session.add_frame(frame, timestamp)
+            except FaceModelUnavailable as exc:
+                log.error("face model unavailable (%s): the clerk compares by hand", exc.detail)
+                case.face = FaceDecision.unavailable(self.settings().faces, MODEL_UNAVAILABLE)
+                self._maybe_decide(case)
+                return self._state()
             q = result.quality
             case.face_box = None if q.box is None else (q.box.left, q.box.top, q.box.right,
                                                         q.box.bottom)
@@ -317,14 +330,22 @@ class CheckinService:
         case.presented_hash = None
         if portrait is not None and portrait.size:
             case.id_portrait = portrait
-            case.id_photo = photo if photo is not None else encode_id_photo(portrait,
-                                                                            self.face_model)
+            case.id_photo = photo if photo is not None else self._encode_card_photo(portrait)
             case.face_session = FaceSession(case.id_photo, self.settings().faces, self.face_model)
             if case.face_session.decision is not None:  # no face found in the card photo
                 case.face = case.face_session.decision
         elif case.face is None:
             # No card photo (typed number, reader without photo decoder): no comparison possible.
             case.face = FaceDecision.unavailable(self.settings().faces)
+
+    def _encode_card_photo(self, portrait: np.ndarray) -> IdPhoto:
+        """The card photo's encoding; with the model files missing or damaged the comparison is
+        unavailable (a clerk compares by hand), the card itself is taken as read."""
+        try:
+            return encode_id_photo(portrait, self.face_model)
+        except FaceModelUnavailable as exc:
+            log.error("face model unavailable (%s): the clerk compares by hand", exc.detail)
+            return IdPhoto(None, None, model_unavailable=True)
 
     def _keyset(self) -> KeySet:
         stored = self.store.keyset()

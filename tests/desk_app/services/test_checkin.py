@@ -294,3 +294,32 @@ def test_the_card_photo_is_encoded_outside_the_service_lock(desk):
     assert model.held == [(True, False)]
     s = desk.look(s.session_id, "obama2.jpg")
     assert s.verdict.decision is Decision.ADMIT
+
+
+@pytest.mark.parametrize("damaged", ["face_recognition_model_location", "pose_predictor_model_location"])
+def test_a_damaged_face_model_file_leaves_the_comparison_to_the_clerk(desk, tmp_path, monkeypatch,
+                                                                      damaged):
+    """A damaged model file (the descriptor network: the card photo cannot be encoded; the
+    68-point landmarks: no live frame can be judged) never loses the card or the visit: the face
+    check is unavailable, the verdict asks for the clerk's own comparison, the visit is stored."""
+    import face_recognition_models as frm
+
+    from desk_app.faces.engine import FaceModel
+
+    bad = tmp_path / "model.dat"
+    bad.write_bytes(b"\x00not a dlib model" * 64)
+    monkeypatch.setattr(frm, damaged, lambda: str(bad))
+    desk.service = CheckinService(desk.store, desk.session, lambda: desk.settings, desk.clock,
+                                  face_model=FaceModel())  # a fresh model: loads the bad file
+    _, token = desk.booking(OBAMA)
+    s = desk.service.new_patient()
+    s = desk.service.submit_code(s.session_id, token, "camera")
+    s = desk.service.submit_card(s.session_id, desk.card(OBAMA, "奥巴马", "obama.jpg"))
+    assert s.person.id_masked == OBAMA[:6] + "********" + OBAMA[-4:]  # the card was taken
+    s = desk.look(s.session_id, "obama2.jpg")
+    assert s.face.outcome == "unavailable"
+    assert s.verdict is not None and s.verdict.decision is Decision.REVIEW
+    assert "face_unavailable" in [r.code for r in s.verdict.reasons]
+    visit = desk.store.visit(s.visit_id)
+    assert visit.face_outcome == "unavailable" and visit.verdict == "review"
+    assert desk.store.outbox_count() == 1
