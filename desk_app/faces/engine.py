@@ -107,8 +107,8 @@ class EncodeMethod:
 
 
 # Chosen by measurement on LFW fold 1 with ID-card degradation (docs/architecture.md, "Face
-# verification"): the card photo is encoded once per patient, six passes (~0.4 s in the face
-# processes); a live frame takes two passes, run side by side by the desk's two face processes.
+# verification"): the card photo is encoded once per patient, six passes (~0.2 s on the desk's
+# two face processes, ~0.4 s in one); a live frame takes two, run side by side by them.
 ID_PHOTO_METHOD = EncodeMethod(landmarks=5, jitters=0, mirror=True, upscale_to=160,
                                scales=(0.94, 1.0, 1.06))
 LIVE_METHOD = EncodeMethod(landmarks=5, jitters=0, mirror=True, upscale_to=0)
