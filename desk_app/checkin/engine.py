@@ -163,9 +163,9 @@ def rule_face(inp: CheckinInput, p: PolicySection) -> list[Reason]:
                            "against the person by hand. This is recorded."))
     else:
         out.append(_action("face_unavailable", "face", p.face_unavailable_action,
-                           "人脸比对不可用 (摄像头或证件照片缺失)。请人工核对。",
-                           "The face check is unavailable (no camera or no card photo). "
-                           "Check by hand."))
+                           "人脸比对不可用 (摄像头、证件照片或人脸识别模型缺失)。请人工核对。",
+                           "The face check is unavailable (no camera, no card photo or no "
+                           "face model). Check by hand."))
     if f.liveness == "failed":
         out.append(_action("liveness_failed", "face", p.liveness_failed_action,
                            "活体检测未通过: 可能是照片或屏幕翻拍。请人工核对本人。",
