@@ -261,6 +261,14 @@ class Smoke:
                               f"{genuine}")
         if proc.returncode != 0:
             raise CheckFailed(f"demo exited with {proc.returncode} after {summary}")
+        # Frozen, the face processes are this program started again (freeze_support): if they
+        # could not start, the desk computes the descriptors itself, slower, and logs it.
+        logs = "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                         for p in data.rglob("*.log*") if p.is_file())
+        problems = [m for m in ("face process died", "face model unavailable", "Traceback")
+                    if m in logs]
+        if problems:
+            raise CheckFailed(f"the log of the demo mentions {problems}")
         return (f"verdict admit {genuine.get('reasons')} in {genuine.get('ms')} ms"
                 + self._network_note())
 
