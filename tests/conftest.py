@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,23 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("DESK_SHARED_DATA", ROOT.parent / "shared" / "data"))
 FACES_DIR = SHARED_DATA / "faces"
 QR_DIR = SHARED_DATA / "qr"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The Chinese screens need the compiled translations (`make translations`, which `make
+    test` runs first). A bare `pytest` builds missing or stale ones too, so no screen test fails
+    on English words for want of a .qm file."""
+    ts_dir = ROOT / "resources" / "translations"
+    stale = [ts for ts in ts_dir.glob("*.ts")
+             if not ts.with_suffix(".qm").is_file()
+             or ts.with_suffix(".qm").stat().st_mtime < ts.stat().st_mtime]
+    if not stale:
+        return
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "translations.py"), "build"],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise pytest.UsageError(f"the translations could not be built (make translations):\n"
+                                f"{proc.stdout}{proc.stderr}")
 
 
 @pytest.fixture
