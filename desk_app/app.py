@@ -93,7 +93,9 @@ class Desk:
         # GIL while it loads, which would freeze the GUI thread for that long mid check-in. The
         # descriptors are computed in child processes (see desk_app.faces.remote).
         from desk_app.faces.engine import FaceModelUnavailable
+        from desk_app.identity import regions
 
+        regions.preload()  # the first card's number is not slowed by reading it
         try:
             self.face_model.load()
         except FaceModelUnavailable as exc:  # damaged or missing files: faces compared by hand

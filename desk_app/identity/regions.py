@@ -55,6 +55,11 @@ def _db() -> numdb.NumDB:
     return numdb.get("cn/loc")
 
 
+def preload() -> None:
+    """Read the division database now (25 ms here, at start-up) instead of on the first card."""
+    _db()
+
+
 @lru_cache(maxsize=8192)
 def _lookup(code: str) -> tuple[str | None, tuple[tuple[int | None, int | None, str], ...] | None]:
     """(province name, county names with periods) for a 6-digit code; None parts when unknown."""
