@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="turn the first image into an ID-card style 102x126 portrait")
     p.add_argument("--json", action="store_true", help="last line: JSON summary")
     p.add_argument("--limit", type=int, default=0, help="only the first N pairs")
+    p.add_argument("--no-cache", action="store_true",
+                   help="keep no face encodings on disk (default: sealed with the desk's key, "
+                        "deleted after privacy.face_retention_days)")
     p.set_defaults(func=_handler("desk_app.faces.evaluate:main"))
 
     cal = sub.add_parser("calibrate", help="propose thresholds from a site's data").add_subparsers(
@@ -111,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="largest acceptable share of impostors judged MATCH (default 0.001)")
     p.add_argument("--degrade-a", choices=["none", "idcard"], default="idcard")
     p.add_argument("--save", action="store_true", help="write the proposal into the settings")
+    p.add_argument("--no-cache", action="store_true", help="keep no face encodings on disk")
     p.set_defaults(func=_handler("desk_app.faces.calibrate:main"))
 
     # --- records ---------------------------------------------------------------------------------

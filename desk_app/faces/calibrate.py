@@ -17,13 +17,13 @@ from pathlib import Path
 
 from desk_app.errors import Text, UserInputError
 from desk_app.faces.evaluate import (
-    EncodingCache,
     PairJudge,
     capped_of,
     desk_model,
     distances_of,
     judge_pairs,
     load_faces_settings,
+    open_cache,
     read_pairs,
 )
 from desk_app.faces.metrics import Proposal, propose_thresholds
@@ -79,11 +79,12 @@ def cross_validate(genuine: list[float], impostor: list[float], target_far: floa
 def main(args: argparse.Namespace) -> int:
     if not 0 < args.target_far < 0.5:
         raise UserInputError(Text("--target-far 应在 0 和 0.5 之间", "--target-far must be between 0 and 0.5"))
-    paths, faces = load_faces_settings(args.data_dir)
+    paths, settings = load_faces_settings(args.data_dir)
+    faces = settings.faces
     pairs = read_pairs(Path(args.pairs), getattr(args, "limit", 0) or 0)
+    cache = open_cache(paths, settings, not getattr(args, "no_cache", False))
     with desk_model() as model:
-        results = judge_pairs(pairs, PairJudge(
-            faces, args.degrade_a, EncodingCache(paths.cache_dir / "face-encodings"), model))
+        results = judge_pairs(pairs, PairJudge(faces, args.degrade_a, cache, model))
     genuine, impostor = distances_of(results)
     capped_g, capped_i = capped_of(results)
     try:

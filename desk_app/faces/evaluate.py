@@ -7,7 +7,10 @@ as a frame at the desk (:func:`~desk_app.faces.verify.encode_still`). The outcom
 :func:`~desk_app.faces.verify.outcome_for` with the thresholds in the desk's settings.
 
 Encodings are cached below the cache folder, keyed by the file's SHA-256, the side and the
-method, so a second run over the same data takes seconds.
+method, so a second run over the same data takes seconds. A face descriptor is biometric data
+(sensitive personal information under PIPL): every entry is sealed with the desk's data key
+(AES-GCM, the database's key) and deleted after ``privacy.face_retention_days``; ``--no-cache``
+keeps nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import contextlib
 import csv
 import hashlib
+import io
 import json
 import logging
 import math
@@ -29,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from desk_app.errors import DataError, Text, UserInputError
+from desk_app.errors import DataError, DeskError, Text, UserInputError
 from desk_app.faces.engine import (
     ID_PHOTO_METHOD,
     LIVE_METHOD,
@@ -52,7 +56,8 @@ from desk_app.faces.verify import (
     outcome_for,
 )
 from desk_app.paths import AppPaths
-from desk_app.settings import FacesSection, load_settings
+from desk_app.settings import FacesSection, Settings, load_settings
+from desk_app.storage.crypto import Crypto, KeyStore
 
 log = logging.getLogger(__name__)
 
@@ -113,24 +118,62 @@ class Encoded:
 
 
 class EncodingCache:
-    """One small .npz per (file hash, side, method) below ``root``."""
+    """One small sealed file per (file hash, side, method) below ``root`` (``None``: no cache).
 
-    def __init__(self, root: Path | None) -> None:
+    Each entry is an ``.npz`` encrypted with ``crypto`` (AES-GCM, bound to its key); an entry
+    older than ``max_age_days`` is deleted, and so are the unsealed ``.npz`` entries earlier
+    versions left, when the cache is opened. An entry that does not decrypt or parse is
+    recomputed."""
+
+    SUFFIX = ".enc"
+
+    def __init__(self, root: Path | None, crypto: Crypto | None = None,
+                 max_age_days: float = 30.0) -> None:
+        if root is not None and crypto is None:
+            raise ValueError("a cache on disk needs the desk's data key")
         self.root = root
+        self.crypto = crypto
+        self.max_age_s = max_age_days * 86400
+        self.purged = self._purge() if root is not None else 0
 
     def _path(self, key: str) -> Path | None:
-        return None if self.root is None else self.root / key[:2] / f"{key}.npz"
+        return None if self.root is None else self.root / key[:2] / f"{key}{self.SUFFIX}"
+
+    def _expired(self, p: Path) -> bool:
+        return time.time() - p.stat().st_mtime > self.max_age_s
+
+    def _purge(self) -> int:
+        """Delete unsealed entries of earlier versions and entries past their age."""
+        assert self.root is not None
+        gone = 0
+        if not self.root.is_dir():
+            return 0
+        for p in self.root.rglob("*"):
+            try:
+                if p.is_file() and (p.suffix == ".npz" or self._expired(p)):
+                    p.unlink()
+                    gone += 1
+            except OSError as exc:  # in use or gone meanwhile: the next run tries again
+                log.warning("face cache entry %s not deleted (%s)", p.name, type(exc).__name__)
+        if gone:
+            log.info("face cache: %d old or unsealed entries deleted", gone)
+        return gone
 
     def get(self, key: str) -> Encoded | None:
         p = self._path(key)
         if p is None or not p.is_file():
             return None
+        assert self.crypto is not None
         try:
-            with np.load(p, allow_pickle=False) as z:
+            if self._expired(p):
+                p.unlink()
+                return None
+            raw = self.crypto.decrypt(p.read_bytes(), key.encode())
+            with np.load(io.BytesIO(raw), allow_pickle=False) as z:
                 enc = z["encoding"]
                 hints = tuple(str(h) for h in z["hints"])
                 ms = float(z["ms"])
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, DeskError) as exc:  # DecryptionError is a DeskError
             log.warning("face cache entry %s unreadable (%s); recomputing", p.name,
                         type(exc).__name__)
             return None
@@ -140,17 +183,37 @@ class EncodingCache:
         p = self._path(key)
         if p is None:
             return
+        assert self.crypto is not None
         p.parent.mkdir(parents=True, exist_ok=True)
-        # A temporary name of its own: two evaluations sharing the cache may write one key.
-        fd, name = tempfile.mkstemp(prefix=p.stem[:16], suffix=".tmp.npz", dir=p.parent)
+        buf = io.BytesIO()
         enc = value.encoding if value.encoding is not None else np.zeros(0)
+        np.savez(buf, encoding=enc, hints=np.array(value.hints, dtype=str), ms=value.ms)
+        sealed = self.crypto.encrypt(buf.getvalue(), key.encode())
+        # A temporary name of its own: two evaluations sharing the cache may write one key.
+        fd, name = tempfile.mkstemp(prefix=p.stem[:16], suffix=".tmp", dir=p.parent)
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, encoding=enc, hints=np.array(value.hints, dtype=str), ms=value.ms)
+                f.write(sealed)
             os.replace(name, p)
         except BaseException:
             Path(name).unlink(missing_ok=True)
             raise
+
+
+def open_cache(paths: AppPaths, settings: Settings, enabled: bool = True) -> EncodingCache:
+    """The desk's encoding cache, sealed with its data key. None kept when ``enabled`` is false
+    or the key cannot be had: a database whose key is missing never gets a new key beside it
+    (the desk itself reports that)."""
+    if not enabled:
+        return EncodingCache(None)
+    try:
+        key = KeyStore(paths.key_file).load(create=not paths.database_file.exists())
+    except DeskError as exc:
+        log.warning("the desk's data key is not available (%s): face encodings are not cached",
+                    exc.detail or type(exc).__name__)
+        return EncodingCache(None)
+    return EncodingCache(paths.cache_dir / "face-encodings", Crypto(key),
+                         max_age_days=settings.privacy.face_retention_days)
 
 
 def file_hash(path: Path) -> str:
@@ -307,12 +370,12 @@ def summarize(results: list[dict], faces: FacesSection) -> dict:
     }
 
 
-def load_faces_settings(data_dir: str | None) -> tuple[AppPaths, FacesSection]:
+def load_faces_settings(data_dir: str | None) -> tuple[AppPaths, Settings]:
     paths = AppPaths.resolve(data_dir)
     loaded = load_settings(paths.settings_file, paths.site_config)
     for problem in loaded.problems:
         log.warning("settings: %s", problem.message("en"))
-    return paths, loaded.settings.faces
+    return paths, loaded.settings
 
 
 @contextlib.contextmanager
@@ -329,11 +392,11 @@ def desk_model() -> Iterator[FaceModel]:
 
 
 def main(args: argparse.Namespace) -> int:
-    paths, faces = load_faces_settings(args.data_dir)
+    paths, settings = load_faces_settings(args.data_dir)
     pairs = read_pairs(Path(args.pairs), getattr(args, "limit", 0) or 0)
-    cache = EncodingCache(paths.cache_dir / "face-encodings")
+    cache = open_cache(paths, settings, not getattr(args, "no_cache", False))
     with desk_model() as model:
-        return _evaluate(args, pairs, PairJudge(faces, args.degrade_a, cache, model))
+        return _evaluate(args, pairs, PairJudge(settings.faces, args.degrade_a, cache, model))
 
 
 def _evaluate(args: argparse.Namespace, pairs: list[Pair], judge: PairJudge) -> int:

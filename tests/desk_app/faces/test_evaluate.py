@@ -114,3 +114,79 @@ def test_calibrate_proposes_and_saves_thresholds(faces_dir, shared_data_dir, tmp
     main(["settings", "show", "--data-dir", str(data)])
     shown = capsys.readouterr().out
     assert f"match_distance = {p['match_distance']}" in shown
+
+
+def cache_entries(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+
+
+def test_cached_encodings_are_sealed_with_the_desks_key_and_expire(faces_dir, tmp_path, capsys):
+    """Face descriptors are biometric data: on disk only encrypted with the desk's data key
+    (the database's), unreadable with another key, deleted after privacy.face_retention_days;
+    plaintext entries of earlier versions are deleted."""
+    import os
+    import time
+
+    import numpy as np
+
+    from desk_app.faces.evaluate import Encoded, EncodingCache
+    from desk_app.paths import AppPaths
+    from desk_app.storage import Store
+    from desk_app.storage.crypto import Crypto, KeyStore
+
+    data = tmp_path / "desk"
+    pairs = write_pairs(tmp_path / "p.csv", faces_dir, PAIRS[:2])
+    argv = ["eval", "faces", str(pairs), "--json", "--data-dir", str(data)]
+    _, _, summary = run_json(capsys, argv)
+    paths = AppPaths.resolve(data)
+    root = paths.cache_dir / "face-encodings"
+    entries = cache_entries(root)
+    assert len(entries) == 4 and all(p.suffix == ".enc" for p in entries)
+    key = KeyStore(paths.key_file).load(create=False)
+    crypto = Crypto(key)
+    cache = EncodingCache(root, crypto)
+    name = entries[0].stem
+    hit = cache.get(name)
+    assert hit is not None and hit.encoding is not None and hit.encoding.shape == (128,)
+    raw = entries[0].read_bytes()
+    assert hit.encoding.tobytes() not in raw and b"encoding" not in raw  # no plaintext
+    assert EncodingCache(root, Crypto.generate()).get(name) is None  # another desk's key
+
+    # the database opened later uses the same key: one key per desk
+    Store.open(paths).close()
+
+    # an entry past its age and an unsealed one of an earlier version are deleted on opening
+    old = entries[1]
+    past = time.time() - 31 * 86400
+    os.utime(old, (past, past))
+    legacy = root / "ab" / "legacy.npz"
+    legacy.parent.mkdir(exist_ok=True)
+    np.savez(legacy, encoding=np.zeros(128))
+    again = EncodingCache(root, crypto, max_age_days=30)
+    assert again.purged == 2 and not old.exists() and not legacy.exists()
+    _, _, summary = run_json(capsys, argv)  # recomputed where the entry was gone
+    assert summary["cached_pairs"] == 1 and len(cache_entries(root)) == 4
+
+    with pytest.raises(ValueError):
+        EncodingCache(root)  # never an unsealed cache on disk
+    cache.put("deadbeef", Encoded(np.ones(128), (), 1.0))
+    assert EncodingCache(root, crypto).get("deadbeef").encoding.tolist() == [1.0] * 128
+
+
+def test_no_cache_keeps_nothing_and_a_missing_key_is_not_replaced(faces_dir, tmp_path, capsys):
+    from desk_app.paths import AppPaths
+    from desk_app.storage import Store
+
+    pairs = write_pairs(tmp_path / "p.csv", faces_dir, PAIRS[:1])
+    data = tmp_path / "desk"
+    _, _, summary = run_json(capsys, ["eval", "faces", str(pairs), "--json", "--no-cache",
+                                      "--data-dir", str(data)])
+    paths = AppPaths.resolve(data)
+    assert summary["pairs"] == 1 and not (paths.cache_dir / "face-encodings").exists()
+
+    Store.open(paths).close()  # a desk database ...
+    paths.key_file.unlink()  # ... whose key is lost: eval must not make a new one
+    _, _, summary = run_json(capsys, ["eval", "faces", str(pairs), "--json",
+                                      "--data-dir", str(data)])
+    assert summary["pairs"] == 1 and summary["false_rejects"] == 0
+    assert not paths.key_file.exists() and not (paths.cache_dir / "face-encodings").exists()
