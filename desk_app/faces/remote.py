@@ -21,7 +21,7 @@ import logging
 import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
@@ -67,11 +67,14 @@ class ProcessFaceModel(FaceModel):
         self.workers = workers or max(1, min(2, os.cpu_count() or 1))
         self._pool: ProcessPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._closed = False  # after close(): no new children, the last calls are made here
         self.remote_calls = 0
         self.local_calls = 0
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def _executor(self) -> ProcessPoolExecutor | None:
         with self._pool_lock:
+            if self._closed:
+                return None
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
@@ -80,29 +83,43 @@ class ProcessFaceModel(FaceModel):
 
     def start(self) -> None:
         """Start the children and load their models now (returns at once; they load alone)."""
+        with self._pool_lock:
+            self._closed = False
         pool = self._executor()
+        assert pool is not None
         for _ in range(self.workers):
             pool.submit(_child_ready)
 
     def close(self) -> None:
+        """Stop the children. A call still under way (the desk closing mid-frame) finishes
+        here instead of starting new ones."""
         with self._pool_lock:
+            self._closed = True
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _in_children(self, fn, arg_lists: list[tuple]) -> tuple[bool, list]:  # type: ignore[type-arg]
         """``fn(*args)`` for each ``args`` in the children, side by side; a dead pool is replaced
-        once. Returns ``(True, results)``, or ``(False, [])`` when both attempts failed (the
-        caller computes it here)."""
+        once. Returns ``(True, results)``, or ``(False, [])`` when both attempts failed or the
+        model is closed (the caller computes it here)."""
         for attempt in (1, 2):
+            pool = self._executor()
+            if pool is None:
+                log.info("face processes closed: computed in this process")
+                return False, []
             try:
-                pool = self._executor()
                 futures = [pool.submit(fn, *args) for args in arg_lists]
                 return True, [f.result() for f in futures]
             except BrokenProcessPool:
                 log.error("a face process died (attempt %d); starting new ones", attempt)
                 with self._pool_lock:
                     self._pool = None
+            except (RuntimeError, CancelledError):  # no new futures after shutdown; or cancelled
+                if not self._closed:
+                    raise
+                log.info("face processes closed during a call: computed in this process")
+                return False, []
         return False, []
 
     def _in_child(self, fn, *args):  # type: ignore[no-untyped-def]

@@ -75,3 +75,28 @@ def test_the_thorough_look_runs_in_the_child_too(remote, faces_dir):
     there = remote.detect_thorough(rgb)
     assert there == shared_model().detect_thorough(rgb) and len(there) == 1
     assert remote.local_calls == 0 and remote.remote_calls == calls  # encode() counts, not this
+
+
+def test_after_close_no_new_children_start_and_calls_finish_here(faces_dir):
+    """The desk closing while a frame is under way: the call finishes in this process (the same
+    descriptor), and no face process is started again behind the closed desk's back."""
+    import threading
+
+    rgb = cv2.cvtColor(cv2.imread(str(faces_dir / "obama.jpg")), cv2.COLOR_BGR2RGB)
+    box = shared_model().detect(rgb, 0)[0]
+    m = ProcessFaceModel(workers=2)
+    m.start()
+    first = m.encode(rgb, box)
+    assert m.remote_calls == 1
+    results = []
+    worker = threading.Thread(target=lambda: results.extend(m.encode(rgb, box) for _ in range(5)))
+    worker.start()
+    m.close()  # while the worker is encoding
+    worker.join(timeout=60)
+    assert not worker.is_alive() and len(results) == 5
+    assert all(np.allclose(v, first, atol=1e-6) for v in results)
+    assert m._executor() is None and m._pool is None  # nothing started after close
+    assert m.local_calls >= 1
+    m.start()  # opened again on purpose: children again
+    assert m.encode(rgb, box).shape == (128,) and m._pool is not None
+    m.close()
