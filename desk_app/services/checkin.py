@@ -246,10 +246,7 @@ class CheckinService:
             try:
                 result = case.face_session.add_frame(frame, timestamp)
             except FaceModelUnavailable as exc:
-                log.error("face model unavailable (%s): the clerk compares by hand", exc.detail)
-                case.face = FaceDecision.unavailable(self.settings().faces, MODEL_UNAVAILABLE)
-                self._maybe_decide(case)
-                return self._state()
+                return self._face_model_lost(case, exc)
             q = result.quality
             case.face_box = None if q.box is None else (q.box.left, q.box.top, q.box.right,
                                                         q.box.bottom)
@@ -268,9 +265,19 @@ class CheckinService:
             case = self._current(session_id)
             if case is None or case.face_session is None or case.face is not None:
                 return self._state()
-            case.face = case.face_session.finish()
+            try:
+                case.face = case.face_session.finish()
+            except FaceModelUnavailable as exc:  # the thorough look needs the CNN detector
+                return self._face_model_lost(case, exc)
             self._maybe_decide(case)
             return self._state()
+
+    def _face_model_lost(self, case: _Case, exc: FaceModelUnavailable) -> CheckinState:
+        """A model file could not be read mid-case: the clerk compares by hand."""
+        log.error("face model unavailable (%s): the clerk compares by hand", exc.detail)
+        case.face = FaceDecision.unavailable(self.settings().faces, MODEL_UNAVAILABLE)
+        self._maybe_decide(case)
+        return self._state()
 
     def decline_face(self, session_id: str) -> CheckinState:
         with self._lock:

@@ -323,3 +323,29 @@ def test_a_damaged_face_model_file_leaves_the_comparison_to_the_clerk(desk, tmp_
     visit = desk.store.visit(s.visit_id)
     assert visit.face_outcome == "unavailable" and visit.verdict == "review"
     assert desk.store.outbox_count() == 1
+
+
+def test_a_damaged_cnn_detector_file_at_the_last_look_leaves_it_to_the_clerk(desk, tmp_path,
+                                                                              monkeypatch):
+    """No face in any frame: the window's end takes one thorough look with the CNN detector;
+    its file damaged, the case is not stuck: unavailable, REVIEW, stored."""
+    import face_recognition_models as frm
+
+    from desk_app.faces.engine import FaceModel
+
+    bad = tmp_path / "cnn.dat"
+    bad.write_bytes(b"\x00damaged" * 64)
+    monkeypatch.setattr(frm, "cnn_face_detector_model_location", lambda: str(bad))
+    desk.service = CheckinService(desk.store, desk.session, lambda: desk.settings, desk.clock,
+                                  face_model=FaceModel())
+    _, token = desk.booking(OBAMA)
+    s = desk.service.new_patient()
+    s = desk.service.submit_code(s.session_id, token, "camera")
+    s = desk.service.submit_card(s.session_id, desk.card(OBAMA, "奥巴马", "obama.jpg"))
+    empty = np.full((480, 640, 3), 120, np.uint8)  # nobody in front of the camera
+    for i in range(3):
+        s = desk.service.submit_face_frame(s.session_id, empty, 1000.0 + 0.2 * i)
+    assert s.verdict is None
+    s = desk.service.finish_face(s.session_id)
+    assert s.face.outcome == "unavailable" and s.verdict.decision is Decision.REVIEW
+    assert desk.store.visit(s.visit_id).face_outcome == "unavailable"
