@@ -57,6 +57,19 @@ class DeskError(Exception):
     def message(self, lang: str = "zh_CN") -> str:
         return self.text(lang)
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        """Pickled whole (texts, detail, a subclass's own fields), so an error raised in a
+        child process (the face processes) reaches the desk as itself: Exception's default
+        would call ``__init__`` with the message string as ``text``."""
+        return _rebuild, (type(self), self.args, self.__dict__)
+
+
+def _rebuild(cls: type[DeskError], args: tuple[object, ...], state: dict[str, object]) -> DeskError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
+
 
 class UserInputError(DeskError):
     kind = ErrorKind.USER_INPUT
