@@ -205,12 +205,8 @@ class Smoke:
                       "run --offscreen")
         if "window built offscreen" not in out:
             raise CheckFailed(f"run --offscreen did not build the window:\n{out[-600:]}")
-        logs = "\n".join(p.read_text(encoding="utf-8", errors="replace")
-                         for p in data.rglob("*.log*") if p.is_file())
-        problems = [m for m in ("translation desk_", "sound file missing", "Traceback")
-                    if m in logs]
-        if problems:
-            raise CheckFailed(f"the log of run --offscreen mentions {problems}")
+        _check_logs(data, "run --offscreen", "translation desk_", "sound file missing",
+                    "Traceback")
         return out.strip().splitlines()[-1] + self._network_note()
 
     def _network_note(self) -> str:
@@ -263,14 +259,18 @@ class Smoke:
             raise CheckFailed(f"demo exited with {proc.returncode} after {summary}")
         # Frozen, the face processes are this program started again (freeze_support): if they
         # could not start, the desk computes the descriptors itself, slower, and logs it.
-        logs = "\n".join(p.read_text(encoding="utf-8", errors="replace")
-                         for p in data.rglob("*.log*") if p.is_file())
-        problems = [m for m in ("face process died", "face model unavailable", "Traceback")
-                    if m in logs]
-        if problems:
-            raise CheckFailed(f"the log of the demo mentions {problems}")
+        _check_logs(data, "the demo", "face process died", "face model unavailable", "Traceback")
         return (f"verdict admit {genuine.get('reasons')} in {genuine.get('ms')} ms"
                 + self._network_note())
+
+
+def _check_logs(data: Path, what: str, *markers: str) -> None:
+    """Fail when the desk's log files below ``data`` mention any of ``markers``."""
+    logs = "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                     for p in data.rglob("*.log*") if p.is_file())
+    problems = [m for m in markers if m in logs]
+    if problems:
+        raise CheckFailed(f"the log of {what} mentions {problems}")
 
 
 CHECKS: dict[str, Callable[[Smoke], str]] = {
