@@ -152,8 +152,10 @@ def test_cached_encodings_are_sealed_with_the_desks_key_and_expire(faces_dir, tm
     assert hit.encoding.tobytes() not in raw and b"encoding" not in raw  # no plaintext
     assert EncodingCache(root, Crypto.generate()).get(name) is None  # another desk's key
 
-    # the database opened later uses the same key: one key per desk
+    # the database opened later takes the key eval made: one key per desk, entries readable
     Store.open(paths).close()
+    assert KeyStore(paths.key_file).load(create=False) == key
+    assert EncodingCache(root, crypto).get(name) is not None
 
     # an entry past its age and an unsealed one of an earlier version are deleted on opening
     old = entries[1]

@@ -37,9 +37,11 @@ def test_child_process_gives_the_same_descriptor_as_this_process(remote, faces_d
     assert len(child_pids) == 2 and os.getpid() not in child_pids
 
 
-def test_the_passes_of_one_face_are_shared_out_over_both_children(remote, faces_dir):
-    """A live frame's chip and its mirror image go to different children (side by side); the
-    card photo's six chips go three and three; the mean is the in-process one."""
+def test_the_passes_of_one_face_are_shared_out_in_order_and_give_the_in_process_mean(
+        remote, faces_dir):
+    """A live frame's chip and its mirror image are two tasks (one per child: side by side,
+    as ``make bench`` measures); the card photo's six chips three and three; computed in the
+    children (not the fallback here), the mean is the in-process one."""
     rgb = cv2.cvtColor(cv2.imread(str(faces_dir / "obama.jpg")), cv2.COLOR_BGR2RGB)
     box = shared_model().detect(rgb, 0)[0]
     live = remote.chips(rgb, box, LIVE_METHOD)
@@ -50,7 +52,9 @@ def test_the_passes_of_one_face_are_shared_out_over_both_children(remote, faces_
     assert share_out(list(range(5)), 2) == [[0, 1, 2], [3, 4]]
     assert share_out([7], 2) == [[7]] and share_out([], 2) == []
     for chips in (live, card):
+        calls, local = remote.remote_calls, remote.local_calls
         assert np.allclose(remote.describe(chips), shared_model().describe(chips), atol=1e-6)
+        assert (remote.remote_calls, remote.local_calls) == (calls + 1, local)
 
 
 def test_a_killed_child_is_replaced(remote, faces_dir):
