@@ -12,6 +12,7 @@ from pathlib import Path
 
 from desk_app.clock import CHINA_TZ
 from desk_app.errors import Text, UserInputError
+from desk_app.faces.history import fast_same, rubber_stamp
 from desk_app.logs import MASKER
 from desk_app.services.model import (
     AuditEntryView,
@@ -51,22 +52,16 @@ def _row(v: VisitRecord) -> dict[str, object]:
     }
 
 
-#: A clerk "confirms without looking" when, over at least RUBBER_STAMP_MIN_CASES undecided
-#: faces, at least RUBBER_STAMP_SHARE of all their calls were "same person" made within
-#: FAST_CALL_S of the undecided verdict appearing. Comparing two photos takes longer.
-RUBBER_STAMP_MIN_CASES = 10
-RUBBER_STAMP_SHARE = 0.9
-FAST_CALL_S = 1.0
-
-
 def clerk_figures(clerk: str, judgements: Sequence[FaceJudgement]) -> ClerkJudgementsView:
+    """One clerk's calls; "confirms without looking" as :func:`desk_app.faces.history.rubber_stamp`
+    (the same test leaves their calls out of ``calibrate faces --from-desk-history``)."""
     same = sum(1 for j in judgements if j.judgement == "same")
-    fast = sum(1 for j in judgements if j.judgement == "same" and j.seconds < FAST_CALL_S)
     n = len(judgements)
     return ClerkJudgementsView(
-        clerk=clerk, judged=n, same=same, different=n - same, within_1s=fast,
+        clerk=clerk, judged=n, same=same, different=n - same,
+        within_1s=sum(1 for j in judgements if fast_same(j)),
         median_seconds=round(statistics.median(j.seconds for j in judgements), 2) if n else 0.0,
-        rubber_stamp=n >= RUBBER_STAMP_MIN_CASES and fast >= RUBBER_STAMP_SHARE * n)
+        rubber_stamp=rubber_stamp(judgements))
 
 
 class ReportsService:
