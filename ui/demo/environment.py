@@ -37,6 +37,10 @@ EXTRA_PATIENTS = (
     ("p_offline_1", "郭强", make_id_number("120103", datetime(1972, 3, 3).date(), 71, sex="M")),
     ("p_offline_2", "林霞", make_id_number("350102", datetime(1983, 8, 8).date(), 82, sex="F")),
     ("p_offline_3", "罗军", make_id_number("420106", datetime(1990, 12, 1).date(), 93, sex="M")),
+    ("p_printed_card", "钱峰", make_id_number("110102", datetime(1979, 5, 20).date(), 17, sex="M")),
+    ("p_no_decoder", "赵敏", make_id_number("110106", datetime(1992, 2, 14).date(), 28, sex="F")),
+    ("p_camera_card", "周洋", make_id_number("110107", datetime(1984, 10, 30).date(), 35,
+                                             sex="M")),
 )
 
 
@@ -131,13 +135,15 @@ def _book_extra(db_url: str, key_file: Path) -> dict[str, DemoPatient]:
     platform = prepare_platform(db_url, key_file)
     now = datetime.now(UTC).replace(microsecond=0)
     first = now + timedelta(minutes=15 - now.minute % 15, seconds=-now.second)
-    starts = [first + timedelta(minutes=15 * i) for i in range(len(EXTRA_PATIENTS))]
-    platform.open_slots(HOSPITAL, "DER", "孙立", starts, 15, released_at=now - timedelta(hours=20))
+    # Ten-minute slots: every extra patient's slot starts within the two hours before which
+    # check-in opens (policy.checkin_early_minutes), however many scenarios there are.
+    starts = [first + timedelta(minutes=10 * i) for i in range(len(EXTRA_PATIENTS))]
+    platform.open_slots(HOSPITAL, "DER", "孙立", starts, 10, released_at=now - timedelta(hours=20))
     out = {}
     for (key, name, number), start in zip(EXTRA_PATIENTS, starts, strict=True):
         issued = platform.book(P.BookingRequest(
             hospital_id=HOSPITAL, department_code="DER", department_name="皮肤科",
-            doctor_name="孙立", slot_start=start, slot_minutes=15, id_number=number,
+            doctor_name="孙立", slot_start=start, slot_minutes=10, id_number=number,
             account_id=f"acct-{key}"))
         out[key] = DemoPatient(key, name, number, issued.booking.booking_id, issued.token,
                                "active")
