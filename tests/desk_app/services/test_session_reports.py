@@ -103,3 +103,23 @@ def test_security_sees_photos_only_with_role_and_every_view_is_audited(store, se
     sec.report_suspect(alerts[0].alert_id, "多次代挂")
     kinds = [i.kind for i in store.pending_outbox(10)]
     assert kinds.count("suspect_report") == 1
+
+
+@pytest.mark.parametrize("reason", ["=HYPERLINK(\"http://x\",\"点我\")", "+1+2", "-2+3", "@SUM(A1)"])
+def test_exports_never_write_a_formula(store, session, users, tmp_path, reason):
+    """A clerk's override reason that looks like a formula stays text in CSV and XLSX."""
+    from desk_app.storage import Override
+
+    now = datetime.now(CHINA_TZ).replace(hour=10)
+    v = _visit(store, "review", [Reason("face_undecided", "warn", "face")], at=now)
+    store.override_visit(v.visit_id, Override(by="clerk1", reason=reason, verdict="admit"))
+    reports = ReportsService(store, session)
+    session.login(*users["admin"])
+    out = reports.export(now.date(), now.date(), tmp_path / "v.csv", "csv")
+    row = next(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert row["override_reason"] == "'" + reason
+    x = reports.export(now.date(), now.date(), tmp_path / "v.xlsx", "xlsx")
+    ws = load_workbook(x).active
+    col = [c.value for c in ws[1]].index("override_reason") + 1
+    cell = ws.cell(row=2, column=col)
+    assert cell.data_type == "s" and cell.value == reason
