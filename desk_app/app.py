@@ -128,7 +128,7 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
     holder = SettingsHolder(core)
     s = holder.get()
     store = Store.open(core.paths, clock=clock)
-    session = SessionService(store)
+    session = SessionService(store, holder.get)
     sync = build_worker(store, s, core.paths.data_dir, clock=clock)
     face_model = ProcessFaceModel()
     checkin = CheckinService(
@@ -459,14 +459,19 @@ def demo_main(args: argparse.Namespace) -> int:
 
 
 def users_main(args: argparse.Namespace) -> int:
-    """``desk-app users add|list``: local accounts (argon2 password hashes)."""
+    """``desk-app users add|list|unlock``: local accounts (argon2 password hashes)."""
     import getpass
 
     from desk_app.storage import Store
+    from desk_app.storage.store import AuditAction
 
     core = build_core(getattr(args, "data_dir", None))
     store = Store.open(core.paths)
     try:
+        if args.what == "unlock":
+            store.audit("cli", AuditAction.LOGIN_UNLOCKED, args.username, {})
+            print(f"user {args.username}: failed logins forgotten, the account is unlocked")
+            return 0
         if args.what == "list":
             for u in store.users():
                 print(f"{u.username:16} {u.role:9} {'active' if u.active else 'disabled'}  "

@@ -135,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = us.add_parser("list", help="list the accounts")
     _common(p)
     p.set_defaults(func=_handler("desk_app.app:users_main"))
+    p = us.add_parser("unlock", help="unlock an account locked after failed logins")
+    _common(p)
+    p.add_argument("username")
+    p.set_defaults(func=_handler("desk_app.app:users_main"))
 
     st = sub.add_parser("settings", help="show or change settings").add_subparsers(
         dest="what", metavar="WHAT", required=True)

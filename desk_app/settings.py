@@ -167,6 +167,10 @@ class UiSection(_Section):
     idle_reset_s: int = Field(60, ge=5, le=3600)
     lock_after_idle_min: int = Field(10, ge=1, le=24 * 60)
     sounds: bool = True
+    # Failed logins: from the second one on, the next try waits 2^(n-1) s (at most 30 s);
+    # after login_max_failures in a row the account is locked for login_lockout_min.
+    login_max_failures: int = Field(5, ge=2, le=100)
+    login_lockout_min: int = Field(15, ge=1, le=24 * 60)
 
 
 class Settings(_Section):

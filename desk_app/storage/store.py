@@ -97,6 +97,8 @@ class AuditAction(StrEnum):
     EXPORT = "export"
     LOGIN = "login"
     LOGIN_FAILED = "login.failed"
+    LOGIN_REFUSED = "login.refused"  # too many failures: refused without trying the password
+    LOGIN_UNLOCKED = "login.unlocked"
     LOGOUT = "logout"
     SETTINGS_CHANGED = "settings.changed"
     USER_CHANGED = "user.changed"
@@ -787,6 +789,16 @@ class Store:
         if not ok:
             raise failed
         return user
+
+    def login_history(self, username: str, limit: int) -> list[tuple[str, datetime]]:
+        """The newest ``limit`` login outcomes of ``username`` (action, time), newest first:
+        what the login throttle counts (failures since the last login or unlock)."""
+        actions = (AuditAction.LOGIN, AuditAction.LOGIN_FAILED, AuditAction.LOGIN_UNLOCKED)
+        q = (select(AuditRow.action, AuditRow.at)
+             .where(AuditRow.action.in_([a.value for a in actions]), AuditRow.subject == username)
+             .order_by(AuditRow.seq.desc()).limit(limit))
+        with self._read() as s:
+            return [(a, at) for a, at in s.execute(q)]
 
     def set_password(self, username: str, password: str, actor: str) -> None:
         if len(password) < 8:
