@@ -354,6 +354,8 @@ class SettingsScreen(QWidget):
             ("ui", "idle_reset_s"): self.tr("Reset screen after idle (s)"),
             ("ui", "lock_after_idle_min"): self.tr("Lock after idle (min)"),
             ("ui", "sounds"): self.tr("Sound cues"),
+            ("ui", "login_max_failures"): self.tr("Lock account after failed logins"),
+            ("ui", "login_lockout_min"): self.tr("Account locked for (min)"),
         }
 
     def _value_words(self) -> dict[str, str]:
