@@ -87,6 +87,7 @@ class Desk:
     face_model: Any
     #: what went wrong at start without stopping the desk (shown to the clerk once)
     problems: list[DeskError] = field(default_factory=list)
+    backups: Any = None  # desk_app.storage.recovery.BackupSchedule, while running
 
     def start(self) -> None:
         # The face models (~3 s to load) are loaded now, before any window shows: dlib holds the
@@ -94,7 +95,16 @@ class Desk:
         # descriptors are computed in child processes (see desk_app.faces.remote).
         from desk_app.faces.engine import FaceModelUnavailable
         from desk_app.identity import regions
+        from desk_app.storage.recovery import BackupSchedule, backup_online
 
+        if self.store.recovery is not None:  # the database was damaged and recovered at open
+            self.problems.append(self.store.recovery.as_problem())
+        paths = self.core.paths
+        self.backups = BackupSchedule(
+            lambda: backup_online(paths.database_file, paths.backup_dir,
+                                  self.settings.get().desk.backups_kept),
+            lambda: 60.0 * self.settings.get().desk.backup_every_min)
+        self.backups.start()
         regions.preload()  # the first card's number is not slowed by reading it
         try:
             self.face_model.load()
@@ -109,6 +119,8 @@ class Desk:
             log.info("purged face images of %d flagged cases older than %d days", purged, retention)
 
     def close(self) -> None:
+        if self.backups is not None:
+            self.backups.stop()
         self.sync.stop()
         self.sync.api.close()
         self.face_model.close()

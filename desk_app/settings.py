@@ -44,6 +44,10 @@ class DeskSection(_Section):
     hospital_id: str = Field("H001", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     hospital_name: str = "示范医院"
     language: Literal["zh_CN", "en"] = "zh_CN"
+    # Online backups of the desk database while it runs (a damaged file is recovered from the
+    # newest one plus what the damaged file still holds: desk_app/storage/recovery.py).
+    backup_every_min: int = Field(10, ge=1, le=24 * 60)
+    backups_kept: int = Field(6, ge=1, le=100)
 
 
 class PlatformSection(_Section):

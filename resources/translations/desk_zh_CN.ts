@@ -515,417 +515,427 @@
     </message>
     <message>
         <location filename="../../ui/admin/settings_screen.py" line="289" />
+        <source>Back up the database every (min)</source>
+        <translation>数据库备份间隔 (分钟)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="290" />
+        <source>Backups kept</source>
+        <translation>保留备份份数</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="291" />
         <source>Platform address</source>
         <translation>平台地址</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="290" />
+        <location filename="../../ui/admin/settings_screen.py" line="292" />
         <source>Verify TLS certificate</source>
         <translation>校验 TLS 证书</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="291" />
+        <location filename="../../ui/admin/settings_screen.py" line="293" />
         <source>CA certificate file</source>
         <translation>CA 证书文件</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="292" />
+        <location filename="../../ui/admin/settings_screen.py" line="294" />
         <source>Timeout (s)</source>
         <translation>超时 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="293" />
+        <location filename="../../ui/admin/settings_screen.py" line="295" />
         <source>Sync interval (s)</source>
         <translation>同步间隔 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="294" />
+        <location filename="../../ui/admin/settings_screen.py" line="296" />
         <source>Upload batch size</source>
         <translation>每批上传条数</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="295" />
+        <location filename="../../ui/admin/settings_screen.py" line="297" />
         <source>Longest retry wait (s)</source>
         <translation>最长重试等待 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="296" />
-        <location filename="../../ui/admin/settings_screen.py" line="330" />
+        <location filename="../../ui/admin/settings_screen.py" line="298" />
+        <location filename="../../ui/admin/settings_screen.py" line="332" />
         <source>Blacklist out of date after (h)</source>
         <translation>黑名单过期提醒 (小时)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="297" />
+        <location filename="../../ui/admin/settings_screen.py" line="299" />
         <source>Patient camera</source>
         <translation>患者摄像头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="298" />
+        <location filename="../../ui/admin/settings_screen.py" line="300" />
         <source>Counter camera</source>
         <translation>台面摄像头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="299" />
+        <location filename="../../ui/admin/settings_screen.py" line="301" />
         <source>Camera width</source>
         <translation>画面宽度</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="300" />
+        <location filename="../../ui/admin/settings_screen.py" line="302" />
         <source>Camera height</source>
         <translation>画面高度</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="301" />
+        <location filename="../../ui/admin/settings_screen.py" line="303" />
         <source>ID card reader port</source>
         <translation>身份证阅读器端口</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="302" />
+        <location filename="../../ui/admin/settings_screen.py" line="304" />
         <source>Card photo decoder library</source>
         <translation>证件照解码库</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="303" />
+        <location filename="../../ui/admin/settings_screen.py" line="305" />
         <source>Read ID cards with the counter camera</source>
         <translation>用台面摄像头识读身份证</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="304" />
+        <location filename="../../ui/admin/settings_screen.py" line="306" />
         <source>Handheld scanner</source>
         <translation>手持扫码枪</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="305" />
+        <location filename="../../ui/admin/settings_screen.py" line="307" />
         <source>Scanner key interval (ms)</source>
         <translation>扫码枪按键间隔 (毫秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="306" />
+        <location filename="../../ui/admin/settings_screen.py" line="308" />
         <source>Same person below distance</source>
         <translation>同一人阈值 (距离小于)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="307" />
+        <location filename="../../ui/admin/settings_screen.py" line="309" />
         <source>Different person above distance</source>
         <translation>非同一人阈值 (距离大于)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="308" />
+        <location filename="../../ui/admin/settings_screen.py" line="310" />
         <source>Best frames compared</source>
         <translation>参与比对的最佳帧数</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="309" />
+        <location filename="../../ui/admin/settings_screen.py" line="311" />
         <source>Comparison window (s)</source>
         <translation>比对时间窗 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="310" />
+        <location filename="../../ui/admin/settings_screen.py" line="312" />
         <source>Smallest face (pixels)</source>
         <translation>最小人脸 (像素)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="311" />
+        <location filename="../../ui/admin/settings_screen.py" line="313" />
         <source>Liveness check</source>
         <translation>活体检测</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="312" />
+        <location filename="../../ui/admin/settings_screen.py" line="314" />
         <source>Rule: ID card is the booked patient</source>
         <translation>规则: 一证一号 (证件须为预约本人)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="313" />
+        <location filename="../../ui/admin/settings_screen.py" line="315" />
         <source>Rule: ID document valid</source>
         <translation>规则: 证件有效</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="314" />
+        <location filename="../../ui/admin/settings_screen.py" line="316" />
         <source>Rule: face comparison</source>
         <translation>规则: 人脸比对</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="315" />
+        <location filename="../../ui/admin/settings_screen.py" line="317" />
         <source>Rule: blacklist</source>
         <translation>规则: 黑名单</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="316" />
+        <location filename="../../ui/admin/settings_screen.py" line="318" />
         <source>Rule: time slot</source>
         <translation>规则: 就诊时段</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="317" />
+        <location filename="../../ui/admin/settings_screen.py" line="319" />
         <source>Rule: duplicate check-in</source>
         <translation>规则: 重复报到</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="318" />
+        <location filename="../../ui/admin/settings_screen.py" line="320" />
         <source>Rule: many bookings</source>
         <translation>规则: 预约过多</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="319" />
+        <location filename="../../ui/admin/settings_screen.py" line="321" />
         <source>Rule: cancel and rebook</source>
         <translation>规则: 边退边买</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="320" />
+        <location filename="../../ui/admin/settings_screen.py" line="322" />
         <source>Rule: booked by a bot</source>
         <translation>规则: 秒杀器抢号</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="321" />
+        <location filename="../../ui/admin/settings_screen.py" line="323" />
         <source>Alert security: not the booked patient</source>
         <translation>通知安保: 非预约本人</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="322" />
+        <location filename="../../ui/admin/settings_screen.py" line="324" />
         <source>Alert security: forged booking code</source>
         <translation>通知安保: 伪造预约码</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="323" />
+        <location filename="../../ui/admin/settings_screen.py" line="325" />
         <source>Expired ID card</source>
         <translation>证件过期</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="324" />
+        <location filename="../../ui/admin/settings_screen.py" line="326" />
         <source>ID number typed by hand</source>
         <translation>手工输入证件号码</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="325" />
+        <location filename="../../ui/admin/settings_screen.py" line="327" />
         <source>Face comparison uncertain</source>
         <translation>人脸比对不确定</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="326" />
+        <location filename="../../ui/admin/settings_screen.py" line="328" />
         <source>Face comparison unavailable</source>
         <translation>人脸比对不可用</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="327" />
+        <location filename="../../ui/admin/settings_screen.py" line="329" />
         <source>Alert security: face mismatch</source>
         <translation>通知安保: 人证不符</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="328" />
+        <location filename="../../ui/admin/settings_screen.py" line="330" />
         <source>Liveness check failed</source>
         <translation>活体检测未通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="329" />
+        <location filename="../../ui/admin/settings_screen.py" line="331" />
         <source>Alert security: liveness failed</source>
         <translation>通知安保: 活体检测未通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="331" />
+        <location filename="../../ui/admin/settings_screen.py" line="333" />
         <source>Blacklist out of date</source>
         <translation>黑名单已过期</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="332" />
+        <location filename="../../ui/admin/settings_screen.py" line="334" />
         <source>Too early for the slot</source>
         <translation>早于就诊时段</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="333" />
+        <location filename="../../ui/admin/settings_screen.py" line="335" />
         <source>Too late for the slot</source>
         <translation>晚于就诊时段</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="334" />
+        <location filename="../../ui/admin/settings_screen.py" line="336" />
         <source>Booking already checked in</source>
         <translation>预约已报到</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="335" />
+        <location filename="../../ui/admin/settings_screen.py" line="337" />
         <source>Alert security: duplicate check-in</source>
         <translation>通知安保: 重复报到</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="336" />
+        <location filename="../../ui/admin/settings_screen.py" line="338" />
         <source>Same doctor per day</source>
         <translation>同一医生每日上限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="337" />
+        <location filename="../../ui/admin/settings_screen.py" line="339" />
         <source>Too many bookings</source>
         <translation>预约过多</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="338" />
+        <location filename="../../ui/admin/settings_screen.py" line="340" />
         <source>Cancel and rebook</source>
         <translation>边退边买</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="339" />
+        <location filename="../../ui/admin/settings_screen.py" line="341" />
         <source>Booked by a bot</source>
         <translation>疑似秒杀器抢号</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="340" />
+        <location filename="../../ui/admin/settings_screen.py" line="342" />
         <source>Clerk may override</source>
         <translation>挂号员可人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="341" />
+        <location filename="../../ui/admin/settings_screen.py" line="343" />
         <source>Security may override</source>
         <translation>安保人员可人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="342" />
+        <location filename="../../ui/admin/settings_screen.py" line="344" />
         <source>Admin may override</source>
         <translation>管理员可人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="343" />
+        <location filename="../../ui/admin/settings_screen.py" line="345" />
         <source>Override reason at least (characters)</source>
         <translation>放行原因最少字数</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="344" />
+        <location filename="../../ui/admin/settings_screen.py" line="346" />
         <source>Override reason at most (characters)</source>
         <translation>放行原因最多字数</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="345" />
+        <location filename="../../ui/admin/settings_screen.py" line="347" />
         <source>Check-in opens before the slot (min)</source>
         <translation>就诊时段前可报到 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="346" />
+        <location filename="../../ui/admin/settings_screen.py" line="348" />
         <source>Check-in closes after the slot (min)</source>
         <translation>就诊时段后可报到 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="347" />
+        <location filename="../../ui/admin/settings_screen.py" line="349" />
         <source>Bookings per patient per day</source>
         <translation>每人每日预约上限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="348" />
+        <location filename="../../ui/admin/settings_screen.py" line="350" />
         <source>Same department per day</source>
         <translation>同科室每日上限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="349" />
+        <location filename="../../ui/admin/settings_screen.py" line="351" />
         <source>Cancel-and-rebook window (min)</source>
         <translation>退号后重约判定时间 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="350" />
+        <location filename="../../ui/admin/settings_screen.py" line="352" />
         <source>Booked faster than (s) = bot</source>
         <translation>抢号速度低于 (秒) 视为秒杀器</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="351" />
+        <location filename="../../ui/admin/settings_screen.py" line="353" />
         <source>Patients per account in 30 days</source>
         <translation>单账号 30 天内就诊人上限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="352" />
+        <location filename="../../ui/admin/settings_screen.py" line="354" />
         <source>Keep face photos (days)</source>
         <translation>人脸照片保存 (天)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="353" />
+        <location filename="../../ui/admin/settings_screen.py" line="355" />
         <source>Keep audit log (days)</source>
         <translation>审计日志保存 (天)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="354" />
+        <location filename="../../ui/admin/settings_screen.py" line="356" />
         <source>Reset screen after idle (s)</source>
         <translation>无操作自动重置 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="355" />
+        <location filename="../../ui/admin/settings_screen.py" line="357" />
         <source>Lock after idle (min)</source>
         <translation>无操作自动锁定 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="356" />
+        <location filename="../../ui/admin/settings_screen.py" line="358" />
         <source>Sound cues</source>
         <translation>提示音</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="357" />
+        <location filename="../../ui/admin/settings_screen.py" line="359" />
         <source>Lock account after failed logins</source>
         <translation>连续登录失败几次后锁定账号</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="358" />
+        <location filename="../../ui/admin/settings_screen.py" line="360" />
         <source>Account locked for (min)</source>
         <translation>账号锁定时长 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="364" />
+        <location filename="../../ui/admin/settings_screen.py" line="366" />
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="364" />
+        <location filename="../../ui/admin/settings_screen.py" line="366" />
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="364" />
+        <location filename="../../ui/admin/settings_screen.py" line="366" />
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="365" />
+        <location filename="../../ui/admin/settings_screen.py" line="367" />
         <source>Not allowed</source>
         <translation>不允许</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="365" />
+        <location filename="../../ui/admin/settings_screen.py" line="367" />
         <source>Review and reject</source>
         <translation>待复核及不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="368" />
+        <location filename="../../ui/admin/settings_screen.py" line="370" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="363" />
+        <location filename="../../ui/admin/settings_screen.py" line="365" />
         <source>Off</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="363" />
+        <location filename="../../ui/admin/settings_screen.py" line="365" />
         <source>Blink</source>
         <translation>眨眼</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="363" />
+        <location filename="../../ui/admin/settings_screen.py" line="365" />
         <source>Turn head</source>
         <translation>转头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="385" />
+        <location filename="../../ui/admin/settings_screen.py" line="387" />
         <source>Enrollment code</source>
         <translation>注册码</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="386" />
+        <location filename="../../ui/admin/settings_screen.py" line="388" />
         <source>Enroll desk</source>
         <translation>注册本窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="388" />
+        <location filename="../../ui/admin/settings_screen.py" line="390" />
         <source>Test %1</source>
         <translation>测试%1</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="389" />
+        <location filename="../../ui/admin/settings_screen.py" line="391" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="390" />
+        <location filename="../../ui/admin/settings_screen.py" line="392" />
         <source>Revert</source>
         <translation>撤销修改</translation>
     </message>

@@ -286,6 +286,8 @@ class SettingsScreen(QWidget):
             ("desk", "hospital_id"): self.tr("Hospital ID"),
             ("desk", "hospital_name"): self.tr("Hospital name"),
             ("desk", "language"): self.tr("Language"),
+            ("desk", "backup_every_min"): self.tr("Back up the database every (min)"),
+            ("desk", "backups_kept"): self.tr("Backups kept"),
             ("platform", "url"): self.tr("Platform address"),
             ("platform", "verify_tls"): self.tr("Verify TLS certificate"),
             ("platform", "ca_file"): self.tr("CA certificate file"),
