@@ -385,19 +385,9 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     return w
 
 
-#: The screens (by object name) each role sees; the services check the role again on every call.
-ROLE_SCREENS = {
-    "clerk": frozenset({"CheckinScreen", "SecurityScreen", "AboutScreen", "DemoPanel"}),
-    "security": frozenset({"CheckinScreen", "SecurityScreen", "StatsScreen", "AboutScreen",
-                           "DemoPanel"}),
-    "admin": frozenset({"CheckinScreen", "SecurityScreen", "StatsScreen", "AuditScreen",
-                        "SettingsScreen", "AboutScreen", "DemoPanel"}),
-}
-
-
 def wire_login(w: Window, desk: Desk) -> Any:
     """Login at start, screens by role, and the idle lock (logout, then log in again)."""
-    from ui.shell.login import IdleLock, LoginDialog
+    from ui.shell.login import IdleLock, LoginDialog, screens_for
 
     s = desk.settings.get()
     login = LoginDialog(desk.session, s, s.desk.language, runner=w.runner, parent=w.main)
@@ -405,7 +395,7 @@ def wire_login(w: Window, desk: Desk) -> Any:
     w.main.set_locked(True)
 
     def logged_in(user: Any) -> None:
-        w.main.set_role_screens(ROLE_SCREENS.get(user.role.value, frozenset({"AboutScreen"})))
+        w.main.set_role_screens(screens_for(user.role))
         w.main.set_locked(False)
 
     def locked() -> None:
