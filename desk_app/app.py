@@ -62,7 +62,7 @@ class SettingsHolder:
             return self._core.settings
 
     def save(self, new: Settings) -> None:
-        save_settings(new, self._core.paths.settings_file)
+        save_settings(new, self._core.paths.settings_file, self._core.paths.site_config)
         with self._lock:
             old, self._core.settings = self._core.settings, new
         if self.on_saved is not None:
@@ -321,8 +321,12 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     audit = AuditScreen(desk.reports, s, lang, runner=runner)
     from devices.selftest import test_device
 
+    from desk_app.settings import setting_sources
+
+    paths = desk.core.paths
     settings_screen = SettingsScreen(
         s, lang, save=desk.settings.save, sync_ops=desk.sync, runner=runner,
+        sources=lambda: setting_sources(paths.settings_file, paths.site_config),
         device_test=lambda key, value: test_device(key, value, desk.settings.get().devices))
     settings_screen.language_changed.connect(translations.set_language)
     settings_screen.saved.connect(checkin.apply_settings)

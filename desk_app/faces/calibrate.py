@@ -124,7 +124,7 @@ def main(args: argparse.Namespace) -> int:
             "match_distance": proposal.match_distance,
             "mismatch_distance": proposal.mismatch_distance}})
         paths.ensure()
-        save_settings(new, paths.settings_file)
+        save_settings(new, paths.settings_file, paths.site_config)
         saved: FacesSection = new.faces
         report["saved"] = {"match_distance": saved.match_distance,
                            "mismatch_distance": saved.mismatch_distance,
