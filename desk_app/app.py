@@ -319,9 +319,8 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     security.open_alerts_changed.connect(checkin.set_alert_count)
     stats = StatsScreen(desk.reports, s, lang, runner=runner)
     audit = AuditScreen(desk.reports, s, lang, runner=runner)
-    from devices.selftest import test_device
-
     from desk_app.settings import setting_sources
+    from devices.selftest import test_device
 
     paths = desk.core.paths
     settings_screen = SettingsScreen(
