@@ -89,32 +89,32 @@
 <context>
     <name>CameraPreview</name>
     <message>
-        <location filename="../../ui/checkin/preview.py" line="135" />
+        <location filename="../../ui/checkin/preview.py" line="183" />
         <source>No camera picture</source>
         <translation>无摄像头画面</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/preview.py" line="136" />
+        <location filename="../../ui/checkin/preview.py" line="184" />
         <source>Camera starting...</source>
         <translation>摄像头启动中...</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/preview.py" line="137" />
+        <location filename="../../ui/checkin/preview.py" line="185" />
         <source>Waiting for the picture...</source>
         <translation>等待画面...</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/preview.py" line="138" />
+        <location filename="../../ui/checkin/preview.py" line="186" />
         <source>Camera disconnected, reconnecting...</source>
         <translation>摄像头已断开, 正在重连...</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/preview.py" line="139" />
+        <location filename="../../ui/checkin/preview.py" line="187" />
         <source>Camera failed</source>
         <translation>摄像头故障</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/preview.py" line="140" />
+        <location filename="../../ui/checkin/preview.py" line="188" />
         <source>Camera stopped</source>
         <translation>摄像头已停止</translation>
     </message>
@@ -122,70 +122,163 @@
 <context>
     <name>CheckinScreen</name>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="212" />
+        <location filename="../../ui/checkin/screen.py" line="230" />
         <source>There is no verdict to override.</source>
         <translation>当前没有可人工放行的核验结果。</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="304" />
+        <location filename="../../ui/checkin/screen.py" line="323" />
         <source>Alerts: %1</source>
         <translation>告警: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="309" />
+        <location filename="../../ui/checkin/screen.py" line="328" />
         <source>Check-in</source>
         <translation>报到核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="311" />
+        <location filename="../../ui/checkin/screen.py" line="330" />
         <source>Next patient</source>
         <translation>下一位</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="312" />
+        <location filename="../../ui/checkin/screen.py" line="331" />
         <source>Reset</source>
         <translation>重置</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="313" />
+        <location filename="../../ui/checkin/screen.py" line="332" />
         <source>Override</source>
         <translation>人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="314" />
+        <location filename="../../ui/checkin/screen.py" line="333" />
         <source>Type ID number</source>
         <translation>手工输入证件号</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="315" />
+        <location filename="../../ui/checkin/screen.py" line="334" />
         <source>Declines face check</source>
         <translation>不同意人脸核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="316" />
+        <location filename="../../ui/checkin/screen.py" line="335" />
         <source>Report suspect</source>
         <translation>上报可疑人员</translation>
     </message>
 </context>
 <context>
+    <name>DemoCaption</name>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="71" />
+        <source>The demo has ended: %1 of %2 patients got the verdict expected.</source>
+        <translation>演示结束: %2 位患者中 %1 位得到预期的核验结论。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="73" />
+        <source>Pick a scenario in the Demo tab to see it again.</source>
+        <translation>可在「演示」页选择场景再看一次。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="76" />
+        <source>The demo stopped. Pick a scenario in the Demo tab.</source>
+        <translation>演示已停止。请在「演示」页选择场景。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="79" />
+        <source>Patient %1 of %2: %3</source>
+        <translation>第 %1/%2 位患者: %3</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="86" />
+        <source>The desk decides: %1 (as expected)</source>
+        <translation>核验结论: %1 (与预期一致)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="88" />
+        <source>The desk decides: %1 (expected: %2)</source>
+        <translation>核验结论: %1 (预期: %2)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="94" />
+        <source>Esc: stop the demo</source>
+        <translation>按 Esc 停止演示</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="100" />
+        <source>the next patient comes to the window</source>
+        <translation>下一位患者来到挂号窗口</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="101" />
+        <source>the patient shows the booking QR code on a phone</source>
+        <translation>患者出示手机上的预约二维码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="102" />
+        <source>the ID card goes on the reader</source>
+        <translation>身份证放上阅读器</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="103" />
+        <source>the patient looks at the camera: the face is compared with the card photo</source>
+        <translation>患者看向摄像头: 人证比对 (现场人脸与证件照)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="105" />
+        <source>the network is down: the desk checks patients in offline</source>
+        <translation>网络中断: 本窗口以离线模式核验患者</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="106" />
+        <source>the network is back: the offline records are uploaded</source>
+        <translation>网络恢复: 离线核验记录补传到中心平台</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="110" />
+        <source>Admit</source>
+        <translation>核验通过</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="110" />
+        <source>Review by the clerk</source>
+        <translation>待人工复核</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="111" />
+        <source>Reject</source>
+        <translation>不通过</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="111" />
+        <source>no verdict</source>
+        <translation>无结论</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="114" />
+        <source>Demo</source>
+        <translation>演示</translation>
+    </message>
+</context>
+<context>
     <name>DemoPanel</name>
     <message>
-        <location filename="../../ui/demo/runner.py" line="422" />
+        <location filename="../../ui/demo/runner.py" line="520" />
         <source>Demo</source>
         <translation>演示</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="423" />
+        <location filename="../../ui/demo/runner.py" line="524" />
         <source>Pick the next patient; the check-in screen shows what the desk concludes.</source>
         <translation>选择下一位患者, 报到核验界面将显示本窗口的核验结论。</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="425" />
+        <location filename="../../ui/demo/runner.py" line="526" />
         <source>Play the selected scenario</source>
         <translation>播放所选场景</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="426" />
+        <location filename="../../ui/demo/runner.py" line="527" />
         <source>Play all scenarios</source>
         <translation>播放全部场景</translation>
     </message>
@@ -293,140 +386,145 @@
 <context>
     <name>SecurityScreen</name>
     <message>
-        <location filename="../../ui/security/screen.py" line="242" />
+        <location filename="../../ui/security/screen.py" line="247" />
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="242" />
+        <location filename="../../ui/security/screen.py" line="247" />
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="243" />
+        <location filename="../../ui/security/screen.py" line="248" />
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="246" />
+        <location filename="../../ui/security/screen.py" line="251" />
         <source>Handled</source>
         <translation>已处理</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="246" />
+        <location filename="../../ui/security/screen.py" line="251" />
         <source>Open</source>
         <translation>待处理</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="255" />
+        <location filename="../../ui/security/screen.py" line="260" />
         <source>Conflict</source>
         <translation>冲突</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="279" />
+        <location filename="../../ui/security/screen.py" line="284" />
         <source>No alert selected</source>
         <translation>未选择告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="305" />
+        <location filename="../../ui/security/screen.py" line="310" />
         <source>The same booking was checked in at another desk.</source>
         <translation>该预约已在其他窗口报到。</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="310" />
+        <location filename="../../ui/security/screen.py" line="321" />
         <source>No photo kept</source>
         <translation>未保存照片</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="310" />
+        <location filename="../../ui/security/screen.py" line="321" />
         <source>Loading...</source>
         <translation>加载中...</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="324" />
+        <location filename="../../ui/security/screen.py" line="339" />
+        <source>Photos only for security staff and administrators</source>
+        <translation>照片仅供安保人员和管理员查看</translation>
+    </message>
+    <message>
+        <location filename="../../ui/security/screen.py" line="350" />
         <source>Photo deleted (retention)</source>
         <translation>照片已过保存期限并删除</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="331" />
+        <location filename="../../ui/security/screen.py" line="357" />
         <source>Security</source>
         <translation>安保告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="332" />
+        <location filename="../../ui/security/screen.py" line="358" />
         <source>Show handled alerts</source>
         <translation>显示已处理的告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="333" />
+        <location filename="../../ui/security/screen.py" line="359" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="335" />
-        <location filename="../../ui/security/screen.py" line="339" />
+        <location filename="../../ui/security/screen.py" line="361" />
+        <location filename="../../ui/security/screen.py" line="365" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="335" />
-        <location filename="../../ui/security/screen.py" line="339" />
+        <location filename="../../ui/security/screen.py" line="361" />
+        <location filename="../../ui/security/screen.py" line="365" />
         <source>Desk</source>
         <translation>窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="335" />
+        <location filename="../../ui/security/screen.py" line="361" />
         <source>Verdict</source>
         <translation>核验结果</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="335" />
+        <location filename="../../ui/security/screen.py" line="361" />
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="336" />
+        <location filename="../../ui/security/screen.py" line="362" />
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="336" />
-        <location filename="../../ui/security/screen.py" line="340" />
+        <location filename="../../ui/security/screen.py" line="362" />
+        <location filename="../../ui/security/screen.py" line="366" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="337" />
+        <location filename="../../ui/security/screen.py" line="363" />
         <source>ID card photo</source>
         <translation>证件照</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="338" />
+        <location filename="../../ui/security/screen.py" line="364" />
         <source>Live face</source>
         <translation>现场人脸</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="339" />
+        <location filename="../../ui/security/screen.py" line="365" />
         <source>Person</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="340" />
+        <location filename="../../ui/security/screen.py" line="366" />
         <source>Booking</source>
         <translation>预约</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="341" />
+        <location filename="../../ui/security/screen.py" line="367" />
         <source>Note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="344" />
+        <location filename="../../ui/security/screen.py" line="370" />
         <source>Mark handled...</source>
         <translation>标记已处理...</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="345" />
+        <location filename="../../ui/security/screen.py" line="371" />
         <source>Report suspect...</source>
         <translation>上报可疑人员...</translation>
     </message>
