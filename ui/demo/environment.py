@@ -37,6 +37,7 @@ EXTRA_PATIENTS = (
     ("p_offline_1", "郭强", make_id_number("120103", datetime(1972, 3, 3).date(), 71, sex="M")),
     ("p_offline_2", "林霞", make_id_number("350102", datetime(1983, 8, 8).date(), 82, sex="F")),
     ("p_offline_3", "罗军", make_id_number("420106", datetime(1990, 12, 1).date(), 93, sex="M")),
+    ("p_relative", "邓志刚", make_id_number("320102", datetime(1978, 5, 17).date(), 15, sex="M")),
 )
 
 
