@@ -170,92 +170,92 @@
 <context>
     <name>DemoCaption</name>
     <message>
-        <location filename="../../ui/demo/caption.py" line="71" />
+        <location filename="../../ui/demo/caption.py" line="83" />
         <source>The demo has ended: %1 of %2 patients got the verdict expected.</source>
         <translation>演示结束: %2 位患者中 %1 位得到预期的核验结论。</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="73" />
+        <location filename="../../ui/demo/caption.py" line="85" />
         <source>Pick a scenario in the Demo tab to see it again.</source>
         <translation>可在「演示」页选择场景再看一次。</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="76" />
+        <location filename="../../ui/demo/caption.py" line="88" />
         <source>The demo stopped. Pick a scenario in the Demo tab.</source>
         <translation>演示已停止。请在「演示」页选择场景。</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="79" />
+        <location filename="../../ui/demo/caption.py" line="91" />
         <source>Patient %1 of %2: %3</source>
         <translation>第 %1/%2 位患者: %3</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="86" />
+        <location filename="../../ui/demo/caption.py" line="98" />
         <source>The desk decides: %1 (as expected)</source>
         <translation>核验结论: %1 (与预期一致)</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="88" />
+        <location filename="../../ui/demo/caption.py" line="100" />
         <source>The desk decides: %1 (expected: %2)</source>
         <translation>核验结论: %1 (预期: %2)</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="94" />
+        <location filename="../../ui/demo/caption.py" line="78" />
         <source>Esc: stop the demo</source>
         <translation>按 Esc 停止演示</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="100" />
+        <location filename="../../ui/demo/caption.py" line="108" />
         <source>the next patient comes to the window</source>
         <translation>下一位患者来到挂号窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="101" />
+        <location filename="../../ui/demo/caption.py" line="109" />
         <source>the patient shows the booking QR code on a phone</source>
         <translation>患者出示手机上的预约二维码</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="102" />
+        <location filename="../../ui/demo/caption.py" line="110" />
         <source>the ID card goes on the reader</source>
         <translation>身份证放上阅读器</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="103" />
+        <location filename="../../ui/demo/caption.py" line="111" />
         <source>the patient looks at the camera: the face is compared with the card photo</source>
         <translation>患者看向摄像头: 人证比对 (现场人脸与证件照)</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="105" />
+        <location filename="../../ui/demo/caption.py" line="113" />
         <source>the network is down: the desk checks patients in offline</source>
         <translation>网络中断: 本窗口以离线模式核验患者</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="106" />
+        <location filename="../../ui/demo/caption.py" line="114" />
         <source>the network is back: the offline records are uploaded</source>
         <translation>网络恢复: 离线核验记录补传到中心平台</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="110" />
+        <location filename="../../ui/demo/caption.py" line="118" />
         <source>Admit</source>
         <translation>核验通过</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="110" />
+        <location filename="../../ui/demo/caption.py" line="118" />
         <source>Review by the clerk</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="111" />
+        <location filename="../../ui/demo/caption.py" line="119" />
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="111" />
+        <location filename="../../ui/demo/caption.py" line="119" />
         <source>no verdict</source>
         <translation>无结论</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/caption.py" line="114" />
+        <location filename="../../ui/demo/caption.py" line="122" />
         <source>Demo</source>
         <translation>演示</translation>
     </message>

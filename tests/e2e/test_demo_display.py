@@ -36,7 +36,8 @@ def in_english(d):
 
 def record(director, bar):
     captions, texts = [], []
-    director.caption.connect(lambda c: (captions.append(c), texts.append(bar.label.text())))
+    director.caption.connect(lambda c: (captions.append(c), texts.append(
+        f"{bar.label.text()} | {bar.hint.text()}")))
     return captions, texts
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QLabel, QToolBar, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QToolBar, QWidget
 
 from ui.demo.scenarios import Scenario
 from ui.operations import current_lang
@@ -53,17 +53,29 @@ class DemoCaption(QToolBar):
         self.label = QLabel(self)
         self.label.setObjectName("DemoCaptionText")
         self.label.setWordWrap(True)
+        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         font = self.label.font()
-        font.setPixelSize(20)
+        font.setPixelSize(18)
         self.label.setFont(font)
         self.label.setContentsMargins(12, 6, 12, 6)
         self.addWidget(self.label)
+        self.hint = QLabel(self)  # Esc, while the demo plays by itself
+        self.hint.setObjectName("DemoCaptionHint")
+        self.hint.setContentsMargins(12, 6, 12, 6)
+        self.addWidget(self.hint)
         self.caption: Caption | None = None
         self.retranslate()
 
     def show_caption(self, caption: Caption) -> None:
         self.caption = caption
-        self.label.setText(self.text(caption))
+        self._render()
+
+    def _render(self) -> None:
+        c = self.caption
+        if c is None:
+            return
+        self.label.setText(self.text(c))
+        self.hint.setText(self.tr("Esc: stop the demo") if c.autoplay else "")
 
     def text(self, c: Caption) -> str:
         words = self._moments()
@@ -89,11 +101,7 @@ class DemoCaption(QToolBar):
                     "%2", decisions.get(expected or "none", decisions["none"]))
         else:
             what = words.get(c.key, "")
-        line = f"{head} — {what}" if head and what else head or what
-        if c.autoplay:
-            hint = self.tr("Esc: stop the demo")
-            line = f"{line}    ({hint})"
-        return line
+        return f"{head} — {what}" if head and what else head or what
 
     def _moments(self) -> dict[str, str]:
         return {
@@ -112,8 +120,7 @@ class DemoCaption(QToolBar):
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Demo"))
-        if self.caption is not None:
-            self.label.setText(self.text(self.caption))
+        self._render()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
