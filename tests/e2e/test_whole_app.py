@@ -122,3 +122,17 @@ def test_relative_with_the_patients_card_is_never_admitted_on_the_face(qtbot, de
         assert out.verdict == "review"
     assert out.verdict == out.expected, out
     assert not message_boxes()
+
+
+def test_a_scenario_played_again_plays_as_the_first_time(qtbot, demo):
+    """After the demo played by itself, the viewer picks scenarios again: a patient whose booking
+    was admitted comes back as a new made-up person with a new booking (a used booking would be
+    rejected as already checked in)."""
+    first = play(qtbot, demo, "genuine")["genuine"]  # the module played it once already
+    before = demo.env.patients["normal"]
+    again = play(qtbot, demo, "genuine")["genuine"]
+    after = demo.env.patients["normal"]
+    assert first.verdict == again.verdict == "admit", (first, again)
+    assert after.id_number != before.id_number and after.booking_id != before.booking_id
+    assert after.name == before.name
+    assert "already_checked_in" not in again.reasons

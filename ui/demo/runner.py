@@ -159,6 +159,7 @@ class DemoDirector(QObject):
         self._run_outcomes: list[Outcome] = []
         self._position = (0, 0)
         self._scenario: Scenario | None = None
+        self._used: set[str] = set()  # patients whose booking was admitted (used up)
 
     # -- scenarios --------------------------------------------------------------------------
     def runnable(self, s: Scenario) -> bool:
@@ -232,6 +233,23 @@ class DemoDirector(QObject):
         self._position = (self._position[0] + 1, self._position[1])
         self._say("scenario", s)
         started = time.monotonic()
+        used = [k for k in s.patients if k in self._used]
+        if used:  # played before: new people with new bookings, so it plays as the first time
+            self._used.difference_update(used)
+            self.window.runner.run(self._fresh_patients, used,
+                                   on_success=self._guard(lambda _r: self._begin(s, started)),
+                                   on_failure=self._guard(lambda e: self._done(
+                                       s, None, started, error=str(e))))
+        else:
+            self._begin(s, started)
+
+    def _fresh_patients(self, keys: list[str]) -> None:
+        """Off the GUI thread: book again, then let the desk sync (blacklist, booking cache)."""
+        for key in keys:
+            self.env.fresh_patient(key)
+        self.desk.sync.sync_now()
+
+    def _begin(self, s: Scenario, started: float) -> None:
         if s.outage:
             self._outage(s, started)
         elif s.twice:
@@ -398,6 +416,8 @@ class DemoDirector(QObject):
         play.verdict = verdict
         play.visit_id = state.visit_id if state is not None else None
         play.face = state.face
+        if verdict.decision.value == "admit":
+            self._used.add(play.booking.key)
         self._timeout.stop()
         then, self._after_verdict = self._after_verdict, None
         if then is not None:

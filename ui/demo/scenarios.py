@@ -45,6 +45,14 @@ class Scenario:
             names += [n for _key, card, live in OFFLINE_PATIENTS for n in (card, live)]
         return tuple(dict.fromkeys(n for n in names if n))
 
+    @property
+    def patients(self) -> tuple[str, ...]:
+        """The demo patients whose bookings or cards the scenario shows."""
+        keys = [self.booking_of, self.card_of]
+        if self.outage:
+            keys += [key for key, _card, _live in OFFLINE_PATIENTS]
+        return tuple(dict.fromkeys(k for k in keys if k))
+
     def missing_photos(self, folder: Path | None) -> list[str]:
         if folder is None:
             return list(self.photos)
