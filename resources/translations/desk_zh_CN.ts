@@ -168,24 +168,117 @@
     </message>
 </context>
 <context>
+    <name>DemoCaption</name>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="83" />
+        <source>The demo has ended: %1 of %2 patients got the verdict expected.</source>
+        <translation>演示结束: %2 位患者中 %1 位得到预期的核验结论。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="85" />
+        <source>Pick a scenario in the Demo tab to see it again.</source>
+        <translation>可在「演示」页选择场景再看一次。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="88" />
+        <source>The demo stopped. Pick a scenario in the Demo tab.</source>
+        <translation>演示已停止。请在「演示」页选择场景。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="91" />
+        <source>Patient %1 of %2: %3</source>
+        <translation>第 %1/%2 位患者: %3</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="98" />
+        <source>The desk decides: %1 (as expected)</source>
+        <translation>核验结论: %1 (与预期一致)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="100" />
+        <source>The desk decides: %1 (expected: %2)</source>
+        <translation>核验结论: %1 (预期: %2)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="78" />
+        <source>Esc: stop the demo</source>
+        <translation>按 Esc 停止演示</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="108" />
+        <source>the next patient comes to the window</source>
+        <translation>下一位患者来到挂号窗口</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="109" />
+        <source>the patient shows the booking QR code on a phone</source>
+        <translation>患者出示手机上的预约二维码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="110" />
+        <source>the ID card goes on the reader</source>
+        <translation>身份证放上阅读器</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="111" />
+        <source>the patient looks at the camera: the face is compared with the card photo</source>
+        <translation>患者看向摄像头: 人证比对 (现场人脸与证件照)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="113" />
+        <source>the network is down: the desk checks patients in offline</source>
+        <translation>网络中断: 本窗口以离线模式核验患者</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="114" />
+        <source>the network is back: the offline records are uploaded</source>
+        <translation>网络恢复: 离线核验记录补传到中心平台</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="118" />
+        <source>Admit</source>
+        <translation>核验通过</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="118" />
+        <source>Review by the clerk</source>
+        <translation>待人工复核</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="119" />
+        <source>Reject</source>
+        <translation>不通过</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="119" />
+        <source>no verdict</source>
+        <translation>无结论</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="122" />
+        <source>Demo</source>
+        <translation>演示</translation>
+    </message>
+</context>
+<context>
     <name>DemoPanel</name>
     <message>
-        <location filename="../../ui/demo/runner.py" line="422" />
+        <location filename="../../ui/demo/runner.py" line="520" />
         <source>Demo</source>
         <translation>演示</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="423" />
+        <location filename="../../ui/demo/runner.py" line="524" />
         <source>Pick the next patient; the check-in screen shows what the desk concludes.</source>
         <translation>选择下一位患者, 报到核验界面将显示本窗口的核验结论。</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="425" />
+        <location filename="../../ui/demo/runner.py" line="526" />
         <source>Play the selected scenario</source>
         <translation>播放所选场景</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="426" />
+        <location filename="../../ui/demo/runner.py" line="527" />
         <source>Play all scenarios</source>
         <translation>播放全部场景</translation>
     </message>
@@ -293,140 +386,145 @@
 <context>
     <name>SecurityScreen</name>
     <message>
-        <location filename="../../ui/security/screen.py" line="242" />
+        <location filename="../../ui/security/screen.py" line="247" />
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="242" />
+        <location filename="../../ui/security/screen.py" line="247" />
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="243" />
+        <location filename="../../ui/security/screen.py" line="248" />
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="246" />
+        <location filename="../../ui/security/screen.py" line="251" />
         <source>Handled</source>
         <translation>已处理</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="246" />
+        <location filename="../../ui/security/screen.py" line="251" />
         <source>Open</source>
         <translation>待处理</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="255" />
+        <location filename="../../ui/security/screen.py" line="260" />
         <source>Conflict</source>
         <translation>冲突</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="279" />
+        <location filename="../../ui/security/screen.py" line="284" />
         <source>No alert selected</source>
         <translation>未选择告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="305" />
+        <location filename="../../ui/security/screen.py" line="310" />
         <source>The same booking was checked in at another desk.</source>
         <translation>该预约已在其他窗口报到。</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="310" />
+        <location filename="../../ui/security/screen.py" line="321" />
         <source>No photo kept</source>
         <translation>未保存照片</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="310" />
+        <location filename="../../ui/security/screen.py" line="321" />
         <source>Loading...</source>
         <translation>加载中...</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="324" />
+        <location filename="../../ui/security/screen.py" line="339" />
+        <source>Photos only for security staff and administrators</source>
+        <translation>照片仅供安保人员和管理员查看</translation>
+    </message>
+    <message>
+        <location filename="../../ui/security/screen.py" line="350" />
         <source>Photo deleted (retention)</source>
         <translation>照片已过保存期限并删除</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="331" />
+        <location filename="../../ui/security/screen.py" line="357" />
         <source>Security</source>
         <translation>安保告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="332" />
+        <location filename="../../ui/security/screen.py" line="358" />
         <source>Show handled alerts</source>
         <translation>显示已处理的告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="333" />
+        <location filename="../../ui/security/screen.py" line="359" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="335" />
-        <location filename="../../ui/security/screen.py" line="339" />
+        <location filename="../../ui/security/screen.py" line="361" />
+        <location filename="../../ui/security/screen.py" line="365" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="335" />
-        <location filename="../../ui/security/screen.py" line="339" />
+        <location filename="../../ui/security/screen.py" line="361" />
+        <location filename="../../ui/security/screen.py" line="365" />
         <source>Desk</source>
         <translation>窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="335" />
+        <location filename="../../ui/security/screen.py" line="361" />
         <source>Verdict</source>
         <translation>核验结果</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="335" />
+        <location filename="../../ui/security/screen.py" line="361" />
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="336" />
+        <location filename="../../ui/security/screen.py" line="362" />
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="336" />
-        <location filename="../../ui/security/screen.py" line="340" />
+        <location filename="../../ui/security/screen.py" line="362" />
+        <location filename="../../ui/security/screen.py" line="366" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="337" />
+        <location filename="../../ui/security/screen.py" line="363" />
         <source>ID card photo</source>
         <translation>证件照</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="338" />
+        <location filename="../../ui/security/screen.py" line="364" />
         <source>Live face</source>
         <translation>现场人脸</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="339" />
+        <location filename="../../ui/security/screen.py" line="365" />
         <source>Person</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="340" />
+        <location filename="../../ui/security/screen.py" line="366" />
         <source>Booking</source>
         <translation>预约</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="341" />
+        <location filename="../../ui/security/screen.py" line="367" />
         <source>Note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="344" />
+        <location filename="../../ui/security/screen.py" line="370" />
         <source>Mark handled...</source>
         <translation>标记已处理...</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="345" />
+        <location filename="../../ui/security/screen.py" line="371" />
         <source>Report suspect...</source>
         <translation>上报可疑人员...</translation>
     </message>
