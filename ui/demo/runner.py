@@ -681,11 +681,12 @@ def run_demo(args: argparse.Namespace, *, build_core: Callable[..., Any],
             window.main.show()
             app.exec()
             outcomes = director.outcomes
-            for o in outcomes:
+            as_json = getattr(args, "json", False)
+            for o in outcomes:  # with --json the table goes to stderr: stdout is the JSON alone
                 mark = "ok" if o.as_expected else "NOT AS EXPECTED"
                 print(f"{o.name:14} expected {o.expected:6} got {o.verdict:6} {mark}  "
-                      f"({', '.join(o.reasons)})")
-            if getattr(args, "json", False):
+                      f"({', '.join(o.reasons)})", file=sys.stderr if as_json else sys.stdout)
+            if as_json:
                 print(json.dumps({"scenarios": [o.as_json() for o in outcomes]},
                                  ensure_ascii=False))
             ran = {o.name for o in outcomes}
