@@ -62,7 +62,7 @@ class SettingsHolder:
             return self._core.settings
 
     def save(self, new: Settings) -> None:
-        save_settings(new, self._core.paths.settings_file)
+        save_settings(new, self._core.paths.settings_file, self._core.paths.site_config)
         with self._lock:
             old, self._core.settings = self._core.settings, new
         if self.on_saved is not None:
@@ -87,6 +87,7 @@ class Desk:
     face_model: Any
     #: what went wrong at start without stopping the desk (shown to the clerk once)
     problems: list[DeskError] = field(default_factory=list)
+    backups: Any = None  # desk_app.storage.recovery.BackupSchedule, while running
 
     def start(self) -> None:
         # The face models (~3 s to load) are loaded now, before any window shows: dlib holds the
@@ -94,7 +95,16 @@ class Desk:
         # descriptors are computed in child processes (see desk_app.faces.remote).
         from desk_app.faces.engine import FaceModelUnavailable
         from desk_app.identity import regions
+        from desk_app.storage.recovery import BackupSchedule, backup_online
 
+        if self.store.recovery is not None:  # the database was damaged and recovered at open
+            self.problems.append(self.store.recovery.as_problem())
+        paths = self.core.paths
+        self.backups = BackupSchedule(
+            lambda: backup_online(paths.database_file, paths.backup_dir,
+                                  self.settings.get().desk.backups_kept),
+            lambda: 60.0 * self.settings.get().desk.backup_every_min)
+        self.backups.start()
         regions.preload()  # the first card's number is not slowed by reading it
         try:
             self.face_model.load()
@@ -109,6 +119,8 @@ class Desk:
             log.info("purged face images of %d flagged cases older than %d days", purged, retention)
 
     def close(self) -> None:
+        if self.backups is not None:
+            self.backups.stop()
         self.sync.stop()
         self.sync.api.close()
         self.face_model.close()
@@ -128,7 +140,7 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
     holder = SettingsHolder(core)
     s = holder.get()
     store = Store.open(core.paths, clock=clock)
-    session = SessionService(store)
+    session = SessionService(store, holder.get)
     sync = build_worker(store, s, core.paths.data_dir, clock=clock)
     face_model = ProcessFaceModel()
     checkin = CheckinService(
@@ -326,10 +338,13 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     security.open_alerts_changed.connect(checkin.set_alert_count)
     stats = StatsScreen(desk.reports, s, lang, runner=runner)
     audit = AuditScreen(desk.reports, s, lang, runner=runner)
+    from desk_app.settings import setting_sources
     from devices.selftest import test_device
 
+    paths = desk.core.paths
     settings_screen = SettingsScreen(
         s, lang, save=desk.settings.save, sync_ops=desk.sync, runner=runner,
+        sources=lambda: setting_sources(paths.settings_file, paths.site_config),
         device_test=lambda key, value: test_device(key, value, desk.settings.get().devices))
     settings_screen.language_changed.connect(translations.set_language)
     settings_screen.saved.connect(checkin.apply_settings)
@@ -393,19 +408,9 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     return w
 
 
-#: The screens (by object name) each role sees; the services check the role again on every call.
-ROLE_SCREENS = {
-    "clerk": frozenset({"CheckinScreen", "SecurityScreen", "AboutScreen", "DemoPanel"}),
-    "security": frozenset({"CheckinScreen", "SecurityScreen", "StatsScreen", "AboutScreen",
-                           "DemoPanel"}),
-    "admin": frozenset({"CheckinScreen", "SecurityScreen", "StatsScreen", "AuditScreen",
-                        "SettingsScreen", "AboutScreen", "DemoPanel"}),
-}
-
-
 def wire_login(w: Window, desk: Desk) -> Any:
     """Login at start, screens by role, and the idle lock (logout, then log in again)."""
-    from ui.shell.login import IdleLock, LoginDialog
+    from ui.shell.login import IdleLock, LoginDialog, screens_for
 
     s = desk.settings.get()
     login = LoginDialog(desk.session, s, s.desk.language, runner=w.runner, parent=w.main)
@@ -413,7 +418,7 @@ def wire_login(w: Window, desk: Desk) -> Any:
     w.main.set_locked(True)
 
     def logged_in(user: Any) -> None:
-        w.main.set_role_screens(ROLE_SCREENS.get(user.role.value, frozenset({"AboutScreen"})))
+        w.main.set_role_screens(screens_for(user.role))
         w.main.set_locked(False)
 
     def locked() -> None:
@@ -479,14 +484,19 @@ def demo_main(args: argparse.Namespace) -> int:
 
 
 def users_main(args: argparse.Namespace) -> int:
-    """``desk-app users add|list``: local accounts (argon2 password hashes)."""
+    """``desk-app users add|list|unlock``: local accounts (argon2 password hashes)."""
     import getpass
 
     from desk_app.storage import Store
+    from desk_app.storage.store import AuditAction
 
     core = build_core(getattr(args, "data_dir", None))
     store = Store.open(core.paths)
     try:
+        if args.what == "unlock":
+            store.audit("cli", AuditAction.LOGIN_UNLOCKED, args.username, {})
+            print(f"user {args.username}: failed logins forgotten, the account is unlocked")
+            return 0
         if args.what == "list":
             for u in store.users():
                 print(f"{u.username:16} {u.role:9} {'active' if u.active else 'disabled'}  "

@@ -68,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offscreen", action="store_true", help="no window; run scenarios and exit")
     p.add_argument("--scenario", default="all", help="scenario name or 'all' (default: all)")
     p.add_argument("--json", action="store_true", help="print a last-line JSON summary")
-    p.add_argument("--photos", metavar="DIR", help="folder of face photos for the scenarios")
+    p.add_argument("--photos", metavar="DIR",
+                   help="folder of face photos with the scenarios' file names (default: the "
+                        "example photos shipped in resources/demo/faces)")
     p.set_defaults(func=_handler("desk_app.app:demo_main"))
 
     # --- evaluation tools -------------------------------------------------------------------------
@@ -137,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_handler("desk_app.app:users_main"))
     p = us.add_parser("list", help="list the accounts")
     _common(p)
+    p.set_defaults(func=_handler("desk_app.app:users_main"))
+    p = us.add_parser("unlock", help="unlock an account locked after failed logins")
+    _common(p)
+    p.add_argument("username")
     p.set_defaults(func=_handler("desk_app.app:users_main"))
 
     st = sub.add_parser("settings", help="show or change settings").add_subparsers(

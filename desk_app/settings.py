@@ -44,6 +44,10 @@ class DeskSection(_Section):
     hospital_id: str = Field("H001", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     hospital_name: str = "示范医院"
     language: Literal["zh_CN", "en"] = "zh_CN"
+    # Online backups of the desk database while it runs (a damaged file is recovered from the
+    # newest one plus what the damaged file still holds: desk_app/storage/recovery.py).
+    backup_every_min: int = Field(10, ge=1, le=24 * 60)
+    backups_kept: int = Field(6, ge=1, le=100)
 
 
 class PlatformSection(_Section):
@@ -173,6 +177,10 @@ class UiSection(_Section):
     idle_reset_s: int = Field(60, ge=5, le=3600)
     lock_after_idle_min: int = Field(10, ge=1, le=24 * 60)
     sounds: bool = True
+    # Failed logins: from the second one on, the next try waits 2^(n-1) s (at most 30 s);
+    # after login_max_failures in a row the account is locked for login_lockout_min.
+    login_max_failures: int = Field(5, ge=2, le=100)
+    login_lockout_min: int = Field(15, ge=1, le=24 * 60)
 
 
 class Settings(_Section):
@@ -315,7 +323,7 @@ def load_settings(settings_file: Path, site_file: Path | None = None) -> LoadedS
         # Keep the old file next to the new one, then write the migrated version.
         backup = settings_file.with_name(f"{settings_file.name}.v{migrated_from}.bak")
         backup.write_bytes(settings_file.read_bytes())
-        save_settings(settings, settings_file)
+        save_settings(settings, settings_file, site_file)
         log.info("settings migrated from version %s to %s", migrated_from, SCHEMA_VERSION)
     return LoadedSettings(settings, problems, migrated_from)
 
@@ -336,9 +344,64 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
         raise
 
 
-def save_settings(settings: Settings, settings_file: Path) -> None:
-    data = tomli_w.dumps(settings.model_dump(mode="json")).encode()
+def _own(new: dict[str, Any], inherited: dict[str, Any]) -> dict[str, Any]:
+    """The part of ``new`` that differs from ``inherited`` (nested tables compared key by key)."""
+    out: dict[str, Any] = {}
+    for k, v in new.items():
+        base = inherited.get(k)
+        if isinstance(v, dict) and isinstance(base, dict):
+            sub = _own(v, base)
+            if sub:
+                out[k] = sub
+        elif v != base:
+            out[k] = v
+    return out
+
+
+def inherited_settings(site_file: Path | None) -> Settings:
+    """What a desk gets when its own file says nothing: the defaults under the site file."""
+    if site_file is not None and site_file.is_file():
+        try:
+            return Settings.model_validate(migrate(_read_toml(site_file)))
+        except (tomllib.TOMLDecodeError, ValidationError, ConfigError, OSError, ValueError):
+            log.warning("site file %s unreadable; saving against the defaults", site_file)
+    return Settings()
+
+
+def save_settings(settings: Settings, settings_file: Path, site_file: Path | None = None) -> None:
+    """Write only what this desk changed: the values that differ from the defaults under the
+    site file (``site_file``). A later change of ``site.toml`` then reaches every desk that did
+    not set that value itself."""
+    inherited = inherited_settings(site_file).model_dump(mode="json")
+    own = _own(settings.model_dump(mode="json"), inherited)
+    own["schema_version"] = SCHEMA_VERSION
+    data = tomli_w.dumps(dict(sorted(own.items(), key=lambda kv: kv[0] != "schema_version"))
+                         ).encode()
     atomic_write_bytes(settings_file, data)
+
+
+def setting_sources(settings_file: Path, site_file: Path | None) -> dict[tuple[str, str], str]:
+    """Where each value in force comes from: "desk" (this desk's file), "site" (site.toml) or
+    "default", keyed by (section, name). For the settings screen."""
+    def keys(path: Path | None) -> set[tuple[str, str]]:
+        if path is None or not path.is_file():
+            return set()
+        try:
+            doc = migrate(_read_toml(path))
+        except (tomllib.TOMLDecodeError, ConfigError, OSError, ValueError):
+            return set()
+        return {(sec, k) for sec, table in doc.items() if isinstance(table, dict) for k in table}
+
+    site, desk = keys(site_file), keys(settings_file)
+    out: dict[tuple[str, str], str] = {}
+    for sec, field_info in Settings.model_fields.items():
+        model = field_info.annotation
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue
+        for name in model.model_fields:
+            key = (sec, name)
+            out[key] = "desk" if key in desk else "site" if key in site else "default"
+    return out
 
 
 def update_settings(settings: Settings, changes: dict[str, Any]) -> Settings:

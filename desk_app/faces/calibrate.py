@@ -84,7 +84,7 @@ def save_proposal(paths: AppPaths, proposal: Proposal) -> dict:
         "match_distance": proposal.match_distance,
         "mismatch_distance": proposal.mismatch_distance}})
     paths.ensure()
-    save_settings(new, paths.settings_file)
+    save_settings(new, paths.settings_file, paths.site_config)
     saved: FacesSection = new.faces
     print(f"saved to {paths.settings_file}")
     return {"match_distance": saved.match_distance, "mismatch_distance": saved.mismatch_distance,

@@ -25,6 +25,9 @@ from desk_app.services.session import SessionService
 from desk_app.storage import AuditAction, FaceJudgement, Store, VisitRecord
 
 MAX_DAYS = 366
+# A spreadsheet reads a text cell that starts with one of these as a formula (CSV injection):
+# a clerk's override reason "=HYPERLINK(...)" would run in the task force's spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = ("visit_id", "checked_in_at", "desk_id", "clerk", "booking_id", "verdict",
                   "final_verdict", "reasons", "face_outcome", "face_distance", "id_last4",
                   "offline", "override_by", "override_reason")
@@ -37,6 +40,14 @@ def _day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
         raise UserInputError(Text("一次最多统计一年。", "At most one year at a time."))
     return (datetime.combine(start, time.min, CHINA_TZ),
             datetime.combine(end + timedelta(days=1), time.min, CHINA_TZ))
+
+
+def csv_safe(value: object) -> object:
+    """A text that a spreadsheet would take for a formula, prefixed with ``'`` (OWASP's advice
+    for CSV, where a cell has no type); anything else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _row(v: VisitRecord) -> dict[str, object]:
@@ -112,15 +123,26 @@ class ReportsService:
             with path.open("w", newline="", encoding="utf-8-sig") as f:  # BOM: Excel opens it right
                 w = csv.DictWriter(f, fieldnames=EXPORT_COLUMNS)
                 w.writeheader()
-                w.writerows(rows)
+                w.writerows({k: csv_safe(x) for k, x in r.items()} for r in rows)
         elif fmt == "xlsx":
             from openpyxl import Workbook
+            from openpyxl.cell import WriteOnlyCell
 
             wb = Workbook(write_only=True)
             ws = wb.create_sheet("visits")
             ws.append(list(EXPORT_COLUMNS))
+
+            def cell(value: object) -> object:
+                # openpyxl stores a str starting with "=" as a formula; a text cell keeps the
+                # clerk's words exactly, as text.
+                if not isinstance(value, str):
+                    return value
+                c = WriteOnlyCell(ws, value)
+                c.data_type = "s"
+                return c
+
             for r in rows:
-                ws.append([r[c] for c in EXPORT_COLUMNS])
+                ws.append([cell(r[c]) for c in EXPORT_COLUMNS])
             wb.save(path)
         else:
             raise UserInputError(Text("只能导出 CSV 或 XLSX。", "Export as CSV or XLSX only."))

@@ -33,6 +33,7 @@ from desk_app.clock import CHINA_TZ, Clock, SystemClock
 from desk_app.errors import AuthError, Text
 from desk_app.identity.hashing import ScryptParams
 from desk_app.storage import audit as chain
+from desk_app.storage import recovery
 from desk_app.storage.crypto import Crypto, KeyStore
 from desk_app.storage.db import make_engines
 from desk_app.storage.errors import (
@@ -102,6 +103,9 @@ class AuditAction(StrEnum):
     EXPORT = "export"
     LOGIN = "login"
     LOGIN_FAILED = "login.failed"
+    LOGIN_REFUSED = "login.refused"  # too many failures: refused without trying the password
+    LOGIN_UNLOCKED = "login.unlocked"
+    DATABASE_RECOVERED = "database.recovered"
     LOGOUT = "logout"
     SETTINGS_CHANGED = "settings.changed"
     USER_CHANGED = "user.changed"
@@ -133,6 +137,7 @@ class Store:
         self._dummy: str | None = None  # made on the first failed look-up
         self.migration = migration
         self.key_location = key_location  # "keyring" | "file" | "" (key given by the caller)
+        self.recovery: recovery.Recovery | None = None  # set when open() found the file damaged
         name = write_engine.dialect.name
         self._insert = pg_dialect.insert if name == "postgresql" else sqlite_dialect.insert
 
@@ -156,6 +161,9 @@ class Store:
         u = make_url(url)
         if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
             db_file = Path(u.database)
+        recovering: recovery.Recovery | None = None
+        if db_file is not None and (trouble := recovery.problem(db_file)) is not None:
+            recovering = _begin_recovery(db_file, paths, trouble)
         if db_file is not None and not db_file.exists():
             # Owner-only from the first byte; SQLite gives the -wal and -shm files the same mode.
             db_file.parent.mkdir(parents=True, exist_ok=True)
@@ -180,11 +188,49 @@ class Store:
                              backup_dir=paths.backup_dir if paths is not None else None)
             store = cls(w, r, crypto, clock=clock, migration=result, key_location=location)
             store._init_meta()
+            if recovering is not None and db_file is not None:
+                store._finish_recovery(db_file, recovering)
         except SQLAlchemyError as exc:
             raise StorageError(detail=f"open: {type(exc).__name__}") from exc
         if db_file is not None and db_file.exists():
             db_file.chmod(0o600)
         return store
+
+    def _finish_recovery(self, db_file: Path, rec: recovery.Recovery) -> None:
+        """Merge what the damaged file still holds into the database now open (the restored
+        backup, or a new one) and queue again every visit the platform has not acknowledged."""
+        found = recovery.salvage(rec.damaged_file, layout_from=db_file)
+        merged = recovery.merge(db_file, found)
+        now = self.now()
+        requeued = 0
+        with self._write() as s:
+            for vid in sorted(merged.new_visits):
+                row = s.get(VisitRow, vid)
+                if row is None or s.scalars(select(OutboxRow.id).where(
+                        OutboxRow.visit_id == vid, OutboxRow.kind == "visit")).first() is not None:
+                    continue
+                record = self._visit_record(row)
+                if vid not in merged.acked_visits:
+                    s.add(self._outbox_row("visit", vid, record.to_wire(), now, visit_id=vid))
+                    requeued += 1
+                elif record.override is not None and vid not in merged.acked_overrides:
+                    at = (row.overridden_at or now).isoformat()
+                    s.add(self._outbox_row("visit_override", f"{vid}:override:{at}",
+                                           {"visit_id": vid, "override": record.override.to_wire(),
+                                            "at": at}, now, visit_id=vid))
+                    requeued += 1
+            visits = int(s.scalar(select(func.count()).select_from(VisitRow)) or 0)
+            rec.method, rec.merged, rec.requeued, rec.visits = (
+                found.method, merged.counts, requeued, visits)
+            self._append_audit(s, "system", AuditAction.DATABASE_RECOVERED, db_file.name, {
+                "damaged_file": rec.damaged_file.name,
+                "backup": rec.backup_used.name if rec.backup_used else None,
+                "method": found.method, "merged": merged.counts, "requeued": requeued,
+                "unreadable": found.unreadable, "visits": visits}, now)
+        log.error("damaged database recovered: backup %s, merged %s, %d uploads queued again; "
+                  "the damaged file is kept at %s", rec.backup_used, merged.counts, requeued,
+                  rec.damaged_file)
+        self.recovery = rec
 
     def close(self) -> None:
         self._w.dispose()
@@ -856,6 +902,16 @@ class Store:
             raise failed
         return user
 
+    def login_history(self, username: str, limit: int) -> list[tuple[str, datetime]]:
+        """The newest ``limit`` login outcomes of ``username`` (action, time), newest first:
+        what the login throttle counts (failures since the last login or unlock)."""
+        actions = (AuditAction.LOGIN, AuditAction.LOGIN_FAILED, AuditAction.LOGIN_UNLOCKED)
+        q = (select(AuditRow.action, AuditRow.at)
+             .where(AuditRow.action.in_([a.value for a in actions]), AuditRow.subject == username)
+             .order_by(AuditRow.seq.desc()).limit(limit))
+        with self._read() as s:
+            return [(a, at) for a, at in s.execute(q)]
+
     def set_password(self, username: str, password: str, actor: str) -> None:
         if len(password) < 8:
             raise AuthError(Text("密码至少 8 位。", "The password needs at least 8 characters."))
@@ -953,6 +1009,15 @@ class Store:
             return chain.verify_chain(self._crypto.audit_mac, rows,
                                       head.value if head else None,
                                       anchor.value if anchor else None)
+
+
+def _begin_recovery(db_file: Path, paths: AppPaths | None, trouble: str) -> recovery.Recovery:
+    """Move the damaged file aside and put the newest good backup in its place (what the damaged
+    file still holds is merged once the store is open: see ``Store._finish_recovery``)."""
+    log.error("the desk database is damaged (%s); recovering", trouble)
+    damaged = recovery.quarantine(db_file, db_file.parent / "damaged")
+    base = recovery.restore_base(db_file, paths.backup_dir if paths is not None else None)
+    return recovery.Recovery(damaged, trouble, base)
 
 
 _BL_COLS = ("id_hash", "entry_id", "source", "detail_enc", "valid_from", "valid_to", "version",

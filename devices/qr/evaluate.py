@@ -52,7 +52,10 @@ class Outcome:
 
 
 def normalize(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    """Line endings as LF and outer spaces and line breaks trimmed (an expected-text file saved
+    by an editor). Control characters stay: ``str.strip()`` would also take GS (0x1D) and the
+    other separators 0x1C-0x1F off the ends of a GS1 payload."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip(" \t\n")
 
 
 def read_index(index: Path) -> Iterator[Row]:

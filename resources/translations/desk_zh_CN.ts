@@ -241,24 +241,117 @@
     </message>
 </context>
 <context>
+    <name>DemoCaption</name>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="83" />
+        <source>The demo has ended: %1 of %2 patients got the verdict expected.</source>
+        <translation>演示结束: %2 位患者中 %1 位得到预期的核验结论。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="85" />
+        <source>Pick a scenario in the Demo tab to see it again.</source>
+        <translation>可在「演示」页选择场景再看一次。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="88" />
+        <source>The demo stopped. Pick a scenario in the Demo tab.</source>
+        <translation>演示已停止。请在「演示」页选择场景。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="91" />
+        <source>Patient %1 of %2: %3</source>
+        <translation>第 %1/%2 位患者: %3</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="98" />
+        <source>The desk decides: %1 (as expected)</source>
+        <translation>核验结论: %1 (与预期一致)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="100" />
+        <source>The desk decides: %1 (expected: %2)</source>
+        <translation>核验结论: %1 (预期: %2)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="78" />
+        <source>Esc: stop the demo</source>
+        <translation>按 Esc 停止演示</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="108" />
+        <source>the next patient comes to the window</source>
+        <translation>下一位患者来到挂号窗口</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="109" />
+        <source>the patient shows the booking QR code on a phone</source>
+        <translation>患者出示手机上的预约二维码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="110" />
+        <source>the ID card goes on the reader</source>
+        <translation>身份证放上阅读器</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="111" />
+        <source>the patient looks at the camera: the face is compared with the card photo</source>
+        <translation>患者看向摄像头: 人证比对 (现场人脸与证件照)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="113" />
+        <source>the network is down: the desk checks patients in offline</source>
+        <translation>网络中断: 本窗口以离线模式核验患者</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="114" />
+        <source>the network is back: the offline records are uploaded</source>
+        <translation>网络恢复: 离线核验记录补传到中心平台</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="118" />
+        <source>Admit</source>
+        <translation>核验通过</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="118" />
+        <source>Review by the clerk</source>
+        <translation>待人工复核</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="119" />
+        <source>Reject</source>
+        <translation>不通过</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="119" />
+        <source>no verdict</source>
+        <translation>无结论</translation>
+    </message>
+    <message>
+        <location filename="../../ui/demo/caption.py" line="122" />
+        <source>Demo</source>
+        <translation>演示</translation>
+    </message>
+</context>
+<context>
     <name>DemoPanel</name>
     <message>
-        <location filename="../../ui/demo/runner.py" line="422" />
+        <location filename="../../ui/demo/runner.py" line="559" />
         <source>Demo</source>
         <translation>演示</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="423" />
+        <location filename="../../ui/demo/runner.py" line="563" />
         <source>Pick the next patient; the check-in screen shows what the desk concludes.</source>
         <translation>选择下一位患者, 报到核验界面将显示本窗口的核验结论。</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="425" />
+        <location filename="../../ui/demo/runner.py" line="565" />
         <source>Play the selected scenario</source>
         <translation>播放所选场景</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="426" />
+        <location filename="../../ui/demo/runner.py" line="566" />
         <source>Play all scenarios</source>
         <translation>播放全部场景</translation>
     </message>
@@ -266,33 +359,33 @@
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../../ui/shell/login.py" line="105" />
+        <location filename="../../ui/shell/login.py" line="107" />
         <source>Enter your user name and password.</source>
         <translation>请输入用户名和密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="136" />
-        <location filename="../../ui/shell/login.py" line="141" />
+        <location filename="../../ui/shell/login.py" line="138" />
+        <location filename="../../ui/shell/login.py" line="143" />
         <source>Log in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="137" />
+        <location filename="../../ui/shell/login.py" line="139" />
         <source>Locked after inactivity. Log in again to continue.</source>
         <translation>长时间无操作已锁定, 请重新登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="138" />
+        <location filename="../../ui/shell/login.py" line="140" />
         <source>Log in with your desk account.</source>
         <translation>请使用窗口账号登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="139" />
+        <location filename="../../ui/shell/login.py" line="141" />
         <source>User name</source>
         <translation>用户名</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="140" />
+        <location filename="../../ui/shell/login.py" line="142" />
         <source>Password</source>
         <translation>密码</translation>
     </message>
@@ -366,140 +459,145 @@
 <context>
     <name>SecurityScreen</name>
     <message>
-        <location filename="../../ui/security/screen.py" line="242" />
+        <location filename="../../ui/security/screen.py" line="247" />
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="242" />
+        <location filename="../../ui/security/screen.py" line="247" />
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="243" />
+        <location filename="../../ui/security/screen.py" line="248" />
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="246" />
+        <location filename="../../ui/security/screen.py" line="251" />
         <source>Handled</source>
         <translation>已处理</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="246" />
+        <location filename="../../ui/security/screen.py" line="251" />
         <source>Open</source>
         <translation>待处理</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="255" />
+        <location filename="../../ui/security/screen.py" line="260" />
         <source>Conflict</source>
         <translation>冲突</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="279" />
+        <location filename="../../ui/security/screen.py" line="284" />
         <source>No alert selected</source>
         <translation>未选择告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="305" />
+        <location filename="../../ui/security/screen.py" line="310" />
         <source>The same booking was checked in at another desk.</source>
         <translation>该预约已在其他窗口报到。</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="310" />
+        <location filename="../../ui/security/screen.py" line="321" />
         <source>No photo kept</source>
         <translation>未保存照片</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="310" />
+        <location filename="../../ui/security/screen.py" line="321" />
         <source>Loading...</source>
         <translation>加载中...</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="324" />
+        <location filename="../../ui/security/screen.py" line="339" />
+        <source>Photos only for security staff and administrators</source>
+        <translation>照片仅供安保人员和管理员查看</translation>
+    </message>
+    <message>
+        <location filename="../../ui/security/screen.py" line="350" />
         <source>Photo deleted (retention)</source>
         <translation>照片已过保存期限并删除</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="331" />
+        <location filename="../../ui/security/screen.py" line="357" />
         <source>Security</source>
         <translation>安保告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="332" />
+        <location filename="../../ui/security/screen.py" line="358" />
         <source>Show handled alerts</source>
         <translation>显示已处理的告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="333" />
+        <location filename="../../ui/security/screen.py" line="359" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="335" />
-        <location filename="../../ui/security/screen.py" line="339" />
+        <location filename="../../ui/security/screen.py" line="361" />
+        <location filename="../../ui/security/screen.py" line="365" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="335" />
-        <location filename="../../ui/security/screen.py" line="339" />
+        <location filename="../../ui/security/screen.py" line="361" />
+        <location filename="../../ui/security/screen.py" line="365" />
         <source>Desk</source>
         <translation>窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="335" />
+        <location filename="../../ui/security/screen.py" line="361" />
         <source>Verdict</source>
         <translation>核验结果</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="335" />
+        <location filename="../../ui/security/screen.py" line="361" />
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="336" />
+        <location filename="../../ui/security/screen.py" line="362" />
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="336" />
-        <location filename="../../ui/security/screen.py" line="340" />
+        <location filename="../../ui/security/screen.py" line="362" />
+        <location filename="../../ui/security/screen.py" line="366" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="337" />
+        <location filename="../../ui/security/screen.py" line="363" />
         <source>ID card photo</source>
         <translation>证件照</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="338" />
+        <location filename="../../ui/security/screen.py" line="364" />
         <source>Live face</source>
         <translation>现场人脸</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="339" />
+        <location filename="../../ui/security/screen.py" line="365" />
         <source>Person</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="340" />
+        <location filename="../../ui/security/screen.py" line="366" />
         <source>Booking</source>
         <translation>预约</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="341" />
+        <location filename="../../ui/security/screen.py" line="367" />
         <source>Note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="344" />
+        <location filename="../../ui/security/screen.py" line="370" />
         <source>Mark handled...</source>
         <translation>标记已处理...</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="345" />
+        <location filename="../../ui/security/screen.py" line="371" />
         <source>Report suspect...</source>
         <translation>上报可疑人员...</translation>
     </message>
@@ -507,498 +605,548 @@
 <context>
     <name>SettingsScreen</name>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="211" />
+        <location filename="../../ui/admin/settings_screen.py" line="238" />
         <source>Nothing changed.</source>
         <translation>没有修改。</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="228" />
+        <location filename="../../ui/admin/settings_screen.py" line="255" />
         <source>Settings saved.</source>
         <translation>设置已保存。</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="251" />
+        <location filename="../../ui/admin/settings_screen.py" line="278" />
         <source>Enter the enrollment code from the platform.</source>
         <translation>请输入中心平台提供的注册码。</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="260" />
+        <location filename="../../ui/admin/settings_screen.py" line="287" />
         <source>Desk enrolled with the platform.</source>
         <translation>本窗口已在中心平台注册。</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="278" />
+        <location filename="../../ui/admin/settings_screen.py" line="305" />
         <source>Desk</source>
         <translation>窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="278" />
+        <location filename="../../ui/admin/settings_screen.py" line="305" />
         <source>Platform</source>
         <translation>中心平台</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="279" />
+        <location filename="../../ui/admin/settings_screen.py" line="306" />
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="279" />
+        <location filename="../../ui/admin/settings_screen.py" line="306" />
         <source>Face comparison</source>
         <translation>人脸比对</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="280" />
+        <location filename="../../ui/admin/settings_screen.py" line="307" />
         <source>Policy</source>
         <translation>核验规则</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="280" />
+        <location filename="../../ui/admin/settings_screen.py" line="307" />
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="281" />
+        <location filename="../../ui/admin/settings_screen.py" line="308" />
         <source>Privacy and retention</source>
         <translation>隐私与保存期限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="281" />
+        <location filename="../../ui/admin/settings_screen.py" line="308" />
         <source>Screen</source>
         <translation>界面</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="285" />
+        <location filename="../../ui/admin/settings_screen.py" line="312" />
         <source>Desk ID</source>
         <translation>窗口编号</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="286" />
+        <location filename="../../ui/admin/settings_screen.py" line="313" />
         <source>Hospital ID</source>
         <translation>医院编号</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="287" />
+        <location filename="../../ui/admin/settings_screen.py" line="314" />
         <source>Hospital name</source>
         <translation>医院名称</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="288" />
+        <location filename="../../ui/admin/settings_screen.py" line="315" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="289" />
+        <location filename="../../ui/admin/settings_screen.py" line="316" />
+        <source>Back up the database every (min)</source>
+        <translation>数据库备份间隔 (分钟)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="317" />
+        <source>Backups kept</source>
+        <translation>保留备份份数</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="318" />
         <source>Platform address</source>
         <translation>平台地址</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="290" />
+        <location filename="../../ui/admin/settings_screen.py" line="319" />
         <source>Verify TLS certificate</source>
         <translation>校验 TLS 证书</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="291" />
+        <location filename="../../ui/admin/settings_screen.py" line="320" />
         <source>CA certificate file</source>
         <translation>CA 证书文件</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="292" />
+        <location filename="../../ui/admin/settings_screen.py" line="321" />
         <source>Timeout (s)</source>
         <translation>超时 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="293" />
+        <location filename="../../ui/admin/settings_screen.py" line="322" />
         <source>Sync interval (s)</source>
         <translation>同步间隔 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="294" />
+        <location filename="../../ui/admin/settings_screen.py" line="323" />
         <source>Upload batch size</source>
         <translation>每批上传条数</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="295" />
+        <location filename="../../ui/admin/settings_screen.py" line="324" />
         <source>Longest retry wait (s)</source>
         <translation>最长重试等待 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="296" />
-        <location filename="../../ui/admin/settings_screen.py" line="332" />
+        <location filename="../../ui/admin/settings_screen.py" line="325" />
+        <location filename="../../ui/admin/settings_screen.py" line="361" />
         <source>Blacklist out of date after (h)</source>
         <translation>黑名单过期提醒 (小时)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="297" />
+        <location filename="../../ui/admin/settings_screen.py" line="326" />
         <source>Patient camera</source>
         <translation>患者摄像头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="298" />
+        <location filename="../../ui/admin/settings_screen.py" line="327" />
         <source>Counter camera</source>
         <translation>台面摄像头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="299" />
+        <location filename="../../ui/admin/settings_screen.py" line="328" />
         <source>Camera width</source>
         <translation>画面宽度</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="300" />
+        <location filename="../../ui/admin/settings_screen.py" line="329" />
         <source>Camera height</source>
         <translation>画面高度</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="301" />
+        <location filename="../../ui/admin/settings_screen.py" line="330" />
         <source>ID card reader port</source>
         <translation>身份证阅读器端口</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="302" />
+        <location filename="../../ui/admin/settings_screen.py" line="331" />
         <source>Card photo decoder library</source>
         <translation>证件照解码库</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="303" />
+        <location filename="../../ui/admin/settings_screen.py" line="332" />
         <source>Read ID cards with the counter camera</source>
         <translation>用台面摄像头识读身份证</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="304" />
+        <location filename="../../ui/admin/settings_screen.py" line="333" />
         <source>Handheld scanner</source>
         <translation>手持扫码枪</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="305" />
+        <location filename="../../ui/admin/settings_screen.py" line="334" />
         <source>Scanner key interval (ms)</source>
         <translation>扫码枪按键间隔 (毫秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="306" />
+        <location filename="../../ui/admin/settings_screen.py" line="335" />
         <source>Same person below distance</source>
         <translation>同一人阈值 (距离小于)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="307" />
+        <location filename="../../ui/admin/settings_screen.py" line="336" />
         <source>Different person above distance</source>
         <translation>非同一人阈值 (距离大于)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="308" />
+        <location filename="../../ui/admin/settings_screen.py" line="337" />
         <source>Best frames compared</source>
         <translation>参与比对的最佳帧数</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="309" />
+        <location filename="../../ui/admin/settings_screen.py" line="338" />
         <source>Comparison window (s)</source>
         <translation>比对时间窗 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="310" />
+        <location filename="../../ui/admin/settings_screen.py" line="339" />
         <source>Smallest face (pixels)</source>
         <translation>最小人脸 (像素)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="311" />
+        <location filename="../../ui/admin/settings_screen.py" line="340" />
         <source>Liveness check</source>
         <translation>活体检测</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="312" />
+        <location filename="../../ui/admin/settings_screen.py" line="341" />
         <source>Rule: ID card is the booked patient</source>
         <translation>规则: 一证一号 (证件须为预约本人)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="313" />
+        <location filename="../../ui/admin/settings_screen.py" line="342" />
         <source>Rule: ID document valid</source>
         <translation>规则: 证件有效</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="314" />
+        <location filename="../../ui/admin/settings_screen.py" line="343" />
         <source>Rule: face comparison</source>
         <translation>规则: 人脸比对</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="315" />
+        <location filename="../../ui/admin/settings_screen.py" line="344" />
         <source>Rule: blacklist</source>
         <translation>规则: 黑名单</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="316" />
+        <location filename="../../ui/admin/settings_screen.py" line="345" />
         <source>Rule: time slot</source>
         <translation>规则: 就诊时段</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="317" />
+        <location filename="../../ui/admin/settings_screen.py" line="346" />
         <source>Rule: duplicate check-in</source>
         <translation>规则: 重复报到</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="318" />
+        <location filename="../../ui/admin/settings_screen.py" line="347" />
         <source>Rule: many bookings</source>
         <translation>规则: 预约过多</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="319" />
+        <location filename="../../ui/admin/settings_screen.py" line="348" />
         <source>Rule: cancel and rebook</source>
         <translation>规则: 边退边买</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="320" />
+        <location filename="../../ui/admin/settings_screen.py" line="349" />
         <source>Rule: booked by a bot</source>
         <translation>规则: 秒杀器抢号</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="321" />
+        <location filename="../../ui/admin/settings_screen.py" line="350" />
         <source>Alert security: not the booked patient</source>
         <translation>通知安保: 非预约本人</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="322" />
+        <location filename="../../ui/admin/settings_screen.py" line="351" />
         <source>Alert security: forged booking code</source>
         <translation>通知安保: 伪造预约码</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="323" />
+        <location filename="../../ui/admin/settings_screen.py" line="352" />
         <source>Expired ID card</source>
         <translation>证件过期</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="324" />
+        <location filename="../../ui/admin/settings_screen.py" line="353" />
         <source>ID number typed by hand</source>
         <translation>手工输入证件号码</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="325" />
+        <location filename="../../ui/admin/settings_screen.py" line="354" />
         <source>ID read by camera, card not yet checked</source>
         <translation>摄像头识别证件, 尚未查验原件</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="326" />
+        <location filename="../../ui/admin/settings_screen.py" line="355" />
         <source>Admit only with a chip read</source>
         <translation>须读取身份证芯片方可通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="327" />
+        <location filename="../../ui/admin/settings_screen.py" line="356" />
         <source>Face comparison uncertain</source>
         <translation>人脸比对不确定</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="328" />
+        <location filename="../../ui/admin/settings_screen.py" line="357" />
         <source>Face comparison unavailable</source>
         <translation>人脸比对不可用</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="329" />
+        <location filename="../../ui/admin/settings_screen.py" line="358" />
         <source>Alert security: face mismatch</source>
         <translation>通知安保: 人证不符</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="330" />
+        <location filename="../../ui/admin/settings_screen.py" line="359" />
         <source>Liveness check failed</source>
         <translation>活体检测未通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="331" />
+        <location filename="../../ui/admin/settings_screen.py" line="360" />
         <source>Alert security: liveness failed</source>
         <translation>通知安保: 活体检测未通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="333" />
+        <location filename="../../ui/admin/settings_screen.py" line="362" />
         <source>Blacklist out of date</source>
         <translation>黑名单已过期</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="334" />
+        <location filename="../../ui/admin/settings_screen.py" line="363" />
         <source>Too early for the slot</source>
         <translation>早于就诊时段</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="335" />
+        <location filename="../../ui/admin/settings_screen.py" line="364" />
         <source>Too late for the slot</source>
         <translation>晚于就诊时段</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="336" />
+        <location filename="../../ui/admin/settings_screen.py" line="365" />
         <source>Booking already checked in</source>
         <translation>预约已报到</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="337" />
+        <location filename="../../ui/admin/settings_screen.py" line="366" />
         <source>Alert security: duplicate check-in</source>
         <translation>通知安保: 重复报到</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="338" />
+        <location filename="../../ui/admin/settings_screen.py" line="367" />
         <source>Same doctor per day</source>
         <translation>同一医生每日上限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="339" />
+        <location filename="../../ui/admin/settings_screen.py" line="368" />
         <source>Too many bookings</source>
         <translation>预约过多</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="340" />
+        <location filename="../../ui/admin/settings_screen.py" line="369" />
         <source>Cancel and rebook</source>
         <translation>边退边买</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="341" />
+        <location filename="../../ui/admin/settings_screen.py" line="370" />
         <source>Booked by a bot</source>
         <translation>疑似秒杀器抢号</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="342" />
+        <location filename="../../ui/admin/settings_screen.py" line="371" />
         <source>Clerk may override</source>
         <translation>挂号员可人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="343" />
+        <location filename="../../ui/admin/settings_screen.py" line="372" />
         <source>Security may override</source>
         <translation>安保人员可人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="344" />
+        <location filename="../../ui/admin/settings_screen.py" line="373" />
         <source>Admin may override</source>
         <translation>管理员可人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="345" />
+        <location filename="../../ui/admin/settings_screen.py" line="374" />
         <source>Override reason at least (characters)</source>
         <translation>放行原因最少字数</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="346" />
+        <location filename="../../ui/admin/settings_screen.py" line="375" />
         <source>Override reason at most (characters)</source>
         <translation>放行原因最多字数</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="347" />
+        <location filename="../../ui/admin/settings_screen.py" line="376" />
         <source>Check-in opens before the slot (min)</source>
         <translation>就诊时段前可报到 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="348" />
+        <location filename="../../ui/admin/settings_screen.py" line="377" />
         <source>Check-in closes after the slot (min)</source>
         <translation>就诊时段后可报到 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="349" />
+        <location filename="../../ui/admin/settings_screen.py" line="378" />
         <source>Bookings per patient per day</source>
         <translation>每人每日预约上限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="350" />
+        <location filename="../../ui/admin/settings_screen.py" line="379" />
         <source>Same department per day</source>
         <translation>同科室每日上限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="351" />
+        <location filename="../../ui/admin/settings_screen.py" line="380" />
         <source>Cancel-and-rebook window (min)</source>
         <translation>退号后重约判定时间 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="352" />
+        <location filename="../../ui/admin/settings_screen.py" line="381" />
         <source>Booked faster than (s) = bot</source>
         <translation>抢号速度低于 (秒) 视为秒杀器</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="353" />
+        <location filename="../../ui/admin/settings_screen.py" line="382" />
         <source>Patients per account in 30 days</source>
         <translation>单账号 30 天内就诊人上限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="354" />
+        <location filename="../../ui/admin/settings_screen.py" line="383" />
         <source>Keep face photos (days)</source>
         <translation>人脸照片保存 (天)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="355" />
+        <location filename="../../ui/admin/settings_screen.py" line="384" />
         <source>Keep audit log (days)</source>
         <translation>审计日志保存 (天)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="356" />
+        <location filename="../../ui/admin/settings_screen.py" line="385" />
         <source>Reset screen after idle (s)</source>
         <translation>无操作自动重置 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="357" />
+        <location filename="../../ui/admin/settings_screen.py" line="386" />
         <source>Lock after idle (min)</source>
         <translation>无操作自动锁定 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="358" />
+        <location filename="../../ui/admin/settings_screen.py" line="387" />
         <source>Sound cues</source>
         <translation>提示音</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="364" />
+        <location filename="../../ui/admin/settings_screen.py" line="388" />
+        <source>Lock account after failed logins</source>
+        <translation>连续登录失败几次后锁定账号</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="389" />
+        <source>Account locked for (min)</source>
+        <translation>账号锁定时长 (分钟)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="395" />
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="364" />
+        <location filename="../../ui/admin/settings_screen.py" line="395" />
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="364" />
+        <location filename="../../ui/admin/settings_screen.py" line="395" />
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="365" />
+        <location filename="../../ui/admin/settings_screen.py" line="396" />
         <source>Not allowed</source>
         <translation>不允许</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="365" />
+        <location filename="../../ui/admin/settings_screen.py" line="396" />
         <source>Review and reject</source>
         <translation>待复核及不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="368" />
+        <location filename="../../ui/admin/settings_screen.py" line="399" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="363" />
+        <location filename="../../ui/admin/settings_screen.py" line="394" />
         <source>Off</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="363" />
+        <location filename="../../ui/admin/settings_screen.py" line="211" />
+        <source>this desk</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="211" />
+        <source>site</source>
+        <translation>站点</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="212" />
+        <source>default</source>
+        <translation>默认</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="213" />
+        <source>Set on this desk: a change of site.toml does not reach it.</source>
+        <translation>在本机设置: 修改站点配置 site.toml 不会影响此项。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="214" />
+        <source>From the hospital's site.toml.</source>
+        <translation>来自医院的站点配置 site.toml。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="215" />
+        <source>The program's default.</source>
+        <translation>程序默认值。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="394" />
         <source>Blink</source>
         <translation>眨眼</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="363" />
+        <location filename="../../ui/admin/settings_screen.py" line="394" />
         <source>Turn head</source>
         <translation>转头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="385" />
+        <location filename="../../ui/admin/settings_screen.py" line="416" />
         <source>Enrollment code</source>
         <translation>注册码</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="386" />
+        <location filename="../../ui/admin/settings_screen.py" line="417" />
         <source>Enroll desk</source>
         <translation>注册本窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="388" />
+        <location filename="../../ui/admin/settings_screen.py" line="419" />
         <source>Test %1</source>
         <translation>测试%1</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="389" />
+        <location filename="../../ui/admin/settings_screen.py" line="420" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="390" />
+        <location filename="../../ui/admin/settings_screen.py" line="421" />
         <source>Revert</source>
         <translation>撤销修改</translation>
     </message>

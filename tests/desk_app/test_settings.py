@@ -97,3 +97,35 @@ def test_invalid_update_is_refused_with_a_message():
     assert "faces.best_k" in err.value.message("en")
     with pytest.raises(ConfigError):
         update_settings(Settings(), {"platform": {"url": "ftp://x"}})
+
+
+def test_site_policy_reaches_a_desk_after_the_desk_saved(app_paths):
+    """The desk's file holds only what was changed on the desk: a later site.toml change still
+    reaches it, unless the desk set that value itself."""
+    from desk_app.settings import setting_sources
+
+    app_paths.site_config.parent.mkdir(parents=True, exist_ok=True)
+    app_paths.site_config.write_text(
+        'schema_version = 2\n[policy]\nmax_bookings_per_day = 3\n[faces]\nbest_k = 5\n',
+        encoding="utf-8")
+    s = load_settings(app_paths.settings_file, app_paths.site_config).settings
+    assert (s.policy.max_bookings_per_day, s.faces.best_k) == (3, 5)
+    s = update_settings(s, {"faces": {"best_k": 2}, "desk": {"desk_id": "desk-07"}})
+    save_settings(s, app_paths.settings_file, app_paths.site_config)
+    own = app_paths.settings_file.read_text(encoding="utf-8")
+    assert "max_bookings_per_day" not in own and "best_k = 2" in own and "desk-07" in own
+    # hospital IT changes the site file afterwards
+    app_paths.site_config.write_text(
+        'schema_version = 2\n[policy]\nmax_bookings_per_day = 1\n[faces]\nbest_k = 6\n',
+        encoding="utf-8")
+    again = load_settings(app_paths.settings_file, app_paths.site_config).settings
+    assert again.policy.max_bookings_per_day == 1  # the site's new value
+    assert again.faces.best_k == 2  # the desk's own value wins
+    sources = setting_sources(app_paths.settings_file, app_paths.site_config)
+    assert sources[("policy", "max_bookings_per_day")] == "site"
+    assert sources[("faces", "best_k")] == "desk"
+    assert sources[("ui", "sounds")] == "default"
+    # setting a value back to what the site says makes the desk follow the site again
+    save_settings(update_settings(again, {"faces": {"best_k": 6}}), app_paths.settings_file,
+                  app_paths.site_config)
+    assert "best_k" not in app_paths.settings_file.read_text(encoding="utf-8")

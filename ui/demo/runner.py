@@ -7,8 +7,10 @@ waits for the verdict the check-in screen shows. Everything in between is the re
 QR is decoded from the camera frames, the card read reaches the service through the screen's
 inbox as the desktop reader's would, and the face is compared on the camera frames.
 
-With ``--offscreen`` the scenarios run without a display and a last-line JSON summary is printed;
-with a display a control panel lets the viewer choose the next scenario.
+With ``--offscreen`` the scenarios run without a display and a last-line JSON summary is printed.
+With a display the demo plays by itself: every scenario once, one patient after another, with
+a caption of what is happening (:mod:`ui.demo.caption`), then says it has ended; Esc or picking
+a scenario in the 演示 tab stops it (:meth:`DemoDirector.stop`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 import cv2
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -40,8 +43,10 @@ from desk_app.services.model import Role, UserView
 from devices.camera.scene import SceneStep, card, face, phone
 from devices.idcard.synthetic import CardPerson, render_card
 from devices.idcard.types import IdCardRead
+from ui.demo.caption import Caption, DemoCaption, EscStopsAutoplay
 from ui.demo.environment import DESK, HOSPITAL, DemoEnvironment, DemoPatient
-from ui.demo.scenarios import BY_NAME, OFFLINE_PATIENTS, SCENARIOS, Scenario, forge
+from ui.demo.scenarios import BY_NAME, OFFLINE_PATIENTS, SCENARIOS, SHIPPED_PHOTOS, Scenario, forge
+from ui.operations import current_lang
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +96,7 @@ class Play:
     qr: str | None
     verdict: Any = None
     visit_id: str | None = None
+    face: Any = None  # the FaceView the desk showed with its verdict
     card_checked: bool = False  # the clerk pressed F9 (card read by the camera, checked)
 
 
@@ -103,14 +109,19 @@ class Outcome:
     ms: int
     alert: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    face_outcome: str | None = None  # match | undecided | mismatch ... (the last patient's face)
+    face_distance: float | None = None
 
     @property
     def as_expected(self) -> bool:
         return self.verdict == self.expected
 
     def as_json(self) -> dict[str, Any]:
+        face = ({} if self.face_outcome is None else
+                {"face": self.face_outcome, "face_distance": self.face_distance})
         return {"name": self.name, "expected": self.expected, "verdict": self.verdict,
-                "reasons": self.reasons, "ms": self.ms, "alert": self.alert, **self.extra}
+                "reasons": self.reasons, "ms": self.ms, "alert": self.alert, **face,
+                **self.extra}
 
 
 class DemoDirector(QObject):
@@ -119,6 +130,7 @@ class DemoDirector(QObject):
     outcome = Signal(object)  # Outcome, after each scenario
     finished = Signal(list)  # [Outcome]
     progress = Signal(str)
+    caption = Signal(object)  # ui.demo.caption.Caption: what is happening now
 
     def __init__(self, window: Any, devices: Any, desk: Any, env: DemoEnvironment,
                  photos: Path | None, *, pause_ms: int = 800, parent: QObject | None = None):
@@ -143,36 +155,112 @@ class DemoDirector(QObject):
         self._card: tuple[IdCardRead, ...] = ()
         self._prepared: dict[tuple[Any, ...], tuple[list[list[SceneStep]], tuple[IdCardRead, ...]]] = {}
         self.busy = False
+        self.autoplaying = False  # playing by itself until the end, Esc or the user's pick
+        self._generation = 0  # bumped by run() and stop(): older callbacks do nothing
+        self._run_outcomes: list[Outcome] = []
+        self._position = (0, 0)
+        self._scenario: Scenario | None = None
+        self._used: set[str] = set()  # patients whose booking was admitted (used up)
 
     # -- scenarios --------------------------------------------------------------------------
     def runnable(self, s: Scenario) -> bool:
-        return self.photos is not None or not s.needs_photos
+        return not s.missing_photos(self.photos)
 
-    def run(self, names: list[str]) -> None:
+    def run(self, names: list[str], *, autoplay: bool = False) -> None:
+        self._generation += 1
         self._queue = [BY_NAME[n] for n in names]
+        self._run_outcomes = []
+        self._position = (0, sum(1 for s in self._queue if self.runnable(s)))
+        self.autoplaying = autoplay
         self.busy = True
         self._next_scenario()
+
+    def autoplay(self) -> None:
+        """Play every scenario that can run, once, by itself (with a display)."""
+        self.run([s.name for s in SCENARIOS if self.runnable(s)], autoplay=True)
+
+    def stop(self) -> None:
+        """Stop now (Esc, or the user picked a scenario): drop the queue and the patient at the
+        window; answers still on their way about them are ignored."""
+        if not self.busy:
+            self.autoplaying = False
+            return
+        self._generation += 1
+        self._queue = []
+        self._timeout.stop()
+        self._current, self._after_verdict, self._stages, self._card = None, None, [], ()
+        self.busy = self.autoplaying = False
+        self.devices.scene.play([SceneStep("empty desk", 5.0, (), noise=2.0)], loop=True)
+        self._ensure_platform_up()
+        self.progress.emit("stopped")
+        self._say("stopped", None)
+
+    def _ensure_platform_up(self) -> None:
+        """Stopped in the middle of the outage: the platform comes back."""
+        if self.env.server.proc is None:
+            self.window.runner.run(self.env.server.start,
+                                   on_failure=lambda e: log.error("demo platform: %s", e))
+
+    def _guard(self, fn: Callable[..., None]) -> Callable[..., None]:
+        """``fn``, or nothing if the director was stopped or restarted in between."""
+        generation = self._generation
+
+        def call(*args: Any) -> None:
+            if generation == self._generation:
+                fn(*args)
+        return call
+
+    def _say(self, key: str, s: Scenario | None, **kw: Any) -> None:
+        index, total = self._position
+        self.caption.emit(Caption(key, s, index, total, autoplay=self.autoplaying, **kw))
 
     def _next_scenario(self) -> None:
         if not self._queue:
             self.busy = False
+            if self._run_outcomes:
+                self._say("finished", None, as_expected=sum(
+                    o.as_expected for o in self._run_outcomes))
+            self.autoplaying = False
             self.finished.emit(self.outcomes)
             return
         s = self._queue.pop(0)
         if not self.runnable(s):
-            self.progress.emit(f"{s.name}: skipped (needs face photos: --photos DIR)")
+            self.progress.emit(f"{s.name}: skipped (photos not found in {self.photos}: "
+                               f"{', '.join(s.missing_photos(self.photos))})")
             self._next_scenario()
             return
         self.progress.emit(f"{s.name}: {s.title.zh}")
+        self._scenario = s
+        self._position = (self._position[0] + 1, self._position[1])
+        self._say("scenario", s)
         started = time.monotonic()
+        used = [k for k in s.patients if k in self._used]
+        if used:  # played before: new people with new bookings, so it plays as the first time
+            self._used.difference_update(used)
+            self.window.runner.run(self._fresh_patients, used,
+                                   on_success=self._guard(lambda _r: self._begin(s, started)),
+                                   on_failure=self._guard(lambda e: self._done(
+                                       s, None, started, error=str(e))))
+        else:
+            self._begin(s, started)
+
+    def _fresh_patients(self, keys: list[str]) -> None:
+        """Off the GUI thread: book again, then let the desk sync (blacklist, booking cache)."""
+        for key in keys:
+            self.env.fresh_patient(key)
+        self.desk.sync.sync_now()
+
+    def _begin(self, s: Scenario, started: float) -> None:
         if s.outage:
             self._outage(s, started)
         elif s.twice:
             first = self._play_for(s)
-            self._play(first, lambda _v: self._play(self._play_for(s),
-                                                    lambda v: self._done(s, v, started)))
+            second = self._play_for(s)
+            self._play(first, lambda _v: self._play(second, lambda v: self._done(
+                s, v, started, face=second.face)))
         else:
-            self._play(self._play_for(s), lambda v: self._done(s, v, started))
+            play = self._play_for(s)
+            self._play(play, lambda v: self._done(s, v, started, face=play.face))
 
     def _play_for(self, s: Scenario, booking_key: str | None = None, card_key: str | None = None,
                   card_photo: str | None = None, live_photo: str | None = None) -> Play:
@@ -184,19 +272,28 @@ class DemoDirector(QObject):
             qr = forge(qr)
         return Play(s, booking, card_of, card_photo or s.card_photo, live_photo or s.live_photo, qr)
 
-    def _done(self, s: Scenario, verdict: Any, started: float, **extra: Any) -> None:
+    def _done(self, s: Scenario, verdict: Any, started: float, face: Any = None,
+              **extra: Any) -> None:
         o = Outcome(s.name, s.expected, verdict.decision.value if verdict is not None else "none",
                     [r.code for r in verdict.reasons] if verdict is not None else ["timeout"],
                     round((time.monotonic() - started) * 1000),
-                    alert=bool(verdict is not None and verdict.alert_security), extra=extra)
+                    alert=bool(verdict is not None and verdict.alert_security), extra=extra,
+                    face_outcome=getattr(face, "outcome", None),
+                    face_distance=(None if getattr(face, "distance", None) is None
+                                   else round(face.distance, 4)))
         self.outcomes.append(o)
+        self._run_outcomes.append(o)
         self.outcome.emit(o)
-        QTimer.singleShot(self.pause_ms, self._next_scenario)
+        self._say("verdict", s, verdict=o.verdict)
+        # with a display the verdict stays up a while before the next patient walks up
+        QTimer.singleShot(self.pause_ms * (3 if self.autoplaying else 1),
+                          self._guard(self._next_scenario))
 
     # -- one patient -------------------------------------------------------------------------
     def _play(self, play: Play, then: Callable[[Any], None]) -> None:
-        self.window.runner.run(self._prepare, play, on_success=lambda prepared: self._start(
-            play, prepared, then), on_failure=lambda err: self._failed(play, err, then))
+        self.window.runner.run(self._prepare, play, on_success=self._guard(
+            lambda prepared: self._start(play, prepared, then)),
+            on_failure=self._guard(lambda err: self._failed(play, err, then)))
 
     def prewarm(self, names: list[str]) -> None:
         """Prepare every play's pictures now (the benchmark does, so that what it measures is
@@ -275,8 +372,10 @@ class DemoDirector(QObject):
             self._timeout.start(PLAY_TIMEOUT_MS)
             if play.qr is None:
                 self._next_stage()
+            else:
+                self._say("qr", play.scenario)
 
-        QTimer.singleShot(int(EMPTY_DESK_S * 1000), begin)
+        QTimer.singleShot(int(EMPTY_DESK_S * 1000), self._guard(begin))
 
     def _on_state(self, state: Any) -> None:
         """Advance the scene when the desk has read what the current stage shows."""
@@ -307,6 +406,8 @@ class DemoDirector(QObject):
             return
         stage = self._stages.pop(0)
         self.devices.scene.play(stage, loop=False)
+        self._say({"puts card down": "card", "looks at camera": "face"}.get(stage[0].name, "qr"),
+                  play.scenario)
         if stage[0].name == "puts card down" and self._card:
             # the reader (or the counter camera) answers once the card lies there
             for i, card_read in enumerate(self._card):
@@ -333,10 +434,13 @@ class DemoDirector(QObject):
     def _finish(self, play: Play, verdict: Any, state: Any) -> None:
         play.verdict = verdict
         play.visit_id = state.visit_id if state is not None else None
+        play.face = state.face
+        if verdict.decision.value == "admit":
+            self._used.add(play.booking.key)
         self._timeout.stop()
         then, self._after_verdict = self._after_verdict, None
         if then is not None:
-            QTimer.singleShot(self.pause_ms, lambda: then(verdict))
+            QTimer.singleShot(self.pause_ms, self._guard(lambda: then(verdict)))
 
     def _play_timed_out(self) -> None:
         play, self._current = self._current, None
@@ -358,12 +462,21 @@ class DemoDirector(QObject):
             self.env.server.kill()
             self.desk.sync.sync_now()
 
+        def went_down(_r: Any, generation: int = self._generation) -> None:
+            if generation != self._generation:  # stopped while the platform went down
+                self._ensure_platform_up()
+                return
+            self._say("offline", s)
+            play_all()
+
         def play_all(i: int = 0, _v: Any = None) -> None:
             if i < len(plays):
                 self._play(plays[i], lambda v: play_all(i + 1, v))
             else:
-                self.window.runner.run(up_and_drain, on_success=finished,
-                                       on_failure=lambda e: finished({"error": str(e)}))
+                self._say("drain", s)
+                self.window.runner.run(up_and_drain, on_success=self._guard(finished),
+                                       on_failure=self._guard(
+                                           lambda e: finished({"error": str(e)})))
 
         def up_and_drain() -> dict[str, Any]:
             offline_pending = self.desk.store.outbox_count()
@@ -390,12 +503,13 @@ class DemoDirector(QObject):
                 worst = None  # admitted but not stored exactly once: not as expected
             self._done(s, worst, started, **info)
 
-        self.window.runner.run(down, on_success=lambda _r: play_all(),
-                               on_failure=lambda e: self._done(s, None, started, error=str(e)))
+        self.window.runner.run(down, on_success=went_down, on_failure=self._guard(
+            lambda e: self._done(s, None, started, error=str(e))))
 
 
 class DemoPanel(QWidget):
-    """Choose the next scenario; watch what the desk concluded."""
+    """Choose the next scenario (named in the UI language); watch what the desk concluded.
+    Choosing stops the self-playing demo."""
 
     def __init__(self, director: DemoDirector, lang: str = "zh_CN",
                  parent: QWidget | None = None):
@@ -405,12 +519,14 @@ class DemoPanel(QWidget):
         self.lang = lang
         self.list = QListWidget(self)
         for s in SCENARIOS:
-            item = QListWidgetItem(f"{s.name} — {s.title(lang)}")
-            item.setData(256, s.name)
+            item = QListWidgetItem()
+            item.setData(Qt.ItemDataRole.UserRole, s.name)
+            item.setToolTip(s.name)
             if not director.runnable(s):
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             self.list.addItem(item)
         self.list.setCurrentRow(0)
+        self.list.itemActivated.connect(lambda _item: self._play_selected())
         self.play = QPushButton(self)
         self.play_all = QPushButton(self)
         self.log = QTextEdit(self)
@@ -431,14 +547,19 @@ class DemoPanel(QWidget):
     def _play_selected(self) -> None:
         item = self.list.currentItem()
         if item is not None:
-            self._run([item.data(256)])
+            self._run([item.data(Qt.ItemDataRole.UserRole)])
 
     def _run(self, names: list[str]) -> None:
+        if self.director.autoplaying:
+            self.director.stop()  # the user's pick wins over the self-playing demo
         if not self.director.busy:
             self.director.run(names)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Demo"))
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setText(BY_NAME[item.data(Qt.ItemDataRole.UserRole)].title(self.lang))
         self.heading.setText(self.tr("Pick the next patient; the check-in screen shows what "
                                      "the desk concludes."))
         self.play.setText(self.tr("Play the selected scenario"))
@@ -446,8 +567,26 @@ class DemoPanel(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
+            self.lang = current_lang()
             self.retranslate()
         super().changeEvent(event)
+
+
+def add_demo_controls(demo: DemoDesk) -> tuple[DemoPanel, DemoCaption]:
+    """With a display: the 演示 tab, the caption bar above the desk, and Esc to stop."""
+    director, main = demo.director, demo.window.main
+    lang = demo.desk.settings.get().desk.language
+    panel = DemoPanel(director, lang)
+    main.add_screen(panel)
+    bar = DemoCaption(lang, parent=main)
+    main.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+    director.caption.connect(bar.show_caption)
+    app = QApplication.instance()
+    if app is not None:
+        esc = EscStopsAutoplay(director, parent=main)
+        app.installEventFilter(esc)  # removed with its parent, the window
+    main.tabs.setCurrentIndex(0)
+    return panel, bar
 
 
 def card_reads(how: str, chip: IdCardRead, card_image: Any) -> tuple[IdCardRead, ...]:
@@ -555,15 +694,16 @@ def run_demo(args: argparse.Namespace, *, build_core: Callable[..., Any],
              build_desk: Callable[..., Any], build_devices: Callable[..., Any],
              build_window: Callable[..., Any], qt_app: Callable[..., Any]) -> int:
     names = resolve_names(getattr(args, "scenario", "all") or "all")
-    photos = Path(args.photos).expanduser() if getattr(args, "photos", None) else None
+    given = getattr(args, "photos", None)
+    photos: Path | None = Path(given).expanduser() if given else SHIPPED_PHOTOS
     if photos is not None and not photos.is_dir():
         print(f"desk-app demo: photo folder {photos} not found; running the scenarios that need "
               "no face", file=sys.stderr)
         photos = None
-    if photos is None:
-        print("desk-app demo: the face scenarios need a folder of face photos (--photos DIR, "
-              "e.g. ../shared/data/faces); only forged_qr and cancelled run without one",
-              file=sys.stderr)
+    skipped = [n for n in names if BY_NAME[n].missing_photos(photos)]
+    if skipped:
+        print(f"desk-app demo: photos missing for {', '.join(skipped)}; those scenarios are "
+              "skipped", file=sys.stderr)
     offscreen = bool(getattr(args, "offscreen", False))
     env = DemoEnvironment.create()
     demo = None
@@ -586,21 +726,21 @@ def run_demo(args: argparse.Namespace, *, build_core: Callable[..., Any],
             window.main.show()
             app.exec()
             outcomes = director.outcomes
-            for o in outcomes:
+            as_json = getattr(args, "json", False)
+            for o in outcomes:  # with --json the table goes to stderr: stdout is the JSON alone
                 mark = "ok" if o.as_expected else "NOT AS EXPECTED"
                 print(f"{o.name:14} expected {o.expected:6} got {o.verdict:6} {mark}  "
-                      f"({', '.join(o.reasons)})")
-            if getattr(args, "json", False):
+                      f"({', '.join(o.reasons)})", file=sys.stderr if as_json else sys.stdout)
+            if as_json:
                 print(json.dumps({"scenarios": [o.as_json() for o in outcomes]},
                                  ensure_ascii=False))
             ran = {o.name for o in outcomes}
             wanted = {n for n in names if director.runnable(BY_NAME[n])}
             return 0 if ran == wanted and all(o.as_expected for o in outcomes) else 1
-        lang = demo.desk.settings.get().desk.language
-        window.main.add_screen(DemoPanel(director, lang))
-        window.main.tabs.setCurrentIndex(0)
+        add_demo_controls(demo)
         window.main.show()
-        QTimer.singleShot(0, lambda: director.run([names[0]]) if len(names) == 1 else None)
+        QTimer.singleShot(0, lambda: director.run(
+            [n for n in names if director.runnable(BY_NAME[n])], autoplay=True))
         return app.exec()
     finally:
         if demo is not None:
@@ -608,4 +748,4 @@ def run_demo(args: argparse.Namespace, *, build_core: Callable[..., Any],
         env.close()
 
 
-__all__ = ["DemoDesk", "DemoDirector", "DemoPanel", "Outcome", "run_demo"]
+__all__ = ["DemoDesk", "DemoDirector", "DemoPanel", "Outcome", "add_demo_controls", "run_demo"]

@@ -1,8 +1,9 @@
 """The demo's scripted patients: who books, whose card is put down, whose face looks up.
 
-Photos come from a folder given by ``--photos`` (``make demo`` points it at
-``../shared/data/faces``); they are read from there, never copied. Without photos only the
-scenarios that need no face run.
+The table below is the whole script: one row per scenario, naming photos by file name. The photos
+ship in ``resources/demo/faces`` (the face_recognition project's example photos, MIT; see the
+``SOURCES.md`` there), so a clone runs every scenario alone; ``--photos DIR`` reads them from
+another folder with the same file names. A scenario whose photos are missing is skipped.
 """
 
 from __future__ import annotations
@@ -10,8 +11,12 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from desk_app.errors import Text
+
+#: The photos that ship with the program (read in place, never copied).
+SHIPPED_PHOTOS = Path(__file__).resolve().parent.parent.parent / "resources" / "demo" / "faces"
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,28 @@ class Scenario:
 
     @property
     def needs_photos(self) -> bool:
-        return self.live_photo is not None or self.card_photo is not None
+        return bool(self.photos)
+
+    @property
+    def photos(self) -> tuple[str, ...]:
+        """Every photo file the scenario shows (on the card or to the camera)."""
+        names = [self.card_photo, self.live_photo]
+        if self.outage:
+            names += [n for _key, card, live in OFFLINE_PATIENTS for n in (card, live)]
+        return tuple(dict.fromkeys(n for n in names if n))
+
+    @property
+    def patients(self) -> tuple[str, ...]:
+        """The demo patients whose bookings or cards the scenario shows."""
+        keys = [self.booking_of, self.card_of]
+        if self.outage:
+            keys += [key for key, _card, _live in OFFLINE_PATIENTS]
+        return tuple(dict.fromkeys(k for k in keys if k))
+
+    def missing_photos(self, folder: Path | None) -> list[str]:
+        if folder is None:
+            return list(self.photos)
+        return [n for n in self.photos if not (folder / n).is_file()]
 
 
 OFFLINE_PATIENTS = (("p_offline_1", "obama.jpg", "obama2.jpg"),
@@ -70,6 +96,16 @@ SCENARIOS: tuple[Scenario, ...] = (
                             "checked in offline, then the queue drains"),
              "admit", "p_offline_1", outage=True, card_of="p_offline_1",
              card_photo="obama.jpg", live_photo="obama2.jpg"),
+    # No sibling photos may be shipped: the stand-in is the closest-looking other person in the
+    # shipped set as the desk measures faces (card obama2.jpg against alex_lacamoire1.jpg: 0.638,
+    # the smallest distance of all 182 cross-person pairs of ../shared/data/faces, card side
+    # degraded as an ID-card portrait, measured 2026-12-03). Expected: what the rules give a face
+    # at that distance (at or beyond faces.mismatch_distance 0.615: not the same person, reject).
+    Scenario("relative", Text("亲属冒用: 兄弟姐妹持患者本人的证件和预约 (用最相似的另一人代替)",
+                              "A relative: the patient's sibling with the patient's card and "
+                              "booking (stand-in: the closest-looking other person)"),
+             "reject", "p_relative", "p_relative", "obama2.jpg", "alex_lacamoire1.jpg",
+             alert=True),
     Scenario("printed_card", Text("打印的假证: 预约人的号码, 冒用者的照片 (无读卡器, 摄像头识别)",
                                   "A printed card: the booked patient's number with the impostor's "
                                   "photo (no reader: read by the camera)"),

@@ -33,12 +33,14 @@ from desk_app.services.model import Role, UserView
 from desk_app.settings import Settings
 from ui.operations import Operations, current_lang
 
-# Screen object names each role may see (the tab is hidden for the others).
+# Screen object names each role may see (the tab is hidden for the others); the services check
+# the role again on every call. Clerks see the alert list (not the photos: SecurityService).
 ROLE_SCREENS: dict[Role, frozenset[str]] = {
-    Role.CLERK: frozenset({"CheckinScreen", "StatsScreen", "AboutScreen"}),
-    Role.SECURITY: frozenset({"CheckinScreen", "SecurityScreen", "StatsScreen", "AboutScreen"}),
+    Role.CLERK: frozenset({"CheckinScreen", "SecurityScreen", "AboutScreen", "DemoPanel"}),
+    Role.SECURITY: frozenset({"CheckinScreen", "SecurityScreen", "StatsScreen", "AboutScreen",
+                              "DemoPanel"}),
     Role.ADMIN: frozenset({"CheckinScreen", "SecurityScreen", "StatsScreen", "AuditScreen",
-                           "SettingsScreen", "AboutScreen"}),
+                           "SettingsScreen", "AboutScreen", "DemoPanel"}),
 }
 
 
