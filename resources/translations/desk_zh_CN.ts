@@ -263,22 +263,22 @@
 <context>
     <name>DemoPanel</name>
     <message>
-        <location filename="../../ui/demo/runner.py" line="520" />
+        <location filename="../../ui/demo/runner.py" line="540" />
         <source>Demo</source>
         <translation>演示</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="524" />
+        <location filename="../../ui/demo/runner.py" line="544" />
         <source>Pick the next patient; the check-in screen shows what the desk concludes.</source>
         <translation>选择下一位患者, 报到核验界面将显示本窗口的核验结论。</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="526" />
+        <location filename="../../ui/demo/runner.py" line="546" />
         <source>Play the selected scenario</source>
         <translation>播放所选场景</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="527" />
+        <location filename="../../ui/demo/runner.py" line="547" />
         <source>Play all scenarios</source>
         <translation>播放全部场景</translation>
     </message>
@@ -939,66 +939,71 @@
     </message>
     <message>
         <location filename="../../ui/admin/settings_screen.py" line="382" />
+        <source>Keep full ID number and name of a visit (days)</source>
+        <translation>就诊记录保留完整证件号码和姓名 (天)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="383" />
         <source>Keep audit log (days)</source>
         <translation>审计日志保存 (天)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="383" />
+        <location filename="../../ui/admin/settings_screen.py" line="384" />
         <source>Reset screen after idle (s)</source>
         <translation>无操作自动重置 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="384" />
+        <location filename="../../ui/admin/settings_screen.py" line="385" />
         <source>Lock after idle (min)</source>
         <translation>无操作自动锁定 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="385" />
+        <location filename="../../ui/admin/settings_screen.py" line="386" />
         <source>Sound cues</source>
         <translation>提示音</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="386" />
+        <location filename="../../ui/admin/settings_screen.py" line="387" />
         <source>Lock account after failed logins</source>
         <translation>连续登录失败几次后锁定账号</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="387" />
+        <location filename="../../ui/admin/settings_screen.py" line="388" />
         <source>Account locked for (min)</source>
         <translation>账号锁定时长 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="393" />
+        <location filename="../../ui/admin/settings_screen.py" line="394" />
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="393" />
+        <location filename="../../ui/admin/settings_screen.py" line="394" />
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="393" />
+        <location filename="../../ui/admin/settings_screen.py" line="394" />
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="394" />
+        <location filename="../../ui/admin/settings_screen.py" line="395" />
         <source>Not allowed</source>
         <translation>不允许</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="394" />
+        <location filename="../../ui/admin/settings_screen.py" line="395" />
         <source>Review and reject</source>
         <translation>待复核及不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="397" />
+        <location filename="../../ui/admin/settings_screen.py" line="398" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="392" />
+        <location filename="../../ui/admin/settings_screen.py" line="393" />
         <source>Off</source>
         <translation>关闭</translation>
     </message>
@@ -1033,37 +1038,37 @@
         <translation>程序默认值。</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="392" />
+        <location filename="../../ui/admin/settings_screen.py" line="393" />
         <source>Blink</source>
         <translation>眨眼</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="392" />
+        <location filename="../../ui/admin/settings_screen.py" line="393" />
         <source>Turn head</source>
         <translation>转头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="414" />
+        <location filename="../../ui/admin/settings_screen.py" line="415" />
         <source>Enrollment code</source>
         <translation>注册码</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="415" />
+        <location filename="../../ui/admin/settings_screen.py" line="416" />
         <source>Enroll desk</source>
         <translation>注册本窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="417" />
+        <location filename="../../ui/admin/settings_screen.py" line="418" />
         <source>Test %1</source>
         <translation>测试%1</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="418" />
+        <location filename="../../ui/admin/settings_screen.py" line="419" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="419" />
+        <location filename="../../ui/admin/settings_screen.py" line="420" />
         <source>Revert</source>
         <translation>撤销修改</translation>
     </message>
