@@ -397,15 +397,25 @@ def wire_login(w: Window, desk: Desk) -> Any:
 
     def logged_in(user: Any) -> None:
         w.main.set_role_screens(screens_for(user.role))
+        w.main.set_user(user)
         w.main.set_locked(False)
 
     def locked() -> None:
         w.main.set_locked(True)
+        w.main.set_user(None)
         w.runner.run(desk.session.logout)
         login.open_locked()
 
+    def signed_out() -> None:  # a colleague takes over the desk: a fresh login, no name kept
+        w.main.set_locked(True)
+        w.main.set_user(None)
+        w.runner.run(desk.session.logout)
+        login.user = None
+        login.open_fresh()
+
     login.logged_in.connect(logged_in)
     lock.locked.connect(locked)
+    w.main.sign_out_requested.connect(signed_out)
     desk.settings.on_saved_listeners.append(lambda _old, new: lock.set_timeout_min(
         new.ui.lock_after_idle_min))
     login.open()

@@ -202,3 +202,31 @@ def test_a_damaged_database_is_recovered_at_start_and_retention_runs(qapp, data_
         assert kept is not None and kept.id_number is None and kept.person_name is None
     finally:
         desk.close()
+
+
+def test_sign_out_hands_the_desk_to_a_colleague(qtbot, wired):
+    """Ctrl+L (or the status bar button) on any screen: logged out, the login is shown empty,
+    the next person's role decides the screens; the status bar names who is signed in."""
+    from PySide6.QtCore import Qt
+
+    desk, window = wired
+    desk.store.create_user("guard", "保卫科李", "security", "guard-pass-1")
+    login, lock = composition.wire_login(window, desk)
+    window.main.show()
+    login.username.setText("wang")
+    login.password.setText("clerk-pass-1")
+    with qtbot.waitSignal(login.logged_in, timeout=10_000):
+        login.submit()
+    assert "王" in window.main.user_label.text() and window.main.sign_out.isEnabled()
+    qtbot.keyClick(window.main, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: desk.session.current_user() is None, timeout=10_000)
+    assert login.isVisible() and login.username.text() == "" and login.locked_for is None
+    assert not window.main.tabs.isVisibleTo(window.main) and window.main.user_label.text() == ""
+    login.username.setText("guard")
+    login.password.setText("guard-pass-1")
+    with qtbot.waitSignal(login.logged_in, timeout=10_000):
+        login.submit()
+    assert "StatsScreen" in visible_screens(window) and "保卫科李" in window.main.user_label.text()
+    actions = [e.action for e in desk.store.audit_entries(limit=20)]
+    assert actions.count("login") == 2 and actions.count("logout") == 1
+    lock.uninstall()

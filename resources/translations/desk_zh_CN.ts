@@ -286,33 +286,33 @@
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../../ui/shell/login.py" line="107" />
+        <location filename="../../ui/shell/login.py" line="118" />
         <source>Enter your user name and password.</source>
         <translation>请输入用户名和密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="138" />
-        <location filename="../../ui/shell/login.py" line="143" />
+        <location filename="../../ui/shell/login.py" line="149" />
+        <location filename="../../ui/shell/login.py" line="154" />
         <source>Log in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="139" />
+        <location filename="../../ui/shell/login.py" line="150" />
         <source>Locked after inactivity. Log in again to continue.</source>
         <translation>长时间无操作已锁定, 请重新登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="140" />
+        <location filename="../../ui/shell/login.py" line="151" />
         <source>Log in with your desk account.</source>
         <translation>请使用窗口账号登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="141" />
+        <location filename="../../ui/shell/login.py" line="152" />
         <source>User name</source>
         <translation>用户名</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="142" />
+        <location filename="../../ui/shell/login.py" line="153" />
         <source>Password</source>
         <translation>密码</translation>
     </message>
@@ -320,9 +320,35 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/shell/main_window.py" line="40" />
+        <location filename="../../ui/shell/main_window.py" line="69" />
         <source>Real-name check-in</source>
+        <extracomment>the person at the desk asks to sign out (to hand the desk to a colleague): the composition root logs out and shows the login again</extracomment>
         <translation>实名就诊核验</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/main_window.py" line="70" />
+        <source>Sign out / switch user (Ctrl+L)</source>
+        <translation>退出 / 切换用户 (Ctrl+L)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/main_window.py" line="74" />
+        <source>clerk</source>
+        <translation>挂号员</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/main_window.py" line="74" />
+        <source>security</source>
+        <translation>安保人员</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/main_window.py" line="75" />
+        <source>administrator</source>
+        <translation>管理员</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/main_window.py" line="76" />
+        <source>Signed in: %1 (%2)</source>
+        <translation>当前用户: %1 (%2)</translation>
     </message>
 </context>
 <context>
