@@ -180,16 +180,25 @@ class Devices:
     scene: Any = None  # the scene player when the patient camera is simulated
     reader: Any = None  # devices.idcard.factory.ReaderSetup (with its simulator for "sim")
     listeners: list[Callable[[], None]] = field(default_factory=list)
+    # A chip reader without the photo decoder: the counter camera reads the card as well, for
+    # its portrait (the check-in service keeps the chip's number and takes only the photo).
+    portrait_poller: Any = None
+
+    @property
+    def portrait_by_camera(self) -> bool:
+        return self.portrait_poller is not None
 
     def start(self) -> None:
         self.cameras.start()
         self.qr_worker.start()
-        if self.reader_poller is not None:
-            self.reader_poller.start()
+        for poller in (self.reader_poller, self.portrait_poller):
+            if poller is not None:
+                poller.start()
 
     def stop(self) -> None:
-        if self.reader_poller is not None:
-            self.reader_poller.stop()
+        for poller in (self.reader_poller, self.portrait_poller):
+            if poller is not None:
+                poller.stop()
         if self.reader is not None:
             self.reader.close()
         self.qr_worker.stop()
@@ -201,7 +210,11 @@ def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
                   on_reader_error: Callable[[DeskError], None] | None = None,
                   on_card_seen: Callable[[Any], None] | None = None) -> Devices:
     """``on_card(IdCardRead)`` and, when the camera reads cards, ``on_card_seen(polygon)`` (a card
-    found in a frame whose number is not read yet) are called on the reader's worker thread."""
+    found in a frame whose number is not read yet) are called on the reader's worker thread.
+
+    Cards come from the desktop reader when a port is set, else from the counter camera
+    (``id_by_camera``). A reader without the vendor's photo decoder gives the number but no
+    portrait: the counter camera then reads the card too, and its portrait is compared."""
     from devices.camera.factory import DeskCameras
     from devices.qr.pipeline import CodeFeed, QrFrameWorker
 
@@ -210,7 +223,19 @@ def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
     feed = CodeFeed()
     qr_worker = QrFrameWorker(cameras.counter, feed)
     player = getattr(cameras.patient, "source", None)
-    poller = reader = None
+    poller = reader = portraits = None
+
+    def camera_cards() -> Any:
+        from devices.idcard.camera_reader import CameraIdCardSource
+        from devices.idcard.poller import ReaderPoller
+
+        def on_camera_card(event: Any) -> None:
+            if event.kind == "card" and event.read is not None and on_card is not None:
+                on_card(event.read)
+
+        return ReaderPoller(CameraIdCardSource(cameras.counter, on_seen=on_card_seen),
+                            on_camera_card, interval_s=0.5)
+
     if d.id_reader_port.strip():
         from devices.idcard.factory import make_reader
         from devices.idcard.poller import ReaderPoller
@@ -225,19 +250,13 @@ def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
                 on_reader_error(event.error)
 
         poller = ReaderPoller(reader.reader, on_event)
+        if reader.reader.portrait_decoder is None and d.id_by_camera:
+            portraits = camera_cards()  # the portrait the chip's photo decoder would give
     elif d.id_by_camera:
-        from devices.idcard.camera_reader import CameraIdCardSource
-        from devices.idcard.poller import ReaderPoller
-
-        def on_camera_card(event: Any) -> None:
-            if event.kind == "card" and event.read is not None and on_card is not None:
-                on_card(event.read)
-
         # No desktop reader: the counter camera finds the card and reads its number line.
-        poller = ReaderPoller(CameraIdCardSource(cameras.counter, on_seen=on_card_seen),
-                              on_camera_card, interval_s=0.5)
+        poller = camera_cards()
     return Devices(cameras=cameras, qr_worker=qr_worker, feed=feed, reader_poller=poller,
-                   scene=player, reader=reader)
+                   scene=player, reader=reader, portrait_poller=portraits)
 
 
 def card_sinks(window_holder: list[Window]) -> dict[str, Callable[[Any], None]]:
@@ -344,6 +363,7 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     w = Window(window, checkin, security, translations, hook, runner,
                started=[checkin, security, status])
     if devices is not None:
+        desk.checkin.expect_camera_portrait(devices.portrait_by_camera)
         from desk_app.errors import Text
         from desk_app.services.model import DeviceStatusView
         from devices.camera.qt import CameraSignals

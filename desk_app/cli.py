@@ -109,9 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     cal = sub.add_parser("calibrate", help="propose thresholds from a site's data").add_subparsers(
         dest="what", metavar="WHAT", required=True)
-    p = cal.add_parser("faces", help="propose face thresholds from PAIRS.csv")
+    p = cal.add_parser("faces", help="propose face thresholds from PAIRS.csv or from the "
+                                     "clerks' calls on undecided faces at this desk")
     _common(p)
-    p.add_argument("pairs", metavar="PAIRS.csv")
+    p.add_argument("pairs", metavar="PAIRS.csv", nargs="?")
+    p.add_argument("--from-desk-history", action="store_true",
+                   help="calibrate on this desk's clerk calls (distance + same / not the same)")
     p.add_argument("--target-far", type=float, default=0.001,
                    help="largest acceptable share of impostors judged MATCH (default 0.001)")
     p.add_argument("--degrade-a", choices=["none", "idcard"], default="idcard")

@@ -126,6 +126,12 @@ class PolicySection(_Section):
     forged_code_alert: bool = True
     expired_card_action: PolicyAction = "review"
     manual_id_action: PolicyAction = "review"
+    # A number read by the counter camera is not chip-verified (a printout passes OCR): this
+    # action until the clerk confirms the physical card (F9 on the check-in screen).
+    camera_id_action: PolicyAction = "review"
+    # Only a chip read (desktop reader, SAM module) may lead to ADMIT: a camera-read or typed
+    # number stays REVIEW whatever the clerk confirms, and no override admits it.
+    require_chip_for_admit: bool = False
     # face
     face_undecided_action: PolicyAction = "review"
     face_unavailable_action: PolicyAction = "review"

@@ -3,6 +3,8 @@ wires them (the platform is not running: the desk works offline)."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from desk_app import app as composition
@@ -230,3 +232,74 @@ def test_sign_out_hands_the_desk_to_a_colleague(qtbot, wired):
     actions = [e.action for e in desk.store.audit_entries(limit=20)]
     assert actions.count("login") == 2 and actions.count("logout") == 1
     lock.uninstall()
+
+
+def test_a_reader_without_photo_decoder_gets_the_portrait_from_the_counter_camera(
+        qtbot, qapp, data_dir, faces_dir):
+    """As desk-app wires it: a chip reader (the simulator on a pty) without the vendor's photo
+    decoder gives the number; the counter camera reads the same card on the counter and its
+    portrait becomes the card photo the face is compared with. The chip's read stands (no card
+    check needed); the camera alone does not give the number."""
+    import datetime as dt
+
+    import cv2
+
+    from desk_app.identity.testing import make_id_number
+    from devices.camera.scene import SceneStep, card
+    from devices.idcard import sam
+    from devices.idcard.synthetic import CardPerson, render_card
+
+    if sys.platform == "win32":
+        pytest.skip("the reader simulator needs a POSIX pty")
+    number = make_id_number("110101", dt.date(1961, 8, 4), 11, sex="M")
+    person = CardPerson(name="张伟", sex="男", ethnicity="汉", birth=dt.date(1961, 8, 4),
+                        address="北京市东城区示范路1号", id_number=number,
+                        issuer="北京市公安局东城分局", valid_from=dt.date(2020, 1, 1),
+                        valid_to=dt.date(2040, 1, 1))
+    photo = cv2.imread(str(faces_dir / "obama.jpg"))
+    scene = [SceneStep("card on the counter", 120.0,
+                       (card(render_card(person, photo), at=(0.5, 0.55), size=0.55),), noise=1.0)]
+    core = composition.build_core(data_dir)
+    core.settings.platform.url = "http://127.0.0.1:9"
+    core.settings.devices.id_reader_port = "sim"
+    assert core.settings.devices.wlt_decoder_library == "" and core.settings.devices.id_by_camera
+    desk = composition.build_desk(core)
+    desk.store.create_user("wang", "王", "clerk", "clerk-pass-1")
+    desk.session.login("wang", "clerk-pass-1")
+    holder: list = []
+    devices = composition.build_devices(core.settings, scene=scene,
+                                        **composition.card_sinks(holder))
+    assert devices.reader_poller is not None and devices.portrait_by_camera
+    w = composition.build_window(desk, devices, qapp)
+    holder.append(w)
+    assert desk.checkin.camera_portrait
+    desk.start()
+    devices.start()
+    try:
+        qtbot.waitUntil(lambda: w.checkin.presenter.state is not None, timeout=10_000)
+        qtbot.wait(3000)  # the camera has seen the card by now; without the chip, no number
+        assert w.checkin.presenter.state.person is None
+        devices.reader.simulator.insert_card(sam.CardText(
+            "张伟", "1", "01", "19610804", "北京市东城区示范路1号", number, "北京市公安局东城分局",
+            "20200101", "20400101"))
+        qtbot.waitUntil(lambda: w.checkin.presenter.state.person is not None
+                        and w.checkin.presenter.state.id_photo_png is not None, timeout=60_000)
+        state = w.checkin.presenter.state
+        assert state.person.source == "reader" and not state.awaiting_card_photo
+    finally:
+        devices.stop()
+        w.close()
+        desk.close()
+
+
+def test_with_camera_card_reading_off_a_reader_desk_expects_no_camera_portrait(qapp, data_dir):
+    """The service then decides at once, saying the reader has no decoder and the camera does
+    not read cards (tests/desk_app/services/test_clerk_calls.py)."""
+    core = composition.build_core(data_dir)
+    core.settings.devices.id_reader_port = "sim"
+    core.settings.devices.id_by_camera = False
+    devices = composition.build_devices(core.settings)
+    try:
+        assert devices.reader_poller is not None and not devices.portrait_by_camera
+    finally:
+        devices.stop()

@@ -27,6 +27,7 @@ from desk_app.faces.evaluate import (
     read_pairs,
 )
 from desk_app.faces.metrics import Proposal, propose_thresholds
+from desk_app.paths import AppPaths
 from desk_app.settings import FacesSection, load_settings, save_settings, update_settings
 
 
@@ -76,9 +77,30 @@ def cross_validate(genuine: list[float], impostor: list[float], target_far: floa
     return out
 
 
+def save_proposal(paths: AppPaths, proposal: Proposal) -> dict:
+    """Write the proposed thresholds into the desk's settings; what was saved, and where."""
+    loaded = load_settings(paths.settings_file, paths.site_config)
+    new = update_settings(loaded.settings, {"faces": {
+        "match_distance": proposal.match_distance,
+        "mismatch_distance": proposal.mismatch_distance}})
+    paths.ensure()
+    save_settings(new, paths.settings_file, paths.site_config)
+    saved: FacesSection = new.faces
+    print(f"saved to {paths.settings_file}")
+    return {"match_distance": saved.match_distance, "mismatch_distance": saved.mismatch_distance,
+            "file": str(paths.settings_file)}
+
+
 def main(args: argparse.Namespace) -> int:
     if not 0 < args.target_far < 0.5:
         raise UserInputError(Text("--target-far 应在 0 和 0.5 之间", "--target-far must be between 0 and 0.5"))
+    if getattr(args, "from_desk_history", False) == bool(getattr(args, "pairs", None)):
+        raise UserInputError(Text("请给出样本对文件 PAIRS.csv 或 --from-desk-history (二选一)。",
+                                  "Give either PAIRS.csv or --from-desk-history."))
+    if args.from_desk_history:
+        from desk_app.faces.history import calibrate_from_history
+
+        return calibrate_from_history(args)
     paths, settings = load_faces_settings(args.data_dir)
     faces = settings.faces
     pairs = read_pairs(Path(args.pairs), getattr(args, "limit", 0) or 0)
@@ -119,16 +141,6 @@ def main(args: argparse.Namespace) -> int:
               f"{fold['impostor']}, false rejects {fold['false_rejects']}/{fold['genuine']}, "
               f"undecided {fold['undecided_share']:.1%}")
     if args.save:
-        loaded = load_settings(paths.settings_file, paths.site_config)
-        new = update_settings(loaded.settings, {"faces": {
-            "match_distance": proposal.match_distance,
-            "mismatch_distance": proposal.mismatch_distance}})
-        paths.ensure()
-        save_settings(new, paths.settings_file, paths.site_config)
-        saved: FacesSection = new.faces
-        report["saved"] = {"match_distance": saved.match_distance,
-                           "mismatch_distance": saved.mismatch_distance,
-                           "file": str(paths.settings_file)}
-        print(f"saved to {paths.settings_file}")
+        report["saved"] = save_proposal(paths, proposal)
     print(json.dumps(report, ensure_ascii=False))
     return 0

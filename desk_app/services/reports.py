@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import statistics
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
@@ -11,10 +12,17 @@ from pathlib import Path
 
 from desk_app.clock import CHINA_TZ
 from desk_app.errors import Text, UserInputError
+from desk_app.faces.history import fast_same, rubber_stamp
 from desk_app.logs import MASKER
-from desk_app.services.model import AuditEntryView, AuditVerifyView, Role, StatsView
+from desk_app.services.model import (
+    AuditEntryView,
+    AuditVerifyView,
+    ClerkJudgementsView,
+    Role,
+    StatsView,
+)
 from desk_app.services.session import SessionService
-from desk_app.storage import Store, VisitRecord
+from desk_app.storage import AuditAction, FaceJudgement, Store, VisitRecord
 
 MAX_DAYS = 366
 # A spreadsheet reads a text cell that starts with one of these as a formula (CSV injection):
@@ -55,6 +63,18 @@ def _row(v: VisitRecord) -> dict[str, object]:
     }
 
 
+def clerk_figures(clerk: str, judgements: Sequence[FaceJudgement]) -> ClerkJudgementsView:
+    """One clerk's calls; "confirms without looking" as :func:`desk_app.faces.history.rubber_stamp`
+    (the same test leaves their calls out of ``calibrate faces --from-desk-history``)."""
+    same = sum(1 for j in judgements if j.judgement == "same")
+    n = len(judgements)
+    return ClerkJudgementsView(
+        clerk=clerk, judged=n, same=same, different=n - same,
+        within_1s=sum(1 for j in judgements if fast_same(j)),
+        median_seconds=round(statistics.median(j.seconds for j in judgements), 2) if n else 0.0,
+        rubber_stamp=rubber_stamp(judgements))
+
+
 class ReportsService:
     """Implements StatsOps and AuditOps of :mod:`desk_app.services.api`."""
 
@@ -77,6 +97,22 @@ class ReportsService:
                          by_decision=dict(by_decision), by_reason=dict(by_reason.most_common()),
                          blacklist_hits=hits, by_hour=dict(sorted(by_hour.items())),
                          by_day=dict(sorted(by_day.items())))
+
+    def clerk_judgements(self, start: date, end: date) -> list[ClerkJudgementsView]:
+        """Per clerk, their calls on undecided faces in the period; a clerk who confirms nearly
+        every case as the same person within a second is marked (see :func:`rubber_stamp`).
+        Looking at these figures is audited."""
+        user = self.session.require(Role.ADMIN, Role.SECURITY)
+        lo, hi = _day_bounds(start, end)
+        by_clerk: dict[str, list[FaceJudgement]] = {}
+        for j in self.store.face_judgements(lo, hi):
+            by_clerk.setdefault(j.clerk, []).append(j)
+        views = [clerk_figures(clerk, js) for clerk, js in sorted(by_clerk.items())]
+        self.store.audit(user.username, AuditAction.JUDGEMENTS_VIEWED, "",
+                         {"from": start.isoformat(), "to": end.isoformat(),
+                          "clerks": len(views),
+                          "flagged": [v.clerk for v in views if v.rubber_stamp]})
+        return views
 
     def export(self, start: date, end: date, path: Path, fmt: str) -> Path:
         user = self.session.require(Role.ADMIN, Role.SECURITY)

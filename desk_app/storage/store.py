@@ -52,6 +52,7 @@ from desk_app.storage.records import (
     BlacklistEntry,
     BlacklistStatus,
     DeltaResult,
+    FaceJudgement,
     OutboxItem,
     Override,
     Reason,
@@ -67,6 +68,7 @@ from desk_app.storage.schema import (
     BlacklistRow,
     BookingRow,
     CursorRow,
+    FaceJudgementRow,
     KeyRow,
     Meta,
     OutboxRow,
@@ -92,6 +94,9 @@ _CHUNK = 20_000
 class AuditAction(StrEnum):
     DECISION = "checkin.decision"
     OVERRIDE = "checkin.override"
+    CARD_CONFIRMED = "checkin.card_confirmed"  # a camera-read card checked by the clerk
+    FACE_JUDGED = "face.judged"  # the clerk's call on an undecided face
+    JUDGEMENTS_VIEWED = "stats.judgements_viewed"  # the per-clerk figures were looked at
     ALERT_CREATED = "alert.created"
     ALERT_VIEWED = "alert.viewed"  # a flagged case (and its photos) was looked at
     ALERT_HANDLED = "alert.handled"
@@ -320,25 +325,87 @@ class Store:
         ``visit_override`` item ({"visit_id", "override", "at"}) is queued."""
         now = self.now()
         with self._write() as s:
-            row = s.get(VisitRow, visit_id)
-            if row is None:
-                raise NotFoundError(detail="visit")
-            row.override_by, row.override_reason = override.by, override.reason
-            row.override_verdict, row.overridden_at = override.verdict, now
-            record = self._visit_record(row)
-            pending = s.scalars(select(OutboxRow).where(
-                OutboxRow.visit_id == visit_id, OutboxRow.kind == "visit",
-                OutboxRow.sent_at.is_(None))).first()
-            if pending is not None:
-                pending.payload_enc = self._enc_payload(record.to_wire(), pending.dedup_key)
-            else:
-                s.add(self._outbox_row("visit_override", f"{visit_id}:override:{now.isoformat()}",
-                                       {"visit_id": visit_id, "override": override.to_wire(),
-                                        "at": now.isoformat()}, now, visit_id=visit_id))
-            self._mark_checked_in(s, record, now)
-            self._append_audit(s, override.by, AuditAction.OVERRIDE, visit_id, {
-                "from": row.verdict, "to": override.verdict, "reason": override.reason}, now)
+            return self._override(s, self._visit_row(s, visit_id), override, now)
+
+    def _override(self, s: Session, row: VisitRow, override: Override, now: datetime
+                  ) -> VisitRecord:
+        visit_id = row.visit_id
+        row.override_by, row.override_reason = override.by, override.reason
+        row.override_verdict, row.overridden_at = override.verdict, now
+        record = self._visit_record(row)
+        pending = s.scalars(select(OutboxRow).where(
+            OutboxRow.visit_id == visit_id, OutboxRow.kind == "visit",
+            OutboxRow.sent_at.is_(None))).first()
+        if pending is not None:
+            pending.payload_enc = self._enc_payload(record.to_wire(), pending.dedup_key)
+        else:
+            s.add(self._outbox_row("visit_override", f"{visit_id}:override:{now.isoformat()}",
+                                   {"visit_id": visit_id, "override": override.to_wire(),
+                                    "at": now.isoformat()}, now, visit_id=visit_id))
+        self._mark_checked_in(s, record, now)
+        self._append_audit(s, override.by, AuditAction.OVERRIDE, visit_id, {
+            "from": row.verdict, "to": override.verdict, "reason": override.reason}, now)
         return record
+
+    @staticmethod
+    def _visit_row(s: Session, visit_id: str) -> VisitRow:
+        row = s.get(VisitRow, visit_id)
+        if row is None:
+            raise NotFoundError(detail="visit")
+        return row
+
+    def confirm_card(self, visit_id: str, by: str, at: datetime,
+                     override: Override | None = None) -> VisitRecord:
+        """The clerk checked the physical card of a camera-read number: who and when (``at``,
+        the desk's time of the key) go into the visit and the audit log, with the verdict this
+        changes (``override``) in the same transaction."""
+        now = self.now()
+        with self._write() as s:
+            row = self._visit_row(s, visit_id)
+            row.card_confirmed_by, row.card_confirmed_at = by, _aware(at)
+            s.flush()
+            self._append_audit(s, by, AuditAction.CARD_CONFIRMED, visit_id, {
+                "at": at.isoformat(),
+                "verdict": override.verdict if override else row.verdict}, now)
+            return (self._override(s, row, override, now) if override is not None
+                    else self._visit_record(row))
+
+    def record_face_judgement(self, judgement: FaceJudgement, override: Override | None = None
+                              ) -> VisitRecord:
+        """The clerk's call on an undecided face (distance and judgement, no image), audited,
+        with the verdict it changes (``override``) in the same transaction."""
+        now = self.now()
+        j = judgement
+        with self._write() as s:
+            row = self._visit_row(s, j.visit_id)
+            s.add(FaceJudgementRow(
+                judgement_id=j.judgement_id, visit_id=j.visit_id, clerk=j.clerk,
+                judged_at=j.judged_at, distance=j.distance, judgement=j.judgement,
+                seconds=j.seconds, match_distance=j.match_distance,
+                mismatch_distance=j.mismatch_distance))
+            s.flush()
+            self._append_audit(s, j.clerk, AuditAction.FACE_JUDGED, j.visit_id, {
+                "judgement": j.judgement, "seconds": round(j.seconds, 2),
+                "distance": None if j.distance is None else round(j.distance, 4)}, now)
+            return (self._override(s, row, override, now) if override is not None
+                    else self._visit_record(row))
+
+    def face_judgements(self, start: datetime | None = None, end: datetime | None = None
+                        ) -> list[FaceJudgement]:
+        """The clerks' calls on undecided faces with ``start <= judged_at < end`` (oldest
+        first)."""
+        q = select(FaceJudgementRow)
+        if start is not None:
+            q = q.where(FaceJudgementRow.judged_at >= _aware(start))
+        if end is not None:
+            q = q.where(FaceJudgementRow.judged_at < _aware(end))
+        with self._read() as s:
+            return [FaceJudgement(
+                judgement_id=r.judgement_id, visit_id=r.visit_id, clerk=r.clerk,
+                judged_at=r.judged_at, distance=r.distance, judgement=r.judgement,
+                seconds=r.seconds, match_distance=r.match_distance,
+                mismatch_distance=r.mismatch_distance)
+                for r in s.scalars(q.order_by(FaceJudgementRow.judged_at))]
 
     @staticmethod
     def _mark_checked_in(s: Session, record: VisitRecord, now: datetime) -> None:
@@ -461,6 +528,7 @@ class Store:
             person_name=c.decrypt_text(r.person_name_enc, _aad("v.name", vid)),
             face_template=(c.decrypt(r.face_template_enc, _aad("v.tpl", vid))
                            if r.face_template_enc is not None else None),
+            card_confirmed_by=r.card_confirmed_by, card_confirmed_at=r.card_confirmed_at,
         )
 
     # --- flagged cases --------------------------------------------------------------------------

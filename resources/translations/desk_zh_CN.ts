@@ -122,49 +122,122 @@
 <context>
     <name>CheckinScreen</name>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="230" />
+        <location filename="../../ui/checkin/screen.py" line="245" />
         <source>There is no verdict to override.</source>
         <translation>当前没有可人工放行的核验结果。</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="323" />
+        <location filename="../../ui/checkin/screen.py" line="259" />
+        <source>There is no undecided face to judge.</source>
+        <translation>没有待核对的人脸比对。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/screen.py" line="264" />
+        <source>There is no card to check: only a number read by the camera needs it.</source>
+        <translation>没有待查验的证件: 只有摄像头识别的证件号码需要查验原件。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/screen.py" line="356" />
         <source>Alerts: %1</source>
         <translation>告警: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="328" />
+        <location filename="../../ui/checkin/screen.py" line="361" />
         <source>Check-in</source>
         <translation>报到核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="330" />
+        <location filename="../../ui/checkin/screen.py" line="363" />
         <source>Next patient</source>
         <translation>下一位</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="331" />
+        <location filename="../../ui/checkin/screen.py" line="364" />
         <source>Reset</source>
         <translation>重置</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="332" />
+        <location filename="../../ui/checkin/screen.py" line="365" />
         <source>Override</source>
         <translation>人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="333" />
+        <location filename="../../ui/checkin/screen.py" line="366" />
         <source>Type ID number</source>
         <translation>手工输入证件号</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="334" />
+        <location filename="../../ui/checkin/screen.py" line="367" />
         <source>Declines face check</source>
         <translation>不同意人脸核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="335" />
+        <location filename="../../ui/checkin/screen.py" line="368" />
         <source>Report suspect</source>
         <translation>上报可疑人员</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/screen.py" line="369" />
+        <source>Same person</source>
+        <translation>本人</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/screen.py" line="370" />
+        <source>Not the same person</source>
+        <translation>非本人</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/screen.py" line="371" />
+        <source>Card checked</source>
+        <translation>已查验证件</translation>
+    </message>
+</context>
+<context>
+    <name>ClerkJudgementsTable</name>
+    <message>
+        <location filename="../../ui/stats/judgements.py" line="63" />
+        <source>Confirms without looking</source>
+        <translation>未核对即确认</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stats/judgements.py" line="76" />
+        <source>Undecided faces judged by each clerk</source>
+        <translation>各挂号员的人脸人工核对 (比对不确定的病例)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stats/judgements.py" line="78" />
+        <source>Clerk</source>
+        <translation>挂号员</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stats/judgements.py" line="78" />
+        <source>Judged</source>
+        <translation>核对数</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stats/judgements.py" line="78" />
+        <source>Same person</source>
+        <translation>本人</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stats/judgements.py" line="79" />
+        <source>Not the same</source>
+        <translation>非本人</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stats/judgements.py" line="79" />
+        <source>Same within 1 s</source>
+        <translation>1 秒内判为本人</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stats/judgements.py" line="79" />
+        <source>Median seconds</source>
+        <translation>用时中位数 (秒)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stats/judgements.py" line="80" />
+        <source>Note</source>
+        <translation>备注</translation>
     </message>
 </context>
 <context>
@@ -263,22 +336,22 @@
 <context>
     <name>DemoPanel</name>
     <message>
-        <location filename="../../ui/demo/runner.py" line="540" />
+        <location filename="../../ui/demo/runner.py" line="557" />
         <source>Demo</source>
         <translation>演示</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="544" />
+        <location filename="../../ui/demo/runner.py" line="561" />
         <source>Pick the next patient; the check-in screen shows what the desk concludes.</source>
         <translation>选择下一位患者, 报到核验界面将显示本窗口的核验结论。</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="546" />
+        <location filename="../../ui/demo/runner.py" line="563" />
         <source>Play the selected scenario</source>
         <translation>播放所选场景</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="547" />
+        <location filename="../../ui/demo/runner.py" line="564" />
         <source>Play all scenarios</source>
         <translation>播放全部场景</translation>
     </message>
@@ -684,7 +757,7 @@
     </message>
     <message>
         <location filename="../../ui/admin/settings_screen.py" line="325" />
-        <location filename="../../ui/admin/settings_screen.py" line="359" />
+        <location filename="../../ui/admin/settings_screen.py" line="361" />
         <source>Blacklist out of date after (h)</source>
         <translation>黑名单过期提醒 (小时)</translation>
     </message>
@@ -830,206 +903,216 @@
     </message>
     <message>
         <location filename="../../ui/admin/settings_screen.py" line="354" />
+        <source>ID read by camera, card not yet checked</source>
+        <translation>摄像头识别证件, 尚未查验原件</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="355" />
+        <source>Admit only with a chip read</source>
+        <translation>须读取身份证芯片方可通过</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="356" />
         <source>Face comparison uncertain</source>
         <translation>人脸比对不确定</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="355" />
+        <location filename="../../ui/admin/settings_screen.py" line="357" />
         <source>Face comparison unavailable</source>
         <translation>人脸比对不可用</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="356" />
+        <location filename="../../ui/admin/settings_screen.py" line="358" />
         <source>Alert security: face mismatch</source>
         <translation>通知安保: 人证不符</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="357" />
+        <location filename="../../ui/admin/settings_screen.py" line="359" />
         <source>Liveness check failed</source>
         <translation>活体检测未通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="358" />
+        <location filename="../../ui/admin/settings_screen.py" line="360" />
         <source>Alert security: liveness failed</source>
         <translation>通知安保: 活体检测未通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="360" />
+        <location filename="../../ui/admin/settings_screen.py" line="362" />
         <source>Blacklist out of date</source>
         <translation>黑名单已过期</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="361" />
+        <location filename="../../ui/admin/settings_screen.py" line="363" />
         <source>Too early for the slot</source>
         <translation>早于就诊时段</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="362" />
+        <location filename="../../ui/admin/settings_screen.py" line="364" />
         <source>Too late for the slot</source>
         <translation>晚于就诊时段</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="363" />
+        <location filename="../../ui/admin/settings_screen.py" line="365" />
         <source>Booking already checked in</source>
         <translation>预约已报到</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="364" />
+        <location filename="../../ui/admin/settings_screen.py" line="366" />
         <source>Alert security: duplicate check-in</source>
         <translation>通知安保: 重复报到</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="365" />
+        <location filename="../../ui/admin/settings_screen.py" line="367" />
         <source>Same doctor per day</source>
         <translation>同一医生每日上限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="366" />
+        <location filename="../../ui/admin/settings_screen.py" line="368" />
         <source>Too many bookings</source>
         <translation>预约过多</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="367" />
+        <location filename="../../ui/admin/settings_screen.py" line="369" />
         <source>Cancel and rebook</source>
         <translation>边退边买</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="368" />
+        <location filename="../../ui/admin/settings_screen.py" line="370" />
         <source>Booked by a bot</source>
         <translation>疑似秒杀器抢号</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="369" />
+        <location filename="../../ui/admin/settings_screen.py" line="371" />
         <source>Clerk may override</source>
         <translation>挂号员可人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="370" />
+        <location filename="../../ui/admin/settings_screen.py" line="372" />
         <source>Security may override</source>
         <translation>安保人员可人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="371" />
+        <location filename="../../ui/admin/settings_screen.py" line="373" />
         <source>Admin may override</source>
         <translation>管理员可人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="372" />
+        <location filename="../../ui/admin/settings_screen.py" line="374" />
         <source>Override reason at least (characters)</source>
         <translation>放行原因最少字数</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="373" />
+        <location filename="../../ui/admin/settings_screen.py" line="375" />
         <source>Override reason at most (characters)</source>
         <translation>放行原因最多字数</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="374" />
+        <location filename="../../ui/admin/settings_screen.py" line="376" />
         <source>Check-in opens before the slot (min)</source>
         <translation>就诊时段前可报到 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="375" />
+        <location filename="../../ui/admin/settings_screen.py" line="377" />
         <source>Check-in closes after the slot (min)</source>
         <translation>就诊时段后可报到 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="376" />
+        <location filename="../../ui/admin/settings_screen.py" line="378" />
         <source>Bookings per patient per day</source>
         <translation>每人每日预约上限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="377" />
+        <location filename="../../ui/admin/settings_screen.py" line="379" />
         <source>Same department per day</source>
         <translation>同科室每日上限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="378" />
+        <location filename="../../ui/admin/settings_screen.py" line="380" />
         <source>Cancel-and-rebook window (min)</source>
         <translation>退号后重约判定时间 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="379" />
+        <location filename="../../ui/admin/settings_screen.py" line="381" />
         <source>Booked faster than (s) = bot</source>
         <translation>抢号速度低于 (秒) 视为秒杀器</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="380" />
+        <location filename="../../ui/admin/settings_screen.py" line="382" />
         <source>Patients per account in 30 days</source>
         <translation>单账号 30 天内就诊人上限</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="381" />
+        <location filename="../../ui/admin/settings_screen.py" line="383" />
         <source>Keep face photos (days)</source>
         <translation>人脸照片保存 (天)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="382" />
+        <location filename="../../ui/admin/settings_screen.py" line="384" />
         <source>Keep full ID number and name of a visit (days)</source>
         <translation>就诊记录保留完整证件号码和姓名 (天)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="383" />
+        <location filename="../../ui/admin/settings_screen.py" line="385" />
         <source>Keep audit log (days)</source>
         <translation>审计日志保存 (天)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="384" />
+        <location filename="../../ui/admin/settings_screen.py" line="386" />
         <source>Reset screen after idle (s)</source>
         <translation>无操作自动重置 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="385" />
+        <location filename="../../ui/admin/settings_screen.py" line="387" />
         <source>Lock after idle (min)</source>
         <translation>无操作自动锁定 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="386" />
+        <location filename="../../ui/admin/settings_screen.py" line="388" />
         <source>Sound cues</source>
         <translation>提示音</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="387" />
+        <location filename="../../ui/admin/settings_screen.py" line="389" />
         <source>Lock account after failed logins</source>
         <translation>连续登录失败几次后锁定账号</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="388" />
+        <location filename="../../ui/admin/settings_screen.py" line="390" />
         <source>Account locked for (min)</source>
         <translation>账号锁定时长 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="394" />
+        <location filename="../../ui/admin/settings_screen.py" line="396" />
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="394" />
+        <location filename="../../ui/admin/settings_screen.py" line="396" />
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="394" />
+        <location filename="../../ui/admin/settings_screen.py" line="396" />
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="395" />
+        <location filename="../../ui/admin/settings_screen.py" line="397" />
         <source>Not allowed</source>
         <translation>不允许</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="395" />
+        <location filename="../../ui/admin/settings_screen.py" line="397" />
         <source>Review and reject</source>
         <translation>待复核及不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="398" />
+        <location filename="../../ui/admin/settings_screen.py" line="400" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="393" />
+        <location filename="../../ui/admin/settings_screen.py" line="395" />
         <source>Off</source>
         <translation>关闭</translation>
     </message>
@@ -1064,37 +1147,37 @@
         <translation>程序默认值。</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="393" />
+        <location filename="../../ui/admin/settings_screen.py" line="395" />
         <source>Blink</source>
         <translation>眨眼</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="393" />
+        <location filename="../../ui/admin/settings_screen.py" line="395" />
         <source>Turn head</source>
         <translation>转头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="415" />
+        <location filename="../../ui/admin/settings_screen.py" line="417" />
         <source>Enrollment code</source>
         <translation>注册码</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="416" />
+        <location filename="../../ui/admin/settings_screen.py" line="418" />
         <source>Enroll desk</source>
         <translation>注册本窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="418" />
+        <location filename="../../ui/admin/settings_screen.py" line="420" />
         <source>Test %1</source>
         <translation>测试%1</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="419" />
+        <location filename="../../ui/admin/settings_screen.py" line="421" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="420" />
+        <location filename="../../ui/admin/settings_screen.py" line="422" />
         <source>Revert</source>
         <translation>撤销修改</translation>
     </message>
@@ -1102,152 +1185,152 @@
 <context>
     <name>StatsScreen</name>
     <message>
-        <location filename="../../ui/stats/screen.py" line="139" />
+        <location filename="../../ui/stats/screen.py" line="146" />
         <source>Exported to %1</source>
         <translation>已导出到 %1</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="143" />
+        <location filename="../../ui/stats/screen.py" line="150" />
         <source>CSV file (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="143" />
+        <location filename="../../ui/stats/screen.py" line="150" />
         <source>Excel file (*.xlsx)</source>
         <translation>Excel 文件 (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="144" />
+        <location filename="../../ui/stats/screen.py" line="151" />
         <source>Export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="156" />
+        <location filename="../../ui/stats/screen.py" line="163" />
         <source>Loading...</source>
         <translation>加载中...</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="157" />
+        <location filename="../../ui/stats/screen.py" line="164" />
         <source>Check-ins: %1   Admitted: %2   Review: %3   Rejected: %4   Blacklist hits: %5</source>
         <translation>报到: %1   通过: %2   待人工复核: %3   不通过: %4   命中黑名单: %5</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="166" />
+        <location filename="../../ui/stats/screen.py" line="173" />
         <source>Face uncertain</source>
         <translation>人脸比对不确定</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="167" />
+        <location filename="../../ui/stats/screen.py" line="174" />
         <source>Face mismatch</source>
         <translation>人证不符</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="168" />
+        <location filename="../../ui/stats/screen.py" line="175" />
         <source>Face check declined</source>
         <translation>不同意人脸核验</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="169" />
+        <location filename="../../ui/stats/screen.py" line="176" />
         <source>ID not the booked patient</source>
         <translation>非预约本人 (一证一号)</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="170" />
+        <location filename="../../ui/stats/screen.py" line="177" />
         <source>Blacklist</source>
         <translation>黑名单</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="171" />
+        <location filename="../../ui/stats/screen.py" line="178" />
         <source>Already checked in</source>
         <translation>重复报到</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="172" />
+        <location filename="../../ui/stats/screen.py" line="179" />
         <source>Too many bookings today</source>
         <translation>当日预约过多</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="173" />
+        <location filename="../../ui/stats/screen.py" line="180" />
         <source>Too early for the slot</source>
         <translation>早于就诊时段</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="174" />
+        <location filename="../../ui/stats/screen.py" line="181" />
         <source>Too late for the slot</source>
         <translation>晚于就诊时段</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="175" />
+        <location filename="../../ui/stats/screen.py" line="182" />
         <source>Cancel and rebook</source>
         <translation>边退边买</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="176" />
+        <location filename="../../ui/stats/screen.py" line="183" />
         <source>Booked by a bot</source>
         <translation>疑似秒杀器抢号</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="247" />
+        <location filename="../../ui/stats/screen.py" line="254" />
         <source>Check-ins per day</source>
         <translation>每日报到人数</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="249" />
+        <location filename="../../ui/stats/screen.py" line="256" />
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="249" />
+        <location filename="../../ui/stats/screen.py" line="256" />
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="250" />
+        <location filename="../../ui/stats/screen.py" line="257" />
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="252" />
+        <location filename="../../ui/stats/screen.py" line="259" />
         <source>Verdicts</source>
         <translation>核验结果</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="257" />
+        <location filename="../../ui/stats/screen.py" line="264" />
         <source>Verdicts by reason</source>
         <translation>按原因统计</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="261" />
+        <location filename="../../ui/stats/screen.py" line="268" />
         <source>Peak hours</source>
         <translation>高峰时段</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="273" />
+        <location filename="../../ui/stats/screen.py" line="280" />
         <source>Statistics</source>
         <translation>统计报表</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="274" />
+        <location filename="../../ui/stats/screen.py" line="281" />
         <source>Today</source>
         <translation>今天</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="274" />
+        <location filename="../../ui/stats/screen.py" line="281" />
         <source>This week</source>
         <translation>本周</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="275" />
+        <location filename="../../ui/stats/screen.py" line="282" />
         <source>This month</source>
         <translation>本月</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="278" />
+        <location filename="../../ui/stats/screen.py" line="285" />
         <source>Export CSV</source>
         <translation>导出 CSV</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="279" />
+        <location filename="../../ui/stats/screen.py" line="286" />
         <source>Export Excel</source>
         <translation>导出 Excel</translation>
     </message>
@@ -1446,132 +1529,137 @@
 <context>
     <name>VerdictPanel</name>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="205" />
+        <location filename="../../ui/checkin/verdict.py" line="217" />
         <source>ADMIT</source>
         <translation>核验通过</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="206" />
+        <location filename="../../ui/checkin/verdict.py" line="218" />
         <source>REVIEW NEEDED</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="207" />
+        <location filename="../../ui/checkin/verdict.py" line="219" />
         <source>REJECT</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="208" />
+        <location filename="../../ui/checkin/verdict.py" line="220" />
         <source>Checking...</source>
         <translation>核验中...</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="216" />
+        <location filename="../../ui/checkin/verdict.py" line="228" />
         <source>Next patient</source>
         <translation>下一位</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="218" />
+        <location filename="../../ui/checkin/verdict.py" line="230" />
+        <source>Decided by %1: %2</source>
+        <translation>由 %1 决定: %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/verdict.py" line="233" />
         <source>Overridden by the clerk: %1</source>
         <translation>已人工放行: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="222" />
+        <location filename="../../ui/checkin/verdict.py" line="237" />
         <source>Identity, booking and face agree</source>
         <translation>人证合一, 预约有效</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="224" />
+        <location filename="../../ui/checkin/verdict.py" line="239" />
         <source>Security has been alerted</source>
         <translation>已通知安保人员</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="228" />
+        <location filename="../../ui/checkin/verdict.py" line="246" />
         <source>No ID photo</source>
         <translation>无证件照</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="229" />
+        <location filename="../../ui/checkin/verdict.py" line="247" />
         <source>No live face</source>
         <translation>无现场人脸</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="262" />
+        <location filename="../../ui/checkin/verdict.py" line="280" />
         <source>Face comparison: not yet</source>
         <translation>人脸比对: 尚未进行</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="264" />
+        <location filename="../../ui/checkin/verdict.py" line="282" />
         <source>Same person</source>
         <translation>同一人</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="265" />
+        <location filename="../../ui/checkin/verdict.py" line="283" />
         <source>Uncertain: compare the photos yourself</source>
         <translation>不确定: 请人工核对照片</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="266" />
+        <location filename="../../ui/checkin/verdict.py" line="284" />
         <source>Different person</source>
         <translation>非同一人</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="267" />
+        <location filename="../../ui/checkin/verdict.py" line="285" />
         <source>Patient declined the face check: verify by hand</source>
         <translation>患者不同意人脸核验, 改为人工核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="268" />
+        <location filename="../../ui/checkin/verdict.py" line="286" />
         <source>Face comparison unavailable</source>
         <translation>人脸比对不可用</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="272" />
+        <location filename="../../ui/checkin/verdict.py" line="290" />
         <source>%1 (distance %2; same below %3, different above %4)</source>
         <translation>%1 (距离 %2; 小于 %3 为同一人, 大于 %4 为非同一人)</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="279" />
+        <location filename="../../ui/checkin/verdict.py" line="297" />
         <source>ID card photo</source>
         <translation>证件照</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="280" />
+        <location filename="../../ui/checkin/verdict.py" line="298" />
         <source>Live face</source>
         <translation>现场人脸</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="281" />
+        <location filename="../../ui/checkin/verdict.py" line="299" />
         <source>Reasons</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="283" />
+        <location filename="../../ui/checkin/verdict.py" line="301" />
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="283" />
+        <location filename="../../ui/checkin/verdict.py" line="301" />
         <source>ID number</source>
         <translation>证件号码</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="283" />
+        <location filename="../../ui/checkin/verdict.py" line="301" />
         <source>Department</source>
         <translation>科室</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="283" />
+        <location filename="../../ui/checkin/verdict.py" line="301" />
         <source>Doctor</source>
         <translation>医生</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="284" />
+        <location filename="../../ui/checkin/verdict.py" line="302" />
         <source>Time slot</source>
         <translation>就诊时段</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="284" />
+        <location filename="../../ui/checkin/verdict.py" line="302" />
         <source>Booking reference</source>
         <translation>预约号</translation>
     </message>

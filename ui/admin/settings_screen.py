@@ -351,6 +351,8 @@ class SettingsScreen(QWidget):
             ("policy", "forged_code_alert"): self.tr("Alert security: forged booking code"),
             ("policy", "expired_card_action"): self.tr("Expired ID card"),
             ("policy", "manual_id_action"): self.tr("ID number typed by hand"),
+            ("policy", "camera_id_action"): self.tr("ID read by camera, card not yet checked"),
+            ("policy", "require_chip_for_admit"): self.tr("Admit only with a chip read"),
             ("policy", "face_undecided_action"): self.tr("Face comparison uncertain"),
             ("policy", "face_unavailable_action"): self.tr("Face comparison unavailable"),
             ("policy", "face_mismatch_alert"): self.tr("Alert security: face mismatch"),

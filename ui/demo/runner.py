@@ -21,7 +21,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,7 @@ class Play:
     verdict: Any = None
     visit_id: str | None = None
     face: Any = None  # the FaceView the desk showed with its verdict
+    card_checked: bool = False  # the clerk pressed F9 (card read by the camera, checked)
 
 
 @dataclass
@@ -151,8 +152,8 @@ class DemoDirector(QObject):
         window.checkin.presenter.verdict_reached.connect(self._on_verdict)
         window.checkin.presenter.state_changed.connect(self._on_state)
         self._stages: list[list[SceneStep]] = []
-        self._card: IdCardRead | None = None
-        self._prepared: dict[tuple[Any, ...], tuple[list[list[SceneStep]], IdCardRead | None]] = {}
+        self._card: tuple[IdCardRead, ...] = ()
+        self._prepared: dict[tuple[Any, ...], tuple[list[list[SceneStep]], tuple[IdCardRead, ...]]] = {}
         self.busy = False
         self.autoplaying = False  # playing by itself until the end, Esc or the user's pick
         self._generation = 0  # bumped by run() and stop(): older callbacks do nothing
@@ -186,7 +187,7 @@ class DemoDirector(QObject):
         self._generation += 1
         self._queue = []
         self._timeout.stop()
-        self._current, self._after_verdict, self._stages, self._card = None, None, [], None
+        self._current, self._after_verdict, self._stages, self._card = None, None, [], ()
         self.busy = self.autoplaying = False
         self.devices.scene.play([SceneStep("empty desk", 5.0, (), noise=2.0)], loop=True)
         self._ensure_platform_up()
@@ -304,16 +305,16 @@ class DemoDirector(QObject):
             for play in plays:
                 self._prepare(play)
 
-    def _prepare(self, play: Play) -> tuple[list[list[SceneStep]], IdCardRead | None]:
+    def _prepare(self, play: Play) -> tuple[list[list[SceneStep]], tuple[IdCardRead, ...]]:
         """Off the GUI thread: load the photos, render the card, cut the chip portrait (cached:
         a patient who comes twice shows the same card)."""
         key = (play.booking.key, play.card_of.key if play.card_of else None, play.card_photo,
-               play.live_photo, play.qr)
+               play.live_photo, play.qr, play.scenario.card_read)
         if key not in self._prepared:
             self._prepared[key] = self._prepare_uncached(play)
         return self._prepared[key]
 
-    def _prepare_uncached(self, play: Play) -> tuple[list[list[SceneStep]], IdCardRead | None]:
+    def _prepare_uncached(self, play: Play) -> tuple[list[list[SceneStep]], tuple[IdCardRead, ...]]:
         live = self._photo(play.live_photo) if play.live_photo else None
         card_read, card_image = None, None
         if play.card_of is not None:
@@ -336,7 +337,9 @@ class DemoDirector(QObject):
             card_read = IdCardRead(id_number=number, name=play.card_of.name,
                                    sex=person.sex, birth=person.birth, valid_from=person.valid_from,
                                    valid_to=person.valid_to, portrait=portrait, source="reader")
-        return demo_stages(live, card_image, play.qr), card_read
+            return demo_stages(live, card_image, play.qr), card_reads(
+                play.scenario.card_read, card_read, card_image)
+        return demo_stages(live, card_image, play.qr), ()
 
     def _photo(self, name: str) -> Any:
         assert self.photos is not None
@@ -345,9 +348,12 @@ class DemoDirector(QObject):
             raise FileNotFoundError(self.photos / name)
         return img
 
-    def _start(self, play: Play, prepared: tuple[list[list[SceneStep]], IdCardRead | None],
+    def _start(self, play: Play, prepared: tuple[list[list[SceneStep]], tuple[IdCardRead, ...]],
                then: Callable[[Any], None]) -> None:
         stages, card_read = prepared
+        # A chip reader without the photo decoder: the desk waits for the counter camera's
+        # portrait of the card, as build_window tells it on such a desk.
+        self.desk.checkin.expect_camera_portrait(play.scenario.card_read == "reader_no_photo")
         # The scene changes first; the new patient starts once the empty desk is on camera, so no
         # code still on the previous patient's phone can reach the new case.
         self.devices.scene.play(stages[0], loop=False)
@@ -372,6 +378,10 @@ class DemoDirector(QObject):
     def _on_state(self, state: Any) -> None:
         """Advance the scene when the desk has read what the current stage shows."""
         play = self._current
+        if play is not None and play.card_checked and play.verdict is None and state is not None \
+                and state.card_confirmed_by and state.verdict is not None:
+            self._finish(play, state.verdict, state)  # the verdict after the clerk's F9
+            return
         if play is None or play.verdict is not None or state is None \
                 or state.session_id == self._previous_session or not self._stages:
             return
@@ -384,7 +394,7 @@ class DemoDirector(QObject):
         elif step_name == "looks at camera" and (state.step(Step.ID).status is not waiting
                                                  or state.person is not None):
             self._next_stage()
-        elif step_name == "looks at camera" and self._card is None \
+        elif step_name == "looks at camera" and not self._card \
                 and state.step(Step.BOOKING).status is not waiting:
             self._next_stage()
 
@@ -396,14 +406,14 @@ class DemoDirector(QObject):
         self.devices.scene.play(stage, loop=False)
         self._say({"puts card down": "card", "looks at camera": "face"}.get(stage[0].name, "qr"),
                   play.scenario)
-        if stage[0].name == "puts card down" and self._card is not None:
-            card_read = self._card
-            # the reader answers once the card lies on it
-            QTimer.singleShot(600, lambda: self._put_card(play, card_read))
+        if stage[0].name == "puts card down" and self._card:
+            # the reader (or the counter camera) answers once the card lies there
+            for i, card_read in enumerate(self._card):
+                QTimer.singleShot(600 + 800 * i, lambda r=card_read: self._put_card(play, r))
 
     def _put_card(self, play: Play, card_read: IdCardRead) -> None:
         if self._current is play and play.verdict is None:
-            self.window.checkin.post_card(card_read)  # as the desktop reader delivers it
+            self.window.checkin.post_card(card_read)  # as the reader or the camera delivers it
 
     def _on_verdict(self, verdict: Any) -> None:
         play = self._current
@@ -411,6 +421,15 @@ class DemoDirector(QObject):
         if play is None or play.verdict is not None or state is None \
                 or state.session_id == self._previous_session:
             return  # a late answer about the previous patient
+        if state.card_to_confirm and play.scenario.genuine_card and not play.card_checked:
+            # The clerk looks at the card the camera read and presses F9 (not for a printout);
+            # the verdict after it is the scenario's (see _on_state).
+            play.card_checked = True
+            self.window.checkin.trigger("confirm_card")
+            return
+        self._finish(play, verdict, state)
+
+    def _finish(self, play: Play, verdict: Any, state: Any) -> None:
         play.verdict = verdict
         play.visit_id = state.visit_id if state is not None else None
         play.face = state.face
@@ -566,6 +585,32 @@ def add_demo_controls(demo: DemoDesk) -> tuple[DemoPanel, DemoCaption]:
         app.installEventFilter(esc)  # removed with its parent, the window
     main.tabs.setCurrentIndex(0)
     return panel, bar
+
+
+def card_reads(how: str, chip: IdCardRead, card_image: Any) -> tuple[IdCardRead, ...]:
+    """What reaches the desk when the card is put down: the chip's read ("reader"), the counter
+    camera's (number and the portrait it cuts from the card, "camera"), or both from a chip
+    reader without the photo decoder ("reader_no_photo": no portrait from the chip)."""
+    if how == "reader":
+        return (chip,)
+    camera = IdCardRead(id_number=chip.id_number, portrait=camera_portrait(card_image),
+                        confidence=0.9, source="camera")
+    if how == "camera":
+        return (camera,)
+    return (replace(chip, portrait=None), camera)
+
+
+def camera_portrait(card_image: Any) -> Any:
+    """The card's portrait as the counter camera cuts it (the card found on the counter)."""
+    import numpy as np
+
+    from devices.idcard.locate import find_card
+
+    h, w = card_image.shape[:2]
+    counter = np.full((h + 200, w + 200, 3), 60, np.uint8)
+    counter[100:100 + h, 100:100 + w] = card_image
+    view = find_card(counter)
+    return view.portrait() if view is not None else None
 
 
 def resolve_names(arg: str) -> list[str]:

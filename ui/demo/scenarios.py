@@ -32,6 +32,12 @@ class Scenario:
     twice: bool = False  # the same booking is presented twice (the second verdict counts)
     outage: bool = False  # the platform goes down; three patients are checked in offline
     alert: bool = False  # security must be alerted
+    # How the card is read: "reader" (the chip, with its photo), "camera" (the counter camera
+    # reads the number and cuts the portrait: not chip-verified), "reader_no_photo" (a chip
+    # reader without the photo decoder: the number from the chip, the portrait from the camera).
+    card_read: str = "reader"
+    # The clerk checks the physical card (F9) when the desk asks: not for a printout.
+    genuine_card: bool = True
 
     @property
     def needs_photos(self) -> bool:
@@ -100,6 +106,21 @@ SCENARIOS: tuple[Scenario, ...] = (
                               "booking (stand-in: the closest-looking other person)"),
              "reject", "p_relative", "p_relative", "obama2.jpg", "alex_lacamoire1.jpg",
              alert=True),
+    Scenario("printed_card", Text("打印的假证: 预约人的号码, 冒用者的照片 (无读卡器, 摄像头识别)",
+                                  "A printed card: the booked patient's number with the impostor's "
+                                  "photo (no reader: read by the camera)"),
+             "review", "p_printed_card", "p_printed_card", "biden.jpg", "biden2.jpg",
+             card_read="camera", genuine_card=False),
+    Scenario("reader_without_photo_decoder", Text(
+        "读卡器无照片解码库: 证件照片由柜台摄像头取得", "A chip reader without the photo decoder: "
+        "the card photo comes from the counter camera"),
+             "admit", "p_no_decoder", "p_no_decoder", "alex_lacamoire1.jpg",
+             "alex_lacamoire_img1.jpg", card_read="reader_no_photo"),
+    Scenario("camera_card_checked", Text("摄像头识别证件, 挂号员查验原件后按 F9",
+                                         "A card read by the camera: the clerk checks it and "
+                                         "presses F9"),
+             "admit", "p_camera_card", "p_camera_card", "obama.jpg", "obama2.jpg",
+             card_read="camera"),
 )
 
 BY_NAME = {s.name: s for s in SCENARIOS}

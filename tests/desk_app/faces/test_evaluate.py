@@ -192,3 +192,73 @@ def test_no_cache_keeps_nothing_and_a_missing_key_is_not_replaced(faces_dir, tmp
                                       "--data-dir", str(data)])
     assert summary["pairs"] == 1 and summary["false_rejects"] == 0
     assert not paths.key_file.exists() and not (paths.cache_dir / "face-encodings").exists()
+
+
+def test_calibrate_from_desk_history_proposes_from_the_clerks_calls(tmp_path, capsys):
+    """A real store with the clerks' calls on undecided faces (distance + same / not the same):
+    the proposal moves match_distance to where this site's impostors start, keeps
+    mismatch_distance, and leaves out fast calls and a clerk who confirms without looking."""
+    import random
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from desk_app.paths import AppPaths
+    from desk_app.storage import FaceJudgement, Reason, Store, VisitInput
+
+    data = tmp_path / "desk"
+    store = Store.open(AppPaths.resolve(data).ensure())
+    rng = random.Random(7)
+    t0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+
+    def call(clerk: str, judgement: str, distance: float, seconds: float, i: int) -> None:
+        at = t0 + timedelta(minutes=i)
+        vid = str(uuid.uuid4())
+        store.record_visit(VisitInput(
+            visit_id=vid, booking_id=f"B{i}", hospital_id="H001", desk_id="desk-01", clerk=clerk,
+            checked_in_at=at, verdict="review", reasons=(Reason("face_undecided", "warn", "face"),),
+            face_distance=distance, face_outcome="undecided"))
+        store.record_face_judgement(FaceJudgement(
+            judgement_id=str(uuid.uuid4()), visit_id=vid, clerk=clerk, judged_at=at,
+            distance=distance, judgement=judgement, seconds=seconds, match_distance=0.537,
+            mismatch_distance=0.615))
+
+    i = 0
+    for _ in range(30):  # genuine patients in the band: 0.54 .. 0.58, looked at (2-6 s)
+        call("clerk1", "same", rng.uniform(0.54, 0.58), rng.uniform(2, 6), i)
+        i += 1
+    for _ in range(24):  # impostors the clerks caught: from 0.585 up
+        call("clerk2", "different", rng.uniform(0.585, 0.612), rng.uniform(3, 9), i)
+        i += 1
+    for _ in range(12):  # a clerk who confirms everything at once, impostors too
+        call("clerk3", "same", rng.uniform(0.59, 0.61), 0.4, i)
+        i += 1
+    call("clerk1", "same", 0.605, 0.5, i)  # one fast call of a clerk who usually looks
+    store.close()
+    capsys.readouterr()
+    assert main(["calibrate", "faces", "--from-desk-history", "--data-dir", str(data)]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["source"] == "desk_history" and report["calls"] == 67
+    assert report["left_out_clerks"] == ["clerk3"] and report["left_out_fast_calls"] == 1
+    assert (report["same"], report["different"]) == (30, 24)
+    p = report["proposal"]
+    assert 0.537 < p["match_distance"] < 0.585  # up into the band, below the first impostor
+    assert p["mismatch_distance"] == 0.615  # no evidence above the band: kept
+    assert report["on_history"]["false_admits"] == 0
+    assert len(report["cross_validation"]) == 2
+    # Neither or both of PAIRS.csv and --from-desk-history: a clear message.
+    assert main(["calibrate", "faces", "--data-dir", str(data)]) != 0
+    assert "PAIRS.csv" in capsys.readouterr().err
+
+
+def test_calibrate_from_desk_history_needs_enough_calls(tmp_path, capsys):
+    from desk_app.paths import AppPaths
+    from desk_app.storage import Store
+
+    data = tmp_path / "desk"
+    Store.open(AppPaths.resolve(data).ensure()).close()
+    assert main(["calibrate", "faces", "--from-desk-history", "--data-dir", str(data),
+                 "--lang", "en"]) != 0
+    assert "at least 10 of each" in capsys.readouterr().err
+    assert main(["calibrate", "faces", "--from-desk-history", "--data-dir",
+                 str(tmp_path / "none"), "--lang", "en"]) != 0
+    assert "No desk database" in capsys.readouterr().err
