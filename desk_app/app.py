@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -87,7 +88,8 @@ class Desk:
     face_model: Any
     #: what went wrong at start without stopping the desk (shown to the clerk once)
     problems: list[DeskError] = field(default_factory=list)
-    backups: Any = None  # desk_app.storage.recovery.BackupSchedule, while running
+    #: online backups and retention purges (desk_app.storage.retention.Periodic), while running
+    maintenance: list[Any] = field(default_factory=list)
 
     def start(self) -> None:
         # The face models (~3 s to load) are loaded now, before any window shows: dlib holds the
@@ -95,16 +97,24 @@ class Desk:
         # descriptors are computed in child processes (see desk_app.faces.remote).
         from desk_app.faces.engine import FaceModelUnavailable
         from desk_app.identity import regions
-        from desk_app.storage.recovery import BackupSchedule, backup_online
+        from desk_app.storage.recovery import backup_online
+        from desk_app.storage.retention import Periodic, run_retention
 
         if self.store.recovery is not None:  # the database was damaged and recovered at open
             self.problems.append(self.store.recovery.as_problem())
         paths = self.core.paths
-        self.backups = BackupSchedule(
-            lambda: backup_online(paths.database_file, paths.backup_dir,
-                                  self.settings.get().desk.backups_kept),
-            lambda: 60.0 * self.settings.get().desk.backup_every_min)
-        self.backups.start()
+        self.maintenance = [
+            Periodic("desk-backup", lambda: backup_online(
+                paths.database_file, paths.backup_dir, self.settings.get().desk.backups_kept),
+                lambda: 60.0 * self.settings.get().desk.backup_every_min,
+                errors=(OSError, sqlite3.Error)),
+            # every purge at start and daily (PIPL retention: desk_app/storage/retention.py)
+            Periodic("desk-retention", lambda: run_retention(self.store,
+                                                             self.settings.get().privacy),
+                     lambda: 24 * 3600.0, at_start=True, errors=(DeskError,)),
+        ]
+        for task in self.maintenance:
+            task.start()
         regions.preload()  # the first card's number is not slowed by reading it
         try:
             self.face_model.load()
@@ -113,14 +123,10 @@ class Desk:
             self.problems.append(exc)
         self.face_model.start()
         self.sync.start()
-        retention = self.settings.get().privacy.face_retention_days
-        purged = self.store.purge_face_images(retention)
-        if purged:
-            log.info("purged face images of %d flagged cases older than %d days", purged, retention)
 
     def close(self) -> None:
-        if self.backups is not None:
-            self.backups.stop()
+        for task in self.maintenance:
+            task.stop()
         self.sync.stop()
         self.sync.api.close()
         self.face_model.close()
@@ -305,8 +311,6 @@ class Window:
 
 def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     """The main window with every screen, wired to the services and devices."""
-    from PySide6.QtCore import QTimer
-
     from ui.about.screen import AboutScreen
     from ui.admin.audit_screen import AuditScreen
     from ui.admin.settings_screen import SettingsScreen
@@ -399,12 +403,6 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
             lambda state: devices.feed.debouncer.reset() if state is None else None)
     for screen in w.started:
         screen.start()
-    # Face images of flagged cases are purged daily while the desk runs.
-    purge = QTimer(window)
-    purge.setInterval(24 * 3600 * 1000)
-    purge.timeout.connect(lambda: runner.run(
-        desk.store.purge_face_images, desk.settings.get().privacy.face_retention_days))
-    purge.start()
     return w
 
 
@@ -419,15 +417,25 @@ def wire_login(w: Window, desk: Desk) -> Any:
 
     def logged_in(user: Any) -> None:
         w.main.set_role_screens(screens_for(user.role))
+        w.main.set_user(user)
         w.main.set_locked(False)
 
     def locked() -> None:
         w.main.set_locked(True)
+        w.main.set_user(None)
         w.runner.run(desk.session.logout)
         login.open_locked()
 
+    def signed_out() -> None:  # a colleague takes over the desk: a fresh login, no name kept
+        w.main.set_locked(True)
+        w.main.set_user(None)
+        w.runner.run(desk.session.logout)
+        login.user = None
+        login.open_fresh()
+
     login.logged_in.connect(logged_in)
     lock.locked.connect(locked)
+    w.main.sign_out_requested.connect(signed_out)
     desk.settings.on_saved_listeners.append(lambda _old, new: lock.set_timeout_min(
         new.ui.lock_after_idle_min))
     login.open()

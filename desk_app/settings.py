@@ -171,6 +171,9 @@ class PolicySection(_Section):
 class PrivacySection(_Section):
     face_retention_days: int = Field(30, ge=1, le=365)
     audit_retention_days: int = Field(365 * 3, ge=30, le=365 * 30)
+    # After this a visit keeps only what statistics need (masked number, hashes, verdict,
+    # reasons); the encrypted full number, name and face template are deleted.
+    visit_pii_days: int = Field(30, ge=1, le=3650)
 
 
 class UiSection(_Section):

@@ -2,8 +2,8 @@
 
 Three parts, all plain ``sqlite3`` (they run before the store, or beside it):
 
-* **Online backups** while the desk runs (:func:`backup_online`, driven by
-  :class:`BackupSchedule`): SQLite's backup API copies a consistent snapshot, WAL included,
+* **Online backups** while the desk runs (:func:`backup_online`, driven by a
+  :class:`desk_app.storage.retention.Periodic`): SQLite's backup API copies a consistent snapshot, WAL included,
   into ``backups/live/``; the newest ``kept`` stay. The copies hold what the database holds:
   encrypted fields stay encrypted (same key).
 * **Detection** at open (:func:`problem`): ``PRAGMA quick_check`` on the file. A file that is
@@ -25,9 +25,8 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,38 +80,6 @@ def live_backups(backup_dir: Path) -> list[Path]:
     if not live.is_dir():
         return []
     return sorted(live.glob("desk-*.sqlite3"), key=lambda p: p.name, reverse=True)
-
-
-class BackupSchedule:
-    """A daemon thread that takes an online backup every ``every_s`` seconds until stopped.
-    A failed backup is logged and tried again at the next tick; it never stops the desk."""
-
-    def __init__(self, take: Callable[[], Path], every_s: Callable[[], float]):
-        self._take = take
-        self._every_s = every_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.taken = 0
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="desk-backup", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._every_s()):
-            try:
-                path = self._take()
-                self.taken += 1
-                log.info("online backup: %s", path.name)
-            except (OSError, sqlite3.Error) as exc:
-                log.error("online backup failed: %s", exc)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
 
 
 # --- recovery ----------------------------------------------------------------------------------

@@ -106,6 +106,8 @@ class AuditAction(StrEnum):
     LOGIN_REFUSED = "login.refused"  # too many failures: refused without trying the password
     LOGIN_UNLOCKED = "login.unlocked"
     DATABASE_RECOVERED = "database.recovered"
+    VISIT_PII_PURGED = "visits.pii_purged"
+    RETENTION_RUN = "retention.run"
     LOGOUT = "logout"
     SETTINGS_CHANGED = "settings.changed"
     USER_CHANGED = "user.changed"
@@ -617,6 +619,24 @@ class Store:
             # The images were ciphertext, but do not keep old copies of their pages in the WAL.
             with self._w.connect() as conn:
                 conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return n
+
+    def purge_visit_pii(self, retention_days: int) -> int:
+        """After ``retention_days`` (``privacy.visit_pii_days``) a visit keeps only what the
+        statistics need: the masked number, the hashes, verdict and reasons. The encrypted full
+        ID number, name and face template are deleted (audited)."""
+        now = self.now()
+        cutoff = now - timedelta(days=retention_days)
+        with self._write() as s:
+            res = s.execute(update(VisitRow).where(
+                VisitRow.checked_in_at < cutoff,
+                VisitRow.id_number_enc.is_not(None) | VisitRow.person_name_enc.is_not(None)
+                | VisitRow.face_template_enc.is_not(None))
+                .values(id_number_enc=None, person_name_enc=None, face_template_enc=None))
+            n = int(res.rowcount or 0)  # type: ignore[attr-defined]
+            if n:
+                self._append_audit(s, "system", AuditAction.VISIT_PII_PURGED, "",
+                                   {"visits": n, "retention_days": retention_days}, now)
         return n
 
     def _alert(self, a: AlertRow, v: VisitRow) -> Alert:

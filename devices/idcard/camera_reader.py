@@ -73,8 +73,9 @@ class CameraCardReader:
         if not views:
             return FrameReading("no_card", ms=(time.perf_counter() - t0) * 1000)
         # The best outline's line as expected first; then wider (outline a little off), then
-        # the card the other way up; then the next outlines (a busy counter: a sheet of paper
-        # may look more card-like than the card), each way up. Stops at the first number,
+        # the card the other way up; then the next outlines (another outline of the same card;
+        # on a busy counter a sheet of paper may look more card-like than the card), each way
+        # up. Stops at the first number,
         # valid or not: re-reading a number that fails its check until something passes
         # would be "correcting" it.
         attempts: list[tuple[CardView, bool]] = []

@@ -203,16 +203,19 @@ def find_cards(frame: np.ndarray, limit: int = 3) -> list[CardView]:
     for score, quad in sorted(found, key=lambda f: -f[0]):
         if len(views) >= limit:
             break
-        if any(_overlap(quad, q) > 0.5 for q in taken):
+        # The same outline found again is skipped; another outline of the same card (one
+        # whose side sits on the number line instead of the card's edge) is kept: when the
+        # best one gives no number, the reader tries it.
+        if any(_same_outline(quad, q, 0.02 * gw) for q in taken):
             continue
         taken.append(quad)
         views.append(_rectify(frame, quad / scale, score))
     return views
 
 
-def _overlap(a: np.ndarray, b: np.ndarray) -> float:
-    inter, _ = cv2.intersectConvexConvex(a.astype(np.float32), b.astype(np.float32))
-    return float(inter) / max(1e-6, min(cv2.contourArea(a), cv2.contourArea(b)))
+def _same_outline(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
+    """Every corner of ``a`` within ``tol`` px of a corner of ``b``."""
+    return all(np.linalg.norm(b - p, axis=1).min() < tol for p in a)
 
 
 def _score(quad: np.ndarray, area: float, grad: np.ndarray, gw: int, gh: int
@@ -263,7 +266,7 @@ def _gradient(gray: np.ndarray, *, with_raw: bool = False):  # noqa: ANN202 - on
     return (spread, mag) if with_raw else spread
 
 
-def _snap_to_edges(quad: np.ndarray, mag: np.ndarray, reach: int = 7,
+def _snap_to_edges(quad: np.ndarray, mag: np.ndarray, reach: int = 5,
                    samples: int = 32) -> np.ndarray | None:
     """The quadrilateral with each side moved onto the strongest edge within ``reach`` px of
     it (a line fitted through those edge points), corners where the sides meet. An outline

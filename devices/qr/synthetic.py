@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -106,11 +107,8 @@ def photo_set(seed: int, effects: tuple[str, ...] = EFFECTS) -> list[tuple[str, 
     return out
 
 
-def write_index(folder, seed: int) -> None:
+def write_index(folder: Path, seed: int) -> None:
     """The set as PNGs + ``index.csv`` for ``desk-app eval qr`` (expected texts as UTF-8)."""
-    from pathlib import Path
-
-    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rows = ["image,expected_text_file"]
     for name, img, text in photo_set(seed):

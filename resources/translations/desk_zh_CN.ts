@@ -336,22 +336,22 @@
 <context>
     <name>DemoPanel</name>
     <message>
-        <location filename="../../ui/demo/runner.py" line="559" />
+        <location filename="../../ui/demo/runner.py" line="557" />
         <source>Demo</source>
         <translation>演示</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="563" />
+        <location filename="../../ui/demo/runner.py" line="561" />
         <source>Pick the next patient; the check-in screen shows what the desk concludes.</source>
         <translation>选择下一位患者, 报到核验界面将显示本窗口的核验结论。</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="565" />
+        <location filename="../../ui/demo/runner.py" line="563" />
         <source>Play the selected scenario</source>
         <translation>播放所选场景</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="566" />
+        <location filename="../../ui/demo/runner.py" line="564" />
         <source>Play all scenarios</source>
         <translation>播放全部场景</translation>
     </message>
@@ -359,33 +359,33 @@
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../../ui/shell/login.py" line="107" />
+        <location filename="../../ui/shell/login.py" line="118" />
         <source>Enter your user name and password.</source>
         <translation>请输入用户名和密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="138" />
-        <location filename="../../ui/shell/login.py" line="143" />
+        <location filename="../../ui/shell/login.py" line="149" />
+        <location filename="../../ui/shell/login.py" line="154" />
         <source>Log in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="139" />
+        <location filename="../../ui/shell/login.py" line="150" />
         <source>Locked after inactivity. Log in again to continue.</source>
         <translation>长时间无操作已锁定, 请重新登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="140" />
+        <location filename="../../ui/shell/login.py" line="151" />
         <source>Log in with your desk account.</source>
         <translation>请使用窗口账号登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="141" />
+        <location filename="../../ui/shell/login.py" line="152" />
         <source>User name</source>
         <translation>用户名</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="142" />
+        <location filename="../../ui/shell/login.py" line="153" />
         <source>Password</source>
         <translation>密码</translation>
     </message>
@@ -393,9 +393,35 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/shell/main_window.py" line="40" />
+        <location filename="../../ui/shell/main_window.py" line="69" />
         <source>Real-name check-in</source>
+        <extracomment>the person at the desk asks to sign out (to hand the desk to a colleague): the composition root logs out and shows the login again</extracomment>
         <translation>实名就诊核验</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/main_window.py" line="70" />
+        <source>Sign out / switch user (Ctrl+L)</source>
+        <translation>退出 / 切换用户 (Ctrl+L)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/main_window.py" line="74" />
+        <source>clerk</source>
+        <translation>挂号员</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/main_window.py" line="74" />
+        <source>security</source>
+        <translation>安保人员</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/main_window.py" line="75" />
+        <source>administrator</source>
+        <translation>管理员</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/main_window.py" line="76" />
+        <source>Signed in: %1 (%2)</source>
+        <translation>当前用户: %1 (%2)</translation>
     </message>
 </context>
 <context>
@@ -1022,66 +1048,71 @@
     </message>
     <message>
         <location filename="../../ui/admin/settings_screen.py" line="384" />
+        <source>Keep full ID number and name of a visit (days)</source>
+        <translation>就诊记录保留完整证件号码和姓名 (天)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="385" />
         <source>Keep audit log (days)</source>
         <translation>审计日志保存 (天)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="385" />
+        <location filename="../../ui/admin/settings_screen.py" line="386" />
         <source>Reset screen after idle (s)</source>
         <translation>无操作自动重置 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="386" />
+        <location filename="../../ui/admin/settings_screen.py" line="387" />
         <source>Lock after idle (min)</source>
         <translation>无操作自动锁定 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="387" />
+        <location filename="../../ui/admin/settings_screen.py" line="388" />
         <source>Sound cues</source>
         <translation>提示音</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="388" />
+        <location filename="../../ui/admin/settings_screen.py" line="389" />
         <source>Lock account after failed logins</source>
         <translation>连续登录失败几次后锁定账号</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="389" />
+        <location filename="../../ui/admin/settings_screen.py" line="390" />
         <source>Account locked for (min)</source>
         <translation>账号锁定时长 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="395" />
+        <location filename="../../ui/admin/settings_screen.py" line="396" />
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="395" />
+        <location filename="../../ui/admin/settings_screen.py" line="396" />
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="395" />
+        <location filename="../../ui/admin/settings_screen.py" line="396" />
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="396" />
+        <location filename="../../ui/admin/settings_screen.py" line="397" />
         <source>Not allowed</source>
         <translation>不允许</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="396" />
+        <location filename="../../ui/admin/settings_screen.py" line="397" />
         <source>Review and reject</source>
         <translation>待复核及不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="399" />
+        <location filename="../../ui/admin/settings_screen.py" line="400" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="394" />
+        <location filename="../../ui/admin/settings_screen.py" line="395" />
         <source>Off</source>
         <translation>关闭</translation>
     </message>
@@ -1116,37 +1147,37 @@
         <translation>程序默认值。</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="394" />
+        <location filename="../../ui/admin/settings_screen.py" line="395" />
         <source>Blink</source>
         <translation>眨眼</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="394" />
+        <location filename="../../ui/admin/settings_screen.py" line="395" />
         <source>Turn head</source>
         <translation>转头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="416" />
+        <location filename="../../ui/admin/settings_screen.py" line="417" />
         <source>Enrollment code</source>
         <translation>注册码</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="417" />
+        <location filename="../../ui/admin/settings_screen.py" line="418" />
         <source>Enroll desk</source>
         <translation>注册本窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="419" />
+        <location filename="../../ui/admin/settings_screen.py" line="420" />
         <source>Test %1</source>
         <translation>测试%1</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="420" />
+        <location filename="../../ui/admin/settings_screen.py" line="421" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="421" />
+        <location filename="../../ui/admin/settings_screen.py" line="422" />
         <source>Revert</source>
         <translation>撤销修改</translation>
     </message>

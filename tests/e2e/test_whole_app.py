@@ -106,34 +106,6 @@ def test_outage_three_patients_offline_then_every_visit_stored_once(qtbot, demo)
         assert demo.env.platform_visit(visit_id)["offline"] is True
 
 
-def test_a_printed_card_waits_for_the_clerk_and_a_reader_without_decoder_uses_the_camera(
-        qtbot, demo):
-    """The printout's number reads like a card's and its photo is the impostor's own, so the
-    face matches: only the card rule stops it (REVIEW, never ADMIT by itself). A chip reader
-    without the photo decoder: the face is compared with the portrait the counter camera cuts
-    from the card (ADMIT). A genuine card read by the camera: the director's clerk presses F9,
-    and the confirmation goes into the visit, the audit log and the platform's record."""
-    outs = play(qtbot, demo, "printed_card", "reader_without_photo_decoder",
-                "camera_card_checked")
-    printed = outs["printed_card"]
-    assert printed.verdict == "review" and "id_read_by_camera" in printed.reasons
-    assert "face_match" in printed.reasons
-    decoder = outs["reader_without_photo_decoder"]
-    assert decoder.verdict == "admit" and "face_match" in decoder.reasons
-    assert "id_read_by_camera" not in decoder.reasons
-    checked = outs["camera_card_checked"]
-    assert checked.verdict == "admit" and "id_card_confirmed" in checked.reasons
-    visit_id = last_visit(demo)
-    visit = demo.desk.store.visit(visit_id)
-    assert visit.card_confirmed_by == "clerk" and visit.verdict == "review"
-    assert visit.final_verdict == "admit" and visit.override.by == "clerk"
-    [entry] = [e for e in demo.desk.store.audit_entries(limit=50, action="checkin.card_confirmed")
-               if e.subject == visit_id]
-    assert entry.actor == "clerk"
-    synced(qtbot, demo)
-    assert demo.env.stored_visit_ids([visit_id]) == {visit_id: 1}
-
-
 def test_relative_with_the_patients_card_is_never_admitted_on_the_face(qtbot, demo):
     """A sibling (stand-in: the closest-looking other person of the shipped photos) with the
     patient's own card and booking: the booking and the card agree, only the face can tell."""
@@ -164,3 +136,31 @@ def test_a_scenario_played_again_plays_as_the_first_time(qtbot, demo):
     assert after.id_number != before.id_number and after.booking_id != before.booking_id
     assert after.name == before.name
     assert "already_checked_in" not in again.reasons
+
+
+def test_a_printed_card_waits_for_the_clerk_and_a_reader_without_decoder_uses_the_camera(
+        qtbot, demo):
+    """The printout's number reads like a card's and its photo is the impostor's own, so the
+    face matches: only the card rule stops it (REVIEW, never ADMIT by itself). A chip reader
+    without the photo decoder: the face is compared with the portrait the counter camera cuts
+    from the card (ADMIT). A genuine card read by the camera: the director's clerk presses F9,
+    and the confirmation goes into the visit, the audit log and the platform's record."""
+    outs = play(qtbot, demo, "printed_card", "reader_without_photo_decoder",
+                "camera_card_checked")
+    printed = outs["printed_card"]
+    assert printed.verdict == "review" and "id_read_by_camera" in printed.reasons
+    assert "face_match" in printed.reasons
+    decoder = outs["reader_without_photo_decoder"]
+    assert decoder.verdict == "admit" and "face_match" in decoder.reasons
+    assert "id_read_by_camera" not in decoder.reasons
+    checked = outs["camera_card_checked"]
+    assert checked.verdict == "admit" and "id_card_confirmed" in checked.reasons
+    visit_id = last_visit(demo)
+    visit = demo.desk.store.visit(visit_id)
+    assert visit.card_confirmed_by == "clerk" and visit.verdict == "review"
+    assert visit.final_verdict == "admit" and visit.override.by == "clerk"
+    [entry] = [e for e in demo.desk.store.audit_entries(limit=50, action="checkin.card_confirmed")
+               if e.subject == visit_id]
+    assert entry.actor == "clerk"
+    synced(qtbot, demo)
+    assert demo.env.stored_visit_ids([visit_id]) == {visit_id: 1}

@@ -381,6 +381,7 @@ class SettingsScreen(QWidget):
             ("policy", "bot_speed_seconds"): self.tr("Booked faster than (s) = bot"),
             ("policy", "account_max_patients_30d"): self.tr("Patients per account in 30 days"),
             ("privacy", "face_retention_days"): self.tr("Keep face photos (days)"),
+            ("privacy", "visit_pii_days"): self.tr("Keep full ID number and name of a visit (days)"),
             ("privacy", "audit_retention_days"): self.tr("Keep audit log (days)"),
             ("ui", "idle_reset_s"): self.tr("Reset screen after idle (s)"),
             ("ui", "lock_after_idle_min"): self.tr("Lock after idle (min)"),

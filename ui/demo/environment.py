@@ -47,8 +47,6 @@ EXTRA_PATIENTS = (
     ("p_camera_card", "周洋", make_id_number("110107", datetime(1984, 10, 30).date(), 35,
                                              sex="M")),
 )
-#: The doctors of the extra patients' slots (taking turns).
-EXTRA_DOCTORS = ("孙立", "李娜")
 #: Doctors whose slots fresh bookings take, 8 quarter hours each (the demo's extra department).
 FRESH_DOCTORS = ("周敏", "吴刚", "郑华", "王芳", "冯涛", "陈静")
 SLOTS_PER_DOCTOR = 8
@@ -175,11 +173,14 @@ def _first_slot(now: datetime) -> datetime:
     return now + timedelta(minutes=15 - now.minute % 15, seconds=-now.second)
 
 
+EXTRA_SLOT_MINUTES = 10
+
+
 def _book(platform, key: str, name: str, number: str, doctor: str,  # noqa: ANN001
-          start: datetime, account: str) -> DemoPatient:
+          start: datetime, account: str, minutes: int = 15) -> DemoPatient:
     issued = platform.book(P.BookingRequest(
         hospital_id=HOSPITAL, department_code="DER", department_name="皮肤科",
-        doctor_name=doctor, slot_start=start, slot_minutes=15, id_number=number,
+        doctor_name=doctor, slot_start=start, slot_minutes=minutes, id_number=number,
         account_id=f"acct-{account}"))
     return DemoPatient(key, name, number, issued.booking.booking_id, issued.token, "active")
 
@@ -188,16 +189,12 @@ def _book_extra(db_url: str, key_file: Path) -> dict[str, DemoPatient]:
     platform = prepare_platform(db_url, key_file)
     now = datetime.now(UTC).replace(microsecond=0)
     first = _first_slot(now)
-    # Two doctors' quarter hours, so that every extra patient's slot starts within the two hours
-    # before which check-in opens (policy.checkin_early_minutes), however many scenarios there are.
-    doctors = EXTRA_DOCTORS
-    starts = [first + timedelta(minutes=15 * (i // len(doctors)))
-              for i in range(len(EXTRA_PATIENTS))]
-    for d, doctor in enumerate(doctors):
-        platform.open_slots(HOSPITAL, "DER", doctor, starts[d::len(doctors)], 15,
-                            released_at=now - timedelta(hours=20))
-    out = {key: _book(platform, key, name, number, doctors[i % len(doctors)], start, key)
-           for i, ((key, name, number), start) in enumerate(zip(EXTRA_PATIENTS, starts,
-                                                                strict=True))}
+    # Ten-minute slots: every extra patient's slot starts within the two hours before which
+    # check-in opens (policy.checkin_early_minutes), however many scenarios there are.
+    starts = [first + timedelta(minutes=EXTRA_SLOT_MINUTES * i) for i in range(len(EXTRA_PATIENTS))]
+    platform.open_slots(HOSPITAL, "DER", "孙立", starts, EXTRA_SLOT_MINUTES,
+                        released_at=now - timedelta(hours=20))
+    out = {key: _book(platform, key, name, number, "孙立", start, key, EXTRA_SLOT_MINUTES)
+           for (key, name, number), start in zip(EXTRA_PATIENTS, starts, strict=True)}
     platform.db.close()
     return out

@@ -159,7 +159,6 @@ class DemoDirector(QObject):
         self._generation = 0  # bumped by run() and stop(): older callbacks do nothing
         self._run_outcomes: list[Outcome] = []
         self._position = (0, 0)
-        self._scenario: Scenario | None = None
         self._used: set[str] = set()  # patients whose booking was admitted (used up)
 
     # -- scenarios --------------------------------------------------------------------------
@@ -230,7 +229,6 @@ class DemoDirector(QObject):
             self._next_scenario()
             return
         self.progress.emit(f"{s.name}: {s.title.zh}")
-        self._scenario = s
         self._position = (self._position[0] + 1, self._position[1])
         self._say("scenario", s)
         started = time.monotonic()

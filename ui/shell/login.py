@@ -101,6 +101,17 @@ class LoginDialog(QDialog):
         self.open()
         self.password.setFocus()
 
+    def open_fresh(self) -> None:
+        """Re-open after "sign out / switch user": empty fields, the next person logs in."""
+        self.user = None
+        self.locked_for = None
+        self.username.clear()
+        self.password.clear()
+        self.error.clear()
+        self.retranslate()
+        self.open()
+        self.username.setFocus()
+
     def submit(self) -> None:
         name, pw = self.username.text().strip(), self.password.text()
         if not name or not pw:

@@ -106,43 +106,6 @@ def test_security_sees_photos_only_with_role_and_every_view_is_audited(store, se
     assert kinds.count("suspect_report") == 1
 
 
-def _judged(store, clerk: str, judgement: str, seconds: float, distance: float, at: datetime):
-    from desk_app.storage import FaceJudgement
-
-    v = _visit(store, "review", [Reason("face_undecided", "warn", "face")], at=at)
-    return store.record_face_judgement(FaceJudgement(
-        judgement_id=str(uuid.uuid4()), visit_id=v.visit_id, clerk=clerk, judged_at=at,
-        distance=distance, judgement=judgement, seconds=seconds, match_distance=0.537,
-        mismatch_distance=0.615))
-
-
-def test_a_clerk_confirming_every_undecided_face_within_a_second_is_shown_and_audited(
-        store, session, users):
-    now = datetime.now(CHINA_TZ).replace(hour=9)
-    for i in range(12):  # always "same", always at once: not looked at
-        _judged(store, "clerk1", "same", 0.3 + 0.05 * i, 0.55 + 0.005 * i, now + timedelta(minutes=i))
-    for i in range(12):  # looks: a few seconds each, and says "different" sometimes
-        _judged(store, "clerk2", "different" if i % 4 == 0 else "same", 2.5 + i * 0.5, 0.56,
-                now + timedelta(minutes=i))
-    for i in range(5):  # fast, but too few cases to say anything
-        _judged(store, "clerk3", "same", 0.4, 0.57, now + timedelta(minutes=i))
-    _judged(store, "clerk1", "same", 0.2, 0.55, now - timedelta(days=3))  # outside the period
-    reports = ReportsService(store, session)
-    session.login(*users["clerk"])
-    with pytest.raises(AuthError):
-        reports.clerk_judgements(now.date(), now.date())
-    session.login(*users["admin"])
-    views = {v.clerk: v for v in reports.clerk_judgements(now.date(), now.date())}
-    one, two, three = views["clerk1"], views["clerk2"], views["clerk3"]
-    assert (one.judged, one.same, one.within_1s, one.rubber_stamp) == (12, 12, 12, True)
-    assert one.median_seconds == pytest.approx(0.575, abs=0.006)  # rounded to 0.01 s
-    assert (two.judged, two.same, two.different, two.within_1s, two.rubber_stamp) == \
-        (12, 9, 3, 0, False)
-    assert (three.judged, three.rubber_stamp) == (5, False)
-    [entry] = store.audit_entries(limit=5, action="stats.judgements_viewed")
-    assert entry.actor == "admin1" and entry.detail["flagged"] == ["clerk1"]
-
-
 @pytest.mark.parametrize("reason", ["=HYPERLINK(\"http://x\",\"点我\")", "+1+2", "-2+3", "@SUM(A1)"])
 def test_exports_never_write_a_formula(store, session, users, tmp_path, reason):
     """A clerk's override reason that looks like a formula stays text in CSV and XLSX."""
@@ -235,3 +198,40 @@ def test_unknown_names_are_throttled_and_an_unlock_starts_again(app_paths, users
                 session.login(name, "x")
         st.audit("cli", "login.unlocked", "clerk1", {})
         assert session.login(*users["clerk"]).username == "clerk1"
+
+
+def _judged(store, clerk: str, judgement: str, seconds: float, distance: float, at: datetime):
+    from desk_app.storage import FaceJudgement
+
+    v = _visit(store, "review", [Reason("face_undecided", "warn", "face")], at=at)
+    return store.record_face_judgement(FaceJudgement(
+        judgement_id=str(uuid.uuid4()), visit_id=v.visit_id, clerk=clerk, judged_at=at,
+        distance=distance, judgement=judgement, seconds=seconds, match_distance=0.537,
+        mismatch_distance=0.615))
+
+
+def test_a_clerk_confirming_every_undecided_face_within_a_second_is_shown_and_audited(
+        store, session, users):
+    now = datetime.now(CHINA_TZ).replace(hour=9)
+    for i in range(12):  # always "same", always at once: not looked at
+        _judged(store, "clerk1", "same", 0.3 + 0.05 * i, 0.55 + 0.005 * i, now + timedelta(minutes=i))
+    for i in range(12):  # looks: a few seconds each, and says "different" sometimes
+        _judged(store, "clerk2", "different" if i % 4 == 0 else "same", 2.5 + i * 0.5, 0.56,
+                now + timedelta(minutes=i))
+    for i in range(5):  # fast, but too few cases to say anything
+        _judged(store, "clerk3", "same", 0.4, 0.57, now + timedelta(minutes=i))
+    _judged(store, "clerk1", "same", 0.2, 0.55, now - timedelta(days=3))  # outside the period
+    reports = ReportsService(store, session)
+    session.login(*users["clerk"])
+    with pytest.raises(AuthError):
+        reports.clerk_judgements(now.date(), now.date())
+    session.login(*users["admin"])
+    views = {v.clerk: v for v in reports.clerk_judgements(now.date(), now.date())}
+    one, two, three = views["clerk1"], views["clerk2"], views["clerk3"]
+    assert (one.judged, one.same, one.within_1s, one.rubber_stamp) == (12, 12, 12, True)
+    assert one.median_seconds == pytest.approx(0.575, abs=0.006)  # rounded to 0.01 s
+    assert (two.judged, two.same, two.different, two.within_1s, two.rubber_stamp) == \
+        (12, 9, 3, 0, False)
+    assert (three.judged, three.rubber_stamp) == (5, False)
+    [entry] = store.audit_entries(limit=5, action="stats.judgements_viewed")
+    assert entry.actor == "admin1" and entry.detail["flagged"] == ["clerk1"]

@@ -155,20 +155,19 @@ def test_online_backups_keep_the_newest(app_paths, clock):
 def test_backups_are_taken_while_the_desk_writes(app_paths, clock):
     import time
 
-    from desk_app.storage.recovery import BackupSchedule
+    from desk_app.storage.retention import Periodic
 
     store = Store.open(app_paths, clock=clock)
-    schedule = BackupSchedule(
-        lambda: backup_online(app_paths.database_file, app_paths.backup_dir, kept=3),
-        lambda: 0.05)
+    schedule = Periodic("desk-backup", lambda: backup_online(
+        app_paths.database_file, app_paths.backup_dir, kept=3), lambda: 0.05)
     schedule.start()
     try:
         deadline = time.monotonic() + 30
         written = 0
-        while schedule.taken < 3 and time.monotonic() < deadline:
+        while schedule.runs < 3 and time.monotonic() < deadline:
             store.record_visit(make_visit())  # writers go on while backups are taken
             written += 1
-        assert schedule.taken >= 3
+        assert schedule.runs >= 3
     finally:
         schedule.stop()
         store.close()
