@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 
@@ -41,6 +42,8 @@ from desk_app.faces.quality import Hint, QualityLimits, QualityReport, assess, h
 from desk_app.settings import FacesSection
 
 log = logging.getLogger(__name__)
+
+F = TypeVar("F")
 
 
 class FaceOutcome(StrEnum):
@@ -259,6 +262,22 @@ def encode_still(rgb: np.ndarray, model: FaceModel, limits: QualityLimits,
     return model.encode(rgb, q.box, method, cancel), q
 
 
+def frames_to_use(good: Sequence[F], soft: Sequence[F], k: int, score: Callable[[F], float],
+                  ) -> tuple[list[F], list[F]]:
+    """Which frames a decision compares: the best ``k`` good frames by quality score and, when
+    there are fewer than ``k``, the best near-misses to fill up (the second list). The desk's
+    :class:`FaceSession` and ``eval faces`` with several live photos both choose this way."""
+    used = sorted(good, key=lambda c: -score(c))[:k]
+    fill = sorted(soft, key=lambda c: -score(c))[: k - len(used)] if len(used) < k else []
+    return used, fill
+
+
+def fill_hints(fill: Sequence[tuple[Hint, ...]]) -> tuple[Hint, ...]:
+    """The hints of a decision filled up with near-misses: "too few good frames" and the
+    near-misses' own (a capping one must reach the decision)."""
+    return (TOO_FEW_FRAMES, *dict.fromkeys(h for hints in fill for h in hints))
+
+
 class FaceSession:
     """One patient's face comparison. Not thread-safe: one worker feeds it frames in order.
 
@@ -341,17 +360,15 @@ class FaceSession:
     def _decide(self, final: bool, cancel: CancelToken | None = None) -> FaceDecision:
         assert self.id_photo.encoding is not None
         k = self.faces.best_k
-        used = sorted(self._good, key=lambda c: -c.score)[:k]
+        used, fill = frames_to_use(self._good, self._soft, k, lambda c: c.score)
         hints: tuple[Hint, ...] = ()
-        if len(used) < k and self._soft:
+        if fill:
             # Not enough good frames: fill up with the best near-misses, and say so.
-            fill = self._soft[: k - len(used)]
             for c in fill:
                 assert c.rgb is not None and c.box is not None
                 c.encoding = self.model.encode(c.rgb, c.box, self.live_method, cancel)
-                used.append(c)
-            # the hints of the frames compared (a capping one must reach the decision)
-            hints = (TOO_FEW_FRAMES, *dict.fromkeys(h for c in fill for h in c.hints))
+            used = [*used, *fill]
+            hints = fill_hints([c.hints for c in fill])
         elif not used and self._faceless is not None and final:
             # No face in any frame, and the window is over: one thorough look at the last one.
             used, hints = self._thorough_look(cancel)
