@@ -29,7 +29,7 @@ from desk_app.faces.evaluate import (
     open_cache,
     read_pairs,
 )
-from desk_app.faces.verify import CAPPING_HINTS
+from desk_app.faces.verify import CAPPING_HINTS, NO_MISMATCH_HINTS
 from desk_app.settings import FacesSection, load_settings, save_settings, update_settings
 
 
@@ -69,7 +69,7 @@ def _listed_rows(pairs: list[Pair], judge: PairJudge, population: int) -> list[t
         d = math.inf if r["distance"] is None else float(r["distance"])
         first_live = pair.label_b.split("|")[0]
         rows.append((d, pair.same, bool(r.get("capped")), population, person_key(pair.label_a),
-                     person_key(first_live)))
+                     person_key(first_live), bool(r.get("no_mismatch"))))
     return rows
 
 
@@ -99,7 +99,10 @@ def _all_rows(pairs: list[Pair], judge: PairJudge, population: int) -> list[tupl
     dist = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
     dist = np.where(np.isnan(dist), np.inf, dist)
     capped = [bool(set(e.hints) & CAPPING_HINTS) for e in lives]
-    return [(float(dist[i, j]), who[i] == who[j], capped[j], population, who[i], who[j])
+    weak_a = [bool(set(e.hints) & NO_MISMATCH_HINTS) for e in ids]
+    weak_b = [bool(set(e.hints) & NO_MISMATCH_HINTS) for e in lives]
+    return [(float(dist[i, j]), who[i] == who[j], capped[j], population, who[i], who[j],
+             weak_a[i] or weak_b[j])
             for i in range(len(files)) for j in range(len(files)) if i != j]
 
 

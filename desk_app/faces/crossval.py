@@ -46,14 +46,20 @@ class Scored:
     person_b: np.ndarray
     populations: tuple[str, ...]
     strict: tuple[bool, ...]  # per population: no false admit may be traded for anything
+    no_mismatch: np.ndarray | None = None  # bool: never MISMATCH (verify.NO_MISMATCH_HINTS)
 
     def __len__(self) -> int:
         return int(self.distance.size)
 
+    @property
+    def mismatch_allowed(self) -> np.ndarray:
+        return ~self.capped if self.no_mismatch is None else ~self.capped & ~self.no_mismatch
+
     def subset(self, mask: np.ndarray) -> Scored:
         return Scored(self.distance[mask], self.same[mask], self.capped[mask],
                       self.population[mask], self.person_a[mask], self.person_b[mask],
-                      self.populations, self.strict)
+                      self.populations, self.strict,
+                      None if self.no_mismatch is None else self.no_mismatch[mask])
 
 
 class People:
@@ -76,12 +82,12 @@ class People:
             self._parent[ra] = rb
 
 
-def build_scored(rows: Sequence[tuple[float, bool, bool, int, str, str]],
-                 populations: Sequence[str], strict: Sequence[bool]) -> Scored:
-    """From (distance or inf, same, capped, population, person key a, person key b) rows;
-    persons linked by a genuine pair become one."""
+def build_scored(rows: Sequence[tuple], populations: Sequence[str], strict: Sequence[bool],
+                 ) -> Scored:
+    """From (distance or inf, same, capped, population, person key a, person key b[,
+    no_mismatch]) rows; persons linked by a genuine pair become one."""
     people = People()
-    for _, same, _, _, a, b in rows:
+    for _, same, _, _, a, b, *_ in rows:
         people.find(a)
         people.find(b)
         if same:
@@ -92,7 +98,8 @@ def build_scored(rows: Sequence[tuple[float, bool, bool, int, str, str]],
     return Scored(
         np.asarray([r[0] for r in rows], dtype=float), np.asarray([r[1] for r in rows], bool),
         np.asarray([r[2] for r in rows], bool), np.asarray([r[3] for r in rows], int),
-        np.asarray(pa, int), np.asarray(pb, int), tuple(populations), tuple(strict))
+        np.asarray(pa, int), np.asarray(pb, int), tuple(populations), tuple(strict),
+        np.asarray([bool(r[6]) if len(r) > 6 else False for r in rows], bool))
 
 
 def person_folds(scored: Scored, n_folds: int, seed: int = 17) -> np.ndarray:
@@ -160,15 +167,12 @@ def fit(rule: Rule, s: Scored, target_frr: float = 0.01, ceiling: float = RELATI
     match = min(match, ceiling)
     mismatch = match
     for p in range(len(s.populations)):
-        g = np.sort(s.distance[s.same & (s.population == p)])  # inf (no face) counts: a reject
-        if not g.size:
-            continue
-        allowed = math.floor(target_frr * g.size)
-        g_fin = g[np.isfinite(g)]
-        if not g_fin.size:
-            continue
-        idx = min(g.size - 1 - allowed, g_fin.size - 1)
-        mismatch = max(mismatch, float(g[max(0, idx)]) + 0.01)
+        mine = s.same & (s.population == p)
+        allowed = math.floor(target_frr * int(mine.sum()))
+        # the genuine pairs that may be judged MISMATCH (no face: never compared)
+        g = np.sort(s.distance[mine & finite & s.mismatch_allowed])
+        if g.size > allowed:
+            mismatch = max(mismatch, float(g[g.size - 1 - allowed]) + 0.01)
     # Rounded towards safety: match down and strictly below the impostor it was set from
     # (outcome_for says MATCH at distance <= match_distance), mismatch up.
     return Thresholds(math.floor((match - 1e-9) * 1000) / 1000,
@@ -207,7 +211,7 @@ def tally(s: Scored, t: Thresholds) -> list[Tally]:
     d = s.distance
     finite = np.isfinite(d)
     match = finite & (d <= t.match_distance) & ~s.capped
-    mismatch = finite & (d >= t.mismatch_distance) & ~s.capped & ~match
+    mismatch = finite & (d >= t.mismatch_distance) & s.mismatch_allowed & ~match
     undecided = ~match & ~mismatch
     out = []
     for p in range(len(s.populations)):

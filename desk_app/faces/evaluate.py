@@ -49,6 +49,8 @@ from desk_app.faces.metrics import eer, far_frr, tar_at_far
 from desk_app.faces.quality import QualityLimits, hint
 from desk_app.faces.verify import (
     CAPPING_HINTS,
+    ID_PHOTO_GUESSED,
+    NO_MISMATCH_HINTS,
     FaceOutcome,
     capped,
     decide_from_distances,
@@ -320,12 +322,13 @@ class PairJudge:
             dist, outcome = math.inf, FaceOutcome.UNDECIDED
         else:
             dist = face_distance(a.encoding, b.encoding)
-            outcome = capped(outcome_for(dist, self.faces), set(b.hints))
+            outcome = capped(outcome_for(dist, self.faces), {*a.hints, *b.hints})
         return {
             "file_a": pair.label_a, "file_b": pair.label_b, "same": int(pair.same),
             "distance": None if math.isinf(dist) else round(dist, 4),
             "outcome": outcome.value, "no_face": a.encoding is None or b.encoding is None,
             "capped": is_capped, "frames_used": int(b.encoding is not None),
+            "no_mismatch": bool({*a.hints, *b.hints} & NO_MISMATCH_HINTS),
             "hints": [*a.hints, *b.hints], "ms": round(a.ms + b.ms, 1),
             "cached": a.cached and b.cached,
         }
@@ -338,6 +341,8 @@ class PairJudge:
         soft = [f for f in frames if f.encoding is not None and f.hints]
         used, fill = frames_to_use(good, soft, self.faces.best_k, lambda f: f.score)
         hint_codes = fill_hints([tuple(hint(c) for c in f.hints) for f in fill]) if fill else ()
+        if "id_photo_fallback_box" in a.hints:
+            hint_codes = (*hint_codes, ID_PHOTO_GUESSED)
         if a.encoding is None:
             used, fill = [], []
         dists = [face_distance(a.encoding, f.encoding) for f in (*used, *fill)]
@@ -348,6 +353,7 @@ class PairJudge:
             "distance": None if decision.distance is None else round(decision.distance, 4),
             "outcome": decision.outcome.value, "no_face": decision.distance is None,
             "capped": any(h.code in CAPPING_HINTS for h in decision.hints),
+            "no_mismatch": any(h.code in NO_MISMATCH_HINTS for h in decision.hints),
             "frames_used": decision.frames_used,
             "hints": hints, "ms": round(a.ms + sum(f.ms for f in frames), 1),
             "cached": a.cached and all(f.cached for f in frames),

@@ -85,6 +85,9 @@ OUTCOME_TEXT = {
 
 ID_PHOTO_NO_FACE = Hint("id_photo_no_face", Text(
     "证件照片中未找到人脸。", "No face was found in the ID photo."))
+ID_PHOTO_GUESSED = Hint("id_photo_fallback_box", Text(
+    "证件照片中的人脸位置按标准版式推定。",
+    "The face in the ID photo was not found; its place was assumed from the card layout."))
 MODEL_UNAVAILABLE = Hint("face_model_unavailable", Text(
     "人脸识别模型无法加载, 请人工核对并联系信息科。",
     "The face model could not be loaded. Please compare by hand and call hospital IT."))
@@ -133,8 +136,11 @@ class FaceDecision:
 
 
 def capped(outcome: FaceOutcome, hint_codes: set[str] | frozenset[str]) -> FaceOutcome:
-    """UNDECIDED instead of MATCH or MISMATCH when a frame used had a capping hint."""
+    """UNDECIDED instead of MATCH or MISMATCH when a frame used had a capping hint, and instead
+    of MISMATCH when the face compared may not be the right one (:data:`NO_MISMATCH_HINTS`)."""
     if hint_codes & CAPPING_HINTS and outcome in (FaceOutcome.MATCH, FaceOutcome.MISMATCH):
+        return FaceOutcome.UNDECIDED
+    if hint_codes & NO_MISMATCH_HINTS and outcome == FaceOutcome.MISMATCH:
         return FaceOutcome.UNDECIDED
     return outcome
 
@@ -230,6 +236,11 @@ SOFT_HINTS = frozenset({"blurry", "too_dark", "too_bright", "not_frontal", "off_
 # ...but with another face in view a comparison proves nothing about who stands at the counter
 # (an impostor may bring the card's holder along): the outcome is at most UNDECIDED.
 CAPPING_HINTS = frozenset({"several_faces"})
+# A MISMATCH alerts security, so it must rest on the right faces: not on a card photo whose face
+# was not found (the layout was assumed) nor on a live face cut by the frame edge (a bystander at
+# the side may have been taken). Such a distance is the clerk's to judge (UNDECIDED); a MATCH
+# from it stands (the match threshold is far below any stranger's distance).
+NO_MISMATCH_HINTS = frozenset({"id_photo_fallback_box", "off_frame"})
 
 
 def judge_frame(rgb: np.ndarray, model: FaceModel, limits: QualityLimits, work_width: int = 320,
@@ -376,6 +387,8 @@ class FaceSession:
             hints = self._last_hints or (hint("no_face"),)
         elif len(used) < k:
             hints = (TOO_FEW_FRAMES,)
+        if self.id_photo.fallback_box:
+            hints = (*hints, ID_PHOTO_GUESSED)
         dists = [face_distance(c.encoding, self.id_photo.encoding) for c in used
                  if c.encoding is not None]
         decision = decide_from_distances(dists, self.faces, hints, self._liveness(final))

@@ -121,3 +121,15 @@ def test_badness_puts_the_patients_false_admits_first():
     # one false reject in 100 is allowed, the second counts
     assert badness([Tally(genuine=100, false_rejects=1)], [True])[2] == 0
     assert badness([Tally(genuine=100, false_rejects=2)], [True])[2] == 1
+
+
+def test_the_shipped_match_threshold_leaves_the_known_relatives_to_the_clerk():
+    """A brother and sister at 0.493, two Japanese men at 0.536 (issue 17, a mixed public set):
+    with the defaults both are UNDECIDED, not a MATCH, and no calibration may propose more."""
+    from desk_app.faces.verify import FaceOutcome, outcome_for
+    from desk_app.settings import FacesSection
+
+    faces = FacesSection()
+    for d in (0.493, 0.536):
+        assert outcome_for(d, faces) == FaceOutcome.UNDECIDED
+        assert outcome_for(d, FacesSection(match_distance=RELATIVE_CEILING)) != FaceOutcome.MATCH
