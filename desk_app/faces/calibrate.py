@@ -125,9 +125,11 @@ def save_proposal(paths: AppPaths, proposal: Proposal) -> dict:
 def main(args: argparse.Namespace) -> int:
     if not 0 < args.target_far < 0.5:
         raise UserInputError(Text("--target-far 应在 0 和 0.5 之间", "--target-far must be between 0 and 0.5"))
-    if getattr(args, "from_desk_history", False) == bool(getattr(args, "pairs", None)):
-        raise UserInputError(Text("请给出样本对文件 PAIRS.csv 或 --from-desk-history (二选一)。",
-                                  "Give either PAIRS.csv or --from-desk-history."))
+    given = bool(getattr(args, "pairs", None) or getattr(args, "strict", None))
+    if getattr(args, "from_desk_history", False) == given:
+        raise UserInputError(Text(
+            "请给出至少一个样本对文件 PAIRS.csv, 或 --from-desk-history (二选一)。",
+            "Give at least one pairs file PAIRS.csv, or --from-desk-history (not both)."))
     if args.from_desk_history:
         from desk_app.faces.history import calibrate_from_history
 
