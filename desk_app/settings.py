@@ -88,7 +88,9 @@ class FacesSection(_Section):
     best_k: int = Field(3, ge=1, le=10)
     window_s: float = Field(4.0, gt=0, le=30)
     min_face_px: int = Field(60, ge=20, le=1000)
-    liveness: Literal["off", "blink", "turn"] = "off"
+    # "passive": a phone's or a print's edges around the face (no time of the patient's; chosen
+    # 2026-12 on LFW, reported on east_asian: docs/architecture.md, "Face verification")
+    liveness: Literal["off", "passive", "blink", "turn"] = "passive"
 
     @model_validator(mode="after")
     def _ordered(self) -> FacesSection:

@@ -89,32 +89,32 @@
 <context>
     <name>CameraPreview</name>
     <message>
-        <location filename="../../ui/checkin/preview.py" line="135" />
+        <location filename="../../ui/checkin/preview.py" line="183" />
         <source>No camera picture</source>
         <translation>无摄像头画面</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/preview.py" line="136" />
+        <location filename="../../ui/checkin/preview.py" line="184" />
         <source>Camera starting...</source>
         <translation>摄像头启动中...</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/preview.py" line="137" />
+        <location filename="../../ui/checkin/preview.py" line="185" />
         <source>Waiting for the picture...</source>
         <translation>等待画面...</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/preview.py" line="138" />
+        <location filename="../../ui/checkin/preview.py" line="186" />
         <source>Camera disconnected, reconnecting...</source>
         <translation>摄像头已断开, 正在重连...</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/preview.py" line="139" />
+        <location filename="../../ui/checkin/preview.py" line="187" />
         <source>Camera failed</source>
         <translation>摄像头故障</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/preview.py" line="140" />
+        <location filename="../../ui/checkin/preview.py" line="188" />
         <source>Camera stopped</source>
         <translation>摄像头已停止</translation>
     </message>
@@ -122,47 +122,47 @@
 <context>
     <name>CheckinScreen</name>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="212" />
+        <location filename="../../ui/checkin/screen.py" line="230" />
         <source>There is no verdict to override.</source>
         <translation>当前没有可人工放行的核验结果。</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="304" />
+        <location filename="../../ui/checkin/screen.py" line="323" />
         <source>Alerts: %1</source>
         <translation>告警: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="309" />
+        <location filename="../../ui/checkin/screen.py" line="328" />
         <source>Check-in</source>
         <translation>报到核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="311" />
+        <location filename="../../ui/checkin/screen.py" line="330" />
         <source>Next patient</source>
         <translation>下一位</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="312" />
+        <location filename="../../ui/checkin/screen.py" line="331" />
         <source>Reset</source>
         <translation>重置</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="313" />
+        <location filename="../../ui/checkin/screen.py" line="332" />
         <source>Override</source>
         <translation>人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="314" />
+        <location filename="../../ui/checkin/screen.py" line="333" />
         <source>Type ID number</source>
         <translation>手工输入证件号</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="315" />
+        <location filename="../../ui/checkin/screen.py" line="334" />
         <source>Declines face check</source>
         <translation>不同意人脸核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="316" />
+        <location filename="../../ui/checkin/screen.py" line="335" />
         <source>Report suspect</source>
         <translation>上报可疑人员</translation>
     </message>
@@ -851,31 +851,36 @@
     </message>
     <message>
         <location filename="../../ui/admin/settings_screen.py" line="362" />
+        <source>Phone/photo edges (passive)</source>
+        <translation>手机/照片边框检测 (无需配合)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="363" />
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="362" />
+        <location filename="../../ui/admin/settings_screen.py" line="363" />
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="362" />
+        <location filename="../../ui/admin/settings_screen.py" line="363" />
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="363" />
+        <location filename="../../ui/admin/settings_screen.py" line="364" />
         <source>Not allowed</source>
         <translation>不允许</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="363" />
+        <location filename="../../ui/admin/settings_screen.py" line="364" />
         <source>Review and reject</source>
         <translation>待复核及不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="366" />
+        <location filename="../../ui/admin/settings_screen.py" line="367" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
@@ -895,27 +900,27 @@
         <translation>转头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="383" />
+        <location filename="../../ui/admin/settings_screen.py" line="384" />
         <source>Enrollment code</source>
         <translation>注册码</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="384" />
+        <location filename="../../ui/admin/settings_screen.py" line="385" />
         <source>Enroll desk</source>
         <translation>注册本窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="386" />
+        <location filename="../../ui/admin/settings_screen.py" line="387" />
         <source>Test %1</source>
         <translation>测试%1</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="387" />
+        <location filename="../../ui/admin/settings_screen.py" line="388" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="388" />
+        <location filename="../../ui/admin/settings_screen.py" line="389" />
         <source>Revert</source>
         <translation>撤销修改</translation>
     </message>
