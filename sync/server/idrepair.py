@@ -35,6 +35,7 @@ from sqlalchemy import select, update
 from desk_app.identity.idnumber import InvalidIdNumber, canonical_id_number
 from sync.server import db as T
 from sync.server.db import next_seq
+from sync.server.secrets import KeyMissing
 
 if TYPE_CHECKING:
     from sync.server.service import Platform
@@ -50,7 +51,7 @@ class RepairResult:
     checked: int  # active blacklist entries looked at
     rebuilt: int  # entries moved to the canonical hash (the old one is a tombstone)
     merged: int  # of those, folded into an entry that already had the canonical hash
-    invalid: int  # stored numbers that are not ID numbers at all (left as they are)
+    invalid: int  # stored numbers that are not ID numbers, or unreadable (left as they are)
 
 
 def repair_needed(plat: Platform) -> bool:
@@ -69,10 +70,10 @@ def canonicalize_blacklist(plat: Platform) -> RepairResult:
     checked = rebuilt = merged = invalid = 0
     for entry_id, enc in rows:
         checked += 1
-        stored = plat.secrets.decrypt(enc).decode("ascii", "replace")
         try:
+            stored = plat.secrets.decrypt(enc).decode("ascii", "replace")
             number = canonical_id_number(stored)
-        except InvalidIdNumber:
+        except (InvalidIdNumber, KeyMissing):  # not a number, or not sealed with this key
             invalid += 1
             continue
         if number == stored:
@@ -111,5 +112,5 @@ def canonicalize_blacklist(plat: Platform) -> RepairResult:
     if rebuilt or invalid:
         log.warning("blacklist ID numbers put in the canonical form: %d of %d entries rebuilt "
                     "(%d merged into an existing entry); %d stored numbers are not valid ID "
-                    "numbers and were left as they are", rebuilt, checked, merged, invalid)
+                    "numbers or cannot be read with this data key and were left as they are", rebuilt, checked, merged, invalid)
     return result

@@ -195,6 +195,12 @@ def test_init_repairs_bans_stored_by_an_older_platform(backend: str, make_db, tm
                     version=next_seq(plat.db, conn, "blacklist"), deleted=False,
                     id_number_enc=plat.secrets.encrypt(number.encode()), created_by="old",
                     updated_at=now))
+            # a row the repair cannot read (bench data, another key): left as it is
+            conn.execute(insert(T.blacklist).values(
+                entry_id="BLJUNK", id_hash="junk-hash-0000000000", last4="0000",
+                source="platform", reason="junk", valid_from=now,
+                valid_to=now + timedelta(days=1), version=next_seq(plat.db, conn, "blacklist"),
+                deleted=False, id_number_enc=b"-", created_by="bench", updated_at=now))
             conn.execute(T.meta.delete().where(T.meta.c.key == "id_form"))
         # the same person was also banned later under the 18-digit form, for a shorter time
         short = plat.blacklist_add(merged_card, source=P.BlacklistSource.POLICE, reason="new",
@@ -206,7 +212,7 @@ def test_init_repairs_bans_stored_by_an_older_platform(backend: str, make_db, tm
 
         delta = plat.blacklist_delta(head, 1000)
         by_id = {e.entry_id: e for e in delta.entries}
-        assert by_id["BLOLD1"].deleted and by_id["BLOLD2"].deleted
+        assert by_id["BLOLD1"].deleted and by_id["BLOLD2"].deleted and "BLJUNK" not in by_id
         (rebuilt,) = [r.entry for r in plat.blacklist_find(card)]
         assert rebuilt.entry_id not in ("BLOLD1", "BLOLD2") and not rebuilt.deleted
         assert (rebuilt.reason, rebuilt.last4) == ("old BLOLD1", card[-4:])
