@@ -94,7 +94,9 @@ class FacesSection(_Section):
     best_k: int = Field(3, ge=1, le=10)
     window_s: float = Field(4.0, gt=0, le=30)
     min_face_px: int = Field(60, ge=20, le=1000)
-    liveness: Literal["off", "blink", "turn"] = "off"
+    # "passive": a phone's or a print's edges around the face (no time of the patient's; chosen
+    # 2026-12 on LFW, reported on east_asian: docs/architecture.md, "Face verification")
+    liveness: Literal["off", "passive", "blink", "turn"] = "passive"
 
     @model_validator(mode="after")
     def _ordered(self) -> FacesSection:
@@ -231,13 +233,15 @@ def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 #: The face thresholds versions 1 and 2 shipped (calibrated on LFW, Western faces mostly).
-V2_FACE_DEFAULTS = {"match_distance": 0.537, "mismatch_distance": 0.615}
+# what a version-2 file holds when nobody chose the value (every save wrote defaults out in full):
+# the old thresholds, and liveness "off" (passive liveness is on by default since 2026-12-03)
+V2_FACE_DEFAULTS = {"match_distance": 0.537, "mismatch_distance": 0.615, "liveness": "off"}
 
 
 def _v2_to_v3(doc: dict[str, Any]) -> dict[str, Any]:
     """Version 3 ships face thresholds calibrated for East Asian patients (docs/architecture.md,
-    "Face verification"). A file keeps every value of its own, but one of the old shipped
-    thresholds was never chosen by the site (every save wrote the defaults out in full): it
+    "Face verification") and the passive liveness check on. A file keeps every value of its own,
+    but one of the old shipped defaults was never chosen by the site (every save wrote the defaults out in full): it
     becomes the new default, and the mismatch threshold stays at least the match threshold."""
     out = dict(doc)
     out["schema_version"] = 3

@@ -37,7 +37,14 @@ from desk_app.faces.engine import (
     shared_model,
     to_rgb,
 )
-from desk_app.faces.liveness import LivenessResult, LivenessSample, check_blink, check_turn
+from desk_app.faces.liveness import (
+    LivenessResult,
+    LivenessSample,
+    check_blink,
+    check_presentation,
+    check_turn,
+)
+from desk_app.faces.presentation import PresentationCheck
 from desk_app.faces.quality import Hint, QualityLimits, QualityReport, assess, hint
 from desk_app.settings import FacesSection
 
@@ -228,6 +235,7 @@ class _Candidate:
     rgb: np.ndarray | None = None  # kept only for not-quite-good frames, encoded if needed
     box: FaceBox | None = None
     hints: tuple[Hint, ...] = ()  # why a not-quite-good frame was not good
+    framed: bool = False  # inside a phone's or a print's edges (passive liveness)
 
 
 # Frames failing only on these may still be compared at the end of the window, with a hint.
@@ -310,6 +318,7 @@ class FaceSession:
         self._good: list[_Candidate] = []
         self._soft: list[_Candidate] = []
         self._samples: list[LivenessSample] = []
+        self._presentation = PresentationCheck()
         self._first_ts: float | None = None
         self._faceless: np.ndarray | None = None  # the latest frame in which HOG saw no face
         self._last_hints: tuple[Hint, ...] = ()
@@ -319,17 +328,22 @@ class FaceSession:
                 faces, MODEL_UNAVAILABLE if id_photo.model_unavailable else ID_PHOTO_NO_FACE)
 
     # -- liveness --
-    def _liveness(self, final: bool) -> LivenessResult | None:
+    def _liveness(self, final: bool, used: list[_Candidate] | None = None
+                  ) -> LivenessResult | None:
         mode = self.faces.liveness
         if mode == "off":
             return None
+        if mode == "passive":  # judged on the frames compared with the card
+            return check_presentation(
+                None if used is None else self._presentation.verdict([c.framed for c in used]),
+                final)
         if mode == "blink":
             return check_blink(self._samples, final)
         return check_turn(self._samples, self.turn_direction, final)
 
     def prompt(self) -> Text | None:
         live = self._liveness(False)
-        return live.text if live is not None and live.passed is None else None
+        return live.text if live is not None and live.asks_patient else None
 
     # -- frames --
     def add_frame(self, frame: np.ndarray, timestamp: float, cancel: CancelToken | None = None,
@@ -342,25 +356,29 @@ class FaceSession:
             self._samples.append(LivenessSample(timestamp, q.ear, q.pose.yaw))
             if self._first_ts is None:
                 self._first_ts = timestamp
+        framed = (q.box is not None and self.faces.liveness == "passive"
+                  and self._presentation.framed(rgb, q.box))  # a few ms: edges around the face
         self._last_hints = q.hints
         self._faceless = rgb if q.box is None else None
         self._drop_old(timestamp)
         if q.ok:
             enc = self.model.encode(rgb, q.box, self.live_method, cancel)
-            self._good.append(_Candidate(timestamp, q.score, enc))
+            self._good.append(_Candidate(timestamp, q.score, enc, framed=framed))
         elif comparable(q):
-            self._soft.append(_Candidate(timestamp, q.score, rgb=rgb, box=q.box, hints=q.hints))
+            self._soft.append(_Candidate(timestamp, q.score, rgb=rgb, box=q.box, hints=q.hints,
+                                         framed=framed))
             self._soft = sorted(self._soft, key=lambda c: -c.score)[: self.faces.best_k]
         live = self._liveness(False)
         k = self.faces.best_k
         young = self._first_ts is not None and timestamp - self._first_ts < self.faces.window_s / 2
         enough = len(self._good) >= (2 * k if young else k)
         live_due = self._first_ts is not None and timestamp - self._first_ts >= 2 * self.faces.window_s
-        if enough and (live is None or live.passed is not None or live_due):
+        # the passive check never holds the decision back (it asks nothing of the patient)
+        if enough and (live is None or not live.asks_patient or live_due):
             self.decision = self._decide(final=True, cancel=cancel)
         elif live is not None and live_due and self._good:
             self.decision = self._decide(final=True, cancel=cancel)
-        prompt = live.text if live is not None and live.passed is None else None
+        prompt = live.text if live is not None and live.asks_patient else None
         return FrameResult(q, self.decision, prompt)
 
     def _drop_old(self, now: float) -> None:
@@ -391,7 +409,8 @@ class FaceSession:
             hints = (*hints, ID_PHOTO_GUESSED)
         dists = [face_distance(c.encoding, self.id_photo.encoding) for c in used
                  if c.encoding is not None]
-        decision = decide_from_distances(dists, self.faces, hints, self._liveness(final))
+        decision = decide_from_distances(dists, self.faces, hints, self._liveness(
+            final, [c for c in used if c.encoding is not None]))
         log.info("face decision %s distance=%s frames=%d liveness=%s", decision.outcome.value,
                  None if decision.distance is None else round(decision.distance, 3),
                  decision.frames_used, decision.liveness_state)
@@ -405,7 +424,8 @@ class FaceSession:
             return [], q.hints
         assert q.box is not None
         found = _Candidate(0.0, q.score, self.model.encode(rgb, q.box, self.live_method, cancel),
-                           hints=q.hints)
+                           hints=q.hints, framed=self.faces.liveness == "passive"
+                           and self._presentation.framed(rgb, q.box))
         return [found], (TOO_FEW_FRAMES, *q.hints)
 
     def finish(self, cancel: CancelToken | None = None) -> FaceDecision:

@@ -57,20 +57,21 @@ def test_version_2_file_takes_the_new_face_thresholds_unless_the_site_chose_its_
     new = FacesSection()
     app_paths.settings_file.write_text(
         'schema_version = 2\n[desk]\ndesk_id = "w-1"\n[faces]\nmatch_distance = 0.537\n'
-        "mismatch_distance = 0.615\nbest_k = 4\n", encoding="utf-8")
+        'mismatch_distance = 0.615\nbest_k = 4\nliveness = "off"\n', encoding="utf-8")
     loaded = load_settings(app_paths.settings_file)
     assert loaded.migrated_from == 2
     f = loaded.settings.faces
     assert (f.match_distance, f.mismatch_distance, f.best_k) == (
         new.match_distance, new.mismatch_distance, 4)
+    assert f.liveness == "passive"  # the old default "off" was nobody's choice
     assert loaded.settings.desk.desk_id == "w-1"
     assert app_paths.settings_file.with_name("settings.toml.v2.bak").exists()
 
     app_paths.settings_file.write_text(
-        "schema_version = 2\n[faces]\nmatch_distance = 0.41\nmismatch_distance = 0.66\n",
-        encoding="utf-8")
+        "schema_version = 2\n[faces]\nmatch_distance = 0.41\nmismatch_distance = 0.66\n"
+        'liveness = "blink"\n', encoding="utf-8")
     f = load_settings(app_paths.settings_file).settings.faces
-    assert (f.match_distance, f.mismatch_distance) == (0.41, 0.66)
+    assert (f.match_distance, f.mismatch_distance, f.liveness) == (0.41, 0.66, "blink")
     # one threshold the site's, the other the old default: the default one moves, in order
     app_paths.settings_file.write_text(
         "schema_version = 2\n[faces]\nmatch_distance = 0.60\nmismatch_distance = 0.615\n",
