@@ -24,7 +24,7 @@ class NoteDialog(QDialog):
     KINDS = ("override", "suspect", "handled", "manual_id")
 
     def __init__(self, kind: str, parent: QWidget | None = None, *, min_length: int = 2,
-                 decisions: tuple[Decision, ...] = ()) -> None:
+                 decisions: tuple[Decision, ...] = (), supervisor: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName(f"NoteDialog_{kind}")
         self.kind = kind
@@ -42,6 +42,20 @@ class NoteDialog(QDialog):
             self.editor = QPlainTextEdit(self)
             self.editor.setTabChangesFocus(True)
             self.editor.textChanged.connect(self._validate)
+        # A supervisor's credentials (security, an administrator) for this one override at the
+        # clerk's window; the desk stays signed in as the clerk.
+        self.supervisor = supervisor
+        self.supervisor_note = QLabel(self)
+        self.supervisor_note.setWordWrap(True)
+        self.supervisor_user = QLineEdit(self)
+        self.supervisor_user.setObjectName("SupervisorUser")
+        self.supervisor_password = QLineEdit(self)
+        self.supervisor_password.setObjectName("SupervisorPassword")
+        self.supervisor_password.setEchoMode(QLineEdit.EchoMode.Password)
+        for w in (self.supervisor_note, self.supervisor_user, self.supervisor_password):
+            w.setVisible(supervisor)
+        self.supervisor_user.textChanged.connect(self._validate)
+        self.supervisor_password.textChanged.connect(self._validate)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         self.buttons.accepted.connect(self.accept)
@@ -50,6 +64,9 @@ class NoteDialog(QDialog):
         lay.addWidget(self.prompt)
         lay.addWidget(self.decision)
         lay.addWidget(self.editor)
+        lay.addWidget(self.supervisor_note)
+        lay.addWidget(self.supervisor_user)
+        lay.addWidget(self.supervisor_password)
         lay.addWidget(self.buttons)
         self.retranslate()
         self._validate()
@@ -69,8 +86,21 @@ class NoteDialog(QDialog):
         data = self.decision.currentData()
         return Decision(data) if data else None
 
+    def supervisor_credentials(self) -> tuple[str, str] | None:
+        if not self.supervisor:
+            return None
+        return self.supervisor_user.text().strip(), self.supervisor_password.text()
+
+    def set_decision(self, decision: Decision) -> None:
+        index = self.decision.findData(decision.value)
+        if index >= 0:
+            self.decision.setCurrentIndex(index)
+
     def _validate(self) -> None:
         ok = len(self.text()) >= self.min_length
+        if self.supervisor:
+            ok = ok and bool(self.supervisor_user.text().strip()) and bool(
+                self.supervisor_password.text())
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
     def retranslate(self) -> None:
@@ -90,6 +120,12 @@ class NoteDialog(QDialog):
         title, prompt = titles[self.kind]
         self.setWindowTitle(title)
         self.prompt.setText(prompt)
+        self.supervisor_note.setText(self.tr(
+            "Your role may not make this decision. A colleague from security or an administrator "
+            "enters their own user name and password for this one decision; it is recorded "
+            "with both names."))
+        self.supervisor_user.setPlaceholderText(self.tr("Supervisor's user name"))
+        self.supervisor_password.setPlaceholderText(self.tr("Supervisor's password"))
         words = {Decision.ADMIT: self.tr("Admit"), Decision.REVIEW: self.tr("Review"),
                  Decision.REJECT: self.tr("Reject")}
         current = self.decision.currentIndex()

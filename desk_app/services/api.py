@@ -63,8 +63,12 @@ class CheckinOps(Protocol):
         """The face window is over (or the card photo never came): decide with what there is."""
         ...
 
-    def override(self, session_id: str, decision: Decision, reason: str) -> CheckinState:
-        """Clerk / security override of a REVIEW or REJECT, with a reason (role checked)."""
+    def override(self, session_id: str, decision: Decision, reason: str,
+                 supervisor: tuple[str, str] | None = None) -> CheckinState:
+        """Clerk / security override of a REVIEW or REJECT, with a reason (role checked). With
+        ``supervisor`` (user name, password) a colleague allowed to override (security, an
+        administrator) decides at the clerk's window for this one action: the override names
+        them, the visit still names the clerk, the desk stays signed in as the clerk."""
         ...
 
     def report_suspect(self, session_id: str, note: str) -> CheckinState:

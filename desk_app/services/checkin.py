@@ -357,19 +357,23 @@ class CheckinService:
             self._maybe_decide(case)
             return self._state()
 
-    def override(self, session_id: str, decision: Decision, reason: str) -> CheckinState:
+    def override(self, session_id: str, decision: Decision, reason: str,
+                 supervisor: tuple[str, str] | None = None) -> CheckinState:
+        clerk = self.session.require()
+        # A supervisor's credentials are checked (argon2, throttled) before the lock is taken.
+        user = self.session.verify(*supervisor) if supervisor is not None else clerk
         with self._lock:
             case = self._current(session_id)
             if case is None or case.verdict is None or case.visit_id is None:
                 raise UserInputError(Text("没有可放行的核验结果。", "There is no verdict to override."))
-            user = self.session.require()
             new = rules.apply_override(case.verdict, user.role.value, decision.value,
                                        self.masker.mask(reason), by=user.username,
                                        at=self.clock.now(), policy=self.settings().policy,
                                        chip_read=case.id_source == "reader")
             assert new.override is not None
             self.store.override_visit(case.visit_id, Override(
-                by=user.username, reason=new.override.reason, verdict=new.decision.value))
+                by=user.username, reason=new.override.reason, verdict=new.decision.value),
+                at_window_of=clerk.username if user.username != clerk.username else None)
             case.verdict = new
             self.on_recorded()
             return self._state()

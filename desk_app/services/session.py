@@ -89,6 +89,14 @@ class SessionService:
         log.info("login: %s (%s)", user.username, user.role.value)
         return user
 
+    def verify(self, username: str, password: str) -> UserView:
+        """A colleague's credentials for one action at this desk (a supervisor's override at the
+        clerk's window): checked and throttled like a login, audited, and the desk stays signed
+        in as before."""
+        username = username.strip()
+        self._throttle(username, self._settings().ui)
+        return _view(self.store.authenticate(username, password))  # audited by the store
+
     def logout(self) -> None:
         with self._lock:
             user, self._user = self._user, None

@@ -319,16 +319,20 @@ class Store:
             }, now)
         return record
 
-    def override_visit(self, visit_id: str, override: Override) -> VisitRecord:
+    def override_visit(self, visit_id: str, override: Override, *,
+                       at_window_of: str | None = None) -> VisitRecord:
         """Record a clerk's or security's override of a recorded verdict (audited). If the visit
         is still waiting in the outbox its payload is updated; if it was sent already, a
-        ``visit_override`` item ({"visit_id", "override", "at"}) is queued."""
+        ``visit_override`` item ({"visit_id", "override", "at"}) is queued. ``at_window_of``:
+        the clerk signed in at the desk when a supervisor overrode with their own credentials
+        (the audit entry names both; the visit names the clerk, the override the supervisor)."""
         now = self.now()
         with self._write() as s:
-            return self._override(s, self._visit_row(s, visit_id), override, now)
+            return self._override(s, self._visit_row(s, visit_id), override, now,
+                                  at_window_of=at_window_of)
 
-    def _override(self, s: Session, row: VisitRow, override: Override, now: datetime
-                  ) -> VisitRecord:
+    def _override(self, s: Session, row: VisitRow, override: Override, now: datetime, *,
+                  at_window_of: str | None = None) -> VisitRecord:
         visit_id = row.visit_id
         row.override_by, row.override_reason = override.by, override.reason
         row.override_verdict, row.overridden_at = override.verdict, now
@@ -343,8 +347,10 @@ class Store:
                                    {"visit_id": visit_id, "override": override.to_wire(),
                                     "at": now.isoformat()}, now, visit_id=visit_id))
         self._mark_checked_in(s, record, now)
-        self._append_audit(s, override.by, AuditAction.OVERRIDE, visit_id, {
-            "from": row.verdict, "to": override.verdict, "reason": override.reason}, now)
+        detail = {"from": row.verdict, "to": override.verdict, "reason": override.reason}
+        if at_window_of:
+            detail["at_window_of"] = at_window_of
+        self._append_audit(s, override.by, AuditAction.OVERRIDE, visit_id, detail, now)
         return record
 
     @staticmethod

@@ -122,72 +122,72 @@
 <context>
     <name>CheckinScreen</name>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="245" />
+        <location filename="../../ui/checkin/screen.py" line="246" />
         <source>There is no verdict to override.</source>
         <translation>当前没有可人工放行的核验结果。</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="259" />
+        <location filename="../../ui/checkin/screen.py" line="258" />
         <source>There is no undecided face to judge.</source>
         <translation>没有待核对的人脸比对。</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="264" />
+        <location filename="../../ui/checkin/screen.py" line="263" />
         <source>There is no card to check: only a number read by the camera needs it.</source>
         <translation>没有待查验的证件: 只有摄像头识别的证件号码需要查验原件。</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="356" />
+        <location filename="../../ui/checkin/screen.py" line="380" />
         <source>Alerts: %1</source>
         <translation>告警: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="361" />
+        <location filename="../../ui/checkin/screen.py" line="385" />
         <source>Check-in</source>
         <translation>报到核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="363" />
+        <location filename="../../ui/checkin/screen.py" line="387" />
         <source>Next patient</source>
         <translation>下一位</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="364" />
+        <location filename="../../ui/checkin/screen.py" line="388" />
         <source>Reset</source>
         <translation>重置</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="365" />
+        <location filename="../../ui/checkin/screen.py" line="389" />
         <source>Override</source>
         <translation>人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="366" />
+        <location filename="../../ui/checkin/screen.py" line="390" />
         <source>Type ID number</source>
         <translation>手工输入证件号</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="367" />
+        <location filename="../../ui/checkin/screen.py" line="391" />
         <source>Declines face check</source>
         <translation>不同意人脸核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="368" />
+        <location filename="../../ui/checkin/screen.py" line="392" />
         <source>Report suspect</source>
         <translation>上报可疑人员</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="369" />
+        <location filename="../../ui/checkin/screen.py" line="393" />
         <source>Same person</source>
         <translation>本人</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="370" />
+        <location filename="../../ui/checkin/screen.py" line="394" />
         <source>Not the same person</source>
         <translation>非本人</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="371" />
+        <location filename="../../ui/checkin/screen.py" line="395" />
         <source>Card checked</source>
         <translation>已查验证件</translation>
     </message>
@@ -428,57 +428,72 @@
 <context>
     <name>NoteDialog</name>
     <message>
-        <location filename="../../ui/dialogs.py" line="78" />
+        <location filename="../../ui/dialogs.py" line="108" />
         <source>Override the verdict</source>
         <translation>人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="79" />
+        <location filename="../../ui/dialogs.py" line="109" />
         <source>Why do you override this verdict? The reason is recorded with your name.</source>
         <translation>请填写人工放行的原因 (将与您的姓名一起记录):</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="81" />
+        <location filename="../../ui/dialogs.py" line="111" />
         <source>Report a suspect</source>
         <translation>上报可疑人员</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="82" />
+        <location filename="../../ui/dialogs.py" line="112" />
         <source>Why do you think this person is a scalper? The report goes to the platform.</source>
         <translation>请说明怀疑此人为号贩子的理由 (将上报中心平台):</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="84" />
+        <location filename="../../ui/dialogs.py" line="114" />
         <source>Mark alert handled</source>
         <translation>标记告警已处理</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="85" />
+        <location filename="../../ui/dialogs.py" line="115" />
         <source>What was done? The note is recorded with your name.</source>
         <translation>请填写处理情况 (将与您的姓名一起记录):</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="86" />
+        <location filename="../../ui/dialogs.py" line="116" />
         <source>Enter ID number</source>
         <translation>手工输入证件号码</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="87" />
+        <location filename="../../ui/dialogs.py" line="117" />
         <source>The card could not be read. Type the ID number from the card:</source>
         <translation>无法读取证件, 请按证件输入身份证号码:</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="93" />
+        <location filename="../../ui/dialogs.py" line="124" />
+        <source>Your role may not make this decision. A colleague from security or an administrator enters their own user name and password for this one decision; it is recorded with both names.</source>
+        <translation>当前账号无权作此决定。请保卫科或管理员在此输入本人的用户名和密码, 仅用于这一次决定; 记录中同时留下双方姓名。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs.py" line="127" />
+        <source>Supervisor's user name</source>
+        <translation>保卫科/管理员用户名</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs.py" line="128" />
+        <source>Supervisor's password</source>
+        <translation>保卫科/管理员密码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs.py" line="129" />
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="93" />
+        <location filename="../../ui/dialogs.py" line="129" />
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="94" />
+        <location filename="../../ui/dialogs.py" line="130" />
         <source>Reject</source>
         <translation>不通过</translation>
     </message>

@@ -71,7 +71,7 @@ class RecordingCheckinOps:
         self._rec("decline_face", session_id)
         return self._answer(session_id)
 
-    def override(self, session_id, decision, reason):
+    def override(self, session_id, decision, reason, supervisor=None):
         self._rec("override", session_id, decision, reason)
         st = self._answer(session_id)
         return replace(st, verdict=replace(st.verdict, decision=decision, overridden=True,

@@ -130,3 +130,60 @@ def test_a_chip_read_without_portrait_gives_up_on_the_camera_after_the_wait(qtbo
     qtbot.waitUntil(lambda: screen.presenter.state.verdict is not None, timeout=10000)
     codes = [r.code for r in screen.presenter.state.verdict.reasons]
     assert codes[0] == "face_no_card_photo"
+
+
+def test_a_guard_overrides_a_reject_at_the_clerks_window_with_their_own_password(
+        qtbot, screen, desk):
+    """F2 on a REJECT: the clerk may not, so the same dialog asks a supervisor; the guard types
+    their own credentials for this one decision. The visit names the clerk, the override the
+    guard, the audit entry both; the desk stays signed in as the clerk. A wrong password is
+    refused in words and changes nothing."""
+    from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
+
+    desk.store.create_user("guard1", "保卫科一", "security", "guard-pass-1")
+    s = present(qtbot, screen, desk, desk.card(OBAMA, "奥巴马", "obama.jpg"), live="biden2.jpg")
+    assert s.verdict.decision is Decision.REJECT
+    QTest.keyClick(screen, Qt.Key.Key_F2)
+    dlg = screen.dialog
+    assert dlg is not None and not dlg.supervisor
+    dlg.set_decision(Decision.ADMIT)
+    dlg.set_text("家属陪同, 保卫科当面核实为本人")
+    dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: screen.dialog is not None and screen.dialog.supervisor, timeout=10000)
+    sup = screen.dialog
+    assert sup.text() == "家属陪同, 保卫科当面核实为本人"  # kept as typed
+    assert sup.chosen_decision() is Decision.ADMIT
+    ok = sup.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert not ok.isEnabled()  # not without the supervisor's credentials
+    sup.supervisor_user.setText("guard1")
+    sup.supervisor_password.setText("wrong-password")
+    errors = []
+    screen.presenter.failed.connect(errors.append)
+    ok.click()
+    qtbot.waitUntil(lambda: bool(errors), timeout=10000)
+    assert screen.presenter.state.verdict.decision is Decision.REJECT
+    boxes = [w for w in QApplication.topLevelWidgets()
+             if isinstance(w, QMessageBox) and w.isVisible()]
+    assert len(boxes) == 1 and "Wrong user name or password" in boxes[0].text()
+    boxes[0].close()  # as the clerk does
+    # again, with the guard's real password
+    screen.activateWindow()
+    screen.setFocus()
+    qtbot.waitUntil(lambda: screen.isActiveWindow(), timeout=5000)
+    QTest.keyClick(screen, Qt.Key.Key_F2)
+    dlg = screen.dialog
+    dlg.set_decision(Decision.ADMIT)
+    dlg.set_text("家属陪同, 保卫科当面核实为本人")
+    dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: screen.dialog is not None and screen.dialog.supervisor, timeout=10000)
+    screen.dialog.supervisor_user.setText("guard1")
+    screen.dialog.supervisor_password.setText("guard-pass-1")
+    screen.dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: screen.presenter.state.verdict.overridden, timeout=10000)
+    state = screen.presenter.state
+    assert state.verdict.decision is Decision.ADMIT
+    visit = desk.store.visit(state.visit_id)
+    assert visit.clerk == "clerk1" and visit.override.by == "guard1"
+    entry = desk.store.audit_entries(limit=5, action="checkin.override")[0]
+    assert entry.actor == "guard1" and entry.detail["at_window_of"] == "clerk1"
+    assert desk.session.current_user().username == "clerk1"

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from desk_app.checkin.engine import OverrideNotAllowed
 from desk_app.errors import DeskError
 from desk_app.services.api import CheckinOps
 from desk_app.services.model import CheckinState, Decision, Step, StepStatus, VerdictView
@@ -31,6 +32,8 @@ class CheckinPresenter(QObject):
     state_changed = Signal(object)  # CheckinState, or None while a new patient is being set up
     verdict_reached = Signal(object)  # VerdictView, once per new or changed verdict
     failed = Signal(object)  # the error of a failed call (already shown)
+    # an override the signed-in role may not make: (decision, reason, the refusal)
+    supervisor_needed = Signal(object, str, object)
 
     def __init__(self, ops: CheckinOps, runner: Operations,
                  show_error: Callable[[BaseException], None] | None = None,
@@ -99,8 +102,22 @@ class CheckinPresenter(QObject):
         if self.session_id is not None:
             self._call(self.ops.finish_face)
 
-    def override(self, decision: Decision, reason: str) -> None:
-        self._call(self.ops.override, decision, reason)
+    def override(self, decision: Decision, reason: str,
+                 supervisor: tuple[str, str] | None = None) -> None:
+        """A refusal for the clerk's role (no supervisor given yet) is not shown as an error:
+        :attr:`supervisor_needed` lets the screen ask a colleague for their credentials."""
+        sid = self.session_id
+        if sid is None:
+            return
+
+        def failed(error: BaseException) -> None:
+            if supervisor is None and isinstance(error, OverrideNotAllowed):
+                self.supervisor_needed.emit(decision, reason, error)
+            else:
+                self._fail(error)
+
+        self.runner.run(self.ops.override, sid, decision, reason, supervisor, serial=True,
+                        group=GROUP, on_success=self._accept, on_failure=failed)
 
     def report_suspect(self, note: str) -> None:
         self._call(self.ops.report_suspect, note)

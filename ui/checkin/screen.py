@@ -79,6 +79,7 @@ class CheckinScreen(QWidget):
         self.sounds = sounds or SoundCues(settings.ui.sounds, parent=self)
         self.presenter = CheckinPresenter(ops, self.runner, self._show_error, self)
         self.presenter.state_changed.connect(self._on_state)
+        self.presenter.supervisor_needed.connect(self._supervisor_needed)
         self.presenter.verdict_reached.connect(self._on_verdict)
         if scanner is None:
             scanner = ScannerFilter(settings.devices.scanner_max_interkey_ms,
@@ -246,9 +247,7 @@ class CheckinScreen(QWidget):
                 return
             choices = tuple(d for d in (Decision.ADMIT, Decision.REJECT) if d != verdict.decision
                             or verdict.decision == Decision.REVIEW)
-            self._ask("override", lambda d: self.presenter.override(
-                d.chosen_decision() or Decision.ADMIT, d.text()), decisions=choices,
-                min_length=getattr(self.settings.policy, "override_reason_min_chars", 2))
+            self._ask_override(choices)
         elif action == "manual_id":
             self._ask("manual_id", lambda d: self.presenter.submit_id_number(d.text()),
                       min_length=6)
@@ -269,6 +268,31 @@ class CheckinScreen(QWidget):
             if state is None:
                 return
             self._ask("suspect", lambda d: self.presenter.report_suspect(d.text()), min_length=4)
+
+    def _ask_override(self, choices: tuple[Decision, ...], *, supervisor: bool = False,
+                      decision: Decision | None = None, reason: str = "") -> None:
+        self._ask("override", lambda d: self.presenter.override(
+            d.chosen_decision() or Decision.ADMIT, d.text(), d.supervisor_credentials()),
+            decisions=choices, supervisor=supervisor,
+            min_length=getattr(self.settings.policy, "override_reason_min_chars", 2))
+        assert self.dialog is not None
+        if decision is not None:
+            self.dialog.set_decision(decision)
+        if reason:
+            self.dialog.set_text(reason)
+        if supervisor:
+            self.dialog.supervisor_user.setFocus()
+
+    def _supervisor_needed(self, decision: Decision, reason: str, _error: object) -> None:
+        """The signed-in role may not make this override: the same dialog again, kept as typed,
+        now asking a supervisor for their credentials."""
+        state = self.presenter.state
+        verdict = state.verdict if state is not None else None
+        if verdict is None:
+            return
+        choices = tuple(d for d in (Decision.ADMIT, Decision.REJECT) if d != verdict.decision
+                        or verdict.decision == Decision.REVIEW)
+        self._ask_override(choices, supervisor=True, decision=decision, reason=reason)
 
     def _ask(self, kind: str, on_ok, **kw) -> None:
         self._close_dialog()
