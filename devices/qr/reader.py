@@ -197,8 +197,9 @@ class QrReader:
             return [], 0
         out: list[DecodedCode] = []
         rejected = 0
-        for sym in decode_raw(img, self._zbar_symbols):
-            text = self._accept(_zbar_text(sym.data), "pyzbar")
+        symbols, binary = decode_raw(img, self._zbar_symbols)
+        for sym in symbols:
+            text = self._accept(_zbar_text(sym.data, binary=binary), "pyzbar")
             if text is None:
                 rejected += 1
                 continue
@@ -249,18 +250,19 @@ def _zxing_text(r: zxingcpp.Barcode) -> str | None:
     return d.text
 
 
-def _zbar_text(data: bytes) -> str | None:
+def _zbar_text(data: bytes, *, binary: bool = True) -> str | None:
     """zbar's raw bytes (binary mode) as text only when the charset cannot be in doubt: ASCII,
     or UTF-8 (zbar turns codes with an ECI it knows into UTF-8; without an ECI, UTF-8 is what
     zxing's rule reads too). Other bytes may carry an ECI zbar does not know (GB2312 ECI 29
     comes through raw) or none; zbar does not say which, so the code is left to zxing-cpp,
     which does (measured: pyzbar's own conversion made 10 wrong texts of 182 zxing test
-    photos, issue 19)."""
+    photos, issue 19). Without binary mode (zbar < 0.23.1) only ASCII: zbar's UTF-8 may then be
+    its own wrong conversion."""
     if len(data) > MAX_TEXT * 4:
         log.info("pyzbar: code of %d bytes refused (too long)", len(data))
         return None
     d = guess(data)
-    if d.charset in ("ascii", "utf-8"):
+    if d.charset == "ascii" or (d.charset == "utf-8" and binary):
         return d.text
     log.info("pyzbar: code that is neither ASCII nor UTF-8 left to zxing-cpp (%s)",
              d.charset or d.reason)
