@@ -3,25 +3,26 @@
 A cascade of *stages*, stopping at the first stage that reads something: each stage is one
 preprocessing of the grayscale picture fed to one decoder. The order is measured, not habit
 (2026-12-03, ``stage_*`` figures of ``benchmarks/bench_qr.py``): each stage was run alone
-on the 210 harder versions of the real photos of ``../shared/data/qr`` (``devices.qr.variants``)
-and stages taken greedily by codes newly read per millisecond of one core.
+on the 189 harder versions of the real photos of ``../shared/data/qr``
+(``devices.qr.variants``) and stages taken greedily by codes newly read per millisecond of one
+core.
 
 ==============  =========  ===========================================================
-stage           decoder    reads alone / 210, median ms (240 px photos; 720p in brackets)
+stage           decoder    read alone (of those it applies to), median ms; why
 ==============  =========  ===========================================================
-``zxing``       zxing-cpp  169, 0.5 ms: full resolution; tries inverted and rotated
+``zxing``       zxing-cpp  148/189, 0.33 ms: full resolution; tries inverted and rotated
                            codes itself. First, so a picture zxing-cpp reads costs what
                            zxing-cpp alone costs
-``zx_smoothed`` zxing-cpp  132, 0.5: ``level`` smoothed (Gaussian, 1 px): sensor noise in
-                           dim light breaks binarisation; +22 after ``zxing``
-``adaptive``    pyzbar     106, 1.6: local mean threshold for uneven light and glare; +4
-``level``       pyzbar     79, 2.1 (~7): the picture scaled down to <= 640 px; +1
-``smoothed``    pyzbar     103, 1.8: the smoothed picture
-``zx_adaptive`` zxing-cpp  100, 0.5: the thresholded picture
-``inverted``    pyzbar     27, 1.7: dark-mode screens (zbar reads only dark-on-light)
-``zx_upscaled`` zxing-cpp  100, 0.7: small pictures (< 480 px) doubled
-``upscaled``    pyzbar     75, 4.9: small pictures doubled: zbar needs ~3 px modules
-``full``        pyzbar     12, 32: full resolution, for codes too small for ``level``
+``zx_smoothed`` zxing-cpp  115/189, 0.39: ``level`` smoothed (Gaussian, 1 px): sensor
+                           noise in dim light breaks binarisation; +22 after ``zxing``
+``adaptive``    pyzbar     89/189, 2.1: local mean threshold for uneven light and glare; +4
+``level``       pyzbar     62/189, 2.8 (~7 at 720p): scaled down to <= 640 px; +1
+``smoothed``    pyzbar     86/189, 2.5: the smoothed picture
+``zx_adaptive`` zxing-cpp  87/189, 0.44: the thresholded picture
+``inverted``    pyzbar     27/189, 2.2: dark-mode screens (zbar reads only dark-on-light)
+``zx_upscaled`` zxing-cpp  79/126, 0.64: small pictures (< 480 px) doubled
+``upscaled``    pyzbar     54/126, 5.3: small pictures doubled: zbar needs ~3 px modules
+``full``        pyzbar     12/63, 35: full resolution, for codes too small for ``level``
 ==============  =========  ===========================================================
 
 Each result says which decoder and stage read it. The text is the code's bytes read in the
