@@ -158,7 +158,8 @@ def _candidates(gray: np.ndarray, grad: np.ndarray | None = None) -> list[np.nda
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, k)  # cut thin bridges to other things
         cnts, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         out.extend(sorted(cnts, key=cv2.contourArea, reverse=True)[:3])
-    for lo, hi in ((30, 90), (12, 36)):
+    # 6/18: a pale card on white paper (busy counters: corners found 15 -> 19 of 30 frames).
+    for lo, hi in ((30, 90), (12, 36), (6, 18)):
         edges = cv2.dilate(cv2.Canny(blur, lo, hi), cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
         cnts, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         out.extend(sorted(cnts, key=cv2.contourArea, reverse=True)[:10])  # busy desks: more

@@ -3,25 +3,26 @@
 A cascade of *stages*, stopping at the first stage that reads something: each stage is one
 preprocessing of the grayscale picture fed to one decoder. The order is measured, not habit
 (2026-12-03, ``stage_*`` figures of ``benchmarks/bench_qr.py``): each stage was run alone
-on the 210 harder versions of the real photos of ``../shared/data/qr`` (``devices.qr.variants``)
-and stages taken greedily by codes newly read per millisecond of one core.
+on the 189 harder versions of the real photos of ``../shared/data/qr``
+(``devices.qr.variants``) and stages taken greedily by codes newly read per millisecond of one
+core.
 
 ==============  =========  ===========================================================
-stage           decoder    reads alone / 210, median ms (240 px photos; 720p in brackets)
+stage           decoder    read alone (of those it applies to), median ms; why
 ==============  =========  ===========================================================
-``zxing``       zxing-cpp  169, 0.5 ms: full resolution; tries inverted and rotated
+``zxing``       zxing-cpp  148/189, 0.33 ms: full resolution; tries inverted and rotated
                            codes itself. First, so a picture zxing-cpp reads costs what
                            zxing-cpp alone costs
-``zx_smoothed`` zxing-cpp  132, 0.5: ``level`` smoothed (Gaussian, 1 px): sensor noise in
-                           dim light breaks binarisation; +22 after ``zxing``
-``adaptive``    pyzbar     106, 1.6: local mean threshold for uneven light and glare; +4
-``level``       pyzbar     79, 2.1 (~7): the picture scaled down to <= 640 px; +1
-``smoothed``    pyzbar     103, 1.8: the smoothed picture
-``zx_adaptive`` zxing-cpp  100, 0.5: the thresholded picture
-``inverted``    pyzbar     27, 1.7: dark-mode screens (zbar reads only dark-on-light)
-``zx_upscaled`` zxing-cpp  100, 0.7: small pictures (< 480 px) doubled
-``upscaled``    pyzbar     75, 4.9: small pictures doubled: zbar needs ~3 px modules
-``full``        pyzbar     12, 32: full resolution, for codes too small for ``level``
+``zx_smoothed`` zxing-cpp  115/189, 0.39: ``level`` smoothed (Gaussian, 1 px): sensor
+                           noise in dim light breaks binarisation; +22 after ``zxing``
+``adaptive``    pyzbar     89/189, 2.1: local mean threshold for uneven light and glare; +4
+``level``       pyzbar     62/189, 2.8 (~7 at 720p): scaled down to <= 640 px; +1
+``smoothed``    pyzbar     86/189, 2.5: the smoothed picture
+``zx_adaptive`` zxing-cpp  87/189, 0.44: the thresholded picture
+``inverted``    pyzbar     27/189, 2.2: dark-mode screens (zbar reads only dark-on-light)
+``zx_upscaled`` zxing-cpp  79/126, 0.64: small pictures (< 480 px) doubled
+``upscaled``    pyzbar     54/126, 5.3: small pictures doubled: zbar needs ~3 px modules
+``full``        pyzbar     12/63, 35: full resolution, for codes too small for ``level``
 ==============  =========  ===========================================================
 
 Each result says which decoder and stage read it. The text is the code's bytes read in the
@@ -197,8 +198,9 @@ class QrReader:
             return [], 0
         out: list[DecodedCode] = []
         rejected = 0
-        for sym in decode_raw(img, self._zbar_symbols):
-            text = self._accept(_zbar_text(sym.data), "pyzbar")
+        symbols, binary = decode_raw(img, self._zbar_symbols)
+        for sym in symbols:
+            text = self._accept(_zbar_text(sym.data, binary=binary), "pyzbar")
             if text is None:
                 rejected += 1
                 continue
@@ -249,18 +251,19 @@ def _zxing_text(r: zxingcpp.Barcode) -> str | None:
     return d.text
 
 
-def _zbar_text(data: bytes) -> str | None:
+def _zbar_text(data: bytes, *, binary: bool = True) -> str | None:
     """zbar's raw bytes (binary mode) as text only when the charset cannot be in doubt: ASCII,
     or UTF-8 (zbar turns codes with an ECI it knows into UTF-8; without an ECI, UTF-8 is what
     zxing's rule reads too). Other bytes may carry an ECI zbar does not know (GB2312 ECI 29
     comes through raw) or none; zbar does not say which, so the code is left to zxing-cpp,
     which does (measured: pyzbar's own conversion made 10 wrong texts of 182 zxing test
-    photos, issue 19)."""
+    photos, issue 19). Without binary mode (zbar < 0.23.1) only ASCII: zbar's UTF-8 may then be
+    its own wrong conversion."""
     if len(data) > MAX_TEXT * 4:
         log.info("pyzbar: code of %d bytes refused (too long)", len(data))
         return None
     d = guess(data)
-    if d.charset in ("ascii", "utf-8"):
+    if d.charset == "ascii" or (d.charset == "utf-8" and binary):
         return d.text
     log.info("pyzbar: code that is neither ASCII nor UTF-8 left to zxing-cpp (%s)",
              d.charset or d.reason)

@@ -126,3 +126,12 @@ def test_eval_qr_on_photographed_codes_zero_wrong(tmp_path: Path, capsys):
     assert summary["images"] == len(PAYLOADS) * 6
     assert summary["wrong"] == 0 and summary["errors"] == 0
     assert summary["correct"] >= 0.8 * summary["images"], summary
+
+
+def test_zbar_without_binary_mode_is_trusted_for_ascii_only():
+    from devices.qr.reader import _zbar_text
+
+    converted = "蹬靼翌QR".encode()  # what an older zbar makes of the Shift_JIS ﾃﾞｻﾞｲﾝQR
+    assert _zbar_text(converted, binary=True) == "蹬靼翌QR"  # binary mode: these were the bytes
+    assert _zbar_text(converted, binary=False) is None
+    assert _zbar_text(b"\x1d01ABC", binary=False) == "\x1d01ABC"
