@@ -11,6 +11,9 @@ Figures:
   their variants and the held-out photographed codes), in this one run;
 * ``charset_*``: photographed codes in Shift_JIS, GB2312/GB18030, ISO-8859-1, UTF-8 with and
   without ECI, control bytes (``devices.qr.synthetic``, seed 2, never tuned on);
+* ``disagree_*``: pictures where zbar's own text (pyzbar's UTF-8 conversion) and zxing-cpp's
+  own text (its default mode) are both found and differ, and which of the two was the expected
+  text -- what the trust rules of ``devices.qr.reader`` were chosen from;
 * ``stage_<name>``: each cascade stage run alone on the stress pictures: codes read and median
   ms (what the cascade's order in ``devices.qr.reader`` was chosen from);
 * ``*_ms_median``: CPU milliseconds per picture;
@@ -102,6 +105,22 @@ def _stages(items: list[tuple[np.ndarray, str]], fig: dict[str, object]) -> None
                                  f"{statistics.median(ms) if ms else 0:.2f} ms")
 
 
+def _disagree(items: list[tuple[np.ndarray, str]], fig: dict[str, object]) -> None:
+    both = zbar_right = zxing_right = neither = 0
+    for img, exp in items:
+        zb = [normalize(t) for t in _raw("pyzbar", img)]
+        zx = [normalize(t) for t in _raw("zxing", img)]
+        if zb and zx and set(zb) != set(zx):
+            both += 1
+            zbar_right += exp in zb
+            zxing_right += exp in zx
+            neither += exp not in zb and exp not in zx
+    fig["disagree_pictures"] = both
+    fig["disagree_zbar_right"] = zbar_right
+    fig["disagree_zxing_right"] = zxing_right
+    fig["disagree_neither_right"] = neither
+
+
 def _versus(items: list[tuple[np.ndarray, str]], fig: dict[str, object], tag: str = "") -> None:
     """The project's decoder and zxing-cpp alone, same pictures, one run (interleaved, so a
     change in the machine's load touches both)."""
@@ -189,6 +208,7 @@ def _run() -> dict:
         c, w, _, _ = _score(charset, lambda im, d=d: _raw(d, im))
         fig[f"charset_raw_{d}_correct"], fig[f"charset_raw_{d}_wrong"] = c, w
     real = [(img, exp) for img, exp in dev] + stress
+    _disagree(real + charset, fig)
     _versus(real + charset, fig)
     _versus([(img, exp) for img, exp in dev], fig, "_real_photos")
     _versus(stress, fig, "_stress")

@@ -25,6 +25,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from desk_app.identity.idnumber import MAX_INPUT_CHARS, InvalidIdNumber, canonical_id_number
+
 API_VERSION = "v1"
 API_PREFIX = "/v1"
 PROTOCOL_VERSION = 1
@@ -66,6 +68,19 @@ def _aware(v: datetime) -> datetime:
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+def _id_number(v: str) -> str:
+    try:
+        return canonical_id_number(v)
+    except InvalidIdNumber as exc:  # the message names the problem, never the number
+        raise ValueError(f"{exc.message('en')} ({exc.reason})") from None
+
+
+#: An ID number as people type it (15 or 18 digits, full-width, lower-case x, spaces, hyphens),
+#: validated and turned into the canonical form the desk hashes (:func:`canonical_id_number`).
+IdNumberText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_INPUT_CHARS),
+                         AfterValidator(_id_number)]
 
 
 class Request(BaseModel):
@@ -282,9 +297,7 @@ class BookingRequest(Request):
     doctor_name: ShortText
     slot_start: AwareDatetime
     slot_minutes: int = Field(15, ge=1, le=24 * 60)
-    # 15 or 18 characters exactly: 16 or 17 used to pass here and fail in the service (a 500).
-    id_number: Annotated[str, StringConstraints(min_length=15, max_length=18,
-                                                pattern=r"^(?:[0-9A-Za-z]{15}|[0-9A-Za-z]{18})$")]
+    id_number: IdNumberText  # any form a person types; the canonical 18-digit form after this
     account_id: Ident
 
 
@@ -329,9 +342,7 @@ class BlacklistDelta(Answer):
 class BlacklistAddRequest(Request):
     """Police or the platform bans an ID number (the platform hashes it; desks get the hash)."""
 
-    # 15 or 18 characters exactly: 16 or 17 used to pass here and fail in the service (a 500).
-    id_number: Annotated[str, StringConstraints(min_length=15, max_length=18,
-                                                pattern=r"^(?:[0-9A-Za-z]{15}|[0-9A-Za-z]{18})$")]
+    id_number: IdNumberText  # any form a person types; the canonical 18-digit form after this
     source: BlacklistSource | None = None  # default: the caller's role (police / platform)
     reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     days: float = Field(91.0, gt=0, le=3650)  # three months by default

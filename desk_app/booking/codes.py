@@ -31,7 +31,7 @@ from desk_app.booking.keys import KID_RE, KeySet, RevocationList
 from desk_app.booking.model import Booking
 from desk_app.errors import Text, UserInputError
 from desk_app.identity.hashing import DEFAULT_SCRYPT, ScryptParams, b64d, b64e, slow_hash
-from desk_app.identity.idnumber import IdNumber, parse_id_number
+from desk_app.identity.idnumber import IdNumber, legacy_15_form, parse_id_number
 
 log = logging.getLogger(__name__)
 
@@ -323,9 +323,15 @@ def patient_matches(booking_or_code: Booking | BookingCode, id_number: IdNumber 
     in constant time. The last 4 characters (shown on the QR anyway) are compared first, so a
     card that is plainly someone else's costs no scrypt."""
     booking = booking_or_code.booking if isinstance(booking_or_code, BookingCode) else booking_or_code
-    number = id_number.number if isinstance(id_number, IdNumber) else parse_id_number(id_number).number
-    if not hmac.compare_digest(number[-4:].encode(), booking.patient_last4.upper().encode()):
-        return False
-    digest = slow_hash(number, booking.patient_salt, replace(booking.kdf,
-                                                             dklen=len(booking.patient_hash)))
-    return hmac.compare_digest(digest, booking.patient_hash)
+    parsed = id_number if isinstance(id_number, IdNumber) else parse_id_number(id_number)
+    # The canonical (18-digit) form; then the old 15-digit form of the same number, which
+    # platforms before 2026-12 hashed as typed into QR codes still in patients' hands.
+    for number in (parsed.number, legacy_15_form(parsed)):
+        if number is None or not hmac.compare_digest(
+                number[-4:].encode(), booking.patient_last4.upper().encode()):
+            continue
+        digest = slow_hash(number, booking.patient_salt, replace(booking.kdf,
+                                                                 dklen=len(booking.patient_hash)))
+        if hmac.compare_digest(digest, booking.patient_hash):
+            return True
+    return False

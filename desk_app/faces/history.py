@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from desk_app.errors import Text, UserInputError
-from desk_app.faces.calibrate import cross_validate, rates, save_proposal
+from desk_app.faces.calibrate import rates, save_proposal
 from desk_app.faces.evaluate import load_faces_settings
 from desk_app.faces.metrics import propose_thresholds
 from desk_app.storage import FaceJudgement, Store
@@ -53,6 +53,24 @@ def usable_calls(judgements: Sequence[FaceJudgement]
     kept = [j for j in judgements if j.clerk not in stampers and j.distance is not None]
     usable = [j for j in kept if not fast_same(j)]
     return usable, len(kept) - len(usable), stampers
+
+
+def cross_validate(genuine: list[float], impostor: list[float], target_far: float) -> list[dict]:
+    """Two folds in the order the calls were made (the history names no person, so no split by
+    person is possible): thresholds from one half, rates on the other."""
+    def halves(values: list[float]) -> tuple[list[float], list[float]]:
+        return values[:len(values) // 2], values[len(values) // 2:]
+
+    g1, g2 = halves(genuine)
+    i1, i2 = halves(impostor)
+    out = []
+    for name, (gc, ic), (gm, im) in (("first->second", (g1, i1), (g2, i2)),
+                                     ("second->first", (g2, i2), (g1, i1))):
+        p = propose_thresholds(gc, ic, target_far)
+        out.append({"fold": name, "match_distance": p.match_distance,
+                    "mismatch_distance": p.mismatch_distance,
+                    **rates(gm, im, p.match_distance, p.mismatch_distance)})
+    return out
 
 
 def calibrate_from_history(args: argparse.Namespace) -> int:

@@ -10,8 +10,10 @@ only those that pass the quality gate: a turned head fails the frontal test by d
   Frames are taken as the camera sees them, not mirrored: the patient's left is the image right
   (positive yaw).
 
-Off by default; per desk in ``FacesSection.liveness``. A failure is a reason in the verdict,
-never a silent reject: a clerk looks.
+A third, passive check needs nothing from the patient: **passive** looks for the edges of a
+phone or a print around the face (:mod:`desk_app.faces.presentation`). It is the default since
+2026-12 (``FacesSection.liveness``: "passive"; "blink", "turn" or "off" per desk). A failure is a
+reason in the verdict, never a silent reject: a clerk looks.
 """
 
 from __future__ import annotations
@@ -41,9 +43,14 @@ class LivenessSample:
 class LivenessResult:
     """``passed`` is None while the check has not seen enough frames to say."""
 
-    kind: Literal["blink", "turn"]
+    kind: Literal["blink", "turn", "passive"]
     passed: bool | None
     text: Text
+
+    @property
+    def asks_patient(self) -> bool:
+        """An instruction for the patient is on screen while the check runs (blink, turn)."""
+        return self.kind != "passive" and self.passed is None
 
     @property
     def code(self) -> str:
@@ -100,3 +107,14 @@ def check_turn(samples: Sequence[LivenessSample], direction: Literal["left", "ri
             "The head did not turn as asked: this may be a photo or a screen. Please check in person.",
         ))
     return LivenessResult("turn", None, PROMPTS[direction])
+
+
+def check_presentation(verdict: bool | None, final: bool = False) -> LivenessResult:
+    """The passive cue's verdict (:class:`desk_app.faces.presentation.PresentationCheck`)."""
+    from desk_app.faces.presentation import FAILED_TEXT, PASSED_TEXT
+
+    if verdict is None:
+        return LivenessResult("passive", None, Text(
+            "画面太少, 未能完成活体检测。", "Too few frames for the liveness check.")
+            if final else PASSED_TEXT)
+    return LivenessResult("passive", verdict, PASSED_TEXT if verdict else FAILED_TEXT)

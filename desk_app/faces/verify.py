@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 
@@ -36,11 +37,20 @@ from desk_app.faces.engine import (
     shared_model,
     to_rgb,
 )
-from desk_app.faces.liveness import LivenessResult, LivenessSample, check_blink, check_turn
+from desk_app.faces.liveness import (
+    LivenessResult,
+    LivenessSample,
+    check_blink,
+    check_presentation,
+    check_turn,
+)
+from desk_app.faces.presentation import PresentationCheck
 from desk_app.faces.quality import Hint, QualityLimits, QualityReport, assess, hint
 from desk_app.settings import FacesSection
 
 log = logging.getLogger(__name__)
+
+F = TypeVar("F")
 
 
 class FaceOutcome(StrEnum):
@@ -82,6 +92,9 @@ OUTCOME_TEXT = {
 
 ID_PHOTO_NO_FACE = Hint("id_photo_no_face", Text(
     "证件照片中未找到人脸。", "No face was found in the ID photo."))
+ID_PHOTO_GUESSED = Hint("id_photo_fallback_box", Text(
+    "证件照片中的人脸位置按标准版式推定。",
+    "The face in the ID photo was not found; its place was assumed from the card layout."))
 MODEL_UNAVAILABLE = Hint("face_model_unavailable", Text(
     "人脸识别模型无法加载, 请人工核对并联系信息科。",
     "The face model could not be loaded. Please compare by hand and call hospital IT."))
@@ -130,8 +143,11 @@ class FaceDecision:
 
 
 def capped(outcome: FaceOutcome, hint_codes: set[str] | frozenset[str]) -> FaceOutcome:
-    """UNDECIDED instead of MATCH or MISMATCH when a frame used had a capping hint."""
+    """UNDECIDED instead of MATCH or MISMATCH when a frame used had a capping hint, and instead
+    of MISMATCH when the face compared may not be the right one (:data:`NO_MISMATCH_HINTS`)."""
     if hint_codes & CAPPING_HINTS and outcome in (FaceOutcome.MATCH, FaceOutcome.MISMATCH):
+        return FaceOutcome.UNDECIDED
+    if hint_codes & NO_MISMATCH_HINTS and outcome == FaceOutcome.MISMATCH:
         return FaceOutcome.UNDECIDED
     return outcome
 
@@ -219,6 +235,7 @@ class _Candidate:
     rgb: np.ndarray | None = None  # kept only for not-quite-good frames, encoded if needed
     box: FaceBox | None = None
     hints: tuple[Hint, ...] = ()  # why a not-quite-good frame was not good
+    framed: bool = False  # inside a phone's or a print's edges (passive liveness)
 
 
 # Frames failing only on these may still be compared at the end of the window, with a hint.
@@ -227,6 +244,11 @@ SOFT_HINTS = frozenset({"blurry", "too_dark", "too_bright", "not_frontal", "off_
 # ...but with another face in view a comparison proves nothing about who stands at the counter
 # (an impostor may bring the card's holder along): the outcome is at most UNDECIDED.
 CAPPING_HINTS = frozenset({"several_faces"})
+# A MISMATCH alerts security, so it must rest on the right faces: not on a card photo whose face
+# was not found (the layout was assumed) nor on a live face cut by the frame edge (a bystander at
+# the side may have been taken). Such a distance is the clerk's to judge (UNDECIDED); a MATCH
+# from it stands (the match threshold is far below any stranger's distance).
+NO_MISMATCH_HINTS = frozenset({"id_photo_fallback_box", "off_frame"})
 
 
 def judge_frame(rgb: np.ndarray, model: FaceModel, limits: QualityLimits, work_width: int = 320,
@@ -259,6 +281,22 @@ def encode_still(rgb: np.ndarray, model: FaceModel, limits: QualityLimits,
     return model.encode(rgb, q.box, method, cancel), q
 
 
+def frames_to_use(good: Sequence[F], soft: Sequence[F], k: int, score: Callable[[F], float],
+                  ) -> tuple[list[F], list[F]]:
+    """Which frames a decision compares: the best ``k`` good frames by quality score and, when
+    there are fewer than ``k``, the best near-misses to fill up (the second list). The desk's
+    :class:`FaceSession` and ``eval faces`` with several live photos both choose this way."""
+    used = sorted(good, key=lambda c: -score(c))[:k]
+    fill = sorted(soft, key=lambda c: -score(c))[: k - len(used)] if len(used) < k else []
+    return used, fill
+
+
+def fill_hints(fill: Sequence[tuple[Hint, ...]]) -> tuple[Hint, ...]:
+    """The hints of a decision filled up with near-misses: "too few good frames" and the
+    near-misses' own (a capping one must reach the decision)."""
+    return (TOO_FEW_FRAMES, *dict.fromkeys(h for hints in fill for h in hints))
+
+
 class FaceSession:
     """One patient's face comparison. Not thread-safe: one worker feeds it frames in order.
 
@@ -280,6 +318,7 @@ class FaceSession:
         self._good: list[_Candidate] = []
         self._soft: list[_Candidate] = []
         self._samples: list[LivenessSample] = []
+        self._presentation = PresentationCheck()
         self._first_ts: float | None = None
         self._faceless: np.ndarray | None = None  # the latest frame in which HOG saw no face
         self._last_hints: tuple[Hint, ...] = ()
@@ -289,17 +328,22 @@ class FaceSession:
                 faces, MODEL_UNAVAILABLE if id_photo.model_unavailable else ID_PHOTO_NO_FACE)
 
     # -- liveness --
-    def _liveness(self, final: bool) -> LivenessResult | None:
+    def _liveness(self, final: bool, used: list[_Candidate] | None = None
+                  ) -> LivenessResult | None:
         mode = self.faces.liveness
         if mode == "off":
             return None
+        if mode == "passive":  # judged on the frames compared with the card
+            return check_presentation(
+                None if used is None else self._presentation.verdict([c.framed for c in used]),
+                final)
         if mode == "blink":
             return check_blink(self._samples, final)
         return check_turn(self._samples, self.turn_direction, final)
 
     def prompt(self) -> Text | None:
         live = self._liveness(False)
-        return live.text if live is not None and live.passed is None else None
+        return live.text if live is not None and live.asks_patient else None
 
     # -- frames --
     def add_frame(self, frame: np.ndarray, timestamp: float, cancel: CancelToken | None = None,
@@ -312,25 +356,29 @@ class FaceSession:
             self._samples.append(LivenessSample(timestamp, q.ear, q.pose.yaw))
             if self._first_ts is None:
                 self._first_ts = timestamp
+        framed = (q.box is not None and self.faces.liveness == "passive"
+                  and self._presentation.framed(rgb, q.box))  # a few ms: edges around the face
         self._last_hints = q.hints
         self._faceless = rgb if q.box is None else None
         self._drop_old(timestamp)
         if q.ok:
             enc = self.model.encode(rgb, q.box, self.live_method, cancel)
-            self._good.append(_Candidate(timestamp, q.score, enc))
+            self._good.append(_Candidate(timestamp, q.score, enc, framed=framed))
         elif comparable(q):
-            self._soft.append(_Candidate(timestamp, q.score, rgb=rgb, box=q.box, hints=q.hints))
+            self._soft.append(_Candidate(timestamp, q.score, rgb=rgb, box=q.box, hints=q.hints,
+                                         framed=framed))
             self._soft = sorted(self._soft, key=lambda c: -c.score)[: self.faces.best_k]
         live = self._liveness(False)
         k = self.faces.best_k
         young = self._first_ts is not None and timestamp - self._first_ts < self.faces.window_s / 2
         enough = len(self._good) >= (2 * k if young else k)
         live_due = self._first_ts is not None and timestamp - self._first_ts >= 2 * self.faces.window_s
-        if enough and (live is None or live.passed is not None or live_due):
+        # the passive check never holds the decision back (it asks nothing of the patient)
+        if enough and (live is None or not live.asks_patient or live_due):
             self.decision = self._decide(final=True, cancel=cancel)
         elif live is not None and live_due and self._good:
             self.decision = self._decide(final=True, cancel=cancel)
-        prompt = live.text if live is not None and live.passed is None else None
+        prompt = live.text if live is not None and live.asks_patient else None
         return FrameResult(q, self.decision, prompt)
 
     def _drop_old(self, now: float) -> None:
@@ -341,17 +389,15 @@ class FaceSession:
     def _decide(self, final: bool, cancel: CancelToken | None = None) -> FaceDecision:
         assert self.id_photo.encoding is not None
         k = self.faces.best_k
-        used = sorted(self._good, key=lambda c: -c.score)[:k]
+        used, fill = frames_to_use(self._good, self._soft, k, lambda c: c.score)
         hints: tuple[Hint, ...] = ()
-        if len(used) < k and self._soft:
+        if fill:
             # Not enough good frames: fill up with the best near-misses, and say so.
-            fill = self._soft[: k - len(used)]
             for c in fill:
                 assert c.rgb is not None and c.box is not None
                 c.encoding = self.model.encode(c.rgb, c.box, self.live_method, cancel)
-                used.append(c)
-            # the hints of the frames compared (a capping one must reach the decision)
-            hints = (TOO_FEW_FRAMES, *dict.fromkeys(h for c in fill for h in c.hints))
+            used = [*used, *fill]
+            hints = fill_hints([c.hints for c in fill])
         elif not used and self._faceless is not None and final:
             # No face in any frame, and the window is over: one thorough look at the last one.
             used, hints = self._thorough_look(cancel)
@@ -359,9 +405,12 @@ class FaceSession:
             hints = self._last_hints or (hint("no_face"),)
         elif len(used) < k:
             hints = (TOO_FEW_FRAMES,)
+        if self.id_photo.fallback_box:
+            hints = (*hints, ID_PHOTO_GUESSED)
         dists = [face_distance(c.encoding, self.id_photo.encoding) for c in used
                  if c.encoding is not None]
-        decision = decide_from_distances(dists, self.faces, hints, self._liveness(final))
+        decision = decide_from_distances(dists, self.faces, hints, self._liveness(
+            final, [c for c in used if c.encoding is not None]))
         log.info("face decision %s distance=%s frames=%d liveness=%s", decision.outcome.value,
                  None if decision.distance is None else round(decision.distance, 3),
                  decision.frames_used, decision.liveness_state)
@@ -375,7 +424,8 @@ class FaceSession:
             return [], q.hints
         assert q.box is not None
         found = _Candidate(0.0, q.score, self.model.encode(rgb, q.box, self.live_method, cancel),
-                           hints=q.hints)
+                           hints=q.hints, framed=self.faces.liveness == "passive"
+                           and self._presentation.framed(rgb, q.box))
         return [found], (TOO_FEW_FRAMES, *q.hints)
 
     def finish(self, cancel: CancelToken | None = None) -> FaceDecision:

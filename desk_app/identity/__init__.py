@@ -6,8 +6,10 @@ from desk_app.identity.idnumber import (
     IdKind,
     IdNumber,
     InvalidIdNumber,
+    canonical_id_number,
     check_char,
     parse_id_number,
 )
 
-__all__ = ["KIND_TEXT", "IdKind", "IdNumber", "InvalidIdNumber", "check_char", "parse_id_number"]
+__all__ = ["KIND_TEXT", "IdKind", "IdNumber", "InvalidIdNumber", "canonical_id_number", "check_char",
+           "parse_id_number"]

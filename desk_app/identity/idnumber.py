@@ -41,7 +41,8 @@ HMT_REGIONS = {"810000": ("香港", "Hong Kong"), "820000": ("澳门", "Macau"),
 
 _WEIGHTS = [(2 ** (17 - i)) % 11 for i in range(17)]
 _CHECK = "10X98765432"
-_SPACES_RE = re.compile(r"[\s\u200b\u200c\u200d\ufeff]+")
+# Spaces of any kind and the hyphens/dashes people and forms put between groups of digits.
+_SEPARATORS_RE = re.compile(r"[\s\u200b\u200c\u200d\ufeff\-\u2010-\u2015\u2212]+")
 _RESIDENT18_RE = re.compile(r"^\d{17}[\dX]$")
 _RESIDENT15_RE = re.compile(r"^\d{15}$")
 _FOREIGN15_RE = re.compile(r"^[A-Z]{3}\d{12}$")
@@ -142,10 +143,10 @@ def icao_check_digit(text: str) -> str:
 
 
 def normalize_text(text: str) -> str:
-    """Full-width to ASCII (NFKC), spaces of any kind removed, upper case."""
+    """Full-width to ASCII (NFKC), spaces and hyphens of any kind removed, upper case."""
     if len(text) > MAX_INPUT_CHARS:
         raise InvalidIdNumber("format", detail="too long")
-    out = _SPACES_RE.sub("", unicodedata.normalize("NFKC", text)).upper()
+    out = _SEPARATORS_RE.sub("", unicodedata.normalize("NFKC", text)).upper()
     if len(out) > MAX_INPUT_CHARS or not out.isascii():
         raise InvalidIdNumber("format", detail="characters")
     return out
@@ -182,6 +183,25 @@ def parse_id_number(text: str, *, today: date | None = None) -> IdNumber:
     if _FOREIGN15_RE.match(n):
         return _parse_foreign15(n, today)
     raise InvalidIdNumber("format", detail=f"length {len(n)}")
+
+
+def canonical_id_number(text: str, *, today: date | None = None) -> str:
+    """The one form of an ID number that is stored, hashed, compared and sent, by the desk and
+    the platform alike: what :func:`parse_id_number` puts in ``IdNumber.number`` (a 15-digit
+    resident number becomes its 18-digit form; full-width, lower-case x, spaces and hyphens
+    are normalized). Raises :class:`InvalidIdNumber` for anything that is not an ID number."""
+    return parse_id_number(text, today=today).number
+
+
+def legacy_15_form(number: IdNumber) -> str | None:
+    """The first-generation 15-digit form of an 18-digit resident number born 1900-1999 (the
+    inverse of the conversion in :func:`parse_id_number`), or None when there is none. Only
+    for matching a hash made from the 15-digit form before both ends normalized the same way
+    (booking QR codes issued by an older platform)."""
+    n = number.number
+    if number.kind not in (IdKind.RESIDENT, IdKind.RESIDENT_15) or n[6:8] != "19":
+        return None
+    return n[:6] + n[8:17]
 
 
 def _parse18(n: str, today: date) -> IdNumber:

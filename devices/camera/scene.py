@@ -34,7 +34,7 @@ from devices.camera.errors import CameraConfigError
 log = logging.getLogger(__name__)
 
 View = Literal["both", "patient", "counter"]
-LayerKind = Literal["face", "card", "phone", "image"]
+LayerKind = Literal["face", "card", "phone", "image", "screen", "print"]
 
 #: Longest text the player will draw as a QR (version 40-L holds 2953 bytes).
 MAX_QR_TEXT = 2900
@@ -59,7 +59,7 @@ class Layer:
 
     @property
     def camera(self) -> str:
-        return self.view or ("patient" if self.kind == "face" else "counter")
+        return self.view or ("patient" if self.kind in ("face", "screen", "print") else "counter")
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,23 @@ def phone(qr_text: str, *, dark: bool = False, **kw: object) -> Layer:
     kw.setdefault("at", (0.55, 0.55))
     kw.setdefault("size", 0.7)
     return Layer("phone", qr_text=qr_text, dark=dark, **kw)  # type: ignore[arg-type]
+
+
+def screen(image: str | Path | np.ndarray, **kw: object) -> Layer:
+    """A phone held up to the camera showing a photo (a presentation attack): bezel, rounded
+    corners, the screen's pixel grid (moiré at the camera), a glare band, a thumb and fingers
+    over its edges. ``size`` is the phone's height."""
+    kw.setdefault("at", (0.5, 0.5))
+    kw.setdefault("size", 0.8)
+    return Layer("screen", image=image, **kw)  # type: ignore[arg-type]
+
+
+def printed(image: str | Path | np.ndarray, **kw: object) -> Layer:
+    """A photo printed on paper held up to the camera: white margin, paper shading, fingers
+    holding it at the sides. ``size`` is the sheet's height."""
+    kw.setdefault("at", (0.5, 0.5))
+    kw.setdefault("size", 0.8)
+    return Layer("print", image=image, **kw)  # type: ignore[arg-type]
 
 
 def checkin_script(
@@ -313,14 +330,23 @@ class ScenePlayer:
         if sprite is None:
             if layer.kind == "phone":
                 sprite = _phone_sprite(layer.qr_text, layer.dark, height)
+            elif layer.kind in ("screen", "print"):
+                sprite = _held_photo_sprite(self._load(layer.image), height,
+                                            layer.kind == "screen", id(layer))
             else:
                 img = self._load(layer.image)
                 scale = height / img.shape[0]
                 interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
                 img = cv2.resize(img, (max(1, round(img.shape[1] * scale)), height),
                                  interpolation=interp)
-                radius = height * 0.06 if layer.kind == "card" else 0.0
-                sprite = _Sprite(img, _rounded_mask(img.shape[0], img.shape[1], radius))
+                if layer.kind == "face":
+                    # A person in front of the camera, not a picture of one: no straight-edged
+                    # border around the head (the photo fades out in an ellipse).
+                    alpha = _soft_ellipse(img.shape[0], img.shape[1])
+                else:
+                    radius = height * 0.06 if layer.kind == "card" else 0.0
+                    alpha = _rounded_mask(img.shape[0], img.shape[1], radius)
+                sprite = _Sprite(img, alpha)
             self._cache.sprites[key] = sprite
         return sprite
 
@@ -374,6 +400,61 @@ def _phone_sprite(text: str, dark: bool, height: int) -> _Sprite:
         y = (height - side) // 2
         img[y:y + side, x:x + side] = code[..., None]
     return _Sprite(img, _rounded_mask(height, width, width * 0.12))
+
+
+def _held_photo_sprite(photo: np.ndarray, height: int, on_screen: bool, seed: int) -> _Sprite:
+    """A photo on a phone screen (``on_screen``) or on a sheet of paper, with the hand that
+    holds it. The photo fills the screen (or the sheet's inner part) keeping its aspect."""
+    rng = np.random.default_rng(seed % (2**32))
+    if on_screen:
+        width = max(8, round(height * 0.5))
+        img = np.full((height, width, 3), 22, np.uint8)  # body
+        bezel = max(2, round(width * 0.045))
+        top = max(bezel, round(height * 0.06))
+    else:
+        width = max(8, round(height * 0.72))
+        img = np.full((height, width, 3), 236, np.uint8)  # paper
+        bezel = max(2, round(width * 0.08))
+        top = bezel
+    inner_w, inner_h = width - 2 * bezel, height - 2 * top
+    scale = max(inner_w / photo.shape[1], inner_h / photo.shape[0])  # cover the inner area
+    pic = cv2.resize(photo, (max(1, round(photo.shape[1] * scale)),
+                             max(1, round(photo.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    y0, x0 = (pic.shape[0] - inner_h) // 2, (pic.shape[1] - inner_w) // 2
+    pic = pic[y0:y0 + inner_h, x0:x0 + inner_w].astype(np.float32)
+    yy, xx = np.mgrid[0:inner_h, 0:inner_w].astype(np.float32)
+    if on_screen:
+        # the pixel grid: a faint fine pattern that beats with the camera's sampling (moiré)
+        pitch = max(2.0, inner_w / 180.0)
+        grid = 0.93 + 0.07 * np.cos(2 * np.pi * xx / pitch) * np.cos(2 * np.pi * yy / pitch)
+        pic = pic * grid[..., None] * 1.05 + 6.0  # backlit, slightly washed out
+        # a reflection: a soft diagonal band of light
+        slope, offset = rng.uniform(0.4, 1.2), rng.uniform(0.2, 0.8) * inner_w
+        band = np.exp(-(((xx + slope * yy) - offset - 0.3 * inner_h) / (0.12 * inner_w)) ** 2)
+        pic = pic + band[..., None] * rng.uniform(40, 90)
+    else:
+        # paper: a little less contrast, a gradient of light across the sheet
+        light = 0.92 + 0.1 * (xx / max(1, inner_w)) - 0.04 * (yy / max(1, inner_h))
+        pic = (pic * 0.88 + 20) * light[..., None]
+    img[top:top + inner_h, bezel:bezel + inner_w] = np.clip(pic, 0, 255).astype(np.uint8)
+    radius = width * (0.1 if on_screen else 0.0)
+    alpha = _rounded_mask(height, width, radius)
+    # the hand: a thumb over one side, two fingertips over the other
+    skin = tuple(int(v) for v in rng.uniform((95, 130, 170), (125, 160, 205)))
+    t = max(3, round(width * 0.09))
+    y_thumb = round(height * rng.uniform(0.55, 0.75))
+    cv2.ellipse(img, (0, y_thumb), (round(t * 1.8), t), 0, 0, 360, skin, -1, cv2.LINE_AA)
+    for f in (0.6, 0.74):
+        cv2.ellipse(img, (width - 1, round(height * f)), (round(t * 1.4), round(t * 0.8)), 0, 0,
+                    360, skin, -1, cv2.LINE_AA)
+    return _Sprite(img, alpha)
+
+
+def _soft_ellipse(h: int, w: int) -> np.ndarray:
+    """Alpha 1 inside an ellipse inscribed in h x w, fading to 0 at its rim."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    r = np.sqrt(((xx - (w - 1) / 2) / (w / 2)) ** 2 + ((yy - (h - 1) / 2) / (h / 2)) ** 2)
+    return np.clip((1.0 - r) / 0.18, 0.0, 1.0).astype(np.float32)
 
 
 def _rounded_mask(h: int, w: int, radius: float) -> np.ndarray:

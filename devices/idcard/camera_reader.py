@@ -28,7 +28,7 @@ import numpy as np
 from desk_app.identity import parse_id_number
 from devices.camera.types import Camera, CameraState
 from devices.idcard.errors import CardNotRead, PrintedNumberInvalid
-from devices.idcard.locate import CardView, find_card, find_cards
+from devices.idcard.locate import card_outlines, find_card, rectify
 from devices.idcard.ocr import LineText, OcrEngine, make_engine
 from devices.idcard.types import FOREIGN15, IdCardRead, InvalidIdNumber, Polygon, printed_number_ok
 
@@ -69,8 +69,8 @@ class CameraCardReader:
 
     def read_frame(self, frame: np.ndarray) -> FrameReading:
         t0 = time.perf_counter()
-        views = find_cards(frame, self.candidates)
-        if not views:
+        outlines = card_outlines(frame, self.candidates)
+        if not outlines:
             return FrameReading("no_card", ms=(time.perf_counter() - t0) * 1000)
         # The best outline's line as expected first; then wider (outline a little off), then
         # the card the other way up; then the next outlines (another outline of the same card;
@@ -78,20 +78,20 @@ class CameraCardReader:
         # up. Stops at the first number,
         # valid or not: re-reading a number that fails its check until something passes
         # would be "correcting" it.
-        attempts: list[tuple[CardView, bool]] = []
-        for i, view in enumerate(views):
-            turns = [view, view.flipped()] if self.try_flip else [view]
-            attempts += [(v, wide) for v in turns for wide in ((False, True) if i == 0
-                                                                else (False,))]
         first = ""
-        for v, wide in attempts:
-            line = self.engine.read_line(v.number_line(wide=wide))
-            number = card_number(line)
-            if number:
-                return FrameReading(_number_status(number), number, line.confidence,
-                                    v.corners, v.portrait(), (time.perf_counter() - t0) * 1000)
-            first = first or line.text
-        return FrameReading("no_number", first, 0.0, views[0].corners,
+        for i, (score, corners) in enumerate(outlines):
+            view = rectify(frame, corners, score)  # only the outlines actually read
+            turns = [view, view.flipped()] if self.try_flip else [view]
+            for v, wide in [(v, wide) for v in turns
+                            for wide in ((False, True) if i == 0 else (False,))]:
+                line = self.engine.read_line(v.number_line(wide=wide))
+                number = card_number(line)
+                if number:
+                    return FrameReading(_number_status(number), number, line.confidence,
+                                        v.corners, v.portrait(),
+                                        (time.perf_counter() - t0) * 1000)
+                first = first or line.text
+        return FrameReading("no_number", first, 0.0, outlines[0][1],
                             ms=(time.perf_counter() - t0) * 1000)
 
 

@@ -178,9 +178,15 @@ def find_card(frame: np.ndarray) -> CardView | None:
 
 
 def find_cards(frame: np.ndarray, limit: int = 3) -> list[CardView]:
-    """Up to ``limit`` card-like quadrilaterals that do not overlap, best first, rectified. On a
-    busy counter a sheet of paper or a phone can look as card-like as the card; the caller
-    reads the number on each in turn (only the card has one)."""
+    """Up to ``limit`` card-like outlines, best first, rectified (see :func:`card_outlines`)."""
+    return [rectify(frame, corners, score) for score, corners in card_outlines(frame, limit)]
+
+
+def card_outlines(frame: np.ndarray, limit: int = 3) -> list[tuple[float, np.ndarray]]:
+    """Up to ``limit`` card-like quadrilaterals, best first, as (score, corners in frame
+    pixels). On a busy counter a sheet of paper can look as card-like as the card, and one
+    card may have two outlines (one side on its edge or on the number line); the caller reads
+    the number on each in turn and rectifies (:func:`rectify`) only those it reads."""
     h, w = frame.shape[:2]
     scale = min(1.0, WORK_WIDTH / w)
     small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -198,10 +204,10 @@ def find_cards(frame: np.ndarray, limit: int = 3) -> list[CardView]:
                 scored = None if q is None else _score(q, area, grad, gw, gh)
                 if scored is not None:
                     found.append(scored)
-    views: list[CardView] = []
+    outlines: list[tuple[float, np.ndarray]] = []
     taken: list[np.ndarray] = []
     for score, quad in sorted(found, key=lambda f: -f[0]):
-        if len(views) >= limit:
+        if len(outlines) >= limit:
             break
         # The same outline found again is skipped; another outline of the same card (one
         # whose side sits on the number line instead of the card's edge) is kept: when the
@@ -209,8 +215,8 @@ def find_cards(frame: np.ndarray, limit: int = 3) -> list[CardView]:
         if any(_same_outline(quad, q, 0.02 * gw) for q in taken):
             continue
         taken.append(quad)
-        views.append(_rectify(frame, quad / scale, score))
-    return views
+        outlines.append((score, (quad / scale).astype(np.float32)))
+    return outlines
 
 
 def _same_outline(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
@@ -246,7 +252,8 @@ def _score(quad: np.ndarray, area: float, grad: np.ndarray, gw: int, gh: int
     return fill * aspect_fit * support * (qarea / (gh * gw)) ** 0.25, quad
 
 
-def _rectify(frame: np.ndarray, corners: np.ndarray, score: float) -> CardView:
+def rectify(frame: np.ndarray, corners: np.ndarray, score: float = 0.0) -> CardView:
+    """The card inside ``corners`` (frame pixels) at 856 x 540, portrait on the right."""
     dst = np.array([[0, 0], [CARD_W, 0], [CARD_W, CARD_H], [0, CARD_H]], np.float32)
     m = cv2.getPerspectiveTransform(corners.astype(np.float32), dst)
     card = cv2.warpPerspective(frame, m, (CARD_W, CARD_H), flags=cv2.INTER_LINEAR,

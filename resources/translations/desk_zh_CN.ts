@@ -336,22 +336,23 @@
 <context>
     <name>DemoPanel</name>
     <message>
-        <location filename="../../ui/demo/runner.py" line="557" />
+        <location filename="../../ui/demo/runner.py" line="592" />
         <source>Demo</source>
+        <extracomment>The demo's photos are the face_recognition examples (Western faces), not the patients the default thresholds are calibrated for (at card resolution Obama's own photos lie at 0.40 from his card: UNDECIDED with the defaults). The demo hospital uses what `desk-app calibrate faces --strict pairs.csv --all-pairs --folds 3` proposes for these photos (2026-12-03: the closest stranger at 0.64, so the match threshold stops at the relatives' ceiling, 0.47).</extracomment>
         <translation>演示</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="561" />
+        <location filename="../../ui/demo/runner.py" line="596" />
         <source>Pick the next patient; the check-in screen shows what the desk concludes.</source>
         <translation>选择下一位患者, 报到核验界面将显示本窗口的核验结论。</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="563" />
+        <location filename="../../ui/demo/runner.py" line="598" />
         <source>Play the selected scenario</source>
         <translation>播放所选场景</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="564" />
+        <location filename="../../ui/demo/runner.py" line="599" />
         <source>Play all scenarios</source>
         <translation>播放全部场景</translation>
     </message>
@@ -1083,31 +1084,36 @@
     </message>
     <message>
         <location filename="../../ui/admin/settings_screen.py" line="396" />
+        <source>Phone/photo edges (passive)</source>
+        <translation>手机/照片边框检测 (无需配合)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="397" />
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="396" />
+        <location filename="../../ui/admin/settings_screen.py" line="397" />
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="396" />
+        <location filename="../../ui/admin/settings_screen.py" line="397" />
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="397" />
+        <location filename="../../ui/admin/settings_screen.py" line="398" />
         <source>Not allowed</source>
         <translation>不允许</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="397" />
+        <location filename="../../ui/admin/settings_screen.py" line="398" />
         <source>Review and reject</source>
         <translation>待复核及不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="400" />
+        <location filename="../../ui/admin/settings_screen.py" line="401" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
@@ -1157,27 +1163,27 @@
         <translation>转头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="417" />
+        <location filename="../../ui/admin/settings_screen.py" line="418" />
         <source>Enrollment code</source>
         <translation>注册码</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="418" />
+        <location filename="../../ui/admin/settings_screen.py" line="419" />
         <source>Enroll desk</source>
         <translation>注册本窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="420" />
+        <location filename="../../ui/admin/settings_screen.py" line="421" />
         <source>Test %1</source>
         <translation>测试%1</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="421" />
+        <location filename="../../ui/admin/settings_screen.py" line="422" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="422" />
+        <location filename="../../ui/admin/settings_screen.py" line="423" />
         <source>Revert</source>
         <translation>撤销修改</translation>
     </message>
@@ -1185,152 +1191,152 @@
 <context>
     <name>StatsScreen</name>
     <message>
-        <location filename="../../ui/stats/screen.py" line="146" />
+        <location filename="../../ui/stats/screen.py" line="151" />
         <source>Exported to %1</source>
         <translation>已导出到 %1</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="150" />
+        <location filename="../../ui/stats/screen.py" line="155" />
         <source>CSV file (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="150" />
+        <location filename="../../ui/stats/screen.py" line="155" />
         <source>Excel file (*.xlsx)</source>
         <translation>Excel 文件 (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="151" />
+        <location filename="../../ui/stats/screen.py" line="156" />
         <source>Export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="163" />
+        <location filename="../../ui/stats/screen.py" line="168" />
         <source>Loading...</source>
         <translation>加载中...</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="164" />
+        <location filename="../../ui/stats/screen.py" line="169" />
         <source>Check-ins: %1   Admitted: %2   Review: %3   Rejected: %4   Blacklist hits: %5</source>
         <translation>报到: %1   通过: %2   待人工复核: %3   不通过: %4   命中黑名单: %5</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="173" />
+        <location filename="../../ui/stats/screen.py" line="178" />
         <source>Face uncertain</source>
         <translation>人脸比对不确定</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="174" />
+        <location filename="../../ui/stats/screen.py" line="179" />
         <source>Face mismatch</source>
         <translation>人证不符</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="175" />
+        <location filename="../../ui/stats/screen.py" line="180" />
         <source>Face check declined</source>
         <translation>不同意人脸核验</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="176" />
+        <location filename="../../ui/stats/screen.py" line="181" />
         <source>ID not the booked patient</source>
         <translation>非预约本人 (一证一号)</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="177" />
+        <location filename="../../ui/stats/screen.py" line="182" />
         <source>Blacklist</source>
         <translation>黑名单</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="178" />
+        <location filename="../../ui/stats/screen.py" line="183" />
         <source>Already checked in</source>
         <translation>重复报到</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="179" />
+        <location filename="../../ui/stats/screen.py" line="184" />
         <source>Too many bookings today</source>
         <translation>当日预约过多</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="180" />
+        <location filename="../../ui/stats/screen.py" line="185" />
         <source>Too early for the slot</source>
         <translation>早于就诊时段</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="181" />
+        <location filename="../../ui/stats/screen.py" line="186" />
         <source>Too late for the slot</source>
         <translation>晚于就诊时段</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="182" />
+        <location filename="../../ui/stats/screen.py" line="187" />
         <source>Cancel and rebook</source>
         <translation>边退边买</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="183" />
+        <location filename="../../ui/stats/screen.py" line="188" />
         <source>Booked by a bot</source>
         <translation>疑似秒杀器抢号</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="254" />
+        <location filename="../../ui/stats/screen.py" line="259" />
         <source>Check-ins per day</source>
         <translation>每日报到人数</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="256" />
+        <location filename="../../ui/stats/screen.py" line="261" />
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="256" />
+        <location filename="../../ui/stats/screen.py" line="261" />
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="257" />
+        <location filename="../../ui/stats/screen.py" line="262" />
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="259" />
+        <location filename="../../ui/stats/screen.py" line="264" />
         <source>Verdicts</source>
         <translation>核验结果</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="264" />
+        <location filename="../../ui/stats/screen.py" line="269" />
         <source>Verdicts by reason</source>
         <translation>按原因统计</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="268" />
+        <location filename="../../ui/stats/screen.py" line="273" />
         <source>Peak hours</source>
         <translation>高峰时段</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="280" />
+        <location filename="../../ui/stats/screen.py" line="285" />
         <source>Statistics</source>
         <translation>统计报表</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="281" />
+        <location filename="../../ui/stats/screen.py" line="286" />
         <source>Today</source>
         <translation>今天</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="281" />
+        <location filename="../../ui/stats/screen.py" line="286" />
         <source>This week</source>
         <translation>本周</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="282" />
+        <location filename="../../ui/stats/screen.py" line="287" />
         <source>This month</source>
         <translation>本月</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="285" />
+        <location filename="../../ui/stats/screen.py" line="290" />
         <source>Export CSV</source>
         <translation>导出 CSV</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/screen.py" line="286" />
+        <location filename="../../ui/stats/screen.py" line="291" />
         <source>Export Excel</source>
         <translation>导出 Excel</translation>
     </message>

@@ -343,6 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pydantic import ValidationError
+
     from sync.server.errors import PlatformError
     from sync.server.secrets import KeyMissing
 
@@ -354,6 +356,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"refused ({exc.code}): {exc.detail}", file=sys.stderr)
     except KeyMissing as exc:
         print(f"data key: {exc}", file=sys.stderr)
+    except ValidationError as exc:  # its text would repeat the input (an ID number): not that
+        print("invalid input: " + "; ".join(
+            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()),
+            file=sys.stderr)
     except ValueError as exc:
         print(f"invalid input: {exc}", file=sys.stderr)
     except KeyboardInterrupt:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import segno
 
+from desk_app.identity.idnumber import check_char, legacy_15_form, parse_id_number
 from sync import protocol as P
 from sync.server.db import Database, migrate
 from sync.server.secrets import load_secrets
@@ -23,15 +24,18 @@ from sync.server.service import CancelPolicy, Platform
 
 log = logging.getLogger(__name__)
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-
 
 def make_id_number(region: str, birth: str, seq: int, sex: str) -> str:
     """A valid 18-character resident ID number (GB 11643 check character) for test data."""
     odd = seq * 2 + (1 if sex == "M" else 0)
     body = f"{region}{birth}{odd % 1000:03d}"
-    return body + _CHECK[sum(int(c) * w for c, w in zip(body, _WEIGHTS, strict=True)) % 11]
+    return body + check_char(body)
+
+
+def legacy_15(number: str) -> str:
+    """The first-generation 15-digit form of an 18-digit number born 19xx (as old records and
+    some police lists still hold it)."""
+    return legacy_15_form(parse_id_number(number))  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ SCENARIOS = {
     "blacklisted_platform": "the patient is on the platform blacklist (no-shows, resale)",
     "other_hospital": "a valid booking, but for another hospital",
     "impostor": "a real booking presented by someone else (ID does not match the booking)",
+    "legacy_15_booked": "booked with the old 15-digit number; the card says 18 digits: admit",
+    "legacy_15_blacklisted": "banned by the police under the old 15-digit number: reject",
 }
 
 
@@ -132,6 +138,9 @@ def seed_demo(
             ("blacklisted_platform", "赵敏", make_id_number("420102", "19951120", 58, "F")),
             ("other_hospital", "周杰", make_id_number("330106", "19830505", 64, "M")),
             ("impostor", "吴芳", make_id_number("370102", "19970618", 19, "F")),
+            # id_number is what the card says (18 digits); booking and ban use the 15-digit form
+            ("legacy_15_booked", "王秀兰", make_id_number("110102", "19560417", 36, "F")),
+            ("legacy_15_blacklisted", "李建军", make_id_number("210102", "19680823", 47, "M")),
         ]
         tokens_by: dict[str, P.IssuedBooking] = {}
 
@@ -160,6 +169,10 @@ def seed_demo(
         book("blacklisted_platform", ids["blacklisted_platform"], 2, 0, "acct-zm",
              release + timedelta(hours=2))
         book("impostor", ids["impostor"], 3, 0, "acct-wf", release + timedelta(hours=4))
+        book("legacy_15_booked", legacy_15(ids["legacy_15_booked"]), 6, 0, "acct-wxl",
+             release + timedelta(hours=4, minutes=10))
+        book("legacy_15_blacklisted", ids["legacy_15_blacklisted"], 7, 0, "acct-ljj",
+             release + timedelta(hours=4, minutes=20))
         book("other_hospital", ids["other_hospital"], 0, 0, "acct-zj",
              release + timedelta(hours=5), hospital=other_hospital_id)
         # Cancelled: its QR is revoked for the desks.
@@ -182,6 +195,9 @@ def seed_demo(
         platform_entry = plat.blacklist_add(
             ids["blacklisted_platform"], source=P.BlacklistSource.PLATFORM,
             reason="多次爽约并转卖号源 (repeated no-shows, resale)", created_by="platform-demo")
+        legacy_ban = plat.blacklist_add(
+            legacy_15(ids["legacy_15_blacklisted"]), source=P.BlacklistSource.POLICE,
+            reason="倒号 (scalping) — 旧15位号码通报", created_by="police-demo")
         lifted = plat.blacklist_add(make_id_number("120101", "19700101", 9, "M"),
                                     source=P.BlacklistSource.PLATFORM, reason="误报",
                                     created_by="platform-demo")
@@ -212,7 +228,7 @@ def seed_demo(
         return SeedResult(
             db_url=db.url, hospital_id=hospital_id, hospital_name=hospital_name,
             other_hospital_id=other_hospital_id, patients=tuple(patients),
-            blacklist_entry_ids=(police.entry_id, platform_entry.entry_id),
+            blacklist_entry_ids=(police.entry_id, platform_entry.entry_id, legacy_ban.entry_id),
             enrollment_codes=codes, admin_token=admin, police_token=police_tok,
             security_token=security,
             key_ids=tuple(k.kid for k in plat.keyset().keys))

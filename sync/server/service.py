@@ -32,10 +32,19 @@ from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
 from desk_app.booking import sign_booking_token
 from desk_app.identity.hashing import DEFAULT_SCRYPT, ScryptParams, b64d, b64e, slow_hash
+from desk_app.identity.idnumber import InvalidIdNumber, canonical_id_number
 from sync import protocol as P
 from sync.server import db as T
+from sync.server import idrepair
 from sync.server.db import Database, current_seq, next_seq
-from sync.server.errors import Conflict, EnrollmentInvalid, Forbidden, NotFound, Unauthorized
+from sync.server.errors import (
+    Conflict,
+    EnrollmentInvalid,
+    Forbidden,
+    NotFound,
+    PlatformError,
+    Unauthorized,
+)
 from sync.server.secrets import PlatformSecrets
 
 log = logging.getLogger(__name__)
@@ -82,10 +91,13 @@ def token_hash(token: str) -> str:
 
 
 def normalize_id_number(text: str) -> str:
-    number = "".join(text.split()).upper()
-    if not (len(number) in (15, 18) and number.isalnum() and number.isascii()):
-        raise ValueError("an ID number has 15 or 18 letters and digits")
-    return number
+    """The desk's canonical form (:func:`desk_app.identity.canonical_id_number`): what the
+    platform stores, hashes and signs, so a booking or a ban made with a 15-digit, full-width
+    or spaced number is the same person as the 18-digit card the desk reads."""
+    try:
+        return canonical_id_number(text)
+    except InvalidIdNumber as exc:  # the message names the problem, never the number
+        raise PlatformError(f"id_number: {exc.message('en')} ({exc.reason})") from None
 
 
 def _code_hash(code: str) -> str:
@@ -121,7 +133,8 @@ class Platform:
     # --- meta: salt, scrypt, time zone ------------------------------------------------------------
 
     def initialize(self, *, timezone: str = "Asia/Shanghai") -> bool:
-        """Create the platform-wide values once (blacklist salt, time zone) and a signing key.
+        """Create the platform-wide values once (blacklist salt, time zone) and a signing key;
+        put ID numbers stored before 2026-12 in the canonical form (:mod:`.idrepair`, once).
         Returns whether anything was created."""
         ZoneInfo(timezone)  # refuse an unknown zone early
         created = False
@@ -140,6 +153,8 @@ class Platform:
             self.rotate_keys()
             created = True
         self._meta_cache.clear()
+        if idrepair.repair_needed(self):
+            idrepair.canonicalize_blacklist(self)
         return created
 
     def _meta(self, key: str) -> str:

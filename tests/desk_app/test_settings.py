@@ -9,6 +9,7 @@ import pytest
 from desk_app.errors import ConfigError, SettingsCorrupt
 from desk_app.settings import (
     SCHEMA_VERSION,
+    FacesSection,
     Settings,
     load_settings,
     save_settings,
@@ -48,6 +49,35 @@ def test_version_1_file_is_migrated_and_kept(app_paths):
     assert on_disk["schema_version"] == SCHEMA_VERSION
     backup = app_paths.settings_file.with_name("settings.toml.v1.bak")
     assert "east-3" in backup.read_text(encoding="utf-8")
+
+
+def test_version_2_file_takes_the_new_face_thresholds_unless_the_site_chose_its_own(app_paths):
+    """Every save wrote the defaults out in full: a v2 file holding the old shipped thresholds
+    (0.537 / 0.615, calibrated on Western faces) gets the v3 defaults; a site's own stay."""
+    new = FacesSection()
+    app_paths.settings_file.write_text(
+        'schema_version = 2\n[desk]\ndesk_id = "w-1"\n[faces]\nmatch_distance = 0.537\n'
+        'mismatch_distance = 0.615\nbest_k = 4\nliveness = "off"\n', encoding="utf-8")
+    loaded = load_settings(app_paths.settings_file)
+    assert loaded.migrated_from == 2
+    f = loaded.settings.faces
+    assert (f.match_distance, f.mismatch_distance, f.best_k) == (
+        new.match_distance, new.mismatch_distance, 4)
+    assert f.liveness == "passive"  # the old default "off" was nobody's choice
+    assert loaded.settings.desk.desk_id == "w-1"
+    assert app_paths.settings_file.with_name("settings.toml.v2.bak").exists()
+
+    app_paths.settings_file.write_text(
+        "schema_version = 2\n[faces]\nmatch_distance = 0.41\nmismatch_distance = 0.66\n"
+        'liveness = "blink"\n', encoding="utf-8")
+    f = load_settings(app_paths.settings_file).settings.faces
+    assert (f.match_distance, f.mismatch_distance, f.liveness) == (0.41, 0.66, "blink")
+    # one threshold the site's, the other the old default: the default one moves, in order
+    app_paths.settings_file.write_text(
+        "schema_version = 2\n[faces]\nmatch_distance = 0.60\nmismatch_distance = 0.615\n",
+        encoding="utf-8")
+    f = load_settings(app_paths.settings_file).settings.faces
+    assert f.match_distance == 0.60 and f.mismatch_distance == max(0.60, new.mismatch_distance)
 
 
 @pytest.mark.parametrize(

@@ -393,6 +393,7 @@ class SettingsScreen(QWidget):
     def _value_words(self) -> dict[str, str]:
         """Words for the choices of Literal settings (the stored value stays the code)."""
         return {"off": self.tr("Off"), "blink": self.tr("Blink"), "turn": self.tr("Turn head"),
+                "passive": self.tr("Phone/photo edges (passive)"),
                 "admit": self.tr("Admit"), "review": self.tr("Review"), "reject": self.tr("Reject"),
                 "none": self.tr("Not allowed"), "review_reject": self.tr("Review and reject")}
 

@@ -38,6 +38,8 @@ EXTRA_PATIENTS = (
     ("p_twice", "朱红", make_id_number("310101", datetime(1969, 9, 9).date(), 52, sex="F")),
     ("p_wrong_card_holder", "何平", make_id_number("440103", datetime(1987, 1, 23).date(), 63,
                                                    sex="M")),
+    ("p_photo_attack", "冯婷", make_id_number("110106", datetime(1984, 5, 20).date(), 74,
+                                             sex="F")),
     ("p_offline_1", "郭强", make_id_number("120103", datetime(1972, 3, 3).date(), 71, sex="M")),
     ("p_offline_2", "林霞", make_id_number("350102", datetime(1983, 8, 8).date(), 82, sex="F")),
     ("p_offline_3", "罗军", make_id_number("420106", datetime(1990, 12, 1).date(), 93, sex="M")),

@@ -38,6 +38,10 @@ class Scenario:
     card_read: str = "reader"
     # The clerk checks the physical card (F9) when the desk asks: not for a printout.
     genuine_card: bool = True
+    # a presentation attack: the card holder's live_photo on a phone held up to the camera by
+    # the person in holder_photo (who walks up and shows the QR)
+    on_phone: bool = False
+    holder_photo: str | None = None
 
     @property
     def needs_photos(self) -> bool:
@@ -46,7 +50,7 @@ class Scenario:
     @property
     def photos(self) -> tuple[str, ...]:
         """Every photo file the scenario shows (on the card or to the camera)."""
-        names = [self.card_photo, self.live_photo]
+        names = [self.card_photo, self.live_photo, self.holder_photo]
         if self.outage:
             names += [n for _key, card, live in OFFLINE_PATIENTS for n in (card, live)]
         return tuple(dict.fromkeys(n for n in names if n))
@@ -92,6 +96,19 @@ SCENARIOS: tuple[Scenario, ...] = (
              "johnsnow_test1.jpg"),
     Scenario("wrong_card", Text("证件不是预约本人", "A card whose ID is not the booking's patient"),
              "reject", "impostor", "p_wrong_card_holder", "biden.jpg", "biden2.jpg"),
+    Scenario("legacy_15_digit", Text("旧15位号码预约, 证件为18位", "Booked with the old 15-digit "
+                                     "number, the card says 18 digits"),
+             "admit", "legacy_15_booked", "legacy_15_booked", "alex_lacamoire_img1.jpg",
+             "alex_lacamoire1.jpg"),
+    Scenario("legacy_15_digit_blacklisted", Text("黑名单登记为旧15位号码, 证件为18位",
+                                                 "Blacklisted under the old 15-digit number, the "
+                                                 "card says 18 digits"),
+             "reject", "legacy_15_blacklisted", "legacy_15_blacklisted",
+             "rose_leslie_img2.jpg", "rose_leslie_img1.jpg", alert=True),
+    Scenario("photo_attack", Text("他人手持机主照片 (手机屏幕) 对准摄像头", "Someone else holds "
+                                  "the card holder's photo on a phone up to the camera"),
+             "review", "p_photo_attack", "p_photo_attack", "obama.jpg", "obama3.jpg",
+             on_phone=True, holder_photo="biden.jpg"),
     Scenario("outage", Text("断网: 离线核验三位患者, 恢复后补传", "Network outage: three patients "
                             "checked in offline, then the queue drains"),
              "admit", "p_offline_1", outage=True, card_of="p_offline_1",

@@ -333,6 +333,22 @@ def test_patient_matches_accepts_text_and_id_numbers():
     assert patient_matches(legacy, "110105491231002")  # old 15-digit card, same person
 
 
+def test_booking_hashed_from_the_15_digit_form_admits_the_18_digit_card():
+    """QR codes an older platform issued for a number typed in 15 digits hash that form (and
+    carry its last 4); the card at the window says 18 digits."""
+    n15 = make_id_number("110105", datetime(1949, 12, 31).date(), 2, kind="resident_15")
+    n18 = parse_id_number(n15).number
+    old_token = make_booking(n15)  # as hashed as typed, before the platform normalized
+    assert old_token.patient_last4 == n15[-4:] != n18[-4:]
+    assert patient_matches(old_token, n18) and patient_matches(old_token, n15)
+    # someone else whose 15-digit form ends the same way is still told apart by the hash
+    other = next(n for d in range(1, 29)
+                 if (n := make_id_number("110105", datetime(1949, 11, d).date(), 2)))
+    assert not patient_matches(old_token, other)
+    # a canonical booking is not matched by the 15-digit form of another number
+    assert not patient_matches(make_booking(PATIENT), n18)
+
+
 def test_booking_repr_has_no_patient_data():
     b = make_booking()
     assert b.patient_last4 not in repr(b).replace("B0001", "")

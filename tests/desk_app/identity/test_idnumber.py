@@ -13,7 +13,12 @@ from stdnum.cn import ric
 from desk_app.errors import UserInputError
 from desk_app.identity import IdKind, InvalidIdNumber, parse_id_number
 from desk_app.identity import evaluate as ev
-from desk_app.identity.idnumber import check_char, icao_check_digit
+from desk_app.identity.idnumber import (
+    canonical_id_number,
+    check_char,
+    icao_check_digit,
+    legacy_15_form,
+)
 from desk_app.identity.regions import all_region_codes
 from desk_app.identity.testing import make_id_number
 
@@ -41,6 +46,13 @@ VALID = [
     # legacy 15-digit number, converted to 18
     ("110105491231002", IdKind.RESIDENT_15, "11010519491231002X", date(1949, 12, 31), "F",
      "北京市朝阳区"),
+    # hyphens between the groups (forms, spreadsheets), ASCII and full-width/Unicode dashes
+    ("110105-19491231-002x", IdKind.RESIDENT, "11010519491231002X", date(1949, 12, 31), "F",
+     None),
+    ("110105－491231－002", IdKind.RESIDENT_15, "11010519491231002X", date(1949, 12, 31), "F",
+     None),
+    ("１１０１０５\u2010４９１２３１ ００２", IdKind.RESIDENT_15, "11010519491231002X",
+     date(1949, 12, 31), "F", None),
 ]
 
 
@@ -135,7 +147,7 @@ INVALID = [
     ("1101051949123100", "format"),  # 16 digits
     ("11010519491231002X1", "format"),
     ("1101051949123100X2", "format"),  # X not last
-    ("110105-19491231-002X", "format"),  # hyphens are not spaces
+    ("110105-19491231-002", "format"),  # hyphens go, but the number is still 17 digits
     ("١١٠١٠٥١٩٤٩١٢٣١٠٠٢X", "format"),  # Arabic-Indic digits are digits, but not ours
     ("1" * 500, "format"),
     ("11010519491231002" + "1", "checksum"),
@@ -339,3 +351,26 @@ def test_id_number_is_a_frozen_value():
         n.number = "x"  # type: ignore[misc]
     assert n == parse(" " + make_id_number().lower())
     assert n.age_on(date(2026, 3, 6)) == 35 and n.age_on(date(2026, 3, 7)) == 36
+
+
+# --- the canonical form both ends store and hash -----------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "11010519491231002X", "11010519491231002x", "110105491231002", " 110105 491231 002 ",
+    "110105-491231-002", "１１０１０５４９１２３１００２", "１１０１０５１９４９１２３１００２ｘ",
+    "110105\u300019491231\u3000002X", "110105—19491231—002X",
+])
+def test_every_form_of_one_number_is_one_canonical_number(text):
+    assert canonical_id_number(text, today=TODAY) == "11010519491231002X"
+
+
+def test_legacy_15_form_inverts_the_conversion():
+    n15 = make_id_number("310104", date(1972, 5, 6), 318, kind=IdKind.RESIDENT_15)
+    n18 = parse(n15)
+    assert n18.kind == IdKind.RESIDENT_15 and len(n18.number) == 18
+    assert legacy_15_form(n18) == n15
+    assert legacy_15_form(parse(n18.number)) == n15  # the 18-digit card read at the window
+    # born 2000 or later, or not a resident number: there is no 15-digit form
+    assert legacy_15_form(parse(make_id_number("310104", date(2001, 5, 6), 318))) is None
+    assert legacy_15_form(parse(make_id_number(kind=IdKind.FOREIGN_PERMANENT))) is None
+    assert legacy_15_form(parse(make_id_number(kind=IdKind.HMT_PERMIT))) is None

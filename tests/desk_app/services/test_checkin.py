@@ -21,7 +21,7 @@ from desk_app.identity.testing import make_id_number
 from desk_app.services.checkin import PLATFORM_CONFIG_CURSOR, CheckinService
 from desk_app.services.model import Decision, Step, StepStatus
 from desk_app.services.session import SessionService
-from desk_app.settings import Settings
+from desk_app.settings import Settings, update_settings
 from desk_app.storage import BlacklistEntry, StoredKeySet
 from devices.idcard.types import IdCardRead
 
@@ -37,7 +37,11 @@ class Desk:
         self.store = store
         self.faces_dir = faces_dir
         self.clock = FixedClock(NOW)
-        self.settings = Settings()
+        # A site calibrated on LFW (mostly Western faces; the defaults before 2026-12-03): the
+        # photos here (Obama, Biden) are Western, and with the East Asian defaults (match 0.361)
+        # Obama's own photos against his card portrait (0.38-0.42) would go to the clerk.
+        self.settings = update_settings(Settings(), {"faces": {"match_distance": 0.537,
+                                                               "mismatch_distance": 0.615}})
         self.session = SessionService(store)
         self.session.login(*users["clerk"])
         self.kid, self.key = new_signing_key("k1")
@@ -79,14 +83,15 @@ class Desk:
                           portrait=portrait, source="reader")
 
     def live(self, photo: str) -> np.ndarray:
+        """The photo filling a 640x480 frame as a person at the counter does (a photo pasted
+        on grey shows its own edges around the face: what the liveness check looks for)."""
         img = self.photo(photo)
         h, w = img.shape[:2]
-        f = min(560 / w, 420 / h, 1.0)
-        img = cv2.resize(img, (int(w * f), int(h * f)))
-        canvas = np.full((480, 640, 3), 90, np.uint8)
-        y, x = (480 - img.shape[0]) // 2, (640 - img.shape[1]) // 2
-        canvas[y:y + img.shape[0], x:x + img.shape[1]] = img
-        return canvas
+        f = max(640 / w, 480 / h)
+        img = cv2.resize(img, (max(640, round(w * f)), max(480, round(h * f))))
+        y = min(max(0, round(img.shape[0] * 0.3) - 200), img.shape[0] - 480)
+        x = (img.shape[1] - 640) // 2
+        return np.ascontiguousarray(img[y:y + 480, x:x + 640])
 
     def look(self, sid: str, photo: str, frames: int = 12):
         frame = self.live(photo)

@@ -75,7 +75,7 @@ def test_bookings_delta_pages_and_cancellations(server: Server):
         now = datetime.now(UTC)
         assert now + timedelta(minutes=29) < release < now + timedelta(minutes=61)
         # the slot is not back in the pool yet: rebooking it is refused
-        again = admin.post("/v1/bookings", json=dict(req, id_number="110101198001010070"))
+        again = admin.post("/v1/bookings", json=dict(req, id_number="11010119800101007X"))
         assert again.status_code == 409 and again.json()["error"] == "conflict"
         assert admin.post(f"/v1/bookings/{issued.booking.booking_id}/cancel").status_code == 409
     with server.client(server.desk_tokens["desk-02"]) as c:
@@ -113,7 +113,7 @@ def test_risk_metadata_of_the_seeded_stories(server: Server):
 def test_patient_cancellations_are_counted(server: Server):
     """A patient who keeps cancelling carries the count into the next booking's risk."""
     base = datetime(2032, 3, 1, 1, tzinfo=UTC)
-    number = "110101197505050094"
+    number = "110101197505050097"
     with server.client(server.seed.admin_token) as admin:
         for i in range(3):
             req = {"hospital_id": "H001", "department_code": "CNL", "department_name": "测试",
@@ -183,11 +183,11 @@ def test_key_rotation_keeps_old_tokens_verifiable(server: Server):
         issued = P.IssuedBooking.model_validate(admin.post("/v1/bookings", json={
             "hospital_id": "H001", "department_code": "KEY", "department_name": "测试",
             "doctor_name": "轮换", "slot_start": start.isoformat(),
-            "id_number": "110101199912120017", "account_id": "acct-key"}).json())
+            "id_number": "110101199912120012", "account_id": "acct-key"}).json())
         new_claims = verify_token(issued.token, after)
         assert new_claims["kid"] == rotated.kid
         assert new_claims["sst"] == int(start.timestamp())
-        assert b64e(slow_hash("110101199912120017", b64d(new_claims["ps"]))) == new_claims["ph"]
+        assert b64e(slow_hash("110101199912120012", b64d(new_claims["ps"]))) == new_claims["ph"]
     # A compromised key is revoked: out of the key set, announced as a revocation.
     plat = server.platform()
     with server.client(server.desk_tokens["desk-03"]) as desk:

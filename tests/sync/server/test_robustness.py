@@ -80,7 +80,7 @@ def test_schema_violations_are_422_without_echoing_input(server: Server):
             r = c.post("/v1/visits/batch", json={"visits": [visit("desk-01", **{field: value})]})
             body = _assert_error(r, 422, "invalid_request")
             assert field in body.detail or "visits" in body.detail
-    secret = "110101199003078888"
+    secret = "110101199003078881"
     with server.client(server.seed.police_token) as police:
         r = police.post("/v1/blacklist", json={"id_number": secret, "reason": "",
                                                "days": -1})
