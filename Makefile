@@ -14,9 +14,9 @@ bootstrap:
 translations: bootstrap
 	@$(PY) scripts/translations.py build
 
+# The demo's face photos ship in resources/demo/faces; `make demo DEMO_PHOTOS=DIR` uses others.
 demo: bootstrap translations
-	@if [ -d "$(PHOTOS)" ]; then photos="--photos $(PHOTOS)"; else \
-	  echo "demo: no face photos at $(PHOTOS); scenarios that need a face are skipped"; photos=""; fi; \
+	@photos="$(if $(DEMO_PHOTOS),--photos $(DEMO_PHOTOS))"; \
 	if [ -z "$$DISPLAY" ] && command -v xvfb-run >/dev/null; then \
 	  echo "demo: no display; running offscreen (set DISPLAY for a window)"; \
 	  $(VENV)/bin/desk-app demo --offscreen --json $$photos; \

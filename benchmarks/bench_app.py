@@ -3,7 +3,8 @@
 The demo's desk (real store, services, sync worker against the platform process on loopback,
 scene-player camera at 15 fps 720p, the real QR decoder and face model) checks in scripted
 patients while a 5 ms heartbeat timer (benchmarks/heartbeat.py) measures how late the GUI
-thread runs it. Goal: no stall over 50 ms. Needs ../shared/data/faces for the face scenarios.
+thread runs it. Goal: no stall over 50 ms. The faces are the demo's shipped photos
+(resources/demo/faces).
 """
 
 from __future__ import annotations
@@ -26,18 +27,18 @@ def run() -> dict:
     from desk_app import app as composition
     from ui.demo.environment import DemoEnvironment
     from ui.demo.runner import DemoDesk
+    from ui.demo.scenarios import BY_NAME, SHIPPED_PHOTOS
 
-    photos = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "faces"
     qt = QApplication.instance() or QApplication([])
     env = DemoEnvironment.create(Path(tempfile.mkdtemp(prefix="bench-app-")))
-    demo = DemoDesk.start(env, env.desk_dir, photos if photos.is_dir() else None, offscreen=True,
+    demo = DemoDesk.start(env, env.desk_dir, SHIPPED_PHOTOS, offscreen=True,
                           lang="zh_CN", build_core=composition.build_core,
                           build_desk=composition.build_desk,
                           build_devices=composition.build_devices,
                           build_window=composition.build_window, qt_app=composition._qt_app)
     beat = Heartbeat(5)
     try:
-        names = [n for n in SCENARIOS if photos.is_dir() or n == "forged_qr"]
+        names = [n for n in SCENARIOS if demo.director.runnable(BY_NAME[n])]
         demo.director.prewarm(names)  # the demo's props (card pictures), drawn before measuring
         demo.director.finished.connect(lambda _o: qt.quit())
         QTimer.singleShot(0, lambda: (beat.start(), demo.director.run(names)))

@@ -3,6 +3,9 @@
 Camera: synthetic cards (faces from ../shared/data/faces when present) lying on a desk in
 1280 x 720 frames; times card finding, each engine's read of the number line, and a whole
 frame with the default engine, plus how many of the frames each engine read exactly.
+Counter camera: both card kinds (resident; foreigner's 2017 and 2023) under each effect of
+``synthetic.counter_frame`` (glare, finger, phone screen, busy counter ...), seed 4242 (never
+tuned on): ``counter_<effect>`` = numbers read exactly / frames, ``counter_wrong`` must be 0.
 Reader: find + select + read basic info against the simulator on a pseudo-terminal (no baud
 limit; the 1,295-byte answer alone takes ~0.11 s on a real 115200-baud line).
 """
@@ -80,6 +83,36 @@ def _camera() -> dict:
     return figures
 
 
+def _counter() -> dict:
+    from devices.idcard.camera_reader import CameraCardReader
+    from devices.idcard.synthetic import (
+        CARD_KINDS,
+        COUNTER_EFFECTS,
+        counter_frame,
+        face_photos,
+        random_card_person,
+        render_card,
+    )
+
+    rng = np.random.default_rng(4242)
+    photos = face_photos(FACES)[:40] if FACES.is_dir() else []
+    reader = CameraCardReader()
+    figures: dict = {}
+    wrong = 0
+    for effect in COUNTER_EFFECTS:
+        read = 0
+        for i, kind in enumerate(CARD_KINDS):
+            person = random_card_person(rng, kind)
+            photo = cv2.imread(str(photos[i % len(photos)])) if photos else None
+            frame, _ = counter_frame(render_card(person, photo, seed=i), rng, effect)
+            r = reader.read_frame(frame)
+            read += r.status == "ok" and r.text == person.id_number
+            wrong += r.status == "ok" and r.text != person.id_number
+        figures[f"counter_{effect}"] = f"{read}/{len(CARD_KINDS)}"
+    figures["counter_wrong"] = wrong
+    return figures
+
+
 def _chip() -> dict:
     if sys.platform == "win32":
         return {}
@@ -102,7 +135,7 @@ def _chip() -> dict:
 
 
 def run() -> dict:
-    return {**_camera(), **_chip()}
+    return {**_camera(), **_counter(), **_chip()}
 
 
 if __name__ == "__main__":

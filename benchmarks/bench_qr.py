@@ -4,7 +4,18 @@ Figures:
 * ``dev_*``: the real photos of ``../shared/data/qr`` (21 codes, 2 negatives), per mode;
 * ``stress_*``: the same photos made harder (``devices.qr.variants``: dark mode, dim, uneven
   light, JPEG, small in a 720p frame, noise) -- where the decoders differ;
-* ``raw_*``: each library called plainly on the grayscale picture, no preprocessing;
+* ``raw_*``: each library called plainly on the grayscale picture, no preprocessing (its own
+  text: zxing-cpp's default text mode, pyzbar's UTF-8 conversion);
+* ``qr_ms_median_project`` / ``qr_ms_median_zxing_alone`` / ``qr_ms_ratio``: the project's
+  decoder and zxing-cpp alone (``read_barcodes`` as it comes) on the same pictures (real photos,
+  their variants and the held-out photographed codes), in this one run;
+* ``charset_*``: photographed codes in Shift_JIS, GB2312/GB18030, ISO-8859-1, UTF-8 with and
+  without ECI, control bytes (``devices.qr.synthetic``, seed 2, never tuned on);
+* ``disagree_*``: pictures where zbar's own text (pyzbar's UTF-8 conversion) and zxing-cpp's
+  own text (its default mode) are both found and differ, and which of the two was the expected
+  text -- what the trust rules of ``devices.qr.reader`` were chosen from;
+* ``stage_<name>``: each cascade stage run alone on the stress pictures: codes read and median
+  ms (what the cascade's order in ``devices.qr.reader`` was chosen from);
 * ``*_ms_median``: CPU milliseconds per picture;
 * ``ms_720p_*``: CPU milliseconds (thread time, so other load on the machine does not count)
   per 1280x720 scene-player frame on ONE core (affinity pinned, OpenCV single-threaded):
@@ -29,7 +40,8 @@ from pyzbar import pyzbar
 from devices.camera.scene import ScenePlayer, SceneStep, card, checkin_script, face, phone
 from devices.qr.evaluate import normalize
 from devices.qr.pipeline import QrFrameWorker
-from devices.qr.reader import QrReader
+from devices.qr.reader import ALL_STAGES, QrReader, _Prepared, to_gray
+from devices.qr.synthetic import photo_set
 from devices.qr.variants import VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,9 +70,11 @@ def _raw(decoder: str, img: np.ndarray) -> list[str]:
     return [r.text for r in zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode)]
 
 
-def _score(items: list[tuple[np.ndarray, str]], read) -> tuple[int, int, int, float]:
+def _score(items: list[tuple[np.ndarray, str]], read, ms: list[float] | None = None
+           ) -> tuple[int, int, int, float]:
     correct = wrong = fp = 0
-    ms = []
+    ms = [] if ms is None else ms
+    start = len(ms)
     for img, exp in items:
         t0 = time.thread_time()
         texts = [normalize(t) for t in read(img)]
@@ -71,7 +85,57 @@ def _score(items: list[tuple[np.ndarray, str]], read) -> tuple[int, int, int, fl
             wrong += 1
         elif not exp and texts:
             fp += 1
-    return correct, wrong, fp, statistics.median(ms) if ms else 0.0
+    return correct, wrong, fp, statistics.median(ms[start:]) if ms[start:] else 0.0
+
+
+def _stages(items: list[tuple[np.ndarray, str]], fig: dict[str, object]) -> None:
+    reader = QrReader()
+    for stage in ALL_STAGES:
+        reads, ms = 0, []
+        for img, exp in items:
+            prep = _Prepared(to_gray(img))
+            if not prep.applies(stage):
+                continue
+            _ = prep.level  # the shared downscale is not this stage's cost
+            t0 = time.thread_time()
+            codes, _ = reader._run_stage(stage, prep)  # noqa: SLF001 - one stage alone
+            ms.append((time.thread_time() - t0) * 1000)
+            reads += exp in [normalize(c.text) for c in codes]
+        fig[f"stage_{stage}"] = (f"{reads}/{len(ms)} read, "
+                                 f"{statistics.median(ms) if ms else 0:.2f} ms")
+
+
+def _disagree(items: list[tuple[np.ndarray, str]], fig: dict[str, object]) -> None:
+    both = zbar_right = zxing_right = neither = 0
+    for img, exp in items:
+        zb = [normalize(t) for t in _raw("pyzbar", img)]
+        zx = [normalize(t) for t in _raw("zxing", img)]
+        if zb and zx and set(zb) != set(zx):
+            both += 1
+            zbar_right += exp in zb
+            zxing_right += exp in zx
+            neither += exp not in zb and exp not in zx
+    fig["disagree_pictures"] = both
+    fig["disagree_zbar_right"] = zbar_right
+    fig["disagree_zxing_right"] = zxing_right
+    fig["disagree_neither_right"] = neither
+
+
+def _versus(items: list[tuple[np.ndarray, str]], fig: dict[str, object], tag: str = "") -> None:
+    """The project's decoder and zxing-cpp alone, same pictures, one run (interleaved, so a
+    change in the machine's load touches both)."""
+    if not items:
+        return
+    project = QrReader()
+    mine: list[float] = []
+    alone: list[float] = []
+    for item in items:
+        _score([item], lambda im: [x.text for x in project.read(im).codes], mine)
+        _score([item], lambda im: _raw("zxing", im), alone)
+    fig[f"qr{tag}_images_timed"] = len(items)
+    fig[f"qr{tag}_ms_median_project"] = statistics.median(mine)
+    fig[f"qr{tag}_ms_median_zxing_alone"] = statistics.median(alone)
+    fig[f"qr{tag}_ms_ratio"] = statistics.median(mine) / statistics.median(alone)
 
 
 def _scene_frames(n: int) -> tuple[list[np.ndarray], list[bool]]:
@@ -130,9 +194,25 @@ def _run() -> dict:
             fig[f"stress_{m}_ms_median"] = ms
         for d in ("pyzbar", "zxing"):
             c, w, _, _ = _score(stress, lambda im, d=d: _raw(d, im))
-            fig[f"stress_raw_{d}_correct"] = c
+            fig[f"stress_raw_{d}_correct"], fig[f"stress_raw_{d}_wrong"] = c, w
+        _stages(stress, fig)
     else:
         fig["dev_images"] = "skipped: ../shared/data/qr not found"
+        positives = stress = []
+    charset = [(img, normalize(text)) for _, img, text in photo_set(2)]
+    fig["charset_images"] = len(charset)
+    for m, r in readers.items():
+        c, w, _, _ = _score(charset, lambda im, r=r: [x.text for x in r.read(im).codes])
+        fig[f"charset_{m}_correct"], fig[f"charset_{m}_wrong"] = c, w
+    for d in ("pyzbar", "zxing"):
+        c, w, _, _ = _score(charset, lambda im, d=d: _raw(d, im))
+        fig[f"charset_raw_{d}_correct"], fig[f"charset_raw_{d}_wrong"] = c, w
+    real = [(img, exp) for img, exp in dev] + stress
+    _disagree(real + charset, fig)
+    _versus(real + charset, fig)
+    _versus([(img, exp) for img, exp in dev], fig, "_real_photos")
+    _versus(stress, fig, "_stress")
+    _versus(charset, fig, "_charset")
 
     frames, has_qr = _scene_frames(60)
     full = readers["both"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -62,7 +63,7 @@ class SettingsHolder:
             return self._core.settings
 
     def save(self, new: Settings) -> None:
-        save_settings(new, self._core.paths.settings_file)
+        save_settings(new, self._core.paths.settings_file, self._core.paths.site_config)
         with self._lock:
             old, self._core.settings = self._core.settings, new
         if self.on_saved is not None:
@@ -87,6 +88,8 @@ class Desk:
     face_model: Any
     #: what went wrong at start without stopping the desk (shown to the clerk once)
     problems: list[DeskError] = field(default_factory=list)
+    #: online backups and retention purges (desk_app.storage.retention.Periodic), while running
+    maintenance: list[Any] = field(default_factory=list)
 
     def start(self) -> None:
         # The face models (~3 s to load) are loaded now, before any window shows: dlib holds the
@@ -94,7 +97,24 @@ class Desk:
         # descriptors are computed in child processes (see desk_app.faces.remote).
         from desk_app.faces.engine import FaceModelUnavailable
         from desk_app.identity import regions
+        from desk_app.storage.recovery import backup_online
+        from desk_app.storage.retention import Periodic, run_retention
 
+        if self.store.recovery is not None:  # the database was damaged and recovered at open
+            self.problems.append(self.store.recovery.as_problem())
+        paths = self.core.paths
+        self.maintenance = [
+            Periodic("desk-backup", lambda: backup_online(
+                paths.database_file, paths.backup_dir, self.settings.get().desk.backups_kept),
+                lambda: 60.0 * self.settings.get().desk.backup_every_min,
+                errors=(OSError, sqlite3.Error)),
+            # every purge at start and daily (PIPL retention: desk_app/storage/retention.py)
+            Periodic("desk-retention", lambda: run_retention(self.store,
+                                                             self.settings.get().privacy),
+                     lambda: 24 * 3600.0, at_start=True, errors=(DeskError,)),
+        ]
+        for task in self.maintenance:
+            task.start()
         regions.preload()  # the first card's number is not slowed by reading it
         try:
             self.face_model.load()
@@ -103,12 +123,10 @@ class Desk:
             self.problems.append(exc)
         self.face_model.start()
         self.sync.start()
-        retention = self.settings.get().privacy.face_retention_days
-        purged = self.store.purge_face_images(retention)
-        if purged:
-            log.info("purged face images of %d flagged cases older than %d days", purged, retention)
 
     def close(self) -> None:
+        for task in self.maintenance:
+            task.stop()
         self.sync.stop()
         self.sync.api.close()
         self.face_model.close()
@@ -128,7 +146,7 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
     holder = SettingsHolder(core)
     s = holder.get()
     store = Store.open(core.paths, clock=clock)
-    session = SessionService(store)
+    session = SessionService(store, holder.get)
     sync = build_worker(store, s, core.paths.data_dir, clock=clock)
     face_model = ProcessFaceModel()
     checkin = CheckinService(
@@ -162,16 +180,25 @@ class Devices:
     scene: Any = None  # the scene player when the patient camera is simulated
     reader: Any = None  # devices.idcard.factory.ReaderSetup (with its simulator for "sim")
     listeners: list[Callable[[], None]] = field(default_factory=list)
+    # A chip reader without the photo decoder: the counter camera reads the card as well, for
+    # its portrait (the check-in service keeps the chip's number and takes only the photo).
+    portrait_poller: Any = None
+
+    @property
+    def portrait_by_camera(self) -> bool:
+        return self.portrait_poller is not None
 
     def start(self) -> None:
         self.cameras.start()
         self.qr_worker.start()
-        if self.reader_poller is not None:
-            self.reader_poller.start()
+        for poller in (self.reader_poller, self.portrait_poller):
+            if poller is not None:
+                poller.start()
 
     def stop(self) -> None:
-        if self.reader_poller is not None:
-            self.reader_poller.stop()
+        for poller in (self.reader_poller, self.portrait_poller):
+            if poller is not None:
+                poller.stop()
         if self.reader is not None:
             self.reader.close()
         self.qr_worker.stop()
@@ -183,7 +210,11 @@ def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
                   on_reader_error: Callable[[DeskError], None] | None = None,
                   on_card_seen: Callable[[Any], None] | None = None) -> Devices:
     """``on_card(IdCardRead)`` and, when the camera reads cards, ``on_card_seen(polygon)`` (a card
-    found in a frame whose number is not read yet) are called on the reader's worker thread."""
+    found in a frame whose number is not read yet) are called on the reader's worker thread.
+
+    Cards come from the desktop reader when a port is set, else from the counter camera
+    (``id_by_camera``). A reader without the vendor's photo decoder gives the number but no
+    portrait: the counter camera then reads the card too, and its portrait is compared."""
     from devices.camera.factory import DeskCameras
     from devices.qr.pipeline import CodeFeed, QrFrameWorker
 
@@ -192,7 +223,19 @@ def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
     feed = CodeFeed()
     qr_worker = QrFrameWorker(cameras.counter, feed)
     player = getattr(cameras.patient, "source", None)
-    poller = reader = None
+    poller = reader = portraits = None
+
+    def camera_cards() -> Any:
+        from devices.idcard.camera_reader import CameraIdCardSource
+        from devices.idcard.poller import ReaderPoller
+
+        def on_camera_card(event: Any) -> None:
+            if event.kind == "card" and event.read is not None and on_card is not None:
+                on_card(event.read)
+
+        return ReaderPoller(CameraIdCardSource(cameras.counter, on_seen=on_card_seen),
+                            on_camera_card, interval_s=0.5)
+
     if d.id_reader_port.strip():
         from devices.idcard.factory import make_reader
         from devices.idcard.poller import ReaderPoller
@@ -207,19 +250,13 @@ def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
                 on_reader_error(event.error)
 
         poller = ReaderPoller(reader.reader, on_event)
+        if reader.reader.portrait_decoder is None and d.id_by_camera:
+            portraits = camera_cards()  # the portrait the chip's photo decoder would give
     elif d.id_by_camera:
-        from devices.idcard.camera_reader import CameraIdCardSource
-        from devices.idcard.poller import ReaderPoller
-
-        def on_camera_card(event: Any) -> None:
-            if event.kind == "card" and event.read is not None and on_card is not None:
-                on_card(event.read)
-
         # No desktop reader: the counter camera finds the card and reads its number line.
-        poller = ReaderPoller(CameraIdCardSource(cameras.counter, on_seen=on_card_seen),
-                              on_camera_card, interval_s=0.5)
+        poller = camera_cards()
     return Devices(cameras=cameras, qr_worker=qr_worker, feed=feed, reader_poller=poller,
-                   scene=player, reader=reader)
+                   scene=player, reader=reader, portrait_poller=portraits)
 
 
 def card_sinks(window_holder: list[Window]) -> dict[str, Callable[[Any], None]]:
@@ -274,8 +311,6 @@ class Window:
 
 def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     """The main window with every screen, wired to the services and devices."""
-    from PySide6.QtCore import QTimer
-
     from ui.about.screen import AboutScreen
     from ui.admin.audit_screen import AuditScreen
     from ui.admin.settings_screen import SettingsScreen
@@ -307,10 +342,13 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     security.open_alerts_changed.connect(checkin.set_alert_count)
     stats = StatsScreen(desk.reports, s, lang, runner=runner)
     audit = AuditScreen(desk.reports, s, lang, runner=runner)
+    from desk_app.settings import setting_sources
     from devices.selftest import test_device
 
+    paths = desk.core.paths
     settings_screen = SettingsScreen(
         s, lang, save=desk.settings.save, sync_ops=desk.sync, runner=runner,
+        sources=lambda: setting_sources(paths.settings_file, paths.site_config),
         device_test=lambda key, value: test_device(key, value, desk.settings.get().devices))
     settings_screen.language_changed.connect(translations.set_language)
     settings_screen.saved.connect(checkin.apply_settings)
@@ -325,6 +363,7 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     w = Window(window, checkin, security, translations, hook, runner,
                started=[checkin, security, status])
     if devices is not None:
+        desk.checkin.expect_camera_portrait(devices.portrait_by_camera)
         from desk_app.errors import Text
         from desk_app.services.model import DeviceStatusView
         from devices.camera.qt import CameraSignals
@@ -364,28 +403,12 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
             lambda state: devices.feed.debouncer.reset() if state is None else None)
     for screen in w.started:
         screen.start()
-    # Face images of flagged cases are purged daily while the desk runs.
-    purge = QTimer(window)
-    purge.setInterval(24 * 3600 * 1000)
-    purge.timeout.connect(lambda: runner.run(
-        desk.store.purge_face_images, desk.settings.get().privacy.face_retention_days))
-    purge.start()
     return w
-
-
-#: The screens (by object name) each role sees; the services check the role again on every call.
-ROLE_SCREENS = {
-    "clerk": frozenset({"CheckinScreen", "SecurityScreen", "AboutScreen", "DemoPanel"}),
-    "security": frozenset({"CheckinScreen", "SecurityScreen", "StatsScreen", "AboutScreen",
-                           "DemoPanel"}),
-    "admin": frozenset({"CheckinScreen", "SecurityScreen", "StatsScreen", "AuditScreen",
-                        "SettingsScreen", "AboutScreen", "DemoPanel"}),
-}
 
 
 def wire_login(w: Window, desk: Desk) -> Any:
     """Login at start, screens by role, and the idle lock (logout, then log in again)."""
-    from ui.shell.login import IdleLock, LoginDialog
+    from ui.shell.login import IdleLock, LoginDialog, screens_for
 
     s = desk.settings.get()
     login = LoginDialog(desk.session, s, s.desk.language, runner=w.runner, parent=w.main)
@@ -393,16 +416,26 @@ def wire_login(w: Window, desk: Desk) -> Any:
     w.main.set_locked(True)
 
     def logged_in(user: Any) -> None:
-        w.main.set_role_screens(ROLE_SCREENS.get(user.role.value, frozenset({"AboutScreen"})))
+        w.main.set_role_screens(screens_for(user.role))
+        w.main.set_user(user)
         w.main.set_locked(False)
 
     def locked() -> None:
         w.main.set_locked(True)
+        w.main.set_user(None)
         w.runner.run(desk.session.logout)
         login.open_locked()
 
+    def signed_out() -> None:  # a colleague takes over the desk: a fresh login, no name kept
+        w.main.set_locked(True)
+        w.main.set_user(None)
+        w.runner.run(desk.session.logout)
+        login.user = None
+        login.open_fresh()
+
     login.logged_in.connect(logged_in)
     lock.locked.connect(locked)
+    w.main.sign_out_requested.connect(signed_out)
     desk.settings.on_saved_listeners.append(lambda _old, new: lock.set_timeout_min(
         new.ui.lock_after_idle_min))
     login.open()
@@ -459,14 +492,19 @@ def demo_main(args: argparse.Namespace) -> int:
 
 
 def users_main(args: argparse.Namespace) -> int:
-    """``desk-app users add|list``: local accounts (argon2 password hashes)."""
+    """``desk-app users add|list|unlock``: local accounts (argon2 password hashes)."""
     import getpass
 
     from desk_app.storage import Store
+    from desk_app.storage.store import AuditAction
 
     core = build_core(getattr(args, "data_dir", None))
     store = Store.open(core.paths)
     try:
+        if args.what == "unlock":
+            store.audit("cli", AuditAction.LOGIN_UNLOCKED, args.username, {})
+            print(f"user {args.username}: failed logins forgotten, the account is unlocked")
+            return 0
         if args.what == "list":
             for u in store.users():
                 print(f"{u.username:16} {u.role:9} {'active' if u.active else 'disabled'}  "

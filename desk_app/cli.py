@@ -68,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offscreen", action="store_true", help="no window; run scenarios and exit")
     p.add_argument("--scenario", default="all", help="scenario name or 'all' (default: all)")
     p.add_argument("--json", action="store_true", help="print a last-line JSON summary")
-    p.add_argument("--photos", metavar="DIR", help="folder of face photos for the scenarios")
+    p.add_argument("--photos", metavar="DIR",
+                   help="folder of face photos with the scenarios' file names (default: the "
+                        "example photos shipped in resources/demo/faces)")
     p.set_defaults(func=_handler("desk_app.app:demo_main"))
 
     # --- evaluation tools -------------------------------------------------------------------------
@@ -107,11 +109,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     cal = sub.add_parser("calibrate", help="propose thresholds from a site's data").add_subparsers(
         dest="what", metavar="WHAT", required=True)
-    p = cal.add_parser("faces", help="propose face thresholds from PAIRS.csv")
+    p = cal.add_parser("faces", help="propose face thresholds from pairs files (nested "
+                                     "cross-validation by person) or from the clerks' calls on "
+                                     "undecided faces at this desk")
     _common(p)
-    p.add_argument("pairs", metavar="PAIRS.csv")
+    p.add_argument("pairs", metavar="PAIRS.csv", nargs="*",
+                   help="columns file_a,file_b,same_person; one population a file")
+    p.add_argument("--from-desk-history", action="store_true",
+                   help="calibrate on this desk's clerk calls (distance + same / not the same)")
+    p.add_argument("--strict", metavar="PAIRS.csv", action="append",
+                   help="a population that must have no impostor judged MATCH before any other "
+                        "goal (the site's patients); repeatable. Without it every file is strict")
+    p.add_argument("--all-pairs", action="store_true",
+                   help="judge every photo of a file against every other one, not only the "
+                        "listed pairs")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     p.add_argument("--target-far", type=float, default=0.001,
-                   help="largest acceptable share of impostors judged MATCH (default 0.001)")
+                   help="also try a match threshold at this quantile of a normal fitted to the "
+                        "impostor distances (default 0.001)")
     p.add_argument("--degrade-a", choices=["none", "idcard"], default="idcard")
     p.add_argument("--save", action="store_true", help="write the proposal into the settings")
     p.add_argument("--no-cache", action="store_true", help="keep no face encodings on disk")
@@ -134,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_handler("desk_app.app:users_main"))
     p = us.add_parser("list", help="list the accounts")
     _common(p)
+    p.set_defaults(func=_handler("desk_app.app:users_main"))
+    p = us.add_parser("unlock", help="unlock an account locked after failed logins")
+    _common(p)
+    p.add_argument("username")
     p.set_defaults(func=_handler("desk_app.app:users_main"))
 
     st = sub.add_parser("settings", help="show or change settings").add_subparsers(

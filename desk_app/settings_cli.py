@@ -38,7 +38,7 @@ def set_value(args: argparse.Namespace) -> int:
         value = args.value
     new = update_settings(settings, {section: {name: value}})
     paths.ensure()
-    save_settings(new, paths.settings_file)
+    save_settings(new, paths.settings_file, paths.site_config)
     print(f"{args.key} = {getattr(getattr(new, section), name)!r}")
     return 0
 

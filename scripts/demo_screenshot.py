@@ -1,4 +1,5 @@
-"""Screenshots of the real demo desk after chosen scenarios (docs/screenshots/demo_*.png).
+"""Screenshots of the real demo desk after chosen scenarios (docs/screenshots/demo_*.png),
+as a viewer with a display sees it: the caption bar above the desk, the shipped photos.
 
     python scripts/demo_screenshot.py OUTDIR [SCENARIO ...]
 """
@@ -17,36 +18,37 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desk_app import app as composition  # noqa: E402
 from ui.demo.environment import DemoEnvironment  # noqa: E402
-from ui.demo.runner import DemoDesk  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
+from ui.demo.runner import DemoDesk, add_demo_controls  # noqa: E402
+from ui.demo.scenarios import SHIPPED_PHOTOS  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
     out = Path(argv[0] if argv else "docs/screenshots")
     names = argv[1:] or ["genuine", "impostor"]
     out.mkdir(parents=True, exist_ok=True)
-    photos = ROOT.parent / "shared" / "data" / "faces"
     qt = QApplication.instance() or QApplication([])
     env = DemoEnvironment.create(Path(tempfile.mkdtemp(prefix="demo-shot-")))
-    demo = DemoDesk.start(env, env.desk_dir, photos, offscreen=True, lang="zh_CN",
+    demo = DemoDesk.start(env, env.desk_dir, SHIPPED_PHOTOS, offscreen=True, lang="zh_CN",
                           build_core=composition.build_core, build_desk=composition.build_desk,
                           build_devices=composition.build_devices,
                           build_window=composition.build_window, qt_app=composition._qt_app)
     try:
+        add_demo_controls(demo)
         demo.window.main.resize(1280, 800)
         demo.window.main.show()
         remaining = list(names)
 
-        def shoot(outcome) -> None:  # noqa: ANN001
-            path = out / f"demo_{outcome.name}.png"
+        def shoot(caption) -> None:  # noqa: ANN001 (after the caption bar has shown it)
+            if caption.key != "verdict":
+                return
+            path = out / f"demo_{caption.scenario.name}.png"
             demo.window.main.grab().save(str(path))
-            print(f"{path}: {outcome.verdict}")
+            print(f"{path}: {caption.verdict}")
 
-        demo.director.outcome.connect(shoot)
+        demo.director.caption.connect(shoot)
         demo.director.pause_ms = 1500  # let the last frames paint before the next patient
         demo.director.finished.connect(lambda _o: qt.quit())
-        QTimer.singleShot(0, lambda: demo.director.run(remaining))
+        QTimer.singleShot(0, lambda: demo.director.run(remaining, autoplay=True))
         qt.exec()
     finally:
         demo.close()

@@ -7,7 +7,7 @@ folder, with a fresh data folder, nothing from this source tree on the path. Eac
 PASS or FAIL with what it measured; the exit code is 1 when any check failed. The checks:
 
 - layout:    what the build must carry (face models, OCR models, zbar, Qt platform plugins,
-             translations, sounds, migration scripts)
+             translations, sounds, migration scripts, the demo's photos)
 - help, version
 - eval-ids:  ID numbers from stdin (core, no Qt)
 - eval-qr:   the QR photos in ../shared/data/qr, once with pyzbar (the bundled libzbar), once
@@ -17,7 +17,8 @@ PASS or FAIL with what it measured; the exit code is 1 when any check failed. Th
 - window:    ``run --offscreen``: the whole window built, translations and sounds found, on a
              first start with no network but loopback (``unshare -n``, when permitted)
 - desktop:   ``run`` on the xcb platform under Xvfb: the window stays up (Linux)
-- demo:      ``demo --offscreen --scenario genuine --json``: the platform started on loopback by
+- demo:      ``demo --offscreen --scenario genuine --json`` with the photos the build carries
+             (resources/demo/faces, checked by layout): the platform started on loopback by
              the frozen program itself (``desk-app -m uvicorn``), a desk enrolled, a scripted
              patient; the verdict in the last-line JSON must be admit (no network but loopback,
              as above).
@@ -124,6 +125,7 @@ class Smoke:
             "translations": ["resources/translations/desk_zh_CN.qm"],
             "sounds": [f"resources/sounds/{n}.wav" for n in ("admit", "review", "reject", "alert")],
             "migrations": ["desk_app/storage/migrations/env.py", "sync/server/migrations/env.py"],
+            "demo photos": _demo_photos(),
         }
         missing = [f"{k}: {p}" for k, ps in wanted.items() for p in ps if not (i / p).is_file()]
         plugins = {p.stem for p in (i / platforms).glob("*")} if (i / platforms).is_dir() else set()
@@ -236,11 +238,10 @@ class Smoke:
         return f"window up on xcb (Xvfb) for {UP_S} s, then stopped"
 
     def check_demo(self) -> str:
-        if not self.photos.is_dir():
-            raise CheckFailed(f"no face photos at {self.photos}: the genuine scenario needs them")
+        # no --photos: the genuine patient's photos must come from the installed folder
         data = self.fresh_dir("demo")
         proc = self.run("demo", "--offscreen", "--scenario", "genuine", "--json",
-                        "--photos", str(self.photos), data_dir=data, timeout=300, offline=True)
+                        data_dir=data, timeout=300, offline=True)
         lines = [x for x in proc.stdout.strip().splitlines() if x.strip()]
         try:
             summary = json.loads(lines[-1])
@@ -262,6 +263,12 @@ class Smoke:
         _check_logs(data, "the demo", "face process died", "face model unavailable", "Traceback")
         return (f"verdict admit {genuine.get('reasons')} in {genuine.get('ms')} ms"
                 + self._network_note())
+
+
+def _demo_photos() -> list[str]:
+    """The demo's photos (with their SOURCES.md and licence) as this source tree has them."""
+    folder = Path(__file__).resolve().parent.parent / "resources" / "demo" / "faces"
+    return [f"resources/demo/faces/{p.name}" for p in sorted(folder.iterdir()) if p.is_file()]
 
 
 def _check_logs(data: Path, what: str, *markers: str) -> None:

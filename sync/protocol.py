@@ -2,8 +2,8 @@
 
 The server validates every request body with these models and declares them as response models
 (so the OpenAPI document is generated from them); the desk's client validates every answer with
-the same classes. Field names follow ``/tmp/team/CONTRACTS.md`` (booking token claims, key set,
-blacklist entry, visit record).
+the same classes. The booking token claims are defined in :mod:`desk_app.booking.codes` (what
+the desk verifies) and the rest here: key set, blacklist entry, visit record.
 
 Everything that comes from outside is bounded: string lengths, list lengths (``MAX_BATCH``),
 numbers, and on the server the body size and JSON nesting depth (``MAX_BODY_BYTES``,

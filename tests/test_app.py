@@ -3,6 +3,8 @@ wires them (the platform is not running: the desk works offline)."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from desk_app import app as composition
@@ -159,3 +161,145 @@ def test_a_damaged_face_model_does_not_stop_the_desk(qapp, data_dir, tmp_path, m
         window.close()
     finally:
         desk.close()
+
+
+def test_a_damaged_database_is_recovered_at_start_and_retention_runs(qapp, data_dir):
+    """The desk that found its database damaged says so once and keeps the visits; the
+    retention purges run at start on their own thread (a visit past privacy.visit_pii_days
+    loses its name and full number)."""
+    import time
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from desk_app.storage import Reason, VisitInput
+    from desk_app.storage.errors import DatabaseRecovered
+    from desk_app.storage.recovery import backup_online
+
+    core = composition.build_core(data_dir)
+    core.settings.platform.url = "http://127.0.0.1:9"
+    desk = composition.build_desk(core)
+    old = datetime.now(UTC) - timedelta(days=core.settings.privacy.visit_pii_days + 1)
+    vid = str(uuid.uuid4())
+    desk.store.record_visit(VisitInput(
+        visit_id=vid, booking_id=None, hospital_id="H001", desk_id="desk-01", clerk="wang",
+        checked_in_at=old, verdict="admit", reasons=(Reason("booking_ok", "info", "real_name"),),
+        presented_id_last4="1234", id_number="110101199003071234", person_name="张三"))
+    backup_online(core.paths.database_file, core.paths.backup_dir, kept=3)
+    desk.close()
+    core.paths.database_file.write_bytes(b"\x00" * 8192)  # the file is gone to garbage
+    core.paths.database_file.with_name("desk.sqlite3-wal").unlink(missing_ok=True)
+
+    core = composition.build_core(data_dir)
+    core.settings.platform.url = "http://127.0.0.1:9"
+    desk = composition.build_desk(core)
+    try:
+        desk.start()
+        assert [type(p) for p in desk.problems] == [DatabaseRecovered]
+        deadline = time.monotonic() + 20
+        while not any(e.action == "retention.run" for e in desk.store.audit_entries(limit=20)):
+            assert time.monotonic() < deadline, "retention did not run at start"
+            time.sleep(0.05)
+        assert {t.name for t in desk.maintenance} == {"desk-backup", "desk-retention"}
+        kept = desk.store.visit(vid)  # restored from the online backup, then purged
+        assert kept is not None and kept.id_number is None and kept.person_name is None
+    finally:
+        desk.close()
+
+
+def test_sign_out_hands_the_desk_to_a_colleague(qtbot, wired):
+    """Ctrl+L (or the status bar button) on any screen: logged out, the login is shown empty,
+    the next person's role decides the screens; the status bar names who is signed in."""
+    from PySide6.QtCore import Qt
+
+    desk, window = wired
+    desk.store.create_user("guard", "保卫科李", "security", "guard-pass-1")
+    login, lock = composition.wire_login(window, desk)
+    window.main.show()
+    login.username.setText("wang")
+    login.password.setText("clerk-pass-1")
+    with qtbot.waitSignal(login.logged_in, timeout=10_000):
+        login.submit()
+    assert "王" in window.main.user_label.text() and window.main.sign_out.isEnabled()
+    qtbot.keyClick(window.main, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: desk.session.current_user() is None, timeout=10_000)
+    assert login.isVisible() and login.username.text() == "" and login.locked_for is None
+    assert not window.main.tabs.isVisibleTo(window.main) and window.main.user_label.text() == ""
+    login.username.setText("guard")
+    login.password.setText("guard-pass-1")
+    with qtbot.waitSignal(login.logged_in, timeout=10_000):
+        login.submit()
+    assert "StatsScreen" in visible_screens(window) and "保卫科李" in window.main.user_label.text()
+    actions = [e.action for e in desk.store.audit_entries(limit=20)]
+    assert actions.count("login") == 2 and actions.count("logout") == 1
+    lock.uninstall()
+
+
+def test_a_reader_without_photo_decoder_gets_the_portrait_from_the_counter_camera(
+        qtbot, qapp, data_dir, faces_dir):
+    """As desk-app wires it: a chip reader (the simulator on a pty) without the vendor's photo
+    decoder gives the number; the counter camera reads the same card on the counter and its
+    portrait becomes the card photo the face is compared with. The chip's read stands (no card
+    check needed); the camera alone does not give the number."""
+    import datetime as dt
+
+    import cv2
+
+    from desk_app.identity.testing import make_id_number
+    from devices.camera.scene import SceneStep, card
+    from devices.idcard import sam
+    from devices.idcard.synthetic import CardPerson, render_card
+
+    if sys.platform == "win32":
+        pytest.skip("the reader simulator needs a POSIX pty")
+    number = make_id_number("110101", dt.date(1961, 8, 4), 11, sex="M")
+    person = CardPerson(name="张伟", sex="男", ethnicity="汉", birth=dt.date(1961, 8, 4),
+                        address="北京市东城区示范路1号", id_number=number,
+                        issuer="北京市公安局东城分局", valid_from=dt.date(2020, 1, 1),
+                        valid_to=dt.date(2040, 1, 1))
+    photo = cv2.imread(str(faces_dir / "obama.jpg"))
+    scene = [SceneStep("card on the counter", 120.0,
+                       (card(render_card(person, photo), at=(0.5, 0.55), size=0.55),), noise=1.0)]
+    core = composition.build_core(data_dir)
+    core.settings.platform.url = "http://127.0.0.1:9"
+    core.settings.devices.id_reader_port = "sim"
+    assert core.settings.devices.wlt_decoder_library == "" and core.settings.devices.id_by_camera
+    desk = composition.build_desk(core)
+    desk.store.create_user("wang", "王", "clerk", "clerk-pass-1")
+    desk.session.login("wang", "clerk-pass-1")
+    holder: list = []
+    devices = composition.build_devices(core.settings, scene=scene,
+                                        **composition.card_sinks(holder))
+    assert devices.reader_poller is not None and devices.portrait_by_camera
+    w = composition.build_window(desk, devices, qapp)
+    holder.append(w)
+    assert desk.checkin.camera_portrait
+    desk.start()
+    devices.start()
+    try:
+        qtbot.waitUntil(lambda: w.checkin.presenter.state is not None, timeout=10_000)
+        qtbot.wait(3000)  # the camera has seen the card by now; without the chip, no number
+        assert w.checkin.presenter.state.person is None
+        devices.reader.simulator.insert_card(sam.CardText(
+            "张伟", "1", "01", "19610804", "北京市东城区示范路1号", number, "北京市公安局东城分局",
+            "20200101", "20400101"))
+        qtbot.waitUntil(lambda: w.checkin.presenter.state.person is not None
+                        and w.checkin.presenter.state.id_photo_png is not None, timeout=60_000)
+        state = w.checkin.presenter.state
+        assert state.person.source == "reader" and not state.awaiting_card_photo
+    finally:
+        devices.stop()
+        w.close()
+        desk.close()
+
+
+def test_with_camera_card_reading_off_a_reader_desk_expects_no_camera_portrait(qapp, data_dir):
+    """The service then decides at once, saying the reader has no decoder and the camera does
+    not read cards (tests/desk_app/services/test_clerk_calls.py)."""
+    core = composition.build_core(data_dir)
+    core.settings.devices.id_reader_port = "sim"
+    core.settings.devices.id_by_camera = False
+    devices = composition.build_devices(core.settings)
+    try:
+        assert devices.reader_poller is not None and not devices.portrait_by_camera
+    finally:
+        devices.stop()

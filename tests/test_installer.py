@@ -29,6 +29,19 @@ def test_spec_names_no_path_of_the_build_machine():
     assert "x86_64-linux-gnu" not in spec
 
 
+def test_the_build_carries_the_demo_photos():
+    """`desk-app demo` from the installed program plays the photos shipped in resources/demo."""
+    from scripts.installer_rules import dropped
+
+    spec = (ROOT / "build_installer.spec").read_text(encoding="utf-8")
+    folders = re.search(r'for sub in \(([^)]*)\):\n\s+d = ROOT / "resources" / sub', spec)
+    assert folders is not None and '"demo"' in folders.group(1)
+    photos = sorted((ROOT / "resources" / "demo" / "faces").iterdir())
+    assert any(p.suffix == ".jpg" for p in photos)
+    for p in photos:
+        assert not dropped(f"resources/demo/faces/{p.name}"), p.name
+
+
 def _loaded_path(name: str) -> Path:
     """Where the dynamic loader finds ``name`` on this machine (read back from /proc)."""
     ctypes.CDLL(name)

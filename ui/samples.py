@@ -13,6 +13,7 @@ from desk_app.services.model import (
     AlertView,
     BookingView,
     CheckinState,
+    ClerkJudgementsView,
     Decision,
     DeviceStatusView,
     FaceView,
@@ -154,6 +155,12 @@ def devices() -> list[DeviceStatusView]:
         DeviceStatusView("id_reader", "simulated", Text("模拟阅读器", "Simulated reader")),
         DeviceStatusView("scanner", "running", Text("", "")),
     ]
+
+
+def clerk_judgements() -> list[ClerkJudgementsView]:
+    """Two clerks' calls on undecided faces; the second confirms everything at once."""
+    return [ClerkJudgementsView("clerk1", 23, 19, 4, 1, 3.4, False),
+            ClerkJudgementsView("clerk2", 31, 31, 0, 30, 0.6, True)]
 
 
 def stats(days: int = 7) -> StatsView:

@@ -109,7 +109,9 @@ def rule_real_name(inp: CheckinInput, p: PolicySection) -> list[Reason]:
 
 
 def rule_id_document(inp: CheckinInput, p: PolicySection) -> list[Reason]:
-    """An expired card, or a number typed by hand instead of read from the chip."""
+    """An expired card, or a number not read from the chip: typed by hand, or read by the
+    camera (a colour printout passes OCR; only the chip proves a card genuine). A camera read
+    waits for the clerk to confirm the physical card; a site may admit chip reads only."""
     doc = inp.document
     if not p.rule_id_document or doc is None:
         return []
@@ -125,10 +127,41 @@ def rule_id_document(inp: CheckinInput, p: PolicySection) -> list[Reason]:
                            "证件号码为手工输入, 未读取芯片。请查验证件原件及照片。",
                            "The ID number was typed, not read from the chip. Check the card "
                            "itself and its photo."))
-    elif doc.read_by == "camera":
-        out.append(_reason("id_read_by_camera", "id_document", "admit",
-                           "证件号码由摄像头识别。", "The ID number was read by the camera."))
+    elif doc.read_by == "camera" and doc.confirmed_by and not p.require_chip_for_admit:
+        at = f" {_hm(doc.confirmed_at)}" if doc.confirmed_at is not None else ""
+        out.append(_reason("id_card_confirmed", "id_document", "admit",
+                           f"证件号码由摄像头识别; 身份证原件已由 {doc.confirmed_by}{at} 查验。",
+                           f"The ID number was read by the camera; the physical card was checked "
+                           f"by {doc.confirmed_by}{at}.", severity="info"))
+    elif doc.read_by == "camera" and not p.require_chip_for_admit:
+        out.append(_action("id_read_by_camera", "id_document", p.camera_id_action,
+                           "证件号码由摄像头识别, 未经芯片验证 (打印件也能被识别)。请查验身份证原件, "
+                           "核对无误后按 F9 确认。",
+                           "The ID number was read by the camera, not verified by the chip (a "
+                           "printout reads the same). Check the physical card, then press F9 to "
+                           "confirm it."))
+    if p.require_chip_for_admit and doc.read_by != "reader":
+        how = ("摄像头识别", "read by the camera") if doc.read_by == "camera" else \
+            ("手工输入", "typed by hand")
+        out.append(_reason("id_chip_required", "id_document", "review",
+                           f"本院要求读取身份证芯片方可通过, 此证件号码为{how[0]}。请将身份证放在读卡器上"
+                           "重新核验。",
+                           f"This site admits only chip reads; this ID number was {how[1]}. Put "
+                           "the card on the reader and check in again."))
     return out
+
+
+#: Why a desk had no card portrait to compare with (``FaceCheck.missing``).
+_NO_PORTRAIT = {
+    "reader_no_decoder": (
+        "读卡器未配置照片解码库 (无证件照片), 柜台摄像头也未开启读证",
+        "the card reader has no photo decoder (no card photo) and the counter camera does not "
+        "read cards"),
+    "camera_no_portrait": (
+        "读卡器未配置照片解码库 (无证件照片), 柜台摄像头也未拍到证件照片",
+        "the card reader has no photo decoder (no card photo) and the counter camera did not "
+        "capture the card's photo either"),
+}
 
 
 def rule_face(inp: CheckinInput, p: PolicySection) -> list[Reason]:
@@ -146,11 +179,21 @@ def rule_face(inp: CheckinInput, p: PolicySection) -> list[Reason]:
     if f.outcome == "match":
         out.append(_reason("face_match", "face", "admit", f"人证比对一致{d}。",
                            f"The face matches the ID photo{d}."))
+    elif f.outcome == "undecided" and f.judgement == "same":
+        out.append(_reason("face_judged_same", "face", "admit",
+                           f"人证比对不确定{d}; 挂号员 {f.judged_by} 核对为本人。",
+                           f"The face comparison was inconclusive{d}; the clerk {f.judged_by} "
+                           "judged it the same person.", severity="info"))
+    elif f.outcome == "undecided" and f.judgement == "different":
+        out.append(_reason("face_judged_different", "face", "reject",
+                           f"挂号员 {f.judged_by} 核对为非本人{d}: 本人与证件照片不是同一人。",
+                           f"The clerk {f.judged_by} judged the face not the same person as the "
+                           f"ID photo{d}.", alert=p.face_mismatch_alert))
     elif f.outcome == "undecided":
         out.append(_action("face_undecided", "face", p.face_undecided_action,
-                           f"人证比对不确定{d}。请人工核对证件照片与本人。",
-                           f"The face comparison is inconclusive{d}. Compare the card photo "
-                           "with the person."))
+                           f"人证比对不确定{d}。请核对两张照片: 本人按 F7, 非本人按 F8。",
+                           f"The face comparison is inconclusive{d}. Compare the two photos: "
+                           "F7 same person, F8 not the same person."))
     elif f.outcome == "mismatch":
         out.append(_reason("face_mismatch", "face", "reject",
                            f"人证不符{d}: 本人与证件照片不是同一人。",
@@ -161,6 +204,12 @@ def rule_face(inp: CheckinInput, p: PolicySection) -> list[Reason]:
                            "患者拒绝人脸比对: 须人工核验证件照片与本人, 已记录。",
                            "The patient declined the face check: verify the card photo "
                            "against the person by hand. This is recorded."))
+    elif f.missing in _NO_PORTRAIT:
+        zh, en = _NO_PORTRAIT[f.missing]
+        out.append(_action("face_no_card_photo", "face", p.face_unavailable_action,
+                           f"未进行人脸比对: {zh}。请人工核对证件照片与本人。",
+                           f"No face comparison was made: {en}. Compare the card photo with "
+                           "the person."))
     else:
         out.append(_action("face_unavailable", "face", p.face_unavailable_action,
                            "人脸比对不可用 (摄像头、证件照片或人脸识别模型缺失)。请人工核对。",
@@ -385,12 +434,14 @@ def may_override(role: str, verdict: Verdict, policy: PolicySection | None = Non
 
 def apply_override(verdict: Verdict, role: str, decision: Decision | str, reason: str, *,
                    by: str = "", at: datetime | None = None,
-                   policy: PolicySection | None = None) -> Verdict:
+                   policy: PolicySection | None = None, chip_read: bool = True) -> Verdict:
     """A new Verdict with the clerk's decision recorded over the engine's.
 
     Only REVIEW and REJECT can be overridden, once, to ADMIT or REJECT (a REVIEW closed as
     REJECT is an override too: the clerk decided). ``role`` must be allowed to override the
-    engine's decision (:func:`override_rights`); ``reason`` is required."""
+    engine's decision (:func:`override_rights`); ``reason`` is required. Where the site admits
+    chip reads only (``require_chip_for_admit``) nobody admits a card not read by the chip
+    (``chip_read`` False)."""
     p = policy or PolicySection()
     try:
         target = Decision(decision)
@@ -411,6 +462,10 @@ def apply_override(verdict: Verdict, role: str, decision: Decision | str, reason
         raise OverrideNotAllowed(Text(f"当前角色无权更改此结果, 请由{needed.zh}处理。",
                                       f"Your role may not override this verdict; ask "
                                       f"{needed.en}."), detail=f"role {role}")
+    if target == Decision.ADMIT and p.require_chip_for_admit and not chip_read:
+        raise OverrideNotAllowed(Text("本院要求读取身份证芯片方可通过: 请将身份证放在读卡器上重新核验。",
+                                      "This site admits only chip reads: put the card on the "
+                                      "reader and check in again."), detail="chip required")
     text = " ".join(reason.split()) if isinstance(reason, str) else ""
     if len(text) < p.override_reason_min_chars:
         raise OverrideReasonInvalid(Text(

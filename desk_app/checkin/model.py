@@ -15,6 +15,7 @@ FaceOutcome = Literal["match", "undecided", "mismatch", "declined", "unavailable
 Liveness = Literal["passed", "failed", "not_run"]
 ReadMethod = Literal["reader", "camera", "manual"]
 Severity = Literal["info", "warn", "block"]
+FaceJudgement = Literal["same", "different"]
 
 FACE_OUTCOMES: tuple[str, ...] = ("match", "undecided", "mismatch", "declined", "unavailable")
 
@@ -40,6 +41,10 @@ class IdDocument:
     valid_to: date | None = None  # None: unknown (typed) or long-term
     long_term: bool = False  # "长期" cards (issued at 46 and over) never expire
     source: str = "reader"  # "reader" | "camera" | "manual" (anything else counts as manual)
+    # A number read by the camera is not chip-verified: the clerk who checked the physical card
+    # (a key on the check-in screen), and when. Empty / None: not confirmed.
+    confirmed_by: str = ""
+    confirmed_at: datetime | None = None
 
     @property
     def read_by(self) -> ReadMethod:
@@ -54,12 +59,21 @@ class FaceCheck:
     outcome: FaceOutcome
     distance: float | None = None
     liveness: Liveness | str | None = "not_run"
+    # The clerk's call on an undecided face ("same" / "different") and their account.
+    judgement: FaceJudgement | None = None
+    judged_by: str = ""
+    # Why no comparison was made (outcome "unavailable"), when the desk knows exactly:
+    # "reader_no_decoder" (a chip reader without the photo decoder and no camera card reading),
+    # "camera_no_portrait" (the counter camera did not capture the card's portrait either).
+    missing: str = ""
 
     def __post_init__(self) -> None:
         if self.outcome not in FACE_OUTCOMES:
             raise ValueError(f"unknown face outcome {self.outcome!r}")
         if self.liveness not in ("passed", "failed"):
             object.__setattr__(self, "liveness", "not_run")
+        if self.judgement not in (None, "same", "different"):
+            raise ValueError(f"unknown face judgement {self.judgement!r}")
 
 
 @dataclass(frozen=True)

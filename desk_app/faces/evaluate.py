@@ -46,13 +46,18 @@ from desk_app.faces.engine import (
     to_rgb,
 )
 from desk_app.faces.metrics import eer, far_frr, tar_at_far
-from desk_app.faces.quality import QualityLimits
+from desk_app.faces.quality import QualityLimits, hint
 from desk_app.faces.verify import (
     CAPPING_HINTS,
+    ID_PHOTO_GUESSED,
+    NO_MISMATCH_HINTS,
     FaceOutcome,
     capped,
+    decide_from_distances,
     encode_id_photo,
     encode_still,
+    fill_hints,
+    frames_to_use,
     outcome_for,
 )
 from desk_app.paths import AppPaths
@@ -69,10 +74,15 @@ PIPELINE = 4
 @dataclass(frozen=True)
 class Pair:
     file_a: Path
-    file_b: Path
+    file_b: Path  # the first live photo
     same: bool
     label_a: str
     label_b: str
+    files_b: tuple[Path, ...] = ()  # every live photo (``a.jpg|b.jpg|c.jpg``): frames of one visit
+
+    @property
+    def live_files(self) -> tuple[Path, ...]:
+        return self.files_b or (self.file_b,)
 
 
 def read_pairs(csv_path: Path, limit: int = 0) -> list[Pair]:
@@ -94,8 +104,15 @@ def read_pairs(csv_path: Path, limit: int = 0) -> list[Pair]:
                         f"{csv_path.name} 第 {n} 行: same_person 应为 0 或 1",
                         f"{csv_path.name} line {n}: same_person must be 0 or 1",
                     ))
-                pairs.append(Pair(csv_path.parent / row["file_a"], csv_path.parent / row["file_b"],
-                                  same == "1", row["file_a"], row["file_b"]))
+                lives = tuple(csv_path.parent / f.strip()
+                              for f in (row["file_b"] or "").split("|") if f.strip())
+                if not lives:
+                    raise UserInputError(Text(
+                        f"{csv_path.name} 第 {n} 行: file_b 为空",
+                        f"{csv_path.name} line {n}: file_b is empty",
+                    ))
+                pairs.append(Pair(csv_path.parent / row["file_a"], lives[0], same == "1",
+                                  row["file_a"], row["file_b"], lives))
                 if limit and len(pairs) >= limit:
                     break
             return pairs
@@ -115,6 +132,7 @@ class Encoded:
     hints: tuple[str, ...]
     ms: float  # compute time when it was made (a cache hit costs nearly nothing)
     cached: bool = False
+    score: float = 0.0  # the live frame's quality score (FaceSession ranks frames by it)
 
 
 class EncodingCache:
@@ -173,11 +191,12 @@ class EncodingCache:
                 enc = z["encoding"]
                 hints = tuple(str(h) for h in z["hints"])
                 ms = float(z["ms"])
+                score = float(z["score"])
         except (OSError, ValueError, KeyError, DeskError) as exc:  # DecryptionError is a DeskError
             log.warning("face cache entry %s unreadable (%s); recomputing", p.name,
                         type(exc).__name__)
             return None
-        return Encoded(enc if enc.size else None, hints, ms, cached=True)
+        return Encoded(enc if enc.size else None, hints, ms, cached=True, score=score)
 
     def put(self, key: str, value: Encoded) -> None:
         p = self._path(key)
@@ -187,7 +206,8 @@ class EncodingCache:
         p.parent.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()
         enc = value.encoding if value.encoding is not None else np.zeros(0)
-        np.savez(buf, encoding=enc, hints=np.array(value.hints, dtype=str), ms=value.ms)
+        np.savez(buf, encoding=enc, hints=np.array(value.hints, dtype=str), ms=value.ms,
+                 score=value.score)
         sealed = self.crypto.encrypt(buf.getvalue(), key.encode())
         # A temporary name of its own: two evaluations sharing the cache may write one key.
         fd, name = tempfile.mkstemp(prefix=p.stem[:16], suffix=".tmp", dir=p.parent)
@@ -288,26 +308,55 @@ class PairJudge:
             t0 = time.perf_counter()
             enc, report = encode_still(rgb, self.model, self.limits, self.live_method)
             return Encoded(enc, tuple(h.code for h in report.hints),
-                           (time.perf_counter() - t0) * 1000)
+                           (time.perf_counter() - t0) * 1000, score=report.score)
 
         return self._cached(path, side, make)
 
     def judge(self, pair: Pair) -> dict:
         a = self.id_side(pair.file_a)
+        if len(pair.live_files) > 1:
+            return self._judge_frames(pair, a, [self.live_side(f) for f in pair.live_files])
         b = self.live_side(pair.file_b)
         is_capped = bool(set(b.hints) & CAPPING_HINTS)
         if a.encoding is None or b.encoding is None:
             dist, outcome = math.inf, FaceOutcome.UNDECIDED
         else:
             dist = face_distance(a.encoding, b.encoding)
-            outcome = capped(outcome_for(dist, self.faces), set(b.hints))
+            outcome = capped(outcome_for(dist, self.faces), {*a.hints, *b.hints})
         return {
             "file_a": pair.label_a, "file_b": pair.label_b, "same": int(pair.same),
             "distance": None if math.isinf(dist) else round(dist, 4),
             "outcome": outcome.value, "no_face": a.encoding is None or b.encoding is None,
-            "capped": is_capped,
+            "capped": is_capped, "frames_used": int(b.encoding is not None),
+            "no_mismatch": bool({*a.hints, *b.hints} & NO_MISMATCH_HINTS),
             "hints": [*a.hints, *b.hints], "ms": round(a.ms + b.ms, 1),
             "cached": a.cached and b.cached,
+        }
+
+    def _judge_frames(self, pair: Pair, a: Encoded, frames: list[Encoded]) -> dict:
+        """Several live photos as the frames of one visit: the desk's choice of the best
+        ``best_k`` (:func:`~desk_app.faces.verify.frames_to_use`) and its decision
+        (:func:`~desk_app.faces.verify.decide_from_distances`, the mean distance)."""
+        good = [f for f in frames if f.encoding is not None and not f.hints]
+        soft = [f for f in frames if f.encoding is not None and f.hints]
+        used, fill = frames_to_use(good, soft, self.faces.best_k, lambda f: f.score)
+        hint_codes = fill_hints([tuple(hint(c) for c in f.hints) for f in fill]) if fill else ()
+        if "id_photo_fallback_box" in a.hints:
+            hint_codes = (*hint_codes, ID_PHOTO_GUESSED)
+        if a.encoding is None:
+            used, fill = [], []
+        dists = [face_distance(a.encoding, f.encoding) for f in (*used, *fill)]
+        decision = decide_from_distances(dists, self.faces, hint_codes)
+        hints = [*a.hints, *dict.fromkeys(c for f in frames for c in f.hints)]
+        return {
+            "file_a": pair.label_a, "file_b": pair.label_b, "same": int(pair.same),
+            "distance": None if decision.distance is None else round(decision.distance, 4),
+            "outcome": decision.outcome.value, "no_face": decision.distance is None,
+            "capped": any(h.code in CAPPING_HINTS for h in decision.hints),
+            "no_mismatch": any(h.code in NO_MISMATCH_HINTS for h in decision.hints),
+            "frames_used": decision.frames_used,
+            "hints": hints, "ms": round(a.ms + sum(f.ms for f in frames), 1),
+            "cached": a.cached and all(f.cached for f in frames),
         }
 
 
@@ -366,6 +415,8 @@ def summarize(results: list[dict], faces: FacesSection) -> dict:
         "match_distance": faces.match_distance,
         "mismatch_distance": faces.mismatch_distance,
         "ms_per_pair_median": round(statistics.median(ms), 1) if ms else None,
+        "frames_used_median": statistics.median(r.get("frames_used", 1) for r in results)
+        if results else None,
         "cached_pairs": sum(bool(r["cached"]) for r in results),
     }
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 
@@ -48,6 +49,8 @@ from desk_app.faces.quality import Hint, QualityLimits, QualityReport, assess, h
 from desk_app.settings import FacesSection
 
 log = logging.getLogger(__name__)
+
+F = TypeVar("F")
 
 
 class FaceOutcome(StrEnum):
@@ -89,6 +92,9 @@ OUTCOME_TEXT = {
 
 ID_PHOTO_NO_FACE = Hint("id_photo_no_face", Text(
     "证件照片中未找到人脸。", "No face was found in the ID photo."))
+ID_PHOTO_GUESSED = Hint("id_photo_fallback_box", Text(
+    "证件照片中的人脸位置按标准版式推定。",
+    "The face in the ID photo was not found; its place was assumed from the card layout."))
 MODEL_UNAVAILABLE = Hint("face_model_unavailable", Text(
     "人脸识别模型无法加载, 请人工核对并联系信息科。",
     "The face model could not be loaded. Please compare by hand and call hospital IT."))
@@ -137,8 +143,11 @@ class FaceDecision:
 
 
 def capped(outcome: FaceOutcome, hint_codes: set[str] | frozenset[str]) -> FaceOutcome:
-    """UNDECIDED instead of MATCH or MISMATCH when a frame used had a capping hint."""
+    """UNDECIDED instead of MATCH or MISMATCH when a frame used had a capping hint, and instead
+    of MISMATCH when the face compared may not be the right one (:data:`NO_MISMATCH_HINTS`)."""
     if hint_codes & CAPPING_HINTS and outcome in (FaceOutcome.MATCH, FaceOutcome.MISMATCH):
+        return FaceOutcome.UNDECIDED
+    if hint_codes & NO_MISMATCH_HINTS and outcome == FaceOutcome.MISMATCH:
         return FaceOutcome.UNDECIDED
     return outcome
 
@@ -235,6 +244,11 @@ SOFT_HINTS = frozenset({"blurry", "too_dark", "too_bright", "not_frontal", "off_
 # ...but with another face in view a comparison proves nothing about who stands at the counter
 # (an impostor may bring the card's holder along): the outcome is at most UNDECIDED.
 CAPPING_HINTS = frozenset({"several_faces"})
+# A MISMATCH alerts security, so it must rest on the right faces: not on a card photo whose face
+# was not found (the layout was assumed) nor on a live face cut by the frame edge (a bystander at
+# the side may have been taken). Such a distance is the clerk's to judge (UNDECIDED); a MATCH
+# from it stands (the match threshold is far below any stranger's distance).
+NO_MISMATCH_HINTS = frozenset({"id_photo_fallback_box", "off_frame"})
 
 
 def judge_frame(rgb: np.ndarray, model: FaceModel, limits: QualityLimits, work_width: int = 320,
@@ -265,6 +279,22 @@ def encode_still(rgb: np.ndarray, model: FaceModel, limits: QualityLimits,
         return None, q
     assert q.box is not None
     return model.encode(rgb, q.box, method, cancel), q
+
+
+def frames_to_use(good: Sequence[F], soft: Sequence[F], k: int, score: Callable[[F], float],
+                  ) -> tuple[list[F], list[F]]:
+    """Which frames a decision compares: the best ``k`` good frames by quality score and, when
+    there are fewer than ``k``, the best near-misses to fill up (the second list). The desk's
+    :class:`FaceSession` and ``eval faces`` with several live photos both choose this way."""
+    used = sorted(good, key=lambda c: -score(c))[:k]
+    fill = sorted(soft, key=lambda c: -score(c))[: k - len(used)] if len(used) < k else []
+    return used, fill
+
+
+def fill_hints(fill: Sequence[tuple[Hint, ...]]) -> tuple[Hint, ...]:
+    """The hints of a decision filled up with near-misses: "too few good frames" and the
+    near-misses' own (a capping one must reach the decision)."""
+    return (TOO_FEW_FRAMES, *dict.fromkeys(h for hints in fill for h in hints))
 
 
 class FaceSession:
@@ -359,17 +389,15 @@ class FaceSession:
     def _decide(self, final: bool, cancel: CancelToken | None = None) -> FaceDecision:
         assert self.id_photo.encoding is not None
         k = self.faces.best_k
-        used = sorted(self._good, key=lambda c: -c.score)[:k]
+        used, fill = frames_to_use(self._good, self._soft, k, lambda c: c.score)
         hints: tuple[Hint, ...] = ()
-        if len(used) < k and self._soft:
+        if fill:
             # Not enough good frames: fill up with the best near-misses, and say so.
-            fill = self._soft[: k - len(used)]
             for c in fill:
                 assert c.rgb is not None and c.box is not None
                 c.encoding = self.model.encode(c.rgb, c.box, self.live_method, cancel)
-                used.append(c)
-            # the hints of the frames compared (a capping one must reach the decision)
-            hints = (TOO_FEW_FRAMES, *dict.fromkeys(h for c in fill for h in c.hints))
+            used = [*used, *fill]
+            hints = fill_hints([c.hints for c in fill])
         elif not used and self._faceless is not None and final:
             # No face in any frame, and the window is over: one thorough look at the last one.
             used, hints = self._thorough_look(cancel)
@@ -377,6 +405,8 @@ class FaceSession:
             hints = self._last_hints or (hint("no_face"),)
         elif len(used) < k:
             hints = (TOO_FEW_FRAMES,)
+        if self.id_photo.fallback_box:
+            hints = (*hints, ID_PHOTO_GUESSED)
         dists = [face_distance(c.encoding, self.id_photo.encoding) for c in used
                  if c.encoding is not None]
         decision = decide_from_distances(dists, self.faces, hints, self._liveness(

@@ -16,6 +16,7 @@ from desk_app.services.model import (
     AuditEntryView,
     AuditVerifyView,
     CheckinState,
+    ClerkJudgementsView,
     Decision,
     StatsView,
     SyncStatusView,
@@ -49,6 +50,19 @@ class CheckinOps(Protocol):
         """The patient does not consent to face comparison: manual verification path."""
         ...
 
+    def judge_face(self, session_id: str, same: bool) -> CheckinState:
+        """The clerk's call on an undecided face (F7 same person, F8 not the same person: the
+        latter rejects and alerts security); only the distance and the call are kept."""
+        ...
+
+    def confirm_card(self, session_id: str) -> CheckinState:
+        """The clerk checked the physical card of a number read by the camera (F9)."""
+        ...
+
+    def finish_face(self, session_id: str) -> CheckinState:
+        """The face window is over (or the card photo never came): decide with what there is."""
+        ...
+
     def override(self, session_id: str, decision: Decision, reason: str) -> CheckinState:
         """Clerk / security override of a REVIEW or REJECT, with a reason (role checked)."""
         ...
@@ -80,6 +94,10 @@ class SessionOps(Protocol):
 
 class StatsOps(Protocol):
     def stats(self, start: date, end: date) -> StatsView: ...
+
+    def clerk_judgements(self, start: date, end: date) -> Sequence[ClerkJudgementsView]:
+        """Per clerk: how they judged undecided faces and how fast (the view is audited)."""
+        ...
 
     def export(self, start: date, end: date, path: Path, fmt: str) -> Path:
         """CSV or XLSX; audited."""

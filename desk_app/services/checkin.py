@@ -19,7 +19,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -36,7 +36,14 @@ from desk_app.booking import (
     patient_matches,
 )
 from desk_app.checkin import engine as rules
-from desk_app.checkin.model import BlacklistHit, History, IdDocument, Verdict
+from desk_app.checkin.model import (
+    BlacklistHit,
+    CheckinInput,
+    ClerkOverride,
+    History,
+    IdDocument,
+    Verdict,
+)
 from desk_app.clock import CHINA_TZ, Clock
 from desk_app.errors import DeskError, Text, UserInputError
 from desk_app.faces.engine import FaceModelUnavailable
@@ -64,7 +71,7 @@ from desk_app.services.security import check_note, queue_suspect_report
 from desk_app.services.session import SessionService
 from desk_app.services.views import booking_view, person_view
 from desk_app.settings import Settings
-from desk_app.storage import AlertInput, Override, Reason, Store, VisitInput
+from desk_app.storage import AlertInput, FaceJudgement, Override, Reason, Store, VisitInput
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +86,18 @@ HINTS = {
     "id": Text("请出示身份证", "Please present the ID card"),
     "face": Text("请正对摄像头", "Please look at the camera"),
     "decided": Text("按回车办理下一位", "Press Enter for the next patient"),
+    "card_photo": Text("请将身份证放在柜台摄像头下 (读取证件照片)",
+                       "Put the ID card under the counter camera (for its photo)"),
+    "judge_face": Text("请核对两张照片: 本人按 F7, 非本人按 F8",
+                       "Compare the two photos: F7 same person, F8 not the same person"),
+    "confirm_card": Text("请查验身份证原件, 无误后按 F9", "Check the physical ID card, then press F9"),
+}
+
+#: What the clerk's calls say when they change the verdict (the override reason, the banner).
+CLERK_NOTES = {
+    "same": Text("挂号员核对人脸: 本人", "The clerk judged the face: same person"),
+    "different": Text("挂号员核对人脸: 非本人", "The clerk judged the face: not the same person"),
+    "card": Text("挂号员已查验身份证原件", "The clerk checked the physical ID card"),
 }
 
 
@@ -116,6 +135,17 @@ class _Case:
     visit_id: str | None = None
     presented_hash: bytes | None = None
     errors: list[Text] = field(default_factory=list)
+    # Why there is no face comparison, when known exactly (``FaceCheck.missing``); a chip read
+    # without portrait waiting for the counter camera's look at the card.
+    face_missing: str = ""
+    awaiting_card_photo: bool = False
+    camera_card: tuple[str, np.ndarray, IdPhoto | None] | None = None  # (number, portrait, photo)
+    # The engine's input of the verdict, when it was made, and the clerk's calls since.
+    inputs: CheckinInput | None = None
+    decided_at: datetime | None = None
+    judgement: str = ""
+    card_confirmed_by: str = ""
+    clerk_notes: list[str] = field(default_factory=list)
 
 
 def _png(image: np.ndarray | None, max_side: int = 320) -> bytes | None:
@@ -146,6 +176,13 @@ class CheckinService:
         self.offline = offline
         self._lock = threading.RLock()
         self._case = _Case(session_id=str(uuid.uuid4()))
+        # A chip reader without the photo decoder whose cards' portraits the counter camera
+        # captures (the composition root says so: ``expect_camera_portrait``).
+        self.camera_portrait = False
+
+    def expect_camera_portrait(self, on: bool) -> None:
+        """Chip reads without a portrait wait for the counter camera's read of the same card."""
+        self.camera_portrait = on
 
     # -- the operations --------------------------------------------------------------------
     def new_patient(self) -> CheckinState:
@@ -218,7 +255,8 @@ class CheckinService:
             with self._lock:
                 case = self._current(session_id)
                 wanted = (case is not None and case.verdict is None
-                          and self._new_card(case, card) is not None)
+                          and self._new_card(case, card) is not None
+                          and not self._portrait_known(case, card))
             if wanted:
                 # Six network passes in the face processes (~0.2-0.4 s, more when frames queue
                 # there too): outside the lock, so codes, frames and the status stay answered.
@@ -230,11 +268,31 @@ class CheckinService:
             number = self._new_card(case, card)
             if number is None:
                 return self._state()
+            if card.source == "camera" and self.camera_portrait:
+                # A chip reader without the photo decoder: the chip's number stands and the
+                # camera only supplies the portrait of the same card; another card's is not
+                # taken. Seen before the chip is read, it waits for the chip's number.
+                if case.id_source != "reader":
+                    if card.portrait is not None and card.portrait.size:
+                        case.camera_card = (number.number, card.portrait, photo)
+                    return self._state()
+                if number.number != case.id_number.number:  # type: ignore[union-attr]
+                    log.warning("the counter camera read another card than the reader's")
+                    return self._state()
+                self._card_photo(case, card.portrait, photo)
+                self._maybe_decide(case)
+                return self._state()
             self._set_id(case, number, name=card.name or "", valid_to=card.valid_to,
                          long_term=bool(card.long_term), source=card.source,
                          portrait=card.portrait, photo=photo)
             self._maybe_decide(case)
             return self._state()
+
+    @staticmethod
+    def _portrait_known(case: _Case, card: CardLike) -> bool:
+        """The counter camera reads the card over and over: its portrait is encoded once."""
+        return (card.source == "camera" and case.camera_card is not None
+                and case.camera_card[0] == card.id_number)
 
     def submit_face_frame(self, session_id: str, frame: np.ndarray, timestamp: float) -> CheckinState:
         with self._lock:
@@ -260,9 +318,17 @@ class CheckinService:
             return self._state()
 
     def finish_face(self, session_id: str) -> CheckinState:
-        """The face window is over: decide with the frames there are."""
+        """The face window is over: decide with the frames there are. A chip read still waiting
+        for its portrait from the counter camera is decided without a face comparison, saying
+        why."""
         with self._lock:
             case = self._current(session_id)
+            if case is not None and case.awaiting_card_photo and case.face is None:
+                case.awaiting_card_photo = False
+                case.face_missing = "camera_no_portrait"
+                case.face = FaceDecision.unavailable(self.settings().faces)
+                self._maybe_decide(case)
+                return self._state()
             if case is None or case.face_session is None or case.face is not None:
                 return self._state()
             try:
@@ -299,13 +365,98 @@ class CheckinService:
             user = self.session.require()
             new = rules.apply_override(case.verdict, user.role.value, decision.value,
                                        self.masker.mask(reason), by=user.username,
-                                       at=self.clock.now(), policy=self.settings().policy)
+                                       at=self.clock.now(), policy=self.settings().policy,
+                                       chip_read=case.id_source == "reader")
             assert new.override is not None
             self.store.override_visit(case.visit_id, Override(
                 by=user.username, reason=new.override.reason, verdict=new.decision.value))
             case.verdict = new
             self.on_recorded()
             return self._state()
+
+    def judge_face(self, session_id: str, same: bool) -> CheckinState:
+        with self._lock:
+            case = self._current(session_id)
+            if case is None:
+                return self._state()
+            if not self._face_to_judge(case) or case.visit_id is None or case.inputs is None:
+                raise UserInputError(Text("没有待核对的人脸比对。",
+                                          "There is no undecided face to judge."))
+            user = self.session.require()
+            now = self.clock.now()
+            call = "same" if same else "different"
+            face = replace(case.inputs.face, judgement=call,  # type: ignore[type-var]
+                           judged_by=user.username)
+            new, override = self._redecide(case, user, now, call, face=face)
+            s = self.settings()
+            assert case.decided_at is not None
+            judgement = FaceJudgement(
+                judgement_id=str(uuid.uuid4()), visit_id=case.visit_id, clerk=user.username,
+                judged_at=now, distance=case.face.distance if case.face else None,
+                judgement=call, seconds=max(0.0, (now - case.decided_at).total_seconds()),
+                match_distance=s.faces.match_distance, mismatch_distance=s.faces.mismatch_distance)
+            self.store.record_face_judgement(judgement, override)
+            self._changed(case, new)
+            case.judgement = call
+            return self._state()
+
+    def confirm_card(self, session_id: str) -> CheckinState:
+        with self._lock:
+            case = self._current(session_id)
+            if case is None:
+                return self._state()
+            if not self._card_to_confirm(case) or case.visit_id is None or case.inputs is None:
+                raise UserInputError(Text("没有待查验的证件 (仅摄像头识别的证件需要确认)。",
+                                          "There is no card to check (only a card read by the "
+                                          "camera needs it)."))
+            user = self.session.require()
+            now = self.clock.now()
+            document = replace(case.inputs.document,  # type: ignore[type-var]
+                               confirmed_by=user.username, confirmed_at=now)
+            new, override = self._redecide(case, user, now, "card", document=document)
+            self.store.confirm_card(case.visit_id, user.username, now, override)
+            self._changed(case, new)
+            case.card_confirmed_by = user.username
+            return self._state()
+
+    def _redecide(self, case: _Case, user: Any, now: datetime, note: str, **changes: Any
+                  ) -> tuple[Verdict, Override | None]:
+        """The engine's verdict again with the clerk's call in its input; when the decision
+        changes it is recorded as the clerk's (an override naming them and their calls)."""
+        assert case.inputs is not None and case.verdict is not None
+        case.inputs = replace(case.inputs, **changes)
+        new = rules.evaluate(case.inputs, self.settings().policy)
+        notes = [*case.clerk_notes, CLERK_NOTES[note].zh]
+        if new.decision == case.verdict.decision:
+            case.clerk_notes = notes
+            return new, None
+        reason = "; ".join(notes)
+        new = replace(new, override=ClerkOverride(
+            by=user.username, role=user.role.value, reason=reason, decision=new.decision,
+            previous=case.verdict.decision, at=now))
+        case.clerk_notes = notes
+        return new, Override(by=user.username, reason=reason, verdict=new.decision.value)
+
+    def _changed(self, case: _Case, new: Verdict) -> None:
+        """The re-decided verdict is the case's; security is alerted if it now says so."""
+        old = case.verdict
+        case.verdict = new
+        if new.alert_security and old is not None and not old.alert_security \
+                and case.visit_id is not None:
+            self.store.create_alert(case.visit_id, AlertInput(
+                id_photo=_png(case.id_portrait), live_face=_png(case.live_face)),
+                actor=new.override.by if new.override else "system")
+        self.on_recorded()
+
+    @staticmethod
+    def _face_to_judge(case: _Case) -> bool:
+        return (case.verdict is not None and case.verdict.override is None and not case.judgement
+                and case.face is not None and case.face.outcome.value == "undecided")
+
+    def _card_to_confirm(self, case: _Case) -> bool:
+        return (case.verdict is not None and case.verdict.override is None
+                and case.id_source == "camera" and not case.card_confirmed_by
+                and not self.settings().policy.require_chip_for_admit)
 
     def report_suspect(self, session_id: str, note: str) -> CheckinState:
         with self._lock:
@@ -336,14 +487,30 @@ class CheckinService:
         case.card_valid_to, case.card_long_term, case.id_source = valid_to, long_term, source
         case.presented_hash = None
         if portrait is not None and portrait.size:
-            case.id_portrait = portrait
-            case.id_photo = photo if photo is not None else self._encode_card_photo(portrait)
-            case.face_session = FaceSession(case.id_photo, self.settings().faces, self.face_model)
-            if case.face_session.decision is not None:  # no face found in the card photo
-                case.face = case.face_session.decision
+            self._card_photo(case, portrait, photo)
+        elif case.face is None and source == "reader" and self.camera_portrait:
+            # A reader without the photo decoder: the counter camera captures the portrait of
+            # the same card (submit_card with source "camera"); finish_face gives up on it.
+            seen = case.camera_card
+            if seen is not None and seen[0] == number.number:
+                self._card_photo(case, seen[1], seen[2])
+            else:
+                case.awaiting_card_photo = True
         elif case.face is None:
             # No card photo (typed number, reader without photo decoder): no comparison possible.
+            case.face_missing = "reader_no_decoder" if source == "reader" else ""
             case.face = FaceDecision.unavailable(self.settings().faces)
+
+    def _card_photo(self, case: _Case, portrait: np.ndarray | None,
+                    photo: IdPhoto | None) -> None:
+        if portrait is None or not portrait.size:
+            return
+        case.awaiting_card_photo = False
+        case.id_portrait = portrait
+        case.id_photo = photo if photo is not None else self._encode_card_photo(portrait)
+        case.face_session = FaceSession(case.id_photo, self.settings().faces, self.face_model)
+        if case.face_session.decision is not None:  # no face found in the card photo
+            case.face = case.face_session.decision
 
     def _encode_card_photo(self, portrait: np.ndarray) -> IdPhoto:
         """The card photo's encoding; with the model files missing or damaged the comparison is
@@ -426,15 +593,18 @@ class CheckinService:
             document = IdDocument(number=case.id_number, valid_to=case.card_valid_to,
                                   long_term=case.card_long_term, source=case.id_source or "manual")
         face = case.face.to_face_check() if case.face is not None else None
-        verdict = rules.decide(
+        if face is not None and case.face_missing:
+            face = replace(face, missing=case.face_missing)
+        case.inputs = CheckinInput(
             booking=case.booking.booking if case.booking else None,
             booking_error=case.booking_error.reason if case.booking_error else None,
             patient_matches=(patient_matches(case.booking, case.id_number)
                              if case.booking is not None and case.id_number is not None else None),
             document=document, face=face, blacklist=hit,
             blacklist_age=self._blacklist_age(now) if presented is not None else None,
-            blacklist_known=presented is not None, history=history, now=now, policy=s.policy)
-        case.verdict = verdict
+            blacklist_known=presented is not None, history=history, now=now)
+        verdict = rules.evaluate(case.inputs, s.policy)
+        case.verdict, case.decided_at = verdict, now
         self._record(case, verdict, user.username, presented, now)
 
     def _today_visits(self, case: _Case, now: datetime):
@@ -486,8 +656,15 @@ class CheckinService:
             hint = HINTS["booking"]
         elif case.id_number is None:
             hint = HINTS["id"]
+        elif case.awaiting_card_photo:
+            hint = HINTS["card_photo"]
         else:
             hint = case.face_prompt or HINTS["face"]
+        face_to_judge, card_to_confirm = self._face_to_judge(case), self._card_to_confirm(case)
+        if face_to_judge:
+            hint = HINTS["judge_face"]
+        elif card_to_confirm:
+            hint = HINTS["confirm_card"]
         person = None
         if case.id_number is not None:
             valid = "长期" if case.card_long_term else (
@@ -506,13 +683,27 @@ class CheckinService:
                 decision=Decision(v.decision.value),
                 reasons=tuple(ReasonView(r.code, r.severity, r.text, r.rule) for r in v.reasons),
                 alert_security=v.alert_security, overridden=v.override is not None,
-                override_reason=v.override.reason if v.override is not None else "")
+                override_reason=v.override.reason if v.override is not None else "",
+                decided_by=v.override.by if v.override is not None and case.clerk_notes else "",
+                decision_note=self._decision_note(case) if v.override is not None else None)
         return CheckinState(
             session_id=case.session_id, steps=steps, hint=hint,
             booking=booking_view(case.booking.booking) if case.booking else None,
             person=person, face=face_view, verdict=verdict_view, visit_id=case.visit_id,
             id_photo_png=_png(case.id_portrait), live_face_png=_png(case.live_face),
-            errors=tuple(case.errors), face_box=case.face_box)
+            errors=tuple(case.errors), face_box=case.face_box, face_to_judge=face_to_judge,
+            card_to_confirm=card_to_confirm, card_confirmed_by=case.card_confirmed_by,
+            awaiting_card_photo=case.awaiting_card_photo)
+
+    @staticmethod
+    def _decision_note(case: _Case) -> Text | None:
+        calls = [k for k in ("same", "different") if case.judgement == k]
+        if case.card_confirmed_by:
+            calls.append("card")
+        if not calls or not case.clerk_notes:
+            return None
+        return Text("; ".join(CLERK_NOTES[k].zh for k in calls),
+                    "; ".join(CLERK_NOTES[k].en for k in calls))
 
     @staticmethod
     def _booking_step(case: _Case) -> StepView:

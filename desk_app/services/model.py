@@ -92,6 +92,10 @@ class VerdictView:
     alert_security: bool
     overridden: bool = False
     override_reason: str = ""
+    # Who decided when the clerk's call (face judged, card checked) changed the engine's
+    # verdict: their account, and what they decided.
+    decided_by: str = ""
+    decision_note: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,13 @@ class CheckinState:
     # Where the face was found in the last frame given to submit_face_frame, in that frame's
     # pixels (left, top, right, bottom); None when no face was found. For the preview overlay.
     face_box: tuple[int, int, int, int] | None = None
+    # The clerk's calls this case waits for: an undecided face to judge (F7 / F8), a card read
+    # by the camera to check (F9); a chip read without a photo waiting for the counter camera
+    # to capture the card's portrait.
+    face_to_judge: bool = False
+    card_to_confirm: bool = False
+    card_confirmed_by: str = ""
+    awaiting_card_photo: bool = False
 
     def step(self, step: Step) -> StepView:
         return next(s for s in self.steps if s.step == step)
@@ -173,6 +184,20 @@ class StatsView:
     by_day: dict[str, int] = field(default_factory=dict)  # ISO date -> check-ins
     # Words for the reason codes of by_reason (from the engine), so the screen need not know them.
     reason_text: dict[str, Text] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClerkJudgementsView:
+    """One clerk's calls on undecided faces in a period. ``rubber_stamp``: nearly every case
+    confirmed as the same person, nearly always within a second (not looked at)."""
+
+    clerk: str
+    judged: int
+    same: int
+    different: int
+    within_1s: int  # "same" calls made within a second of the undecided verdict
+    median_seconds: float
+    rubber_stamp: bool
 
 
 @dataclass(frozen=True)

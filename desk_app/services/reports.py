@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import statistics
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
@@ -11,12 +12,22 @@ from pathlib import Path
 
 from desk_app.clock import CHINA_TZ
 from desk_app.errors import Text, UserInputError
+from desk_app.faces.history import fast_same, rubber_stamp
 from desk_app.logs import MASKER
-from desk_app.services.model import AuditEntryView, AuditVerifyView, Role, StatsView
+from desk_app.services.model import (
+    AuditEntryView,
+    AuditVerifyView,
+    ClerkJudgementsView,
+    Role,
+    StatsView,
+)
 from desk_app.services.session import SessionService
-from desk_app.storage import Store, VisitRecord
+from desk_app.storage import AuditAction, FaceJudgement, Store, VisitRecord
 
 MAX_DAYS = 366
+# A spreadsheet reads a text cell that starts with one of these as a formula (CSV injection):
+# a clerk's override reason "=HYPERLINK(...)" would run in the task force's spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = ("visit_id", "checked_in_at", "desk_id", "clerk", "booking_id", "verdict",
                   "final_verdict", "reasons", "face_outcome", "face_distance", "id_last4",
                   "offline", "override_by", "override_reason")
@@ -31,6 +42,14 @@ def _day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
             datetime.combine(end + timedelta(days=1), time.min, CHINA_TZ))
 
 
+def csv_safe(value: object) -> object:
+    """A text that a spreadsheet would take for a formula, prefixed with ``'`` (OWASP's advice
+    for CSV, where a cell has no type); anything else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _row(v: VisitRecord) -> dict[str, object]:
     return {
         "visit_id": v.visit_id, "checked_in_at": v.checked_in_at.astimezone(CHINA_TZ).isoformat(),
@@ -42,6 +61,18 @@ def _row(v: VisitRecord) -> dict[str, object]:
         "override_by": v.override.by if v.override else "",
         "override_reason": MASKER.mask(v.override.reason) if v.override else "",
     }
+
+
+def clerk_figures(clerk: str, judgements: Sequence[FaceJudgement]) -> ClerkJudgementsView:
+    """One clerk's calls; "confirms without looking" as :func:`desk_app.faces.history.rubber_stamp`
+    (the same test leaves their calls out of ``calibrate faces --from-desk-history``)."""
+    same = sum(1 for j in judgements if j.judgement == "same")
+    n = len(judgements)
+    return ClerkJudgementsView(
+        clerk=clerk, judged=n, same=same, different=n - same,
+        within_1s=sum(1 for j in judgements if fast_same(j)),
+        median_seconds=round(statistics.median(j.seconds for j in judgements), 2) if n else 0.0,
+        rubber_stamp=rubber_stamp(judgements))
 
 
 class ReportsService:
@@ -67,6 +98,22 @@ class ReportsService:
                          blacklist_hits=hits, by_hour=dict(sorted(by_hour.items())),
                          by_day=dict(sorted(by_day.items())))
 
+    def clerk_judgements(self, start: date, end: date) -> list[ClerkJudgementsView]:
+        """Per clerk, their calls on undecided faces in the period; a clerk who confirms nearly
+        every case as the same person within a second is marked (see :func:`rubber_stamp`).
+        Looking at these figures is audited."""
+        user = self.session.require(Role.ADMIN, Role.SECURITY)
+        lo, hi = _day_bounds(start, end)
+        by_clerk: dict[str, list[FaceJudgement]] = {}
+        for j in self.store.face_judgements(lo, hi):
+            by_clerk.setdefault(j.clerk, []).append(j)
+        views = [clerk_figures(clerk, js) for clerk, js in sorted(by_clerk.items())]
+        self.store.audit(user.username, AuditAction.JUDGEMENTS_VIEWED, "",
+                         {"from": start.isoformat(), "to": end.isoformat(),
+                          "clerks": len(views),
+                          "flagged": [v.clerk for v in views if v.rubber_stamp]})
+        return views
+
     def export(self, start: date, end: date, path: Path, fmt: str) -> Path:
         user = self.session.require(Role.ADMIN, Role.SECURITY)
         lo, hi = _day_bounds(start, end)
@@ -76,15 +123,26 @@ class ReportsService:
             with path.open("w", newline="", encoding="utf-8-sig") as f:  # BOM: Excel opens it right
                 w = csv.DictWriter(f, fieldnames=EXPORT_COLUMNS)
                 w.writeheader()
-                w.writerows(rows)
+                w.writerows({k: csv_safe(x) for k, x in r.items()} for r in rows)
         elif fmt == "xlsx":
             from openpyxl import Workbook
+            from openpyxl.cell import WriteOnlyCell
 
             wb = Workbook(write_only=True)
             ws = wb.create_sheet("visits")
             ws.append(list(EXPORT_COLUMNS))
+
+            def cell(value: object) -> object:
+                # openpyxl stores a str starting with "=" as a formula; a text cell keeps the
+                # clerk's words exactly, as text.
+                if not isinstance(value, str):
+                    return value
+                c = WriteOnlyCell(ws, value)
+                c.data_type = "s"
+                return c
+
             for r in rows:
-                ws.append([r[c] for c in EXPORT_COLUMNS])
+                ws.append([cell(r[c]) for c in EXPORT_COLUMNS])
             wb.save(path)
         else:
             raise UserInputError(Text("只能导出 CSV 或 XLSX。", "Export as CSV or XLSX only."))

@@ -7,11 +7,16 @@ button by mistake still cannot make the service do what the role does not allow.
 from __future__ import annotations
 
 import logging
+import math
 import threading
+from collections.abc import Callable
+from datetime import timedelta
 
 from desk_app.errors import AuthError, Text
 from desk_app.services.model import Role, UserView
+from desk_app.settings import Settings, UiSection
 from desk_app.storage import Store, User
+from desk_app.storage.store import AuditAction
 
 log = logging.getLogger(__name__)
 
@@ -22,16 +27,63 @@ def _view(user: User) -> UserView:
     return UserView(username=user.username, display_name=user.display_name, role=Role(user.role))
 
 
-class SessionService:
-    """Implements :class:`desk_app.services.api.SessionOps`."""
+MAX_DELAY_S = 30
 
-    def __init__(self, store: Store):
+
+class LoginRefused(AuthError):
+    """Too many failed logins for this account: refused before the password is tried."""
+
+    title_text = Text("登录受限", "Login restricted")
+
+
+class SessionService:
+    """Implements :class:`desk_app.services.api.SessionOps`.
+
+    Failed logins are counted from the audit log (persistent across restarts, one record of
+    truth): after the n-th failure in a row (n >= 2) the next try waits 2^(n-1) s (at most 30 s), and
+    after ``ui.login_max_failures`` the account is locked for ``ui.login_lockout_min``. Unknown
+    user names are throttled the same way, so the answer tells nothing about which names exist.
+    A successful login or ``desk-app users unlock`` starts the count again."""
+
+    def __init__(self, store: Store, settings: Callable[[], Settings] | None = None):
         self.store = store
+        self._settings = settings or Settings
         self._user: UserView | None = None
         self._lock = threading.Lock()
 
+    def _throttle(self, username: str, ui: UiSection) -> None:
+        history = self.store.login_history(username, ui.login_max_failures)
+        failures = []
+        for action, at in history:
+            if action != AuditAction.LOGIN_FAILED:
+                break
+            failures.append(at)
+        if len(failures) < 2:  # one slip of the finger costs nothing
+            return
+        now = self.store.now()
+        if len(failures) >= ui.login_max_failures:
+            wait = failures[0] + timedelta(minutes=ui.login_lockout_min) - now
+        else:
+            wait = failures[0] + timedelta(seconds=min(2 ** (len(failures) - 1), MAX_DELAY_S)) - now
+        if wait.total_seconds() <= 0:
+            return
+        self.store.audit(username, AuditAction.LOGIN_REFUSED, username,
+                         {"failures": len(failures), "wait_s": math.ceil(wait.total_seconds())})
+        log.warning("login refused: %d failed logins in a row", len(failures))
+        if len(failures) >= ui.login_max_failures:
+            minutes = math.ceil(wait.total_seconds() / 60)
+            raise LoginRefused(Text(
+                f"连续 {len(failures)} 次登录失败, 该账号已锁定, 请 {minutes} 分钟后再试, 或请管理员解锁。",
+                f"{len(failures)} failed logins in a row: the account is locked. Try again in "
+                f"{minutes} min, or ask an administrator to unlock it."))
+        seconds = math.ceil(wait.total_seconds())
+        raise LoginRefused(Text(f"登录失败次数过多, 请 {seconds} 秒后再试。",
+                                f"Too many failed logins: try again in {seconds} s."))
+
     def login(self, username: str, password: str) -> UserView:
-        user = _view(self.store.authenticate(username.strip(), password))  # audited by the store
+        username = username.strip()
+        self._throttle(username, self._settings().ui)
+        user = _view(self.store.authenticate(username, password))  # audited by the store
         with self._lock:
             self._user = user
         log.info("login: %s (%s)", user.username, user.role.value)

@@ -25,6 +25,7 @@ from desk_app.storage.records import (
     BlacklistEntry,
     BlacklistStatus,
     DeltaResult,
+    FaceJudgement,
     OutboxItem,
     Override,
     Reason,
@@ -39,7 +40,7 @@ from desk_app.storage.store import AuditAction, Store
 __all__ = [
     "Alert", "AlertInput", "AuditAction", "AuditEntry", "AuditProblem", "AuditReport",
     "BlacklistEntry", "BlacklistStatus", "Crypto", "DatabaseTooNewError", "DecryptionError",
-    "DeltaResult", "DuplicateError", "KeyFileError", "KeyMismatchError", "KeyMissingError",
+    "DeltaResult", "DuplicateError", "FaceJudgement", "KeyFileError", "KeyMismatchError", "KeyMissingError",
     "KeyStore", "MigrationError", "NotFoundError", "OutboxItem", "Override", "Reason",
     "StorageError", "Store", "StoredKey", "StoredKeySet", "User", "VisitInput", "VisitRecord",
 ]

@@ -74,3 +74,10 @@ class NotFoundError(StorageError):
 class DuplicateError(StorageError):
     title_text = Text("记录已存在", "Record exists")
     default_text = Text("该记录已存在。", "The record already exists.")
+
+
+class DatabaseRecovered(StorageError):
+    """Not a failure of the call: the database was found damaged at start and recovered. Shown
+    once so that the clerk tells hospital IT; the desk goes on."""
+
+    title_text = Text("本地数据库已恢复", "Local database recovered")

@@ -118,6 +118,8 @@ class VisitRecord:
     id_number: str | None = None
     person_name: str | None = None
     face_template: bytes | None = None
+    card_confirmed_by: str | None = None  # a camera-read card checked by this clerk
+    card_confirmed_at: datetime | None = None
 
     @property
     def final_verdict(self) -> str:
@@ -141,6 +143,30 @@ class VisitRecord:
             "offline": self.offline,
             "override": self.override.to_wire() if self.override else None,
         }
+
+
+JUDGEMENTS = ("same", "different")
+
+
+@dataclass(frozen=True)
+class FaceJudgement:
+    """The clerk's call on an undecided face: no image, only the distance and the judgement.
+    ``seconds``: from the undecided verdict on screen to the clerk's key."""
+
+    judgement_id: str
+    visit_id: str
+    clerk: str
+    judged_at: datetime
+    distance: float | None
+    judgement: str  # "same" | "different"
+    seconds: float
+    match_distance: float
+    mismatch_distance: float
+
+    def __post_init__(self) -> None:
+        _aware(self.judged_at, "judged_at")
+        if self.judgement not in JUDGEMENTS:
+            raise ValueError(f"unknown judgement {self.judgement!r}")
 
 
 # --- outbox ---------------------------------------------------------------------------------------

@@ -142,6 +142,25 @@ class VisitRow(Base):
     override_verdict: Mapped[str | None] = mapped_column(String(8), nullable=True)
     overridden_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A number read by the camera: the clerk who checked the physical card, and when (rev. 3).
+    card_confirmed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    card_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class FaceJudgementRow(Base):
+    """The clerk's call on an undecided face (revision 3): the distance and the judgement, never
+    an image; what ``calibrate faces --from-desk-history`` and the per-clerk figures read."""
+
+    __tablename__ = "face_judgements"
+    judgement_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.visit_id"), index=True)
+    clerk: Mapped[str] = mapped_column(String(64), index=True)
+    judged_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    distance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    judgement: Mapped[str] = mapped_column(String(16))  # "same" | "different"
+    seconds: Mapped[float] = mapped_column(Float)  # from the undecided verdict to the key
+    match_distance: Mapped[float] = mapped_column(Float)  # the thresholds in force then
+    mismatch_distance: Mapped[float] = mapped_column(Float)
 
 
 class OutboxRow(Base):

@@ -33,6 +33,7 @@ from desk_app.clock import CHINA_TZ, Clock, SystemClock
 from desk_app.errors import AuthError, Text
 from desk_app.identity.hashing import ScryptParams
 from desk_app.storage import audit as chain
+from desk_app.storage import recovery
 from desk_app.storage.crypto import Crypto, KeyStore
 from desk_app.storage.db import make_engines
 from desk_app.storage.errors import (
@@ -51,6 +52,7 @@ from desk_app.storage.records import (
     BlacklistEntry,
     BlacklistStatus,
     DeltaResult,
+    FaceJudgement,
     OutboxItem,
     Override,
     Reason,
@@ -66,6 +68,7 @@ from desk_app.storage.schema import (
     BlacklistRow,
     BookingRow,
     CursorRow,
+    FaceJudgementRow,
     KeyRow,
     Meta,
     OutboxRow,
@@ -91,12 +94,20 @@ _CHUNK = 20_000
 class AuditAction(StrEnum):
     DECISION = "checkin.decision"
     OVERRIDE = "checkin.override"
+    CARD_CONFIRMED = "checkin.card_confirmed"  # a camera-read card checked by the clerk
+    FACE_JUDGED = "face.judged"  # the clerk's call on an undecided face
+    JUDGEMENTS_VIEWED = "stats.judgements_viewed"  # the per-clerk figures were looked at
     ALERT_CREATED = "alert.created"
     ALERT_VIEWED = "alert.viewed"  # a flagged case (and its photos) was looked at
     ALERT_HANDLED = "alert.handled"
     EXPORT = "export"
     LOGIN = "login"
     LOGIN_FAILED = "login.failed"
+    LOGIN_REFUSED = "login.refused"  # too many failures: refused without trying the password
+    LOGIN_UNLOCKED = "login.unlocked"
+    DATABASE_RECOVERED = "database.recovered"
+    VISIT_PII_PURGED = "visits.pii_purged"
+    RETENTION_RUN = "retention.run"
     LOGOUT = "logout"
     SETTINGS_CHANGED = "settings.changed"
     USER_CHANGED = "user.changed"
@@ -128,6 +139,7 @@ class Store:
         self._dummy: str | None = None  # made on the first failed look-up
         self.migration = migration
         self.key_location = key_location  # "keyring" | "file" | "" (key given by the caller)
+        self.recovery: recovery.Recovery | None = None  # set when open() found the file damaged
         name = write_engine.dialect.name
         self._insert = pg_dialect.insert if name == "postgresql" else sqlite_dialect.insert
 
@@ -151,6 +163,9 @@ class Store:
         u = make_url(url)
         if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
             db_file = Path(u.database)
+        recovering: recovery.Recovery | None = None
+        if db_file is not None and (trouble := recovery.problem(db_file)) is not None:
+            recovering = _begin_recovery(db_file, paths, trouble)
         if db_file is not None and not db_file.exists():
             # Owner-only from the first byte; SQLite gives the -wal and -shm files the same mode.
             db_file.parent.mkdir(parents=True, exist_ok=True)
@@ -175,11 +190,49 @@ class Store:
                              backup_dir=paths.backup_dir if paths is not None else None)
             store = cls(w, r, crypto, clock=clock, migration=result, key_location=location)
             store._init_meta()
+            if recovering is not None and db_file is not None:
+                store._finish_recovery(db_file, recovering)
         except SQLAlchemyError as exc:
             raise StorageError(detail=f"open: {type(exc).__name__}") from exc
         if db_file is not None and db_file.exists():
             db_file.chmod(0o600)
         return store
+
+    def _finish_recovery(self, db_file: Path, rec: recovery.Recovery) -> None:
+        """Merge what the damaged file still holds into the database now open (the restored
+        backup, or a new one) and queue again every visit the platform has not acknowledged."""
+        found = recovery.salvage(rec.damaged_file, layout_from=db_file)
+        merged = recovery.merge(db_file, found)
+        now = self.now()
+        requeued = 0
+        with self._write() as s:
+            for vid in sorted(merged.new_visits):
+                row = s.get(VisitRow, vid)
+                if row is None or s.scalars(select(OutboxRow.id).where(
+                        OutboxRow.visit_id == vid, OutboxRow.kind == "visit")).first() is not None:
+                    continue
+                record = self._visit_record(row)
+                if vid not in merged.acked_visits:
+                    s.add(self._outbox_row("visit", vid, record.to_wire(), now, visit_id=vid))
+                    requeued += 1
+                elif record.override is not None and vid not in merged.acked_overrides:
+                    at = (row.overridden_at or now).isoformat()
+                    s.add(self._outbox_row("visit_override", f"{vid}:override:{at}",
+                                           {"visit_id": vid, "override": record.override.to_wire(),
+                                            "at": at}, now, visit_id=vid))
+                    requeued += 1
+            visits = int(s.scalar(select(func.count()).select_from(VisitRow)) or 0)
+            rec.method, rec.merged, rec.requeued, rec.visits = (
+                found.method, merged.counts, requeued, visits)
+            self._append_audit(s, "system", AuditAction.DATABASE_RECOVERED, db_file.name, {
+                "damaged_file": rec.damaged_file.name,
+                "backup": rec.backup_used.name if rec.backup_used else None,
+                "method": found.method, "merged": merged.counts, "requeued": requeued,
+                "unreadable": found.unreadable, "visits": visits}, now)
+        log.error("damaged database recovered: backup %s, merged %s, %d uploads queued again; "
+                  "the damaged file is kept at %s", rec.backup_used, merged.counts, requeued,
+                  rec.damaged_file)
+        self.recovery = rec
 
     def close(self) -> None:
         self._w.dispose()
@@ -272,25 +325,87 @@ class Store:
         ``visit_override`` item ({"visit_id", "override", "at"}) is queued."""
         now = self.now()
         with self._write() as s:
-            row = s.get(VisitRow, visit_id)
-            if row is None:
-                raise NotFoundError(detail="visit")
-            row.override_by, row.override_reason = override.by, override.reason
-            row.override_verdict, row.overridden_at = override.verdict, now
-            record = self._visit_record(row)
-            pending = s.scalars(select(OutboxRow).where(
-                OutboxRow.visit_id == visit_id, OutboxRow.kind == "visit",
-                OutboxRow.sent_at.is_(None))).first()
-            if pending is not None:
-                pending.payload_enc = self._enc_payload(record.to_wire(), pending.dedup_key)
-            else:
-                s.add(self._outbox_row("visit_override", f"{visit_id}:override:{now.isoformat()}",
-                                       {"visit_id": visit_id, "override": override.to_wire(),
-                                        "at": now.isoformat()}, now, visit_id=visit_id))
-            self._mark_checked_in(s, record, now)
-            self._append_audit(s, override.by, AuditAction.OVERRIDE, visit_id, {
-                "from": row.verdict, "to": override.verdict, "reason": override.reason}, now)
+            return self._override(s, self._visit_row(s, visit_id), override, now)
+
+    def _override(self, s: Session, row: VisitRow, override: Override, now: datetime
+                  ) -> VisitRecord:
+        visit_id = row.visit_id
+        row.override_by, row.override_reason = override.by, override.reason
+        row.override_verdict, row.overridden_at = override.verdict, now
+        record = self._visit_record(row)
+        pending = s.scalars(select(OutboxRow).where(
+            OutboxRow.visit_id == visit_id, OutboxRow.kind == "visit",
+            OutboxRow.sent_at.is_(None))).first()
+        if pending is not None:
+            pending.payload_enc = self._enc_payload(record.to_wire(), pending.dedup_key)
+        else:
+            s.add(self._outbox_row("visit_override", f"{visit_id}:override:{now.isoformat()}",
+                                   {"visit_id": visit_id, "override": override.to_wire(),
+                                    "at": now.isoformat()}, now, visit_id=visit_id))
+        self._mark_checked_in(s, record, now)
+        self._append_audit(s, override.by, AuditAction.OVERRIDE, visit_id, {
+            "from": row.verdict, "to": override.verdict, "reason": override.reason}, now)
         return record
+
+    @staticmethod
+    def _visit_row(s: Session, visit_id: str) -> VisitRow:
+        row = s.get(VisitRow, visit_id)
+        if row is None:
+            raise NotFoundError(detail="visit")
+        return row
+
+    def confirm_card(self, visit_id: str, by: str, at: datetime,
+                     override: Override | None = None) -> VisitRecord:
+        """The clerk checked the physical card of a camera-read number: who and when (``at``,
+        the desk's time of the key) go into the visit and the audit log, with the verdict this
+        changes (``override``) in the same transaction."""
+        now = self.now()
+        with self._write() as s:
+            row = self._visit_row(s, visit_id)
+            row.card_confirmed_by, row.card_confirmed_at = by, _aware(at)
+            s.flush()
+            self._append_audit(s, by, AuditAction.CARD_CONFIRMED, visit_id, {
+                "at": at.isoformat(),
+                "verdict": override.verdict if override else row.verdict}, now)
+            return (self._override(s, row, override, now) if override is not None
+                    else self._visit_record(row))
+
+    def record_face_judgement(self, judgement: FaceJudgement, override: Override | None = None
+                              ) -> VisitRecord:
+        """The clerk's call on an undecided face (distance and judgement, no image), audited,
+        with the verdict it changes (``override``) in the same transaction."""
+        now = self.now()
+        j = judgement
+        with self._write() as s:
+            row = self._visit_row(s, j.visit_id)
+            s.add(FaceJudgementRow(
+                judgement_id=j.judgement_id, visit_id=j.visit_id, clerk=j.clerk,
+                judged_at=j.judged_at, distance=j.distance, judgement=j.judgement,
+                seconds=j.seconds, match_distance=j.match_distance,
+                mismatch_distance=j.mismatch_distance))
+            s.flush()
+            self._append_audit(s, j.clerk, AuditAction.FACE_JUDGED, j.visit_id, {
+                "judgement": j.judgement, "seconds": round(j.seconds, 2),
+                "distance": None if j.distance is None else round(j.distance, 4)}, now)
+            return (self._override(s, row, override, now) if override is not None
+                    else self._visit_record(row))
+
+    def face_judgements(self, start: datetime | None = None, end: datetime | None = None
+                        ) -> list[FaceJudgement]:
+        """The clerks' calls on undecided faces with ``start <= judged_at < end`` (oldest
+        first)."""
+        q = select(FaceJudgementRow)
+        if start is not None:
+            q = q.where(FaceJudgementRow.judged_at >= _aware(start))
+        if end is not None:
+            q = q.where(FaceJudgementRow.judged_at < _aware(end))
+        with self._read() as s:
+            return [FaceJudgement(
+                judgement_id=r.judgement_id, visit_id=r.visit_id, clerk=r.clerk,
+                judged_at=r.judged_at, distance=r.distance, judgement=r.judgement,
+                seconds=r.seconds, match_distance=r.match_distance,
+                mismatch_distance=r.mismatch_distance)
+                for r in s.scalars(q.order_by(FaceJudgementRow.judged_at))]
 
     @staticmethod
     def _mark_checked_in(s: Session, record: VisitRecord, now: datetime) -> None:
@@ -413,6 +528,7 @@ class Store:
             person_name=c.decrypt_text(r.person_name_enc, _aad("v.name", vid)),
             face_template=(c.decrypt(r.face_template_enc, _aad("v.tpl", vid))
                            if r.face_template_enc is not None else None),
+            card_confirmed_by=r.card_confirmed_by, card_confirmed_at=r.card_confirmed_at,
         )
 
     # --- flagged cases --------------------------------------------------------------------------
@@ -503,6 +619,24 @@ class Store:
             # The images were ciphertext, but do not keep old copies of their pages in the WAL.
             with self._w.connect() as conn:
                 conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return n
+
+    def purge_visit_pii(self, retention_days: int) -> int:
+        """After ``retention_days`` (``privacy.visit_pii_days``) a visit keeps only what the
+        statistics need: the masked number, the hashes, verdict and reasons. The encrypted full
+        ID number, name and face template are deleted (audited)."""
+        now = self.now()
+        cutoff = now - timedelta(days=retention_days)
+        with self._write() as s:
+            res = s.execute(update(VisitRow).where(
+                VisitRow.checked_in_at < cutoff,
+                VisitRow.id_number_enc.is_not(None) | VisitRow.person_name_enc.is_not(None)
+                | VisitRow.face_template_enc.is_not(None))
+                .values(id_number_enc=None, person_name_enc=None, face_template_enc=None))
+            n = int(res.rowcount or 0)  # type: ignore[attr-defined]
+            if n:
+                self._append_audit(s, "system", AuditAction.VISIT_PII_PURGED, "",
+                                   {"visits": n, "retention_days": retention_days}, now)
         return n
 
     def _alert(self, a: AlertRow, v: VisitRow) -> Alert:
@@ -788,6 +922,16 @@ class Store:
             raise failed
         return user
 
+    def login_history(self, username: str, limit: int) -> list[tuple[str, datetime]]:
+        """The newest ``limit`` login outcomes of ``username`` (action, time), newest first:
+        what the login throttle counts (failures since the last login or unlock)."""
+        actions = (AuditAction.LOGIN, AuditAction.LOGIN_FAILED, AuditAction.LOGIN_UNLOCKED)
+        q = (select(AuditRow.action, AuditRow.at)
+             .where(AuditRow.action.in_([a.value for a in actions]), AuditRow.subject == username)
+             .order_by(AuditRow.seq.desc()).limit(limit))
+        with self._read() as s:
+            return [(a, at) for a, at in s.execute(q)]
+
     def set_password(self, username: str, password: str, actor: str) -> None:
         if len(password) < 8:
             raise AuthError(Text("密码至少 8 位。", "The password needs at least 8 characters."))
@@ -885,6 +1029,15 @@ class Store:
             return chain.verify_chain(self._crypto.audit_mac, rows,
                                       head.value if head else None,
                                       anchor.value if anchor else None)
+
+
+def _begin_recovery(db_file: Path, paths: AppPaths | None, trouble: str) -> recovery.Recovery:
+    """Move the damaged file aside and put the newest good backup in its place (what the damaged
+    file still holds is merged once the store is open: see ``Store._finish_recovery``)."""
+    log.error("the desk database is damaged (%s); recovering", trouble)
+    damaged = recovery.quarantine(db_file, db_file.parent / "damaged")
+    base = recovery.restore_base(db_file, paths.backup_dir if paths is not None else None)
+    return recovery.Recovery(damaged, trouble, base)
 
 
 _BL_COLS = ("id_hash", "entry_id", "source", "detail_enc", "valid_from", "valid_to", "version",

@@ -1,7 +1,8 @@
 """Reading the ID number from camera frames: find the card, OCR the number line, vote.
 
-One frame gives a :class:`FrameReading`: ``no_card``, ``no_number`` (nothing 18 characters
-long), ``checksum`` (18 characters whose check digit fails), ``invalid`` (the check digit
+One frame gives a :class:`FrameReading`: ``no_card``, ``no_number`` (no number of a card the
+desk reads: 18 characters -- resident card, foreigner's permanent residence card 2023 -- or the
+2017 foreigner's card's 3 letters + 12 digits), ``checksum`` (a number whose check digit fails), ``invalid`` (the check digit
 holds but no such birth date / region: a misread) or ``ok``. A :class:`NumberVoter`
 collects readings over frames and decides once one valid number has ``votes_needed`` readings
 and a strict majority of the valid ones; the same invalid text read ``votes_needed`` times with
@@ -15,6 +16,7 @@ card is reported to ``on_seen`` (the check-in preview outlines it: "card seen, h
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -26,9 +28,9 @@ import numpy as np
 from desk_app.identity import parse_id_number
 from devices.camera.types import Camera, CameraState
 from devices.idcard.errors import CardNotRead, PrintedNumberInvalid
-from devices.idcard.locate import CardView, find_card
-from devices.idcard.ocr import OcrEngine, make_engine
-from devices.idcard.types import IdCardRead, InvalidIdNumber, Polygon, check_digit_ok
+from devices.idcard.locate import card_outlines, find_card, rectify
+from devices.idcard.ocr import LineText, OcrEngine, make_engine
+from devices.idcard.types import FOREIGN15, IdCardRead, InvalidIdNumber, Polygon, printed_number_ok
 
 log = logging.getLogger(__name__)
 
@@ -59,35 +61,63 @@ class FrameReading:
 class CameraCardReader:
     """Per-frame pipeline. ``engine`` defaults to the measured best (see :mod:`.ocr`)."""
 
-    def __init__(self, engine: OcrEngine | None = None, *, try_flip: bool = True) -> None:
+    def __init__(self, engine: OcrEngine | None = None, *, try_flip: bool = True,
+                 candidates: int = 3) -> None:
         self.engine = engine or make_engine()
         self.try_flip = try_flip
+        self.candidates = candidates
 
     def read_frame(self, frame: np.ndarray) -> FrameReading:
         t0 = time.perf_counter()
-        view = find_card(frame)
-        if view is None:
+        outlines = card_outlines(frame, self.candidates)
+        if not outlines:
             return FrameReading("no_card", ms=(time.perf_counter() - t0) * 1000)
-        # The line as expected first; then wider (outline a little off), then the card the
-        # other way up. Stops at the first 18 characters, valid or not: re-reading a number
-        # that fails its check until something passes would be "correcting" it.
-        views: list[CardView] = [view, view.flipped()] if self.try_flip else [view]
-        attempts = [(v, wide) for v in views for wide in (False, True)]
+        # The best outline's line as expected first; then wider (outline a little off), then
+        # the card the other way up; then the next outlines (another outline of the same card;
+        # on a busy counter a sheet of paper may look more card-like than the card), each way
+        # up. Stops at the first number,
+        # valid or not: re-reading a number that fails its check until something passes
+        # would be "correcting" it.
         first = ""
-        for v, wide in attempts:
-            line = self.engine.read_line(v.number_line(wide=wide))
-            if len(line.text) == 18:
-                return FrameReading(_number_status(line.text), line.text, line.confidence,
-                                    v.corners, v.portrait(), (time.perf_counter() - t0) * 1000)
-            first = first or line.text
-        return FrameReading("no_number", first, 0.0, view.corners,
+        for i, (score, corners) in enumerate(outlines):
+            view = rectify(frame, corners, score)  # only the outlines actually read
+            turns = [view, view.flipped()] if self.try_flip else [view]
+            for v, wide in [(v, wide) for v in turns
+                            for wide in ((False, True) if i == 0 else (False,))]:
+                line = self.engine.read_line(v.number_line(wide=wide))
+                number = card_number(line)
+                if number:
+                    return FrameReading(_number_status(number), number, line.confidence,
+                                        v.corners, v.portrait(),
+                                        (time.perf_counter() - t0) * 1000)
+                first = first or line.text
+        return FrameReading("no_number", first, 0.0, outlines[0][1],
                             ms=(time.perf_counter() - t0) * 1000)
+
+
+_FOREIGN15_AT_END = re.compile(r"([A-Z0]{3}[0-9O]{12})$")
+
+
+def card_number(line: LineText) -> str:
+    """The number in an OCR'd line, as printed: 18 characters (digits and X), or the 2017
+    foreigner's 15 (3 letters, 12 digits; an O among the digits is the digit 0 and a 0 among
+    the letters the letter O -- one glyph in the card's font -- nothing else is changed). Empty when the line holds neither (the caller reads it again another way)."""
+    if len(line.text) == 18:
+        return line.text
+    alnum = re.sub(r"[^0-9A-Z]", "", line.raw.upper())
+    m = _FOREIGN15_AT_END.search(alnum)  # "Card No." may precede it in a wide crop
+    if m:
+        n = m.group(1)
+        n = n[:3].replace("0", "O") + n[3:].replace("O", "0")
+        if FOREIGN15.fullmatch(n):
+            return n
+    return ""
 
 
 def _number_status(text: str) -> FrameStatus:
     """ok: a possible number; checksum: its check digit fails; invalid: it checks but cannot
     exist (no such day or region), which at 1 in 11 odds is a misread, so it is not voted."""
-    if not check_digit_ok(text):
+    if not printed_number_ok(text):
         return "checksum"
     try:
         parse_id_number(text)

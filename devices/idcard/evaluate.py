@@ -1,6 +1,8 @@
 """``desk-app eval idcards INDEX.csv [--json] [--engine rapidocr|tesseract]``.
 
-INDEX.csv has the columns ``image,expected_id_number,name`` (image paths relative to the CSV).
+INDEX.csv has the columns ``image,expected_id_number,name`` (image paths relative to the CSV),
+and optionally ``kind`` and ``effect`` (``make-set --counter`` writes them): the summary then
+counts correct / images per card kind and per camera effect.
 Each image is one still: the card is found, rectified and its number line read once (both ways
 up when needed). Outcomes per image:
 
@@ -33,7 +35,7 @@ from desk_app.errors import DataError, DeskError, Text, UserInputError
 from desk_app.logs import mask_id_number
 from devices.idcard.camera_reader import CameraCardReader
 from devices.idcard.ocr import DEFAULT_ENGINE, ENGINES, make_engine
-from devices.idcard.types import check_digit_ok
+from devices.idcard.types import printed_number_ok
 
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
 
@@ -48,6 +50,8 @@ class Row:
     image: Path
     expected: str
     name: str
+    kind: str = ""
+    effect: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class Outcome:
     found: str = ""
     ms: float = 0.0
     note: str = ""
+    kind: str = ""
+    effect: str = ""
 
 
 def read_index(index: Path) -> list[Row]:
@@ -76,7 +82,9 @@ def read_index(index: Path) -> list[Row]:
                 img = (rec.get("image") or "").strip()
                 if img:
                     rows.append(Row(n, base / img, (rec.get("expected_id_number") or "").strip()
-                                    .upper(), (rec.get("name") or "").strip()))
+                                    .upper(), (rec.get("name") or "").strip(),
+                                    (rec.get("kind") or "").strip(),
+                                    (rec.get("effect") or "").strip()))
     except (UnicodeDecodeError, csv.Error) as e:
         raise IndexFileError(Text("索引文件不是 UTF-8 CSV", "The index is not a UTF-8 CSV file"),
                              detail=type(e).__name__) from e
@@ -98,7 +106,7 @@ def load_image(path: Path) -> np.ndarray:
 
 
 def judge(expected: str, read_status: str, found: str) -> str:
-    valid = check_digit_ok(expected)
+    valid = printed_number_ok(expected)
     if read_status == "ok":
         return "correct" if valid and found == expected else "wrong"
     if read_status == "checksum" and not valid:
@@ -108,15 +116,16 @@ def judge(expected: str, read_status: str, found: str) -> str:
 
 def evaluate_row(row: Row, reader: CameraCardReader, base: Path) -> Outcome:
     name = _rel(row.image, base)
-    valid = check_digit_ok(row.expected)
+    valid = printed_number_ok(row.expected)
     try:
         image = load_image(row.image)
     except DeskError as e:
-        return Outcome(name, "error", valid, note=e.message("en"))
+        return Outcome(name, "error", valid, note=e.message("en"), kind=row.kind,
+                       effect=row.effect)
     reading = reader.read_frame(image)
     found = reading.text if reading.status in ("ok", "checksum") else ""
     return Outcome(name, judge(row.expected, reading.status, found), valid, reading.status,
-                   found, reading.ms)
+                   found, reading.ms, kind=row.kind, effect=row.effect)
 
 
 def summarize(outcomes: list[Outcome], engine: str) -> dict:
@@ -132,7 +141,18 @@ def summarize(outcomes: list[Outcome], engine: str) -> dict:
         "checksum_reported": sum(1 for o in outcomes if o.read_status == "checksum"),
         "ms_median": round(statistics.median(ms), 1) if ms else None,
         "engine": engine,
+        **{f"by_{g}": _by(outcomes, g) for g in ("kind", "effect")
+           if any(getattr(o, g) for o in outcomes)},
     }
+
+
+def _by(outcomes: list[Outcome], attr: str) -> dict[str, str]:
+    """``{"glare": "11/12", ...}``: correct / images per value of ``attr``."""
+    groups: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        groups.setdefault(getattr(o, attr), []).append(o)
+    return {k: f"{sum(o.status == 'correct' for o in v)}/{len(v)}"
+            for k, v in sorted(groups.items())}
 
 
 def run(index: Path, engine: str = DEFAULT_ENGINE) -> tuple[list[Outcome], dict]:

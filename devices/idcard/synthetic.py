@@ -30,8 +30,10 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from desk_app.identity import check_char
+from desk_app.identity.idnumber import icao_check_digit
+from desk_app.identity.testing import make_id_number
 from devices.idcard import sam
-from devices.idcard.types import ETHNICITY_CODES, check_digit_ok
+from devices.idcard.types import ETHNICITY_CODES, printed_number_ok
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +77,11 @@ class CardPerson:
     issuer: str
     valid_from: dt.date
     valid_to: dt.date | None  # None: 长期
+    kind: str = "resident"  # see CARD_KINDS
 
     @property
     def check_digit_valid(self) -> bool:
-        return check_digit_ok(self.id_number)
+        return printed_number_ok(self.id_number)
 
     def card_text(self) -> sam.CardText:
         """The chip's text block for the reader simulator."""
@@ -95,7 +98,10 @@ class CardPerson:
 
 
 def wrong_check_digit(number: str) -> str:
-    """The same 17 digits with a check character that does not hold (deterministic)."""
+    """The same 17 digits with a check character that does not hold (deterministic); for the
+    15-character foreigner's number, its ICAO check digit moved on by 3."""
+    if len(number) == 15:
+        return number[:14] + str((int(icao_check_digit(number[:14])) + 3) % 10)
     good = check_char(number[:17])
     alphabet = "0123456789X"
     return number[:17] + alphabet[(alphabet.index(good) + 3) % 11]
@@ -126,6 +132,38 @@ def random_person(rng: np.random.Generator, *, valid: bool = True,
         name=_SURNAMES[int(rng.integers(len(_SURNAMES)))] + given, sex=sex,
         ethnicity=_ETHNIC_CHOICES[int(rng.integers(len(_ETHNIC_CHOICES)))], birth=birth,
         address=address, id_number=number, issuer=issuer, valid_from=start, valid_to=valid_to)
+
+
+#: The cards a desk reads: the resident ID card and the foreigner's permanent residence ID card
+#: (2017: 15-character number; 2023: 18 digits starting with 9, the resident card's format).
+CARD_KINDS = ("resident", "foreign_2017", "foreign_2023")
+_FOREIGN_NAMES = ("SMITH JOHN", "MÜLLER ANNA", "TANAKA YUKI", "KIM MINJUN", "GARCIA LUCIA",
+                  "IVANOV PAVEL", "NGUYEN LAN", "SILVA PEDRO")
+_NATIONALITIES = ("USA", "DEU", "JPN", "KOR", "ESP", "RUS", "VNM", "BRA", "GBR", "FRA")
+
+
+def random_card_person(rng: np.random.Generator, kind: str = "resident", *, valid: bool = True
+                       ) -> CardPerson:
+    """A person for a card of ``kind`` (CARD_KINDS)."""
+    person = random_person(rng, valid=True)
+    if kind == "resident":
+        return random_person(rng, valid=valid) if not valid else person
+    nat = _NATIONALITIES[int(rng.integers(len(_NATIONALITIES)))]
+    birth = dt.date(1950, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365 * 50)))
+    if kind == "foreign_2017":
+        number = make_id_number(str(rng.choice(["110100", "310100", "440100"])), birth,
+                                int(rng.integers(0, 10)), kind="foreign_permanent_15",
+                                nationality=nat)
+    else:
+        number = make_id_number(str(rng.choice(["110000", "310000", "440000"])), birth,
+                                int(rng.integers(0, 1000)), kind="foreign_permanent",
+                                nationality=nat)
+    if not valid:
+        number = wrong_check_digit(number)
+    name = _FOREIGN_NAMES[int(rng.integers(len(_FOREIGN_NAMES)))]
+    return CardPerson(name=name, sex="男" if int(number[-2]) % 2 else "女", ethnicity=nat,
+                      birth=birth, address="", id_number=number, issuer="国家移民管理局",
+                      valid_from=person.valid_from, valid_to=person.valid_to, kind=kind)
 
 
 # --- drawing -------------------------------------------------------------------------------------
@@ -211,6 +249,8 @@ def _detector():  # noqa: ANN202 - dlib type
 
 def render_card(person: CardPerson, photo: np.ndarray | None, *, seed: int = 0) -> np.ndarray:
     """The photo side of ``person`` 's card, BGR, 856 x 540."""
+    if person.kind != "resident":
+        return _render_foreign(person, photo, seed=seed)
     img = Image.fromarray(_background(seed % 4))
     draw = ImageDraw.Draw(img)
     label_c, text_c = (40, 95, 150), (20, 20, 20)
@@ -247,7 +287,45 @@ def render_card(person: CardPerson, photo: np.ndarray | None, *, seed: int = 0) 
     for ch in person.id_number:
         draw.text((x, 450), ch, font=nf, fill=text_c)
         x += 30
-    out = cv2.cvtColor(np.asarray(img), cv2.COLOR_RGB2BGR)
+    return _with_portrait(cv2.cvtColor(np.asarray(img), cv2.COLOR_RGB2BGR), photo)
+
+
+def _render_foreign(person: CardPerson, photo: np.ndarray | None, *, seed: int) -> np.ndarray:
+    """The foreigner's permanent residence ID card: bilingual labels (中文 / English), the
+    number at the bottom as on the resident card (2017: warm red-gold print and a 15-character
+    number; 2023: the 18-digit number, blue-grey print)."""
+    bg = _background(seed % 4).astype(np.float32)
+    tint = (np.array([250, 228, 205], np.float32) if person.kind == "foreign_2017"
+            else np.array([226, 232, 246], np.float32))
+    img = Image.fromarray(np.clip(bg * 0.55 + tint * 0.45, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    label_c, text_c = (120, 60, 40), (20, 20, 20)
+    lab, small, val = _font(CJK_FONT, 22), _font(CJK_FONT, 16), _font(CJK_FONT, 30)
+    draw.text((60, 26), "中华人民共和国外国人永久居留身份证", font=_font(CJK_FONT, 26), fill=label_c)
+    rows = (("姓名", "Name", person.name), ("性别", "Sex", f"{person.sex} / "
+            f"{'M' if person.sex == '男' else 'F'}"),
+            ("出生日期", "Date of Birth", person.birth.strftime("%Y.%m.%d")),
+            ("国籍", "Nationality", person.ethnicity),
+            ("有效期限", "Period of Validity",
+             f"{person.valid_from:%Y.%m.%d}-{person.valid_to:%Y.%m.%d}" if person.valid_to
+             else f"{person.valid_from:%Y.%m.%d}-长期"))
+    y = 80
+    for zh, en, value in rows:
+        draw.text((60, y), zh, font=lab, fill=label_c)
+        draw.text((60, y + 26), en, font=small, fill=label_c)
+        draw.text((230, y + 4), value, font=val, fill=text_c)
+        y += 70
+    draw.text((40, 456), "证件号码", font=lab, fill=label_c)
+    draw.text((40, 482), "Card No.", font=small, fill=label_c)
+    nf = _number_font(40)
+    x = 262 if len(person.id_number) == 18 else 300
+    for ch in person.id_number:
+        draw.text((x, 450), ch, font=nf, fill=text_c)
+        x += 30
+    return _with_portrait(cv2.cvtColor(np.asarray(img), cv2.COLOR_RGB2BGR), photo)
+
+
+def _with_portrait(out: np.ndarray, photo: np.ndarray | None) -> np.ndarray:
     if photo is not None:
         x0, y0, x1, y1 = (int(PORTRAIT_BOX[0] * CARD_W), int(PORTRAIT_BOX[1] * CARD_H),
                           int(PORTRAIT_BOX[2] * CARD_W), int(PORTRAIT_BOX[3] * CARD_H))
@@ -342,6 +420,102 @@ def place_in_scene(
     return np.clip(frame, 0, 255).astype(np.uint8), pts.astype(np.float32)
 
 
+#: What a counter camera sees besides a card lying flat (``counter_frame``).
+COUNTER_EFFECTS = ("perspective", "blur", "glare", "low_light", "finger", "jpeg", "phone_moire",
+                   "busy")
+
+
+def counter_frame(card: np.ndarray, rng: np.random.Generator, effect: str,
+                  size: tuple[int, int] = (1280, 720)) -> tuple[np.ndarray, np.ndarray]:
+    """The card as a desk's counter camera shows it under ``effect`` (COUNTER_EFFECTS): strong
+    perspective, motion/focus blur, a glare spot, low light with sensor noise, a finger over
+    a corner, heavy JPEG, the card shown on a phone screen (pixel grid -> moiré, dark bezel),
+    or lying among papers and objects (a busy frame). Returns (BGR frame, card corners)."""
+    if effect == "phone_moire":
+        card = _on_screen(card, rng)
+    kw: dict[str, object] = {}
+    if effect == "perspective":
+        kw = {"max_tilt": 0.16, "max_angle": 35.0}
+    elif effect == "blur":
+        kw = {"blur": float(rng.uniform(1.6, 2.2))}
+    elif effect == "low_light":
+        kw = {"noise": 3.0}
+    elif effect == "busy":
+        kw = {"background": _busy_desk(size, rng), "card_width_frac": (0.34, 0.5)}
+    frame, corners = place_in_scene(card, rng, size=size, **kw)
+    f = frame.astype(np.float32)
+    if effect == "glare":
+        c = corners.mean(axis=0) + rng.uniform(-0.3, 0.3, 2) * (corners.max(0) - corners.min(0))
+        yy, xx = np.mgrid[0:size[1], 0:size[0]].astype(np.float32)
+        r = rng.uniform(50, 90)
+        spot = np.exp(-((xx - c[0]) ** 2 + (yy - c[1]) ** 2) / (2 * r * r))
+        f = f + spot[..., None] * 150
+    elif effect == "low_light":
+        f = f * rng.uniform(0.22, 0.32) + rng.normal(0, 5, f.shape)
+    elif effect == "finger":
+        # Not the bottom-right corner: a finger there hides the number's end, which no one
+        # can read (the desk then says it sees the card but not the number).
+        corner = corners[int(rng.choice([0, 1, 3]))]
+        centre = corner + (corners.mean(axis=0) - corner) * 0.06
+        axes = (int(rng.uniform(40, 55)), int(rng.uniform(110, 150)))
+        ang = float(np.degrees(np.arctan2(*(corner - corners.mean(axis=0))[::-1]))) + 90
+        mask = np.zeros(f.shape[:2], np.uint8)
+        cv2.ellipse(mask, (int(centre[0]), int(centre[1])), axes, ang, 0, 360, 255, -1)
+        mask_f = cv2.GaussianBlur(mask.astype(np.float32) / 255, (0, 0), 4)[..., None]
+        skin = np.array([120, 150, 205], np.float32) * rng.uniform(0.8, 1.05)
+        f = f * (1 - mask_f) + skin * mask_f
+    out = np.clip(f, 0, 255).astype(np.uint8)
+    if effect in ("jpeg", "phone_moire", "busy"):
+        q = 22 if effect == "jpeg" else 60
+        out = cv2.imdecode(cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, q])[1],
+                           cv2.IMREAD_COLOR)
+    return out, corners
+
+
+def _on_screen(card: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The card's picture on a phone held up to the camera: brighter and bluish, the screen's
+    RGB pixel grid (which the camera's sampling turns into moiré), a black bezel; the bezel's
+    outline is what the camera sees as the 'card' (its aspect is close to the card's)."""
+    h, w = card.shape[:2]
+    f = card.astype(np.float32) * 0.85 + np.array([30, 18, 10], np.float32)
+    pitch = int(rng.integers(3, 5))
+    grid = np.ones((h, w, 3), np.float32)
+    for ch in range(3):
+        grid[:, ch::3 * pitch // 3 or 1, ch] *= 1.0
+        grid[:, (np.arange(w) // pitch) % 3 != ch, ch] *= 0.72
+    grid[(np.arange(h) // pitch) % pitch == 0] *= 0.8
+    screen = np.clip(f * grid, 0, 255)
+    bezel = int(0.06 * h)
+    out = np.full((h + 2 * bezel, w + 2 * bezel, 3), 18, np.float32)
+    out[bezel:bezel + h, bezel:bezel + w] = screen
+    return cv2.resize(out, (w, h), interpolation=cv2.INTER_AREA).astype(np.uint8)
+
+
+def _busy_desk(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """A counter with things on it: sheets of paper (pale rectangles of other shapes), a
+    keyboard, a pen, printed lines."""
+    w, h = size
+    img = desk_background(w, h, rng)
+    for _ in range(int(rng.integers(3, 6))):
+        pw, ph = rng.uniform(0.15, 0.35) * w, rng.uniform(0.25, 0.6) * h
+        x, y = rng.uniform(0, w - pw), rng.uniform(0, h - ph)
+        ang = rng.uniform(-30, 30)
+        box = cv2.boxPoints(((x + pw / 2, y + ph / 2), (pw, ph), ang)).astype(np.int32)
+        tone = int(rng.integers(200, 245))
+        cv2.fillConvexPoly(img, box, (tone, tone, tone - 5))
+        for k in range(int(rng.integers(3, 10))):  # printed lines on the sheet
+            yy = int(y + ph * (0.15 + 0.07 * k))
+            cv2.line(img, (int(x + pw * 0.1), yy), (int(x + pw * 0.8), yy), (90, 90, 90), 2)
+    kx, ky = int(rng.uniform(0, w * 0.5)), int(rng.uniform(h * 0.7, h * 0.85))
+    cv2.rectangle(img, (kx, ky), (kx + int(w * 0.45), h), (40, 40, 42), -1)
+    for i in range(0, int(w * 0.45) - 30, 34):
+        for j in range(0, h - ky - 20, 30):
+            cv2.rectangle(img, (kx + i + 4, ky + j + 4), (kx + i + 30, ky + j + 26), (70, 70, 72), -1)
+    px = int(rng.uniform(0, w))
+    cv2.line(img, (px, 20), (px + int(rng.uniform(-200, 200)), 180), (30, 30, 160), 9)
+    return img
+
+
 # --- eval sets ---------------------------------------------------------------------------------
 
 
@@ -358,8 +532,10 @@ HARD = {"card_width_frac": (0.28, 0.42), "max_angle": 180.0, "noise": 8.0, "blur
 
 def make_set(out_dir: Path, faces_dir: Path, n: int, *, invalid: float = 0.1, seed: int = 0,
              size: tuple[int, int] = (1280, 720), photos: Sequence[Path] | None = None,
-             hard: bool = False) -> Path:
-    """Write ``n`` scene images and ``index.csv``; returns the index path."""
+             hard: bool = False, counter: bool = False) -> Path:
+    """Write ``n`` scene images and ``index.csv``; returns the index path. ``counter``: every
+    card kind under every counter-camera effect in turn (``counter_frame``), the columns
+    ``kind`` and ``effect`` added to the index."""
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     photos = list(photos) if photos is not None else face_photos(faces_dir)
@@ -370,15 +546,23 @@ def make_set(out_dir: Path, faces_dir: Path, n: int, *, invalid: float = 0.1, se
     index = out_dir / "index.csv"
     with index.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["image", "expected_id_number", "name"])
+        writer.writerow(["image", "expected_id_number", "name"]
+                        + (["kind", "effect"] if counter else []))
         for i in range(n):
-            person = random_person(rng, valid=i not in bad)
+            kind = CARD_KINDS[i % len(CARD_KINDS)] if counter else "resident"
+            person = random_card_person(rng, kind, valid=i not in bad)
             photo = cv2.imread(str(photos[int(rng.integers(len(photos)))]), cv2.IMREAD_COLOR)
             card = render_card(person, photo, seed=i)
-            frame, _ = place_in_scene(card, rng, size=size, **(HARD if hard else {}))
+            extra: list[str] = []
+            if counter:
+                effect = COUNTER_EFFECTS[(i // len(CARD_KINDS)) % len(COUNTER_EFFECTS)]
+                frame, _ = counter_frame(card, rng, effect, size)
+                extra = [kind, effect]
+            else:
+                frame, _ = place_in_scene(card, rng, size=size, **(HARD if hard else {}))
             name = f"card_{i:03d}.jpg"
             cv2.imwrite(str(out_dir / name), frame, [cv2.IMWRITE_JPEG_QUALITY, 70 if hard else 90])
-            writer.writerow([name, person.id_number, person.name])
+            writer.writerow([name, person.id_number, person.name, *extra])
     return index
 
 
@@ -394,6 +578,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--hard", action="store_true",
                    help="smaller cards, any rotation, more blur/noise, JPEG quality 70")
+    m.add_argument("--counter", action="store_true",
+                   help="all card kinds under a counter camera's effects (glare, finger, phone "
+                        "screen, busy desk ...)")
     c = sub.add_parser("card", help="render one card to a PNG")
     c.add_argument("out", type=Path)
     c.add_argument("--photo", type=Path)
@@ -401,7 +588,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.cmd == "make-set":
         index = make_set(args.out_dir, args.faces, args.n, invalid=args.invalid, seed=args.seed,
-                         hard=args.hard)
+                         hard=args.hard, counter=args.counter)
         print(index)
         return 0
     rng = np.random.default_rng(args.seed)

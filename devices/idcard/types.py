@@ -9,17 +9,21 @@ anything else never becomes an ``IdCardRead``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import numpy as np
 
 from desk_app.identity import InvalidIdNumber, check_char, parse_id_number
+from desk_app.identity.idnumber import icao_check_digit
 
 __all__ = ["ETHNICITIES", "SEXES", "IdCardRead", "IdCardReader", "InvalidIdNumber", "Polygon",
-           "check_digit_ok", "normalize_id_number"]
+           "check_digit_ok", "normalize_id_number", "printed_number_ok"]
 
 Source = Literal["reader", "camera"]
+#: The foreigner's permanent residence card number of 2004/2017: nationality + 12 digits.
+FOREIGN15 = re.compile(r"[A-Z]{3}\d{12}")
 #: Where a card lies in a camera frame: its corners in frame pixels (x, y), in order round it.
 Polygon = tuple[tuple[int, int], ...]
 
@@ -51,6 +55,15 @@ def check_digit_ok(number: str) -> bool:
     if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789X":
         return False
     return check_char(number[:17]) == number[17]
+
+
+def printed_number_ok(number: str) -> bool:
+    """The check of the number as a card prints it: 18 characters (resident card, foreigner's
+    card 2023) by ISO 7064 MOD 11-2; the 15 characters of the foreigner's card 2017 (3 letters,
+    12 digits) by the ICAO 9303 check digit (``desk_app.identity.idnumber``)."""
+    if len(number) == 15 and FOREIGN15.fullmatch(number):
+        return icao_check_digit(number[:14]) == number[14]
+    return check_digit_ok(number)
 
 
 @dataclass(frozen=True, eq=False)

@@ -49,10 +49,14 @@ class Outcome:
     cpu_ms: float = 0.0
     found: tuple[str, ...] = ()
     note: str = ""
+    refused: int = 0  # codes a decoder saw but whose text was in doubt (devices.qr.charset)
 
 
 def normalize(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    """Line endings as LF and outer spaces and line breaks trimmed (an expected-text file saved
+    by an editor). Control characters stay: ``str.strip()`` would also take GS (0x1D) and the
+    other separators 0x1C-0x1F off the ends of a GS1 payload."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip(" \t\n")
 
 
 def read_index(index: Path) -> Iterator[Row]:
@@ -120,14 +124,15 @@ def evaluate_row(row: Row, reader: QrReader, base: Path) -> Outcome:
     found = tuple(normalize(c.text) for c in result.codes)
     hit = next((c for c in result.codes if expected and normalize(c.text) == expected), None)
     if hit is not None:
-        return Outcome(name, "correct", hit.decoder, hit.stage, result.ms, result.cpu_ms, found)
+        return Outcome(name, "correct", hit.decoder, hit.stage, result.ms, result.cpu_ms, found,
+                       refused=result.rejected)
     first = result.codes[0] if result.codes else None
     if not expected:
         status = "false_positive" if found else "true_negative"
     else:
         status = "wrong" if found else "missed"
     return Outcome(name, status, first.decoder if first else "", first.stage if first else "",
-                   result.ms, result.cpu_ms, found)
+                   result.ms, result.cpu_ms, found, refused=result.rejected)
 
 
 def summarize(outcomes: list[Outcome], decoder_mode: str) -> dict:
@@ -144,6 +149,7 @@ def summarize(outcomes: list[Outcome], decoder_mode: str) -> dict:
         "false_positives": counts["false_positive"],
         "true_negatives": counts["true_negative"],
         "errors": counts["error"],
+        "images_with_refused_codes": sum(1 for o in outcomes if o.refused),
         "ms_median": round(statistics.median(ms), 3) if ms else None,
         "cpu_ms_median": round(statistics.median(cpu), 3) if cpu else None,
         "by_decoder": {d: by_decoder.get(d, 0) for d in DECODERS},

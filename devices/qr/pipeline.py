@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 #: 720p resolution (~20-35 ms) is left out: zxing-cpp already looks at full resolution on every
 #: frame. Costs per 720p frame on one core, measured (benchmarks/bench_qr.py): level ~7 ms,
 #: zxing ~2, inverted ~7, adaptive ~8, smoothed ~7, zx_adaptive/zx_smoothed ~2.
-LIVE_EVERY_FRAME = ("level", "zxing")
+LIVE_EVERY_FRAME = ("zxing", "level")
 #: The cheap zxing stages fill most turns so that most frames stay cheap; each pyzbar extra
 #: still comes round every 8 frames (~0.5 s at 15 fps).
 LIVE_ROTATION = ("inverted", "zx_smoothed", "zx_adaptive", "smoothed", "zx_smoothed",

@@ -1,32 +1,37 @@
 """Reading QR codes (and optionally 1-D barcodes) from camera pictures with two decoders.
 
-A cascade of *stages*, cheapest and most likely first, stopping at the first stage that reads
-something: each stage is one preprocessing of the grayscale picture fed to one decoder.
+A cascade of *stages*, stopping at the first stage that reads something: each stage is one
+preprocessing of the grayscale picture fed to one decoder. The order is measured, not habit
+(2026-12-03, ``stage_*`` figures of ``benchmarks/bench_qr.py``): each stage was run alone
+on the 210 harder versions of the real photos of ``../shared/data/qr`` (``devices.qr.variants``)
+and stages taken greedily by codes newly read per millisecond of one core.
 
 ==============  =========  ===========================================================
-stage           decoder    why
+stage           decoder    reads alone / 210, median ms (240 px photos; 720p in brackets)
 ==============  =========  ===========================================================
-``level``       pyzbar     the picture scaled down to <= 640 px: zbar's cost grows with
-                           pixels (20 ms at 720p, 6 ms at 640x360) and a phone held at
-                           the window fills much of the frame
-``zxing``       zxing-cpp  full resolution; zxing-cpp is fast and tries inverted and
-                           rotated codes itself (reads what zbar's scanner misses)
-``smoothed``    pyzbar     ``level`` smoothed (Gaussian, 1 px): sensor noise in dim light
-                           breaks both decoders' binarisation (noisy photos: 2/21 -> 17/21)
-``inverted``    pyzbar     dark-mode screens: light modules on black (zbar reads only
-                           dark-on-light)
-``adaptive``    pyzbar     local mean threshold for uneven light and glare
-``zx_smoothed`` zxing-cpp  the smoothed picture
-``full``        pyzbar     full resolution, for codes too small for ``level``
-``upscaled``    pyzbar     small pictures (< 480 px) doubled: zbar needs ~3 px modules
-``zx_adaptive`` zxing-cpp  the thresholded picture
-``zx_upscaled`` zxing-cpp  small pictures doubled, as a last try
+``zxing``       zxing-cpp  169, 0.5 ms: full resolution; tries inverted and rotated
+                           codes itself. First, so a picture zxing-cpp reads costs what
+                           zxing-cpp alone costs
+``zx_smoothed`` zxing-cpp  132, 0.5: ``level`` smoothed (Gaussian, 1 px): sensor noise in
+                           dim light breaks binarisation; +22 after ``zxing``
+``adaptive``    pyzbar     106, 1.6: local mean threshold for uneven light and glare; +4
+``level``       pyzbar     79, 2.1 (~7): the picture scaled down to <= 640 px; +1
+``smoothed``    pyzbar     103, 1.8: the smoothed picture
+``zx_adaptive`` zxing-cpp  100, 0.5: the thresholded picture
+``inverted``    pyzbar     27, 1.7: dark-mode screens (zbar reads only dark-on-light)
+``zx_upscaled`` zxing-cpp  100, 0.7: small pictures (< 480 px) doubled
+``upscaled``    pyzbar     75, 4.9: small pictures doubled: zbar needs ~3 px modules
+``full``        pyzbar     12, 32: full resolution, for codes too small for ``level``
 ==============  =========  ===========================================================
 
-Each result says which decoder and stage read it. Texts are accepted only when they are valid
-UTF-8 (pyzbar returns bytes) and not longer than ``max_text`` characters: a code that decodes to
-something else is dropped (and logged), never "repaired". Live callers pass ``stages`` to spread
-the expensive stages over several frames (``devices.qr.pipeline``).
+Each result says which decoder and stage read it. The text is the code's bytes read in the
+charset its ECI names, else the one charset the bytes allow (``devices.qr.charset``); a code
+whose charset is in doubt is dropped and logged, never guessed. zxing-cpp gives the bytes with
+their ECI designators (``TextMode.HexECI``): its text mode would write byte 0x01 as ``<SOH>``.
+zbar runs in binary mode (``devices.qr.zbar``) and its reads are taken only when ASCII or UTF-8
+(it does not say whether a code had an ECI it did not know); other codes are left to the
+zxing-cpp stages. Texts longer than ``max_text`` characters are dropped. Live callers pass
+``stages`` to spread the expensive stages over several frames (``devices.qr.pipeline``).
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ import zxingcpp
 from pyzbar import pyzbar
 
 from desk_app.errors import Text, UserInputError
+from devices.qr.charset import decode_payload, guess, segments_from_hex_eci
+from devices.qr.zbar import decode_raw
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +57,16 @@ MAX_PIXELS = 40_000_000  # larger pictures are refused, not decoded for seconds
 LEVEL_SIDE = 640
 SMALL_SIDE = 480
 
-ALL_STAGES = ("level", "zxing", "smoothed", "inverted", "adaptive", "zx_smoothed", "full",
-              "upscaled", "zx_adaptive", "zx_upscaled")
+ALL_STAGES = ("zxing", "zx_smoothed", "adaptive", "level", "smoothed", "zx_adaptive", "inverted",
+              "zx_upscaled", "upscaled", "full")
 DECODERS = ("pyzbar", "zxing")
 STAGE_DECODER = {"level": "pyzbar", "zxing": "zxing", "smoothed": "pyzbar",
                  "zx_smoothed": "zxing", "inverted": "pyzbar",
                   "adaptive": "pyzbar", "full": "pyzbar", "upscaled": "pyzbar",
                   "zx_adaptive": "zxing", "zx_upscaled": "zxing"}
 # With one decoder only (for measuring it alone), its own stages in the same spirit.
-_PYZBAR_ONLY = ("level", "smoothed", "inverted", "adaptive", "full", "upscaled")
-_ZXING_ONLY = ("zxing", "zx_smoothed", "zx_adaptive", "zx_upscaled")
+_PYZBAR_ONLY = tuple(s for s in ALL_STAGES if STAGE_DECODER[s] == "pyzbar")
+_ZXING_ONLY = tuple(s for s in ALL_STAGES if STAGE_DECODER[s] == "zxing")
 
 # Symbologies by our names: pyzbar's ZBarSymbol and zxing-cpp's BarcodeFormat.
 _FORMATS = {
@@ -190,8 +197,8 @@ class QrReader:
             return [], 0
         out: list[DecodedCode] = []
         rejected = 0
-        for sym in pyzbar.decode(img, symbols=self._zbar_symbols):
-            text = self._accept(sym.data, "pyzbar")
+        for sym in decode_raw(img, self._zbar_symbols):
+            text = self._accept(_zbar_text(sym.data), "pyzbar")
             if text is None:
                 rejected += 1
                 continue
@@ -203,11 +210,11 @@ class QrReader:
     def _zxing(self, img: np.ndarray, scale: float, stage: str) -> tuple[list[DecodedCode], int]:
         out: list[DecodedCode] = []
         rejected = 0
-        for r in zxingcpp.read_barcodes(img, formats=self._zx_formats):
+        for r in zxingcpp.read_barcodes(img, formats=self._zx_formats,
+                                        text_mode=zxingcpp.TextMode.HexECI):
             if not r.valid:
                 continue
-            text = self._accept(r.bytes if r.content_type == zxingcpp.ContentType.Binary
-                                else r.text, "zxing")
+            text = self._accept(_zxing_text(r), "zxing")
             if text is None:
                 rejected += 1
                 continue
@@ -218,24 +225,46 @@ class QrReader:
                                                                          r.format.name), poly))
         return _unique(out), rejected
 
-    def _accept(self, data: bytes | str, decoder: str) -> str | None:
-        if isinstance(data, bytes):
-            if len(data) > self.max_text * 4:
-                log.info("%s: code of %d bytes refused (too long)", decoder, len(data))
-                return None
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                log.info("%s: code that is not UTF-8 refused", decoder)
-                return None
-        else:
-            text = data
+    def _accept(self, text: str | None, decoder: str) -> str | None:
+        if text is None:
+            return None
         if len(text) > self.max_text:
             log.info("%s: code of %d characters refused (too long)", decoder, len(text))
             return None
         if not text:
             return None
         return text
+
+
+def _zxing_text(r: zxingcpp.Barcode) -> str | None:
+    """The code's text from its bytes and ECIs (``devices.qr.charset``), never zxing-cpp's
+    human-readable form (``<SOH>`` for byte 0x01) nor its own charset guess (which takes
+    GB2312 Chinese for Shift_JIS or ISO-8859-1)."""
+    if len(r.bytes) > MAX_TEXT * 4:
+        log.info("zxing: code of %d bytes refused (too long)", len(r.bytes))
+        return None
+    d = decode_payload(segments_from_hex_eci(r.text, r.symbology_identifier))
+    if d.text is None:
+        log.info("zxing: code refused: %s", d.reason)
+    return d.text
+
+
+def _zbar_text(data: bytes) -> str | None:
+    """zbar's raw bytes (binary mode) as text only when the charset cannot be in doubt: ASCII,
+    or UTF-8 (zbar turns codes with an ECI it knows into UTF-8; without an ECI, UTF-8 is what
+    zxing's rule reads too). Other bytes may carry an ECI zbar does not know (GB2312 ECI 29
+    comes through raw) or none; zbar does not say which, so the code is left to zxing-cpp,
+    which does (measured: pyzbar's own conversion made 10 wrong texts of 182 zxing test
+    photos, issue 19)."""
+    if len(data) > MAX_TEXT * 4:
+        log.info("pyzbar: code of %d bytes refused (too long)", len(data))
+        return None
+    d = guess(data)
+    if d.charset in ("ascii", "utf-8"):
+        return d.text
+    log.info("pyzbar: code that is neither ASCII nor UTF-8 left to zxing-cpp (%s)",
+             d.charset or d.reason)
+    return None
 
 
 class _Prepared:

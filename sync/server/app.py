@@ -104,8 +104,11 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
         description="Reference central platform for real-name hospital check-in desks: "
                     "enrollment, booking keys, bookings and blacklist deltas, visit ingest, "
                     "alerts, suspect reports and statistics.",
-        openapi_url=f"{P.API_PREFIX}/openapi.json",
-        docs_url=f"{P.API_PREFIX}/docs",
+        # The API description is behind a token like every endpoint but health and enroll
+        # (served below); no browsable docs page (it could not send the token). Integrators
+        # fetch the document with their token or print it: `desk-platform openapi`.
+        openapi_url=None,
+        docs_url=None,
         redoc_url=None,
     )
     app.state.platform = plat
@@ -169,6 +172,10 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
         return plat.enroll(body)
 
     # --- any token --------------------------------------------------------------------------------
+
+    @app.get(f"{v1}/openapi.json", include_in_schema=False)
+    def openapi_document(_who: Who) -> JSONResponse:
+        return JSONResponse(app.openapi())
 
     @app.get(f"{v1}/whoami", response_model=P.WhoAmI, tags=["auth"])
     def whoami(who: Who) -> P.WhoAmI:

@@ -9,6 +9,7 @@ import pytest
 from desk_app.errors import ConfigError, SettingsCorrupt
 from desk_app.settings import (
     SCHEMA_VERSION,
+    FacesSection,
     Settings,
     load_settings,
     save_settings,
@@ -48,6 +49,35 @@ def test_version_1_file_is_migrated_and_kept(app_paths):
     assert on_disk["schema_version"] == SCHEMA_VERSION
     backup = app_paths.settings_file.with_name("settings.toml.v1.bak")
     assert "east-3" in backup.read_text(encoding="utf-8")
+
+
+def test_version_2_file_takes_the_new_face_thresholds_unless_the_site_chose_its_own(app_paths):
+    """Every save wrote the defaults out in full: a v2 file holding the old shipped thresholds
+    (0.537 / 0.615, calibrated on Western faces) gets the v3 defaults; a site's own stay."""
+    new = FacesSection()
+    app_paths.settings_file.write_text(
+        'schema_version = 2\n[desk]\ndesk_id = "w-1"\n[faces]\nmatch_distance = 0.537\n'
+        'mismatch_distance = 0.615\nbest_k = 4\nliveness = "off"\n', encoding="utf-8")
+    loaded = load_settings(app_paths.settings_file)
+    assert loaded.migrated_from == 2
+    f = loaded.settings.faces
+    assert (f.match_distance, f.mismatch_distance, f.best_k) == (
+        new.match_distance, new.mismatch_distance, 4)
+    assert f.liveness == "passive"  # the old default "off" was nobody's choice
+    assert loaded.settings.desk.desk_id == "w-1"
+    assert app_paths.settings_file.with_name("settings.toml.v2.bak").exists()
+
+    app_paths.settings_file.write_text(
+        "schema_version = 2\n[faces]\nmatch_distance = 0.41\nmismatch_distance = 0.66\n"
+        'liveness = "blink"\n', encoding="utf-8")
+    f = load_settings(app_paths.settings_file).settings.faces
+    assert (f.match_distance, f.mismatch_distance, f.liveness) == (0.41, 0.66, "blink")
+    # one threshold the site's, the other the old default: the default one moves, in order
+    app_paths.settings_file.write_text(
+        "schema_version = 2\n[faces]\nmatch_distance = 0.60\nmismatch_distance = 0.615\n",
+        encoding="utf-8")
+    f = load_settings(app_paths.settings_file).settings.faces
+    assert f.match_distance == 0.60 and f.mismatch_distance == max(0.60, new.mismatch_distance)
 
 
 @pytest.mark.parametrize(
@@ -97,3 +127,35 @@ def test_invalid_update_is_refused_with_a_message():
     assert "faces.best_k" in err.value.message("en")
     with pytest.raises(ConfigError):
         update_settings(Settings(), {"platform": {"url": "ftp://x"}})
+
+
+def test_site_policy_reaches_a_desk_after_the_desk_saved(app_paths):
+    """The desk's file holds only what was changed on the desk: a later site.toml change still
+    reaches it, unless the desk set that value itself."""
+    from desk_app.settings import setting_sources
+
+    app_paths.site_config.parent.mkdir(parents=True, exist_ok=True)
+    app_paths.site_config.write_text(
+        'schema_version = 2\n[policy]\nmax_bookings_per_day = 3\n[faces]\nbest_k = 5\n',
+        encoding="utf-8")
+    s = load_settings(app_paths.settings_file, app_paths.site_config).settings
+    assert (s.policy.max_bookings_per_day, s.faces.best_k) == (3, 5)
+    s = update_settings(s, {"faces": {"best_k": 2}, "desk": {"desk_id": "desk-07"}})
+    save_settings(s, app_paths.settings_file, app_paths.site_config)
+    own = app_paths.settings_file.read_text(encoding="utf-8")
+    assert "max_bookings_per_day" not in own and "best_k = 2" in own and "desk-07" in own
+    # hospital IT changes the site file afterwards
+    app_paths.site_config.write_text(
+        'schema_version = 2\n[policy]\nmax_bookings_per_day = 1\n[faces]\nbest_k = 6\n',
+        encoding="utf-8")
+    again = load_settings(app_paths.settings_file, app_paths.site_config).settings
+    assert again.policy.max_bookings_per_day == 1  # the site's new value
+    assert again.faces.best_k == 2  # the desk's own value wins
+    sources = setting_sources(app_paths.settings_file, app_paths.site_config)
+    assert sources[("policy", "max_bookings_per_day")] == "site"
+    assert sources[("faces", "best_k")] == "desk"
+    assert sources[("ui", "sounds")] == "default"
+    # setting a value back to what the site says makes the desk follow the site again
+    save_settings(update_settings(again, {"faces": {"best_k": 6}}), app_paths.settings_file,
+                  app_paths.site_config)
+    assert "best_k" not in app_paths.settings_file.read_text(encoding="utf-8")

@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 from fuzz import targets
 
 ROOT = Path(__file__).resolve().parents[2]
-COUNTS: dict[str, int] = {}
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-2**65, 2**65) | st.floats() | st.text(max_size=20),
@@ -43,7 +42,6 @@ def _budgeted(name: str, data: bytes) -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    COUNTS[name] = COUNTS.get(name, 0) + 1
     # tracemalloc slows Python ~3x: the time budget is for the traced run.
     assert took < 3 * targets.TIME_BUDGET_S, (name, took, len(data))
     assert peak < targets.MEMORY_BUDGET, (name, peak, len(data))
@@ -99,11 +97,6 @@ def test_protocol_covers_every_wire_model():
     names = {m.__name__ for m in targets.MODELS}
     assert {"VisitBatch", "VisitRecordWire", "BookingsDelta", "BlacklistDelta", "KeySetWire",
             "DeskConfig", "BatchResult", "ErrorBody", "EnrollRequest"} <= names
-
-
-def test_zz_report_counts():
-    """Prints the inputs run per target in this session (``-s`` shows them)."""
-    print("hypothesis inputs per target:", COUNTS)
 
 
 # --- atheris, a bounded run per harness -------------------------------------------------------

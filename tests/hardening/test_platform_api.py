@@ -78,7 +78,8 @@ def test_replayed_visit_with_changed_content_does_not_overwrite(server: Server):
 
 def test_every_hospital_scoped_path_refuses_another_hospital(server: Server):
     """Taken from the served OpenAPI document, so a path added later is covered too."""
-    doc = httpx.get(f"{server.base_url}/v1/openapi.json").json()
+    with server.client(server.desk_tokens["desk-01"]) as c:
+        doc = c.get("/v1/openapi.json").json()
     scoped = [(m.upper(), p, op) for p, ops in doc["paths"].items() if "{hospital_id}" in p
               for m, op in ops.items() if m in ("get", "post", "put", "delete", "patch")]
     assert len(scoped) >= 4, scoped

@@ -118,3 +118,26 @@ def test_audit_pages_and_verify(qtbot, settings, runner):
     qtbot.waitUntil(lambda: scr.result is not None, timeout=5000)
     assert scr.verify_label.text().startswith("✖") and "entry 17 was edited" in scr.verify_label.text()
     assert threading.get_ident() not in ops.threads
+
+
+def test_each_value_says_where_it_comes_from(qtbot, runner, app_paths):
+    """Read from the real files off the GUI thread; a save moves a value to "this desk"."""
+    from desk_app.settings import load_settings, save_settings, setting_sources
+
+    app_paths.site_config.parent.mkdir(parents=True, exist_ok=True)
+    app_paths.site_config.write_text("schema_version = 2\n[policy]\nmax_bookings_per_day = 3\n",
+                                     encoding="utf-8")
+    settings = load_settings(app_paths.settings_file, app_paths.site_config).settings
+    scr = SettingsScreen(
+        settings, "en", runner=runner,
+        save=lambda s: save_settings(s, app_paths.settings_file, app_paths.site_config),
+        sources=lambda: setting_sources(app_paths.settings_file, app_paths.site_config))
+    qtbot.addWidget(scr)
+    label = scr._source_labels
+    qtbot.waitUntil(lambda: label[("policy", "max_bookings_per_day")].text() == "site")
+    assert label[("faces", "best_k")].text() == "default"
+    scr.set_value("faces", "best_k", 2)
+    with qtbot.waitSignal(scr.saved, timeout=5000):
+        assert scr.commit()
+    qtbot.waitUntil(lambda: label[("faces", "best_k")].text() == "this desk")
+    assert label[("policy", "max_bookings_per_day")].text() == "site"

@@ -104,3 +104,48 @@ def test_not_allowed_to_see_alerts_empties_the_badge_without_a_dialog(qtbot, scr
     assert sig.args == [0]
     assert screen.table.rowCount() == 0
     assert not screen.findChildren(QMessageBox)
+
+
+def test_hidden_screen_fetches_no_photos_until_shown(qtbot, ops, settings, runner):
+    """Polling behind another tab must not view photos (each view is audited)."""
+    scr = SecurityScreen(ops, settings, "en", runner=runner, sounds=SoundCues(True), poll_ms=60_000)
+    qtbot.addWidget(scr)
+    with qtbot.waitSignal(scr.open_alerts_changed, timeout=5000):
+        scr.start()
+    qtbot.waitUntil(lambda: runner.pending() == 0, timeout=5000)
+    assert scr.selected() is not None
+    assert "alert_photos" not in [c[0] for c in ops.calls]
+    scr.show()
+    qtbot.waitUntil(lambda: scr.id_photo.has_photo, timeout=5000)
+    assert [c[0] for c in ops.calls].count("alert_photos") == 1
+
+
+class ClerkSecurityOps(RecordingSecurityOps):
+    """What the real SecurityService answers a clerk: the alerts, but not their photos."""
+
+    def alert_photos(self, alert_id):
+        from desk_app.services.model import Role, UserView
+        from desk_app.services.session import SessionService
+
+        self._rec("alert_photos", alert_id)
+        session = SessionService(store=None)
+        session.act_as(UserView("clerk", "clerk", Role.CLERK))
+        session.require(Role.SECURITY, Role.ADMIN)  # raises AuthError, as alert_photos does
+
+
+def test_clerk_sees_why_there_are_no_photos_and_no_dialog(qtbot, settings, runner):
+    from PySide6.QtWidgets import QMessageBox
+
+    ops = ClerkSecurityOps()
+    scr = SecurityScreen(ops, settings, "en", runner=runner, sounds=SoundCues(True), poll_ms=60_000)
+    qtbot.addWidget(scr)
+    scr.show()
+    scr.start()
+    qtbot.waitUntil(lambda: "alert_photos" in [c[0] for c in ops.calls], timeout=10_000)
+    qtbot.waitUntil(lambda: runner.pending() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: "security staff" in scr.id_photo.text(), timeout=5000)
+    assert not scr.findChildren(QMessageBox)
+    scr.refresh()  # the next poll asks again for nothing
+    qtbot.waitUntil(lambda: runner.pending() == 0, timeout=5000)
+    assert [c[0] for c in ops.calls].count("alert_photos") == 1
+    assert not scr.findChildren(QMessageBox)

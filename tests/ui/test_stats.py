@@ -16,6 +16,10 @@ class Stats:
         self.calls.append(("stats", start, end, threading.get_ident()))
         return samples.stats()
 
+    def clerk_judgements(self, start, end):
+        self.calls.append(("clerk_judgements", start, end, threading.get_ident()))
+        return samples.clerk_judgements()
+
     def export(self, start, end, path, fmt):
         self.calls.append(("export", path, fmt, threading.get_ident()))
         return path
@@ -67,3 +71,17 @@ def test_opening_the_tab_refreshes(qtbot, settings, runner):
     scr.show()
     qtbot.waitUntil(lambda: scr.view is not None, timeout=5000)
     assert ops.calls[0][0] == "stats"
+
+
+def test_the_clerk_who_confirms_without_looking_is_marked(qtbot, settings, runner):
+    ops = Stats()
+    scr = StatsScreen(ops, settings, "en", runner=runner, today=lambda: date(2026, 11, 25))
+    qtbot.addWidget(scr)
+    scr.set_period("today")
+    qtbot.waitUntil(lambda: scr.judgements.table.rowCount() == 2, timeout=5000)
+    assert ("clerk_judgements", date(2026, 11, 25), date(2026, 11, 26)) == \
+        next(c[:3] for c in ops.calls if c[0] == "clerk_judgements")
+    table = scr.judgements.table
+    assert scr.judgements.flagged() == ["clerk2"]
+    assert table.item(1, 0).text() == "clerk2" and "without looking" in table.item(1, 6).text()
+    assert table.item(1, 4).text() == "30 (97%)" and table.item(0, 6).text() == ""

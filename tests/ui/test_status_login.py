@@ -114,9 +114,9 @@ def test_idle_lock_and_role_screens(qtbot):
     window.add_screen(AboutScreen("1", "/tmp"))
     from PySide6.QtWidgets import QWidget
 
-    sec = QWidget()
-    sec.setObjectName("SecurityScreen")
-    window.add_screen(sec)
+    stats = QWidget()
+    stats.setObjectName("StatsScreen")  # security and admin see it, a clerk does not
+    window.add_screen(stats)
     window.set_role_screens(screens_for(Role.CLERK))
     assert window.tabs.isTabVisible(0) and not window.tabs.isTabVisible(1)
     window.set_role_screens(screens_for(Role.SECURITY))

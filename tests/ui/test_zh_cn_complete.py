@@ -24,7 +24,7 @@ from ui.stats.screen import StatsScreen
 
 # Words that are the same in Chinese UIs: key names, file formats, protocols, the language's own
 # name, and data (desk ids, booking references) that are not UI text.
-ALLOWED = {"Enter", "Esc", "CSV", "Excel", "TLS", "English", "xlsx", "csv", "desk"}
+ALLOWED = {"Enter", "Esc", "Ctrl", "CSV", "Excel", "TLS", "English", "xlsx", "csv", "desk"}
 WORD = re.compile(r"[A-Za-z]{3,}")
 
 

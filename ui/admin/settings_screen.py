@@ -4,7 +4,9 @@ language, retention. Values are validated with :func:`desk_app.settings.update_s
 
 Wiring::
 
-    scr = SettingsScreen(settings, lang, save=lambda s: save_settings(s, paths.settings_file),
+    scr = SettingsScreen(settings, lang,
+                         save=lambda s: save_settings(s, paths.settings_file, paths.site_config),
+                         sources=lambda: setting_sources(paths.settings_file, paths.site_config),
                          sync_ops=sync_ops, runner=runner)
     scr.saved.connect(on_settings_saved)                 # the new Settings value
     scr.language_changed.connect(translations.set_language)
@@ -68,6 +70,7 @@ class SettingsScreen(QWidget):
                  save: Callable[[Settings], None],
                  sync_ops: SyncOps | None = None,
                  device_test: Callable[[str, str], Any] | None = None,
+                 sources: Callable[[], dict[tuple[str, str], str]] | None = None,
                  runner: Operations | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("SettingsScreen")
@@ -76,8 +79,11 @@ class SettingsScreen(QWidget):
         self._save = save
         self.sync_ops = sync_ops
         self.device_test = device_test
+        self._sources = sources  # where each value comes from (read off the GUI thread)
+        self.source_of: dict[tuple[str, str], str] = {}
         self.runner = runner or Operations(self, parent=self)
         self.editors: dict[tuple[str, str], QWidget] = {}
+        self._source_labels: dict[tuple[str, str], QLabel] = {}
         self._row_labels: dict[tuple[str, str], QLabel] = {}
         self.tabs = QTabWidget(self)
         self._pages: dict[str, QWidget] = {}
@@ -129,7 +135,14 @@ class SettingsScreen(QWidget):
             editor = self._editor_for(info)
             editor.setObjectName(f"setting_{section}_{name}")
             label = QLabel(page)
-            form.addRow(label, editor)
+            source = QLabel(page)
+            source.setObjectName(f"source_{section}_{name}")
+            source.setStyleSheet("color: #666;")
+            row = QHBoxLayout()
+            row.addWidget(editor, 1)
+            row.addWidget(source)
+            form.addRow(label, row)
+            self._source_labels[(section, name)] = source
             self.editors[(section, name)] = editor
             self._row_labels[(section, name)] = label
         scroll = QScrollArea(self)
@@ -190,6 +203,20 @@ class SettingsScreen(QWidget):
         for (section, name), editor in self.editors.items():
             self._set(editor, getattr(getattr(self.settings, section), name))
         self.message.clear()
+        if self._sources is not None:
+            self.runner.run(self._sources, on_success=self._show_sources)
+
+    def _show_sources(self, sources: dict[tuple[str, str], str]) -> None:
+        self.source_of = dict(sources)
+        words = {"desk": self.tr("this desk"), "site": self.tr("site"),
+                 "default": self.tr("default")}
+        tips = {"desk": self.tr("Set on this desk: a change of site.toml does not reach it."),
+                "site": self.tr("From the hospital's site.toml."),
+                "default": self.tr("The program's default.")}
+        for key, lbl in self._source_labels.items():
+            where = self.source_of.get(key, "")
+            lbl.setText(words.get(where, ""))
+            lbl.setToolTip(tips.get(where, ""))
 
     def changes(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -286,6 +313,8 @@ class SettingsScreen(QWidget):
             ("desk", "hospital_id"): self.tr("Hospital ID"),
             ("desk", "hospital_name"): self.tr("Hospital name"),
             ("desk", "language"): self.tr("Language"),
+            ("desk", "backup_every_min"): self.tr("Back up the database every (min)"),
+            ("desk", "backups_kept"): self.tr("Backups kept"),
             ("platform", "url"): self.tr("Platform address"),
             ("platform", "verify_tls"): self.tr("Verify TLS certificate"),
             ("platform", "ca_file"): self.tr("CA certificate file"),
@@ -322,6 +351,8 @@ class SettingsScreen(QWidget):
             ("policy", "forged_code_alert"): self.tr("Alert security: forged booking code"),
             ("policy", "expired_card_action"): self.tr("Expired ID card"),
             ("policy", "manual_id_action"): self.tr("ID number typed by hand"),
+            ("policy", "camera_id_action"): self.tr("ID read by camera, card not yet checked"),
+            ("policy", "require_chip_for_admit"): self.tr("Admit only with a chip read"),
             ("policy", "face_undecided_action"): self.tr("Face comparison uncertain"),
             ("policy", "face_unavailable_action"): self.tr("Face comparison unavailable"),
             ("policy", "face_mismatch_alert"): self.tr("Alert security: face mismatch"),
@@ -350,10 +381,13 @@ class SettingsScreen(QWidget):
             ("policy", "bot_speed_seconds"): self.tr("Booked faster than (s) = bot"),
             ("policy", "account_max_patients_30d"): self.tr("Patients per account in 30 days"),
             ("privacy", "face_retention_days"): self.tr("Keep face photos (days)"),
+            ("privacy", "visit_pii_days"): self.tr("Keep full ID number and name of a visit (days)"),
             ("privacy", "audit_retention_days"): self.tr("Keep audit log (days)"),
             ("ui", "idle_reset_s"): self.tr("Reset screen after idle (s)"),
             ("ui", "lock_after_idle_min"): self.tr("Lock after idle (min)"),
             ("ui", "sounds"): self.tr("Sound cues"),
+            ("ui", "login_max_failures"): self.tr("Lock account after failed logins"),
+            ("ui", "login_lockout_min"): self.tr("Account locked for (min)"),
         }
 
     def _value_words(self) -> dict[str, str]:
@@ -387,6 +421,8 @@ class SettingsScreen(QWidget):
             b.setText(self.tr("Test %1").replace("%1", labels[("devices", key)]))
         self.save_button.setText(self.tr("Save"))
         self.revert_button.setText(self.tr("Revert"))
+        if self.source_of:
+            self._show_sources(self.source_of)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

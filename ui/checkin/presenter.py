@@ -89,6 +89,16 @@ class CheckinPresenter(QObject):
     def decline_face(self) -> None:
         self._call(self.ops.decline_face)
 
+    def judge_face(self, same: bool) -> None:
+        self._call(self.ops.judge_face, same)
+
+    def confirm_card(self) -> None:
+        self._call(self.ops.confirm_card)
+
+    def finish_face(self) -> None:
+        if self.session_id is not None:
+            self._call(self.ops.finish_face)
+
     def override(self, decision: Decision, reason: str) -> None:
         self._call(self.ops.override, decision, reason)
 

@@ -12,7 +12,9 @@ Wiring (composition root)::
     screen.start()          # first patient; installs the scanner filter
 
 Keys (shown on screen): Enter next patient (or decide a REVIEW), Esc reset, F2 override,
-F3 manual ID entry, F4 patient declines the face check, F6 report suspect.
+F3 manual ID entry, F4 patient declines the face check, F6 report suspect; the clerk's calls:
+F7 same person / F8 not the same person (an undecided face, both photos shown large), F9 the
+physical card checked (a number read by the camera).
 """
 
 from __future__ import annotations
@@ -46,6 +48,12 @@ from ui.operations import Operations, current_lang
 from ui.sounds import SoundCues
 
 log = logging.getLogger(__name__)
+
+# How long a chip read without a portrait waits for the counter camera to capture the card's
+# photo before the desk decides without a face comparison (saying why).
+CARD_PHOTO_WAIT_MS = 10_000
+# The clerk's calls: action -> key.
+CALL_KEYS = (("same_person", "F7"), ("not_same_person", "F8"), ("confirm_card", "F9"))
 
 
 class _Inbox(QObject):
@@ -100,7 +108,8 @@ class CheckinScreen(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         keys_row = QHBoxLayout()
         for action, key in (("next", "Enter"), ("reset", "Esc"), ("override", "F2"),
-                            ("manual_id", "F3"), ("decline_face", "F4"), ("suspect", "F6")):
+                            ("manual_id", "F3"), ("decline_face", "F4"), ("suspect", "F6"),
+                            *CALL_KEYS):
             b = QPushButton(self)
             b.setObjectName(f"key_{action}")
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys reach the screen, not a button
@@ -129,7 +138,7 @@ class CheckinScreen(QWidget):
 
         # F-keys never pass through the scanner decoder; they work as window shortcuts.
         for key, action in (("F2", "override"), ("F3", "manual_id"), ("F4", "decline_face"),
-                            ("F6", "suspect")):
+                            ("F6", "suspect"), *((k, a) for a, k in CALL_KEYS)):
             sc = QShortcut(QKeySequence(key), self)
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             sc.activated.connect(lambda a=action: self.trigger(a))
@@ -139,6 +148,11 @@ class CheckinScreen(QWidget):
         self.idle_timer.setSingleShot(True)
         self.idle_timer.setInterval(settings.ui.idle_reset_s * 1000)
         self.idle_timer.timeout.connect(self._idle_reset)
+        # A chip read without a portrait: the counter camera has this long to see the card.
+        self.card_photo_timer = QTimer(self)
+        self.card_photo_timer.setSingleShot(True)
+        self.card_photo_timer.setInterval(CARD_PHOTO_WAIT_MS)
+        self.card_photo_timer.timeout.connect(self.presenter.finish_face)
         self.dialog: NoteDialog | None = None
         self.retranslate()
 
@@ -152,6 +166,7 @@ class CheckinScreen(QWidget):
     def shutdown(self) -> None:
         self.scanner.uninstall()
         self.idle_timer.stop()
+        self.card_photo_timer.stop()
         if self._own_runner:
             self.runner.shutdown()
 
@@ -239,6 +254,17 @@ class CheckinScreen(QWidget):
                       min_length=6)
         elif action == "decline_face":
             self.presenter.decline_face()
+        elif action in ("same_person", "not_same_person"):
+            if state is None or not state.face_to_judge:
+                self._refuse(self.tr("There is no undecided face to judge."))
+                return
+            self.presenter.judge_face(action == "same_person")
+        elif action == "confirm_card":
+            if state is None or not state.card_to_confirm:
+                self._refuse(self.tr("There is no card to check: only a number read by the "
+                                     "camera needs it."))
+                return
+            self.presenter.confirm_card()
         elif action == "suspect":
             if state is None:
                 return
@@ -293,6 +319,10 @@ class CheckinScreen(QWidget):
                 pv.set_overlays()
         else:
             self.previews[0].set_face_boxes([state.face_box] if state.face_box else ())
+        if state is None or not state.awaiting_card_photo:
+            self.card_photo_timer.stop()
+        elif not self.card_photo_timer.isActive():
+            self.card_photo_timer.start()
         self._update_buttons()
 
     def _on_verdict(self, verdict: VerdictView) -> None:
@@ -318,6 +348,9 @@ class CheckinScreen(QWidget):
                                             and verdict.decision != Decision.ADMIT)
         self.buttons["suspect"].setEnabled(state is not None)
         self.buttons["decline_face"].setEnabled(state is not None and verdict is None)
+        for action in ("same_person", "not_same_person"):
+            self.buttons[action].setEnabled(state is not None and state.face_to_judge)
+        self.buttons["confirm_card"].setEnabled(state is not None and state.card_to_confirm)
 
     def _update_badge(self) -> None:
         self.alert_badge.setText("⚠ " + self.tr("Alerts: %1").replace("%1", str(self.alert_count)))
@@ -333,6 +366,9 @@ class CheckinScreen(QWidget):
             "manual_id": self.tr("Type ID number"),
             "decline_face": self.tr("Declines face check"),
             "suspect": self.tr("Report suspect"),
+            "same_person": self.tr("Same person"),
+            "not_same_person": self.tr("Not the same person"),
+            "confirm_card": self.tr("Card checked"),
         }
         for action, b in self.buttons.items():
             b.setText(f"[{b.property('key')}] {words[action]}")

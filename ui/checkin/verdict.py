@@ -115,14 +115,26 @@ class ScoreBand(QWidget):
 
 
 class PhotoBox(QLabel):
+    SMALL = QSize(150, 185)
+    LARGE = QSize(300, 370)  # the clerk compares the two photos: an undecided face
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setFixedSize(150, 185)
+        self.setFixedSize(self.SMALL)
         self.setStyleSheet("QLabel { background: #f1f3f4; border: 1px solid #dadce0; color: #5f6368; }")
         self.has_photo = False
+        self._png: bytes | None = None
+
+    def set_large(self, large: bool) -> None:
+        size = self.LARGE if large else self.SMALL
+        if self.size() != size:
+            self.setFixedSize(size)
+            if self._png is not None:
+                self.set_png(self._png, "")
 
     def set_png(self, data: bytes | None, empty_text: str) -> None:
+        self._png = data
         pm = pixmap_from_png(data)
         self.has_photo = pm is not None
         if pm is None:
@@ -214,6 +226,9 @@ class VerdictPanel(QWidget):
         decision = verdict.decision if verdict else None
         if verdict is None:
             detail = s.hint(self.lang) if s else self.tr("Next patient")
+        elif verdict.decided_by and verdict.decision_note is not None:
+            detail = self.tr("Decided by %1: %2").replace("%1", verdict.decided_by).replace(
+                "%2", verdict.decision_note(self.lang))
         elif verdict.overridden:
             detail = self.tr("Overridden by the clerk: %1").replace("%1", verdict.override_reason)
         else:
@@ -225,6 +240,9 @@ class VerdictPanel(QWidget):
             detail = f"{detail}  ·  {alerted}"
         self.banner.set_verdict(decision, self.decision_words(decision) if s else "", detail)
 
+        compare = bool(s and s.face_to_judge)  # both photos large, side by side
+        self.id_photo.set_large(compare)
+        self.live_photo.set_large(compare)
         self.id_photo.set_png(s.id_photo_png if s else None, self.tr("No ID photo"))
         self.live_photo.set_png(s.live_face_png if s else None, self.tr("No live face"))
         self.score.set_face(s.face if s else None)

@@ -7,8 +7,10 @@ waits for the verdict the check-in screen shows. Everything in between is the re
 QR is decoded from the camera frames, the card read reaches the service through the screen's
 inbox as the desktop reader's would, and the face is compared on the camera frames.
 
-With ``--offscreen`` the scenarios run without a display and a last-line JSON summary is printed;
-with a display a control panel lets the viewer choose the next scenario.
+With ``--offscreen`` the scenarios run without a display and a last-line JSON summary is printed.
+With a display the demo plays by itself: every scenario once, one patient after another, with
+a caption of what is happening (:mod:`ui.demo.caption`), then says it has ended; Esc or picking
+a scenario in the 演示 tab stops it (:meth:`DemoDirector.stop`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from typing import Any
 import cv2
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -40,13 +43,21 @@ from desk_app.services.model import Role, UserView
 from devices.camera.scene import SceneStep, card, face, phone, screen
 from devices.idcard.synthetic import CardPerson, render_card
 from devices.idcard.types import IdCardRead
+from ui.demo.caption import Caption, DemoCaption, EscStopsAutoplay
 from ui.demo.environment import DESK, HOSPITAL, DemoEnvironment, DemoPatient
-from ui.demo.scenarios import BY_NAME, OFFLINE_PATIENTS, SCENARIOS, Scenario, forge
+from ui.demo.scenarios import BY_NAME, OFFLINE_PATIENTS, SCENARIOS, SHIPPED_PHOTOS, Scenario, forge
+from ui.operations import current_lang
 
 log = logging.getLogger(__name__)
 
 PLAY_TIMEOUT_MS = 150_000
 EMPTY_DESK_S = 0.5  # the first step of every demo script
+#: The demo's photos are the face_recognition examples (Western faces), not the patients the
+#: default thresholds are calibrated for (at card resolution Obama's own photos lie at 0.40 from
+#: his card: UNDECIDED with the defaults). The demo hospital uses what `desk-app calibrate faces
+#: --strict pairs.csv --all-pairs --folds 3` proposes for these photos (2026-12-03: the closest
+#: stranger at 0.64, so the match threshold stops at the relatives' ceiling, 0.47).
+DEMO_FACE_THRESHOLDS = (0.469, 0.537)
 DEMO_USERS = (("clerk", "挂号员 (演示)", "clerk", "demo-clerk-1"),
               ("guard", "保卫科 (演示)", "security", "demo-guard-1"),
               ("admin", "信息科 (演示)", "admin", "demo-admin-1"))
@@ -116,6 +127,8 @@ class Play:
     qr: str | None
     verdict: Any = None
     visit_id: str | None = None
+    face: Any = None  # the FaceView the desk showed with its verdict
+    card_checked: bool = False  # the clerk pressed F9 (card read by the camera, checked)
 
 
 @dataclass
@@ -127,14 +140,19 @@ class Outcome:
     ms: int
     alert: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    face_outcome: str | None = None  # match | undecided | mismatch ... (the last patient's face)
+    face_distance: float | None = None
 
     @property
     def as_expected(self) -> bool:
         return self.verdict == self.expected
 
     def as_json(self) -> dict[str, Any]:
+        face = ({} if self.face_outcome is None else
+                {"face": self.face_outcome, "face_distance": self.face_distance})
         return {"name": self.name, "expected": self.expected, "verdict": self.verdict,
-                "reasons": self.reasons, "ms": self.ms, "alert": self.alert, **self.extra}
+                "reasons": self.reasons, "ms": self.ms, "alert": self.alert, **face,
+                **self.extra}
 
 
 class DemoDirector(QObject):
@@ -143,6 +161,7 @@ class DemoDirector(QObject):
     outcome = Signal(object)  # Outcome, after each scenario
     finished = Signal(list)  # [Outcome]
     progress = Signal(str)
+    caption = Signal(object)  # ui.demo.caption.Caption: what is happening now
 
     def __init__(self, window: Any, devices: Any, desk: Any, env: DemoEnvironment,
                  photos: Path | None, *, pause_ms: int = 800, parent: QObject | None = None):
@@ -164,39 +183,113 @@ class DemoDirector(QObject):
         window.checkin.presenter.verdict_reached.connect(self._on_verdict)
         window.checkin.presenter.state_changed.connect(self._on_state)
         self._stages: list[list[SceneStep]] = []
-        self._card: IdCardRead | None = None
-        self._prepared: dict[tuple[Any, ...], tuple[list[list[SceneStep]], IdCardRead | None]] = {}
+        self._card: tuple[IdCardRead, ...] = ()
+        self._prepared: dict[tuple[Any, ...], tuple[list[list[SceneStep]], tuple[IdCardRead, ...]]] = {}
         self.busy = False
+        self.autoplaying = False  # playing by itself until the end, Esc or the user's pick
+        self._generation = 0  # bumped by run() and stop(): older callbacks do nothing
+        self._run_outcomes: list[Outcome] = []
+        self._position = (0, 0)
+        self._used: set[str] = set()  # patients whose booking was admitted (used up)
 
     # -- scenarios --------------------------------------------------------------------------
     def runnable(self, s: Scenario) -> bool:
-        return self.photos is not None or not s.needs_photos
+        return not s.missing_photos(self.photos)
 
-    def run(self, names: list[str]) -> None:
+    def run(self, names: list[str], *, autoplay: bool = False) -> None:
+        self._generation += 1
         self._queue = [BY_NAME[n] for n in names]
+        self._run_outcomes = []
+        self._position = (0, sum(1 for s in self._queue if self.runnable(s)))
+        self.autoplaying = autoplay
         self.busy = True
         self._next_scenario()
+
+    def autoplay(self) -> None:
+        """Play every scenario that can run, once, by itself (with a display)."""
+        self.run([s.name for s in SCENARIOS if self.runnable(s)], autoplay=True)
+
+    def stop(self) -> None:
+        """Stop now (Esc, or the user picked a scenario): drop the queue and the patient at the
+        window; answers still on their way about them are ignored."""
+        if not self.busy:
+            self.autoplaying = False
+            return
+        self._generation += 1
+        self._queue = []
+        self._timeout.stop()
+        self._current, self._after_verdict, self._stages, self._card = None, None, [], ()
+        self.busy = self.autoplaying = False
+        self.devices.scene.play([SceneStep("empty desk", 5.0, (), noise=2.0)], loop=True)
+        self._ensure_platform_up()
+        self.progress.emit("stopped")
+        self._say("stopped", None)
+
+    def _ensure_platform_up(self) -> None:
+        """Stopped in the middle of the outage: the platform comes back."""
+        if self.env.server.proc is None:
+            self.window.runner.run(self.env.server.start,
+                                   on_failure=lambda e: log.error("demo platform: %s", e))
+
+    def _guard(self, fn: Callable[..., None]) -> Callable[..., None]:
+        """``fn``, or nothing if the director was stopped or restarted in between."""
+        generation = self._generation
+
+        def call(*args: Any) -> None:
+            if generation == self._generation:
+                fn(*args)
+        return call
+
+    def _say(self, key: str, s: Scenario | None, **kw: Any) -> None:
+        index, total = self._position
+        self.caption.emit(Caption(key, s, index, total, autoplay=self.autoplaying, **kw))
 
     def _next_scenario(self) -> None:
         if not self._queue:
             self.busy = False
+            if self._run_outcomes:
+                self._say("finished", None, as_expected=sum(
+                    o.as_expected for o in self._run_outcomes))
+            self.autoplaying = False
             self.finished.emit(self.outcomes)
             return
         s = self._queue.pop(0)
         if not self.runnable(s):
-            self.progress.emit(f"{s.name}: skipped (needs face photos: --photos DIR)")
+            self.progress.emit(f"{s.name}: skipped (photos not found in {self.photos}: "
+                               f"{', '.join(s.missing_photos(self.photos))})")
             self._next_scenario()
             return
         self.progress.emit(f"{s.name}: {s.title.zh}")
+        self._position = (self._position[0] + 1, self._position[1])
+        self._say("scenario", s)
         started = time.monotonic()
+        used = [k for k in s.patients if k in self._used]
+        if used:  # played before: new people with new bookings, so it plays as the first time
+            self._used.difference_update(used)
+            self.window.runner.run(self._fresh_patients, used,
+                                   on_success=self._guard(lambda _r: self._begin(s, started)),
+                                   on_failure=self._guard(lambda e: self._done(
+                                       s, None, started, error=str(e))))
+        else:
+            self._begin(s, started)
+
+    def _fresh_patients(self, keys: list[str]) -> None:
+        """Off the GUI thread: book again, then let the desk sync (blacklist, booking cache)."""
+        for key in keys:
+            self.env.fresh_patient(key)
+        self.desk.sync.sync_now()
+
+    def _begin(self, s: Scenario, started: float) -> None:
         if s.outage:
             self._outage(s, started)
         elif s.twice:
             first = self._play_for(s)
-            self._play(first, lambda _v: self._play(self._play_for(s),
-                                                    lambda v: self._done(s, v, started)))
+            second = self._play_for(s)
+            self._play(first, lambda _v: self._play(second, lambda v: self._done(
+                s, v, started, face=second.face)))
         else:
-            self._play(self._play_for(s), lambda v: self._done(s, v, started))
+            play = self._play_for(s)
+            self._play(play, lambda v: self._done(s, v, started, face=play.face))
 
     def _play_for(self, s: Scenario, booking_key: str | None = None, card_key: str | None = None,
                   card_photo: str | None = None, live_photo: str | None = None) -> Play:
@@ -208,19 +301,28 @@ class DemoDirector(QObject):
             qr = forge(qr)
         return Play(s, booking, card_of, card_photo or s.card_photo, live_photo or s.live_photo, qr)
 
-    def _done(self, s: Scenario, verdict: Any, started: float, **extra: Any) -> None:
+    def _done(self, s: Scenario, verdict: Any, started: float, face: Any = None,
+              **extra: Any) -> None:
         o = Outcome(s.name, s.expected, verdict.decision.value if verdict is not None else "none",
                     [r.code for r in verdict.reasons] if verdict is not None else ["timeout"],
                     round((time.monotonic() - started) * 1000),
-                    alert=bool(verdict is not None and verdict.alert_security), extra=extra)
+                    alert=bool(verdict is not None and verdict.alert_security), extra=extra,
+                    face_outcome=getattr(face, "outcome", None),
+                    face_distance=(None if getattr(face, "distance", None) is None
+                                   else round(face.distance, 4)))
         self.outcomes.append(o)
+        self._run_outcomes.append(o)
         self.outcome.emit(o)
-        QTimer.singleShot(self.pause_ms, self._next_scenario)
+        self._say("verdict", s, verdict=o.verdict)
+        # with a display the verdict stays up a while before the next patient walks up
+        QTimer.singleShot(self.pause_ms * (3 if self.autoplaying else 1),
+                          self._guard(self._next_scenario))
 
     # -- one patient -------------------------------------------------------------------------
     def _play(self, play: Play, then: Callable[[Any], None]) -> None:
-        self.window.runner.run(self._prepare, play, on_success=lambda prepared: self._start(
-            play, prepared, then), on_failure=lambda err: self._failed(play, err, then))
+        self.window.runner.run(self._prepare, play, on_success=self._guard(
+            lambda prepared: self._start(play, prepared, then)),
+            on_failure=self._guard(lambda err: self._failed(play, err, then)))
 
     def prewarm(self, names: list[str]) -> None:
         """Prepare every play's pictures now (the benchmark does, so that what it measures is
@@ -234,16 +336,16 @@ class DemoDirector(QObject):
             for play in plays:
                 self._prepare(play)
 
-    def _prepare(self, play: Play) -> tuple[list[list[SceneStep]], IdCardRead | None]:
+    def _prepare(self, play: Play) -> tuple[list[list[SceneStep]], tuple[IdCardRead, ...]]:
         """Off the GUI thread: load the photos, render the card, cut the chip portrait (cached:
         a patient who comes twice shows the same card)."""
         key = (play.booking.key, play.card_of.key if play.card_of else None, play.card_photo,
-               play.live_photo, play.qr)
+               play.live_photo, play.qr, play.scenario.card_read, play.scenario.holder_photo)
         if key not in self._prepared:
             self._prepared[key] = self._prepare_uncached(play)
         return self._prepared[key]
 
-    def _prepare_uncached(self, play: Play) -> tuple[list[list[SceneStep]], IdCardRead | None]:
+    def _prepare_uncached(self, play: Play) -> tuple[list[list[SceneStep]], tuple[IdCardRead, ...]]:
         live = self._photo(play.live_photo) if play.live_photo else None
         card_read, card_image = None, None
         if play.card_of is not None:
@@ -270,7 +372,9 @@ class DemoDirector(QObject):
         if play.scenario.on_phone and play.scenario.holder_photo and live is not None:
             holder = self._photo(play.scenario.holder_photo)
             live = _zoomed_on_face(live)  # as an attacker shows it: the face fills the screen
-        return demo_stages(live, card_image, play.qr, holder=holder), card_read
+        reads = (card_reads(play.scenario.card_read, card_read, card_image)
+                 if card_read is not None else ())
+        return demo_stages(live, card_image, play.qr, holder=holder), reads
 
     def _photo(self, name: str) -> Any:
         assert self.photos is not None
@@ -279,9 +383,12 @@ class DemoDirector(QObject):
             raise FileNotFoundError(self.photos / name)
         return img
 
-    def _start(self, play: Play, prepared: tuple[list[list[SceneStep]], IdCardRead | None],
+    def _start(self, play: Play, prepared: tuple[list[list[SceneStep]], tuple[IdCardRead, ...]],
                then: Callable[[Any], None]) -> None:
         stages, card_read = prepared
+        # A chip reader without the photo decoder: the desk waits for the counter camera's
+        # portrait of the card, as build_window tells it on such a desk.
+        self.desk.checkin.expect_camera_portrait(play.scenario.card_read == "reader_no_photo")
         # The scene changes first; the new patient starts once the empty desk is on camera, so no
         # code still on the previous patient's phone can reach the new case.
         self.devices.scene.play(stages[0], loop=False)
@@ -298,12 +405,18 @@ class DemoDirector(QObject):
             self._timeout.start(PLAY_TIMEOUT_MS)
             if play.qr is None:
                 self._next_stage()
+            else:
+                self._say("qr", play.scenario)
 
-        QTimer.singleShot(int(EMPTY_DESK_S * 1000), begin)
+        QTimer.singleShot(int(EMPTY_DESK_S * 1000), self._guard(begin))
 
     def _on_state(self, state: Any) -> None:
         """Advance the scene when the desk has read what the current stage shows."""
         play = self._current
+        if play is not None and play.card_checked and play.verdict is None and state is not None \
+                and state.card_confirmed_by and state.verdict is not None:
+            self._finish(play, state.verdict, state)  # the verdict after the clerk's F9
+            return
         if play is None or play.verdict is not None or state is None \
                 or state.session_id == self._previous_session or not self._stages:
             return
@@ -316,7 +429,7 @@ class DemoDirector(QObject):
         elif step_name == "looks at camera" and (state.step(Step.ID).status is not waiting
                                                  or state.person is not None):
             self._next_stage()
-        elif step_name == "looks at camera" and self._card is None \
+        elif step_name == "looks at camera" and not self._card \
                 and state.step(Step.BOOKING).status is not waiting:
             self._next_stage()
 
@@ -326,14 +439,16 @@ class DemoDirector(QObject):
             return
         stage = self._stages.pop(0)
         self.devices.scene.play(stage, loop=False)
-        if stage[0].name == "puts card down" and self._card is not None:
-            card_read = self._card
-            # the reader answers once the card lies on it
-            QTimer.singleShot(600, lambda: self._put_card(play, card_read))
+        self._say({"puts card down": "card", "looks at camera": "face"}.get(stage[0].name, "qr"),
+                  play.scenario)
+        if stage[0].name == "puts card down" and self._card:
+            # the reader (or the counter camera) answers once the card lies there
+            for i, card_read in enumerate(self._card):
+                QTimer.singleShot(600 + 800 * i, lambda r=card_read: self._put_card(play, r))
 
     def _put_card(self, play: Play, card_read: IdCardRead) -> None:
         if self._current is play and play.verdict is None:
-            self.window.checkin.post_card(card_read)  # as the desktop reader delivers it
+            self.window.checkin.post_card(card_read)  # as the reader or the camera delivers it
 
     def _on_verdict(self, verdict: Any) -> None:
         play = self._current
@@ -341,12 +456,24 @@ class DemoDirector(QObject):
         if play is None or play.verdict is not None or state is None \
                 or state.session_id == self._previous_session:
             return  # a late answer about the previous patient
+        if state.card_to_confirm and play.scenario.genuine_card and not play.card_checked:
+            # The clerk looks at the card the camera read and presses F9 (not for a printout);
+            # the verdict after it is the scenario's (see _on_state).
+            play.card_checked = True
+            self.window.checkin.trigger("confirm_card")
+            return
+        self._finish(play, verdict, state)
+
+    def _finish(self, play: Play, verdict: Any, state: Any) -> None:
         play.verdict = verdict
         play.visit_id = state.visit_id if state is not None else None
+        play.face = state.face
+        if verdict.decision.value == "admit":
+            self._used.add(play.booking.key)
         self._timeout.stop()
         then, self._after_verdict = self._after_verdict, None
         if then is not None:
-            QTimer.singleShot(self.pause_ms, lambda: then(verdict))
+            QTimer.singleShot(self.pause_ms, self._guard(lambda: then(verdict)))
 
     def _play_timed_out(self) -> None:
         play, self._current = self._current, None
@@ -368,12 +495,21 @@ class DemoDirector(QObject):
             self.env.server.kill()
             self.desk.sync.sync_now()
 
+        def went_down(_r: Any, generation: int = self._generation) -> None:
+            if generation != self._generation:  # stopped while the platform went down
+                self._ensure_platform_up()
+                return
+            self._say("offline", s)
+            play_all()
+
         def play_all(i: int = 0, _v: Any = None) -> None:
             if i < len(plays):
                 self._play(plays[i], lambda v: play_all(i + 1, v))
             else:
-                self.window.runner.run(up_and_drain, on_success=finished,
-                                       on_failure=lambda e: finished({"error": str(e)}))
+                self._say("drain", s)
+                self.window.runner.run(up_and_drain, on_success=self._guard(finished),
+                                       on_failure=self._guard(
+                                           lambda e: finished({"error": str(e)})))
 
         def up_and_drain() -> dict[str, Any]:
             offline_pending = self.desk.store.outbox_count()
@@ -400,12 +536,13 @@ class DemoDirector(QObject):
                 worst = None  # admitted but not stored exactly once: not as expected
             self._done(s, worst, started, **info)
 
-        self.window.runner.run(down, on_success=lambda _r: play_all(),
-                               on_failure=lambda e: self._done(s, None, started, error=str(e)))
+        self.window.runner.run(down, on_success=went_down, on_failure=self._guard(
+            lambda e: self._done(s, None, started, error=str(e))))
 
 
 class DemoPanel(QWidget):
-    """Choose the next scenario; watch what the desk concluded."""
+    """Choose the next scenario (named in the UI language); watch what the desk concluded.
+    Choosing stops the self-playing demo."""
 
     def __init__(self, director: DemoDirector, lang: str = "zh_CN",
                  parent: QWidget | None = None):
@@ -415,12 +552,14 @@ class DemoPanel(QWidget):
         self.lang = lang
         self.list = QListWidget(self)
         for s in SCENARIOS:
-            item = QListWidgetItem(f"{s.name} — {s.title(lang)}")
-            item.setData(256, s.name)
+            item = QListWidgetItem()
+            item.setData(Qt.ItemDataRole.UserRole, s.name)
+            item.setToolTip(s.name)
             if not director.runnable(s):
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             self.list.addItem(item)
         self.list.setCurrentRow(0)
+        self.list.itemActivated.connect(lambda _item: self._play_selected())
         self.play = QPushButton(self)
         self.play_all = QPushButton(self)
         self.log = QTextEdit(self)
@@ -441,14 +580,19 @@ class DemoPanel(QWidget):
     def _play_selected(self) -> None:
         item = self.list.currentItem()
         if item is not None:
-            self._run([item.data(256)])
+            self._run([item.data(Qt.ItemDataRole.UserRole)])
 
     def _run(self, names: list[str]) -> None:
+        if self.director.autoplaying:
+            self.director.stop()  # the user's pick wins over the self-playing demo
         if not self.director.busy:
             self.director.run(names)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Demo"))
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setText(BY_NAME[item.data(Qt.ItemDataRole.UserRole)].title(self.lang))
         self.heading.setText(self.tr("Pick the next patient; the check-in screen shows what "
                                      "the desk concludes."))
         self.play.setText(self.tr("Play the selected scenario"))
@@ -456,8 +600,52 @@ class DemoPanel(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
+            self.lang = current_lang()
             self.retranslate()
         super().changeEvent(event)
+
+
+def add_demo_controls(demo: DemoDesk) -> tuple[DemoPanel, DemoCaption]:
+    """With a display: the 演示 tab, the caption bar above the desk, and Esc to stop."""
+    director, main = demo.director, demo.window.main
+    lang = demo.desk.settings.get().desk.language
+    panel = DemoPanel(director, lang)
+    main.add_screen(panel)
+    bar = DemoCaption(lang, parent=main)
+    main.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+    director.caption.connect(bar.show_caption)
+    app = QApplication.instance()
+    if app is not None:
+        esc = EscStopsAutoplay(director, parent=main)
+        app.installEventFilter(esc)  # removed with its parent, the window
+    main.tabs.setCurrentIndex(0)
+    return panel, bar
+
+
+def card_reads(how: str, chip: IdCardRead, card_image: Any) -> tuple[IdCardRead, ...]:
+    """What reaches the desk when the card is put down: the chip's read ("reader"), the counter
+    camera's (number and the portrait it cuts from the card, "camera"), or both from a chip
+    reader without the photo decoder ("reader_no_photo": no portrait from the chip)."""
+    if how == "reader":
+        return (chip,)
+    camera = IdCardRead(id_number=chip.id_number, portrait=camera_portrait(card_image),
+                        confidence=0.9, source="camera")
+    if how == "camera":
+        return (camera,)
+    return (replace(chip, portrait=None), camera)
+
+
+def camera_portrait(card_image: Any) -> Any:
+    """The card's portrait as the counter camera cuts it (the card found on the counter)."""
+    import numpy as np
+
+    from devices.idcard.locate import find_card
+
+    h, w = card_image.shape[:2]
+    counter = np.full((h + 200, w + 200, 3), 60, np.uint8)
+    counter[100:100 + h, 100:100 + w] = card_image
+    view = find_card(counter)
+    return view.portrait() if view is not None else None
 
 
 def resolve_names(arg: str) -> list[str]:
@@ -506,6 +694,7 @@ class DemoDesk:
         s.devices.patient_camera, s.devices.counter_camera = "sim", ""
         s.devices.id_reader_port = ""
         s.devices.id_by_camera = False  # the director puts each card "on the reader" itself
+        s.faces.match_distance, s.faces.mismatch_distance = DEMO_FACE_THRESHOLDS
         if lang:
             s.desk.language = lang
         app = qt_app(offscreen)
@@ -539,15 +728,16 @@ def run_demo(args: argparse.Namespace, *, build_core: Callable[..., Any],
              build_desk: Callable[..., Any], build_devices: Callable[..., Any],
              build_window: Callable[..., Any], qt_app: Callable[..., Any]) -> int:
     names = resolve_names(getattr(args, "scenario", "all") or "all")
-    photos = Path(args.photos).expanduser() if getattr(args, "photos", None) else None
+    given = getattr(args, "photos", None)
+    photos: Path | None = Path(given).expanduser() if given else SHIPPED_PHOTOS
     if photos is not None and not photos.is_dir():
         print(f"desk-app demo: photo folder {photos} not found; running the scenarios that need "
               "no face", file=sys.stderr)
         photos = None
-    if photos is None:
-        print("desk-app demo: the face scenarios need a folder of face photos (--photos DIR, "
-              "e.g. ../shared/data/faces); only forged_qr and cancelled run without one",
-              file=sys.stderr)
+    skipped = [n for n in names if BY_NAME[n].missing_photos(photos)]
+    if skipped:
+        print(f"desk-app demo: photos missing for {', '.join(skipped)}; those scenarios are "
+              "skipped", file=sys.stderr)
     offscreen = bool(getattr(args, "offscreen", False))
     env = DemoEnvironment.create()
     demo = None
@@ -570,21 +760,21 @@ def run_demo(args: argparse.Namespace, *, build_core: Callable[..., Any],
             window.main.show()
             app.exec()
             outcomes = director.outcomes
-            for o in outcomes:
+            as_json = getattr(args, "json", False)
+            for o in outcomes:  # with --json the table goes to stderr: stdout is the JSON alone
                 mark = "ok" if o.as_expected else "NOT AS EXPECTED"
                 print(f"{o.name:14} expected {o.expected:6} got {o.verdict:6} {mark}  "
-                      f"({', '.join(o.reasons)})")
-            if getattr(args, "json", False):
+                      f"({', '.join(o.reasons)})", file=sys.stderr if as_json else sys.stdout)
+            if as_json:
                 print(json.dumps({"scenarios": [o.as_json() for o in outcomes]},
                                  ensure_ascii=False))
             ran = {o.name for o in outcomes}
             wanted = {n for n in names if director.runnable(BY_NAME[n])}
             return 0 if ran == wanted and all(o.as_expected for o in outcomes) else 1
-        lang = demo.desk.settings.get().desk.language
-        window.main.add_screen(DemoPanel(director, lang))
-        window.main.tabs.setCurrentIndex(0)
+        add_demo_controls(demo)
         window.main.show()
-        QTimer.singleShot(0, lambda: director.run([names[0]]) if len(names) == 1 else None)
+        QTimer.singleShot(0, lambda: director.run(
+            [n for n in names if director.runnable(BY_NAME[n])], autoplay=True))
         return app.exec()
     finally:
         if demo is not None:
@@ -592,4 +782,4 @@ def run_demo(args: argparse.Namespace, *, build_core: Callable[..., Any],
         env.close()
 
 
-__all__ = ["DemoDesk", "DemoDirector", "DemoPanel", "Outcome", "run_demo"]
+__all__ = ["DemoDesk", "DemoDirector", "DemoPanel", "Outcome", "add_demo_controls", "run_demo"]

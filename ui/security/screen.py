@@ -6,6 +6,11 @@ Wiring (composition root)::
     sec = SecurityScreen(security_ops, settings, lang, runner=runner, sounds=sounds)
     sec.open_alerts_changed.connect(checkin_screen.set_alert_count)   # badge + sound
     sec.start()      # polls SecurityOps.alerts every ``poll_ms`` (also call refresh() on demand)
+
+The screen polls even while its tab is hidden (the check-in badge counts open alerts), but it
+fetches an alert's photos only while it is on screen: viewing them is audited as a view, and
+the role at the desk may not be allowed to (a clerk's desk polls too). Photos the account may
+not see are said so in the photo boxes, never with a dialog the user did not ask for.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -306,17 +311,38 @@ class SecurityScreen(QWidget):
         if a.alert_id != self._photo_for:  # viewing photos is audited: fetch once per selection
             self._load_photos(a)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        a = self.selected()
+        if a is not None and a.alert_id != self._photo_for:
+            self._load_photos(a)
+
     def _load_photos(self, a: AlertView) -> None:
         none_text = self.tr("No photo kept") if not a.has_photos else self.tr("Loading...")
         self.id_photo.set_png(None, none_text)
         self.live_photo.set_png(None, none_text)
+        if not self.isVisible():  # nobody looks: no audited view, no question of the role
+            self._photo_for = None
+            return
         self._photo_for = a.alert_id
         if not a.has_photos:
             return
         self.runner.cancel("photos")
         self.runner.run(self.ops.alert_photos, a.alert_id, group="photos",
                         on_success=lambda photos, aid=a.alert_id: self._show_photos(aid, photos),
-                        on_failure=self._show_error)
+                        on_failure=lambda err, aid=a.alert_id: self._photos_failed(aid, err))
+
+    def _photos_failed(self, alert_id: str, error: BaseException) -> None:
+        if alert_id != self._photo_for:
+            return
+        if isinstance(error, AuthError):  # e.g. a clerk: the boxes say so, no dialog
+            text = self.tr("Photos only for security staff and administrators")
+            self.id_photo.set_png(None, text)
+            self.live_photo.set_png(None, text)
+            return
+        self.id_photo.set_png(None, "")
+        self.live_photo.set_png(None, "")
+        self._show_error(error)
 
     def _show_photos(self, alert_id: str, photos: tuple[bytes | None, bytes | None]) -> None:
         if alert_id != self._photo_for:

@@ -33,12 +33,14 @@ from desk_app.services.model import Role, UserView
 from desk_app.settings import Settings
 from ui.operations import Operations, current_lang
 
-# Screen object names each role may see (the tab is hidden for the others).
+# Screen object names each role may see (the tab is hidden for the others); the services check
+# the role again on every call. Clerks see the alert list (not the photos: SecurityService).
 ROLE_SCREENS: dict[Role, frozenset[str]] = {
-    Role.CLERK: frozenset({"CheckinScreen", "StatsScreen", "AboutScreen"}),
-    Role.SECURITY: frozenset({"CheckinScreen", "SecurityScreen", "StatsScreen", "AboutScreen"}),
+    Role.CLERK: frozenset({"CheckinScreen", "SecurityScreen", "AboutScreen", "DemoPanel"}),
+    Role.SECURITY: frozenset({"CheckinScreen", "SecurityScreen", "StatsScreen", "AboutScreen",
+                              "DemoPanel"}),
     Role.ADMIN: frozenset({"CheckinScreen", "SecurityScreen", "StatsScreen", "AuditScreen",
-                           "SettingsScreen", "AboutScreen"}),
+                           "SettingsScreen", "AboutScreen", "DemoPanel"}),
 }
 
 
@@ -98,6 +100,17 @@ class LoginDialog(QDialog):
         self.retranslate()
         self.open()
         self.password.setFocus()
+
+    def open_fresh(self) -> None:
+        """Re-open after "sign out / switch user": empty fields, the next person logs in."""
+        self.user = None
+        self.locked_for = None
+        self.username.clear()
+        self.password.clear()
+        self.error.clear()
+        self.retranslate()
+        self.open()
+        self.username.setFocus()
 
     def submit(self) -> None:
         name, pw = self.username.text().strip(), self.password.text()

@@ -6,19 +6,48 @@ reaches the tabs through the screens' own ``retranslate``.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QToolButton, QWidget
+
+from desk_app.services.model import UserView
 
 
 class MainWindow(QMainWindow):
+    #: the person at the desk asks to sign out (to hand the desk to a colleague): the
+    #: composition root logs out and shows the login again
+    sign_out_requested = Signal()
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("MainWindow")
         self.tabs = QTabWidget(self)
         self.setCentralWidget(self.tabs)
         self.status_label = QLabel(self)
+        self.user_label = QLabel(self)
+        self.user_label.setObjectName("SignedInAs")
+        self.sign_out = QToolButton(self)
+        self.sign_out.setObjectName("SignOut")
+        self.sign_out.clicked.connect(self.sign_out_requested)
+        self.sign_out.setEnabled(False)
+        # Ctrl+L from any screen, like locking a workstation
+        self.sign_out_shortcut = QShortcut(QKeySequence("Ctrl+L"), self)
+        self.sign_out_shortcut.activated.connect(self._shortcut)
         self.statusBar().addPermanentWidget(self.status_label)
+        self.statusBar().addPermanentWidget(self.user_label)
+        self.statusBar().addPermanentWidget(self.sign_out)
+        self._user: UserView | None = None
         self.resize(1280, 800)
+        self.retranslate()
+
+    def _shortcut(self) -> None:
+        if self._user is not None:
+            self.sign_out_requested.emit()
+
+    def set_user(self, user: UserView | None) -> None:
+        """Who is signed in (None: nobody, the login is showing)."""
+        self._user = user
+        self.sign_out.setEnabled(user is not None)
         self.retranslate()
 
     def add_screen(self, widget: QWidget) -> None:
@@ -38,6 +67,16 @@ class MainWindow(QMainWindow):
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Real-name check-in"))
+        self.sign_out.setText(self.tr("Sign out / switch user (Ctrl+L)"))
+        if self._user is None:
+            self.user_label.setText("")
+        else:
+            roles = {"clerk": self.tr("clerk"), "security": self.tr("security"),
+                     "admin": self.tr("administrator")}
+            self.user_label.setText(self.tr("Signed in: %1 (%2)")
+                                    .replace("%1", self._user.display_name or self._user.username)
+                                    .replace("%2", roles.get(self._user.role.value,
+                                                             self._user.role.value)))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

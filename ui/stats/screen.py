@@ -1,5 +1,6 @@
 """Statistics: today / week / month — check-ins per day, verdicts, verdicts by reason,
-blacklist hits, peak hours — and export to CSV or XLSX through ``StatsOps.export``.
+blacklist hits, peak hours, each clerk's calls on undecided faces — and export to CSV or XLSX
+through ``StatsOps.export``.
 
 Wiring::
 
@@ -41,6 +42,7 @@ from desk_app.services.model import StatsView
 from desk_app.settings import Settings
 from ui.errors import show_error
 from ui.operations import Operations, current_lang
+from ui.stats.judgements import ClerkJudgementsTable
 
 PERIODS = ("today", "week", "month")
 
@@ -105,10 +107,12 @@ class StatsScreen(QWidget):
             view.setMinimumHeight(220)
             self.charts[key] = view
             grid.addWidget(view, i // 2, i % 2)
+        self.judgements = ClerkJudgementsTable(self)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.summary)
         lay.addLayout(grid, 1)
+        lay.addWidget(self.judgements)
         self.retranslate()
 
     # --- commands -----------------------------------------------------------------------------
@@ -123,7 +127,15 @@ class StatsScreen(QWidget):
 
     def refresh(self) -> None:
         start, end = self.dates()
-        self.runner.run(self.ops.stats, start, end, group="stats", on_success=self.set_stats)
+        self.runner.run(self.ops.stats, start, end, group="stats",
+                        on_success=lambda view: self._stats_loaded(view, start, end))
+
+    def _stats_loaded(self, view: StatsView, start: date, end: date) -> None:
+        """The figures, then each clerk's calls on undecided faces (a separate, audited query)."""
+        self.set_stats(view)
+        self.runner.run(self.ops.clerk_judgements, start, end, group="stats",
+                        on_success=self.judgements.set_views,
+                        on_failure=lambda e: show_error(self, e, self.lang))
 
     def export(self, fmt: str) -> None:
         start, end = self.dates()

@@ -124,10 +124,44 @@ def test_real_name_message_shows_the_booked_last4_only():
                                          "liveness_failed_alert": True}, "reject",
      "liveness_failed", True),
     (FaceCheck("mismatch", 0.9), {"rule_face": False}, "admit", None, False),
+    # The clerk's call on an undecided face: same person admits, not the same rejects + alerts.
+    (FaceCheck("undecided", 0.57, judgement="same", judged_by="clerk1"), {}, "admit",
+     "face_judged_same", False),
+    (FaceCheck("undecided", 0.57, judgement="different", judged_by="clerk1"), {}, "reject",
+     "face_judged_different", True),
+    # A reader without the photo decoder: the verdict says exactly why no comparison was made.
+    (FaceCheck("unavailable", None, missing="reader_no_decoder"), {}, "review",
+     "face_no_card_photo", False),
+    (FaceCheck("unavailable", None, missing="camera_no_portrait"), {}, "review",
+     "face_no_card_photo", False),
 ])
 def test_face(face, policy, decision, code, alert):
     v = run(policy, face=face)
     check(v, decision, {code} if code else set(), alert)
+
+
+def test_the_verdict_names_the_clerk_who_judged_the_face():
+    r = run(face=FaceCheck("undecided", 0.57, judgement="different", judged_by="clerk1")
+            ).reason("face_judged_different")
+    assert "clerk1" in r.text.zh and "clerk1" in r.text.en and "0.57" in r.text.en
+    assert run(face=FaceCheck("undecided", 0.57)).reason("face_undecided").text.zh.count("F7")
+
+
+def test_no_card_photo_says_which_part_was_missing():
+    decoder = run(face=FaceCheck("unavailable", missing="reader_no_decoder")).reasons[0]
+    camera = run(face=FaceCheck("unavailable", missing="camera_no_portrait")).reasons[0]
+    assert "photo decoder" in decoder.text.en and "does not read cards" in decoder.text.en
+    assert "did not capture" in camera.text.en and "解码" in camera.text.zh
+
+
+def test_no_override_admits_a_card_without_a_chip_read_where_the_site_requires_one():
+    p = PolicySection(require_chip_for_admit=True)
+    v = run({"require_chip_for_admit": True}, document=replace(DOC, source="camera"))
+    assert v.decision == Decision.REVIEW
+    with pytest.raises(OverrideNotAllowed):
+        apply_override(v, "admin", "admit", "核实无误", policy=p, chip_read=False)
+    assert apply_override(v, "clerk", "reject", "不是本人证件", policy=p,
+                          chip_read=False).decision == Decision.REJECT
 
 
 def test_face_declined_is_recorded_as_manual_verification():
@@ -193,7 +227,19 @@ def test_blacklist_hit_shows_source_and_ban_end():
     (replace(DOC, valid_to=None, source="manual"), {}, "review", {"id_typed_manually"}),
     (replace(DOC, source="manual"), {"manual_id_action": "admit"}, "admit",
      {"id_typed_manually"}),
-    (replace(DOC, source="camera"), {}, "admit", {"id_read_by_camera"}),
+    # A number read by the camera is not chip-verified (a printout reads the same): REVIEW
+    # until the clerk checks the physical card, then ADMIT naming them.
+    (replace(DOC, source="camera"), {}, "review", {"id_read_by_camera"}),
+    (replace(DOC, source="camera"), {"camera_id_action": "admit"}, "admit",
+     {"id_read_by_camera"}),
+    (replace(DOC, source="camera", confirmed_by="clerk1", confirmed_at=NOW), {}, "admit",
+     {"id_card_confirmed"}),
+    # A site that admits chip reads only: no confirmation lifts it, a typed number neither.
+    (replace(DOC, source="camera", confirmed_by="clerk1", confirmed_at=NOW),
+     {"require_chip_for_admit": True}, "review", {"id_chip_required"}),
+    (replace(DOC, source="manual"), {"manual_id_action": "admit", "require_chip_for_admit": True},
+     "review", {"id_typed_manually", "id_chip_required"}),
+    (DOC, {"require_chip_for_admit": True}, "admit", set()),
 ])
 def test_id_document(doc, policy, decision, codes):
     check(run(policy, document=doc), decision, codes)

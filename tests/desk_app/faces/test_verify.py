@@ -22,6 +22,12 @@ from desk_app.settings import FacesSection
 
 pytestmark = pytest.mark.faces
 
+#: The thresholds of a site calibrated on LFW (mostly Western faces; the defaults before
+#: 2026-12-03). Obama's photos against his card portrait lie at 0.38-0.42: UNDECIDED with the
+#: East Asian defaults (0.361), a MATCH here. The tests of the session's mechanics that need a
+#: MATCH from them use these.
+WESTERN_SITE = {"match_distance": 0.537, "mismatch_distance": 0.615}
+
 
 def canvas(img: np.ndarray) -> np.ndarray:
     """The photo centred in a 640x480 camera frame."""
@@ -51,7 +57,7 @@ def feed(session: FaceSession, frames: list[np.ndarray], step: float = 1.1):
 
 
 def test_same_person_matches_over_k_frames(model, photo, obama_card):
-    faces = FacesSection(best_k=2, liveness="off")  # a photo pasted on grey: not a live face
+    faces = FacesSection(best_k=2, liveness="off", **WESTERN_SITE)  # a photo pasted on grey
     session = FaceSession(obama_card, faces, model)
     frames = [canvas(photo("obama.jpg", 420)), canvas(photo("obama1.jpg", 520))]
     result = feed(session, frames * 2, step=2.1)
@@ -61,6 +67,9 @@ def test_same_person_matches_over_k_frames(model, photo, obama_card):
     assert d.distance == pytest.approx(np.mean(d.frame_distances), abs=1e-3)
     assert d.distance <= faces.match_distance
     assert d.liveness is None and d.liveness_state is None
+    # with the defaults (calibrated for East Asian patients) the same frames go to the clerk
+    east = decide_from_distances(list(d.frame_distances), FacesSection())
+    assert east.outcome == FaceOutcome.UNDECIDED, east
 
 
 def test_other_person_is_a_mismatch(model, photo, obama_card):
@@ -94,7 +103,7 @@ def test_bad_frames_give_hints_and_no_decision(model, photo, obama_card):
 def test_with_two_people_in_view_the_card_holder_matching_is_not_enough(model, photo, obama_card):
     """Obama (the card's holder) and Biden side by side: the comparison is made, and it is close,
     but with a second face in view it cannot say who stands at the counter -> UNDECIDED."""
-    session = FaceSession(obama_card, FacesSection(best_k=1), model)
+    session = FaceSession(obama_card, FacesSection(best_k=1, **WESTERN_SITE), model)
     r = session.add_frame(canvas(photo("two_people.jpg", 640)), 0.0, bgr=False)
     assert r.decision is None
     assert "several_faces" in [h.code for h in r.quality.hints]
@@ -148,7 +157,7 @@ def test_id_photo_without_a_face_makes_the_comparison_unavailable(model):
 
 
 def test_blink_liveness_fails_for_a_photo_held_up(model, photo, obama_card):
-    faces = FacesSection(best_k=2, liveness="blink", window_s=2.0)
+    faces = FacesSection(best_k=2, liveness="blink", window_s=2.0, **WESTERN_SITE)
     session = FaceSession(obama_card, faces, model)
     frame = canvas(photo("obama.jpg", 420))
     result = None
@@ -166,7 +175,7 @@ def test_blink_liveness_fails_for_a_photo_held_up(model, photo, obama_card):
 
 
 def test_turn_liveness_reads_the_direction_from_real_frames(model, photo, obama_card):
-    faces = FacesSection(best_k=1, liveness="turn", window_s=1.0)
+    faces = FacesSection(best_k=1, liveness="turn", window_s=1.0, **WESTERN_SITE)
     session = FaceSession(obama_card, faces, model, turn_direction="right")
     r1 = session.add_frame(canvas(photo("obama_small.jpg")), 0.0, bgr=False)
     assert r1.decision is None and "right" in r1.prompt.en
@@ -202,7 +211,7 @@ def test_a_face_hog_cannot_see_gets_one_thorough_look_at_the_end(model, photo, f
     card = encode_id_photo(idcard_portrait(photo("lfw/Phil_Gramm/Phil_Gramm_0001.jpg"), model),
                            model, bgr=False)
     live = canvas(photo("lfw/Phil_Gramm/Phil_Gramm_0002.jpg"))
-    session = FaceSession(card, FacesSection(best_k=2), model)
+    session = FaceSession(card, FacesSection(best_k=2, **WESTERN_SITE), model)
     for i in range(3):
         r = session.add_frame(live, i * 0.5, bgr=False)
         assert r.decision is None and r.quality.hints[0].code == "no_face"

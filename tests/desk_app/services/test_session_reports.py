@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import csv
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -103,3 +104,134 @@ def test_security_sees_photos_only_with_role_and_every_view_is_audited(store, se
     sec.report_suspect(alerts[0].alert_id, "多次代挂")
     kinds = [i.kind for i in store.pending_outbox(10)]
     assert kinds.count("suspect_report") == 1
+
+
+@pytest.mark.parametrize("reason", ["=HYPERLINK(\"http://x\",\"点我\")", "+1+2", "-2+3", "@SUM(A1)"])
+def test_exports_never_write_a_formula(store, session, users, tmp_path, reason):
+    """A clerk's override reason that looks like a formula stays text in CSV and XLSX."""
+    from desk_app.storage import Override
+
+    now = datetime.now(CHINA_TZ).replace(hour=10)
+    v = _visit(store, "review", [Reason("face_undecided", "warn", "face")], at=now)
+    store.override_visit(v.visit_id, Override(by="clerk1", reason=reason, verdict="admit"))
+    reports = ReportsService(store, session)
+    session.login(*users["admin"])
+    out = reports.export(now.date(), now.date(), tmp_path / "v.csv", "csv")
+    row = next(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert row["override_reason"] == "'" + reason
+    x = reports.export(now.date(), now.date(), tmp_path / "v.xlsx", "xlsx")
+    ws = load_workbook(x).active
+    col = [c.value for c in ws[1]].index("override_reason") + 1
+    cell = ws.cell(row=2, column=col)
+    assert cell.data_type == "s" and cell.value == reason
+
+
+@contextlib.contextmanager
+def _opened(paths, clock):
+    from desk_app.storage import Store
+
+    st = Store.open(paths, clock=clock)
+    try:
+        yield st
+    finally:
+        st.close()
+
+
+def test_failed_logins_slow_down_then_lock_and_survive_a_restart(app_paths, users):
+    """The count lives in the audit log: a new SessionService (a restarted desk) keeps it."""
+    from desk_app.clock import FixedClock
+    from desk_app.services.session import LoginRefused, SessionService
+
+    clock = FixedClock(datetime(2026, 12, 3, 2, 0, tzinfo=UTC))
+    settings = Settings.model_validate({"ui": {"login_max_failures": 4, "login_lockout_min": 15}})
+    with _opened(app_paths, clock) as st:
+        session = SessionService(st, lambda: settings)
+        with pytest.raises(AuthError) as first:
+            session.login("clerk1", "wrong-1")
+        assert not isinstance(first.value, LoginRefused)
+        # one slip costs nothing: the second try is made at once
+        with pytest.raises(AuthError):
+            session.login("clerk1", "wrong-2")
+        # now 2 s must pass: even the right password is refused before it is tried
+        with pytest.raises(LoginRefused) as slow:
+            session.login("clerk1", "clerk-pass-1")
+        assert "2 秒" in slow.value.message("zh_CN")
+        clock.advance(seconds=2)
+        with pytest.raises(AuthError):
+            session.login("clerk1", "wrong-3")
+        clock.advance(seconds=4)
+        with pytest.raises(AuthError):
+            session.login("clerk1", "wrong-4")
+    # a restarted desk: the account is locked for 15 minutes, the right password included
+    with _opened(app_paths, clock) as st:
+        session = SessionService(st, lambda: settings)
+        clock.advance(minutes=10)
+        with pytest.raises(LoginRefused) as locked:
+            session.login("clerk1", "clerk-pass-1")
+        assert "锁定" in locked.value.message("zh_CN") and "5 分钟" in locked.value.message("zh_CN")
+        # other accounts are not affected
+        assert session.login(*users["admin"]).username == "admin1"
+        clock.advance(minutes=5)
+        assert session.login(*users["clerk"]).username == "clerk1"
+        # the count starts again after a successful login
+        with pytest.raises(AuthError) as again:
+            session.login("clerk1", "wrong-5")
+        assert not isinstance(again.value, LoginRefused)
+        actions = [e.action for e in st.audit_entries(limit=50)]
+    assert actions.count("login.failed") == 5 and actions.count("login.refused") == 2
+
+
+def test_unknown_names_are_throttled_and_an_unlock_starts_again(app_paths, users):
+    from desk_app.clock import FixedClock
+    from desk_app.services.session import LoginRefused, SessionService
+
+    clock = FixedClock(datetime(2026, 12, 3, 2, 0, tzinfo=UTC))
+    settings = Settings.model_validate({"ui": {"login_max_failures": 2, "login_lockout_min": 60}})
+    with _opened(app_paths, clock) as st:
+        session = SessionService(st, lambda: settings)
+        for name in ("nobody", "clerk1"):
+            for _ in range(2):
+                with pytest.raises(AuthError):
+                    session.login(name, "x")
+                clock.advance(seconds=1)
+            with pytest.raises(LoginRefused):
+                session.login(name, "x")
+        st.audit("cli", "login.unlocked", "clerk1", {})
+        assert session.login(*users["clerk"]).username == "clerk1"
+
+
+def _judged(store, clerk: str, judgement: str, seconds: float, distance: float, at: datetime):
+    from desk_app.storage import FaceJudgement
+
+    v = _visit(store, "review", [Reason("face_undecided", "warn", "face")], at=at)
+    return store.record_face_judgement(FaceJudgement(
+        judgement_id=str(uuid.uuid4()), visit_id=v.visit_id, clerk=clerk, judged_at=at,
+        distance=distance, judgement=judgement, seconds=seconds, match_distance=0.537,
+        mismatch_distance=0.615))
+
+
+def test_a_clerk_confirming_every_undecided_face_within_a_second_is_shown_and_audited(
+        store, session, users):
+    now = datetime.now(CHINA_TZ).replace(hour=9)
+    for i in range(12):  # always "same", always at once: not looked at
+        _judged(store, "clerk1", "same", 0.3 + 0.05 * i, 0.55 + 0.005 * i, now + timedelta(minutes=i))
+    for i in range(12):  # looks: a few seconds each, and says "different" sometimes
+        _judged(store, "clerk2", "different" if i % 4 == 0 else "same", 2.5 + i * 0.5, 0.56,
+                now + timedelta(minutes=i))
+    for i in range(5):  # fast, but too few cases to say anything
+        _judged(store, "clerk3", "same", 0.4, 0.57, now + timedelta(minutes=i))
+    _judged(store, "clerk1", "same", 0.2, 0.55, now - timedelta(days=3))  # outside the period
+    reports = ReportsService(store, session)
+    session.login(*users["clerk"])
+    with pytest.raises(AuthError):
+        reports.clerk_judgements(now.date(), now.date())
+    session.login(*users["admin"])
+    views = {v.clerk: v for v in reports.clerk_judgements(now.date(), now.date())}
+    one, two, three = views["clerk1"], views["clerk2"], views["clerk3"]
+    assert (one.judged, one.same, one.within_1s, one.rubber_stamp) == (12, 12, 12, True)
+    assert one.median_seconds == pytest.approx(0.575, abs=0.006)  # rounded to 0.01 s
+    assert (two.judged, two.same, two.different, two.within_1s, two.rubber_stamp) == \
+        (12, 9, 3, 0, False)
+    assert (three.judged, three.rubber_stamp) == (5, False)
+    [entry] = store.audit_entries(limit=5, action="stats.judgements_viewed")
+    assert entry.actor == "admin1" and entry.detail["flagged"] == ["clerk1"]

@@ -161,10 +161,14 @@ def test_keystore_without_keyring_use(tmp_path):
     assert ks.load(create=False) == k and ks.location == "file"
 
 
-def test_a_file_that_is_not_a_database_is_a_data_error(app_paths):
-    from desk_app.storage import StorageError
-
+def test_a_file_that_is_not_a_database_is_kept_aside_and_the_desk_opens(app_paths):
+    """It used to stop the desk (a data error); now it is moved to damaged/ for hospital IT and
+    the desk opens a recovered database (tests/desk_app/storage/test_recovery.py)."""
     app_paths.database_file.write_bytes(b"this is not SQLite" * 100)
-    with pytest.raises(StorageError) as exc:
-        Store.open(app_paths)
-    assert exc.value.kind == "data"
+    store = Store.open(app_paths)
+    try:
+        assert store.recovery is not None
+        assert store.recovery.damaged_file.read_bytes() == b"this is not SQLite" * 100
+        assert store.outbox_count() == 0
+    finally:
+        store.close()

@@ -102,7 +102,13 @@ def test_bad_query_and_path_values_are_4xx(server: Server):
 
 
 def test_openapi_document_lists_the_api(server: Server):
-    doc = httpx.get(f"{server.base_url}/v1/openapi.json").json()
+    """The API description answers a token like every endpoint but health and enroll; there is
+    no docs page that a browser could open without one."""
+    assert httpx.get(f"{server.base_url}/v1/openapi.json").status_code == 401
+    assert httpx.get(f"{server.base_url}/v1/docs").status_code in (401, 404)
+    with server.client(server.desk_tokens["desk-01"]) as c:
+        assert c.get("/v1/docs").status_code == 404
+        doc = c.get("/v1/openapi.json").json()
     paths = set(doc["paths"])
     for p in ("/v1/health", "/v1/enroll", "/v1/desk/config", "/v1/keys", "/v1/revocations",
               "/v1/hospitals/{hospital_id}/bookings", "/v1/blacklist", "/v1/visits/batch",

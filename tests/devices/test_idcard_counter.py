@@ -1,0 +1,98 @@
+"""ID cards as a counter camera sees them (issue 19): both card kinds the desk reads (resident
+card; foreigner's permanent residence card 2017 and 2023), under glare, blur, low light, a
+finger over a corner, JPEG, a phone screen, a busy counter -- read exactly, reported as
+failing their check, or missed; never a wrong number. The set's seed is one no threshold was
+tuned on (the generator and the locator were set up on seed 101)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from desk_app.cli import main as cli_main
+from desk_app.identity import parse_id_number
+from devices.idcard.camera_reader import CameraCardReader, card_number
+from devices.idcard.locate import find_card
+from devices.idcard.ocr import LineText
+from devices.idcard.synthetic import (
+    CARD_KINDS,
+    COUNTER_EFFECTS,
+    counter_frame,
+    make_set,
+    random_card_person,
+    render_card,
+)
+from devices.idcard.types import printed_number_ok
+from tests.devices.card_frames import corners_near
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def reader() -> CameraCardReader:
+    return CameraCardReader()
+
+
+def test_card_number_from_an_ocr_line():
+    assert card_number(LineText("11010519900307123X", 0.9, "11010519900307123X")) == \
+        "11010519900307123X"
+    # The 2017 foreigner's card: letters kept; 0/O told apart by position only.
+    assert card_number(LineText("", 0.9, "K0R310195031374")) == "KOR310195031374"
+    assert card_number(LineText("", 0.9, "CardNo. USA11O190030735")) == "USA110190030735"
+    for raw in ("USA11019003073", "US4110190030735", "12345", ""):
+        assert card_number(LineText("", 0.9, raw)) == "", raw
+
+
+def test_foreign_cards_have_their_numbers(faces_dir: Path):
+    rng = np.random.default_rng(5)
+    for kind, length in (("foreign_2017", 15), ("foreign_2023", 18)):
+        p = random_card_person(rng, kind)
+        assert len(p.id_number) == length and p.check_digit_valid
+        assert parse_id_number(p.id_number).kind.value.startswith("foreign_permanent")
+        bad = random_card_person(rng, kind, valid=False)
+        assert not printed_number_ok(bad.id_number)
+
+
+def test_finger_over_a_corner_still_finds_the_card(faces_dir: Path):
+    """The outline from the card's four longest straight sides, snapped to its edges (measured
+    on 30 frames, 2026-12-03: corners found 19/30 with a finger over one, 0/30 before;
+    strong perspective 30/30, 26/30 before)."""
+    rng = np.random.default_rng(7)
+    photo = cv2.imread(str(faces_dir / "obama.jpg"))
+    hits = 0
+    for _ in range(12):
+        card = render_card(random_card_person(rng, "resident"), photo)
+        frame, corners = counter_frame(card, rng, "finger")
+        view = find_card(frame)
+        hits += view is not None and corners_near(view.corners, corners)
+    assert hits >= 6
+
+
+def test_every_kind_and_effect_on_held_out_frames(tmp_path: Path, faces_dir: Path, capsys):
+    """Measured 2026-12-03 on 96 frames of seed 20261203 (README, architecture.md): 93
+    correct (83 valid numbers of 86 read exactly, the 10 failing check digits all reported),
+    0 wrong, 3 missed (2 on busy counters). Here a smaller set of another seed."""
+    n = len(CARD_KINDS) * len(COUNTER_EFFECTS)
+    index = make_set(tmp_path, faces_dir, n, invalid=0.12, seed=777, counter=True)
+    assert cli_main(["eval", "idcards", str(index), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert s["images"] == n and s["errors"] == 0
+    assert s["wrong"] == 0
+    assert s["correct"] >= 0.75 * n, s
+    assert set(s["by_kind"]) == set(CARD_KINDS) and set(s["by_effect"]) == set(COUNTER_EFFECTS)
+    assert s["checksum_reported"] >= 1  # a failing check digit is reported, never "corrected"
+
+
+def test_failing_check_digit_on_a_2017_card_is_reported(reader, faces_dir: Path):
+    rng = np.random.default_rng(9)
+    photo = cv2.imread(str(faces_dir / "biden.jpg"))
+    bad = random_card_person(rng, "foreign_2017", valid=False)
+    frame, _ = counter_frame(render_card(bad, photo), rng, "perspective")
+    r = reader.read_frame(frame)
+    assert r.status in ("checksum", "no_number"), r  # never "ok" with another number
+    if r.status == "checksum":
+        assert r.text == bad.id_number

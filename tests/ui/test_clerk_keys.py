@@ -1,0 +1,132 @@
+"""The clerk's keys on the real check-in screen over the real service, store and face model
+(real photos, ../shared/data/faces): F7 / F8 on an undecided face, F9 on a card read by the
+camera, and the wait for the counter camera's portrait of a chip read without decoder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from desk_app.services.model import Decision
+from desk_app.storage import Store
+from tests.desk_app.services.test_checkin import OBAMA, Desk
+from ui.checkin.screen import CheckinScreen
+from ui.checkin.verdict import PhotoBox
+from ui.sounds import SoundCues
+
+pytestmark = pytest.mark.faces
+
+
+@dataclass(frozen=True)
+class Frame:
+    image: np.ndarray
+    timestamp: float
+
+
+@pytest.fixture
+def desk(app_paths, faces_dir):
+    store = Store.open(app_paths)
+    store.create_user("clerk1", "挂号员一", "clerk", "clerk-pass-1")
+    yield Desk(store, faces_dir, {"clerk": ("clerk1", "clerk-pass-1")})
+    store.close()
+
+
+@pytest.fixture
+def screen(qtbot, desk, runner):
+    scr = CheckinScreen(desk.service, desk.settings, "en", runner=runner, sounds=SoundCues(False))
+    qtbot.addWidget(scr)
+    scr.resize(1280, 800)
+    scr.show()
+    scr.activateWindow()
+    scr.setFocus()
+    scr.start()
+    qtbot.waitUntil(lambda: scr.presenter.state is not None, timeout=5000)
+    yield scr
+    scr.shutdown()
+
+
+def present(qtbot, screen, desk, card, live: str = "obama2.jpg"):
+    """The booking QR, the card, then the face in front of the patient camera until a verdict."""
+    _, token = desk.booking(OBAMA)
+    screen.post_code(token, "scanner")
+    qtbot.waitUntil(lambda: screen.presenter.state is not None
+                    and screen.presenter.state.booking is not None, timeout=10000)
+    screen.post_card(card)
+    qtbot.waitUntil(lambda: screen.presenter.state.person is not None, timeout=20000)
+    image = desk.live(live)
+    t = [1000.0]
+
+    def looked() -> bool:
+        if screen.presenter.state.verdict is not None:
+            return True
+        t[0] += 0.2
+        screen.on_camera_frame(0, Frame(image, t[0]))
+        return False
+
+    qtbot.waitUntil(looked, timeout=60000)
+    return screen.presenter.state
+
+
+def test_undecided_face_both_photos_large_and_f7_admits_naming_the_clerk(qtbot, screen, desk):
+    desk.settings.faces.match_distance, desk.settings.faces.mismatch_distance = 0.05, 0.95
+    s = present(qtbot, screen, desk, desk.card(OBAMA, "奥巴马", "obama.jpg"))
+    assert s.verdict.decision is Decision.REVIEW and s.face_to_judge
+    panel = screen.verdict
+    assert panel.id_photo.size() == PhotoBox.LARGE == panel.live_photo.size()
+    assert panel.id_photo.has_photo and panel.live_photo.has_photo
+    assert panel.id_photo.geometry().top() == panel.live_photo.geometry().top()  # side by side
+    assert screen.buttons["same_person"].isEnabled()
+    assert not screen.buttons["confirm_card"].isEnabled()
+    QTest.keyClick(screen, Qt.Key.Key_F7)
+    qtbot.waitUntil(lambda: panel.banner.decision == Decision.ADMIT, timeout=10000)
+    assert "Decided by clerk1" in panel.banner.detail
+    assert panel.id_photo.size() == PhotoBox.SMALL  # judged: back to the usual layout
+    assert not screen.buttons["same_person"].isEnabled()
+    [j] = desk.store.face_judgements()
+    assert j.judgement == "same" and j.clerk == "clerk1"
+    assert desk.store.visit(s.visit_id).final_verdict == "admit"
+
+
+def test_f8_rejects_and_alerts_security(qtbot, screen, desk):
+    desk.settings.faces.match_distance, desk.settings.faces.mismatch_distance = 0.05, 0.95
+    s = present(qtbot, screen, desk, desk.card(OBAMA, "奥巴马", "obama.jpg"))
+    QTest.keyClick(screen, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: screen.verdict.banner.decision == Decision.REJECT, timeout=10000)
+    assert "Security has been alerted" in screen.verdict.banner.detail
+    assert [a.visit_id for a in desk.store.alerts()] == [s.visit_id]
+
+
+def test_a_camera_read_card_waits_for_f9_and_the_audit_log_has_it(qtbot, screen, desk):
+    card = replace(desk.card(OBAMA, "", "obama.jpg"), source="camera")
+    s = present(qtbot, screen, desk, card)
+    assert s.verdict.decision is Decision.REVIEW and s.card_to_confirm
+    assert screen.buttons["confirm_card"].isEnabled()
+    QTest.keyClick(screen, Qt.Key.Key_F7)  # no undecided face: refused, nothing recorded
+    assert desk.store.face_judgements() == []
+    from PySide6.QtWidgets import QMessageBox
+
+    for box in screen.findChildren(QMessageBox):
+        box.close()
+    QTest.keyClick(screen, Qt.Key.Key_F9)
+    qtbot.waitUntil(lambda: screen.verdict.banner.decision == Decision.ADMIT, timeout=10000)
+    visit = desk.store.visit(s.visit_id)
+    assert visit.card_confirmed_by == "clerk1" and visit.final_verdict == "admit"
+    assert [e.actor for e in desk.store.audit_entries(action="checkin.card_confirmed")] == \
+        ["clerk1"]
+
+
+def test_a_chip_read_without_portrait_gives_up_on_the_camera_after_the_wait(qtbot, screen, desk):
+    desk.service.expect_camera_portrait(True)
+    screen.card_photo_timer.setInterval(300)
+    _, token = desk.booking(OBAMA)
+    screen.post_code(token, "scanner")
+    screen.post_card(replace(desk.card(OBAMA, "奥巴马", "obama.jpg"), portrait=None))
+    qtbot.waitUntil(lambda: screen.presenter.state.awaiting_card_photo, timeout=10000)
+    assert "counter camera" in screen.steps.hint.text()
+    qtbot.waitUntil(lambda: screen.presenter.state.verdict is not None, timeout=10000)
+    codes = [r.code for r in screen.presenter.state.verdict.reasons]
+    assert codes[0] == "face_no_card_photo"
