@@ -1,6 +1,6 @@
 """Issue 18 through the whole application: an old 15-digit number on the platform side and a
 photo of the card holder held up to the patient camera (real widgets, store, platform process
-on loopback, QR decoder and face model; the demo's scenarios)."""
+on loopback, QR decoder and face model; the demo's scenarios with the photos it ships)."""
 
 from __future__ import annotations
 

@@ -107,7 +107,7 @@ SCENARIOS: tuple[Scenario, ...] = (
              "rose_leslie_img2.jpg", "rose_leslie_img1.jpg", alert=True),
     Scenario("photo_attack", Text("他人手持机主照片 (手机屏幕) 对准摄像头", "Someone else holds "
                                   "the card holder's photo on a phone up to the camera"),
-             "review", "p_photo_attack", "p_photo_attack", "obama.jpg", "obama3.jpg",
+             "review", "p_photo_attack", "p_photo_attack", "obama.jpg", "obama2.jpg",
              on_phone=True, holder_photo="biden.jpg"),
     Scenario("outage", Text("断网: 离线核验三位患者, 恢复后补传", "Network outage: three patients "
                             "checked in offline, then the queue drains"),
