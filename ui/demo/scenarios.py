@@ -98,8 +98,8 @@ SCENARIOS: tuple[Scenario, ...] = (
              "reject", "impostor", "p_wrong_card_holder", "biden.jpg", "biden2.jpg"),
     Scenario("legacy_15_digit", Text("旧15位号码预约, 证件为18位", "Booked with the old 15-digit "
                                      "number, the card says 18 digits"),
-             "admit", "legacy_15_booked", "legacy_15_booked", "alex_lacamoire_img1.jpg",
-             "alex_lacamoire1.jpg"),
+             "admit", "legacy_15_booked", "legacy_15_booked", "alex_lacamoire1.jpg",
+             "alex_lacamoire_img1.jpg"),
     Scenario("legacy_15_digit_blacklisted", Text("黑名单登记为旧15位号码, 证件为18位",
                                                  "Blacklisted under the old 15-digit number, the "
                                                  "card says 18 digits"),
