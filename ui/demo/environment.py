@@ -175,7 +175,10 @@ def _first_slot(now: datetime) -> datetime:
     return now + timedelta(minutes=15 - now.minute % 15, seconds=-now.second)
 
 
-EXTRA_SLOT_MINUTES = 10
+# Every extra patient's slot must start within the two hours before which check-in opens
+# (policy.checkin_early_minutes = 120): the first slot is up to 15 minutes ahead, so the slots
+# share the next 100 minutes, at most 10 minutes each, however many scenarios there are.
+EXTRA_SLOT_MINUTES = max(1, min(10, 100 // len(EXTRA_PATIENTS)))
 
 
 def _book(platform, key: str, name: str, number: str, doctor: str,  # noqa: ANN001
@@ -191,8 +194,6 @@ def _book_extra(db_url: str, key_file: Path) -> dict[str, DemoPatient]:
     platform = prepare_platform(db_url, key_file)
     now = datetime.now(UTC).replace(microsecond=0)
     first = _first_slot(now)
-    # Ten-minute slots: every extra patient's slot starts within the two hours before which
-    # check-in opens (policy.checkin_early_minutes), however many scenarios there are.
     starts = [first + timedelta(minutes=EXTRA_SLOT_MINUTES * i) for i in range(len(EXTRA_PATIENTS))]
     platform.open_slots(HOSPITAL, "DER", "孙立", starts, EXTRA_SLOT_MINUTES,
                         released_at=now - timedelta(hours=20))
