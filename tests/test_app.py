@@ -10,11 +10,16 @@ import pytest
 from desk_app import app as composition
 
 
-@pytest.fixture
-def wired(qapp, data_dir):
+def offline_desk(data_dir):
+    """The desk as desk-app builds it, its platform address pointing where nothing listens."""
     core = composition.build_core(data_dir)
     core.settings.platform.url = "http://127.0.0.1:9"  # nothing listens: offline
-    desk = composition.build_desk(core)
+    return core, composition.build_desk(core)
+
+
+@pytest.fixture
+def wired(qapp, data_dir):
+    core, desk = offline_desk(data_dir)
     desk.store.create_user("wang", "王", "clerk", "clerk-pass-1")
     desk.store.create_user("it", "信息科", "admin", "admin-pass-1")
     desk.start()
@@ -150,9 +155,7 @@ def test_a_damaged_face_model_does_not_stop_the_desk(qapp, data_dir, tmp_path, m
     bad = tmp_path / "net.dat"
     bad.write_bytes(b"damaged" * 100)
     monkeypatch.setattr(frm, "face_recognition_model_location", lambda: str(bad))
-    core = composition.build_core(data_dir)
-    core.settings.platform.url = "http://127.0.0.1:9"
-    desk = composition.build_desk(core)
+    core, desk = offline_desk(data_dir)
     try:
         desk.start()
         assert [type(p) for p in desk.problems] == [FaceModelUnavailable]
@@ -175,9 +178,7 @@ def test_a_damaged_database_is_recovered_at_start_and_retention_runs(qapp, data_
     from desk_app.storage.errors import DatabaseRecovered
     from desk_app.storage.recovery import backup_online
 
-    core = composition.build_core(data_dir)
-    core.settings.platform.url = "http://127.0.0.1:9"
-    desk = composition.build_desk(core)
+    core, desk = offline_desk(data_dir)
     old = datetime.now(UTC) - timedelta(days=core.settings.privacy.visit_pii_days + 1)
     vid = str(uuid.uuid4())
     desk.store.record_visit(VisitInput(
@@ -189,9 +190,7 @@ def test_a_damaged_database_is_recovered_at_start_and_retention_runs(qapp, data_
     core.paths.database_file.write_bytes(b"\x00" * 8192)  # the file is gone to garbage
     core.paths.database_file.with_name("desk.sqlite3-wal").unlink(missing_ok=True)
 
-    core = composition.build_core(data_dir)
-    core.settings.platform.url = "http://127.0.0.1:9"
-    desk = composition.build_desk(core)
+    core, desk = offline_desk(data_dir)
     try:
         desk.start()
         assert [type(p) for p in desk.problems] == [DatabaseRecovered]

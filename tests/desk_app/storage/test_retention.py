@@ -61,7 +61,9 @@ def test_periodic_runs_at_start_and_survives_a_failing_run(app_paths, clock):
 
 
 def test_the_desk_runs_retention_when_it_starts(app_paths, clock):
-    """Through the composition root's Periodic: a visit already past its days at start."""
+    """A Periodic with ``at_start`` purges before its first tick (an hour away here): a visit
+    already past its days at start loses its number. The composition root's own wiring is
+    tests/test_app.py::test_a_damaged_database_is_recovered_at_start_and_retention_runs."""
     s = Store.open(app_paths, clock=clock)
     v = s.record_visit(make_visit())
     clock.advance(days=400)
