@@ -124,7 +124,7 @@ class Smoke:
                            "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx"],
             "translations": ["resources/translations/desk_zh_CN.qm"],
             "sounds": [f"resources/sounds/{n}.wav" for n in ("admit", "review", "reject", "alert")],
-            "migrations": ["desk_app/storage/migrations/env.py", "sync/server/migrations/env.py"],
+            "migrations": ["desk_app/storage/migrations/env.py", "desk_platform/migrations/env.py"],
             "demo photos": _demo_photos(),
         }
         missing = [f"{k}: {p}" for k, ps in wanted.items() for p in ps if not (i / p).is_file()]

@@ -203,8 +203,8 @@ def count_stored(db_url: str, ids: Iterable[str]) -> dict[str, int]:
 def seed_blacklist(platform: Any, n: int) -> None:
     """N entries straight into the platform's blacklist table (the scrypt hash of a real ID costs
     60 ms; desks cannot tell random bytes from it)."""
-    from sync.server import db as T
-    from sync.server.db import next_seq
+    from desk_platform import db as T
+    from desk_platform.db import next_seq
 
     now = datetime.now(UTC)
     rng = random.Random(1)

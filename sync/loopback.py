@@ -33,9 +33,9 @@ def free_port() -> int:
 def prepare_platform(db_url: str, key_file: str | os.PathLike[str]):
     """Migrate and initialize the platform database; the platform's service object for admin
     work (enrollment codes, blacklist, bookings) done directly, not over HTTP."""
-    from sync.server.db import Database, migrate
-    from sync.server.secrets import load_secrets
-    from sync.server.service import Platform
+    from desk_platform.db import Database, migrate
+    from desk_platform.secrets import load_secrets
+    from desk_platform.service import Platform
 
     db = Database(db_url, pool_size=4)
     migrate(db)
@@ -63,7 +63,7 @@ class ServerProcess:
         env = dict(os.environ, DESK_PLATFORM_DB=self.db_url, DESK_PLATFORM_KEY_FILE=self.key_file,
                    DESK_PLATFORM_LIMITS=self.limits, PYTHONUNBUFFERED="1")
         cmd = [sys.executable, "-m", "uvicorn", "--factory",
-               "sync.server.app:create_app_from_env", "--host", "127.0.0.1",
+               "desk_platform.app:create_app_from_env", "--host", "127.0.0.1",
                "--port", str(self.port), "--log-level", "warning", "--no-access-log",
                "--workers", str(self.workers)]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115

@@ -1,4 +1,4 @@
-"""Hostile use of the platform API, beyond what tests/sync/server/ already covers (oversized and
+"""Hostile use of the platform API, beyond what tests/desk_platform/ already covers (oversized and
 deep bodies, schema violations, per-token limits, the role matrix live there): expired, revoked
 and replayed credentials, every hospital-scoped path with another hospital's id, SQL-looking
 text stored and read back verbatim, per-address limits that a forged X-Forwarded-For does not
@@ -14,9 +14,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from desk_platform import db as T
 from sync import protocol as P
-from sync.server import db as T
-from tests.sync.server.conftest import Server, start_server, stop_server, visit
+from tests.desk_platform.conftest import Server, start_server, stop_server, visit
 
 pytestmark = pytest.mark.xdist_group("hardening-platform")
 

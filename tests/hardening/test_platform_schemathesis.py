@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sync.server.seed import seed_demo
-from tests.sync.server.conftest import new_key_file, start_server, stop_server
+from desk_platform.seed import seed_demo
+from tests.desk_platform.conftest import new_key_file, start_server, stop_server
 
 pytestmark = pytest.mark.xdist_group("hardening-platform")
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,9 +22,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from desk_app.identity.testing import make_id_number
+from desk_platform.seed import SeedResult, seed_demo
 from sync import protocol as P
 from sync.loopback import ServerProcess, prepare_platform
-from sync.server.seed import SeedResult, seed_demo
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +133,8 @@ class DemoEnvironment:
 
     def stored_visit_ids(self, visit_ids: list[str]) -> dict[str, int]:
         """How many times each visit is stored on the platform (read from its database)."""
-        from sync.server import db as T
-        from sync.server.db import Database
+        from desk_platform import db as T
+        from desk_platform.db import Database
 
         db = Database(self.seed.db_url)
         try:
@@ -149,8 +149,8 @@ class DemoEnvironment:
         """The platform's row for one visit (verdict, reasons, offline, conflict ...)."""
         import json
 
-        from sync.server import db as T
-        from sync.server.db import Database
+        from desk_platform import db as T
+        from desk_platform.db import Database
 
         db = Database(self.seed.db_url)
         try:

@@ -28,7 +28,7 @@ HOSPITAL = "H001"
 class PlatformUnderTest:
     db_url: str
     key_file: Path
-    service: object  # sync.server.service.Platform
+    service: object  # desk_platform.service.Platform
     server: ServerProcess
 
     def stored_visits(self, ids: list[str] | None = None) -> dict[str, int]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from desk_platform.cli import main
 from sync import protocol as P
-from sync.server.cli import main
 
 from .conftest import BACKENDS, new_key_file, run_cli
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.xdist_group("platform")
 
 
 class Cli:
-    """``desk-platform ... --db URL --key-file K`` through ``sync.server.cli.main`` in this
+    """``desk-platform ... --db URL --key-file K`` through ``desk_platform.cli.main`` in this
     process (the same parser and handlers; a subprocess per command costs seconds on a busy
     machine, so only ``test_as_a_subprocess`` pays for that)."""
 
@@ -34,9 +34,9 @@ class Cli:
         return r
 
     def platform(self):
-        from sync.server.db import Database
-        from sync.server.secrets import load_secrets
-        from sync.server.service import Platform
+        from desk_platform.db import Database
+        from desk_platform.secrets import load_secrets
+        from desk_platform.service import Platform
 
         return Platform(Database(self.db_url, pool_size=1), load_secrets(self.db_url,
                                                                          self.key_file))

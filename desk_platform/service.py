@@ -33,11 +33,10 @@ from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from desk_app.booking import sign_booking_token
 from desk_app.identity.hashing import DEFAULT_SCRYPT, ScryptParams, b64d, b64e, slow_hash
 from desk_app.identity.idnumber import InvalidIdNumber, canonical_id_number
-from sync import protocol as P
-from sync.server import db as T
-from sync.server import idrepair
-from sync.server.db import Database, current_seq, next_seq
-from sync.server.errors import (
+from desk_platform import db as T
+from desk_platform import idrepair
+from desk_platform.db import Database, current_seq, next_seq
+from desk_platform.errors import (
     Conflict,
     EnrollmentInvalid,
     Forbidden,
@@ -45,7 +44,8 @@ from sync.server.errors import (
     PlatformError,
     Unauthorized,
 )
-from sync.server.secrets import PlatformSecrets
+from desk_platform.secrets import PlatformSecrets
+from sync import protocol as P
 
 log = logging.getLogger(__name__)
 

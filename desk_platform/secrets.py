@@ -22,7 +22,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.engine import make_url
 
-from sync.server.db import normalize_url
+from desk_platform.db import normalize_url
 
 ENV_KEY = "DESK_PLATFORM_KEY"
 ENV_KEY_FILE = "DESK_PLATFORM_KEY_FILE"

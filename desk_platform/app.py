@@ -26,13 +26,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from desk_app import __version__
+from desk_platform.authz import Perm, require
+from desk_platform.db import Database
+from desk_platform.errors import PlatformError, Unauthorized
+from desk_platform.limits import LimitConfig, LimitsMiddleware
+from desk_platform.secrets import load_secrets
+from desk_platform.service import Platform, Principal
 from sync import protocol as P
-from sync.server.authz import Perm, require
-from sync.server.db import Database
-from sync.server.errors import PlatformError, Unauthorized
-from sync.server.limits import LimitConfig, LimitsMiddleware
-from sync.server.secrets import load_secrets
-from sync.server.service import Platform, Principal
 
 log = logging.getLogger(__name__)
 

@@ -171,10 +171,10 @@ def test_init_repairs_bans_stored_by_an_older_platform(backend: str, make_db, tm
     """A blacklist entry stored as typed (15 digits, as before 2026-12) is rebuilt under the
     canonical hash by ``desk-platform init``: the old entry becomes a tombstone for the desks,
     the new one keeps source, reason and period; a second run changes nothing."""
-    from sync.server import db as T
-    from sync.server.db import Database, next_seq
-    from sync.server.secrets import load_secrets
-    from sync.server.service import Platform
+    from desk_platform import db as T
+    from desk_platform.db import Database, next_seq
+    from desk_platform.secrets import load_secrets
+    from desk_platform.service import Platform
 
     db_url, key = make_db(backend), new_key_file(tmp_path)
     run_cli("init", "--db", db_url, "--key-file", str(key))

@@ -34,9 +34,9 @@ def default_db_url() -> str:
 
 
 def _platform(args: argparse.Namespace, *, create_key: bool = False):  # -> Platform
-    from sync.server.db import Database, migrate
-    from sync.server.secrets import load_secrets
-    from sync.server.service import Platform
+    from desk_platform.db import Database, migrate
+    from desk_platform.secrets import load_secrets
+    from desk_platform.service import Platform
 
     secrets_ = load_secrets(args.db, args.key_file, create=create_key)  # before any DB work
     db = Database(args.db)
@@ -50,8 +50,8 @@ def _platform(args: argparse.Namespace, *, create_key: bool = False):  # -> Plat
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from sync.server.db import schema_revision
-    from sync.server.secrets import ENV_KEY, key_file_for
+    from desk_platform.db import schema_revision
+    from desk_platform.secrets import ENV_KEY, key_file_for
 
     plat = _platform(args, create_key=True)
     where = "$" + ENV_KEY if os.environ.get(ENV_KEY) else key_file_for(args.db, args.key_file)
@@ -63,9 +63,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from sync.server.app import ENV_DB, ENV_LIMITS, ENV_RATE_STORE, limits_to_env
-    from sync.server.limits import LimitConfig
-    from sync.server.secrets import ENV_KEY, ENV_KEY_FILE, key_file_for
+    from desk_platform.app import ENV_DB, ENV_LIMITS, ENV_RATE_STORE, limits_to_env
+    from desk_platform.limits import LimitConfig
+    from desk_platform.secrets import ENV_KEY, ENV_KEY_FILE, key_file_for
 
     if not args.no_init:
         _platform(args, create_key=True).db.close()  # migrations once, before the workers
@@ -80,7 +80,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.rate_store:
         os.environ[ENV_RATE_STORE] = args.rate_store
     uvicorn.run(
-        "sync.server.app:create_app_from_env", factory=True, host=args.host, port=args.port,
+        "desk_platform.app:create_app_from_env", factory=True, host=args.host, port=args.port,
         workers=args.workers, log_level=args.log_level, access_log=args.access_log,
         proxy_headers=bool(args.forwarded_allow_ips),
         forwarded_allow_ips=args.forwarded_allow_ips or None,
@@ -217,7 +217,7 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
-    from sync.server.seed import seed_demo
+    from desk_platform.seed import seed_demo
 
     res = seed_demo(args.db, args.out, hospital_id=args.hospital, key_file=args.key_file)
     summary = {
@@ -345,8 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from pydantic import ValidationError
 
-    from sync.server.errors import PlatformError
-    from sync.server.secrets import KeyMissing
+    from desk_platform.errors import PlatformError
+    from desk_platform.secrets import KeyMissing
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)

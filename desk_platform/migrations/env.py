@@ -1,10 +1,10 @@
-"""Alembic environment: always called from :func:`sync.server.db.migrate` with a connection."""
+"""Alembic environment: always called from :func:`desk_platform.db.migrate` with a connection."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from sync.server.db import metadata
+from desk_platform.db import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -6,7 +6,7 @@ Create Date: 2026-11-22 07:59:33.020118
 """
 from alembic import op
 import sqlalchemy as sa
-import sync.server.db
+import desk_platform.db
 
 
 revision = '0001'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('booking_id', sa.String(length=64), nullable=True),
     sa.Column('visit_ids_json', sa.Text(), nullable=False),
     sa.Column('desk_ids_json', sa.Text(), nullable=False),
-    sa.Column('created_at', sync.server.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('detail', sa.String(length=1000), nullable=False),
     sa.PrimaryKeyConstraint('alert_id')
     )
@@ -38,13 +38,13 @@ def upgrade() -> None:
     sa.Column('last4', sa.String(length=4), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.String(length=200), nullable=False),
-    sa.Column('valid_from', sync.server.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('valid_to', sync.server.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('valid_from', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('valid_to', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.BigInteger(), nullable=False),
     sa.Column('deleted', sa.Boolean(), nullable=False),
     sa.Column('id_number_enc', sa.LargeBinary(), nullable=False),
     sa.Column('created_by', sa.String(length=200), nullable=False),
-    sa.Column('updated_at', sync.server.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('entry_id'),
     sa.UniqueConstraint('version')
     )
@@ -59,8 +59,8 @@ def upgrade() -> None:
     sa.Column('department_code', sa.String(length=64), nullable=False),
     sa.Column('department_name', sa.String(length=200), nullable=False),
     sa.Column('doctor_name', sa.String(length=200), nullable=False),
-    sa.Column('slot_start', sync.server.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('slot_end', sync.server.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('slot_start', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('slot_end', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('day', sa.String(length=10), nullable=False),
     sa.Column('patient_hash', sa.String(length=128), nullable=False),
     sa.Column('patient_salt', sa.String(length=64), nullable=False),
@@ -68,13 +68,13 @@ def upgrade() -> None:
     sa.Column('patient_key', sa.String(length=64), nullable=False),
     sa.Column('account_id', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('booked_at', sync.server.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('cancelled_at', sync.server.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('booked_at', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('cancelled_at', desk_platform.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('risk_json', sa.Text(), nullable=False),
     sa.Column('kid', sa.String(length=64), nullable=False),
     sa.Column('token', sa.Text(), nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
-    sa.Column('updated_at', sync.server.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('booking_id'),
     sa.UniqueConstraint('reference')
     )
@@ -100,8 +100,8 @@ def upgrade() -> None:
     sa.Column('hospital_id', sa.String(length=64), nullable=False),
     sa.Column('desk_id', sa.String(length=64), nullable=False),
     sa.Column('label', sa.String(length=200), nullable=False),
-    sa.Column('enrolled_at', sync.server.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('last_seen_at', sync.server.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('enrolled_at', desk_platform.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('last_seen_at', desk_platform.db.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('hospital_id', 'desk_id')
     )
     op.create_table('enrollment_codes',
@@ -109,9 +109,9 @@ def upgrade() -> None:
     sa.Column('hospital_id', sa.String(length=64), nullable=False),
     sa.Column('desk_id', sa.String(length=64), nullable=False),
     sa.Column('created_by', sa.String(length=200), nullable=False),
-    sa.Column('created_at', sync.server.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', sync.server.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', sync.server.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', desk_platform.db.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('code_hash')
     )
     op.create_table('hospitals',
@@ -129,8 +129,8 @@ def upgrade() -> None:
     sa.Column('hospital_id', sa.String(length=64), nullable=False),
     sa.Column('desk_id', sa.String(length=64), nullable=False),
     sa.Column('day', sa.String(length=10), nullable=False),
-    sa.Column('reported_at', sync.server.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('received_at', sync.server.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('reported_at', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('booking_id', sa.String(length=64), nullable=True),
     sa.Column('visit_id', sa.String(length=36), nullable=True),
@@ -147,16 +147,16 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('item_id', sa.String(length=128), nullable=False),
     sa.Column('hospital_id', sa.String(length=64), nullable=True),
-    sa.Column('revoked_at', sync.server.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('version')
     )
     op.create_table('signing_keys',
     sa.Column('kid', sa.String(length=64), nullable=False),
     sa.Column('private_enc', sa.LargeBinary(), nullable=False),
     sa.Column('x', sa.String(length=64), nullable=False),
-    sa.Column('created_at', sync.server.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('not_after', sync.server.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', sync.server.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('not_after', desk_platform.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', desk_platform.db.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('kid')
     )
     op.create_table('slots',
@@ -164,12 +164,12 @@ def upgrade() -> None:
     sa.Column('hospital_id', sa.String(length=64), nullable=False),
     sa.Column('department_code', sa.String(length=64), nullable=False),
     sa.Column('doctor_name', sa.String(length=200), nullable=False),
-    sa.Column('slot_start', sync.server.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('slot_end', sync.server.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('slot_start', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('slot_end', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('released_at', sync.server.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('release_at', sync.server.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('last_cancelled_at', sync.server.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('released_at', desk_platform.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('release_at', desk_platform.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('last_cancelled_at', desk_platform.db.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('slot_id')
     )
     with op.batch_alter_table('slots', schema=None) as batch_op:
@@ -181,9 +181,9 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('hospital_id', sa.String(length=64), nullable=True),
     sa.Column('desk_id', sa.String(length=64), nullable=True),
-    sa.Column('created_at', sync.server.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', sync.server.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', sync.server.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', desk_platform.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', desk_platform.db.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('token_hash')
     )
     with op.batch_alter_table('tokens', schema=None) as batch_op:
@@ -195,8 +195,8 @@ def upgrade() -> None:
     sa.Column('desk_id', sa.String(length=64), nullable=False),
     sa.Column('booking_id', sa.String(length=64), nullable=True),
     sa.Column('day', sa.String(length=10), nullable=False),
-    sa.Column('checked_in_at', sync.server.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('received_at', sync.server.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('checked_in_at', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', desk_platform.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('clerk', sa.String(length=64), nullable=False),
     sa.Column('verdict', sa.String(length=8), nullable=False),
     sa.Column('final_verdict', sa.String(length=8), nullable=False),

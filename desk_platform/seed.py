@@ -17,10 +17,10 @@ from pathlib import Path
 import segno
 
 from desk_app.identity.idnumber import check_char, legacy_15_form, parse_id_number
+from desk_platform.db import Database, migrate
+from desk_platform.secrets import load_secrets
+from desk_platform.service import CancelPolicy, Platform
 from sync import protocol as P
-from sync.server.db import Database, migrate
-from sync.server.secrets import load_secrets
-from sync.server.service import CancelPolicy, Platform
 
 log = logging.getLogger(__name__)
 

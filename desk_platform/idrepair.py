@@ -19,7 +19,7 @@ kinds of stored rows are affected:
 
 Why not an Alembic migration: the schema does not change, and rebuilding a hash needs the data
 key, which by design is kept out of the database and out of the migration environment. The
-repair runs from :meth:`sync.server.service.Platform.initialize` (``desk-platform init``,
+repair runs from :meth:`desk_platform.service.Platform.initialize` (``desk-platform init``,
 ``serve``, every CLI command), once per database (meta ``id_form``), and is idempotent.
 """
 
@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from desk_app.identity.idnumber import InvalidIdNumber, canonical_id_number
-from sync.server import db as T
-from sync.server.db import next_seq
-from sync.server.secrets import KeyMissing
+from desk_platform import db as T
+from desk_platform.db import next_seq
+from desk_platform.secrets import KeyMissing
 
 if TYPE_CHECKING:
-    from sync.server.service import Platform
+    from desk_platform.service import Platform
 
 log = logging.getLogger(__name__)
 

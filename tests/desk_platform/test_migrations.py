@@ -6,7 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from sync.server.db import Database, metadata, migrate, schema_revision
+from desk_platform.db import Database, metadata, migrate, schema_revision
 
 from .conftest import BACKENDS
 

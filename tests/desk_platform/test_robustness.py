@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from desk_platform.limits import RateLimiter, json_depth
 from sync import protocol as P
-from sync.server.limits import RateLimiter, json_depth
 
 from .conftest import Server, start_server, stop_server, visit
 
@@ -248,7 +248,7 @@ def test_shared_rate_limit_store_across_processes(server: Server,
 def test_rate_limit_store_outage_falls_back_to_local_buckets():
     import asyncio
 
-    from sync.server.limits import RedisRateLimiter
+    from desk_platform.limits import RedisRateLimiter
 
     rl = RedisRateLimiter("redis://127.0.0.1:1/0", rate=1, burst=2)
 
@@ -267,7 +267,7 @@ def test_server_killed_mid_batch_then_retried_stores_each_visit_once(
 
     from sqlalchemy import func, select
 
-    from sync.server import db as T
+    from desk_platform import db as T
 
     work = tmp_path_factory.mktemp("killed")
     args = ("--no-init", "--rate-token", "0", "--rate-address", "0")

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from desk_platform.authz import MATRIX, Perm, allowed
 from sync import protocol as P
-from sync.server.authz import MATRIX, Perm, allowed
 
 from .conftest import Server, visit
 

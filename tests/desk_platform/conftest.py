@@ -28,9 +28,9 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from sync.server.seed import SeedResult, seed_demo
+from desk_platform.seed import SeedResult, seed_demo
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 def free_port() -> int:
@@ -61,9 +61,9 @@ class Server:
         return self._platform
 
     def _make_platform(self):
-        from sync.server.db import Database
-        from sync.server.secrets import load_secrets
-        from sync.server.service import Platform
+        from desk_platform.db import Database
+        from desk_platform.secrets import load_secrets
+        from desk_platform.service import Platform
 
         return Platform(Database(self.db_url, pool_size=2),
                         load_secrets(self.db_url, self.key_file))
@@ -74,7 +74,7 @@ class Server:
 
 
 def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    r = subprocess.run([sys.executable, "-m", "sync.server", *args], cwd=ROOT, text=True,
+    r = subprocess.run([sys.executable, "-m", "desk_platform", *args], cwd=ROOT, text=True,
                        capture_output=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     if check and r.returncode != 0:
         raise AssertionError(f"desk-platform {' '.join(args)} failed:\n{r.stdout}\n{r.stderr}")
@@ -86,7 +86,7 @@ def start_server(db_url: str, key_file: Path, log: Path, *extra: str
     port = free_port()
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sync.server", "serve", "--db", db_url, "--key-file",
+            [sys.executable, "-m", "desk_platform", "serve", "--db", db_url, "--key-file",
              str(key_file), "--port", str(port), "--log-level", "warning", *extra],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from desk_platform.errors import Forbidden
+from desk_platform.service import Principal
 from sync.protocol import Role
-from sync.server.errors import Forbidden
-from sync.server.service import Principal
 
 
 class Perm(StrEnum):
