@@ -235,6 +235,57 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 # --- parser -------------------------------------------------------------------------------------
 
 
+def _staff(args: argparse.Namespace):  # -> Staff
+    from desk_platform.staff import Staff
+
+    return Staff(_platform(args).db)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def _print_member(m, *, as_json: bool = False) -> None:  # m: StaffMember
+    if as_json:
+        print(json.dumps({"username": m.username, "display_name": m.display_name,
+                          "role": m.role.value, "hospital_id": m.hospital_id,
+                          "active": m.active, "version": m.version}, ensure_ascii=False))
+    else:
+        print(f"{m.username}\t{m.role.value}\t{m.hospital_id or '-'}\t"
+              f"{'active' if m.active else 'DISABLED'}\t{m.display_name}")
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    staff = _staff(args)
+    _print_member(staff.add(args.username, args.name, args.role, _read_password(args),
+                            hospital_id=args.hospital, actor="cli"))
+    return 0
+
+
+def cmd_staff_active(args: argparse.Namespace) -> int:
+    _print_member(_staff(args).set_active(args.username, args.command_active, actor="cli"))
+    return 0
+
+
+def cmd_staff_password(args: argparse.Namespace) -> int:
+    staff = _staff(args)
+    _print_member(staff.set_password(args.username, _read_password(args), actor="cli"))
+    return 0
+
+
+def cmd_staff_list(args: argparse.Namespace) -> int:
+    for m in _staff(args).members(args.hospital):
+        _print_member(m, as_json=args.json)
+    return 0
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", default=default_db_url(), metavar="URL",
                    help="database URL: sqlite:///path.db or postgresql+psycopg://user@host/db "
@@ -334,6 +385,26 @@ def build_parser() -> argparse.ArgumentParser:
     add("list", cmd_keys_list, "the key set desks receive", ks)
     p = add("revoke", cmd_keys_revoke, "revoke a compromised key at once", ks)
     p.add_argument("kid")
+
+    st = sub.add_parser("staff", help="staff accounts (desks cache their hospital's)"
+                        ).add_subparsers(dest="what", metavar="WHAT", required=True)
+    p = add("add", cmd_staff_add, "create an account (password from a prompt or stdin)", st)
+    p.add_argument("username")
+    p.add_argument("--name", required=True, help="the person's name as shown")
+    p.add_argument("--role", required=True,
+                   choices=["clerk", "security", "admin", "police", "platform", "commission"])
+    p.add_argument("--hospital", metavar="ID", help="for clerk, security and admin")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    for name, active in (("disable", False), ("enable", True)):
+        p = add(name, cmd_staff_active, f"{name} an account (desks follow at their next sync)", st)
+        p.add_argument("username")
+        p.set_defaults(command_active=active)
+    p = add("password", cmd_staff_password, "set a new password", st)
+    p.add_argument("username")
+    p.add_argument("--password-stdin", action="store_true")
+    p = add("list", cmd_staff_list, "list accounts", st)
+    p.add_argument("--hospital", metavar="ID")
+    p.add_argument("--json", action="store_true", help="JSON lines")
 
     p = add("seed-demo", cmd_seed_demo,
             "demo data: a hospital, doctors, today's bookings (QR PNGs), blacklist, desk codes")

@@ -272,6 +272,27 @@ reports = Table(
     Index("ix_reports_hospital_day", "hospital_id", "day"),
 )
 
+# Staff accounts of every side: a hospital's clerks, guards and administrators (cached by that
+# hospital's desks, argon2 hashes, so a desk signs them in offline), and the police, the booking
+# platform's operators and the health commission (the console). ``version`` orders the changes
+# desks pull (counter "staff").
+staff = Table(
+    "staff", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("hospital_id", String(64), nullable=True),  # hospital roles only
+    Column("password_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("version", BigInteger, nullable=False, unique=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Index("ix_staff_hospital_version", "hospital_id", "version"),
+)
+
 _ = Integer  # (kept importable for migrations written by hand)
 
 

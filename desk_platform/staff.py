@@ -1,0 +1,200 @@
+"""Staff accounts on the platform: one place for every person who signs in anywhere.
+
+A hospital's clerks, guards and administrators (``clerk``, ``security``, ``admin``) belong to
+that hospital; its desks pull them by version (``delta``) with their argon2 hashes, so a desk
+signs them in offline and a person disabled here is refused at every desk after its next sync.
+The police, the booking platform's operators and the health commission (``police``,
+``platform``, ``commission``) belong to no hospital: they sign in to the platform's console.
+
+Passwords are argon2id hashes (argon2-cffi defaults); five wrong passwords lock an account for a
+quarter of an hour. Unknown names cost one argon2 verify as well, so names cannot be probed by
+timing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, RowMapping, select, update
+
+from desk_platform import db as T
+from desk_platform.db import Database, current_seq, next_seq
+from desk_platform.errors import NotFound, Unauthorized
+
+MIN_PASSWORD = 8
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+_COUNTER = "staff"
+
+
+class StaffRole(StrEnum):
+    CLERK = "clerk"
+    SECURITY = "security"
+    ADMIN = "admin"  # the hospital's administrator
+    POLICE = "police"
+    PLATFORM = "platform"  # the booking platform's operators
+    COMMISSION = "commission"  # the health commission
+
+
+#: Roles that belong to one hospital (and are cached by its desks).
+HOSPITAL_ROLES = frozenset({StaffRole.CLERK, StaffRole.SECURITY, StaffRole.ADMIN})
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    username: str
+    display_name: str
+    role: StaffRole
+    hospital_id: str | None
+    active: bool
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StaffDelta:
+    """What a desk pulls: the changed accounts of its hospital (with hashes), and the version to
+    ask from next time."""
+
+    members: list[tuple[StaffMember, str]]  # (member, argon2 hash)
+    version: int
+
+
+class Staff:
+    """The staff accounts (table ``staff``)."""
+
+    def __init__(self, db: Database, *, hasher: PasswordHasher | None = None):
+        self.db = db
+        self._hasher = hasher or PasswordHasher()
+        self._dummy = self._hasher.hash(secrets.token_hex(16))
+
+    # --- managing ---------------------------------------------------------------------------------
+
+    def add(self, username: str, display_name: str, role: StaffRole | str, password: str, *,
+            hospital_id: str | None = None, actor: str = "system") -> StaffMember:
+        role = StaffRole(role)
+        username = _check_username(username)
+        display_name = display_name.strip()
+        if not display_name or len(display_name) > 200:
+            raise ValueError("a display name of 1 to 200 characters is needed")
+        if (role in HOSPITAL_ROLES) != bool(hospital_id):
+            raise ValueError(f"a {role.value} account {'needs' if role in HOSPITAL_ROLES else 'has no'}"
+                             " hospital")
+        _check_password(password)
+        now = datetime.now(UTC)
+        with self.db.write() as conn:
+            if conn.execute(select(T.staff.c.username)
+                            .where(T.staff.c.username == username)).first() is not None:
+                raise ValueError(f"the user name {username!r} is taken")
+            conn.execute(T.staff.insert().values(
+                username=username, display_name=display_name, role=role.value,
+                hospital_id=hospital_id, password_hash=self._hasher.hash(password), active=True,
+                version=next_seq(self.db, conn, _COUNTER), failed_logins=0, locked_until=None,
+                created_at=now, updated_at=now, updated_by=actor[:200]))
+            return self._get(conn, username)
+
+    def set_active(self, username: str, active: bool, *, actor: str = "system") -> StaffMember:
+        return self._change(username, actor, active=active, failed_logins=0, locked_until=None)
+
+    def set_password(self, username: str, password: str, *, actor: str = "system"
+                     ) -> StaffMember:
+        _check_password(password)
+        return self._change(username, actor, password_hash=self._hasher.hash(password),
+                            failed_logins=0, locked_until=None)
+
+    def _change(self, username: str, actor: str, **values: object) -> StaffMember:
+        with self.db.write() as conn:
+            self._get(conn, username)  # NotFound first
+            conn.execute(update(T.staff).where(T.staff.c.username == username).values(
+                version=next_seq(self.db, conn, _COUNTER), updated_at=datetime.now(UTC),
+                updated_by=actor[:200], **values))
+            return self._get(conn, username)
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    def get(self, username: str) -> StaffMember:
+        with self.db.read() as conn:
+            return self._get(conn, username)
+
+    def members(self, hospital_id: str | None = None) -> list[StaffMember]:
+        q = select(T.staff).order_by(T.staff.c.username)
+        if hospital_id is not None:
+            q = q.where(T.staff.c.hospital_id == hospital_id)
+        with self.db.read() as conn:
+            return [_member(r) for r in conn.execute(q).mappings()]
+
+    def delta(self, hospital_id: str, since: int = 0, limit: int = 1000) -> StaffDelta:
+        """The hospital's accounts changed after version ``since`` (disabled ones included)."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(T.staff).where(T.staff.c.hospital_id == hospital_id,
+                                      T.staff.c.version > since)
+                .order_by(T.staff.c.version).limit(limit)).mappings().all()
+            top = rows[-1]["version"] if len(rows) == limit else current_seq(conn, _COUNTER)
+        return StaffDelta([(_member(r), r["password_hash"]) for r in rows], max(int(top), since))
+
+    # --- signing in -------------------------------------------------------------------------------
+
+    def authenticate(self, username: str, password: str) -> StaffMember:
+        """The member when the password is right and the account active and not locked; else
+        :class:`Unauthorized` (the same answer whatever was wrong)."""
+        refused = Unauthorized("wrong user name or password, or the account is locked")
+        now = datetime.now(UTC)
+        with self.db.write() as conn:
+            row = conn.execute(select(T.staff).where(
+                T.staff.c.username == username.strip().lower())).mappings().first()
+            usable = row is not None and row["active"] and not (
+                row["locked_until"] is not None and row["locked_until"] > now)
+            try:
+                ok = self._hasher.verify(row["password_hash"] if usable else self._dummy,
+                                         password) and usable
+            except (VerificationError, InvalidHashError):
+                ok = False
+            if row is None:
+                raise refused
+            if not ok:
+                if usable:
+                    failed = row["failed_logins"] + 1
+                    conn.execute(update(T.staff).where(T.staff.c.username == row["username"])
+                                 .values(failed_logins=0 if failed >= MAX_FAILURES else failed,
+                                         locked_until=now + LOCKOUT if failed >= MAX_FAILURES
+                                         else None))
+            else:
+                values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+                if self._hasher.check_needs_rehash(row["password_hash"]):
+                    values["password_hash"] = self._hasher.hash(password)
+                conn.execute(update(T.staff).where(T.staff.c.username == row["username"])
+                             .values(**values))
+                return _member(row)
+        raise refused
+
+    @staticmethod
+    def _get(conn: Connection, username: str) -> StaffMember:
+        row = conn.execute(select(T.staff).where(T.staff.c.username == username)).mappings().first()
+        if row is None:
+            raise NotFound(f"no staff account {username!r}")
+        return _member(row)
+
+
+def _member(r: RowMapping) -> StaffMember:
+    return StaffMember(username=r["username"], display_name=r["display_name"],
+                       role=StaffRole(r["role"]), hospital_id=r["hospital_id"],
+                       active=bool(r["active"]), version=int(r["version"]),
+                       updated_at=r["updated_at"])
+
+
+def _check_username(username: str) -> str:
+    name = username.strip().lower()
+    if not (1 <= len(name) <= 64) or not all(c.isalnum() or c in "._-" for c in name):
+        raise ValueError("a user name is 1 to 64 letters, digits, '.', '_' or '-'")
+    return name
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"the password needs at least {MIN_PASSWORD} characters")
