@@ -26,12 +26,14 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from desk_app import __version__
+from desk_platform import staff as staff_api
 from desk_platform.authz import Perm, require
 from desk_platform.db import Database
 from desk_platform.errors import PlatformError, Unauthorized
 from desk_platform.limits import LimitConfig, LimitsMiddleware
 from desk_platform.secrets import load_secrets
 from desk_platform.service import Platform, Principal
+from desk_platform.staff import Staff
 from sync import protocol as P
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,8 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
         redoc_url=None,
     )
     app.state.platform = plat
+    staff = Staff(plat.db)
+    app.state.staff = staff
     app.add_middleware(LimitsMiddleware, config=config.limits)
 
     # --- errors -----------------------------------------------------------------------------------
@@ -289,6 +293,44 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
     def stats(who: Who, hospital_id: Ident, day: date) -> P.DayStats:
         require(who, Perm.STATS_READ, hospital_id)
         return plat.day_stats(hospital_id, day)
+
+    # --- staff accounts (desks cache them; the hospital's administrator manages them) -----------
+
+    @app.get(f"{v1}/hospitals/{{hospital_id}}/staff", response_model=P.StaffDelta,
+             tags=["staff"], summary="The hospital's accounts changed after a version, with "
+                                     "their argon2 hashes (its desks only)")
+    def staff_delta(who: Who, hospital_id: Ident, since: Cursor = 0,
+                    limit: Limit = P.DEFAULT_PAGE) -> P.StaffDelta:
+        require(who, Perm.STAFF_SYNC, hospital_id)
+        return staff_api.delta_wire(staff, hospital_id, since, limit)
+
+    @app.post(f"{v1}/hospitals/{{hospital_id}}/staff", response_model=P.StaffMemberWire,
+              tags=["staff"], summary="Create a clerk, guard or administrator account")
+    def staff_add(who: Who, hospital_id: Ident, body: P.StaffAddRequest) -> P.StaffMemberWire:
+        require(who, Perm.STAFF_WRITE, hospital_id)
+        return staff_api.member_wire(staff_api.add_for_hospital(staff, hospital_id, body,
+                                                                who.name))
+
+    @app.post(f"{v1}/hospitals/{{hospital_id}}/staff/{{username}}/active",
+              response_model=P.StaffMemberWire, tags=["staff"],
+              summary="Enable or disable an account (every desk follows at its next sync)")
+    def staff_active(who: Who, hospital_id: Ident, username: Ident,
+                     body: P.StaffActiveRequest) -> P.StaffMemberWire:
+        require(who, Perm.STAFF_WRITE, hospital_id)
+        m = staff_api.hospital_member(staff, hospital_id, username)
+        return staff_api.member_wire(staff.set_active(m.username, body.active, actor=who.name))
+
+    @app.post(f"{v1}/hospitals/{{hospital_id}}/staff/{{username}}/password",
+              response_model=P.StaffMemberWire, tags=["staff"], summary="Set a new password")
+    def staff_password(who: Who, hospital_id: Ident, username: Ident,
+                       body: P.StaffPasswordRequest) -> P.StaffMemberWire:
+        require(who, Perm.STAFF_WRITE, hospital_id)
+        m = staff_api.hospital_member(staff, hospital_id, username)
+        try:
+            changed = staff.set_password(m.username, body.password, actor=who.name)
+        except ValueError as exc:
+            raise PlatformError(str(exc)) from None
+        return staff_api.member_wire(changed)
 
     # --- administration ---------------------------------------------------------------------------
 

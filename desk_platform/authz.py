@@ -30,6 +30,8 @@ class Perm(StrEnum):
     STATS_READ = "stats.read"
     ENROLL_ISSUE = "enroll.issue"
     DESKS_REVOKE = "desks.revoke"
+    STAFF_SYNC = "staff.sync"  # the hospital's accounts with their hashes (its desks only)
+    STAFF_WRITE = "staff.write"  # add, enable/disable, set a password
 
 
 class Scope(StrEnum):
@@ -57,6 +59,8 @@ MATRIX: dict[Perm, dict[Role, Scope]] = {
     Perm.STATS_READ: {D: OWN, S: OWN, H: OWN, A: ANY, X: ANY},
     Perm.ENROLL_ISSUE: {H: OWN, A: ANY},
     Perm.DESKS_REVOKE: {H: OWN, A: ANY},
+    Perm.STAFF_SYNC: {D: OWN},
+    Perm.STAFF_WRITE: {H: OWN, A: ANY},
 }
 
 

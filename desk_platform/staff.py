@@ -24,7 +24,8 @@ from sqlalchemy import Connection, RowMapping, select, update
 
 from desk_platform import db as T
 from desk_platform.db import Database, current_seq, next_seq
-from desk_platform.errors import NotFound, Unauthorized
+from desk_platform.errors import Conflict, NotFound, PlatformError, Unauthorized
+from sync import protocol as P
 
 MIN_PASSWORD = 8
 MAX_FAILURES = 5
@@ -198,3 +199,44 @@ def _check_username(username: str) -> str:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"the password needs at least {MIN_PASSWORD} characters")
+
+
+# --- the API's view (sync.protocol models) --------------------------------------------------------
+
+
+def member_wire(m: StaffMember) -> P.StaffMemberWire:
+    assert m.hospital_id is not None
+    return P.StaffMemberWire(username=m.username, display_name=m.display_name,
+                             role=P.StaffRoleWire(m.role.value), hospital_id=m.hospital_id,
+                             active=m.active, version=m.version, updated_at=m.updated_at)
+
+
+def delta_wire(staff: Staff, hospital_id: str, since: int, limit: int) -> P.StaffDelta:
+    d = staff.delta(hospital_id, since, limit)
+    return P.StaffDelta(
+        hospital_id=hospital_id, version=d.version, more=len(d.members) >= limit,
+        accounts=[P.StaffAccountWire(**member_wire(m).model_dump(), password_hash=h)
+                  for m, h in d.members])
+
+
+def hospital_member(staff: Staff, hospital_id: str, username: str) -> StaffMember:
+    """The account ``username`` of ``hospital_id``; :class:`NotFound` for another hospital's
+    (an administrator learns nothing about the accounts of other hospitals)."""
+    try:
+        m = staff.get(username.strip().lower())
+    except NotFound:
+        m = None
+    if m is None or m.hospital_id != hospital_id:
+        raise NotFound(f"no staff account {username!r} at hospital {hospital_id}")
+    return m
+
+
+def add_for_hospital(staff: Staff, hospital_id: str, req: P.StaffAddRequest, actor: str
+                     ) -> StaffMember:
+    try:
+        return staff.add(req.username, req.display_name, req.role.value, req.password,
+                         hospital_id=hospital_id, actor=actor)
+    except ValueError as exc:
+        if "taken" in str(exc):
+            raise Conflict(str(exc)) from None
+        raise PlatformError(str(exc)) from None

@@ -448,6 +448,65 @@ class AlertsDelta(Answer):
     more: bool
 
 
+# --- staff accounts (the hospital's clerks, guards and administrators) ----------------------------
+
+
+class StaffRoleWire(StrEnum):
+    """The roles a hospital's desks sign in with (the desk's own role names)."""
+
+    CLERK = "clerk"
+    SECURITY = "security"
+    ADMIN = "admin"
+
+
+Username = Annotated[str, StringConstraints(min_length=1, max_length=64,
+                                            pattern=r"^[A-Za-z0-9._-]+$")]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
+
+
+class StaffMemberWire(Answer):
+    """A staff account as its hospital's administrator sees it (never the hash)."""
+
+    username: str
+    display_name: str
+    role: StaffRoleWire
+    hospital_id: str
+    active: bool
+    version: int
+    updated_at: AwareDatetime
+
+
+class StaffAccountWire(StaffMemberWire):
+    """What a desk caches: the account with its argon2 hash (the desk never sees a password)."""
+
+    password_hash: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class StaffDelta(Answer):
+    """The hospital's accounts changed after ``since`` (disabled ones included), and the version
+    to ask from next time."""
+
+    hospital_id: str
+    accounts: list[StaffAccountWire]
+    version: int
+    more: bool
+
+
+class StaffAddRequest(Request):
+    username: Username
+    display_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    role: StaffRoleWire
+    password: Password
+
+
+class StaffActiveRequest(Request):
+    active: bool
+
+
+class StaffPasswordRequest(Request):
+    password: Password
+
+
 # --- suspect reports ------------------------------------------------------------------------------
 
 

@@ -55,8 +55,12 @@ CALLS: dict[Perm, Call] = {
                                      {"hospital_id": h, "desk_id": "desk-authz"}),
     Perm.DESKS_REVOKE: lambda s, h: ("POST", f"/v1/admin/hospitals/{h}/desks/desk-nobody/revoke",
                                      None),
+    Perm.STAFF_SYNC: lambda s, h: ("GET", f"/v1/hospitals/{h}/staff?limit=1", None),
+    Perm.STAFF_WRITE: lambda s, h: ("POST", f"/v1/hospitals/{h}/staff", {
+        "username": f"authz-{uuid.uuid4().hex[:8]}", "display_name": "测试",
+        "role": "clerk", "password": "correct horse"}),
 }
-HOSPITAL_SCOPED = {Perm.BOOKINGS_READ, Perm.BOOKINGS_WRITE, Perm.VISITS_WRITE, Perm.ALERTS_READ,
+HOSPITAL_SCOPED = {Perm.STAFF_SYNC, Perm.STAFF_WRITE, Perm.BOOKINGS_READ, Perm.BOOKINGS_WRITE, Perm.VISITS_WRITE, Perm.ALERTS_READ,
                    Perm.REPORTS_WRITE, Perm.STATS_READ, Perm.ENROLL_ISSUE, Perm.DESKS_REVOKE}
 
 
