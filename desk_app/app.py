@@ -148,6 +148,8 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
     store = Store.open(core.paths, clock=clock)
     session = SessionService(store, holder.get)
     sync = build_worker(store, s, core.paths.data_dir, clock=clock)
+    # A person disabled (or given another role) on the platform is signed out after the sync.
+    sync.staff.add_listener(session.sign_out_if)
     face_model = ProcessFaceModel()
     checkin = CheckinService(
         store, session, holder.get, clock, masker=MASKER, on_recorded=sync.notify_outbox,
@@ -408,7 +410,7 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
 
 def wire_login(w: Window, desk: Desk) -> Any:
     """Login at start, screens by role, and the idle lock (logout, then log in again)."""
-    from ui.shell.login import IdleLock, LoginDialog, screens_for
+    from ui.shell.login import IdleLock, LoginDialog, SignedOutRelay, screens_for
 
     s = desk.settings.get()
     login = LoginDialog(desk.session, s, s.desk.language, runner=w.runner, parent=w.main)
@@ -433,6 +435,15 @@ def wire_login(w: Window, desk: Desk) -> Any:
         login.user = None
         login.open_fresh()
 
+    def account_ended(_user: Any) -> None:  # disabled on the platform (already signed out)
+        w.main.set_locked(True)
+        w.main.set_user(None)
+        login.user = None
+        login.open_fresh(account_ended=True)
+
+    relay = SignedOutRelay(w.main)
+    relay.signed_out.connect(account_ended)
+    desk.session.add_signed_out_listener(relay)
     login.logged_in.connect(logged_in)
     lock.locked.connect(locked)
     w.main.sign_out_requested.connect(signed_out)
@@ -506,9 +517,13 @@ def users_main(args: argparse.Namespace) -> int:
             print(f"user {args.username}: failed logins forgotten, the account is unlocked")
             return 0
         if args.what == "list":
+            from desk_app.storage.staff_cache import StaffCache
+
+            sources = StaffCache(store).sources()
             for u in store.users():
-                print(f"{u.username:16} {u.role:9} {'active' if u.active else 'disabled'}  "
-                      f"{u.display_name}")
+                src = sources[u.username].source if u.username in sources else "local"
+                print(f"{u.username:16} {u.role:9} {'active' if u.active else 'disabled':8} "
+                      f"{src:8} {u.display_name}")
             return 0
         password = os.environ.get("DESK_APP_NEW_PASSWORD") or getpass.getpass(
             f"password for {args.username}: ")

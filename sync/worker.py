@@ -47,7 +47,9 @@ from desk_app.errors import (
 from desk_app.services.model import SyncStatusView
 from desk_app.settings import PlatformSection, Settings, SyncSection
 from desk_app.storage import AlertInput, Store
+from desk_app.storage.staff_cache import StaffCache
 from sync import convert, protocol
+from sync import staff as staff_sync
 from sync.backoff import Backoff
 from sync.client import DeskApi, PlatformUnavailable
 from sync.tokens import TokenStore
@@ -131,6 +133,7 @@ class SyncWorker:
         self._parked_total = 0
         self._pending = 0
         self._skew: float | None = None
+        self.staff = staff_sync.StaffPull(StaffCache(store))  # listeners: who to sign out
         self._load_persisted()
 
     # --- for the UI and the composition root ----------------------------------------------------
@@ -469,6 +472,9 @@ class SyncWorker:
             cursor = d.cursor
             if not d.more:
                 break
+
+        pulled += self.staff.run(
+            lambda v: timed(staff_sync.fetch, self.api, cfg.hospital_id, v, page))
         return replace(report, pulled=report.pulled + pulled,
                        pull_ms=report.pull_ms + tuple(timings))
 

@@ -302,3 +302,37 @@ def test_with_camera_card_reading_off_a_reader_desk_expects_no_camera_portrait(q
         assert devices.reader_poller is not None and not devices.portrait_by_camera
     finally:
         devices.stop()
+
+
+def test_an_account_disabled_on_the_platform_ends_the_session_on_screen(qtbot, wired):
+    """The sync thread applies a page of accounts in which the signed-in clerk is disabled (as
+    the platform sends it): as build_desk and wire_login wire it, the session ends, the screens
+    hide, and the login says why; the clerk cannot sign in again."""
+    import threading
+    from datetime import UTC, datetime
+
+    from argon2 import PasswordHasher
+
+    from desk_app.errors import AuthError
+    from sync import protocol as P
+
+    desk, window = wired
+    login, lock = composition.wire_login(window, desk)
+    login.username.setText("wang")
+    login.password.setText("clerk-pass-1")
+    with qtbot.waitSignal(login.logged_in, timeout=10_000):
+        login.submit()
+    page = P.StaffDelta(hospital_id="H001", version=7, more=False, accounts=[P.StaffAccountWire(
+        username="wang", display_name="王", role=P.StaffRoleWire.CLERK, hospital_id="H001",
+        active=False, version=7, updated_at=datetime.now(UTC),
+        password_hash=PasswordHasher().hash("clerk-pass-1"))])
+    t = threading.Thread(target=desk.sync.staff.run, args=(lambda _since: page,))
+    t.start()
+    t.join(10)
+    qtbot.waitUntil(lambda: login.isVisible() and login.account_ended, timeout=10_000)
+    assert desk.session.current_user() is None
+    assert not window.main.tabs.isVisibleTo(window.main) and window.main.user_label.text() == ""
+    assert "disabled" in login.banner.text() or "停用" in login.banner.text()
+    with pytest.raises(AuthError):
+        desk.session.login("wang", "clerk-pass-1")
+    lock.uninstall()

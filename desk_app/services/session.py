@@ -50,6 +50,7 @@ class SessionService:
         self._settings = settings or Settings
         self._user: UserView | None = None
         self._lock = threading.Lock()
+        self._signed_out: list[Callable[[UserView], None]] = []
 
     def _throttle(self, username: str, ui: UiSection) -> None:
         history = self.store.login_history(username, ui.login_max_failures)
@@ -102,6 +103,26 @@ class SessionService:
             user, self._user = self._user, None
         if user is not None:
             self.store.audit(user.username, "logout", user.username)
+
+    def add_signed_out_listener(self, fn: Callable[[UserView], None]) -> None:
+        """``fn(user)`` when :meth:`sign_out_if` ended that user's session (on the caller's
+        thread: the UI re-emits it as a Qt signal)."""
+        self._signed_out.append(fn)
+
+    def sign_out_if(self, usernames: frozenset[str]) -> UserView | None:
+        """Sign out whoever is signed in, when their account is among ``usernames`` (disabled or
+        changed on the platform: the sync worker calls this after applying the accounts).
+        Returns the user signed out, if any."""
+        with self._lock:
+            user = self._user
+            if user is None or user.username not in usernames:
+                return None
+            self._user = None
+        self.store.audit("sync", "logout", user.username, {"why": "account_changed"})
+        log.warning("signed out: the account was disabled or changed on the platform")
+        for fn in list(self._signed_out):
+            fn(user)
+        return user
 
     def current_user(self) -> UserView | None:
         with self._lock:

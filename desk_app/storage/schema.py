@@ -205,6 +205,10 @@ class UserRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # "local" (made on this desk) or "platform" (cached from the platform, revision 4: not
+    # edited here; the platform's version of the account in source_version).
+    source: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
+    source_version: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class AuditRow(Base):

@@ -361,33 +361,38 @@
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../../ui/shell/login.py" line="118"/>
+        <location filename="../../ui/shell/login.py" line="121"/>
         <source>Enter your user name and password.</source>
         <translation>请输入用户名和密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="149"/>
-        <location filename="../../ui/shell/login.py" line="154"/>
+        <location filename="../../ui/shell/login.py" line="153"/>
+        <location filename="../../ui/shell/login.py" line="163"/>
         <source>Log in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="150"/>
+        <location filename="../../ui/shell/login.py" line="156"/>
+        <source>You were signed out: your account was disabled or changed by the hospital&apos;s administrator.</source>
+        <translation>您已退出登录: 您的账号已被医院管理员停用或修改。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/login.py" line="159"/>
         <source>Locked after inactivity. Log in again to continue.</source>
         <translation>长时间无操作已锁定, 请重新登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="151"/>
+        <location filename="../../ui/shell/login.py" line="160"/>
         <source>Log in with your desk account.</source>
         <translation>请使用窗口账号登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="152"/>
+        <location filename="../../ui/shell/login.py" line="161"/>
         <source>User name</source>
         <translation>用户名</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="153"/>
+        <location filename="../../ui/shell/login.py" line="162"/>
         <source>Password</source>
         <translation>密码</translation>
     </message>

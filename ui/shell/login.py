@@ -62,6 +62,7 @@ class LoginDialog(QDialog):
         self.runner = runner or Operations(self, parent=self)
         self.user: UserView | None = None
         self.locked_for: str | None = None  # username when re-opened by the idle lock
+        self.account_ended = False  # re-opened because the platform disabled the account
         self.banner = QLabel(self)
         self.banner.setWordWrap(True)
         self.username = QLineEdit(self)
@@ -101,10 +102,12 @@ class LoginDialog(QDialog):
         self.open()
         self.password.setFocus()
 
-    def open_fresh(self) -> None:
-        """Re-open after "sign out / switch user": empty fields, the next person logs in."""
+    def open_fresh(self, *, account_ended: bool = False) -> None:
+        """Re-open after "sign out / switch user": empty fields, the next person logs in
+        (``account_ended``: the account was disabled or changed on the platform)."""
         self.user = None
         self.locked_for = None
+        self.account_ended = account_ended
         self.username.clear()
         self.password.clear()
         self.error.clear()
@@ -127,6 +130,7 @@ class LoginDialog(QDialog):
         self.password.clear()
         self.user = user
         self.locked_for = None
+        self.account_ended = False
         self.logged_in.emit(user)
         self.accept()
 
@@ -147,8 +151,13 @@ class LoginDialog(QDialog):
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Log in"))
-        self.banner.setText(self.tr("Locked after inactivity. Log in again to continue.")
-                            if self.locked_for else self.tr("Log in with your desk account."))
+        if self.account_ended:
+            self.banner.setText(self.tr(
+                "You were signed out: your account was disabled or changed by the hospital's "
+                "administrator."))
+        else:
+            self.banner.setText(self.tr("Locked after inactivity. Log in again to continue.")
+                                if self.locked_for else self.tr("Log in with your desk account."))
         self._user_label.setText(self.tr("User name"))
         self._password_label.setText(self.tr("Password"))
         self.button.setText(self.tr("Log in"))
@@ -158,6 +167,16 @@ class LoginDialog(QDialog):
             self.lang = current_lang()
             self.retranslate()
         super().changeEvent(event)
+
+
+class SignedOutRelay(QObject):
+    """``signed_out(UserView)`` on the GUI thread when the session service ended a session from
+    another thread (the sync worker, after the platform disabled the account)."""
+
+    signed_out = Signal(object)
+
+    def __call__(self, user: UserView) -> None:
+        self.signed_out.emit(user)
 
 
 class IdleLock(QObject):
