@@ -20,12 +20,14 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from desk_app import __version__
+from desk_platform import office
 from desk_platform import staff as staff_api
 from desk_platform.authz import Perm, require
 from desk_platform.db import Database
@@ -116,6 +118,8 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
     app.state.platform = plat
     staff = Staff(plat.db)
     app.state.staff = staff
+    watch = office.AlertWatch(lambda hid: office.head(plat, hid))
+    app.state.alert_watch = watch
     app.add_middleware(LimitsMiddleware, config=config.limits)
 
     # --- errors -----------------------------------------------------------------------------------
@@ -266,7 +270,9 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
         require(who, Perm.VISITS_WRITE, who.hospital_id)
         for v in body.visits:
             require(who, Perm.VISITS_WRITE, v.hospital_id)
-        return plat.ingest(who, body)
+        result = plat.ingest(who, body)
+        office.after_ingest(plat, who, body, result)  # desk alerts, blacklist hits elsewhere
+        return result
 
     @app.post(f"{v1}/visits/{{visit_id}}/override", response_model=P.OverrideResult,
               tags=["visits"], summary="An override of a visit uploaded before it was overridden")
@@ -281,7 +287,56 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
     def alerts(who: Who, hospital_id: Ident, cursor: Cursor = 0,
                limit: Limit = P.DEFAULT_PAGE) -> P.AlertsDelta:
         require(who, Perm.ALERTS_READ, hospital_id)
-        return plat.alerts_delta(hospital_id, cursor, limit)
+        return office.alerts_delta(plat, hospital_id, cursor, limit)
+
+    @app.post(f"{v1}/hospitals/{{hospital_id}}/alerts/{{alert_id}}/handled",
+              response_model=P.AlertWire, tags=["visits"],
+              summary="Mark an alert handled, once for all desks of the hospital")
+    def alert_handled(who: Who, hospital_id: Ident, alert_id: Ident,
+                      body: P.AlertHandled) -> P.AlertWire:
+        require(who, Perm.ALERTS_HANDLE, hospital_id)
+        return office.handle(plat, who, hospital_id, alert_id, body)
+
+    @app.get(f"{v1}/hospitals/{{hospital_id}}/alerts/wait", response_model=P.AlertsDelta,
+             tags=["visits"], summary="Long-poll: the alerts after a cursor, as soon as there "
+                                      "are any (or an empty page after `timeout` s)")
+    async def alerts_wait(who: Who, hospital_id: Ident, cursor: Cursor = 0,
+                          timeout: Annotated[float, Query(ge=0, le=60)] = 25.0
+                          ) -> P.AlertsDelta:
+        require(who, Perm.ALERTS_READ, hospital_id)
+        await watch.wait_beyond(hospital_id, cursor, timeout)
+        return await run_in_threadpool(office.alerts_delta, plat, hospital_id, cursor,
+                                       P.DEFAULT_PAGE)
+
+    @app.get(f"{v1}/hospitals/{{hospital_id}}/alerts/stream", tags=["visits"],
+             summary="Server-sent events: one `alerts` event (an AlertsDelta) whenever the "
+                     "hospital's alerts change, a comment line every 15 s meanwhile")
+    async def alerts_stream(request: Request, who: Who, hospital_id: Ident,
+                            cursor: Cursor = 0) -> StreamingResponse:
+        require(who, Perm.ALERTS_READ, hospital_id)
+        token = who.token_hash
+
+        async def events():  # noqa: ANN202 - an async generator of text
+            cur = cursor
+            yield ": connected\n\n"
+            while not await request.is_disconnected():
+                if await watch.wait_beyond(hospital_id, cur, office.HEARTBEAT_S):
+                    while True:
+                        d = await run_in_threadpool(office.alerts_delta, plat, hospital_id, cur,
+                                                    P.DEFAULT_PAGE)
+                        cur = d.cursor
+                        yield f"id: {cur}\nevent: alerts\ndata: {d.model_dump_json()}\n\n"
+                        if not d.more:
+                            break
+                else:
+                    # A revoked token ends the stream at the next heartbeat at the latest.
+                    if not await run_in_threadpool(office.token_valid, plat, token):
+                        return
+                    yield ": keep-alive\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"cache-control": "no-store",
+                                          "x-accel-buffering": "no"})
 
     @app.post(f"{v1}/reports", response_model=P.ReportResult, tags=["visits"])
     def report(who: Who, body: P.SuspectReport) -> P.ReportResult:

@@ -30,6 +30,7 @@ class Perm(StrEnum):
     STATS_READ = "stats.read"
     ENROLL_ISSUE = "enroll.issue"
     DESKS_REVOKE = "desks.revoke"
+    ALERTS_HANDLE = "alerts.handle"  # handled once for all desks (the security office)
     STAFF_SYNC = "staff.sync"  # the hospital's accounts with their hashes (its desks only)
     STAFF_WRITE = "staff.write"  # add, enable/disable, set a password
 
@@ -59,6 +60,7 @@ MATRIX: dict[Perm, dict[Role, Scope]] = {
     Perm.STATS_READ: {D: OWN, S: OWN, H: OWN, A: ANY, X: ANY},
     Perm.ENROLL_ISSUE: {H: OWN, A: ANY},
     Perm.DESKS_REVOKE: {H: OWN, A: ANY},
+    Perm.ALERTS_HANDLE: {D: OWN, S: OWN, H: OWN, A: ANY},
     Perm.STAFF_SYNC: {D: OWN},
     Perm.STAFF_WRITE: {H: OWN, A: ANY},
 }

@@ -252,7 +252,30 @@ alerts = Table(
     Column("desk_ids_json", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("detail", String(1000), nullable=False),
+    # Handled once for all desks (revision 0004); handling gives the alert a new seq.
+    Column("handled_by", String(64), nullable=True),
+    Column("handled_at", UtcDateTime, nullable=True),
+    Column("handled_note", String(500), nullable=True),
+    Column("handled_desk", String(64), nullable=True),
     Index("ux_alerts_hospital_seq", "hospital_id", "seq", unique=True),
+)
+
+# Insiders (revision 0004): per hospital, person and ISO week, what a desk counted of that
+# person's decisions (overrides, undecided faces confirmed within a second) and whether the
+# desk flagged them as far above their colleagues. The latest report of a desk wins.
+insider_weeks = Table(
+    "insider_weeks", metadata,
+    Column("hospital_id", String(64), primary_key=True),
+    Column("desk_id", String(64), primary_key=True),
+    Column("person", String(64), primary_key=True),
+    Column("week", String(8), primary_key=True),  # ISO week, e.g. 2026-W49
+    Column("decisions", Integer, nullable=False),
+    Column("overrides", Integer, nullable=False),
+    Column("fast_confirms", Integer, nullable=False),
+    Column("judged", Integer, nullable=False),
+    Column("flagged", Boolean, nullable=False),
+    Column("reasons_json", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
 )
 
 reports = Table(

@@ -391,6 +391,7 @@ class VisitRecordWire(Request):
     presented_id_last4: Last4 | None = None
     offline: bool = False
     override: OverrideWire | None = None
+    alert: bool = False  # the desk's verdict alerted security: an alert for the whole hospital
 
 
 class VisitBatch(Request):
@@ -427,6 +428,9 @@ class AlertKind(StrEnum):
     DOUBLE_CHECK_IN = "double_check_in"  # the same booking checked in by two visits (desks)
     SUSPECT_REPORT = "suspect_report"  # a desk reported a suspected scalper
     BLACKLIST_HIT = "blacklist_hit"  # a visit presented an ID on the platform's blacklist
+    DESK_ALERT = "desk_alert"  # a desk's verdict alerted security (impostor, forged code ...)
+    # A person booked at this hospital was caught on the blacklist at another hospital.
+    BLACKLIST_ELSEWHERE = "blacklist_elsewhere"
 
 
 class AlertWire(Answer):
@@ -439,6 +443,19 @@ class AlertWire(Answer):
     desk_ids: list[str]
     created_at: AwareDatetime
     detail: str = ""
+    # Handled once for all desks (the security office): who, when, the note; a handled alert
+    # comes again in the delta with a new ``seq``.
+    handled_by: str | None = None
+    handled_at: AwareDatetime | None = None
+    handled_note: str = ""
+    handled_desk: str | None = None
+
+
+class AlertHandled(Request):
+    """A guard handled an alert (at any desk of the hospital): once for all desks."""
+
+    handled_by: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    note: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
 class AlertsDelta(Answer):

@@ -32,6 +32,18 @@ def _report(hospital: str, desk: str = "desk-01") -> dict[str, Any]:
             "reported_at": datetime.now(UTC).isoformat(), "kind": "other"}
 
 
+def _alert(server: Server, hospital: str) -> str:
+    """A new, open alert of ``hospital`` (a suspect report made through the service)."""
+    from desk_platform import office
+    from desk_platform.service import Principal
+
+    plat = server.platform()
+    rep = P.SuspectReport.model_validate(_report(hospital))
+    plat.report(Principal(P.Role.DESK, "desk-01", hospital, "desk-01", "x"), rep)
+    return next(a.alert_id for a in office.alerts_delta(plat, hospital, 0, P.MAX_PAGE).alerts
+                if a.handled_at is None and a.kind is P.AlertKind.SUSPECT_REPORT)
+
+
 # (permission, method, path, body) per hospital; None for permissions without a hospital
 Call = Callable[[Server, str], tuple[str, str, Any]]
 CALLS: dict[Perm, Call] = {
@@ -55,12 +67,14 @@ CALLS: dict[Perm, Call] = {
                                      {"hospital_id": h, "desk_id": "desk-authz"}),
     Perm.DESKS_REVOKE: lambda s, h: ("POST", f"/v1/admin/hospitals/{h}/desks/desk-nobody/revoke",
                                      None),
+    Perm.ALERTS_HANDLE: lambda s, h: ("POST", f"/v1/hospitals/{h}/alerts/{_alert(s, h)}/handled",
+                                      {"handled_by": "guard1", "note": "authz"}),
     Perm.STAFF_SYNC: lambda s, h: ("GET", f"/v1/hospitals/{h}/staff?limit=1", None),
     Perm.STAFF_WRITE: lambda s, h: ("POST", f"/v1/hospitals/{h}/staff", {
         "username": f"authz-{uuid.uuid4().hex[:8]}", "display_name": "测试",
         "role": "clerk", "password": "correct horse"}),
 }
-HOSPITAL_SCOPED = {Perm.STAFF_SYNC, Perm.STAFF_WRITE, Perm.BOOKINGS_READ, Perm.BOOKINGS_WRITE, Perm.VISITS_WRITE, Perm.ALERTS_READ,
+HOSPITAL_SCOPED = {Perm.ALERTS_HANDLE, Perm.STAFF_SYNC, Perm.STAFF_WRITE, Perm.BOOKINGS_READ, Perm.BOOKINGS_WRITE, Perm.VISITS_WRITE, Perm.ALERTS_READ,
                    Perm.REPORTS_WRITE, Perm.STATS_READ, Perm.ENROLL_ISSUE, Perm.DESKS_REVOKE}
 
 
