@@ -90,6 +90,8 @@ class Desk:
     problems: list[DeskError] = field(default_factory=list)
     #: online backups and retention purges (desk_app.storage.retention.Periodic), while running
     maintenance: list[Any] = field(default_factory=list)
+    #: the push of the hospital's alerts (sync.office.AlertPush), started with the sync worker
+    push: Any = None
 
     def start(self) -> None:
         # The face models (~3 s to load) are loaded now, before any window shows: dlib holds the
@@ -123,10 +125,14 @@ class Desk:
             self.problems.append(exc)
         self.face_model.start()
         self.sync.start()
+        if self.push is not None:
+            self.push.start()
 
     def close(self) -> None:
         for task in self.maintenance:
             task.stop()
+        if self.push is not None:
+            self.push.stop()
         self.sync.stop()
         self.sync.api.close()
         self.face_model.close()
@@ -140,6 +146,7 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
     from desk_app.services.security import SecurityService
     from desk_app.services.session import SessionService
     from desk_app.storage import Store
+    from sync.office import AlertPush
     from sync.worker import SyncState, build_worker
 
     clock = clock or SystemClock()
@@ -165,7 +172,10 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
                     {"sections": changed})
 
     holder.on_saved = saved
-    return Desk(core, holder, clock, store, session, checkin, security, reports, sync, face_model)
+    # The security office: new alerts of every window pushed by the platform (its own thread).
+    push = AlertPush(sync.office, s.platform, sync.api.tokens, s.desk.hospital_id)
+    return Desk(core, holder, clock, store, session, checkin, security, reports, sync, face_model,
+                push=push)
 
 
 # --- devices ------------------------------------------------------------------------------------
@@ -342,6 +352,10 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
                             scanner=scanner)
     security = SecurityScreen(desk.security, s, lang, runner=runner, sounds=sounds)
     security.open_alerts_changed.connect(checkin.set_alert_count)
+    from sync.qt import OfficeAlertsSignal
+
+    office_signal = OfficeAlertsSignal(desk.sync.office, parent=window)  # live, GUI thread
+    office_signal.changed.connect(lambda _applied: security.refresh())
     stats = StatsScreen(desk.reports, s, lang, runner=runner)
     audit = AuditScreen(desk.reports, s, lang, runner=runner)
     from desk_app.settings import setting_sources

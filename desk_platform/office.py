@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,7 +36,6 @@ from desk_platform.service import Platform, Principal
 from sync import protocol as P
 
 HEARTBEAT_S = 15.0  # a comment line on an idle event stream (proxies, dead peers)
-_NS = uuid.UUID("7d2f4a8e-31c4-4f0a-9d55-0f0c3c1e2b71")
 
 
 def alert_wire(r: Any) -> P.AlertWire:
@@ -101,7 +99,7 @@ def _add_once(plat: Platform, conn: Any, hospital_id: str, kind: P.AlertKind, ke
               values: dict[str, Any], now: datetime) -> bool:
     """Insert one alert unless it exists (its id is made from kind, hospital and ``key``, so a
     batch sent again makes no second alert)."""
-    alert_id = str(uuid.uuid5(_NS, f"{kind.value}:{hospital_id}:{key}"))
+    alert_id = P.made_alert_id(kind, hospital_id, key)
     if conn.execute(select(T.alerts.c.alert_id).where(
             T.alerts.c.alert_id == alert_id)).first() is not None:
         return False

@@ -25,6 +25,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from desk_app.alert_ids import made_alert_id as _made_alert_id
 from desk_app.identity.idnumber import MAX_INPUT_CHARS, InvalidIdNumber, canonical_id_number
 
 API_VERSION = "v1"
@@ -449,6 +450,12 @@ class AlertWire(Answer):
     handled_at: AwareDatetime | None = None
     handled_note: str = ""
     handled_desk: str | None = None
+
+
+def made_alert_id(kind: AlertKind, hospital_id: str, key: str) -> str:
+    """The id of an alert the platform makes once per ``key`` (e.g. a desk's alert per visit:
+    ``made_alert_id(DESK_ALERT, hospital, visit_id)``), known to the desk as well."""
+    return _made_alert_id(kind.value, hospital_id, key)
 
 
 class AlertHandled(Request):

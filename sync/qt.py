@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from desk_app.services.model import SyncStatusView
+from sync.office import OfficeSync
 from sync.worker import SyncWorker
 
 
@@ -28,3 +29,14 @@ class SyncStatusSignal(QObject):
 
     def current(self) -> SyncStatusView:
         return self.worker.status()
+
+
+class OfficeAlertsSignal(QObject):
+    """``changed(OfficeApplied)`` on the GUI thread whenever the hospital's alerts changed (new
+    or handled), whether the push thread or the sync thread applied them."""
+
+    changed = Signal(object)
+
+    def __init__(self, office: OfficeSync, parent: QObject | None = None):
+        super().__init__(parent)
+        office.add_listener(self.changed.emit)

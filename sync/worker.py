@@ -52,6 +52,7 @@ from sync import convert, protocol
 from sync import staff as staff_sync
 from sync.backoff import Backoff
 from sync.client import DeskApi, PlatformUnavailable
+from sync.office import OfficeSync
 from sync.tokens import TokenStore
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ class SyncWorker:
         self._pending = 0
         self._skew: float | None = None
         self.staff = staff_sync.StaffPull(StaffCache(store))  # listeners: who to sign out
+        self.office = OfficeSync(store)  # the hospital's alerts; listeners: the security screen
         self._load_persisted()
 
     # --- for the UI and the composition root ----------------------------------------------------
@@ -318,7 +320,7 @@ class SyncWorker:
             items = self.store.pending_outbox(batch)
             if not items:
                 return report
-            visits, reports, overrides, parked = [], [], [], []
+            visits, reports, overrides, parked, handled = [], [], [], [], []
             for item in items:
                 if item.kind == "visit":
                     payload = convert.visit_payload(item.payload)
@@ -329,6 +331,8 @@ class SyncWorker:
                 elif item.kind == "visit_override":
                     payload = convert.override_payload(item.payload)
                     (overrides.append((item, payload)) if payload else parked.append(item))
+                elif item.kind == "alert_handled":
+                    handled.append(item)
                 else:
                     # Nothing on the platform takes it (e.g. an override after upload): kept on
                     # the desk, marked, so it never blocks the queue.
@@ -337,7 +341,15 @@ class SyncWorker:
                 self._park(parked, "refused by the desk: not valid for the platform")
                 report = replace(report, parked=report.parked + len(parked))
             if visits:
+                self.office.mark_alerts(visits)
                 report = self._push_visits(visits, report)
+            for item in handled:  # after the visits: the platform has their alerts
+                self._check()
+                if self.office.send_handled(self.api, item.payload):
+                    self.store.mark_outbox_sent([item.id])
+                    report = replace(report, pushed=report.pushed + 1)
+                else:
+                    self._park([item], "refused by the desk: not valid for the platform")
             for item, payload in reports:
                 self._check()
                 result = self.api.report_suspect(payload)
@@ -462,6 +474,7 @@ class SyncWorker:
         cursor = self._int_cursor(CUR_ALERTS)
         while True:
             d = timed(self.api.alerts, cfg.hospital_id, cursor, page)
+            self.office.apply(d, move_cursor=False)
             for alert in d.alerts:
                 if alert.kind is protocol.AlertKind.DOUBLE_CHECK_IN:
                     for vid in alert.visit_ids:

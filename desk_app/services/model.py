@@ -143,6 +143,11 @@ class AlertView:
     handled_by: str = ""
     conflict: bool = False  # the same booking checked in at another desk
     has_photos: bool = False
+    # "desk": this desk's flagged case (photos here); "office": another window's or the
+    # platform's alert (the security office; photos only on the desk that raised it)
+    source: str = "desk"
+    kind: str = ""  # office alerts: desk_alert, suspect_report, blacklist_hit ...
+    handled_desk: str = ""  # where it was handled (office alerts)
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,16 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 
+from desk_app.alert_ids import DESK_ALERT
 from desk_app.errors import Text, UserInputError
 from desk_app.identity.hashing import b64e
 from desk_app.logs import MASKER
-from desk_app.services.model import AlertView, Role
+from desk_app.services.model import AlertView, Decision, ReasonView, Role
 from desk_app.services.session import SessionService
 from desk_app.services.views import alert_view
 from desk_app.settings import Settings
-from desk_app.storage import Store
+from desk_app.storage import NotFoundError, Store
+from desk_app.storage.office_alerts import OfficeAlert, OfficeAlerts
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,41 @@ def check_note(note: str, *, required: bool) -> str:
     # Notes are stored in clear and sent to the platform: mask IDs, phones and known names,
     # as override reasons are.
     return MASKER.mask(note)
+
+
+#: What each kind of the platform's alert means, for the security screen.
+OFFICE_KINDS: dict[str, tuple[Text, Decision]] = {
+    "desk_alert": (Text("窗口告警 (人证不符、伪造预约码等)",
+                        "A window's alert (impostor, forged booking code ...)"), Decision.REJECT),
+    "double_check_in": (Text("同一预约在两个窗口报到", "One booking checked in at two windows"),
+                        Decision.REVIEW),
+    "suspect_report": (Text("窗口上报可疑人员", "A window reported a suspect"), Decision.REVIEW),
+    "blacklist_hit": (Text("黑名单人员 (平台核对)", "On the blacklist (found by the platform)"),
+                      Decision.REJECT),
+    "blacklist_elsewhere": (Text("本院预约患者在其他医院命中黑名单",
+                                 "A patient booked here was caught on the blacklist at another "
+                                 "hospital"), Decision.REJECT),
+}
+
+
+def office_view(a: OfficeAlert) -> AlertView:
+    """A view of another window's or the platform's alert (no person: the platform has none;
+    no photos: they stay on the desk that raised it)."""
+    text, decision = OFFICE_KINDS.get(a.kind, (Text("平台告警", "Platform alert"),
+                                               Decision.REVIEW))
+    detail = a.detail.strip()
+    reasons = (ReasonView(code=a.kind, severity="block" if decision is Decision.REJECT
+                          else "warn", text=text, rule="office"),)
+    if detail:
+        reasons += (ReasonView(code="detail", severity="info", text=Text(detail, detail),
+                               rule="office"),)
+    return AlertView(
+        alert_id=a.alert_id, visit_id=a.visit_ids[0] if a.visit_ids else "",
+        created_at=a.created_at, desk_id=", ".join(a.desk_ids) or "平台 / platform",
+        decision=decision, reasons=reasons, person=None, booking=None,
+        status="handled" if a.handled else "open", note=a.handled_note,
+        handled_by=a.handled_by or "", conflict=a.kind == "double_check_in",
+        has_photos=False, source="office", kind=a.kind, handled_desk=a.handled_desk or "")
 
 
 def queue_suspect_report(store: Store, settings: Settings, *, kind: str, note: str,
@@ -61,26 +98,59 @@ class SecurityService:
         self.settings = settings
         self.reason_texts = reason_texts
         self.on_outbox = on_outbox
+        self.office = OfficeAlerts(store)  # every window's alerts (the security office)
 
     def _view(self, alert) -> AlertView:  # noqa: ANN001
         booking = self.store.booking_by_id(alert.visit.booking_id) if alert.visit.booking_id else None
         return alert_view(alert, self.reason_texts(), booking)
 
     def alerts(self, include_handled: bool = False) -> Sequence[AlertView]:
+        """This desk's flagged cases and the alerts of every other window of the hospital and
+        of the platform (one case once: the platform's alert of our own visit is ours)."""
         self.session.require(Role.SECURITY, Role.ADMIN, Role.CLERK)
-        return [self._view(a) for a in self.store.alerts(include_handled)]
+        own = [self._view(a) for a in self.store.alerts(include_handled=True)]
+        ours = {a.visit_id for a in own}
+        office = [office_view(a) for a in self.office.alerts(include_handled)
+                  if not (a.kind == DESK_ALERT and set(a.visit_ids) & ours)]
+        if not include_handled:
+            own = [a for a in own if a.status == "open"]
+        return sorted(own + office, key=lambda a: a.created_at, reverse=True)
+
+    def _office_alert(self, alert_id: str) -> OfficeAlert | None:
+        try:
+            return self.office.alert(alert_id)
+        except NotFoundError:
+            return None
 
     def alert_photos(self, alert_id: str) -> tuple[bytes | None, bytes | None]:
         user = self.session.require(Role.SECURITY, Role.ADMIN)
+        if self._office_alert(alert_id) is not None:
+            return None, None  # the photos stay on the desk that raised it (docs/security.md)
         return self.store.alert_photos(alert_id, viewer=user.username)
 
     def mark_handled(self, alert_id: str, note: str) -> AlertView:
+        """Handled once for all desks: an office alert through the platform; our own case here
+        and, when it went up as an alert, on the platform too."""
         user = self.session.require(Role.SECURITY, Role.ADMIN)
-        return self._view(self.store.mark_alert_handled(alert_id, user.username,
-                                                        check_note(note, required=True)))
+        note = check_note(note, required=True)
+        hospital = self.settings().desk.hospital_id
+        if self._office_alert(alert_id) is not None:
+            view = office_view(self.office.handle(alert_id, user.username, note, hospital))
+        else:
+            alert = self.store.mark_alert_handled(alert_id, user.username, note)
+            if not alert.conflict:
+                self.office.handle_for_visit(alert.visit_id, user.username, note, hospital)
+            view = self._view(alert)
+        self.on_outbox()
+        return view
 
     def report_suspect(self, alert_id: str, note: str) -> AlertView:
         user = self.session.require(Role.SECURITY, Role.ADMIN)
+        if self._office_alert(alert_id) is not None:
+            raise UserInputError(Text(
+                "只能上报本窗口的核验记录; 其他窗口的告警请在该窗口上报。",
+                "Only this window's cases can be reported here; report another window's alert "
+                "at that window."))
         alert = self.store.alert(alert_id)
         v = alert.visit
         queue_suspect_report(self.store, self.settings(), kind="scalper",

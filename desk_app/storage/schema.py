@@ -196,6 +196,27 @@ class AlertRow(Base):
     photos_purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
+class OfficeAlertRow(Base):
+    """An alert of any window of the hospital, or the platform's own (revision 4): what the
+    security office sees. No photos here (they stay on the desk that raised the alert)."""
+
+    __tablename__ = "office_alerts"
+    alert_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)  # the platform's: a newer one replaces the row
+    kind: Mapped[str] = mapped_column(String(32))
+    booking_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    visit_ids_json: Mapped[str] = mapped_column(Text)
+    desk_ids_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    detail_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    handled_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    handled_note_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    handled_desk: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Handled at this desk, not yet confirmed by the platform's delta.
+    handled_here: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class UserRow(Base):
     __tablename__ = "users"
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
