@@ -422,9 +422,11 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     return w
 
 
-def wire_login(w: Window, desk: Desk) -> Any:
-    """Login at start, screens by role, and the idle lock (logout, then log in again)."""
-    from ui.shell.login import IdleLock, LoginDialog, SignedOutRelay, screens_for
+def wire_login(w: Window, desk: Desk, *, office: bool = False) -> Any:
+    """Login at start, screens by role, and the idle lock (logout, then log in again).
+    ``office``: the security office window (``run --security-office``): only the security
+    screen, only for security staff and administrators."""
+    from ui.shell.login import OFFICE_ROLES, IdleLock, LoginDialog, SignedOutRelay, screens_for
 
     s = desk.settings.get()
     login = LoginDialog(desk.session, s, s.desk.language, runner=w.runner, parent=w.main)
@@ -432,7 +434,12 @@ def wire_login(w: Window, desk: Desk) -> Any:
     w.main.set_locked(True)
 
     def logged_in(user: Any) -> None:
-        w.main.set_role_screens(screens_for(user.role))
+        if office and user.role not in OFFICE_ROLES:
+            w.runner.run(desk.session.logout)
+            login.user = None
+            login.refuse_role()
+            return
+        w.main.set_role_screens(screens_for(user.role, office=office))
         w.main.set_user(user)
         w.main.set_locked(False)
 
@@ -475,15 +482,20 @@ def run_main(args: argparse.Namespace) -> int:
     if getattr(args, "lang", None):
         core.settings.desk.language = args.lang
     app = _qt_app(getattr(args, "offscreen", False))
+    office = bool(getattr(args, "security_office", False))
     desk = build_desk(core)
     devices = None
     try:
         window_holder: list[Window] = []
-        devices = build_devices(core.settings, **card_sinks(window_holder))
+        if not office:  # the security office has no cameras or card reader
+            devices = build_devices(core.settings, **card_sinks(window_holder))
         w = build_window(desk, devices, app)
         window_holder.append(w)
+        if office:
+            w.main.set_office_mode()
         desk.start()
-        devices.start()
+        if devices is not None:
+            devices.start()
         w.main.show()
         if desk.problems:
             from ui.errors import show_error
@@ -493,7 +505,7 @@ def run_main(args: argparse.Namespace) -> int:
         if not desk.store.users():
             print("desk-app: no user accounts yet; create one with "
                   "'desk-app users add NAME --role admin'", file=sys.stderr)
-        _login = wire_login(w, desk)
+        _login = wire_login(w, desk, office=office)
         if getattr(args, "offscreen", False):
             app.processEvents()
             print(f"desk-app {__version__}: window built offscreen "

@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="open the desk application (the default)")
     _common(p)
     p.add_argument("--offscreen", action="store_true", help="no window (Qt offscreen platform)")
+    p.add_argument("--security-office", action="store_true",
+                   help="the security office: only the alerts of every window of the hospital, "
+                        "live; sign in as security staff or an administrator")
     p.set_defaults(func=_handler("desk_app.app:run_main"))
 
     p = sub.add_parser(

@@ -336,3 +336,26 @@ def test_an_account_disabled_on_the_platform_ends_the_session_on_screen(qtbot, w
     with pytest.raises(AuthError):
         desk.session.login("wang", "clerk-pass-1")
     lock.uninstall()
+
+
+def test_the_security_office_window_shows_only_the_alerts_to_guards_and_admins(qtbot, wired):
+    """desk-app run --security-office: a clerk is refused at the login with a reason, a guard
+    sees the security screen only (and About)."""
+    desk, window = wired
+    desk.store.create_user("guard", "保卫科李", "security", "guard-pass-1")
+    window.main.set_office_mode()
+    login, lock = composition.wire_login(window, desk, office=True)
+    login.username.setText("wang")
+    login.password.setText("clerk-pass-1")
+    with qtbot.waitSignal(login.logged_in, timeout=10_000):
+        login.submit()
+    qtbot.waitUntil(lambda: desk.session.current_user() is None, timeout=10_000)
+    qtbot.waitUntil(lambda: login.isVisible() and login.error.text() != "", timeout=5_000)
+    assert not window.main.tabs.isVisibleTo(window.main)
+    login.username.setText("guard")
+    login.password.setText("guard-pass-1")
+    with qtbot.waitSignal(login.logged_in, timeout=10_000):
+        login.submit()
+    assert visible_screens(window) == {"SecurityScreen", "AboutScreen"}
+    assert window.main.tabs.isVisibleTo(window.main)
+    lock.uninstall()

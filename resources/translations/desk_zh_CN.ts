@@ -361,38 +361,44 @@
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../../ui/shell/login.py" line="121"/>
+        <location filename="../../ui/shell/login.py" line="134"/>
+        <source>This window is the security office: sign in as security staff or an administrator.</source>
+        <extracomment>``desk-app run --security-office``: the window shows only these, to these roles.</extracomment>
+        <translation>本窗口为保卫科告警中心, 请使用安保人员或管理员账号登录。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/login.py" line="140"/>
         <source>Enter your user name and password.</source>
         <translation>请输入用户名和密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="153"/>
-        <location filename="../../ui/shell/login.py" line="163"/>
+        <location filename="../../ui/shell/login.py" line="172"/>
+        <location filename="../../ui/shell/login.py" line="182"/>
         <source>Log in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="156"/>
+        <location filename="../../ui/shell/login.py" line="175"/>
         <source>You were signed out: your account was disabled or changed by the hospital&apos;s administrator.</source>
         <translation>您已退出登录: 您的账号已被医院管理员停用或修改。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="159"/>
+        <location filename="../../ui/shell/login.py" line="178"/>
         <source>Locked after inactivity. Log in again to continue.</source>
         <translation>长时间无操作已锁定, 请重新登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="160"/>
+        <location filename="../../ui/shell/login.py" line="179"/>
         <source>Log in with your desk account.</source>
         <translation>请使用窗口账号登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="161"/>
+        <location filename="../../ui/shell/login.py" line="180"/>
         <source>User name</source>
         <translation>用户名</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="162"/>
+        <location filename="../../ui/shell/login.py" line="181"/>
         <source>Password</source>
         <translation>密码</translation>
     </message>
@@ -400,33 +406,38 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/shell/main_window.py" line="69"/>
-        <source>Real-name check-in</source>
+        <location filename="../../ui/shell/main_window.py" line="76"/>
+        <source>Security office</source>
         <extracomment>the person at the desk asks to sign out (to hand the desk to a colleague): the composition root logs out and shows the login again</extracomment>
+        <translation>保卫科告警中心</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/main_window.py" line="77"/>
+        <source>Real-name check-in</source>
         <translation>实名就诊核验</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/main_window.py" line="70"/>
+        <location filename="../../ui/shell/main_window.py" line="78"/>
         <source>Sign out / switch user (Ctrl+L)</source>
         <translation>退出 / 切换用户 (Ctrl+L)</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/main_window.py" line="74"/>
+        <location filename="../../ui/shell/main_window.py" line="82"/>
         <source>clerk</source>
         <translation>挂号员</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/main_window.py" line="74"/>
+        <location filename="../../ui/shell/main_window.py" line="82"/>
         <source>security</source>
         <translation>安保人员</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/main_window.py" line="75"/>
+        <location filename="../../ui/shell/main_window.py" line="83"/>
         <source>administrator</source>
         <translation>管理员</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/main_window.py" line="76"/>
+        <location filename="../../ui/shell/main_window.py" line="84"/>
         <source>Signed in: %1 (%2)</source>
         <translation>当前用户: %1 (%2)</translation>
     </message>
@@ -507,145 +518,150 @@
 <context>
     <name>SecurityScreen</name>
     <message>
-        <location filename="../../ui/security/screen.py" line="247"/>
+        <location filename="../../ui/security/screen.py" line="251"/>
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="247"/>
+        <location filename="../../ui/security/screen.py" line="251"/>
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="248"/>
+        <location filename="../../ui/security/screen.py" line="252"/>
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="251"/>
+        <location filename="../../ui/security/screen.py" line="255"/>
         <source>Handled</source>
         <translation>已处理</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="251"/>
+        <location filename="../../ui/security/screen.py" line="255"/>
         <source>Open</source>
         <translation>待处理</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="260"/>
+        <location filename="../../ui/security/screen.py" line="264"/>
         <source>Conflict</source>
         <translation>冲突</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="284"/>
+        <location filename="../../ui/security/screen.py" line="289"/>
         <source>No alert selected</source>
         <translation>未选择告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="310"/>
+        <location filename="../../ui/security/screen.py" line="316"/>
         <source>The same booking was checked in at another desk.</source>
         <translation>该预约已在其他窗口报到。</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="321"/>
+        <location filename="../../ui/security/screen.py" line="328"/>
+        <source>Photos only at the window that raised the alert</source>
+        <translation>照片仅保存在发出告警的窗口</translation>
+    </message>
+    <message>
+        <location filename="../../ui/security/screen.py" line="330"/>
         <source>No photo kept</source>
         <translation>未保存照片</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="321"/>
+        <location filename="../../ui/security/screen.py" line="330"/>
         <source>Loading...</source>
         <translation>加载中...</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="339"/>
+        <location filename="../../ui/security/screen.py" line="348"/>
         <source>Photos only for security staff and administrators</source>
         <translation>照片仅供安保人员和管理员查看</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="350"/>
+        <location filename="../../ui/security/screen.py" line="359"/>
         <source>Photo deleted (retention)</source>
         <translation>照片已过保存期限并删除</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="357"/>
+        <location filename="../../ui/security/screen.py" line="366"/>
         <source>Security</source>
         <translation>安保告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="358"/>
+        <location filename="../../ui/security/screen.py" line="367"/>
         <source>Show handled alerts</source>
         <translation>显示已处理的告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="359"/>
+        <location filename="../../ui/security/screen.py" line="368"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="361"/>
-        <location filename="../../ui/security/screen.py" line="365"/>
+        <location filename="../../ui/security/screen.py" line="370"/>
+        <location filename="../../ui/security/screen.py" line="374"/>
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="361"/>
-        <location filename="../../ui/security/screen.py" line="365"/>
+        <location filename="../../ui/security/screen.py" line="370"/>
+        <location filename="../../ui/security/screen.py" line="374"/>
         <source>Desk</source>
         <translation>窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="361"/>
+        <location filename="../../ui/security/screen.py" line="370"/>
         <source>Verdict</source>
         <translation>核验结果</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="361"/>
+        <location filename="../../ui/security/screen.py" line="370"/>
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="362"/>
+        <location filename="../../ui/security/screen.py" line="371"/>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="362"/>
-        <location filename="../../ui/security/screen.py" line="366"/>
+        <location filename="../../ui/security/screen.py" line="371"/>
+        <location filename="../../ui/security/screen.py" line="375"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="363"/>
+        <location filename="../../ui/security/screen.py" line="372"/>
         <source>ID card photo</source>
         <translation>证件照</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="364"/>
+        <location filename="../../ui/security/screen.py" line="373"/>
         <source>Live face</source>
         <translation>现场人脸</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="365"/>
+        <location filename="../../ui/security/screen.py" line="374"/>
         <source>Person</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="366"/>
+        <location filename="../../ui/security/screen.py" line="375"/>
         <source>Booking</source>
         <translation>预约</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="367"/>
+        <location filename="../../ui/security/screen.py" line="376"/>
         <source>Note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="370"/>
+        <location filename="../../ui/security/screen.py" line="379"/>
         <source>Mark handled...</source>
         <translation>标记已处理...</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="371"/>
+        <location filename="../../ui/security/screen.py" line="380"/>
         <source>Report suspect...</source>
         <translation>上报可疑人员...</translation>
     </message>

@@ -1,5 +1,9 @@
 """The security screen: live list of alerts with both photos, reasons, desk and time; mark
-handled with a note; report a suspect to the platform.
+handled with a note; report a suspect to the platform. The list holds this desk's flagged cases
+and, as the security office, the alerts of every other window of the hospital and the
+platform's own (``AlertView.source == "office"``: handled once for all desks; their photos stay
+on the desk that raised them). The composition root calls :meth:`refresh` when the push brings
+a change, so the list is live while online.
 
 Wiring (composition root)::
 
@@ -278,7 +282,8 @@ class SecurityScreen(QWidget):
     def _on_select(self) -> None:
         a = self.selected()
         self.handle_button.setEnabled(a is not None and a.status == "open")
-        self.report_button.setEnabled(a is not None)
+        # Another window's alert is reported at that window (its visit and photos are there).
+        self.report_button.setEnabled(a is not None and a.source == "desk")
         self.reasons.clear()
         if a is None:
             self.detail_title.setText(self.tr("No alert selected"))
@@ -299,7 +304,8 @@ class SecurityScreen(QWidget):
             if b else "—")
         status = self._status_words(a)
         if a.handled_by:
-            status = f"{status} ({a.handled_by})"
+            where = f" @ {a.handled_desk}" if a.handled_desk else ""
+            status = f"{status} ({a.handled_by}{where})"
         self.fields["status"].setText(status)
         self.fields["note"].setText(a.note or "—")
         for r in a.reasons:
@@ -318,7 +324,10 @@ class SecurityScreen(QWidget):
             self._load_photos(a)
 
     def _load_photos(self, a: AlertView) -> None:
-        none_text = self.tr("No photo kept") if not a.has_photos else self.tr("Loading...")
+        if a.source == "office":  # privacy: the photos never leave the desk that raised it
+            none_text = self.tr("Photos only at the window that raised the alert")
+        else:
+            none_text = self.tr("No photo kept") if not a.has_photos else self.tr("Loading...")
         self.id_photo.set_png(None, none_text)
         self.live_photo.set_png(None, none_text)
         if not self.isVisible():  # nobody looks: no audited view, no question of the role

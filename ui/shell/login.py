@@ -44,8 +44,16 @@ ROLE_SCREENS: dict[Role, frozenset[str]] = {
 }
 
 
-def screens_for(role: Role) -> frozenset[str]:
-    return ROLE_SCREENS.get(role, frozenset({"AboutScreen"}))
+#: ``desk-app run --security-office``: the window shows only these, to these roles.
+OFFICE_SCREENS = frozenset({"SecurityScreen", "AboutScreen"})
+OFFICE_ROLES = frozenset({Role.SECURITY, Role.ADMIN})
+
+
+def screens_for(role: Role, *, office: bool = False) -> frozenset[str]:
+    screens = ROLE_SCREENS.get(role, frozenset({"AboutScreen"}))
+    if office:
+        return screens & OFFICE_SCREENS if role in OFFICE_ROLES else frozenset()
+    return screens
 
 
 class LoginDialog(QDialog):
@@ -114,6 +122,17 @@ class LoginDialog(QDialog):
         self.retranslate()
         self.open()
         self.username.setFocus()
+
+    def refuse_role(self) -> None:
+        """The security office window: only security staff and administrators sign in (called
+        from ``logged_in``: the dialog opens again once it has closed)."""
+        self.user = None
+        QTimer.singleShot(0, self._refused)
+
+    def _refused(self) -> None:
+        self.open_fresh()
+        self.error.setText(self.tr("This window is the security office: sign in as security "
+                                   "staff or an administrator."))
 
     def submit(self) -> None:
         name, pw = self.username.text().strip(), self.password.text()

@@ -37,6 +37,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().addPermanentWidget(self.sign_out)
         self._user: UserView | None = None
+        self.office = False  # the security office window (desk-app run --security-office)
         self.resize(1280, 800)
         self.retranslate()
 
@@ -61,12 +62,19 @@ class MainWindow(QMainWindow):
         for i in range(self.tabs.count()):
             self.tabs.setTabVisible(i, self.tabs.widget(i).objectName() in visible)
 
+    def set_office_mode(self) -> None:
+        """The security office: a window with the security screen only (the login decides who
+        may see it)."""
+        self.office = True
+        self.retranslate()
+
     def set_locked(self, locked: bool) -> None:
         """While locked (idle or logged out) no screen content is visible."""
         self.tabs.setVisible(not locked)
 
     def retranslate(self) -> None:
-        self.setWindowTitle(self.tr("Real-name check-in"))
+        self.setWindowTitle(self.tr("Security office") if self.office
+                            else self.tr("Real-name check-in"))
         self.sign_out.setText(self.tr("Sign out / switch user (Ctrl+L)"))
         if self._user is None:
             self.user_label.setText("")
