@@ -48,6 +48,8 @@ EXTRA_PATIENTS = (
     ("p_no_decoder", "赵敏", make_id_number("110106", datetime(1992, 2, 14).date(), 28, sex="F")),
     ("p_camera_card", "周洋", make_id_number("110107", datetime(1984, 10, 30).date(), 35,
                                              sex="M")),
+    ("p_two_desks", "韩雪", make_id_number("110105", datetime(1981, 7, 7).date(), 46, sex="F")),
+    ("p_override", "曹磊", make_id_number("110108", datetime(1958, 11, 11).date(), 57, sex="M")),
 )
 #: Doctors whose slots fresh bookings take, 8 quarter hours each (the demo's extra department).
 FRESH_DOCTORS = ("周敏", "吴刚", "郑华", "王芳", "冯涛", "陈静")

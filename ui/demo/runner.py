@@ -191,6 +191,8 @@ class DemoDirector(QObject):
         self._run_outcomes: list[Outcome] = []
         self._position = (0, 0)
         self._used: set[str] = set()  # patients whose booking was admitted (used up)
+        self.builders: tuple[Callable[..., Any], Callable[..., Any]] | None = None
+        self._second: Any = None  # window 2 (two_desks_alert), opened when first needed
 
     # -- scenarios --------------------------------------------------------------------------
     def runnable(self, s: Scenario) -> bool:
@@ -279,8 +281,31 @@ class DemoDirector(QObject):
             self.env.fresh_patient(key)
         self.desk.sync.sync_now()
 
+    def with_second_window(self, then: Callable[[], None],
+                           failed: Callable[[BaseException], None]) -> None:
+        """Window 2 (ui.demo.windows.SecondWindow), opened the first time a scenario needs it
+        (the desk off the GUI thread, its screen on it), then ``then()``."""
+        if self._second is not None:
+            then()
+            return
+        from ui.demo.windows import SecondWindow
+
+        build_core, build_desk = self.builders
+
+        def attach(desk: Any) -> None:
+            self._second = SecondWindow.attach(desk, self.window.checkin.lang)
+            then()
+
+        self.window.runner.run(SecondWindow.prepare, self.env, build_core, build_desk,
+                               DEMO_USERS, on_success=self._guard(attach),
+                               on_failure=self._guard(failed))
+
     def _begin(self, s: Scenario, started: float) -> None:
-        if s.outage:
+        from ui.demo.windows import PLAYS
+
+        if s.name in PLAYS:
+            PLAYS[s.name](self, s, started)
+        elif s.outage:
             self._outage(s, started)
         elif s.twice:
             first = self._play_for(s)
@@ -303,7 +328,10 @@ class DemoDirector(QObject):
 
     def _done(self, s: Scenario, verdict: Any, started: float, face: Any = None,
               **extra: Any) -> None:
-        o = Outcome(s.name, s.expected, verdict.decision.value if verdict is not None else "none",
+        decided = verdict.decision.value if verdict is not None else "none"
+        if extra.get("failed"):  # a scenario of several steps that did not all hold
+            decided = f"failed:{extra['failed']}"
+        o = Outcome(s.name, s.expected, decided,
                     [r.code for r in verdict.reasons] if verdict is not None else ["timeout"],
                     round((time.monotonic() - started) * 1000),
                     alert=bool(verdict is not None and verdict.alert_security), extra=extra,
@@ -716,9 +744,12 @@ class DemoDesk:
             raise
         director = DemoDirector(window, devices, desk, env, photos,
                                 pause_ms=200 if offscreen else 1500, parent=window.main)
+        director.builders = (build_core, build_desk)
         return cls(env, desk, devices, window, director)
 
     def close(self) -> None:
+        if self.director._second is not None:
+            self.director._second.close()
         self.window.close()
         self.devices.stop()
         self.desk.close()

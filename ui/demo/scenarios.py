@@ -138,6 +138,22 @@ SCENARIOS: tuple[Scenario, ...] = (
                                          "presses F9"),
              "admit", "p_camera_card", "p_camera_card", "obama.jpg", "obama2.jpg",
              card_read="camera"),
+    # Two windows (ui/demo/windows.py): window 2 is a second desk of the hospital with a guard
+    # at its security screen. The verdict is window 1's when the alert reached window 2 within
+    # 5 s and, handled there, left both lists; else "failed:<step>".
+    Scenario("two_desks_alert", Text("两个窗口: 1号窗口冒名顶替, 告警5秒内到达2号窗口保卫科, "
+                                     "在2号窗口处理后两处都消失",
+                                     "Two windows: an impostor at window 1; the alert reaches "
+                                     "window 2's security screen within 5 s and, handled there, "
+                                     "leaves both"),
+             "reject", "p_two_desks", "p_two_desks", "biden2.jpg", "obama2.jpg", alert=True),
+    # A REJECT at the clerk's window admitted by a guard typing their own credentials; the
+    # verdict is the final one when the visit names the clerk and the override and the audit
+    # entry the guard (with the clerk's window).
+    Scenario("supervisor_override", Text("保卫科在挂号员窗口凭本人账号密码放行一个不通过",
+                                         "A guard overrides a REJECT at the clerk's window with "
+                                         "their own credentials"),
+             "admit", "p_override", "p_override", "biden2.jpg", "obama2.jpg", alert=True),
 )
 
 BY_NAME = {s.name: s for s in SCENARIOS}
