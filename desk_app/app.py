@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from desk_app import __version__
-from desk_app.clock import Clock, SystemClock
+from desk_app.clock import CHINA_TZ, Clock, SystemClock
 from desk_app.errors import DeskError
 from desk_app.logs import MASKER, setup_logging
 from desk_app.paths import AppPaths
@@ -114,6 +114,9 @@ class Desk:
             Periodic("desk-retention", lambda: run_retention(self.store,
                                                              self.settings.get().privacy),
                      lambda: 24 * 3600.0, at_start=True, errors=(DeskError,)),
+            # insiders: each person's weekly figures to the platform (services/insiders.py)
+            Periodic("desk-insiders", self._queue_insiders, lambda: 6 * 3600.0, at_start=True,
+                     errors=(DeskError,)),
         ]
         for task in self.maintenance:
             task.start()
@@ -127,6 +130,14 @@ class Desk:
         self.sync.start()
         if self.push is not None:
             self.push.start()
+
+    def _queue_insiders(self) -> None:
+        from desk_app.services.insiders import queue_weeks
+
+        d = self.settings.get().desk
+        if queue_weeks(self.store, d.hospital_id, d.desk_id,
+                       self.clock.now().astimezone(CHINA_TZ).date()):
+            self.sync.notify_outbox()
 
     def close(self) -> None:
         for task in self.maintenance:

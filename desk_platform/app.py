@@ -349,6 +349,27 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
         require(who, Perm.STATS_READ, hospital_id)
         return plat.day_stats(hospital_id, day)
 
+    # --- insiders -------------------------------------------------------------------------------
+
+    @app.post(f"{v1}/hospitals/{{hospital_id}}/insiders", response_model=P.InsiderStored,
+              tags=["stats"], summary="A desk's figures of one week per person (overrides, "
+                                      "undecided faces confirmed within a second)")
+    def insiders_post(who: Who, hospital_id: Ident, body: P.InsiderWeekReport
+                      ) -> P.InsiderStored:
+        require(who, Perm.INSIDERS_WRITE, hospital_id)
+        if body.hospital_id != hospital_id:
+            raise PlatformError("hospital_id in the path and the body differ")
+        return office.store_insiders(plat, who, body)
+
+    @app.get(f"{v1}/hospitals/{{hospital_id}}/insiders", response_model=P.InsiderWeek,
+             tags=["stats"], summary="Each person's week over every desk of the hospital, "
+                                     "with who is far above their colleagues")
+    def insiders_get(who: Who, hospital_id: Ident,
+                     week: Annotated[str, Query(pattern=r"^[0-9]{4}-W[0-9]{2}$")]
+                     ) -> P.InsiderWeek:
+        require(who, Perm.INSIDERS_READ, hospital_id)
+        return office.insider_week(plat, hospital_id, week)
+
     # --- staff accounts (desks cache them; the hospital's administrator manages them) -----------
 
     @app.get(f"{v1}/hospitals/{{hospital_id}}/staff", response_model=P.StaffDelta,

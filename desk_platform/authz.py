@@ -31,6 +31,8 @@ class Perm(StrEnum):
     ENROLL_ISSUE = "enroll.issue"
     DESKS_REVOKE = "desks.revoke"
     ALERTS_HANDLE = "alerts.handle"  # handled once for all desks (the security office)
+    INSIDERS_WRITE = "insiders.write"  # a desk's weekly figures per person
+    INSIDERS_READ = "insiders.read"
     STAFF_SYNC = "staff.sync"  # the hospital's accounts with their hashes (its desks only)
     STAFF_WRITE = "staff.write"  # add, enable/disable, set a password
 
@@ -61,6 +63,8 @@ MATRIX: dict[Perm, dict[Role, Scope]] = {
     Perm.ENROLL_ISSUE: {H: OWN, A: ANY},
     Perm.DESKS_REVOKE: {H: OWN, A: ANY},
     Perm.ALERTS_HANDLE: {D: OWN, S: OWN, H: OWN, A: ANY},
+    Perm.INSIDERS_WRITE: {D: OWN},
+    Perm.INSIDERS_READ: {H: OWN, A: ANY},
     Perm.STAFF_SYNC: {D: OWN},
     Perm.STAFF_WRITE: {H: OWN, A: ANY},
 }

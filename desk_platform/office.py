@@ -31,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from desk_platform import db as T
 from desk_platform.db import current_seq, next_seq
-from desk_platform.errors import NotFound
+from desk_platform.errors import Forbidden, NotFound
 from desk_platform.service import Platform, Principal
 from sync import protocol as P
 
@@ -211,3 +211,50 @@ class AlertWatch:
         finally:
             w.task = None
             w.head = -1  # unknown while nobody watches
+
+
+# --- insiders -------------------------------------------------------------------------------------
+
+
+def store_insiders(plat: Platform, who: Principal, rep: P.InsiderWeekReport) -> P.InsiderStored:
+    """One desk's week replaces what it sent for that week before."""
+    if rep.hospital_id != who.hospital_id or rep.desk_id != who.desk_id:
+        raise Forbidden("a desk reports its own figures only")
+    iw = T.insider_weeks.c
+    now = plat.now()
+    with plat.db.write() as conn:
+        conn.execute(T.insider_weeks.delete().where(
+            iw.hospital_id == rep.hospital_id, iw.desk_id == rep.desk_id, iw.week == rep.week))
+        if rep.people:
+            conn.execute(T.insider_weeks.insert(), [dict(
+                hospital_id=rep.hospital_id, desk_id=rep.desk_id, person=p.person,
+                week=rep.week, decisions=p.decisions, overrides=p.overrides, judged=p.judged,
+                fast_confirms=p.fast_confirms, flagged=bool(p.far_above),
+                reasons_json=json.dumps(sorted(p.far_above)), received_at=now)
+                for p in rep.people])
+    return P.InsiderStored(week=rep.week, stored=len(rep.people))
+
+
+def insider_week(plat: Platform, hospital_id: str, week: str) -> P.InsiderWeek:
+    """Each person's week over every desk of the hospital, far-above marks recomputed over the
+    whole hospital's staff (the desk's rule: desk_app.services.insiders.far_above)."""
+    from desk_app.services.insiders import far_above
+
+    iw = T.insider_weeks.c
+    with plat.db.read() as conn:
+        rows = conn.execute(select(T.insider_weeks).where(
+            iw.hospital_id == hospital_id, iw.week == week)).all()
+    people: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        p = people.setdefault(r.person, dict(person=r.person, desks=[], decisions=0,
+                                              overrides=0, judged=0, fast_confirms=0))
+        p["desks"].append(r.desk_id)
+        for k in ("decisions", "overrides", "judged", "fast_confirms"):
+            p[k] += getattr(r, k)
+    marks = {k: far_above({n: p[k] for n, p in people.items()})
+             for k in ("overrides", "fast_confirms")}
+    return P.InsiderWeek(hospital_id=hospital_id, week=week, people=[
+        P.InsiderPersonWeek(**{**p, "desks": sorted(p["desks"])},
+                            far_above=[k for k in ("overrides", "fast_confirms")
+                                       if n in marks[k]])
+        for n, p in sorted(people.items())])

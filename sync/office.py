@@ -34,6 +34,7 @@ from sync.tokens import TokenStore
 log = logging.getLogger(__name__)
 
 PATH_HANDLED = protocol.API_PREFIX + "/hospitals/{hospital_id}/alerts/{alert_id}/handled"
+PATH_INSIDERS = protocol.API_PREFIX + "/hospitals/{hospital_id}/insiders"
 PATH_STREAM = protocol.API_PREFIX + "/hospitals/{hospital_id}/alerts/stream"
 READ_TIMEOUT_S = 40.0  # the platform writes a comment line every 15 s: a silent stream is dead
 
@@ -103,6 +104,17 @@ class OfficeSync:
                 raise
             log.info("handled mark for an alert the platform does not have: dropped")
         return True
+
+
+def send_insiders(api: DeskApi, payload: dict[str, Any]) -> bool:
+    """POST one week of insider figures; False when the item can never be sent (invalid)."""
+    try:
+        body = protocol.InsiderWeekReport.model_validate(payload)
+    except ValueError:
+        return False
+    api.call("POST", PATH_INSIDERS.format(hospital_id=body.hospital_id),
+             protocol.InsiderStored, json_body=body.model_dump(mode="json"))
+    return True
 
 
 class AlertPush:

@@ -531,6 +531,52 @@ class StaffPasswordRequest(Request):
     password: Password
 
 
+# --- insiders (staff far above their colleagues) ---------------------------------------------------
+
+
+class InsiderPersonWire(Request):
+    person: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    decisions: int = Field(0, ge=0, le=10**6)
+    overrides: int = Field(0, ge=0, le=10**6)
+    judged: int = Field(0, ge=0, le=10**6)
+    fast_confirms: int = Field(0, ge=0, le=10**6)
+    far_above: list[Literal["overrides", "fast_confirms"]] = Field(default_factory=list,
+                                                                  max_length=2)
+
+
+Week = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-W[0-9]{2}$")]
+
+
+class InsiderWeekReport(Request):
+    """One desk's figures of one ISO week, per person (a newer report replaces the older)."""
+
+    hospital_id: Ident
+    desk_id: Ident
+    week: Week
+    people: list[InsiderPersonWire] = Field(max_length=500)
+
+
+class InsiderStored(Answer):
+    week: str
+    stored: int
+
+
+class InsiderPersonWeek(Answer):
+    person: str
+    desks: list[str]
+    decisions: int
+    overrides: int
+    judged: int
+    fast_confirms: int
+    far_above: list[str]  # over the whole hospital's staff that week
+
+
+class InsiderWeek(Answer):
+    hospital_id: str
+    week: str
+    people: list[InsiderPersonWeek]
+
+
 # --- suspect reports ------------------------------------------------------------------------------
 
 

@@ -52,7 +52,7 @@ from sync import convert, protocol
 from sync import staff as staff_sync
 from sync.backoff import Backoff
 from sync.client import DeskApi, PlatformUnavailable
-from sync.office import OfficeSync
+from sync.office import OfficeSync, send_insiders
 from sync.tokens import TokenStore
 
 log = logging.getLogger(__name__)
@@ -331,7 +331,7 @@ class SyncWorker:
                 elif item.kind == "visit_override":
                     payload = convert.override_payload(item.payload)
                     (overrides.append((item, payload)) if payload else parked.append(item))
-                elif item.kind == "alert_handled":
+                elif item.kind in ("alert_handled", "insider_week"):
                     handled.append(item)
                 else:
                     # Nothing on the platform takes it (e.g. an override after upload): kept on
@@ -345,7 +345,9 @@ class SyncWorker:
                 report = self._push_visits(visits, report)
             for item in handled:  # after the visits: the platform has their alerts
                 self._check()
-                if self.office.send_handled(self.api, item.payload):
+                send = (self.office.send_handled if item.kind == "alert_handled"
+                        else send_insiders)
+                if send(self.api, item.payload):
                     self.store.mark_outbox_sent([item.id])
                     report = replace(report, pushed=report.pushed + 1)
                 else:

@@ -198,7 +198,8 @@ def test_a_damaged_database_is_recovered_at_start_and_retention_runs(qapp, data_
         while not any(e.action == "retention.run" for e in desk.store.audit_entries(limit=20)):
             assert time.monotonic() < deadline, "retention did not run at start"
             time.sleep(0.05)
-        assert {t.name for t in desk.maintenance} == {"desk-backup", "desk-retention"}
+        assert {t.name for t in desk.maintenance} == {"desk-backup", "desk-retention",
+                                                   "desk-insiders"}
         kept = desk.store.visit(vid)  # restored from the online backup, then purged
         assert kept is not None and kept.id_number is None and kept.person_name is None
     finally:

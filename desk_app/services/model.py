@@ -203,6 +203,10 @@ class ClerkJudgementsView:
     within_1s: int  # "same" calls made within a second of the undecided verdict
     median_seconds: float
     rubber_stamp: bool
+    # Insiders (since 2026-12-03): verdicts this person overrode in the period, and which of
+    # their figures are far above their colleagues' ("overrides", "fast_confirms").
+    overrides: int = 0
+    far_above: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

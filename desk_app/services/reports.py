@@ -7,6 +7,7 @@ import json
 import statistics
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from desk_app.clock import CHINA_TZ
 from desk_app.errors import Text, UserInputError
 from desk_app.faces.history import fast_same, rubber_stamp
 from desk_app.logs import MASKER
+from desk_app.services import insiders
 from desk_app.services.model import (
     AuditEntryView,
     AuditVerifyView,
@@ -105,13 +107,22 @@ class ReportsService:
         user = self.session.require(Role.ADMIN, Role.SECURITY)
         lo, hi = _day_bounds(start, end)
         by_clerk: dict[str, list[FaceJudgement]] = {}
-        for j in self.store.face_judgements(lo, hi):
+        judgements = self.store.face_judgements(lo, hi)
+        for j in judgements:
             by_clerk.setdefault(j.clerk, []).append(j)
-        views = [clerk_figures(clerk, js) for clerk, js in sorted(by_clerk.items())]
+        # Insiders: overrides per person and who is far above their colleagues, same period.
+        figures = {p.person: p for p in insiders.people(self.store.visits_between(lo, hi),
+                                                        judgements)}
+        names = sorted(set(by_clerk) | {p for p, f in figures.items() if f.overrides})
+        views = [replace(clerk_figures(name, by_clerk.get(name, [])),
+                         overrides=figures[name].overrides if name in figures else 0,
+                         far_above=figures[name].far_above if name in figures else ())
+                 for name in names]
         self.store.audit(user.username, AuditAction.JUDGEMENTS_VIEWED, "",
                          {"from": start.isoformat(), "to": end.isoformat(),
                           "clerks": len(views),
-                          "flagged": [v.clerk for v in views if v.rubber_stamp]})
+                          "flagged": [v.clerk for v in views if v.rubber_stamp],
+                          "far_above": [v.clerk for v in views if v.far_above]})
         return views
 
     def export(self, start: date, end: date, path: Path, fmt: str) -> Path:

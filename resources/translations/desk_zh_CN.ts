@@ -196,49 +196,64 @@
 <context>
     <name>ClerkJudgementsTable</name>
     <message>
-        <location filename="../../ui/stats/judgements.py" line="63"/>
+        <location filename="../../ui/stats/judgements.py" line="62"/>
         <source>Confirms without looking</source>
         <translation>未核对即确认</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/judgements.py" line="76"/>
+        <location filename="../../ui/stats/judgements.py" line="64"/>
+        <source>Overrides far above colleagues</source>
+        <translation>人工放行次数远高于同事</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stats/judgements.py" line="66"/>
+        <source>Quick confirmations far above colleagues</source>
+        <translation>未核对即确认次数远高于同事</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stats/judgements.py" line="87"/>
         <source>Undecided faces judged by each clerk</source>
         <translation>各挂号员的人脸人工核对 (比对不确定的病例)</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/judgements.py" line="78"/>
+        <location filename="../../ui/stats/judgements.py" line="89"/>
         <source>Clerk</source>
         <translation>挂号员</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/judgements.py" line="78"/>
+        <location filename="../../ui/stats/judgements.py" line="89"/>
         <source>Judged</source>
         <translation>核对数</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/judgements.py" line="78"/>
+        <location filename="../../ui/stats/judgements.py" line="89"/>
         <source>Same person</source>
         <translation>本人</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/judgements.py" line="79"/>
+        <location filename="../../ui/stats/judgements.py" line="90"/>
         <source>Not the same</source>
         <translation>非本人</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/judgements.py" line="79"/>
+        <location filename="../../ui/stats/judgements.py" line="90"/>
         <source>Same within 1 s</source>
         <translation>1 秒内判为本人</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/judgements.py" line="79"/>
+        <location filename="../../ui/stats/judgements.py" line="90"/>
         <source>Median seconds</source>
         <translation>用时中位数 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/stats/judgements.py" line="80"/>
+        <location filename="../../ui/stats/judgements.py" line="91"/>
         <source>Note</source>
         <translation>备注</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stats/judgements.py" line="91"/>
+        <source>Overrides</source>
+        <translation>人工放行</translation>
     </message>
 </context>
 <context>
@@ -337,23 +352,23 @@
 <context>
     <name>DemoPanel</name>
     <message>
-        <location filename="../../ui/demo/runner.py" line="592"/>
+        <location filename="../../ui/demo/runner.py" line="620"/>
         <source>Demo</source>
         <extracomment>The demo&apos;s photos are the face_recognition examples (Western faces), not the patients the default thresholds are calibrated for (at card resolution Obama&apos;s own photos lie at 0.40 from his card: UNDECIDED with the defaults). The demo hospital uses what `desk-app calibrate faces --strict pairs.csv --all-pairs --folds 3` proposes for these photos (2026-12-03: the closest stranger at 0.64, so the match threshold stops at the relatives&apos; ceiling, 0.47).</extracomment>
         <translation>演示</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="596"/>
+        <location filename="../../ui/demo/runner.py" line="624"/>
         <source>Pick the next patient; the check-in screen shows what the desk concludes.</source>
         <translation>选择下一位患者, 报到核验界面将显示本窗口的核验结论。</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="598"/>
+        <location filename="../../ui/demo/runner.py" line="626"/>
         <source>Play the selected scenario</source>
         <translation>播放所选场景</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="599"/>
+        <location filename="../../ui/demo/runner.py" line="627"/>
         <source>Play all scenarios</source>
         <translation>播放全部场景</translation>
     </message>

@@ -69,12 +69,15 @@ CALLS: dict[Perm, Call] = {
                                      None),
     Perm.ALERTS_HANDLE: lambda s, h: ("POST", f"/v1/hospitals/{h}/alerts/{_alert(s, h)}/handled",
                                       {"handled_by": "guard1", "note": "authz"}),
+    Perm.INSIDERS_WRITE: lambda s, h: ("POST", f"/v1/hospitals/{h}/insiders", {
+        "hospital_id": h, "desk_id": "desk-01", "week": "2026-W49", "people": []}),
+    Perm.INSIDERS_READ: lambda s, h: ("GET", f"/v1/hospitals/{h}/insiders?week=2026-W49", None),
     Perm.STAFF_SYNC: lambda s, h: ("GET", f"/v1/hospitals/{h}/staff?limit=1", None),
     Perm.STAFF_WRITE: lambda s, h: ("POST", f"/v1/hospitals/{h}/staff", {
         "username": f"authz-{uuid.uuid4().hex[:8]}", "display_name": "测试",
         "role": "clerk", "password": "correct horse"}),
 }
-HOSPITAL_SCOPED = {Perm.ALERTS_HANDLE, Perm.STAFF_SYNC, Perm.STAFF_WRITE, Perm.BOOKINGS_READ, Perm.BOOKINGS_WRITE, Perm.VISITS_WRITE, Perm.ALERTS_READ,
+HOSPITAL_SCOPED = {Perm.INSIDERS_WRITE, Perm.INSIDERS_READ, Perm.ALERTS_HANDLE, Perm.STAFF_SYNC, Perm.STAFF_WRITE, Perm.BOOKINGS_READ, Perm.BOOKINGS_WRITE, Perm.VISITS_WRITE, Perm.ALERTS_READ,
                    Perm.REPORTS_WRITE, Perm.STATS_READ, Perm.ENROLL_ISSUE, Perm.DESKS_REVOKE}
 
 

@@ -130,3 +130,32 @@ def test_server_sent_events_push_each_change(server: Server):
         assert time.monotonic() - t0 < 3.0
     with server.client() as anon:
         assert anon.get("/v1/hospitals/H001/alerts/stream").status_code == 401
+
+
+def test_insider_weeks_per_person_over_every_desk(server: Server):
+    week = f"2031-W{uuid.uuid4().int % 50 + 1:02d}"
+
+    def person(name: str, overrides: int) -> dict:
+        return {"person": name, "decisions": 40, "overrides": overrides, "judged": 3,
+                "fast_confirms": 1, "far_above": []}
+
+    for desk, people in (("desk-01", [person("guard9", 4), person("clerk8", 1)]),
+                         ("desk-02", [person("guard9", 5), person("clerk7", 2)])):
+        with server.client(server.desk_tokens[desk]) as d:
+            r = d.post("/v1/hospitals/H001/insiders", json={
+                "hospital_id": "H001", "desk_id": desk, "week": week, "people": people})
+            assert r.status_code == 200 and r.json()["stored"] == 2, r.text
+    with server.client(server.desk_tokens["desk-01"]) as d:  # sent again: replaces, not adds
+        d.post("/v1/hospitals/H001/insiders", json={
+            "hospital_id": "H001", "desk_id": "desk-01", "week": week,
+            "people": [person("guard9", 4), person("clerk8", 1)]})
+        other = d.post("/v1/hospitals/H001/insiders", json={
+            "hospital_id": "H001", "desk_id": "desk-02", "week": week, "people": []})
+        assert other.status_code == 403  # another desk's figures
+    admin, _ = server.platform().issue_token(P.Role.HOSPITAL_ADMIN, "admin", hospital_id="H001")
+    with server.client(admin) as a:
+        r = a.get("/v1/hospitals/H001/insiders", params={"week": week})
+        assert r.status_code == 200, r.text
+        w = {p.person: p for p in P.InsiderWeek.model_validate(r.json()).people}
+    assert w["guard9"].overrides == 9 and w["guard9"].desks == ["desk-01", "desk-02"]
+    assert w["guard9"].far_above == ["overrides"] and w["clerk8"].far_above == []

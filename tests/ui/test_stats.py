@@ -83,5 +83,6 @@ def test_the_clerk_who_confirms_without_looking_is_marked(qtbot, settings, runne
         next(c[:3] for c in ops.calls if c[0] == "clerk_judgements")
     table = scr.judgements.table
     assert scr.judgements.flagged() == ["clerk2"]
-    assert table.item(1, 0).text() == "clerk2" and "without looking" in table.item(1, 6).text()
-    assert table.item(1, 4).text() == "30 (97%)" and table.item(0, 6).text() == ""
+    assert table.item(1, 0).text() == "clerk2" and "without looking" in table.item(1, 7).text()
+    assert table.item(1, 4).text() == "30 (97%)" and table.item(0, 7).text() == ""
+    assert table.item(0, 6).text() == "0"  # overrides

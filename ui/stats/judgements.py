@@ -1,6 +1,8 @@
 """Per clerk, how they judged undecided faces: how many, "same" / "not the same", how many
-"same" calls came within a second, the median time, and a mark on a clerk who confirms nearly
-every case without looking (``ClerkJudgementsView.rubber_stamp``). Shown on the statistics screen
+"same" calls came within a second, the median time, the verdicts they overrode, and a mark on a
+clerk who confirms nearly every case without looking (``ClerkJudgementsView.rubber_stamp``) or
+who is far above their colleagues in overrides or quick confirmations (``far_above``, see
+desk_app/services/insiders.py). Shown on the statistics screen
 to administrators and security; every load of these figures is audited by the service."""
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ FLAG_COLOUR = "#b3261e"
 
 
 class ClerkJudgementsTable(QWidget):
-    COLUMNS = 7
+    COLUMNS = 8
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,18 +54,27 @@ class ClerkJudgementsTable(QWidget):
         self._render()
 
     def flagged(self) -> list[str]:
-        return [v.clerk for v in self.views if v.rubber_stamp]
+        return [v.clerk for v in self.views if v.rubber_stamp or v.far_above]
+
+    def _note(self, v: ClerkJudgementsView) -> str:
+        notes = []
+        if v.rubber_stamp:
+            notes.append(self.tr("Confirms without looking"))
+        if "overrides" in v.far_above:
+            notes.append(self.tr("Overrides far above colleagues"))
+        if "fast_confirms" in v.far_above:
+            notes.append(self.tr("Quick confirmations far above colleagues"))
+        return "⚠ " + "; ".join(notes) if notes else ""
 
     def _render(self) -> None:
         self.table.setRowCount(len(self.views))
         for row, v in enumerate(self.views):
             cells = (v.clerk, str(v.judged), str(v.same), str(v.different),
                      f"{v.within_1s} ({v.within_1s / v.judged:.0%})" if v.judged else "0",
-                     f"{v.median_seconds:.1f}",
-                     "⚠ " + self.tr("Confirms without looking") if v.rubber_stamp else "")
+                     f"{v.median_seconds:.1f}", str(v.overrides), self._note(v))
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if v.rubber_stamp:
+                if v.rubber_stamp or v.far_above:
                     item.setForeground(QColor(FLAG_COLOUR))
                     bold = QFont(item.font())
                     bold.setBold(True)
@@ -77,7 +88,7 @@ class ClerkJudgementsTable(QWidget):
         self.table.setHorizontalHeaderLabels([
             self.tr("Clerk"), self.tr("Judged"), self.tr("Same person"),
             self.tr("Not the same"), self.tr("Same within 1 s"), self.tr("Median seconds"),
-            self.tr("Note")])
+            self.tr("Overrides"), self.tr("Note")])
         self._render()
 
     def changeEvent(self, event: QEvent) -> None:

@@ -235,3 +235,47 @@ def test_a_clerk_confirming_every_undecided_face_within_a_second_is_shown_and_au
     assert (three.judged, three.rubber_stamp) == (5, False)
     [entry] = store.audit_entries(limit=5, action="stats.judgements_viewed")
     assert entry.actor == "admin1" and entry.detail["flagged"] == ["clerk1"]
+
+
+def test_a_person_overriding_far_more_than_colleagues_is_flagged_and_sent_weekly(
+        store, session, users):
+    """Insiders: overrides per person on the statistics screen's table, a guard far above the
+    others marked (and the view audited), and the week's figures queued for the platform."""
+    import json
+
+    from desk_app.services import insiders
+    from desk_app.storage import Override
+
+    now = datetime.now(CHINA_TZ).replace(hour=10)
+    for i in range(8):  # guard1 admits eight rejected patients in one morning
+        v = _visit(store, "reject", [Reason("face_mismatch", "block", "face")],
+                   at=now + timedelta(minutes=i))
+        store.override_visit(v.visit_id, Override("guard1", "家属陪同", "admit"),
+                             at_window_of="clerk1")
+    for who in ("guard2", "admin1"):  # colleagues: one override each
+        v = _visit(store, "review", at=now)
+        store.override_visit(v.visit_id, Override(who, "已核实", "admit"))
+    reports = ReportsService(store, session)
+    session.login(*users["admin"])
+    views = {v.clerk: v for v in reports.clerk_judgements(now.date(), now.date())}
+    assert views["guard1"].overrides == 8 and views["guard1"].far_above == ("overrides",)
+    assert views["guard2"].overrides == 1 and views["guard2"].far_above == ()
+    assert "clerk1" not in views and views["guard1"].judged == 0  # no calls, no overrides
+    [entry] = store.audit_entries(limit=5, action="stats.judgements_viewed")
+    assert entry.detail["far_above"] == ["guard1"]
+
+    assert insiders.queue_weeks(store, "H001", "desk-01", now.date()) >= 1
+    [item] = [i for i in store.pending_outbox(500) if i.kind == "insider_week"
+              and i.payload["week"] == insiders.week_label(now.date())]
+    people = {p["person"]: p for p in item.payload["people"]}
+    assert people["guard1"]["far_above"] == ["overrides"] and people["guard1"]["overrides"] == 8
+    assert people["clerk1"]["decisions"] == 10 and "张三" not in json.dumps(item.payload)
+
+
+def test_far_above_needs_a_clear_lead():
+    from desk_app.services.insiders import far_above
+
+    assert far_above({"a": 9, "b": 3, "c": 2}) == {"a"}  # 9 >= 3 x median(3, 2)
+    assert far_above({"a": 4, "b": 0, "c": 0}) == set()  # fewer than 5
+    assert far_above({"a": 6, "b": 3, "c": 2}) == set()  # not three times the others
+    assert far_above({"a": 5}) == set()  # nobody to compare with

@@ -107,3 +107,35 @@ def test_handling_the_own_case_handles_the_platforms_alert(platform, desks):
     assert sec2.alerts() == []
     [done] = [a for a in sec2.alerts(include_handled=True) if a.visit_id == vid]
     assert done.handled_by == "guard1" and done.handled_desk == one.desk_id
+
+
+def test_the_weeks_figures_reach_the_platform(platform, desks):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import create_engine, text
+
+    from desk_app.clock import CHINA_TZ
+    from desk_app.services import insiders
+    from desk_app.storage import Override
+
+    desk = desks(platform.server.url)
+    for i in range(6):
+        vid = str(uuid.uuid4())
+        desk.store.record_visit(VisitInput(
+            visit_id=vid, booking_id=None, hospital_id=HOSPITAL, desk_id=desk.desk_id,
+            clerk="clerk1", checked_in_at=datetime.now(UTC), verdict="reject",
+            reasons=(Reason("face_mismatch", "block", "face"),)))
+        desk.store.override_visit(vid, Override("guard1" if i else "admin1", "核实", "admit"))
+    today = datetime.now(CHINA_TZ).date()
+    assert insiders.queue_weeks(desk.store, HOSPITAL, desk.desk_id, today) >= 1
+    desk.worker.run_once()
+    assert desk.store.outbox_count() == 0
+    eng = create_engine(platform.db_url)
+    try:
+        with eng.connect() as c:
+            rows = c.execute(text(
+                "SELECT person, overrides, flagged FROM insider_weeks WHERE desk_id = :d "
+                "AND week = :w"), {"d": desk.desk_id, "w": insiders.week_label(today)}).all()
+    finally:
+        eng.dispose()
+    assert {(r[0], r[1], bool(r[2])) for r in rows} >= {("guard1", 5, True), ("admin1", 1, False)}
