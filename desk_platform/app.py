@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated
@@ -365,9 +366,12 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
              tags=["stats"], summary="Each person's week over every desk of the hospital, "
                                      "with who is far above their colleagues")
     def insiders_get(who: Who, hospital_id: Ident,
-                     week: Annotated[str, Query(pattern=r"^[0-9]{4}-W[0-9]{2}$")]
+                     week: Annotated[str, Query(min_length=1, max_length=8,
+                                                description="ISO week, e.g. 2026-W49")]
                      ) -> P.InsiderWeek:
-        require(who, Perm.INSIDERS_READ, hospital_id)
+        require(who, Perm.INSIDERS_READ, hospital_id)  # before the week's form: 403 first
+        if not re.fullmatch(r"[0-9]{4}-W[0-9]{2}", week):
+            raise PlatformError("week: an ISO week such as 2026-W49")
         return office.insider_week(plat, hospital_id, week)
 
     # --- staff accounts (desks cache them; the hospital's administrator manages them) -----------
