@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -175,6 +175,18 @@ class OfficeAlerts:
             "note": note}, now, visit_id=None))
         self.store._append_audit(s, by, AuditAction.ALERT_HANDLED, row.alert_id,
                                  {"office": True, "kind": row.kind}, now)
+
+    def purge_handled(self, days: int) -> int:
+        """Delete alerts handled more than ``days`` ago (their notes may name people); open
+        ones stay. The platform keeps its own record."""
+        from sqlalchemy import delete
+
+        cutoff = self.store.now() - timedelta(days=days)
+        with self.store._write() as s:
+            r = s.execute(delete(OfficeAlertRow).where(OfficeAlertRow.handled_at.is_not(None),
+                                                       OfficeAlertRow.handled_at < cutoff,
+                                                       OfficeAlertRow.handled_here.is_(False)))
+            return int(r.rowcount or 0)
 
     def alerting_visits(self, visit_ids: Iterable[str]) -> set[str]:
         """Which of these visits alerted security at this desk (a flagged case that is not a

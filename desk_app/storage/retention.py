@@ -10,6 +10,7 @@ kept only as long as the case needs it.
 | outbox items the platform acknowledged | 7 days | |
 | cached bookings | 7 days after their slot | |
 | blacklist entries that ended or were lifted | 30 days | |
+| other windows' alerts, once handled (the security office) | ``visit_pii_days`` (30) | ``privacy.visit_pii_days`` |
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ BLACKLIST_GRACE = timedelta(days=30)
 
 def run_retention(store, privacy: PrivacySection) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Run every purge once; the counts (also one audit entry, ``retention.run``)."""
+    from desk_app.storage.office_alerts import OfficeAlerts
     from desk_app.storage.store import AuditAction
 
     counts = {
@@ -39,6 +41,7 @@ def run_retention(store, privacy: PrivacySection) -> dict[str, int]:  # type: ig
         "sent_outbox": store.purge_sent_outbox(SENT_OUTBOX_KEPT),
         "bookings": store.purge_bookings(store.now() - BOOKINGS_KEPT),
         "blacklist": store.purge_expired_blacklist(BLACKLIST_GRACE),
+        "office_alerts": OfficeAlerts(store).purge_handled(privacy.visit_pii_days),
     }
     store.audit("system", AuditAction.RETENTION_RUN, "", counts)
     log.info("retention: %s", counts)
