@@ -185,6 +185,7 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
     holder.on_saved = saved
     # The security office: new alerts of every window pushed by the platform (its own thread).
     push = AlertPush(sync.office, s.platform, sync.api.tokens, s.desk.hospital_id)
+    sync.add_listener(lambda _status: push.set_paused(sync.paused))  # paused: no traffic
     return Desk(core, holder, clock, store, session, checkin, security, reports, sync, face_model,
                 push=push)
 

@@ -133,8 +133,26 @@ class AlertPush:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._response: httpx.Response | None = None
+        self._paused = threading.Event()
         self.connected = threading.Event()
         self.events = 0
+
+    def set_paused(self, paused: bool) -> None:
+        """Sync paused by the user: no network traffic at all, so the stream closes too (and
+        opens again on resume; the pulls catch up what came meanwhile)."""
+        if paused:
+            self._paused.set()
+            self._close_response()
+        else:
+            self._paused.clear()
+
+    def _close_response(self) -> None:
+        r = self._response
+        if r is not None:
+            try:
+                r.close()  # unblocks the read on the push thread
+            except Exception:  # noqa: BLE001 - closing from another thread may race; logged
+                log.debug("closing the push stream raced", exc_info=True)
 
     def start(self) -> None:
         if self._thread is not None:
@@ -145,12 +163,7 @@ class AlertPush:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        r = self._response
-        if r is not None:
-            try:
-                r.close()  # unblocks the read on the push thread
-            except Exception:  # noqa: BLE001 - closing from another thread may race; logged
-                log.debug("closing the push stream raced", exc_info=True)
+        self._close_response()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -159,6 +172,9 @@ class AlertPush:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if self._paused.is_set():
+                self._stop.wait(1.0)
+                continue
             try:
                 self._stream_once()
                 self.backoff.reset()
@@ -198,7 +214,7 @@ class AlertPush:
     def _read_events(self, lines: Iterable[str]) -> None:
         data: list[str] = []
         for line in lines:
-            if self._stop.is_set():
+            if self._stop.is_set() or self._paused.is_set():
                 return
             if line.startswith("data:"):
                 data.append(line[5:].lstrip())

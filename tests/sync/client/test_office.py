@@ -139,3 +139,25 @@ def test_the_weeks_figures_reach_the_platform(platform, desks):
     finally:
         eng.dispose()
     assert {(r[0], r[1], bool(r[2])) for r in rows} >= {("guard1", 5, True), ("admin1", 1, False)}
+
+
+def test_paused_sync_closes_the_push_and_resuming_catches_up(platform, desks, pushes):
+    one, two = desks(platform.server.url), desks(platform.server.url)
+    push = AlertPush(two.worker.office, two.api.platform, two.api.tokens, HOSPITAL)
+    pushes.append(push)
+    push.start()
+    assert push.connected.wait(10)
+    push.set_paused(True)
+    assert wait_for(lambda: not push.connected.is_set(), 5.0)
+    events = push.events
+    vid = str(uuid.uuid4())
+    one.store.record_visit(VisitInput(
+        visit_id=vid, booking_id=None, hospital_id=HOSPITAL, desk_id=one.desk_id,
+        clerk="clerk1", checked_in_at=now(), verdict="reject",
+        reasons=(Reason("booking_forged", "block", "code"),)), AlertInput())
+    one.worker.run_once()
+    time.sleep(1.0)
+    assert push.events == events and not push.connected.is_set()  # no traffic while paused
+    push.set_paused(False)
+    sec2 = guard_service(two)
+    assert wait_for(lambda: any(a.visit_id == vid for a in sec2.alerts()), 10.0)
