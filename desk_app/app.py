@@ -496,7 +496,7 @@ def users_main(args: argparse.Namespace) -> int:
     import getpass
 
     from desk_app.storage import Store
-    from desk_app.storage.store import AuditAction
+    from desk_app.storage.audit import AuditAction
 
     core = build_core(getattr(args, "data_dir", None))
     store = Store.open(core.paths)

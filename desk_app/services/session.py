@@ -16,7 +16,7 @@ from desk_app.errors import AuthError, Text
 from desk_app.services.model import Role, UserView
 from desk_app.settings import Settings, UiSection
 from desk_app.storage import Store, User
-from desk_app.storage.store import AuditAction
+from desk_app.storage.audit import AuditAction
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ BLACKLIST_GRACE = timedelta(days=30)
 
 def run_retention(store, privacy: PrivacySection) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Run every purge once; the counts (also one audit entry, ``retention.run``)."""
-    from desk_app.storage.store import AuditAction
+    from desk_app.storage.audit import AuditAction
 
     counts = {
         "face_images": store.purge_face_images(privacy.face_retention_days),

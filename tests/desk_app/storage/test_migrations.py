@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from desk_app.storage import DatabaseTooNewError, Store
-from desk_app.storage import audit as chain
+from desk_app.storage import chain
 from desk_app.storage.crypto import Crypto, KeyStore
 from desk_app.storage.db import make_engines
 from desk_app.storage.migrate import current_revision, head_revision, upgrade
