@@ -301,7 +301,7 @@ class SyncWorker:
         self._persist_clock()
         last = self.api.last_contact
         if last is not None:
-            self.store.set_cursor(CUR_LAST_SYNC, last.isoformat())
+            self.store.cursors.set(CUR_LAST_SYNC, last.isoformat())
         with self._lock:
             self._last_sync = last
         self._refresh_pending()
@@ -312,7 +312,7 @@ class SyncWorker:
         batch = max(1, min(self.settings.batch_size, protocol.MAX_BATCH))
         while True:
             self._check()
-            items = self.store.pending_outbox(batch)
+            items = self.store.outbox.pending(batch)
             if not items:
                 return report
             visits, reports, overrides, parked = [], [], [], []
@@ -339,13 +339,13 @@ class SyncWorker:
                 self._check()
                 result = self.api.report_suspect(payload)
                 log.debug("suspect report %s: %s", result.report_id, result.status)
-                self.store.mark_outbox_sent([item.id])
+                self.store.outbox.mark_sent([item.id])
                 report = replace(report, pushed=report.pushed + 1)
             for item, payload in overrides:  # after the visits: the platform must have the visit
                 self._check()
                 result = self.api.push_override(payload)
                 log.debug("override of %s: %s", result.visit_id, result.status)
-                self.store.mark_outbox_sent([item.id])
+                self.store.outbox.mark_sent([item.id])
                 report = replace(report, pushed=report.pushed + 1)
 
     def _push_visits(self, visits: list[tuple[Any, dict[str, Any]]], report: CycleReport
@@ -363,7 +363,7 @@ class SyncWorker:
             sent.append(item.id)
             if r.status is protocol.VisitStatus.CONFLICT or r.conflict:
                 conflicts.append(payload["visit_id"])
-        self.store.mark_outbox_sent(sent)
+        self.store.outbox.mark_sent(sent)
         if refused:
             self._park(refused, "refused by the platform")
         for visit_id in conflicts:
@@ -384,19 +384,19 @@ class SyncWorker:
         ids = [i.id for i in items]
         log.warning("%d outbox item(s) %s; kept on the desk (%s)", len(ids), why,
                     ", ".join(sorted({i.kind for i in items})))
-        self.store.mark_outbox_failed(ids, why)
-        self.store.mark_outbox_sent(ids)
+        self.store.outbox.mark_failed(ids, why)
+        self.store.outbox.mark_sent(ids)
         with self._lock:
             self._parked_total += len(ids)
 
     def _flag_conflict(self, visit_id: str, note: str) -> bool:
         """A local flagged case for our visit that is part of a double check-in (once)."""
-        if self.store.visit(visit_id) is None:
+        if self.store.visits.get(visit_id) is None:
             return False  # another desk's visit
-        for a in self.store.alerts(include_handled=True):
+        for a in self.store.alerts.cases(include_handled=True):
             if a.visit_id == visit_id and a.conflict:
                 return False
-        self.store.create_alert(visit_id, AlertInput(conflict=True, note=note[:500]),
+        self.store.alerts.create(visit_id, AlertInput(conflict=True, note=note[:500]),
                                 actor="sync")
         return True
 
@@ -414,11 +414,11 @@ class SyncWorker:
         cfg = timed(self.api.config)
         # Only what changed is written: an idle cycle should not be a row of fsyncs.
         cfg_json = cfg.model_dump_json(exclude={"server_time"})
-        if self.store.get_cursor(CUR_CONFIG) != cfg_json:
-            self.store.set_cursor(CUR_CONFIG, cfg_json)
-        if cfg.keyset_version != self.store.keyset().version:
+        if self.store.cursors.get(CUR_CONFIG) != cfg_json:
+            self.store.cursors.set(CUR_CONFIG, cfg_json)
+        if cfg.keyset_version != self.store.keys.keyset().version:
             ks = timed(self.api.keys)
-            self.store.save_keyset(convert.keyset(ks))
+            self.store.keys.save_keyset(convert.keyset(ks))
             pulled += len(ks.keys)
         page = max(1, min(self.page_size, cfg.max_page))
 
@@ -428,7 +428,7 @@ class SyncWorker:
             d = timed(self.api.revocations, since, page)
             if d.items or d.version != since:
                 for kind in ("booking", "key"):
-                    self.store.apply_revocations([i.item_id for i in d.items if i.kind == kind],
+                    self.store.keys.apply_revocations([i.item_id for i in d.items if i.kind == kind],
                                                  d.version, kind)
             pulled += len(d.items)
             since = d.version
@@ -439,22 +439,22 @@ class SyncWorker:
         for d in self._pages(lambda c: timed(self.api.bookings, cfg.hospital_id, c, page),
                              cursor, lambda d: d.cursor):
             if d.bookings or d.cursor != cursor:
-                self.store.apply_bookings_delta([convert.booking(b) for b in d.bookings],
+                self.store.bookings.apply_delta([convert.booking(b) for b in d.bookings],
                                                 str(d.cursor))
             pulled += len(d.bookings)
             cursor = d.cursor
 
-        since = self.store.blacklist_status().version
+        since = self.store.blacklist.status().version
         for d in self._pages(lambda v: timed(self.api.blacklist, v, page), since,
                              lambda d: d.version):
             if d.entries or d.version != since:
-                self.store.apply_blacklist_delta([convert.blacklist_entry(e) for e in d.entries],
+                self.store.blacklist.apply_delta([convert.blacklist_entry(e) for e in d.entries],
                                                  d.version)
             pulled += len(d.entries)
             since = d.version
         # Current as of the platform's clock when it said "nothing more".
         if self.api.last_contact is not None:
-            self.store.set_cursor(CUR_BLACKLIST_CHECKED, self.api.last_contact.isoformat())
+            self.store.cursors.set(CUR_BLACKLIST_CHECKED, self.api.last_contact.isoformat())
 
         cursor = self._int_cursor(CUR_ALERTS)
         while True:
@@ -464,7 +464,7 @@ class SyncWorker:
                     for vid in alert.visit_ids:
                         self._flag_conflict(vid, alert.detail)
             if d.cursor != cursor:
-                self.store.set_cursor(CUR_ALERTS, str(d.cursor))
+                self.store.cursors.set(CUR_ALERTS, str(d.cursor))
             pulled += len(d.alerts)
             cursor = d.cursor
             if not d.more:
@@ -489,7 +489,7 @@ class SyncWorker:
                     return
 
     def _int_cursor(self, name: str) -> int:
-        value = self.store.get_cursor(name)
+        value = self.store.cursors.get(name)
         try:
             return int(value) if value else 0
         except ValueError:
@@ -499,15 +499,15 @@ class SyncWorker:
     # --- status ---------------------------------------------------------------------------------
 
     def _load_persisted(self) -> None:
-        skew = self.store.get_cursor(CUR_SKEW)
-        last = self.store.get_cursor(CUR_LAST_SYNC)
-        checked = self.store.get_cursor(CUR_BLACKLIST_CHECKED)
+        skew = self.store.cursors.get(CUR_SKEW)
+        last = self.store.cursors.get(CUR_LAST_SYNC)
+        checked = self.store.cursors.get(CUR_BLACKLIST_CHECKED)
         with self._lock:
             self._skew = float(skew) if skew else None
             self._skew_saved = self._skew
             self._last_sync = datetime.fromisoformat(last) if last else None
             self._bl_checked = datetime.fromisoformat(checked) if checked else None
-            self._pending = self.store.outbox_count()
+            self._pending = self.store.outbox.count()
             self._since = self.clock.now()
 
     def _persist_clock(self) -> None:
@@ -518,18 +518,18 @@ class SyncWorker:
                 seconds=time.monotonic() - self.api.last_contact_mono)
             skew = (self.api.last_contact - desk_then).total_seconds()
         if skew is not None and (self._skew_saved is None or abs(skew - self._skew_saved) > 1.0):
-            self.store.set_cursor(CUR_SKEW, f"{skew:.3f}")
+            self.store.cursors.set(CUR_SKEW, f"{skew:.3f}")
             self._skew_saved = skew
             if abs(skew) > 300:
                 log.warning("desk clock is %.0f s %s the platform's", abs(skew),
                             "behind" if skew > 0 else "ahead of")
-        checked = self.store.get_cursor(CUR_BLACKLIST_CHECKED)
+        checked = self.store.cursors.get(CUR_BLACKLIST_CHECKED)
         with self._lock:
             self._skew = skew if skew is not None else self._skew
             self._bl_checked = datetime.fromisoformat(checked) if checked else None
 
     def _refresh_pending(self) -> None:
-        n = self.store.outbox_count()
+        n = self.store.outbox.count()
         with self._lock:
             self._pending = n
 

@@ -80,7 +80,7 @@ def calibrate_from_history(args: argparse.Namespace) -> int:
                                   f"No desk database at {paths.database_file}."))
     store = Store.open(paths)
     try:
-        calls = store.face_judgements()
+        calls = store.visits.face_judgements()
     finally:
         store.close()
     usable, fast, stampers = usable_calls(calls)

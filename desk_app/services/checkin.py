@@ -204,7 +204,7 @@ class CheckinService:
             try:
                 code = parse_booking_code(
                     text, self._keyset(), self._revocations(), s.desk.hospital_id, now,
-                    lookup=self.store, allow_checked_in=True)
+                    lookup=self.store.bookings, allow_checked_in=True)
             except BookingCodeError as exc:
                 log.info("booking code refused (%s) from %s", exc.reason, source)
                 if exc.reason in ("not_booking_code", "too_long", "malformed", "unknown_reference"):
@@ -371,7 +371,7 @@ class CheckinService:
                                        at=self.clock.now(), policy=self.settings().policy,
                                        chip_read=case.id_source == "reader")
             assert new.override is not None
-            self.store.override_visit(case.visit_id, Override(
+            self.store.visits.override(case.visit_id, Override(
                 by=user.username, reason=new.override.reason, verdict=new.decision.value),
                 at_window_of=clerk.username if user.username != clerk.username else None)
             case.verdict = new
@@ -399,7 +399,7 @@ class CheckinService:
                 judged_at=now, distance=case.face.distance if case.face else None,
                 judgement=call, seconds=max(0.0, (now - case.decided_at).total_seconds()),
                 match_distance=s.faces.match_distance, mismatch_distance=s.faces.mismatch_distance)
-            self.store.record_face_judgement(judgement, override)
+            self.store.visits.record_face_judgement(judgement, override)
             self._changed(case, new)
             case.judgement = call
             return self._state()
@@ -418,7 +418,7 @@ class CheckinService:
             document = replace(case.inputs.document,  # type: ignore[type-var]
                                confirmed_by=user.username, confirmed_at=now)
             new, override = self._redecide(case, user, now, "card", document=document)
-            self.store.confirm_card(case.visit_id, user.username, now, override)
+            self.store.visits.confirm_card(case.visit_id, user.username, now, override)
             self._changed(case, new)
             case.card_confirmed_by = user.username
             return self._state()
@@ -447,7 +447,7 @@ class CheckinService:
         case.verdict = new
         if new.alert_security and old is not None and not old.alert_security \
                 and case.visit_id is not None:
-            self.store.create_alert(case.visit_id, AlertInput(
+            self.store.alerts.create(case.visit_id, AlertInput(
                 id_photo=_png(case.id_portrait), live_face=_png(case.live_face)),
                 actor=new.override.by if new.override else "system")
         self.on_recorded()
@@ -526,7 +526,7 @@ class CheckinService:
             return IdPhoto(None, None, model_unavailable=True)
 
     def _keyset(self) -> KeySet:
-        stored = self.store.keyset()
+        stored = self.store.keys.keyset()
         try:
             return KeySet.from_wire(stored.to_wire())
         except KeySetError:
@@ -534,11 +534,11 @@ class CheckinService:
             return KeySet(())
 
     def _revocations(self) -> RevocationList:
-        return RevocationList(booking_ids=self.store.revocations("booking"),
-                              key_ids=self.store.revocations("key"))
+        return RevocationList(booking_ids=self.store.keys.revocations("booking"),
+                              key_ids=self.store.keys.revocations("key"))
 
     def _platform_salt(self) -> tuple[bytes, ScryptParams] | None:
-        raw = self.store.get_cursor(PLATFORM_CONFIG_CURSOR)
+        raw = self.store.cursors.get(PLATFORM_CONFIG_CURSOR)
         if not raw:
             return None
         try:
@@ -558,11 +558,11 @@ class CheckinService:
     def _blacklist_age(self, now: datetime) -> timedelta | None:
         """Age of the blacklist copy in the platform's time: a desk clock that runs behind must
         not make a stale list look fresh."""
-        raw = self.store.get_cursor(BLACKLIST_CHECKED_CURSOR)
+        raw = self.store.cursors.get(BLACKLIST_CHECKED_CURSOR)
         if not raw:
             return None
         try:
-            skew = float(self.store.get_cursor(SKEW_CURSOR) or 0.0)
+            skew = float(self.store.cursors.get(SKEW_CURSOR) or 0.0)
             return max(timedelta(0), now + timedelta(seconds=skew) - datetime.fromisoformat(raw))
         except ValueError:
             return None
@@ -580,13 +580,13 @@ class CheckinService:
         hit = None
         presented = self._presented_hash(case)
         if presented is not None:
-            entry = self.store.blacklist_lookup(presented, at=now)
+            entry = self.store.blacklist.lookup(presented, at=now)
             if entry is not None:
                 hit = BlacklistHit(source=entry.source, reason=entry.reason,
                                    valid_from=entry.valid_from, valid_to=entry.valid_to)
         history = History()
         if case.booking is not None:
-            prior = self.store.visits_for_booking(case.booking.booking_id)
+            prior = self.store.visits.for_booking(case.booking.booking_id)
             history = History(
                 booking_visits=tuple(rules.prior_visit(v) for v in prior),
                 person_visits_today=tuple(
@@ -615,7 +615,7 @@ class CheckinService:
         if case.id_number is None:
             return []
         day_start = datetime.combine(now.astimezone(CHINA_TZ).date(), datetime.min.time(), CHINA_TZ)
-        return [v for v in self.store.visits_for_id_number(case.id_number.number, since=day_start)
+        return [v for v in self.store.visits.for_id_number(case.id_number.number, since=day_start)
                 if case.booking is None or v.booking_id != case.booking.booking_id]
 
     def _record(self, case: _Case, verdict: Verdict, clerk: str, presented: bytes | None,
@@ -639,7 +639,7 @@ class CheckinService:
         if verdict.alert_security:
             alert = AlertInput(id_photo=_png(case.id_portrait), live_face=_png(case.live_face))
         try:
-            self.store.record_visit(visit, alert)
+            self.store.visits.record(visit, alert)
         except DeskError:
             case.verdict = None  # nothing was stored: the clerk sees the error and may retry
             raise

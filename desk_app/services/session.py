@@ -52,7 +52,7 @@ class SessionService:
         self._lock = threading.Lock()
 
     def _throttle(self, username: str, ui: UiSection) -> None:
-        history = self.store.login_history(username, ui.login_max_failures)
+        history = self.store.audit.logins(username, ui.login_max_failures)
         failures = []
         for action, at in history:
             if action != AuditAction.LOGIN_FAILED:
@@ -67,7 +67,7 @@ class SessionService:
             wait = failures[0] + timedelta(seconds=min(2 ** (len(failures) - 1), MAX_DELAY_S)) - now
         if wait.total_seconds() <= 0:
             return
-        self.store.audit(username, AuditAction.LOGIN_REFUSED, username,
+        self.store.audit.record(username, AuditAction.LOGIN_REFUSED, username,
                          {"failures": len(failures), "wait_s": math.ceil(wait.total_seconds())})
         log.warning("login refused: %d failed logins in a row", len(failures))
         if len(failures) >= ui.login_max_failures:
@@ -83,7 +83,7 @@ class SessionService:
     def login(self, username: str, password: str) -> UserView:
         username = username.strip()
         self._throttle(username, self._settings().ui)
-        user = _view(self.store.authenticate(username, password))  # audited by the store
+        user = _view(self.store.users.authenticate(username, password))  # audited by the store
         with self._lock:
             self._user = user
         log.info("login: %s (%s)", user.username, user.role.value)
@@ -95,13 +95,13 @@ class SessionService:
         in as before."""
         username = username.strip()
         self._throttle(username, self._settings().ui)
-        return _view(self.store.authenticate(username, password))  # audited by the store
+        return _view(self.store.users.authenticate(username, password))  # audited by the store
 
     def logout(self) -> None:
         with self._lock:
             user, self._user = self._user, None
         if user is not None:
-            self.store.audit(user.username, "logout", user.username)
+            self.store.audit.record(user.username, "logout", user.username)
 
     def current_user(self) -> UserView | None:
         with self._lock:
