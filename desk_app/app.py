@@ -146,14 +146,14 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
     holder = SettingsHolder(core)
     s = holder.get()
     store = Store.open(core.paths, clock=clock)
-    session = SessionService(store, holder.get)
+    session = SessionService(store.users, store.audit, clock, holder.get)
     sync = build_worker(store, s, core.paths.data_dir, clock=clock)
     face_model = ProcessFaceModel()
     checkin = CheckinService(
         store, session, holder.get, clock, masker=MASKER, on_recorded=sync.notify_outbox,
         offline=lambda: sync.status().state != SyncState.ONLINE.value, face_model=face_model)
     security = SecurityService(store, session, holder.get, on_outbox=sync.notify_outbox)
-    reports = ReportsService(store, session)
+    reports = ReportsService(store.visits, store.audit, session)
 
     def saved(old: Settings, new: Settings) -> None:
         who = session.current_user()

@@ -73,7 +73,7 @@ def flow(app_paths, tmp_path):
 
 def _run_flow(paths, store: Store) -> None:
     store.users.create("clerk1", "挂号员一", "clerk", PASSWORD)
-    session = SessionService(store)
+    session = SessionService(store.users, store.audit, FixedClock(NOW))
     session.login("clerk1", PASSWORD)
     kid, key = new_signing_key("k1")
     store.keys.save_keyset(StoredKeySet.from_wire(KeySet(()).with_key(kid, key.public_key()).to_wire()))

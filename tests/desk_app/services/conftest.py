@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from desk_app.clock import SystemClock
 from desk_app.services.session import SessionService
 from desk_app.storage import Store
 
@@ -24,4 +25,4 @@ def users(store):
 
 @pytest.fixture
 def session(store, users):
-    return SessionService(store)
+    return SessionService(store.users, store.audit, SystemClock())

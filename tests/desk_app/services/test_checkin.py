@@ -42,7 +42,7 @@ class Desk:
         # Obama's own photos against his card portrait (0.38-0.42) would go to the clerk.
         self.settings = update_settings(Settings(), {"faces": {"match_distance": 0.537,
                                                                "mismatch_distance": 0.615}})
-        self.session = SessionService(store)
+        self.session = SessionService(store.users, store.audit, self.clock)
         self.session.login(*users["clerk"])
         self.kid, self.key = new_signing_key("k1")
         ks = KeySet(()).with_key(self.kid, self.key.public_key())

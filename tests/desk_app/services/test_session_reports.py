@@ -48,7 +48,7 @@ def test_stats_and_exports_are_counted_masked_and_audited(store, session, users,
     _visit(store, "admit", at=now)
     _visit(store, "reject", [Reason("blacklist_hit", "block", "blacklist")], at=now + timedelta(hours=1))
     _visit(store, "review", [Reason("face_undecided", "warn", "face")], at=now + timedelta(hours=1))
-    reports = ReportsService(store, session)
+    reports = ReportsService(store.visits, store.audit, session)
     session.login(*users["clerk"])
     with pytest.raises(AuthError):
         reports.stats(now.date(), now.date())
@@ -73,7 +73,7 @@ def test_stats_and_exports_are_counted_masked_and_audited(store, session, users,
 
 
 def test_audit_viewer_and_verify(store, session, users):
-    reports = ReportsService(store, session)
+    reports = ReportsService(store.visits, store.audit, session)
     session.login(*users["admin"])
     entries = reports.entries(limit=5, offset=0)
     assert entries and entries[0].seq == reports.count()
@@ -114,7 +114,7 @@ def test_exports_never_write_a_formula(store, session, users, tmp_path, reason):
     now = datetime.now(CHINA_TZ).replace(hour=10)
     v = _visit(store, "review", [Reason("face_undecided", "warn", "face")], at=now)
     store.visits.override(v.visit_id, Override(by="clerk1", reason=reason, verdict="admit"))
-    reports = ReportsService(store, session)
+    reports = ReportsService(store.visits, store.audit, session)
     session.login(*users["admin"])
     out = reports.export(now.date(), now.date(), tmp_path / "v.csv", "csv")
     row = next(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
@@ -145,7 +145,7 @@ def test_failed_logins_slow_down_then_lock_and_survive_a_restart(app_paths, user
     clock = FixedClock(datetime(2026, 12, 3, 2, 0, tzinfo=UTC))
     settings = Settings.model_validate({"ui": {"login_max_failures": 4, "login_lockout_min": 15}})
     with _opened(app_paths, clock) as st:
-        session = SessionService(st, lambda: settings)
+        session = SessionService(st.users, st.audit, clock, lambda: settings)
         with pytest.raises(AuthError) as first:
             session.login("clerk1", "wrong-1")
         assert not isinstance(first.value, LoginRefused)
@@ -164,7 +164,7 @@ def test_failed_logins_slow_down_then_lock_and_survive_a_restart(app_paths, user
             session.login("clerk1", "wrong-4")
     # a restarted desk: the account is locked for 15 minutes, the right password included
     with _opened(app_paths, clock) as st:
-        session = SessionService(st, lambda: settings)
+        session = SessionService(st.users, st.audit, clock, lambda: settings)
         clock.advance(minutes=10)
         with pytest.raises(LoginRefused) as locked:
             session.login("clerk1", "clerk-pass-1")
@@ -188,7 +188,7 @@ def test_unknown_names_are_throttled_and_an_unlock_starts_again(app_paths, users
     clock = FixedClock(datetime(2026, 12, 3, 2, 0, tzinfo=UTC))
     settings = Settings.model_validate({"ui": {"login_max_failures": 2, "login_lockout_min": 60}})
     with _opened(app_paths, clock) as st:
-        session = SessionService(st, lambda: settings)
+        session = SessionService(st.users, st.audit, clock, lambda: settings)
         for name in ("nobody", "clerk1"):
             for _ in range(2):
                 with pytest.raises(AuthError):
@@ -221,7 +221,7 @@ def test_a_clerk_confirming_every_undecided_face_within_a_second_is_shown_and_au
     for i in range(5):  # fast, but too few cases to say anything
         _judged(store, "clerk3", "same", 0.4, 0.57, now + timedelta(minutes=i))
     _judged(store, "clerk1", "same", 0.2, 0.55, now - timedelta(days=3))  # outside the period
-    reports = ReportsService(store, session)
+    reports = ReportsService(store.visits, store.audit, session)
     session.login(*users["clerk"])
     with pytest.raises(AuthError):
         reports.clerk_judgements(now.date(), now.date())
