@@ -6,7 +6,7 @@
 2. N desks are enrolled with one-time codes over HTTP; each gets its own real desk store (SQLite
    in a temp folder, copied from one migrated template) and a :class:`~sync.worker.SyncWorker`.
 3. M visits in total are queued in the desks' outboxes. Below ``REAL_STORE_MAX`` visits they are
-   recorded with ``Store.record_visit`` (visit + outbox + audit, one fsynced transaction, ~10 ms
+   recorded with ``store.visits.record`` (visit + outbox + audit, one fsynced transaction, ~10 ms
    each here); above it the outbox is an in-memory queue in front of the real store (pulls still
    go to the real store), because filling 100,000 visits through the real store takes ~15 min
    on this machine before the benchmark even starts.
