@@ -9,7 +9,7 @@ import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from desk_app.clock import CHINA_TZ
@@ -197,9 +197,9 @@ class Visits:
                                                  VisitRow.checked_in_at < end)
                           .order_by(VisitRow.checked_in_at))
 
-    def _list(self, q: object) -> list[VisitRecord]:
+    def _list(self, q: Select[tuple[VisitRow]]) -> list[VisitRecord]:
         with self._db.read() as s:
-            return [visit_record(self._db.crypto, r) for r in s.scalars(q)]  # type: ignore[call-overload]
+            return [visit_record(self._db.crypto, r) for r in s.scalars(q)]
 
     def count(self) -> int:
         with self._db.read() as s:

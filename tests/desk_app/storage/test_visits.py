@@ -106,3 +106,24 @@ def test_enqueue_other_messages(store):
     n = store.outbox.enqueue("suspect_report", "rep-1", {"note": "same face, third booking"})
     [item] = store.outbox.pending()
     assert item.id == n and item.kind == "suspect_report" and item.visit_id is None
+
+
+def test_parts_share_one_transaction_a_failing_audit_append_leaves_nothing(store):
+    """visits.record hands its session to the outbox, alerts, bookings and audit parts: when the
+    last of them fails, the visit, its outbox row and the flagged case are not on disk either."""
+    from sqlalchemy import text
+
+    from desk_app.storage import StorageError
+
+    kept = store.visits.record(make_visit())
+    with store.db.w.begin() as conn:  # the audit chain's head gone: appending fails
+        conn.execute(text("DELETE FROM store_meta WHERE key = 'audit_head'"))
+    with pytest.raises(StorageError):
+        store.visits.record(make_visit(), alert=AlertInput(id_photo=b"png", live_face=b"png"))
+    with pytest.raises(StorageError):
+        store.visits.override(kept.visit_id, Override("sec1", "checked by hand", "admit"))
+    assert store.visits.count() == 1 and store.outbox.count() == 1
+    assert store.alerts.cases(include_handled=True) == []
+    assert store.visits.get(kept.visit_id).override is None
+    [item] = store.outbox.pending()
+    assert item.payload["override"] is None
