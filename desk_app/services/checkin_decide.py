@@ -34,7 +34,7 @@ from desk_app.storage import AlertInput, Override, Reason, Store, VisitInput
 log = logging.getLogger(__name__)
 
 #: The store cursor where the sync worker keeps the platform's desk config (JSON): the
-#: blacklist salt and scrypt cost. Written by ``sync.worker``, read here.
+#: blacklist salt and scrypt cost. Written by ``sync.pull``, read here.
 PLATFORM_CONFIG_CURSOR = "platform.config"
 BLACKLIST_CHECKED_CURSOR = "blacklist.checked_at"  # the platform's time of the last check
 SKEW_CURSOR = "platform.skew_s"  # the platform's clock minus the desk's, seconds
