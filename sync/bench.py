@@ -6,7 +6,7 @@
 2. N desks are enrolled with one-time codes over HTTP; each gets its own real desk store (SQLite
    in a temp folder, copied from one migrated template) and a :class:`~sync.worker.SyncWorker`.
 3. M visits in total are queued in the desks' outboxes. Below ``REAL_STORE_MAX`` visits they are
-   recorded with ``Store.record_visit`` (visit + outbox + audit, one fsynced transaction, ~10 ms
+   recorded with ``store.visits.record`` (visit + outbox + audit, one fsynced transaction, ~10 ms
    each here); above it the outbox is an in-memory queue in front of the real store (pulls still
    go to the real store), because filling 100,000 visits through the real store takes ~15 min
    on this machine before the benchmark even starts.
@@ -72,16 +72,15 @@ DESKS_PER_HOSPITAL = 20
 # --- a desk ------------------------------------------------------------------------------------
 
 
-class MemoryOutboxStore:
-    """A real :class:`Store` for everything but the outbox, which is an in-memory queue."""
+class MemoryOutbox:
+    """An in-memory queue in place of ``store.outbox`` (what the sync worker uses of it)."""
 
-    def __init__(self, store: Store):
-        self._store = store
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: dict[int, OutboxItem] = {}
         self._next = 1
 
-    def add(self, kind: str, key: str, payload: dict[str, Any]) -> None:
+    def queue(self, kind: str, key: str, payload: dict[str, Any]) -> None:
         with self._lock:
             i = self._next
             self._next += 1
@@ -89,20 +88,28 @@ class MemoryOutboxStore:
                                           created_at=datetime.now(UTC), attempts=0,
                                           last_error=None, visit_id=key)
 
-    def pending_outbox(self, limit: int = 200) -> list[OutboxItem]:
+    def pending(self, limit: int = 200) -> list[OutboxItem]:
         with self._lock:
             return [self._pending[i] for i in sorted(self._pending)[:limit]]
 
-    def mark_outbox_sent(self, ids: Iterable[int]) -> int:
+    def mark_sent(self, ids: Iterable[int]) -> int:
         with self._lock:
             return sum(self._pending.pop(i, None) is not None for i in ids)
 
-    def mark_outbox_failed(self, ids: Iterable[int], error: str) -> None:
+    def mark_failed(self, ids: Iterable[int], error: str) -> None:
         log.warning("bench outbox: %d item(s) failed: %s", len(list(ids)), error)
 
-    def outbox_count(self) -> int:
+    def count(self) -> int:
         with self._lock:
             return len(self._pending)
+
+
+class MemoryOutboxStore:
+    """A real :class:`Store` for everything but the outbox, which is a :class:`MemoryOutbox`."""
+
+    def __init__(self, store: Store):
+        self._store = store
+        self.outbox = MemoryOutbox()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -164,7 +171,7 @@ def drain(desk: BenchDesk, stop_after_s: float, on_pushed: Callable[[int], None]
         desk.worker.backoff.reset()
         desk.pull_ms.extend(report.pull_ms)
         on_pushed(report.pushed)
-        if desk.store.outbox_count() == 0:
+        if desk.store.outbox.count() == 0:
             return
     desk.failed = "gave up: time limit"
 
@@ -279,9 +286,9 @@ def run(desks: int = 20, visits: int = 2000, *, chaos: bool = False, db: str | N
             for _ in range(n):
                 w = _visit_wire(desk.hospital_id, desk.desk_id, at, r)
                 if real:
-                    desk.store.record_visit(_visit_input(w))
+                    desk.store.visits.record(_visit_input(w))
                 else:
-                    desk.store.add("visit", w["visit_id"], w)
+                    desk.store.outbox.queue("visit", w["visit_id"], w)
                 desk.sent.append(w["visit_id"])
 
         shares = [visits // desks + (1 if i < visits % desks else 0) for i in range(desks)]
@@ -391,7 +398,7 @@ def _blacklist_figures(desk: BenchDesk, n: int, crypto: Crypto, tmp: Path) -> di
         t = time.perf_counter()
         worker.run_once()
         pull_s = time.perf_counter() - t
-        got = s.blacklist_status().active_entries
+        got = s.blacklist.status().active_entries
     finally:
         s.close()
     rng = random.Random(2)
@@ -403,7 +410,7 @@ def _blacklist_figures(desk: BenchDesk, n: int, crypto: Crypto, tmp: Path) -> di
     s = Store.open(url=f"sqlite:///{tmp}/bl2.sqlite3", crypto=crypto)
     try:
         t = time.perf_counter()
-        s.apply_blacklist_delta(entries, n)
+        s.blacklist.apply_delta(entries, n)
         apply_s = time.perf_counter() - t
     finally:
         s.close()

@@ -40,13 +40,13 @@ def queue_suspect_report(store: Store, settings: Settings, *, kind: str, note: s
     if kind not in REPORT_KINDS:
         raise ValueError(f"unknown report kind {kind!r}")
     report_id = str(uuid.uuid4())
-    store.enqueue("suspect_report", report_id, {
+    store.outbox.enqueue("suspect_report", report_id, {
         "report_id": report_id, "hospital_id": settings.desk.hospital_id,
         "desk_id": settings.desk.desk_id, "reported_at": store.now().isoformat(),
         "kind": kind, "booking_id": booking_id, "visit_id": visit_id,
         "id_hash": b64e(id_hash) if id_hash else None, "id_last4": id_last4, "note": note,
     }, visit_id=visit_id)
-    store.audit(actor, "suspect.reported", report_id, {"visit_id": visit_id, "kind": kind})
+    store.audit.record(actor, "suspect.reported", report_id, {"visit_id": visit_id, "kind": kind})
     return report_id
 
 
@@ -63,25 +63,25 @@ class SecurityService:
         self.on_outbox = on_outbox
 
     def _view(self, alert) -> AlertView:  # noqa: ANN001
-        booking = self.store.booking_by_id(alert.visit.booking_id) if alert.visit.booking_id else None
+        booking = self.store.bookings.by_id(alert.visit.booking_id) if alert.visit.booking_id else None
         return alert_view(alert, self.reason_texts(), booking)
 
     def alerts(self, include_handled: bool = False) -> Sequence[AlertView]:
         self.session.require(Role.SECURITY, Role.ADMIN, Role.CLERK)
-        return [self._view(a) for a in self.store.alerts(include_handled)]
+        return [self._view(a) for a in self.store.alerts.cases(include_handled)]
 
     def alert_photos(self, alert_id: str) -> tuple[bytes | None, bytes | None]:
         user = self.session.require(Role.SECURITY, Role.ADMIN)
-        return self.store.alert_photos(alert_id, viewer=user.username)
+        return self.store.alerts.photos(alert_id, viewer=user.username)
 
     def mark_handled(self, alert_id: str, note: str) -> AlertView:
         user = self.session.require(Role.SECURITY, Role.ADMIN)
-        return self._view(self.store.mark_alert_handled(alert_id, user.username,
+        return self._view(self.store.alerts.mark_handled(alert_id, user.username,
                                                         check_note(note, required=True)))
 
     def report_suspect(self, alert_id: str, note: str) -> AlertView:
         user = self.session.require(Role.SECURITY, Role.ADMIN)
-        alert = self.store.alert(alert_id)
+        alert = self.store.alerts.get(alert_id)
         v = alert.visit
         queue_suspect_report(self.store, self.settings(), kind="scalper",
                              note=check_note(note, required=True), booking_id=v.booking_id,

@@ -196,12 +196,12 @@ def _desk(platform, proxy, tmp_path, desk_id: str) -> composition.Desk:
     desk = composition.build_desk(core)
     try:
         desk.sync.backoff.base_s = 0.1
-        desk.store.create_user("clerk1", "挂号员一", "clerk", "clerk-pass-1")
+        desk.store.users.create("clerk1", "挂号员一", "clerk", "clerk-pass-1")
         desk.session.login("clerk1", "clerk-pass-1")
         code = platform.service.create_enrollment_code(HOSPITAL, desk_id, created_by="test").code
         desk.sync.enroll(proxy.url, code)
         desk.sync.run_once()
-        assert desk.store.get_cursor(PLATFORM_CONFIG_CURSOR), "the desk has the platform's config"
+        assert desk.store.cursors.get(PLATFORM_CONFIG_CURSOR), "the desk has the platform's config"
     except BaseException:
         desk.close()
         raise

@@ -79,7 +79,7 @@ class Desk:
         ids = []
         for i in range(n):
             vid = str(uuid.uuid4())
-            self.store.record_visit(VisitInput(
+            self.store.visits.record(VisitInput(
                 visit_id=vid,
                 booking_id=f"{booking_prefix}{i}" if booking_prefix else None,
                 hospital_id=hospital_id, desk_id=self.desk_id, clerk="clerk1",

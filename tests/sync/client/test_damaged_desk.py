@@ -65,7 +65,7 @@ def test_damaged_database_mid_day_reaches_the_platform_exactly_once(platform, tm
         assert rec is not None and rec.backup_used is not None
         assert rec.merged["visits"] == 25 + 15  # everything written after the backup came back
         drain(desk)
-        assert desk.store.outbox_count() == 0
+        assert desk.store.outbox.count() == 0
         assert_exactly_once(platform, desk, sent + after_backup_sent + unsent)
     finally:
         desk.worker.stop()
