@@ -262,8 +262,8 @@ def run(desks: int = 20, visits: int = 2000, *, chaos: bool = False, db: str | N
                           TokenStore(d, did, use_keyring=False))
             # Enrolled through the platform's service: /v1/enroll is rate-limited per address
             # (10 a minute) against code guessing, and all bench desks share 127.0.0.1.
-            code = platform.create_enrollment_code(hid, did, created_by="bench").code
-            api.tokens.set(platform.enroll(EnrollRequest(code=code)).token)
+            code = platform.enrollment.create_code(hid, did, created_by="bench").code
+            api.tokens.set(platform.enrollment.enroll(EnrollRequest(code=code)).token)
             the_store: Any = s if real else MemoryOutboxStore(s)
             worker = SyncWorker(the_store, api, SyncSection(batch_size=500))
             made.append(BenchDesk(hid, did, the_store, worker))

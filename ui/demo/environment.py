@@ -122,7 +122,7 @@ class DemoEnvironment:
                 start = _first_slot(now) + timedelta(minutes=15 * (slot % SLOTS_PER_DOCTOR))
                 if slot // SLOTS_PER_DOCTOR >= len(FRESH_DOCTORS):
                     start += timedelta(minutes=5 * (slot // (SLOTS_PER_DOCTOR * len(FRESH_DOCTORS))))
-                platform.open_slots(HOSPITAL, "DER", doctor, [start], 15,
+                platform.bookings.open_slots(HOSPITAL, "DER", doctor, [start], 15,
                                     released_at=now - timedelta(hours=20))
                 fresh = _book(platform, key, old.name, number, doctor, start, f"{key}-{n}")
             finally:
@@ -183,7 +183,7 @@ EXTRA_SLOT_MINUTES = max(1, min(10, 100 // len(EXTRA_PATIENTS)))
 
 def _book(platform, key: str, name: str, number: str, doctor: str,  # noqa: ANN001
           start: datetime, account: str, minutes: int = 15) -> DemoPatient:
-    issued = platform.book(P.BookingRequest(
+    issued = platform.bookings.book(P.BookingRequest(
         hospital_id=HOSPITAL, department_code="DER", department_name="皮肤科",
         doctor_name=doctor, slot_start=start, slot_minutes=minutes, id_number=number,
         account_id=f"acct-{account}"))
@@ -195,7 +195,7 @@ def _book_extra(db_url: str, key_file: Path) -> dict[str, DemoPatient]:
     now = datetime.now(UTC).replace(microsecond=0)
     first = _first_slot(now)
     starts = [first + timedelta(minutes=EXTRA_SLOT_MINUTES * i) for i in range(len(EXTRA_PATIENTS))]
-    platform.open_slots(HOSPITAL, "DER", "孙立", starts, EXTRA_SLOT_MINUTES,
+    platform.bookings.open_slots(HOSPITAL, "DER", "孙立", starts, EXTRA_SLOT_MINUTES,
                         released_at=now - timedelta(hours=20))
     out = {key: _book(platform, key, name, number, "孙立", start, key, EXTRA_SLOT_MINUTES)
            for (key, name, number), start in zip(EXTRA_PATIENTS, starts, strict=True)}

@@ -104,8 +104,8 @@ def make_desk(platform: PlatformUnderTest, base: Path, url: str, *, desk_id: str
                   TokenStore(data_dir, desk_id, use_keyring=False))
     if enroll:
         # Through the platform's service: /v1/enroll allows 10 attempts a minute per address.
-        code = platform.service.create_enrollment_code(HOSPITAL, desk_id, created_by="test").code
-        api.tokens.set(platform.service.enroll(EnrollRequest(code=code)).token)
+        code = platform.service.enrollment.create_code(HOSPITAL, desk_id, created_by="test").code
+        api.tokens.set(platform.service.enrollment.enroll(EnrollRequest(code=code)).token)
     worker = SyncWorker(store, api, SyncSection(interval_s=interval_s, batch_size=batch_size,
                                                 backoff_max_s=backoff_max_s), clock=clock)
     worker.backoff.base_s = 0.1
