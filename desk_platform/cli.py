@@ -233,6 +233,71 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- testing: the loopback tools' side (the desk's demo, desk-app bench sync, tests) ---------
+
+
+def _json_out(value: object) -> int:
+    print(json.dumps(value, ensure_ascii=False))
+    return 0
+
+
+def _testing(args: argparse.Namespace, action: Callable[..., object], *extra: object) -> int:
+    """Run ``action(platform, request, *extra)`` on a prepared database; print its JSON."""
+    from desk_platform.testing import read_request
+
+    request = read_request(sys.stdin.read()) if getattr(args, "stdin", False) else {}
+    plat = _platform(args, create_key=True)
+    try:
+        return _json_out(action(plat, request, *extra))
+    finally:
+        plat.db.close()
+
+
+def cmd_testing_seed_demo(args: argparse.Namespace) -> int:
+    from desk_platform.seed import seed_demo
+    from desk_platform.testing import seed_json
+
+    res = seed_demo(args.db, args.out, hospital_id=args.hospital,
+                    desks=tuple(args.desk or ("desk-01", "desk-02")), key_file=args.key_file)
+    return _json_out(seed_json(res))
+
+
+def cmd_testing_book(args: argparse.Namespace) -> int:
+    from desk_platform.testing import book_patients
+
+    return _testing(args, lambda plat, req: book_patients(plat, args.hospital,
+                                                          req.get("bookings", [])))
+
+
+def cmd_testing_enroll_desks(args: argparse.Namespace) -> int:
+    from desk_platform.testing import enroll_desks
+
+    return _testing(args, lambda plat, req: enroll_desks(
+        plat, [(h, d) for h, d in req.get("desks", [])]))
+
+
+def cmd_testing_seed_blacklist(args: argparse.Namespace) -> int:
+    from desk_platform.testing import seed_blacklist
+
+    def run(plat: object, _req: object) -> object:
+        seed_blacklist(plat, args.n)
+        return {"entries": args.n}
+
+    return _testing(args, run)
+
+
+def cmd_testing_stored_visits(args: argparse.Namespace) -> int:
+    from desk_platform.testing import stored_visits
+
+    return _testing(args, lambda plat, req: stored_visits(plat.db, req.get("visit_ids", [])))
+
+
+def cmd_testing_visit(args: argparse.Namespace) -> int:
+    from desk_platform.testing import visit_row
+
+    return _testing(args, lambda plat, _req: visit_row(plat.db, args.visit_id))
+
+
 # --- parser -------------------------------------------------------------------------------------
 
 
@@ -340,6 +405,33 @@ def build_parser() -> argparse.ArgumentParser:
             "demo data: a hospital, doctors, today's bookings (QR PNGs), blacklist, desk codes")
     p.add_argument("--out", default="demo-out", metavar="DIR", help="where the QR PNGs go")
     p.add_argument("--hospital", default="H001", metavar="ID")
+
+    te = sub.add_parser(
+        "testing", help="loopback tools for the demo, the sync benchmark and tests (JSON out)",
+        description="Commands the desk's demo (desk-app demo), desk-app bench sync and the "
+                    "tests run against a platform database; requests as JSON on stdin, "
+                    "answers as JSON on stdout. Made-up data only.",
+    ).add_subparsers(dest="what", metavar="WHAT", required=True)
+    p = add("seed-demo", cmd_testing_seed_demo,
+            "seed-demo, printing everything the demo plays (tokens, made-up people)", te)
+    p.add_argument("--out", default="demo-out", metavar="DIR", help="where the QR PNGs go")
+    p.add_argument("--hospital", default="H001", metavar="ID")
+    p.add_argument("--desk", action="append", metavar="ID",
+                   help="a desk to make an enrollment code for (repeatable; default desk-01, "
+                        "desk-02)")
+    p = add("book", cmd_testing_book, "open and book slots: stdin {\"bookings\": [...]}", te)
+    p.add_argument("--hospital", default="H001", metavar="ID")
+    add("enroll-desks", cmd_testing_enroll_desks,
+        "enroll desks at once: stdin {\"desks\": [[hospital, desk], ...]}; desk -> token", te)
+    p = add("seed-blacklist", cmd_testing_seed_blacklist,
+            "N random blacklist entries straight into the table", te)
+    p.add_argument("n", type=int)
+    add("stored-visits", cmd_testing_stored_visits,
+        "how many rows each visit has: stdin {\"visit_ids\": [...]}", te)
+    p = add("visit", cmd_testing_visit, "the stored row of one visit (null if none)", te)
+    p.add_argument("visit_id")
+    for name in ("book", "enroll-desks", "stored-visits"):
+        te.choices[name].set_defaults(stdin=True)
     return parser
 
 

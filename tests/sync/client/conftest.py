@@ -14,9 +14,10 @@ from sqlalchemy import create_engine, text
 from desk_app.clock import Clock, SystemClock
 from desk_app.settings import PlatformSection, SyncSection
 from desk_app.storage import Crypto, Reason, Store, VisitInput
+from desk_platform.testing import prepare_platform
 from sync.chaos import FaultProxy
 from sync.client import DeskApi
-from sync.loopback import ServerProcess, prepare_platform
+from sync.loopback import ServerProcess
 from sync.protocol import EnrollRequest
 from sync.tokens import TokenStore
 from sync.worker import SyncWorker
@@ -56,6 +57,7 @@ def platform(tmp_path_factory) -> PlatformUnderTest:
         yield PlatformUnderTest(url, key, service, server)
     finally:
         server.stop()
+        service.db.close()
 
 
 @pytest.fixture
