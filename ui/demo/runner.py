@@ -43,6 +43,7 @@ from desk_app.services.model import Role, UserView
 from devices.camera.scene import SceneStep, card, face, phone, screen
 from devices.idcard.synthetic import CardPerson, render_card
 from devices.idcard.types import IdCardRead
+from sync.loopback import PlatformProgram
 from ui.demo.caption import Caption, DemoCaption, EscStopsAutoplay
 from ui.demo.environment import DESK, HOSPITAL, DemoEnvironment, DemoPatient
 from ui.demo.scenarios import BY_NAME, OFFLINE_PATIENTS, SCENARIOS, SHIPPED_PHOTOS, Scenario, forge
@@ -739,7 +740,8 @@ def run_demo(args: argparse.Namespace, *, build_core: Callable[..., Any],
         print(f"desk-app demo: photos missing for {', '.join(skipped)}; those scenarios are "
               "skipped", file=sys.stderr)
     offscreen = bool(getattr(args, "offscreen", False))
-    env = DemoEnvironment.create()
+    env = DemoEnvironment.create(
+        program=PlatformProgram.find(getattr(args, "platform_command", None)))
     demo = None
     try:
         demo = DemoDesk.start(env, Path(getattr(args, "data_dir", None) or env.desk_dir), photos,

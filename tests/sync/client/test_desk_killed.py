@@ -30,7 +30,7 @@ def test_desk_killed_mid_sync_stores_every_visit_exactly_once(platform, proxy, t
     desk_id = "desk-killed"
     data = tmp_path / "desk"
     paths = AppPaths.resolve(data).ensure()
-    code = platform.service.create_enrollment_code(HOSPITAL, desk_id, created_by="test").code
+    code = platform.service.enrollment.create_code(HOSPITAL, desk_id, created_by="test").code
     with DeskApi(PlatformSection(url=proxy.url),
                  TokenStore(paths.data_dir, desk_id, use_keyring=False)) as api:
         api.enroll(code)

@@ -49,7 +49,7 @@ def wait_for(predicate, timeout: float = 15.0, step: float = 0.05) -> bool:
 def test_round_trip_pushes_visits_and_pulls_config_and_blacklist(platform, proxy, desks):
     desk = desks(proxy.url)
     ids = desk.record(45)
-    platform.service.blacklist_add("11010519491231002X", source=_source("police"),
+    platform.service.blacklist.add("11010519491231002X", source=_source("police"),
                                    reason="scalper", days=91, created_by="test")
     report = desk.worker.run_once()
     assert report.pushed == 45 and report.stored == 45 and report.duplicates == 0
@@ -122,7 +122,7 @@ def test_revoked_token_is_an_error_needing_an_admin_until_reenrolled(platform, p
     desk = desks(proxy.url)
     first = desk.record(3)
     desk.worker.run_once()
-    platform.service.revoke_desk(HOSPITAL, desk.desk_id)
+    platform.service.enrollment.revoke_desk(HOSPITAL, desk.desk_id)
     later = desk.record(4)
     with pytest.raises(TokenRevoked):
         desk.worker.run_once()
@@ -133,7 +133,7 @@ def test_revoked_token_is_an_error_needing_an_admin_until_reenrolled(platform, p
     seen = len(proxy.seen)
     time.sleep(1.5)  # no retry storm against a platform that said no
     assert len(proxy.seen) == seen
-    code = platform.service.create_enrollment_code(HOSPITAL, desk.desk_id, created_by="t").code
+    code = platform.service.enrollment.create_code(HOSPITAL, desk.desk_id, created_by="t").code
     desk.worker.enroll(proxy.url, code)
     assert wait_for(lambda: desk.worker.status().state == SyncState.ONLINE
                     and desk.worker.status().pending == 0)
