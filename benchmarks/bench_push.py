@@ -33,14 +33,16 @@ from pathlib import Path
 import httpx
 import psutil
 
+from desk_platform.testing import prepare_platform
 from sync import protocol as P
-from sync.loopback import NO_LIMITS, ServerProcess, prepare_platform
+from sync.loopback import ServerProcess
 
 DESKS = 20
 ALERTS = 8
 IDLE_S = 10.0
 LONG_POLL_TIMEOUT_S = 25.0
 HOSPITAL = "H001"
+NO_LIMITS = "100000,100000,100000,100000"  # the push is measured, not the rate limiter
 
 
 class _PushServer(ServerProcess):
@@ -209,8 +211,8 @@ def run() -> dict:
         plat = prepare_platform(url, key)
         tokens = []
         for i in range(DESKS + 1):
-            code = plat.create_enrollment_code(HOSPITAL, f"desk-{i:02d}", created_by="bench").code
-            tokens.append(plat.enroll(P.EnrollRequest(code=code)).token)
+            code = plat.enrollment.create_code(HOSPITAL, f"desk-{i:02d}", created_by="bench").code
+            tokens.append(plat.enrollment.enroll(P.EnrollRequest(code=code)).token)
         server = _PushServer(url, key).start()
         try:
             proc = psutil.Process(server.proc.pid)

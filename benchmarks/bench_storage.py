@@ -62,10 +62,10 @@ def bench_blacklist(n: int) -> dict:
         hashes = [os.urandom(32) for _ in range(n)]
         entries = _entries(hashes, 0, version=1)
         t, cpu = time.perf_counter(), time.process_time()
-        store.apply_blacklist_delta(entries, version=1)
+        store.blacklist.apply_delta(entries, version=1)
         load = time.perf_counter() - t
         figures[f"blacklist_{n}_load_cpu_s"] = time.process_time() - cpu
-        with store._w.connect() as c:  # noqa: SLF001 - measure the settled file
+        with store.db.w.connect() as c:  # measure the settled file
             c.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         figures[f"blacklist_{n}_load_s"] = load
         figures[f"blacklist_{n}_load_entries_per_s"] = n / load
@@ -78,7 +78,7 @@ def bench_blacklist(n: int) -> dict:
         hits = 0
         for h in probes:
             t = time.perf_counter()
-            hits += store.blacklist_lookup(h) is not None
+            hits += store.blacklist.lookup(h) is not None
             times.append(time.perf_counter() - t)
         assert hits == 2500, hits
         figures["blacklist_lookup_median_ms"] = statistics.median(times) * 1e3
@@ -99,7 +99,7 @@ def bench_blacklist(n: int) -> dict:
         delta = (_entries(hashes[:50_000], 0, version=2, deleted_every=10)
                  + _entries([os.urandom(32) for _ in range(50_000)], n, version=2))
         t, cpu = time.perf_counter(), time.process_time()
-        r = store.apply_blacklist_delta(delta, version=2)
+        r = store.blacklist.apply_delta(delta, version=2)
         figures["blacklist_delta_100k_s"] = time.perf_counter() - t
         figures["blacklist_delta_100k_cpu_s"] = time.process_time() - cpu
         assert r.applied == 100_000, r
@@ -114,14 +114,14 @@ def bench_visits(count: int = 1000) -> dict:
         visits = [_visit(i) for i in range(count)]
         t, cpu = time.perf_counter(), time.process_time()
         for i, v in enumerate(visits):
-            store.record_visit(v, alert=AlertInput(live_face=os.urandom(30_000))
+            store.visits.record(v, alert=AlertInput(live_face=os.urandom(30_000))
                                if i % 10 == 0 else None)
         elapsed = time.perf_counter() - t
         cpu = time.process_time() - cpu
-        assert store.outbox_count() == count
+        assert store.outbox.count() == count
         t = time.perf_counter()
-        items = store.pending_outbox(200)
-        store.mark_outbox_sent([x.id for x in items])
+        items = store.outbox.pending(200)
+        store.outbox.mark_sent([x.id for x in items])
         batch = time.perf_counter() - t
         store.close()
     return {"visits_with_outbox_per_s": count / elapsed,

@@ -26,7 +26,7 @@ def build() -> FastAPI:
     async def alerts_ws(websocket: WebSocket, hospital_id: str, cursor: int = 0) -> None:
         token = websocket.headers.get("authorization", "").removeprefix("Bearer ").strip()
         try:
-            who = await run_in_threadpool(plat.authenticate, token)
+            who = await run_in_threadpool(plat.enrollment.authenticate, token)
             require(who, Perm.ALERTS_READ, hospital_id)
         except PlatformError:
             await websocket.close(code=1008)

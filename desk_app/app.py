@@ -164,7 +164,7 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
     holder = SettingsHolder(core)
     s = holder.get()
     store = Store.open(core.paths, clock=clock)
-    session = SessionService(store, holder.get)
+    session = SessionService(store.users, store.audit, clock, holder.get)
     sync = build_worker(store, s, core.paths.data_dir, clock=clock)
     # A person disabled (or given another role) on the platform is signed out after the sync.
     sync.staff.add_listener(session.sign_out_if)
@@ -173,13 +173,13 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
         store, session, holder.get, clock, masker=MASKER, on_recorded=sync.notify_outbox,
         offline=lambda: sync.status().state != SyncState.ONLINE.value, face_model=face_model)
     security = SecurityService(store, session, holder.get, on_outbox=sync.notify_outbox)
-    reports = ReportsService(store, session)
+    reports = ReportsService(store.visits, store.audit, session)
 
     def saved(old: Settings, new: Settings) -> None:
         who = session.current_user()
         changed = sorted(k for k in type(new).model_fields
                          if getattr(old, k) != getattr(new, k) and k != "schema_version")
-        store.audit(who.username if who else "system", "settings.changed", "settings",
+        store.audit.record(who.username if who else "system", "settings.changed", "settings",
                     {"sections": changed})
 
     holder.on_saved = saved
@@ -514,7 +514,7 @@ def run_main(args: argparse.Namespace) -> int:
 
             for problem in desk.problems:
                 show_error(w.main, problem, core.settings.desk.language)
-        if not desk.store.users():
+        if not desk.store.users.all():
             print("desk-app: no user accounts yet; create one with "
                   "'desk-app users add NAME --role admin'", file=sys.stderr)
         _login = wire_login(w, desk, office=office)
@@ -545,27 +545,27 @@ def users_main(args: argparse.Namespace) -> int:
     import getpass
 
     from desk_app.storage import Store
-    from desk_app.storage.store import AuditAction
+    from desk_app.storage.audit import AuditAction
 
     core = build_core(getattr(args, "data_dir", None))
     store = Store.open(core.paths)
     try:
         if args.what == "unlock":
-            store.audit("cli", AuditAction.LOGIN_UNLOCKED, args.username, {})
+            store.audit.record("cli", AuditAction.LOGIN_UNLOCKED, args.username, {})
             print(f"user {args.username}: failed logins forgotten, the account is unlocked")
             return 0
         if args.what == "list":
             from desk_app.storage.staff_cache import StaffCache
 
             sources = StaffCache(store).sources()
-            for u in store.users():
+            for u in store.users.all():
                 src = sources[u.username].source if u.username in sources else "local"
                 print(f"{u.username:16} {u.role:9} {'active' if u.active else 'disabled':8} "
                       f"{src:8} {u.display_name}")
             return 0
         password = os.environ.get("DESK_APP_NEW_PASSWORD") or getpass.getpass(
             f"password for {args.username}: ")
-        store.create_user(args.username, args.display_name or args.username, args.role, password,
+        store.users.create(args.username, args.display_name or args.username, args.role, password,
                           actor="cli")
         print(f"user {args.username} ({args.role}) created")
         return 0

@@ -64,8 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "demo",
         help="run the platform on loopback and the desk on simulated devices",
-        description="Starts the reference platform with a temporary SQLite database, seeds it, "
-                    "enrolls a desk and opens the desk application on scripted scenarios.",
+        description="Starts the reference platform (the separate program desk-platform) with a "
+                    "temporary SQLite database, seeds it, enrolls a desk and opens the desk "
+                    "application on scripted scenarios.",
     )
     _common(p)
     p.add_argument("--offscreen", action="store_true", help="no window; run scenarios and exit")
@@ -74,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--photos", metavar="DIR",
                    help="folder of face photos with the scenarios' file names (default: the "
                         "example photos shipped in resources/demo/faces)")
+    p.add_argument("--platform-command", metavar="CMD",
+                   help="how to start the reference platform, e.g. \"/opt/venv/bin/python -m "
+                        "desk_platform\" (default: $DESK_PLATFORM_COMMAND, this Python's "
+                        "desk_platform in a source checkout, or desk-platform on the PATH)")
     p.set_defaults(func=_handler("desk_app.app:demo_main"))
 
     # --- evaluation tools -------------------------------------------------------------------------
@@ -184,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="then time one desk pulling N blacklist entries")
     p.add_argument("--store", choices=("auto", "real", "memory"), default="auto",
                    help="desk outboxes: real stores, in memory, or by size (auto)")
+    p.add_argument("--platform-command", metavar="CMD",
+                   help="how to start the reference platform (as for demo)")
     p.set_defaults(func=_handler("sync.bench:main"))
     return parser
 

@@ -31,11 +31,12 @@ from desk_app import __version__
 from desk_platform import office
 from desk_platform import staff as staff_api
 from desk_platform.authz import Perm, require
+from desk_platform.base import Principal
 from desk_platform.db import Database
 from desk_platform.errors import PlatformError, Unauthorized
 from desk_platform.limits import LimitConfig, LimitsMiddleware
 from desk_platform.secrets import load_secrets
-from desk_platform.service import Platform, Principal
+from desk_platform.service import Platform
 from desk_platform.staff import Staff
 from sync import protocol as P
 
@@ -91,7 +92,7 @@ def principal(request: Request,
     revoked token stops working at once in every process)."""
     if creds is None or creds.scheme.lower() != "bearer":
         raise Unauthorized("a bearer token is required")
-    return request.app.state.platform.authenticate(creds.credentials)
+    return request.app.state.platform.enrollment.authenticate(creds.credentials)
 
 
 Who = Annotated[Principal, Depends(principal)]
@@ -178,7 +179,7 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
     @app.post(f"{v1}/enroll", response_model=P.EnrollResponse, tags=["public"],
               summary="Exchange a one-time enrollment code for a desk token")
     def enroll(body: P.EnrollRequest) -> P.EnrollResponse:
-        return plat.enroll(body)
+        return plat.enrollment.enroll(body)
 
     # --- any token --------------------------------------------------------------------------------
 
@@ -194,23 +195,23 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
     @app.get(f"{v1}/desk/config", response_model=P.DeskConfig, tags=["desk"])
     def desk_config(who: Who) -> P.DeskConfig:
         require(who, Perm.DESK_CONFIG)
-        return plat.desk_config(who)
+        return plat.enrollment.desk_config(who)
 
     @app.get(f"{v1}/keys", response_model=P.KeySetWire, tags=["keys"])
     def keys(who: Who) -> P.KeySetWire:
         require(who, Perm.KEYS_READ)
-        return plat.keyset()
+        return plat.keys.keyset()
 
     @app.post(f"{v1}/keys/rotate", response_model=P.KeyRotated, tags=["keys"])
     def keys_rotate(who: Who) -> P.KeyRotated:
         require(who, Perm.KEYS_ROTATE)
-        return plat.rotate_keys()
+        return plat.keys.rotate()
 
     @app.get(f"{v1}/revocations", response_model=P.RevocationsDelta, tags=["keys"])
     def revocations(who: Who, since: Cursor = 0, limit: Limit = P.DEFAULT_PAGE
                     ) -> P.RevocationsDelta:
         require(who, Perm.REVOCATIONS_READ)
-        return plat.revocations_delta(who, since, limit)
+        return plat.keys.revocations_delta(who, since, limit)
 
     # --- bookings ---------------------------------------------------------------------------------
 
@@ -219,19 +220,19 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
     def bookings(who: Who, hospital_id: Ident, cursor: Cursor = 0,
                  limit: Limit = P.DEFAULT_PAGE, day: date | None = None) -> P.BookingsDelta:
         require(who, Perm.BOOKINGS_READ, hospital_id)
-        return plat.bookings_delta(hospital_id, cursor, limit, day)
+        return plat.bookings.delta(hospital_id, cursor, limit, day)
 
     @app.post(f"{v1}/bookings", response_model=P.IssuedBooking, tags=["bookings"],
               summary="Book a slot for a patient (the booking platform)")
     def book(who: Who, body: P.BookingRequest) -> P.IssuedBooking:
         require(who, Perm.BOOKINGS_WRITE, body.hospital_id)
-        return plat.book(body)
+        return plat.bookings.book(body)
 
     @app.post(f"{v1}/bookings/{{booking_id}}/cancel", response_model=P.CancelResult,
               tags=["bookings"])
     def cancel(who: Who, booking_id: Ident) -> P.CancelResult:
         require(who, Perm.BOOKINGS_WRITE)
-        return plat.cancel_booking(booking_id)
+        return plat.bookings.cancel(booking_id)
 
     # --- blacklist --------------------------------------------------------------------------------
 
@@ -240,28 +241,28 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
     def blacklist(who: Who, since: Cursor = 0, limit: Limit = P.DEFAULT_PAGE
                   ) -> P.BlacklistDelta:
         require(who, Perm.BLACKLIST_READ)
-        return plat.blacklist_delta(since, limit)
+        return plat.blacklist.delta(since, limit)
 
     @app.post(f"{v1}/blacklist", response_model=P.BlacklistEntryWire, tags=["blacklist"])
     def blacklist_add(who: Who, body: P.BlacklistAddRequest) -> P.BlacklistEntryWire:
         require(who, Perm.BLACKLIST_WRITE)
         source = body.source or (P.BlacklistSource.POLICE if who.role == P.Role.POLICE
                                  else P.BlacklistSource.PLATFORM)
-        return plat.blacklist_add(body.id_number, source=source, reason=body.reason,
+        return plat.blacklist.add(body.id_number, source=source, reason=body.reason,
                                   days=body.days, created_by=who.name)
 
     @app.delete(f"{v1}/blacklist/{{entry_id}}", response_model=P.BlacklistEntryWire,
                 tags=["blacklist"])
     def blacklist_remove(who: Who, entry_id: Ident) -> P.BlacklistEntryWire:
         require(who, Perm.BLACKLIST_WRITE)
-        return plat.blacklist_remove(entry_id)
+        return plat.blacklist.remove(entry_id)
 
     @app.get(f"{v1}/blacklist/{{entry_id}}/plain", response_model=P.BlacklistPlain,
              tags=["blacklist"], summary="The plaintext ID number of an entry (police)")
     def blacklist_reveal(who: Who, entry_id: Ident) -> P.BlacklistPlain:
         require(who, Perm.BLACKLIST_REVEAL)
         log.info("blacklist entry %s revealed to %s", entry_id, who.name)
-        return plat.blacklist_reveal(entry_id)
+        return plat.blacklist.reveal(entry_id)
 
     # --- visits, alerts, reports, stats ----------------------------------------------------------
 
@@ -271,7 +272,7 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
         require(who, Perm.VISITS_WRITE, who.hospital_id)
         for v in body.visits:
             require(who, Perm.VISITS_WRITE, v.hospital_id)
-        result = plat.ingest(who, body)
+        result = plat.visits.ingest(who, body)
         office.after_ingest(plat, who, body, result)  # desk alerts, blacklist hits elsewhere
         return result
 
@@ -281,7 +282,7 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
         require(who, Perm.VISITS_WRITE, who.hospital_id)
         if body.visit_id != visit_id:
             raise PlatformError("visit_id in the path and the body differ")
-        return plat.override_visit(who, body)
+        return plat.visits.override(who, body)
 
     @app.get(f"{v1}/hospitals/{{hospital_id}}/alerts", response_model=P.AlertsDelta,
              tags=["visits"], summary="Conflicts and alerts of a hospital after a cursor")
@@ -342,13 +343,13 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
     @app.post(f"{v1}/reports", response_model=P.ReportResult, tags=["visits"])
     def report(who: Who, body: P.SuspectReport) -> P.ReportResult:
         require(who, Perm.REPORTS_WRITE, body.hospital_id)
-        return plat.report(who, body)
+        return plat.alerts.report(who, body)
 
     @app.get(f"{v1}/hospitals/{{hospital_id}}/stats", response_model=P.DayStats,
              tags=["stats"])
     def stats(who: Who, hospital_id: Ident, day: date) -> P.DayStats:
         require(who, Perm.STATS_READ, hospital_id)
-        return plat.day_stats(hospital_id, day)
+        return plat.stats.day(hospital_id, day)
 
     # --- insiders -------------------------------------------------------------------------------
 
@@ -420,13 +421,13 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
         from datetime import timedelta
 
         require(who, Perm.ENROLL_ISSUE, body.hospital_id)
-        return plat.create_enrollment_code(body.hospital_id, body.desk_id, created_by=who.name,
+        return plat.enrollment.create_code(body.hospital_id, body.desk_id, created_by=who.name,
                                            ttl=timedelta(hours=body.ttl_hours))
 
     @app.post(f"{v1}/admin/hospitals/{{hospital_id}}/desks/{{desk_id}}/revoke",
               response_model=P.DeskRevoked, tags=["admin"])
     def desk_revoke(who: Who, hospital_id: Ident, desk_id: Ident) -> P.DeskRevoked:
         require(who, Perm.DESKS_REVOKE, hospital_id)
-        return plat.revoke_desk(hospital_id, desk_id)
+        return plat.enrollment.revoke_desk(hospital_id, desk_id)
 
     return app

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from desk_platform.base import Principal
 from desk_platform.errors import Forbidden
-from desk_platform.service import Principal
 from sync.protocol import Role
 
 

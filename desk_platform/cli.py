@@ -92,10 +92,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_enroll_desk(args: argparse.Namespace) -> int:
     plat = _platform(args)
-    code = plat.create_enrollment_code(args.hospital, args.desk, created_by="cli",
+    code = plat.enrollment.create_code(args.hospital, args.desk, created_by="cli",
                                        ttl=timedelta(hours=args.ttl_hours))
     if args.hospital_name:
-        plat.ensure_hospital(args.hospital, args.hospital_name)
+        plat.enrollment.ensure_hospital(args.hospital, args.hospital_name)
     print(code.code)
     print(f"one-time code for desk {args.desk} of {args.hospital}, valid until "
           f"{code.expires_at.isoformat(timespec='minutes')}", file=sys.stderr)
@@ -104,8 +104,9 @@ def cmd_enroll_desk(args: argparse.Namespace) -> int:
 
 def cmd_issue_token(args: argparse.Namespace) -> int:
     plat = _platform(args)
-    token, expires = plat.issue_token(P.Role(args.role), args.name, hospital_id=args.hospital,
-                                      desk_id=args.desk, days=args.days)
+    token, expires = plat.enrollment.issue_token(
+        P.Role(args.role), args.name, hospital_id=args.hospital,
+        desk_id=args.desk, days=args.days)
     print(token)
     print(f"{args.role} token for {args.name!r}"
           + (f", expires {expires.isoformat(timespec='minutes')}" if expires else ""),
@@ -126,7 +127,7 @@ def cmd_issue_booking(args: argparse.Namespace) -> int:
              else _next_quarter(datetime.now(UTC)))
     if start.tzinfo is None:
         start = start.replace(tzinfo=plat.tz)
-    issued = plat.book(P.BookingRequest(
+    issued = plat.bookings.book(P.BookingRequest(
         hospital_id=args.hospital, department_code=args.department_code,
         department_name=args.department_name, doctor_name=args.doctor, slot_start=start,
         slot_minutes=args.slot_minutes, id_number=args.id_number, account_id=args.account))
@@ -143,7 +144,7 @@ def cmd_issue_booking(args: argparse.Namespace) -> int:
 
 def cmd_cancel_booking(args: argparse.Namespace) -> int:
     plat = _platform(args)
-    result = plat.cancel_booking(args.booking_id)
+    result = plat.bookings.cancel(args.booking_id)
     print(f"booking {result.booking_id} cancelled; the slot returns to the pool at "
           f"{result.slot_release_at.astimezone(plat.tz):%H:%M:%S}")
     return 0
@@ -151,7 +152,7 @@ def cmd_cancel_booking(args: argparse.Namespace) -> int:
 
 def cmd_blacklist_add(args: argparse.Namespace) -> int:
     plat = _platform(args)
-    e = plat.blacklist_add(args.id_number, source=P.BlacklistSource(args.source),
+    e = plat.blacklist.add(args.id_number, source=P.BlacklistSource(args.source),
                            reason=args.reason, days=args.days, created_by=f"cli:{args.source}")
     print(e.entry_id)
     print(f"banned ****{e.last4} ({e.source.value}) until "
@@ -164,19 +165,19 @@ def cmd_blacklist_remove(args: argparse.Namespace) -> int:
     if args.target.startswith("BL"):
         ids = [args.target]
     else:
-        ids = [r.entry.entry_id for r in plat.blacklist_find(args.target) if not r.entry.deleted]
+        ids = [r.entry.entry_id for r in plat.blacklist.find(args.target) if not r.entry.deleted]
     if not ids:
         print("no active blacklist entry for that", file=sys.stderr)
         return EXIT_FAILED
     for entry_id in ids:
-        e = plat.blacklist_remove(entry_id)
+        e = plat.blacklist.remove(entry_id)
         print(f"removed {e.entry_id} (****{e.last4}, {e.source.value}); version {e.version}")
     return 0
 
 
 def cmd_blacklist_list(args: argparse.Namespace) -> int:
     plat = _platform(args)
-    rows = plat.blacklist_list(include_deleted=args.all, limit=args.limit)
+    rows = plat.blacklist.entries(include_deleted=args.all, limit=args.limit)
     if args.json:
         for r in rows:
             print(r.entry.model_dump_json())
@@ -191,7 +192,7 @@ def cmd_blacklist_list(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    r = _platform(args).rotate_keys()
+    r = _platform(args).keys.rotate()
     print(r.kid)
     if r.previous_kid:
         print(f"previous key {r.previous_kid} verifies until "
@@ -201,7 +202,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
-    ks = _platform(args).keyset()
+    ks = _platform(args).keys.keyset()
     for k in ks.keys:
         until = (datetime.fromtimestamp(k.not_after, UTC).isoformat(timespec="minutes")
                  if k.not_after else "current signer")
@@ -211,7 +212,7 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
-    _platform(args).revoke_key(args.kid)
+    _platform(args).keys.revoke(args.kid)
     print(f"key {args.kid} revoked; desks refuse its tokens after their next pull")
     return 0
 
@@ -230,6 +231,71 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     }
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0
+
+
+# --- testing: the loopback tools' side (the desk's demo, desk-app bench sync, tests) ---------
+
+
+def _json_out(value: object) -> int:
+    print(json.dumps(value, ensure_ascii=False))
+    return 0
+
+
+def _testing(args: argparse.Namespace, action: Callable[..., object], *extra: object) -> int:
+    """Run ``action(platform, request, *extra)`` on a prepared database; print its JSON."""
+    from desk_platform.testing import read_request
+
+    request = read_request(sys.stdin.read()) if getattr(args, "stdin", False) else {}
+    plat = _platform(args, create_key=True)
+    try:
+        return _json_out(action(plat, request, *extra))
+    finally:
+        plat.db.close()
+
+
+def cmd_testing_seed_demo(args: argparse.Namespace) -> int:
+    from desk_platform.seed import seed_demo
+    from desk_platform.testing import seed_json
+
+    res = seed_demo(args.db, args.out, hospital_id=args.hospital,
+                    desks=tuple(args.desk or ("desk-01", "desk-02")), key_file=args.key_file)
+    return _json_out(seed_json(res))
+
+
+def cmd_testing_book(args: argparse.Namespace) -> int:
+    from desk_platform.testing import book_patients
+
+    return _testing(args, lambda plat, req: book_patients(plat, args.hospital,
+                                                          req.get("bookings", [])))
+
+
+def cmd_testing_enroll_desks(args: argparse.Namespace) -> int:
+    from desk_platform.testing import enroll_desks
+
+    return _testing(args, lambda plat, req: enroll_desks(
+        plat, [(h, d) for h, d in req.get("desks", [])]))
+
+
+def cmd_testing_seed_blacklist(args: argparse.Namespace) -> int:
+    from desk_platform.testing import seed_blacklist
+
+    def run(plat: object, _req: object) -> object:
+        seed_blacklist(plat, args.n)
+        return {"entries": args.n}
+
+    return _testing(args, run)
+
+
+def cmd_testing_stored_visits(args: argparse.Namespace) -> int:
+    from desk_platform.testing import stored_visits
+
+    return _testing(args, lambda plat, req: stored_visits(plat.db, req.get("visit_ids", [])))
+
+
+def cmd_testing_visit(args: argparse.Namespace) -> int:
+    from desk_platform.testing import visit_row
+
+    return _testing(args, lambda plat, _req: visit_row(plat.db, args.visit_id))
 
 
 # --- parser -------------------------------------------------------------------------------------
@@ -410,6 +476,33 @@ def build_parser() -> argparse.ArgumentParser:
             "demo data: a hospital, doctors, today's bookings (QR PNGs), blacklist, desk codes")
     p.add_argument("--out", default="demo-out", metavar="DIR", help="where the QR PNGs go")
     p.add_argument("--hospital", default="H001", metavar="ID")
+
+    te = sub.add_parser(
+        "testing", help="loopback tools for the demo, the sync benchmark and tests (JSON out)",
+        description="Commands the desk's demo (desk-app demo), desk-app bench sync and the "
+                    "tests run against a platform database; requests as JSON on stdin, "
+                    "answers as JSON on stdout. Made-up data only.",
+    ).add_subparsers(dest="what", metavar="WHAT", required=True)
+    p = add("seed-demo", cmd_testing_seed_demo,
+            "seed-demo, printing everything the demo plays (tokens, made-up people)", te)
+    p.add_argument("--out", default="demo-out", metavar="DIR", help="where the QR PNGs go")
+    p.add_argument("--hospital", default="H001", metavar="ID")
+    p.add_argument("--desk", action="append", metavar="ID",
+                   help="a desk to make an enrollment code for (repeatable; default desk-01, "
+                        "desk-02)")
+    p = add("book", cmd_testing_book, "open and book slots: stdin {\"bookings\": [...]}", te)
+    p.add_argument("--hospital", default="H001", metavar="ID")
+    add("enroll-desks", cmd_testing_enroll_desks,
+        "enroll desks at once: stdin {\"desks\": [[hospital, desk], ...]}; desk -> token", te)
+    p = add("seed-blacklist", cmd_testing_seed_blacklist,
+            "N random blacklist entries straight into the table", te)
+    p.add_argument("n", type=int)
+    add("stored-visits", cmd_testing_stored_visits,
+        "how many rows each visit has: stdin {\"visit_ids\": [...]}", te)
+    p = add("visit", cmd_testing_visit, "the stored row of one visit (null if none)", te)
+    p.add_argument("visit_id")
+    for name in ("book", "enroll-desks", "stored-visits"):
+        te.choices[name].set_defaults(stdin=True)
     return parser
 
 

@@ -30,9 +30,10 @@ from sqlalchemy import select, update
 from starlette.concurrency import run_in_threadpool
 
 from desk_platform import db as T
+from desk_platform.base import Principal
 from desk_platform.db import current_seq, next_seq
 from desk_platform.errors import Forbidden, NotFound
-from desk_platform.service import Platform, Principal
+from desk_platform.service import Platform
 from sync import protocol as P
 
 HEARTBEAT_S = 15.0  # a comment line on an idle event stream (proxies, dead peers)
@@ -137,7 +138,7 @@ def after_ingest(plat: Platform, who: Principal, batch: P.VisitBatch,
                 T.blacklist.c.id_hash == id_hash, T.blacklist.c.deleted.is_(False))).first()
             if entry is None:
                 continue
-            key = plat._patient_key(plat.secrets.decrypt(entry.id_number_enc).decode())
+            key = plat.patient_key(plat.secrets.decrypt(entry.id_number_enc).decode())
             b = T.bookings.c
             booked = conn.execute(select(b.hospital_id, b.booking_id).where(
                 b.patient_key == key, b.hospital_id != hid, b.status == "active",

@@ -17,9 +17,10 @@ from pathlib import Path
 import segno
 
 from desk_app.identity.idnumber import check_char, legacy_15_form, parse_id_number
+from desk_platform.bookings import CancelPolicy
 from desk_platform.db import Database, migrate
 from desk_platform.secrets import load_secrets
-from desk_platform.service import CancelPolicy, Platform
+from desk_platform.service import Platform
 from sync import protocol as P
 
 log = logging.getLogger(__name__)
@@ -115,8 +116,8 @@ def seed_demo(
         plat = Platform(db, load_secrets(db_url, key_file, create=True), now=clock,
                         cancel_policy=CancelPolicy())
         plat.initialize()
-        plat.ensure_hospital(hospital_id, hospital_name)
-        plat.ensure_hospital(other_hospital_id, "第二人民医院")
+        plat.enrollment.ensure_hospital(hospital_id, hospital_name)
+        plat.enrollment.ensure_hospital(other_hospital_id, "第二人民医院")
 
         # Today's slots start at the next quarter hour, so every QR is valid for hours.
         first = real_now + timedelta(minutes=15 - real_now.minute % 15, seconds=-real_now.second)
@@ -124,10 +125,10 @@ def seed_demo(
         doctors = [("NEU", "神经内科", "王建国"), ("CAR", "心血管内科", "李秀英"),
                    ("PED", "儿科", "张明")]
         for code, _name, doctor in doctors:
-            plat.open_slots(hospital_id, code, doctor,
+            plat.bookings.open_slots(hospital_id, code, doctor,
                             [first + timedelta(minutes=15 * i) for i in range(16)], 15,
                             released_at=release)
-        plat.open_slots(other_hospital_id, "ORT", "赵强", [first], 15, released_at=release)
+        plat.bookings.open_slots(other_hospital_id, "ORT", "赵强", [first], 15, released_at=release)
 
         people = [
             ("normal", "张伟", make_id_number("110101", "19850312", 12, "M")),
@@ -149,7 +150,7 @@ def seed_demo(
             clock.t = at
             code, dname, doc = doctors[doctor] if hospital == hospital_id else (
                 "ORT", "骨科", "赵强")
-            issued = plat.book(P.BookingRequest(
+            issued = plat.bookings.book(P.BookingRequest(
                 hospital_id=hospital, department_code=code, department_name=dname,
                 doctor_name=doc, slot_start=first + timedelta(minutes=15 * slot),
                 slot_minutes=15, id_number=number, account_id=account))
@@ -179,36 +180,36 @@ def seed_demo(
         cancelled = book("cancelled", ids["cancelled"], 4, 0, "acct-yf",
                          release + timedelta(hours=2))
         clock.t = real_now - timedelta(hours=3)
-        plat.cancel_booking(cancelled.booking.booking_id)
+        plat.bookings.cancel(cancelled.booking.booking_id)
         # Cancel and rebook: a patient cancels a sought-after slot; it returns to the pool after
         # the cooldown at a random moment; the scalper's script rebooks it 20 s later.
         holder = book("_cancel_holder", make_id_number("110105", "19660101", 5, "F"),
                       0, 2, "acct-holder", release + timedelta(minutes=30))
         clock.t = real_now - timedelta(hours=4)
-        cancel = plat.cancel_booking(holder.booking.booking_id)
+        cancel = plat.bookings.cancel(holder.booking.booking_id)
         book("cancel_rebook", ids["cancel_rebook"], 0, 2, "acct-8866",
              cancel.slot_release_at + timedelta(seconds=20))
 
         clock.t = real_now - timedelta(hours=6)
-        police = plat.blacklist_add(ids["blacklisted_police"], source=P.BlacklistSource.POLICE,
+        police = plat.blacklist.add(ids["blacklisted_police"], source=P.BlacklistSource.POLICE,
                                     reason="倒号 (scalping) — 公安通报", created_by="police-demo")
-        platform_entry = plat.blacklist_add(
+        platform_entry = plat.blacklist.add(
             ids["blacklisted_platform"], source=P.BlacklistSource.PLATFORM,
             reason="多次爽约并转卖号源 (repeated no-shows, resale)", created_by="platform-demo")
-        legacy_ban = plat.blacklist_add(
+        legacy_ban = plat.blacklist.add(
             legacy_15(ids["legacy_15_blacklisted"]), source=P.BlacklistSource.POLICE,
             reason="倒号 (scalping) — 旧15位号码通报", created_by="police-demo")
-        lifted = plat.blacklist_add(make_id_number("120101", "19700101", 9, "M"),
+        lifted = plat.blacklist.add(make_id_number("120101", "19700101", 9, "M"),
                                     source=P.BlacklistSource.PLATFORM, reason="误报",
                                     created_by="platform-demo")
-        plat.blacklist_remove(lifted.entry_id)  # a tombstone in the first delta
+        plat.blacklist.remove(lifted.entry_id)  # a tombstone in the first delta
 
         clock.t = real_now
-        codes = {d: plat.create_enrollment_code(hospital_id, d, created_by="seed").code
+        codes = {d: plat.enrollment.create_code(hospital_id, d, created_by="seed").code
                  for d in desks}
-        admin, _ = plat.issue_token(P.Role.PLATFORM_ADMIN, "platform-admin (demo)")
-        police_tok, _ = plat.issue_token(P.Role.POLICE, "police (demo)")
-        security, _ = plat.issue_token(P.Role.SECURITY, "security (demo)",
+        admin, _ = plat.enrollment.issue_token(P.Role.PLATFORM_ADMIN, "platform-admin (demo)")
+        police_tok, _ = plat.enrollment.issue_token(P.Role.POLICE, "police (demo)")
+        security, _ = plat.enrollment.issue_token(P.Role.SECURITY, "security (demo)",
                                        hospital_id=hospital_id)
 
         patients = []
@@ -219,7 +220,7 @@ def seed_demo(
             if issued is not None:
                 png = out / "qr" / f"{scenario}-{issued.booking.booking_id}.png"
                 segno.make(issued.token, error="m").save(str(png), scale=6, border=4)
-                status = plat.booking(issued.booking.booking_id)[0].status.value
+                status = plat.bookings.get(issued.booking.booking_id)[0].status.value
             patients.append(SeedPatient(
                 scenario=scenario, name=name, id_number=number,
                 booking_id=issued.booking.booking_id if issued else None,
@@ -231,6 +232,6 @@ def seed_demo(
             blacklist_entry_ids=(police.entry_id, platform_entry.entry_id, legacy_ban.entry_id),
             enrollment_codes=codes, admin_token=admin, police_token=police_tok,
             security_token=security,
-            key_ids=tuple(k.kid for k in plat.keyset().keys))
+            key_ids=tuple(k.kid for k in plat.keys.keyset().keys))
     finally:
         db.close()

@@ -23,8 +23,8 @@ KEEP_PLUGINS = {
 }
 DROP_LIBS = re.compile(
     r"^(lib)?(Qt6(VirtualKeyboard|Pdf|Svg|WaylandClient|WlShellIntegration|EglFS|"
-    r"EglFsKms)\w*\.(so|dll)|(atk-1\.0|gdk_pixbuf-2\.0|pango\w*-1\.0|cairo(-gobject)?|thai|"
-    r"datrie|fribidi|pixman-1|harfbuzz|epoxy)\.so)")
+    r"EglFsKms)\w*\.(so|dll)|(atk-1\.0|atk-bridge-2\.0|atspi|gtk-3|gdk-3|gdk_pixbuf-2\.0|"
+    r"pango\w*-1\.0|cairo(-gobject)?|thai|datrie|fribidi|pixman-1|harfbuzz|epoxy)\.so)")
 # pycountry: only the country tables and their Chinese names (desk_app.identity.regions).
 KEEP_PYCOUNTRY_LOCALES = re.compile(r"^pycountry/locales/zh_CN/LC_MESSAGES/iso3166-[13]\.mo$")
 # Qt's own translations: Chinese and English only (ui.i18n loads qtbase_zh_CN).

@@ -8,6 +8,8 @@ PASS or FAIL with what it measured; the exit code is 1 when any check failed. Th
 
 - layout:    what the build must carry (face models, OCR models, zbar, Qt platform plugins,
              translations, sounds, migration scripts, the demo's photos)
+- no-platform: what it must not carry: the reference platform (desk_platform) and its web stack
+             (fastapi, uvicorn, starlette), neither as files nor in the program's module archive
 - help, version
 - eval-ids:  ID numbers from stdin (core, no Qt)
 - eval-qr:   the QR photos in ../shared/data/qr, once with pyzbar (the bundled libzbar), once
@@ -17,11 +19,13 @@ PASS or FAIL with what it measured; the exit code is 1 when any check failed. Th
 - window:    ``run --offscreen``: the whole window built, translations and sounds found, on a
              first start with no network but loopback (``unshare -n``, when permitted)
 - desktop:   ``run`` on the xcb platform under Xvfb: the window stays up (Linux)
+- demo-no-platform: ``demo --offscreen`` with no platform program to start (the installed desk
+             alone): a clear message naming desk-platform, exit code 1, no traceback
 - demo:      ``demo --offscreen --scenario genuine --json`` with the photos the build carries
-             (resources/demo/faces, checked by layout): the platform started on loopback by
-             the frozen program itself (``desk-app -m uvicorn``), a desk enrolled, a scripted
-             patient; the verdict in the last-line JSON must be admit (no network but loopback,
-             as above).
+             (resources/demo/faces, checked by layout): the platform, standing in for the
+             hospital's, is ``desk-platform`` from this source tree run by the Python running
+             this script (a wrapper on the PATH), a desk enrolled, a scripted patient; the
+             verdict in the last-line JSON must be admit (no network but loopback, as above).
 """
 
 from __future__ import annotations
@@ -87,14 +91,15 @@ class Smoke:
         return prefix if ok else []
 
     def run(self, *args: str, stdin: str | None = None, timeout: float = 120.0,
-            data_dir: Path | None = None, offline: bool = False) -> subprocess.CompletedProcess[str]:
+            data_dir: Path | None = None, offline: bool = False,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         cmd = [*(self.offline if offline else []), str(self.exe), *args]
         if data_dir is not None:
             cmd += ["--data-dir", str(data_dir)]
         try:
             return subprocess.run(cmd, input=stdin, capture_output=True, text=True,
                                   encoding="utf-8", errors="replace", timeout=timeout,
-                                  cwd=self.work, env=self.env)
+                                  cwd=self.work, env=env or self.env)
         except subprocess.TimeoutExpired as exc:
             raise CheckFailed(f"{' '.join(args)}: no answer after {timeout:.0f} s") from exc
 
@@ -124,7 +129,7 @@ class Smoke:
                            "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx"],
             "translations": ["resources/translations/desk_zh_CN.qm"],
             "sounds": [f"resources/sounds/{n}.wav" for n in ("admit", "review", "reject", "alert")],
-            "migrations": ["desk_app/storage/migrations/env.py", "desk_platform/migrations/env.py"],
+            "migrations": ["desk_app/storage/migrations/env.py"],
             "demo photos": _demo_photos(),
         }
         missing = [f"{k}: {p}" for k, ps in wanted.items() for p in ps if not (i / p).is_file()]
@@ -237,11 +242,58 @@ class Smoke:
                               f"{UP_S} s:\n{tail}")
         return f"window up on xcb (Xvfb) for {UP_S} s, then stopped"
 
+    def check_no_platform(self) -> str:
+        found = sorted(p.name for p in self.internal.iterdir()
+                       if p.name.split("-")[0].split(".")[0].lower() in PLATFORM_MODULES)
+        modules = _archived_modules(self.exe)
+        found += sorted(m for m in modules if m.split(".")[0] in PLATFORM_MODULES)
+        if found:
+            raise CheckFailed(f"the build carries the platform: {found[:10]}")
+        return (f"none of {', '.join(sorted(PLATFORM_MODULES))} among {len(modules)} archived "
+                f"modules or the files")
+
+    def _without_platform(self) -> dict[str, str]:
+        """The environment with no desk-platform on the PATH (the installed desk alone)."""
+        env = dict(self.env)
+        env.pop("DESK_PLATFORM_COMMAND", None)
+        env["PATH"] = os.pathsep.join(
+            d for d in env.get("PATH", "").split(os.pathsep)
+            if d and not (Path(d) / ("desk-platform.exe" if WINDOWS else "desk-platform")).exists())
+        return env
+
+    def check_demo_no_platform(self) -> str:
+        proc = self.run("demo", "--offscreen", "--scenario", "genuine", "--lang", "en",
+                        data_dir=self.fresh_dir("demo-alone"), timeout=120,
+                        env=self._without_platform())
+        said = proc.stdout + proc.stderr
+        if proc.returncode == 0 or "Traceback" in said or "desk-platform" not in said:
+            raise CheckFailed(f"demo without a platform exited with {proc.returncode}:\n"
+                              f"{said.strip()[-800:]}")
+        return f"exit {proc.returncode}: {said.strip().splitlines()[-1][:100]}..."
+
+    def _platform_on_path(self) -> dict[str, str]:
+        """The environment with a ``desk-platform`` wrapper on the PATH that runs this source
+        tree's platform with the Python running this script (the venv with ``.[server]``)."""
+        bin_dir = self.work / "platform-bin"
+        bin_dir.mkdir(exist_ok=True)
+        if WINDOWS:
+            (bin_dir / "desk-platform.cmd").write_text(
+                f'@set "PYTHONPATH={ROOT}"\r\n@"{sys.executable}" -m desk_platform %*\r\n',
+                encoding="utf-8")
+        else:
+            wrapper = bin_dir / "desk-platform"
+            wrapper.write_text(f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" '
+                               f'-m desk_platform "$@"\n', encoding="utf-8")
+            wrapper.chmod(0o755)
+        env = self._without_platform()
+        env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", "")])
+        return env
+
     def check_demo(self) -> str:
         # no --photos: the genuine patient's photos must come from the installed folder
         data = self.fresh_dir("demo")
         proc = self.run("demo", "--offscreen", "--scenario", "genuine", "--json",
-                        data_dir=data, timeout=300, offline=True)
+                        data_dir=data, timeout=300, offline=True, env=self._platform_on_path())
         lines = [x for x in proc.stdout.strip().splitlines() if x.strip()]
         try:
             summary = json.loads(lines[-1])
@@ -263,6 +315,22 @@ class Smoke:
         _check_logs(data, "the demo", "face process died", "face model unavailable", "Traceback")
         return (f"verdict admit {genuine.get('reasons')} in {genuine.get('ms')} ms"
                 + self._network_note())
+
+
+PLATFORM_MODULES = {"desk_platform", "fastapi", "uvicorn", "starlette"}
+
+
+def _archived_modules(exe: Path) -> list[str]:
+    """The Python modules in the program's PYZ archive (read with PyInstaller's reader)."""
+    try:
+        from PyInstaller.archive.readers import CArchiveReader
+    except ImportError as exc:
+        raise CheckFailed("PyInstaller is needed to read the build's module archive") from exc
+    arch = CArchiveReader(str(exe))
+    names = [n for n in arch.toc if n.endswith(".pyz")]
+    if not names:
+        raise CheckFailed(f"no module archive (PYZ) in {exe.name}")
+    return sorted(m for n in names for m in arch.open_embedded_archive(n).toc)
 
 
 def _demo_photos() -> list[str]:
@@ -289,6 +357,8 @@ CHECKS: dict[str, Callable[[Smoke], str]] = {
     "ocr": Smoke.check_ocr,
     "window": Smoke.check_window,
     "desktop": Smoke.check_desktop,
+    "no-platform": Smoke.check_no_platform,
+    "demo-no-platform": Smoke.check_demo_no_platform,
     "demo": Smoke.check_demo,
 }
 

@@ -1,12 +1,15 @@
 """``desk-app bench sync``: the real platform with N simulated desks on loopback.
 
-1. The platform database is prepared (SQLite in a temp folder, or ``--db URL``; a PostgreSQL
-   database that does not exist yet is created) and served by uvicorn in a child process group
-   (two worker processes on PostgreSQL, one on SQLite).
-2. N desks are enrolled with one-time codes over HTTP; each gets its own real desk store (SQLite
-   in a temp folder, copied from one migrated template) and a :class:`~sync.worker.SyncWorker`.
+1. The platform database (SQLite in a temp folder, or ``--db URL``; a PostgreSQL database that
+   does not exist yet is created) is served by the platform program (``desk-platform serve``,
+   :class:`~sync.loopback.PlatformProgram`) in a child process group (two worker processes on
+   PostgreSQL, one on SQLite). The platform's database is only ever touched by its own
+   ``desk-platform testing`` commands: the desk packages do not import the platform.
+2. N desks are enrolled by the platform's ``testing enroll-desks``; each gets its own real desk
+   store (SQLite in a temp folder, copied from one migrated template) and a
+   :class:`~sync.worker.SyncWorker`.
 3. M visits in total are queued in the desks' outboxes. Below ``REAL_STORE_MAX`` visits they are
-   recorded with ``Store.record_visit`` (visit + outbox + audit, one fsynced transaction, ~10 ms
+   recorded with ``store.visits.record`` (visit + outbox + audit, one fsynced transaction, ~10 ms
    each here); above it the outbox is an in-memory queue in front of the real store (pulls still
    go to the real store), because filling 100,000 visits through the real store takes ~15 min
    on this machine before the benchmark even starts.
@@ -14,7 +17,8 @@
    empty, 32 desks at a time. ``--chaos`` puts a fault proxy in front of the platform (dropped
    answers after processing, 500s, truncated and malformed JSON, timeouts) and kills the platform
    with SIGKILL once, restarting it a second later.
-5. The platform database is read back: every visit sent must be stored exactly once.
+5. The platform database is read back (``testing stored-visits``): every visit sent must be
+   stored exactly once.
 
 The last line printed is JSON: desks, sent, stored, lost, duplicated, seconds, visits_per_s,
 pull_p95_ms. ``--blacklist N`` then seeds N blacklist entries on the platform and times one desk
@@ -57,8 +61,7 @@ from desk_app.storage import (
 )
 from sync.chaos import Fault, FaultProxy
 from sync.client import PATH_VISITS, DeskApi
-from sync.loopback import ServerProcess, prepare_platform
-from sync.protocol import EnrollRequest
+from sync.loopback import PlatformProgram, ServerProcess
 from sync.tokens import TokenStore
 from sync.worker import SyncWorker
 
@@ -72,16 +75,15 @@ DESKS_PER_HOSPITAL = 20
 # --- a desk ------------------------------------------------------------------------------------
 
 
-class MemoryOutboxStore:
-    """A real :class:`Store` for everything but the outbox, which is an in-memory queue."""
+class MemoryOutbox:
+    """An in-memory queue in place of ``store.outbox`` (what the sync worker uses of it)."""
 
-    def __init__(self, store: Store):
-        self._store = store
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: dict[int, OutboxItem] = {}
         self._next = 1
 
-    def add(self, kind: str, key: str, payload: dict[str, Any]) -> None:
+    def queue(self, kind: str, key: str, payload: dict[str, Any]) -> None:
         with self._lock:
             i = self._next
             self._next += 1
@@ -89,20 +91,28 @@ class MemoryOutboxStore:
                                           created_at=datetime.now(UTC), attempts=0,
                                           last_error=None, visit_id=key)
 
-    def pending_outbox(self, limit: int = 200) -> list[OutboxItem]:
+    def pending(self, limit: int = 200) -> list[OutboxItem]:
         with self._lock:
             return [self._pending[i] for i in sorted(self._pending)[:limit]]
 
-    def mark_outbox_sent(self, ids: Iterable[int]) -> int:
+    def mark_sent(self, ids: Iterable[int]) -> int:
         with self._lock:
             return sum(self._pending.pop(i, None) is not None for i in ids)
 
-    def mark_outbox_failed(self, ids: Iterable[int], error: str) -> None:
+    def mark_failed(self, ids: Iterable[int], error: str) -> None:
         log.warning("bench outbox: %d item(s) failed: %s", len(list(ids)), error)
 
-    def outbox_count(self) -> int:
+    def count(self) -> int:
         with self._lock:
             return len(self._pending)
+
+
+class MemoryOutboxStore:
+    """A real :class:`Store` for everything but the outbox, which is a :class:`MemoryOutbox`."""
+
+    def __init__(self, store: Store):
+        self._store = store
+        self.outbox = MemoryOutbox()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -164,7 +174,7 @@ def drain(desk: BenchDesk, stop_after_s: float, on_pushed: Callable[[int], None]
         desk.worker.backoff.reset()
         desk.pull_ms.extend(report.pull_ms)
         on_pushed(report.pushed)
-        if desk.store.outbox_count() == 0:
+        if desk.store.outbox.count() == 0:
             return
     desk.failed = "gave up: time limit"
 
@@ -188,46 +198,13 @@ def ensure_database(url: str) -> None:
         admin.dispose()
 
 
-def count_stored(db_url: str, ids: Iterable[str]) -> dict[str, int]:
-    """visit_id -> rows on the platform, for the ids given (read from the platform's table)."""
-    wanted = set(ids)
-    eng = create_engine(db_url)
-    try:
-        with eng.connect() as c:
-            rows = c.execute(text("SELECT visit_id, COUNT(*) FROM visits GROUP BY visit_id"))
-            return {r[0]: int(r[1]) for r in rows if r[0] in wanted}
-    finally:
-        eng.dispose()
-
-
-def seed_blacklist(platform: Any, n: int) -> None:
-    """N entries straight into the platform's blacklist table (the scrypt hash of a real ID costs
-    60 ms; desks cannot tell random bytes from it)."""
-    from desk_platform import db as T
-    from desk_platform.db import next_seq
-
-    now = datetime.now(UTC)
-    rng = random.Random(1)
-    db = platform.db
-    chunk = 5000
-    for start in range(0, n, chunk):
-        k = min(chunk, n - start)
-        with db.write() as conn:
-            first = next_seq(db, conn, "blacklist", k)
-            conn.execute(T.blacklist.insert(), [dict(
-                entry_id=f"BLB{start + i:010d}", id_hash=b64e(rng.randbytes(32)),
-                last4=f"{rng.randrange(10000):04d}", source="platform", reason="bench",
-                valid_from=now - timedelta(days=1), valid_to=now + timedelta(days=90),
-                version=first + i, deleted=False, id_number_enc=b"-", created_by="bench",
-                updated_at=now) for i in range(k)])
-
-
 # --- the run -------------------------------------------------------------------------------------
 
 
 def run(desks: int = 20, visits: int = 2000, *, chaos: bool = False, db: str | None = None,
         store: str = "auto", blacklist: int = 0, workers: int | None = None,
-        say: Callable[[str], None] = print) -> dict[str, Any]:
+        say: Callable[[str], None] = print,
+        program: PlatformProgram | None = None) -> dict[str, Any]:
     if desks < 1 or visits < 0:
         raise ValueError("--desks must be at least 1 and --visits not negative")
     tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
@@ -236,9 +213,15 @@ def run(desks: int = 20, visits: int = 2000, *, chaos: bool = False, db: str | N
     ensure_database(db_url)
     pg = make_url(db_url).get_backend_name() == "postgresql"
     t0 = time.perf_counter()
-    platform = prepare_platform(db_url, tmp / "platform.key")
-    server = ServerProcess(db_url, tmp / "platform.key", workers=workers or (2 if pg else 1),
-                           log_file=tmp / "server.log").start()
+    program = program or PlatformProgram.find()
+    key_file = str(tmp / "platform.key")
+
+    def platform(*args: str, request: object = None) -> Any:  # its `testing` commands
+        return program.run("testing", *args, "--db", db_url, "--key-file", key_file,
+                           request=request, timeout=1800)
+
+    server = ServerProcess(db_url, key_file, workers=workers or (2 if pg else 1),
+                           log_file=tmp / "server.log", program=program).start()
     proxy = FaultProxy(server.port, slow_s=3.0) if chaos else None
     url = proxy.url if proxy else server.url
     say(f"platform up on {server.url} ({'PostgreSQL' if pg else 'SQLite'}, "
@@ -251,19 +234,19 @@ def run(desks: int = 20, visits: int = 2000, *, chaos: bool = False, db: str | N
         template = tmp / "template.sqlite3"
         Store.open(url=f"sqlite:///{template}", crypto=crypto).close()
         t1 = time.perf_counter()
-        for i in range(desks):
-            hid = f"BH{i // DESKS_PER_HOSPITAL + 1:03d}"
-            did = f"bench-desk-{i + 1:03d}"
+        names = [(f"BH{i // DESKS_PER_HOSPITAL + 1:03d}", f"bench-desk-{i + 1:03d}")
+                 for i in range(desks)]
+        # Enrolled by the platform's own command: /v1/enroll is rate-limited per address
+        # (10 a minute) against code guessing, and all bench desks share 127.0.0.1.
+        tokens = platform("enroll-desks", request={"desks": names})
+        for hid, did in names:
             d = tmp / "desks" / did
             d.mkdir(parents=True)
             shutil.copy(template, d / "desk.sqlite3")
             s = Store.open(url=f"sqlite:///{d}/desk.sqlite3", crypto=crypto)
             api = DeskApi(PlatformSection(url=url, timeout_s=10.0 if not chaos else 2.0),
                           TokenStore(d, did, use_keyring=False))
-            # Enrolled through the platform's service: /v1/enroll is rate-limited per address
-            # (10 a minute) against code guessing, and all bench desks share 127.0.0.1.
-            code = platform.create_enrollment_code(hid, did, created_by="bench").code
-            api.tokens.set(platform.enroll(EnrollRequest(code=code)).token)
+            api.tokens.set(tokens[did])
             the_store: Any = s if real else MemoryOutboxStore(s)
             worker = SyncWorker(the_store, api, SyncSection(batch_size=500))
             made.append(BenchDesk(hid, did, the_store, worker))
@@ -279,9 +262,9 @@ def run(desks: int = 20, visits: int = 2000, *, chaos: bool = False, db: str | N
             for _ in range(n):
                 w = _visit_wire(desk.hospital_id, desk.desk_id, at, r)
                 if real:
-                    desk.store.record_visit(_visit_input(w))
+                    desk.store.visits.record(_visit_input(w))
                 else:
-                    desk.store.add("visit", w["visit_id"], w)
+                    desk.store.outbox.queue("visit", w["visit_id"], w)
                 desk.sent.append(w["visit_id"])
 
         shares = [visits // desks + (1 if i < visits % desks else 0) for i in range(desks)]
@@ -345,7 +328,8 @@ def run(desks: int = 20, visits: int = 2000, *, chaos: bool = False, db: str | N
 
         # -- the platform's own account
         sent = [v for d in made for v in d.sent]
-        stored = count_stored(db_url, sent)
+        stored = {k: int(v) for k, v in platform("stored-visits",
+                                                 request={"visit_ids": sent}).items()}
         pulls = sorted(ms for d in made for ms in d.pull_ms)
         result: dict[str, Any] = {
             "desks": desks,
@@ -366,7 +350,7 @@ def run(desks: int = 20, visits: int = 2000, *, chaos: bool = False, db: str | N
         }
         if blacklist:
             # Seeded only now, so the timed sync above is not 100,000 entries per desk.
-            seed_blacklist(platform, blacklist)
+            platform("seed-blacklist", str(blacklist))
             extra.update(_blacklist_figures(made[0], blacklist, crypto, tmp))
         say(json.dumps(extra))
         return {**result, **{k: v for k, v in extra.items() if k.startswith("blacklist")}}
@@ -377,7 +361,6 @@ def run(desks: int = 20, visits: int = 2000, *, chaos: bool = False, db: str | N
         if proxy is not None:
             proxy.close()
         server.stop()
-        platform.db.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -391,7 +374,7 @@ def _blacklist_figures(desk: BenchDesk, n: int, crypto: Crypto, tmp: Path) -> di
         t = time.perf_counter()
         worker.run_once()
         pull_s = time.perf_counter() - t
-        got = s.blacklist_status().active_entries
+        got = s.blacklist.status().active_entries
     finally:
         s.close()
     rng = random.Random(2)
@@ -403,7 +386,7 @@ def _blacklist_figures(desk: BenchDesk, n: int, crypto: Crypto, tmp: Path) -> di
     s = Store.open(url=f"sqlite:///{tmp}/bl2.sqlite3", crypto=crypto)
     try:
         t = time.perf_counter()
-        s.apply_blacklist_delta(entries, n)
+        s.blacklist.apply_delta(entries, n)
         apply_s = time.perf_counter() - t
     finally:
         s.close()
@@ -429,7 +412,8 @@ def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     result = run(desks=args.desks, visits=args.visits, chaos=args.chaos, db=args.db,
                  store=getattr(args, "store", "auto") or "auto",
-                 blacklist=getattr(args, "blacklist", 0) or 0)
+                 blacklist=getattr(args, "blacklist", 0) or 0,
+                 program=PlatformProgram.find(getattr(args, "platform_command", None)))
     keys = ("desks", "sent", "stored", "lost", "duplicated", "seconds", "visits_per_s",
             "pull_p95_ms")
     print(json.dumps({k: result[k] for k in keys}), flush=True)

@@ -1,27 +1,37 @@
-"""The real platform as a child process on loopback, for the sync tests and ``bench sync``.
+"""The real platform as a child process on loopback, for the demo, the sync tests and
+``bench sync``.
 
-The platform database is prepared in this process (migrations, salt, first signing key) through
-the platform's own service; the HTTP API runs in a separate uvicorn process group, which can be
-killed with SIGKILL and started again on the same port, exactly as a crash would.
+The platform is a separate program (``desk-platform``, :class:`PlatformProgram`); no desk
+package imports its code. Its HTTP API runs as ``desk-platform serve`` (which migrates and
+initializes the database first) in its own process group, which can be killed with SIGKILL and
+started again on the same port, exactly as a crash would; demo and benchmark data go through its
+``testing`` commands.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import logging
 import os
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from desk_app.errors import ConfigError, Text
+
 log = logging.getLogger(__name__)
 
-# Generous limits: the tests and the benchmark measure sync, not the platform's rate limiter.
-NO_LIMITS = "100000,100000,100000,100000"
+ENV_COMMAND = "DESK_PLATFORM_COMMAND"  # e.g. "/opt/venv/bin/python -m desk_platform"
+PLATFORM_PACKAGE = "desk_platform"  # a module name for `python -m`, never imported here
 
 
 def free_port() -> int:
@@ -30,42 +40,92 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare_platform(db_url: str, key_file: str | os.PathLike[str]):
-    """Migrate and initialize the platform database; the platform's service object for admin
-    work (enrollment codes, blacklist, bookings) done directly, not over HTTP."""
-    from desk_platform.db import Database, migrate
-    from desk_platform.secrets import load_secrets
-    from desk_platform.service import Platform
+class PlatformProgramMissing(ConfigError):
+    """No reference platform program to start: the installed desk does not carry it."""
 
-    db = Database(db_url, pool_size=4)
-    migrate(db)
-    platform = Platform(db, load_secrets(db_url, key_file, create=True))
-    platform.initialize()
-    return platform
+    title_text = Text("找不到中心平台程序", "The central platform program is not available")
+    default_text = Text(
+        "演示和同步基准测试需要参考中心平台程序 desk-platform (在源代码目录中用 "
+        "`pip install .[server]` 安装, 或直接从源代码目录运行 `make demo`)。"
+        "请用 --platform-command 或环境变量 DESK_PLATFORM_COMMAND 指定它, "
+        "例如 \"/path/to/venv/bin/python -m desk_platform\", 或把 desk-platform 放到 PATH 中。",
+        "The demo and the sync benchmark need the reference platform program, desk-platform "
+        "(installed with `pip install .[server]` from a source checkout, or run `make demo` in "
+        "the source checkout). Point at it with --platform-command or the environment variable "
+        "DESK_PLATFORM_COMMAND, e.g. \"/path/to/venv/bin/python -m desk_platform\", or put "
+        "desk-platform on the PATH.")
+
+
+class PlatformProgram:
+    """The reference platform as a separate program (``desk-platform``): started with
+    ``serve`` by :class:`ServerProcess`, and asked for demo and benchmark data with its
+    ``testing`` commands (JSON in on stdin, JSON out on stdout). The desk never imports the
+    platform's code."""
+
+    def __init__(self, command: list[str], *, cwd: Path | None = None):
+        self.command = list(command)
+        self.cwd = cwd
+
+    @classmethod
+    def find(cls, given: str | None = None) -> PlatformProgram:
+        """``given`` (the ``--platform-command`` option), else ``$DESK_PLATFORM_COMMAND``, else
+        this interpreter's ``-m desk_platform`` when it can import the platform (a source
+        checkout or a venv with ``.[server]``), else ``desk-platform`` on the PATH."""
+        text = given or os.environ.get(ENV_COMMAND, "")
+        if text.strip():
+            return cls(shlex.split(text, posix=os.name != "nt"))
+        if not getattr(sys, "frozen", False) and all(
+                importlib.util.find_spec(m) is not None for m in ("uvicorn", "fastapi")):
+            spec = importlib.util.find_spec(PLATFORM_PACKAGE)
+            if spec is not None and spec.origin:
+                return cls([sys.executable, "-m", PLATFORM_PACKAGE],
+                           cwd=Path(spec.origin).resolve().parent.parent)
+        found = shutil.which("desk-platform")
+        if found:
+            return cls([found])
+        raise PlatformProgramMissing(detail="no platform command, module or executable")
+
+    def argv(self, *args: str) -> list[str]:
+        return [*self.command, *args]
+
+    def run(self, *args: str, request: object = None, timeout: float = 300.0) -> Any:
+        """One ``desk-platform`` command; its stdout parsed as JSON."""
+        try:
+            done = subprocess.run(
+                self.argv(*args), input=json.dumps(request) if request is not None else "",
+                capture_output=True, text=True, encoding="utf-8", timeout=timeout,
+                cwd=self.cwd, check=False)
+        except OSError as exc:
+            raise PlatformProgramMissing(detail=f"{self.command[0]}: {exc}") from exc
+        if done.returncode != 0:
+            raise RuntimeError(f"desk-platform {' '.join(args[:2])} failed with "
+                               f"{done.returncode}: {done.stderr.strip()[-2000:]}")
+        return json.loads(done.stdout)
 
 
 class ServerProcess:
-    """``uvicorn`` with the platform app factory, in its own process group."""
+    """``desk-platform serve`` on loopback, in its own process group. Rate limits are off: the
+    tests and the benchmark measure sync, not the platform's rate limiter."""
 
     def __init__(self, db_url: str, key_file: str | os.PathLike[str], *, port: int | None = None,
-                 workers: int = 1, log_file: Path | None = None, limits: str = NO_LIMITS):
+                 workers: int = 1, log_file: Path | None = None,
+                 program: PlatformProgram | None = None):
         self.db_url = db_url
         self.key_file = str(key_file)
         self.port = port or free_port()
         self.workers = workers
         self.log_file = log_file
-        self.limits = limits
+        self.program = program or PlatformProgram.find()
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
         self.starts = 0
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
-        env = dict(os.environ, DESK_PLATFORM_DB=self.db_url, DESK_PLATFORM_KEY_FILE=self.key_file,
-                   DESK_PLATFORM_LIMITS=self.limits, PYTHONUNBUFFERED="1")
-        cmd = [sys.executable, "-m", "uvicorn", "--factory",
-               "desk_platform.app:create_app_from_env", "--host", "127.0.0.1",
-               "--port", str(self.port), "--log-level", "warning", "--no-access-log",
-               "--workers", str(self.workers)]
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        cmd = self.program.argv(
+            "serve", "--db", self.db_url, "--key-file", self.key_file, "--host", "127.0.0.1",
+            "--port", str(self.port), "--log-level", "warning", "--workers", str(self.workers),
+            "--rate-token", "0", "--rate-address", "0")
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         try:
             # Its own process group (POSIX) / console group (Windows), so the whole server,
@@ -73,7 +133,7 @@ class ServerProcess:
             group = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt"
                      else {"start_new_session": True})
             self.proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                         cwd=Path(__file__).resolve().parent.parent, **group)
+                                         cwd=self.program.cwd, **group)
         finally:
             if self.log_file:
                 out.close()  # type: ignore[union-attr]

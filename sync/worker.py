@@ -6,10 +6,10 @@ One cycle (:meth:`SyncWorker.run_once`):
    the platform has answered for each of its visits (stored, duplicate or conflict). A lost
    answer means the batch is sent again; the platform stores each ``visit_id`` once, so
    at-least-once delivery + idempotent ingest = every visit stored exactly once.
-2. **pull**: the desk config (blacklist salt, key-set version, the platform's clock), the key
-   set when its version moved, then revocations, bookings, blacklist and alerts, each a page at
-   a time; every page is applied together with its cursor in one store transaction, so a crash
-   re-pulls at most one page, which applying again leaves unchanged.
+2. **pull** (:mod:`sync.pull`): the desk config (blacklist salt, key-set version, the platform's
+   clock), the key set when its version moved, then revocations, bookings, blacklist and alerts,
+   each a page at a time; every page is applied together with its cursor in one store
+   transaction, so a crash re-pulls at most one page, which applying again leaves unchanged.
 
 A network failure makes the desk *offline* (since when, how many records wait) and retries with
 exponential back-off and jitter; an authorization or configuration failure is an *error needing
@@ -23,8 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -46,25 +45,21 @@ from desk_app.errors import (
 )
 from desk_app.services.model import SyncStatusView
 from desk_app.settings import PlatformSection, Settings, SyncSection
-from desk_app.storage import AlertInput, Store
+from desk_app.storage import Store
 from desk_app.storage.staff_cache import StaffCache
 from sync import convert, protocol
 from sync import staff as staff_sync
 from sync.backoff import Backoff
 from sync.client import DeskApi, PlatformUnavailable
 from sync.office import OfficeSync, send_insiders
+from sync.pull import CUR_BLACKLIST_CHECKED, flag_conflict, pull_all
 from sync.tokens import TokenStore
 
 log = logging.getLogger(__name__)
 
-# Cursor names in the desk store, besides the store's own "blacklist" and "bookings".
-CUR_CONFIG = "platform.config"  # JSON DeskConfig: blacklist salt and scrypt cost for services
+# Cursor names in the desk store (the pulls' own are in sync.pull).
 CUR_SKEW = "platform.skew_s"  # platform clock minus desk clock, seconds
-CUR_BLACKLIST_CHECKED = "blacklist.checked_at"  # platform time the blacklist was last current
 CUR_LAST_SYNC = "sync.last_at"  # platform time of the last complete cycle
-CUR_ALERTS = "alerts"
-CUR_REV_BOOKING = "revocations.booking"
-CUR_REV_KEY = "revocations.key"
 
 
 class SyncState(StrEnum):
@@ -306,7 +301,7 @@ class SyncWorker:
         self._persist_clock()
         last = self.api.last_contact
         if last is not None:
-            self.store.set_cursor(CUR_LAST_SYNC, last.isoformat())
+            self.store.cursors.set(CUR_LAST_SYNC, last.isoformat())
         with self._lock:
             self._last_sync = last
         self._refresh_pending()
@@ -317,7 +312,7 @@ class SyncWorker:
         batch = max(1, min(self.settings.batch_size, protocol.MAX_BATCH))
         while True:
             self._check()
-            items = self.store.pending_outbox(batch)
+            items = self.store.outbox.pending(batch)
             if not items:
                 return report
             visits, reports, overrides, parked, handled = [], [], [], [], []
@@ -348,7 +343,7 @@ class SyncWorker:
                 send = (self.office.send_handled if item.kind == "alert_handled"
                         else send_insiders)
                 if send(self.api, item.payload):
-                    self.store.mark_outbox_sent([item.id])
+                    self.store.outbox.mark_sent([item.id])
                     report = replace(report, pushed=report.pushed + 1)
                 else:
                     self._park([item], "refused by the desk: not valid for the platform")
@@ -356,13 +351,13 @@ class SyncWorker:
                 self._check()
                 result = self.api.report_suspect(payload)
                 log.debug("suspect report %s: %s", result.report_id, result.status)
-                self.store.mark_outbox_sent([item.id])
+                self.store.outbox.mark_sent([item.id])
                 report = replace(report, pushed=report.pushed + 1)
             for item, payload in overrides:  # after the visits: the platform must have the visit
                 self._check()
                 result = self.api.push_override(payload)
                 log.debug("override of %s: %s", result.visit_id, result.status)
-                self.store.mark_outbox_sent([item.id])
+                self.store.outbox.mark_sent([item.id])
                 report = replace(report, pushed=report.pushed + 1)
 
     def _push_visits(self, visits: list[tuple[Any, dict[str, Any]]], report: CycleReport
@@ -380,11 +375,11 @@ class SyncWorker:
             sent.append(item.id)
             if r.status is protocol.VisitStatus.CONFLICT or r.conflict:
                 conflicts.append(payload["visit_id"])
-        self.store.mark_outbox_sent(sent)
+        self.store.outbox.mark_sent(sent)
         if refused:
             self._park(refused, "refused by the platform")
         for visit_id in conflicts:
-            self._flag_conflict(visit_id, "")
+            flag_conflict(self.store, visit_id, "")
         missing = len(visits) - len(sent) - len(refused)
         report = replace(
             report, pushed=report.pushed + len(sent), stored=report.stored + result.stored,
@@ -401,134 +396,34 @@ class SyncWorker:
         ids = [i.id for i in items]
         log.warning("%d outbox item(s) %s; kept on the desk (%s)", len(ids), why,
                     ", ".join(sorted({i.kind for i in items})))
-        self.store.mark_outbox_failed(ids, why)
-        self.store.mark_outbox_sent(ids)
+        self.store.outbox.mark_failed(ids, why)
+        self.store.outbox.mark_sent(ids)
         with self._lock:
             self._parked_total += len(ids)
 
-    def _flag_conflict(self, visit_id: str, note: str) -> bool:
-        """A local flagged case for our visit that is part of a double check-in (once)."""
-        if self.store.visit(visit_id) is None:
-            return False  # another desk's visit
-        for a in self.store.alerts(include_handled=True):
-            if a.visit_id == visit_id and a.conflict:
-                return False
-        self.store.create_alert(visit_id, AlertInput(conflict=True, note=note[:500]),
-                                actor="sync")
-        return True
-
     def _pull_all(self, report: CycleReport) -> CycleReport:
-        timings: list[float] = []
+        pulled, timings = pull_all(
+            self.store, self.api, self.page_size, self._check,
+            on_alerts=lambda d: self.office.apply(d, move_cursor=False),  # the security office
+            more=(self._pull_staff,))
+        return replace(report, pulled=report.pulled + pulled, pull_ms=report.pull_ms + timings)
 
-        def timed(fn: Callable[..., Any], *args: Any) -> Any:
-            self._check()
-            t0 = time.perf_counter()
-            out = fn(*args)
-            timings.append((time.perf_counter() - t0) * 1000)
-            return out
-
-        pulled = 0
-        cfg = timed(self.api.config)
-        # Only what changed is written: an idle cycle should not be a row of fsyncs.
-        cfg_json = cfg.model_dump_json(exclude={"server_time"})
-        if self.store.get_cursor(CUR_CONFIG) != cfg_json:
-            self.store.set_cursor(CUR_CONFIG, cfg_json)
-        if cfg.keyset_version != self.store.keyset().version:
-            ks = timed(self.api.keys)
-            self.store.save_keyset(convert.keyset(ks))
-            pulled += len(ks.keys)
-        page = max(1, min(self.page_size, cfg.max_page))
-
-        # Revocations: one stream of two kinds; both cursors move together.
-        since = min(self._int_cursor(CUR_REV_BOOKING), self._int_cursor(CUR_REV_KEY))
-        while True:
-            d = timed(self.api.revocations, since, page)
-            if d.items or d.version != since:
-                for kind in ("booking", "key"):
-                    self.store.apply_revocations([i.item_id for i in d.items if i.kind == kind],
-                                                 d.version, kind)
-            pulled += len(d.items)
-            since = d.version
-            if not d.more:
-                break
-
-        cursor = self._int_cursor("bookings")
-        for d in self._pages(lambda c: timed(self.api.bookings, cfg.hospital_id, c, page),
-                             cursor, lambda d: d.cursor):
-            if d.bookings or d.cursor != cursor:
-                self.store.apply_bookings_delta([convert.booking(b) for b in d.bookings],
-                                                str(d.cursor))
-            pulled += len(d.bookings)
-            cursor = d.cursor
-
-        since = self.store.blacklist_status().version
-        for d in self._pages(lambda v: timed(self.api.blacklist, v, page), since,
-                             lambda d: d.version):
-            if d.entries or d.version != since:
-                self.store.apply_blacklist_delta([convert.blacklist_entry(e) for e in d.entries],
-                                                 d.version)
-            pulled += len(d.entries)
-            since = d.version
-        # Current as of the platform's clock when it said "nothing more".
-        if self.api.last_contact is not None:
-            self.store.set_cursor(CUR_BLACKLIST_CHECKED, self.api.last_contact.isoformat())
-
-        cursor = self._int_cursor(CUR_ALERTS)
-        while True:
-            d = timed(self.api.alerts, cfg.hospital_id, cursor, page)
-            self.office.apply(d, move_cursor=False)
-            for alert in d.alerts:
-                if alert.kind is protocol.AlertKind.DOUBLE_CHECK_IN:
-                    for vid in alert.visit_ids:
-                        self._flag_conflict(vid, alert.detail)
-            if d.cursor != cursor:
-                self.store.set_cursor(CUR_ALERTS, str(d.cursor))
-            pulled += len(d.alerts)
-            cursor = d.cursor
-            if not d.more:
-                break
-
-        pulled += self.staff.run(
-            lambda v: timed(staff_sync.fetch, self.api, cfg.hospital_id, v, page))
-        return replace(report, pulled=report.pulled + pulled,
-                       pull_ms=report.pull_ms + tuple(timings))
-
-    @staticmethod
-    def _pages(fetch: Callable[[int], Any], start: int, next_of: Callable[[Any], int]
-               ) -> Iterator[Any]:
-        """The pages of a delta in order; the next page is fetched while the caller applies the
-        current one (the platform's time and the store's overlap). Pages are still applied
-        one after the other, each with its cursor, so a crash never skips one."""
-        with ThreadPoolExecutor(1, thread_name_prefix="sync-prefetch") as ex:
-            future = ex.submit(fetch, start)
-            while True:
-                d = future.result()
-                if d.more:
-                    future = ex.submit(fetch, next_of(d))
-                yield d
-                if not d.more:
-                    return
-
-    def _int_cursor(self, name: str) -> int:
-        value = self.store.get_cursor(name)
-        try:
-            return int(value) if value else 0
-        except ValueError:
-            log.warning("cursor %s unreadable; pulling from the start", name)
-            return 0
+    def _pull_staff(self, hospital_id: str, page: int, timed: Callable[..., Any]) -> int:
+        """The hospital's staff accounts (sync/staff.py), after the other deltas."""
+        return self.staff.run(lambda v: timed(staff_sync.fetch, self.api, hospital_id, v, page))
 
     # --- status ---------------------------------------------------------------------------------
 
     def _load_persisted(self) -> None:
-        skew = self.store.get_cursor(CUR_SKEW)
-        last = self.store.get_cursor(CUR_LAST_SYNC)
-        checked = self.store.get_cursor(CUR_BLACKLIST_CHECKED)
+        skew = self.store.cursors.get(CUR_SKEW)
+        last = self.store.cursors.get(CUR_LAST_SYNC)
+        checked = self.store.cursors.get(CUR_BLACKLIST_CHECKED)
         with self._lock:
             self._skew = float(skew) if skew else None
             self._skew_saved = self._skew
             self._last_sync = datetime.fromisoformat(last) if last else None
             self._bl_checked = datetime.fromisoformat(checked) if checked else None
-            self._pending = self.store.outbox_count()
+            self._pending = self.store.outbox.count()
             self._since = self.clock.now()
 
     def _persist_clock(self) -> None:
@@ -539,18 +434,18 @@ class SyncWorker:
                 seconds=time.monotonic() - self.api.last_contact_mono)
             skew = (self.api.last_contact - desk_then).total_seconds()
         if skew is not None and (self._skew_saved is None or abs(skew - self._skew_saved) > 1.0):
-            self.store.set_cursor(CUR_SKEW, f"{skew:.3f}")
+            self.store.cursors.set(CUR_SKEW, f"{skew:.3f}")
             self._skew_saved = skew
             if abs(skew) > 300:
                 log.warning("desk clock is %.0f s %s the platform's", abs(skew),
                             "behind" if skew > 0 else "ahead of")
-        checked = self.store.get_cursor(CUR_BLACKLIST_CHECKED)
+        checked = self.store.cursors.get(CUR_BLACKLIST_CHECKED)
         with self._lock:
             self._skew = skew if skew is not None else self._skew
             self._bl_checked = datetime.fromisoformat(checked) if checked else None
 
     def _refresh_pending(self) -> None:
-        n = self.store.outbox_count()
+        n = self.store.outbox.count()
         with self._lock:
             self._pending = n
 

@@ -20,8 +20,8 @@ def offline_desk(data_dir):
 @pytest.fixture
 def wired(qapp, data_dir):
     core, desk = offline_desk(data_dir)
-    desk.store.create_user("wang", "王", "clerk", "clerk-pass-1")
-    desk.store.create_user("it", "信息科", "admin", "admin-pass-1")
+    desk.store.users.create("wang", "王", "clerk", "clerk-pass-1")
+    desk.store.users.create("it", "信息科", "admin", "admin-pass-1")
     desk.start()
     window = composition.build_window(desk, None, qapp)
     yield desk, window
@@ -53,7 +53,7 @@ def test_login_shows_the_screens_of_the_role_and_the_idle_lock_logs_out(qtbot, w
     with qtbot.waitSignal(login.logged_in, timeout=10_000):
         login.submit()
     assert {"AuditScreen", "SettingsScreen", "StatsScreen"} <= visible_screens(window)
-    actions = [e.action for e in desk.store.audit_entries(limit=10)]
+    actions = [e.action for e in desk.store.audit.entries(limit=10)]
     assert actions.count("login") == 2 and "logout" in actions
     lock.uninstall()
 
@@ -64,7 +64,7 @@ def test_saved_settings_are_audited_and_persisted(qtbot, wired):
     new.ui.idle_reset_s = 42
     desk.settings.save(new)
     assert desk.settings.get().ui.idle_reset_s == 42
-    entry = next(e for e in desk.store.audit_entries(limit=5) if e.action == "settings.changed")
+    entry = next(e for e in desk.store.audit.entries(limit=5) if e.action == "settings.changed")
     assert entry.detail == {"sections": ["ui"]}
     again = composition.build_core(desk.core.paths.config_dir.parent)
     assert again.settings.ui.idle_reset_s == 42
@@ -116,7 +116,7 @@ def test_the_card_the_counter_camera_finds_is_outlined_on_the_counter_preview(qt
     core.settings.devices.patient_camera = "sim"
     core.settings.devices.counter_camera = str(folder)
     desk = composition.build_desk(core)
-    desk.store.create_user("wang", "王", "clerk", "clerk-pass-1")
+    desk.store.users.create("wang", "王", "clerk", "clerk-pass-1")
     desk.session.login("wang", "clerk-pass-1")
     holder: list = []
     devices = composition.build_devices(core.settings, **composition.card_sinks(holder))
@@ -181,7 +181,7 @@ def test_a_damaged_database_is_recovered_at_start_and_retention_runs(qapp, data_
     core, desk = offline_desk(data_dir)
     old = datetime.now(UTC) - timedelta(days=core.settings.privacy.visit_pii_days + 1)
     vid = str(uuid.uuid4())
-    desk.store.record_visit(VisitInput(
+    desk.store.visits.record(VisitInput(
         visit_id=vid, booking_id=None, hospital_id="H001", desk_id="desk-01", clerk="wang",
         checked_in_at=old, verdict="admit", reasons=(Reason("booking_ok", "info", "real_name"),),
         presented_id_last4="1234", id_number="110101199003071234", person_name="张三"))
@@ -195,12 +195,12 @@ def test_a_damaged_database_is_recovered_at_start_and_retention_runs(qapp, data_
         desk.start()
         assert [type(p) for p in desk.problems] == [DatabaseRecovered]
         deadline = time.monotonic() + 20
-        while not any(e.action == "retention.run" for e in desk.store.audit_entries(limit=20)):
+        while not any(e.action == "retention.run" for e in desk.store.audit.entries(limit=20)):
             assert time.monotonic() < deadline, "retention did not run at start"
             time.sleep(0.05)
         assert {t.name for t in desk.maintenance} == {"desk-backup", "desk-retention",
                                                    "desk-insiders"}
-        kept = desk.store.visit(vid)  # restored from the online backup, then purged
+        kept = desk.store.visits.get(vid)  # restored from the online backup, then purged
         assert kept is not None and kept.id_number is None and kept.person_name is None
     finally:
         desk.close()
@@ -212,7 +212,7 @@ def test_sign_out_hands_the_desk_to_a_colleague(qtbot, wired):
     from PySide6.QtCore import Qt
 
     desk, window = wired
-    desk.store.create_user("guard", "保卫科李", "security", "guard-pass-1")
+    desk.store.users.create("guard", "保卫科李", "security", "guard-pass-1")
     login, lock = composition.wire_login(window, desk)
     window.main.show()
     login.username.setText("wang")
@@ -229,7 +229,7 @@ def test_sign_out_hands_the_desk_to_a_colleague(qtbot, wired):
     with qtbot.waitSignal(login.logged_in, timeout=10_000):
         login.submit()
     assert "StatsScreen" in visible_screens(window) and "保卫科李" in window.main.user_label.text()
-    actions = [e.action for e in desk.store.audit_entries(limit=20)]
+    actions = [e.action for e in desk.store.audit.entries(limit=20)]
     assert actions.count("login") == 2 and actions.count("logout") == 1
     lock.uninstall()
 
@@ -264,7 +264,7 @@ def test_a_reader_without_photo_decoder_gets_the_portrait_from_the_counter_camer
     core.settings.devices.id_reader_port = "sim"
     assert core.settings.devices.wlt_decoder_library == "" and core.settings.devices.id_by_camera
     desk = composition.build_desk(core)
-    desk.store.create_user("wang", "王", "clerk", "clerk-pass-1")
+    desk.store.users.create("wang", "王", "clerk", "clerk-pass-1")
     desk.session.login("wang", "clerk-pass-1")
     holder: list = []
     devices = composition.build_devices(core.settings, scene=scene,
@@ -343,7 +343,7 @@ def test_the_security_office_window_shows_only_the_alerts_to_guards_and_admins(q
     """desk-app run --security-office: a clerk is refused at the login with a reason, a guard
     sees the security screen only (and About)."""
     desk, window = wired
-    desk.store.create_user("guard", "保卫科李", "security", "guard-pass-1")
+    desk.store.users.create("guard", "保卫科李", "security", "guard-pass-1")
     window.main.set_office_mode()
     login, lock = composition.wire_login(window, desk, office=True)
     login.username.setText("wang")

@@ -95,11 +95,11 @@ class BookingCodeError(UserInputError):
 
 
 class BookingLookup(Protocol):
-    """Where cached bookings are found (the desk's Store implements this)."""
+    """Where cached bookings are found (the desk's ``store.bookings`` implements this)."""
 
-    def booking_by_id(self, booking_id: str) -> Booking | None: ...
+    def by_id(self, booking_id: str) -> Booking | None: ...
 
-    def booking_by_ref(self, reference: str) -> Booking | None: ...
+    def by_ref(self, reference: str) -> Booking | None: ...
 
 
 class BookingsInMemory:
@@ -109,10 +109,10 @@ class BookingsInMemory:
         self._by_id = {b.booking_id: b for b in bookings}
         self._by_ref = {b.reference.upper(): b for b in self._by_id.values()}
 
-    def booking_by_id(self, booking_id: str) -> Booking | None:
+    def by_id(self, booking_id: str) -> Booking | None:
         return self._by_id.get(booking_id)
 
-    def booking_by_ref(self, reference: str) -> Booking | None:
+    def by_ref(self, reference: str) -> Booking | None:
         return self._by_ref.get(reference.strip().upper())
 
 
@@ -263,7 +263,7 @@ def parse_booking_code(text: str, keyset: KeySet, revoked_ids: RevocationList | 
 
 def _parse_reference(ref: str, revoked: RevocationList | Collection[str], hospital_id: str,
                      lookup: BookingLookup | None, allow_checked_in: bool) -> BookingCode:
-    booking = lookup.booking_by_ref(ref) if lookup is not None else None
+    booking = lookup.by_ref(ref) if lookup is not None else None
     if booking is None:
         raise BookingCodeError("unknown_reference")
     if booking.hospital_id != hospital_id:
@@ -302,7 +302,7 @@ def _parse_token(token: str, keyset: KeySet, revoked: RevocationList | Collectio
         raise BookingCodeError("unknown_key", detail="key retired before the token was issued")
     if booking.hospital_id != hospital_id:
         raise BookingCodeError("other_hospital")
-    cached = lookup.booking_by_id(booking.booking_id) if lookup is not None else None
+    cached = lookup.by_id(booking.booking_id) if lookup is not None else None
     if cached is not None:
         booking = replace(booking, reference=cached.reference, status=cached.status,
                           risk=cached.risk)

@@ -2,7 +2,7 @@
 calls on undecided faces, and the test of a clerk who confirms without looking.
 
 For every undecided face the desk keeps only the distance and the clerk's call ("same" /
-"different", see ``Store.record_face_judgement``): these are labelled distances, as a pairs file
+"different", see ``store.visits.record_face_judgement``): these are labelled distances, as a pairs file
 gives, but only from the undecided band (faces the desk decided by itself were never put to a
 clerk). So the proposal (:func:`~desk_app.faces.metrics.propose_thresholds`, as for a pairs
 file) can move ``match_distance`` within the band — up when the clerks find impostors only
@@ -80,7 +80,7 @@ def calibrate_from_history(args: argparse.Namespace) -> int:
                                   f"No desk database at {paths.database_file}."))
     store = Store.open(paths)
     try:
-        calls = store.face_judgements()
+        calls = store.visits.face_judgements()
     finally:
         store.close()
     usable, fast, stampers = usable_calls(calls)

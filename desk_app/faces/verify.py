@@ -372,11 +372,14 @@ class FaceSession:
         k = self.faces.best_k
         young = self._first_ts is not None and timestamp - self._first_ts < self.faces.window_s / 2
         enough = len(self._good) >= (2 * k if young else k)
-        live_due = self._first_ts is not None and timestamp - self._first_ts >= 2 * self.faces.window_s
+        # Two windows after the first face: decide with what there is, even if no frame was
+        # good enough (a patient who never faces the camera squarely, a dim counter): the best
+        # near-misses, said so in the hints (at most UNDECIDED), rather than waiting for ever.
+        due = self._first_ts is not None and timestamp - self._first_ts >= 2 * self.faces.window_s
         # the passive check never holds the decision back (it asks nothing of the patient)
-        if enough and (live is None or not live.asks_patient or live_due):
+        if enough and (live is None or not live.asks_patient or due):
             self.decision = self._decide(final=True, cancel=cancel)
-        elif live is not None and live_due and self._good:
+        elif due and (self._good or self._soft):
             self.decision = self._decide(final=True, cancel=cancel)
         prompt = live.text if live is not None and live.asks_patient else None
         return FrameResult(q, self.decision, prompt)

@@ -105,9 +105,9 @@ def queue_weeks(store: Store, hospital_id: str, desk_id: str, today: date) -> in
     queued = 0
     for label in sorted({week_label(today - timedelta(days=7)), week_label(today)}):
         lo, hi = week_bounds(label)
-        rows = people(store.visits_between(lo, hi), store.face_judgements(lo, hi))
+        rows = people(store.visits.between(lo, hi), store.visits.face_judgements(lo, hi))
         if rows:
-            store.enqueue(OUTBOX_KIND, f"insiders:{label}:{store.now().isoformat()}",
+            store.outbox.enqueue(OUTBOX_KIND, f"insiders:{label}:{store.now().isoformat()}",
                           week_payload(hospital_id, desk_id, label, rows))
             queued += 1
     return queued

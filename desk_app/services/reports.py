@@ -24,7 +24,9 @@ from desk_app.services.model import (
     StatsView,
 )
 from desk_app.services.session import SessionService
-from desk_app.storage import AuditAction, FaceJudgement, Store, VisitRecord
+from desk_app.storage import AuditAction, FaceJudgement, VisitRecord
+from desk_app.storage.audit import AuditLog
+from desk_app.storage.visits import Visits
 
 MAX_DAYS = 366
 # A spreadsheet reads a text cell that starts with one of these as a formula (CSV injection):
@@ -80,15 +82,16 @@ def clerk_figures(clerk: str, judgements: Sequence[FaceJudgement]) -> ClerkJudge
 class ReportsService:
     """Implements StatsOps and AuditOps of :mod:`desk_app.services.api`."""
 
-    def __init__(self, store: Store, session: SessionService):
-        self.store = store
+    def __init__(self, visits: Visits, audit: AuditLog, session: SessionService):
+        self.visits = visits
+        self.audit = audit
         self.session = session
 
     # -- statistics --
     def stats(self, start: date, end: date) -> StatsView:
         self.session.require(Role.ADMIN, Role.SECURITY)
         lo, hi = _day_bounds(start, end)
-        visits = self.store.visits_between(lo, hi)
+        visits = self.visits.between(lo, hi)
         by_decision = Counter(v.final_verdict for v in visits)
         by_reason = Counter(r.code for v in visits for r in v.reasons)
         by_hour = Counter(v.checked_in_at.astimezone(CHINA_TZ).hour for v in visits)
@@ -107,18 +110,18 @@ class ReportsService:
         user = self.session.require(Role.ADMIN, Role.SECURITY)
         lo, hi = _day_bounds(start, end)
         by_clerk: dict[str, list[FaceJudgement]] = {}
-        judgements = self.store.face_judgements(lo, hi)
+        judgements = self.visits.face_judgements(lo, hi)
         for j in judgements:
             by_clerk.setdefault(j.clerk, []).append(j)
         # Insiders: overrides per person and who is far above their colleagues, same period.
-        figures = {p.person: p for p in insiders.people(self.store.visits_between(lo, hi),
+        figures = {p.person: p for p in insiders.people(self.visits.between(lo, hi),
                                                         judgements)}
         names = sorted(set(by_clerk) | {p for p, f in figures.items() if f.overrides})
         views = [replace(clerk_figures(name, by_clerk.get(name, [])),
                          overrides=figures[name].overrides if name in figures else 0,
                          far_above=figures[name].far_above if name in figures else ())
                  for name in names]
-        self.store.audit(user.username, AuditAction.JUDGEMENTS_VIEWED, "",
+        self.audit.record(user.username, AuditAction.JUDGEMENTS_VIEWED, "",
                          {"from": start.isoformat(), "to": end.isoformat(),
                           "clerks": len(views),
                           "flagged": [v.clerk for v in views if v.rubber_stamp],
@@ -128,7 +131,7 @@ class ReportsService:
     def export(self, start: date, end: date, path: Path, fmt: str) -> Path:
         user = self.session.require(Role.ADMIN, Role.SECURITY)
         lo, hi = _day_bounds(start, end)
-        rows = [_row(v) for v in self.store.visits_between(lo, hi)]
+        rows = [_row(v) for v in self.visits.between(lo, hi)]
         path = Path(path)
         if fmt == "csv":
             with path.open("w", newline="", encoding="utf-8-sig") as f:  # BOM: Excel opens it right
@@ -157,7 +160,7 @@ class ReportsService:
             wb.save(path)
         else:
             raise UserInputError(Text("只能导出 CSV 或 XLSX。", "Export as CSV or XLSX only."))
-        self.store.audit(user.username, "export", path.name,
+        self.audit.record(user.username, "export", path.name,
                          {"format": fmt, "rows": len(rows), "from": start.isoformat(),
                           "to": end.isoformat()})
         return path
@@ -165,7 +168,7 @@ class ReportsService:
     # -- audit log --
     def entries(self, limit: int, offset: int) -> Sequence[AuditEntryView]:
         self.session.require(Role.ADMIN)
-        entries = self.store.audit_entries(limit=limit + offset)[offset:]
+        entries = self.audit.entries(limit=limit + offset)[offset:]
         return [AuditEntryView(seq=e.seq, at=e.at, actor=e.actor, action=e.action,
                                subject=e.subject,
                                detail=MASKER.mask(json.dumps(e.detail, ensure_ascii=False,
@@ -174,12 +177,12 @@ class ReportsService:
 
     def count(self) -> int:
         self.session.require(Role.ADMIN)
-        newest = self.store.audit_entries(limit=1)
+        newest = self.audit.entries(limit=1)
         return newest[0].seq if newest else 0  # sequence numbers count from 1 without gaps
 
     def verify(self) -> AuditVerifyView:
         self.session.require(Role.ADMIN)
-        report = self.store.verify_audit()
+        report = self.audit.verify()
         first = min((p.seq for p in report.problems), default=None)
         message = (Text(f"审计日志完整, 共核对 {report.checked} 条。",
                         f"The audit log is intact ({report.checked} entries checked).")

@@ -77,13 +77,13 @@ def queue_suspect_report(store: Store, settings: Settings, *, kind: str, note: s
     if kind not in REPORT_KINDS:
         raise ValueError(f"unknown report kind {kind!r}")
     report_id = str(uuid.uuid4())
-    store.enqueue("suspect_report", report_id, {
+    store.outbox.enqueue("suspect_report", report_id, {
         "report_id": report_id, "hospital_id": settings.desk.hospital_id,
         "desk_id": settings.desk.desk_id, "reported_at": store.now().isoformat(),
         "kind": kind, "booking_id": booking_id, "visit_id": visit_id,
         "id_hash": b64e(id_hash) if id_hash else None, "id_last4": id_last4, "note": note,
     }, visit_id=visit_id)
-    store.audit(actor, "suspect.reported", report_id, {"visit_id": visit_id, "kind": kind})
+    store.audit.record(actor, "suspect.reported", report_id, {"visit_id": visit_id, "kind": kind})
     return report_id
 
 
@@ -101,14 +101,14 @@ class SecurityService:
         self.office = OfficeAlerts(store)  # every window's alerts (the security office)
 
     def _view(self, alert) -> AlertView:  # noqa: ANN001
-        booking = self.store.booking_by_id(alert.visit.booking_id) if alert.visit.booking_id else None
+        booking = self.store.bookings.by_id(alert.visit.booking_id) if alert.visit.booking_id else None
         return alert_view(alert, self.reason_texts(), booking)
 
     def alerts(self, include_handled: bool = False) -> Sequence[AlertView]:
         """This desk's flagged cases and the alerts of every other window of the hospital and
         of the platform (one case once: the platform's alert of our own visit is ours)."""
         self.session.require(Role.SECURITY, Role.ADMIN, Role.CLERK)
-        own = [self._view(a) for a in self.store.alerts(include_handled=True)]
+        own = [self._view(a) for a in self.store.alerts.cases(True)]
         ours = {a.visit_id for a in own}
         office = [office_view(a) for a in self.office.alerts(include_handled)
                   if not (a.kind == DESK_ALERT and set(a.visit_ids) & ours)]
@@ -126,7 +126,7 @@ class SecurityService:
         user = self.session.require(Role.SECURITY, Role.ADMIN)
         if self._office_alert(alert_id) is not None:
             return None, None  # the photos stay on the desk that raised it (docs/security.md)
-        return self.store.alert_photos(alert_id, viewer=user.username)
+        return self.store.alerts.photos(alert_id, viewer=user.username)
 
     def mark_handled(self, alert_id: str, note: str) -> AlertView:
         """Handled once for all desks: an office alert through the platform; our own case here
@@ -137,7 +137,7 @@ class SecurityService:
         if self._office_alert(alert_id) is not None:
             view = office_view(self.office.handle(alert_id, user.username, note, hospital))
         else:
-            alert = self.store.mark_alert_handled(alert_id, user.username, note)
+            alert = self.store.alerts.mark_handled(alert_id, user.username, note)
             if not alert.conflict:
                 self.office.handle_for_visit(alert.visit_id, user.username, note, hospital)
             view = self._view(alert)
@@ -151,7 +151,7 @@ class SecurityService:
                 "只能上报本窗口的核验记录; 其他窗口的告警请在该窗口上报。",
                 "Only this window's cases can be reported here; report another window's alert "
                 "at that window."))
-        alert = self.store.alert(alert_id)
+        alert = self.store.alerts.get(alert_id)
         v = alert.visit
         queue_suspect_report(self.store, self.settings(), kind="scalper",
                              note=check_note(note, required=True), booking_id=v.booking_id,

@@ -12,11 +12,13 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+from desk_app.clock import Clock
 from desk_app.errors import AuthError, Text
 from desk_app.services.model import Role, UserView
 from desk_app.settings import Settings, UiSection
-from desk_app.storage import Store, User
-from desk_app.storage.store import AuditAction
+from desk_app.storage import User
+from desk_app.storage.audit import AuditAction, AuditLog
+from desk_app.storage.users import Users
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +47,18 @@ class SessionService:
     user names are throttled the same way, so the answer tells nothing about which names exist.
     A successful login or ``desk-app users unlock`` starts the count again."""
 
-    def __init__(self, store: Store, settings: Callable[[], Settings] | None = None):
-        self.store = store
+    def __init__(self, users: Users, audit: AuditLog, clock: Clock,
+                 settings: Callable[[], Settings] | None = None):
+        self.users = users
+        self.audit = audit
+        self.clock = clock
         self._settings = settings or Settings
         self._user: UserView | None = None
         self._lock = threading.Lock()
         self._signed_out: list[Callable[[UserView], None]] = []
 
     def _throttle(self, username: str, ui: UiSection) -> None:
-        history = self.store.login_history(username, ui.login_max_failures)
+        history = self.audit.logins(username, ui.login_max_failures)
         failures = []
         for action, at in history:
             if action != AuditAction.LOGIN_FAILED:
@@ -61,14 +66,14 @@ class SessionService:
             failures.append(at)
         if len(failures) < 2:  # one slip of the finger costs nothing
             return
-        now = self.store.now()
+        now = self.clock.now()
         if len(failures) >= ui.login_max_failures:
             wait = failures[0] + timedelta(minutes=ui.login_lockout_min) - now
         else:
             wait = failures[0] + timedelta(seconds=min(2 ** (len(failures) - 1), MAX_DELAY_S)) - now
         if wait.total_seconds() <= 0:
             return
-        self.store.audit(username, AuditAction.LOGIN_REFUSED, username,
+        self.audit.record(username, AuditAction.LOGIN_REFUSED, username,
                          {"failures": len(failures), "wait_s": math.ceil(wait.total_seconds())})
         log.warning("login refused: %d failed logins in a row", len(failures))
         if len(failures) >= ui.login_max_failures:
@@ -84,7 +89,7 @@ class SessionService:
     def login(self, username: str, password: str) -> UserView:
         username = username.strip()
         self._throttle(username, self._settings().ui)
-        user = _view(self.store.authenticate(username, password))  # audited by the store
+        user = _view(self.users.authenticate(username, password))  # audited by the store
         with self._lock:
             self._user = user
         log.info("login: %s (%s)", user.username, user.role.value)
@@ -96,13 +101,13 @@ class SessionService:
         in as before."""
         username = username.strip()
         self._throttle(username, self._settings().ui)
-        return _view(self.store.authenticate(username, password))  # audited by the store
+        return _view(self.users.authenticate(username, password))  # audited by the store
 
     def logout(self) -> None:
         with self._lock:
             user, self._user = self._user, None
         if user is not None:
-            self.store.audit(user.username, "logout", user.username)
+            self.audit.record(user.username, "logout", user.username)
 
     def add_signed_out_listener(self, fn: Callable[[UserView], None]) -> None:
         """``fn(user)`` when :meth:`sign_out_if` ended that user's session (on the caller's
@@ -118,7 +123,7 @@ class SessionService:
             if user is None or user.username not in usernames:
                 return None
             self._user = None
-        self.store.audit("sync", "logout", user.username, {"why": "account_changed"})
+        self.audit.record("sync", "logout", user.username, {"why": "account_changed"})
         log.warning("signed out: the account was disabled or changed on the platform")
         for fn in list(self._signed_out):
             fn(user)

@@ -1,9 +1,13 @@
 """The desk's local store (see ``## Storage`` in docs/architecture.md).
 
-``Store.open(paths)`` opens (creates, upgrades) the encrypted SQLite database; every method is one
-unit of work returning frozen values from :mod:`desk_app.storage.records`.
+``Store.open(paths)`` opens (creates, upgrades) the encrypted SQLite database and hands out one
+part per kind of record (``store.visits``, ``store.outbox``, ``store.alerts``, ``store.blacklist``,
+``store.bookings``, ``store.keys``, ``store.cursors``, ``store.users``, ``store.audit``); every
+public method of a part is one unit of work returning frozen values from
+:mod:`desk_app.storage.records`.
 """
 
+from desk_app.storage.audit import AuditAction
 from desk_app.storage.crypto import Crypto, KeyStore
 from desk_app.storage.errors import (
     DatabaseTooNewError,
@@ -35,7 +39,7 @@ from desk_app.storage.records import (
     VisitInput,
     VisitRecord,
 )
-from desk_app.storage.store import AuditAction, Store
+from desk_app.storage.store import Store
 
 __all__ = [
     "Alert", "AlertInput", "AuditAction", "AuditEntry", "AuditProblem", "AuditReport",

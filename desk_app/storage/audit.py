@@ -1,123 +1,131 @@
-"""The audit log's hash chain.
+"""The audit log: append-only, hash-chained (see :mod:`desk_app.storage.chain`).
 
-Each row's ``row_hash`` is HMAC-SHA256(audit key, prev_hash || canonical row), where the audit key
-is derived from the desk's master key. A plain SHA-256 chain would catch careless edits only: a
-thief holding the database file could rewrite a row and recompute every later hash. With the
-keyed chain, rewriting needs the key, which lives in the OS keyring or the key file, not in the
-database. The head of the chain (last seq and hash) is kept in ``store_meta`` with its own MAC,
-so deleting the newest rows (truncating the tail) is detected as well; the only thing the chain
-cannot tell is a whole database file swapped for an older copy of itself.
+Other parts append their entry inside their own transaction (``audit.append(s, ...)``): a
+decision, an override or a look at a face is on disk with its audit entry, or neither is.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from desk_app.storage.records import AuditProblem, AuditReport
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
-GENESIS = b"\x00" * 32
-HEAD_KEY = "audit_head"
-ANCHOR_KEY = "audit_anchor"  # where the chain starts after old entries were purged
-
-
-@dataclass(frozen=True)
-class ChainRow:
-    seq: int
-    at: datetime
-    actor: str
-    action: str
-    subject: str
-    detail_json: str
-    prev_hash: bytes
-    row_hash: bytes
+from desk_app.storage import chain
+from desk_app.storage.db import Database, rowcount, set_meta
+from desk_app.storage.records import AuditEntry, AuditReport
+from desk_app.storage.schema import AuditRow, Meta
 
 
-def canonical(seq: int, at: datetime, actor: str, action: str, subject: str,
-              detail_json: str) -> bytes:
-    return json.dumps([seq, at.isoformat(), actor, action, subject, detail_json],
-                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+class AuditAction(StrEnum):
+    DECISION = "checkin.decision"
+    OVERRIDE = "checkin.override"
+    CARD_CONFIRMED = "checkin.card_confirmed"  # a camera-read card checked by the clerk
+    FACE_JUDGED = "face.judged"  # the clerk's call on an undecided face
+    JUDGEMENTS_VIEWED = "stats.judgements_viewed"  # the per-clerk figures were looked at
+    ALERT_CREATED = "alert.created"
+    ALERT_VIEWED = "alert.viewed"  # a flagged case (and its photos) was looked at
+    ALERT_HANDLED = "alert.handled"
+    EXPORT = "export"
+    LOGIN = "login"
+    LOGIN_FAILED = "login.failed"
+    LOGIN_REFUSED = "login.refused"  # too many failures: refused without trying the password
+    LOGIN_UNLOCKED = "login.unlocked"
+    DATABASE_RECOVERED = "database.recovered"
+    VISIT_PII_PURGED = "visits.pii_purged"
+    RETENTION_RUN = "retention.run"
+    LOGOUT = "logout"
+    SETTINGS_CHANGED = "settings.changed"
+    USER_CHANGED = "user.changed"
+    FACES_PURGED = "faces.purged"
+    AUDIT_PURGED = "audit.purged"
 
 
-def detail_to_json(detail: dict[str, Any] | None) -> str:
-    return json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                      default=str)
+class AuditLog:
+    """``store.audit``."""
 
+    def __init__(self, db: Database):
+        self._db = db
 
-def row_hash(mac: Callable[[bytes], bytes], prev_hash: bytes, seq: int, at: datetime, actor: str,
-             action: str, subject: str, detail_json: str) -> bytes:
-    return mac(prev_hash + canonical(seq, at, actor, action, subject, detail_json))
+    def init_chain(self, s: Session) -> None:
+        """A new database: the chain's head at the genesis."""
+        if s.get(Meta, chain.HEAD_KEY) is None:
+            s.add(Meta(key=chain.HEAD_KEY,
+                       value=chain.head_value(self._db.crypto.audit_mac, 0, chain.GENESIS)))
 
+    def record(self, actor: str, action: str, subject: str = "",
+               detail: dict[str, Any] | None = None) -> AuditEntry:
+        """Append one entry (exports, logouts, settings changes ...). ``detail`` must hold no
+        personal data: ids and codes, not names or ID numbers."""
+        with self._db.write() as s:
+            return self.append(s, actor, action, subject, detail, self._db.now())
 
-def head_value(mac: Callable[[bytes], bytes], seq: int, last_hash: bytes,
-               label: bytes = b"head") -> str:
-    """A chain position (seq and row hash) with a MAC: the head, or the anchor (``label``)."""
-    tag = mac(label + b"|" + str(seq).encode() + b"|" + last_hash)
-    return json.dumps({"seq": seq, "hash": last_hash.hex(), "mac": tag.hex()})
+    def append(self, s: Session, actor: str, action: str, subject: str,
+               detail: dict[str, Any] | None, at: datetime) -> AuditEntry:
+        """Append in the caller's transaction (the head row is locked until it commits)."""
+        head = s.scalars(select(Meta).where(Meta.key == chain.HEAD_KEY).with_for_update()).one()
+        seq, prev, _ = chain.parse_head(head.value)
+        seq += 1
+        detail_json = chain.detail_to_json(detail)
+        mac = self._db.crypto.audit_mac
+        h = chain.row_hash(mac, prev, seq, at, actor, str(action), subject, detail_json)
+        s.add(AuditRow(seq=seq, at=at, actor=actor, action=str(action), subject=subject,
+                       detail_json=detail_json, prev_hash=prev, row_hash=h))
+        head.value = chain.head_value(mac, seq, h)
+        return AuditEntry(seq, at, actor, str(action), subject, json.loads(detail_json))
 
+    def purge(self, retention_days: int) -> int:
+        """Delete entries older than ``retention_days`` (settings:
+        ``privacy.audit_retention_days``). The chain then starts at a MAC'd anchor (the last
+        deleted entry's seq and hash), so it still verifies, and the purge itself is logged."""
+        now = self._db.now()
+        cutoff = now - timedelta(days=retention_days)
+        with self._db.write() as s:
+            last = s.scalars(select(AuditRow).where(AuditRow.at < cutoff)
+                             .order_by(AuditRow.seq.desc()).limit(1)).first()
+            if last is None:
+                return 0
+            set_meta(s, chain.ANCHOR_KEY, chain.head_value(
+                self._db.crypto.audit_mac, last.seq, last.row_hash, label=b"anchor"))
+            s.flush()  # the delete guard reads the anchor
+            n = rowcount(s.execute(delete(AuditRow).where(AuditRow.seq <= last.seq)))
+            self.append(s, "system", AuditAction.AUDIT_PURGED, "",
+                        {"entries": n, "up_to_seq": last.seq,
+                         "retention_days": retention_days}, now)
+        return n
 
-def parse_head(value: str) -> tuple[int, bytes, bytes]:
-    d = json.loads(value)
-    return int(d["seq"]), bytes.fromhex(d["hash"]), bytes.fromhex(d["mac"])
+    def entries(self, limit: int = 100, action: str | None = None) -> list[AuditEntry]:
+        """Newest first."""
+        q = select(AuditRow)
+        if action is not None:
+            q = q.where(AuditRow.action == action)
+        with self._db.read() as s:
+            return [AuditEntry(r.seq, r.at, r.actor, r.action, r.subject,
+                               json.loads(r.detail_json))
+                    for r in s.scalars(q.order_by(AuditRow.seq.desc()).limit(limit))]
 
+    def logins(self, username: str, limit: int) -> list[tuple[str, datetime]]:
+        """The newest ``limit`` login outcomes of ``username`` (action, time), newest first:
+        what the login throttle counts (failures since the last login or unlock)."""
+        actions = (AuditAction.LOGIN, AuditAction.LOGIN_FAILED, AuditAction.LOGIN_UNLOCKED)
+        q = (select(AuditRow.action, AuditRow.at)
+             .where(AuditRow.action.in_([a.value for a in actions]), AuditRow.subject == username)
+             .order_by(AuditRow.seq.desc()).limit(limit))
+        with self._db.read() as s:
+            return [(a, at) for a, at in s.execute(q)]
 
-def verify_chain(mac: Callable[[bytes], bytes], rows: Iterable[ChainRow],
-                 head: str | None, anchor: str | None = None) -> AuditReport:
-    """Walk the chain in seq order and name every row that was edited, deleted or added.
-
-    ``anchor``: after a retention purge the chain starts after this position."""
-    problems: list[AuditProblem] = []
-    expected_seq = 1
-    prev = GENESIS
-    if anchor is not None:
-        a_seq, a_hash, a_mac = parse_head(anchor)
-        if hmac.compare_digest(mac(b"anchor|" + str(a_seq).encode() + b"|" + a_hash), a_mac):
-            expected_seq, prev = a_seq + 1, a_hash
-        else:
-            problems.append(AuditProblem(a_seq, "edited",
-                                         "the record of purged old entries was edited"))
-    checked = 0
-    last_seq = expected_seq - 1
-    for row in rows:
-        checked += 1
-        if row.seq > expected_seq:
-            gone = (f"{expected_seq}" if row.seq - expected_seq == 1
-                    else f"{expected_seq}-{row.seq - 1}")
-            problems.append(AuditProblem(expected_seq, "deleted",
-                                         f"entries {gone} are missing (deleted)"))
-        elif row.seq < expected_seq:  # cannot happen with a primary key, but be exact
-            problems.append(AuditProblem(row.seq, "inserted", f"entry {row.seq} is out of order"))
-        recomputed = row_hash(mac, row.prev_hash, row.seq, row.at, row.actor, row.action,
-                              row.subject, row.detail_json)
-        if not hmac.compare_digest(recomputed, row.row_hash):
-            problems.append(AuditProblem(row.seq, "edited",
-                                         f"entry {row.seq} was edited (its hash does not match)"))
-        elif row.seq == expected_seq and not hmac.compare_digest(row.prev_hash, prev):
-            problems.append(AuditProblem(row.seq, "edited",
-                                         f"entry {row.seq} does not follow entry {row.seq - 1}"))
-        prev = row.row_hash
-        expected_seq = row.seq + 1
-        last_seq = row.seq
-    if head is None:
-        if checked:
-            problems.append(AuditProblem(0, "edited", "the chain head record is missing"))
-        return AuditReport(checked, tuple(problems))
-    head_seq, head_hash, head_mac = parse_head(head)
-    want_mac = mac(b"head|" + str(head_seq).encode() + b"|" + head_hash)
-    if not hmac.compare_digest(want_mac, head_mac):
-        problems.append(AuditProblem(head_seq, "edited", "the chain head record was edited"))
-    elif head_seq > last_seq:
-        gone = f"{last_seq + 1}" if head_seq == last_seq + 1 else f"{last_seq + 1}-{head_seq}"
-        problems.append(AuditProblem(last_seq + 1, "truncated",
-                                     f"entries {gone} at the end are missing (deleted)"))
-    elif head_seq < last_seq:
-        problems.append(AuditProblem(head_seq + 1, "inserted",
-                                     f"entries after {head_seq} were added outside the app"))
-    elif head_seq and not hmac.compare_digest(head_hash, prev):
-        problems.append(AuditProblem(head_seq, "edited",
-                                     f"entry {head_seq} differs from the recorded chain head"))
-    return AuditReport(checked, tuple(problems))
+    def verify(self) -> AuditReport:
+        """Recompute the whole chain; see :func:`desk_app.storage.chain.verify_chain`."""
+        with self._db.read() as s:
+            head = s.get(Meta, chain.HEAD_KEY)
+            anchor = s.get(Meta, chain.ANCHOR_KEY)
+            rows = (chain.ChainRow(r.seq, r.at, r.actor, r.action, r.subject, r.detail_json,
+                                   r.prev_hash, r.row_hash)
+                    for r in s.scalars(select(AuditRow).order_by(AuditRow.seq))
+                    .yield_per(1000))
+            return chain.verify_chain(self._db.crypto.audit_mac, rows,
+                                      head.value if head else None,
+                                      anchor.value if anchor else None)

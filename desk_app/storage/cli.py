@@ -34,7 +34,7 @@ def audit_verify(args: argparse.Namespace) -> int:
         return 1
     store = Store.open(paths)
     try:
-        report = store.verify_audit()
+        report = store.audit.verify()
     finally:
         store.close()
     if report.ok:

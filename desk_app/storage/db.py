@@ -1,4 +1,5 @@
-"""Engines for the desk database: SQLite in WAL mode by default, PostgreSQL by URL.
+"""Engines for the desk database (SQLite in WAL mode by default, PostgreSQL by URL), and the
+:class:`Database` every part of the store shares.
 
 SQLite gets two engines on the same file. Writes begin with ``BEGIN IMMEDIATE`` so a unit of
 work takes the write lock up front (no deadlock-prone read-then-upgrade, and the audit chain
@@ -9,10 +10,25 @@ WAL, never wait for a writer: a blacklist look-up during a 100,000-entry delta s
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from desk_app.clock import Clock, SystemClock
+from desk_app.storage.crypto import Crypto
+from desk_app.storage.errors import DuplicateError, StorageError
+from desk_app.storage.schema import Meta
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -52,3 +68,74 @@ def make_engines(url: str, *, schema: str | None = None) -> tuple[Engine, Engine
         kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
     engine = create_engine(url, **kwargs)
     return engine, engine
+
+
+class Database:
+    """What every part of the store shares: the engine pair, the one crypto helper, the clock,
+    and the unit-of-work helpers. A part's public method is one ``write()`` or ``read()``
+    session; an operation over several parts passes its session on (``outbox.add(s, ...)``),
+    so it stays one transaction."""
+
+    def __init__(self, write_engine: Engine, read_engine: Engine, crypto: Crypto,
+                 clock: Clock | None = None):
+        self.w = write_engine
+        self.r = read_engine
+        self.crypto = crypto
+        self.clock = clock or SystemClock()
+        self.dialect = write_engine.dialect.name
+        self.insert = pg_dialect.insert if self.dialect == "postgresql" else sqlite_dialect.insert
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        try:
+            with Session(self.w, expire_on_commit=False) as s, s.begin():
+                yield s
+        except IntegrityError as exc:
+            raise DuplicateError(detail=f"integrity: {type(exc.orig).__name__}") from exc
+        except SQLAlchemyError as exc:
+            log.error("database write failed: %s", type(exc).__name__)
+            raise StorageError(detail=type(exc).__name__) from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        try:
+            with Session(self.r, expire_on_commit=False) as s, s.begin():
+                yield s
+        except SQLAlchemyError as exc:
+            log.error("database read failed: %s", type(exc).__name__)
+            raise StorageError(detail=type(exc).__name__) from exc
+
+    def close(self) -> None:
+        self.w.dispose()
+        if self.r is not self.w:
+            self.r.dispose()
+
+
+def aad(column: str, row_id: str) -> bytes:
+    """The associated data binding an encrypted value to its column and row."""
+    return f"{column}|{row_id}".encode()
+
+
+def aware(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise ValueError("an aware datetime is needed")
+    return at
+
+
+def ts(at: datetime) -> int:
+    return int(aware(at).timestamp())
+
+
+def rowcount(result: Any) -> int:
+    return int(result.rowcount or 0)
+
+
+def set_meta(s: Session, key: str, value: str) -> None:
+    row = s.get(Meta, key)
+    if row is None:
+        s.add(Meta(key=key, value=value))
+    else:
+        row.value = value

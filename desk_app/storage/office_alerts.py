@@ -19,9 +19,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from desk_app.alert_ids import DESK_ALERT, made_alert_id
+from desk_app.storage.audit import AuditAction
 from desk_app.storage.errors import NotFoundError
+from desk_app.storage.keys import Cursors
 from desk_app.storage.schema import AlertRow, OfficeAlertRow, VisitRow
-from desk_app.storage.store import AuditAction, Store
+from desk_app.storage.store import Store
 
 CURSOR = "alerts.office"
 OUTBOX_KIND = "alert_handled"
@@ -63,7 +65,7 @@ class OfficeAlerts:
         self.store = store
 
     def cursor(self) -> int:
-        value = self.store.get_cursor(CURSOR)
+        value = self.store.cursors.get(CURSOR)
         try:
             return int(value) if value else 0
         except ValueError:
@@ -74,11 +76,11 @@ class OfficeAlerts:
         equal one is ignored, so the delta and the push may bring the same page twice) and
         move the cursor, in one transaction. A desk alert of our own visit handled elsewhere
         marks our flagged case handled too."""
-        store, c = self.store, self.store._crypto
+        store, c = self.store, self.store.db.crypto
         now = store.now()
         new_open: list[str] = []
         handled: list[str] = []
-        with store._write() as s:
+        with store.db.write() as s:
             for a in alerts:
                 row = s.get(OfficeAlertRow, a.alert_id)
                 if row is not None and row.seq >= a.seq:
@@ -105,7 +107,7 @@ class OfficeAlerts:
                         if a.kind == DESK_ALERT:
                             self._handle_local_cases(s, a, now)
             if cursor is not None:
-                store._set_cursor(s, CURSOR, str(cursor), now)
+                Cursors.put(s, CURSOR, str(cursor), now)
         return OfficeApplied(tuple(new_open), tuple(handled))
 
     def _handle_local_cases(self, s, a: OfficeAlert, now: datetime) -> None:  # noqa: ANN001
@@ -116,7 +118,7 @@ class OfficeAlerts:
                 local.status, local.handled_by, local.handled_at = (
                     "handled", a.handled_by or "", a.handled_at or now)
                 local.note = a.handled_note
-                self.store._append_audit(s, a.handled_by or "platform",
+                self.store.audit.append(s, a.handled_by or "platform",
                                          AuditAction.ALERT_HANDLED, local.alert_id,
                                          {"visit_id": vid, "at_desk": a.handled_desk}, now)
 
@@ -124,11 +126,11 @@ class OfficeAlerts:
         q = select(OfficeAlertRow).order_by(OfficeAlertRow.created_at.desc())
         if not include_handled:
             q = q.where(OfficeAlertRow.handled_at.is_(None))
-        with self.store._read() as s:
+        with self.store.db.read() as s:
             return [self._alert(r) for r in s.scalars(q)]
 
     def alert(self, alert_id: str) -> OfficeAlert:
-        with self.store._read() as s:
+        with self.store.db.read() as s:
             row = s.get(OfficeAlertRow, alert_id)
             if row is None:
                 raise NotFoundError(detail="office alert")
@@ -139,7 +141,7 @@ class OfficeAlerts:
         transaction). Our own flagged case of the same visit is handled with it."""
         store = self.store
         now = store.now()
-        with store._write() as s:
+        with store.db.write() as s:
             row = s.get(OfficeAlertRow, alert_id)
             if row is None:
                 raise NotFoundError(detail="office alert")
@@ -156,24 +158,24 @@ class OfficeAlerts:
         store = self.store
         now = store.now()
         alert_id = made_alert_id(DESK_ALERT, hospital_id, visit_id)
-        with store._write() as s:
+        with store.db.write() as s:
             row = s.get(OfficeAlertRow, alert_id)
             if row is not None:
                 if row.handled_at is None:
                     self._mark_here(s, row, by, note, now, hospital_id)
                 return
-            s.add(store._outbox_row(OUTBOX_KIND, f"{alert_id}:handled", {
+            store.outbox.add(s, OUTBOX_KIND, f"{alert_id}:handled", {
                 "hospital_id": hospital_id, "alert_id": alert_id, "handled_by": by,
-                "note": note}, now, visit_id=None))
+                "note": note}, now)
 
     def _mark_here(self, s, row: OfficeAlertRow, by: str, note: str, now: datetime,  # noqa: ANN001
                    hospital_id: str) -> None:
         row.handled_by, row.handled_at, row.handled_here = by, now, True
-        row.handled_note_enc = self.store._crypto.encrypt_text(note, _aad("note", row.alert_id))
-        s.add(self.store._outbox_row(OUTBOX_KIND, f"{row.alert_id}:handled", {
+        row.handled_note_enc = self.store.db.crypto.encrypt_text(note, _aad("note", row.alert_id))
+        self.store.outbox.add(s, OUTBOX_KIND, f"{row.alert_id}:handled", {
             "hospital_id": hospital_id, "alert_id": row.alert_id, "handled_by": by,
-            "note": note}, now, visit_id=None))
-        self.store._append_audit(s, by, AuditAction.ALERT_HANDLED, row.alert_id,
+            "note": note}, now)
+        self.store.audit.append(s, by, AuditAction.ALERT_HANDLED, row.alert_id,
                                  {"office": True, "kind": row.kind}, now)
 
     def purge_handled(self, days: int) -> int:
@@ -182,7 +184,7 @@ class OfficeAlerts:
         from sqlalchemy import delete
 
         cutoff = self.store.now() - timedelta(days=days)
-        with self.store._write() as s:
+        with self.store.db.write() as s:
             r = s.execute(delete(OfficeAlertRow).where(OfficeAlertRow.handled_at.is_not(None),
                                                        OfficeAlertRow.handled_at < cutoff,
                                                        OfficeAlertRow.handled_here.is_(False)))
@@ -194,7 +196,7 @@ class OfficeAlerts:
         ids = sorted(set(visit_ids))
         if not ids:
             return set()
-        with self.store._read() as s:
+        with self.store.db.read() as s:
             return set(s.scalars(select(AlertRow.visit_id).where(
                 AlertRow.visit_id.in_(ids), AlertRow.conflict.is_(False))))
 
@@ -202,11 +204,11 @@ class OfficeAlerts:
         ids = sorted(set(visit_ids))
         if not ids:
             return set()
-        with self.store._read() as s:
+        with self.store.db.read() as s:
             return set(s.scalars(select(VisitRow.visit_id).where(VisitRow.visit_id.in_(ids))))
 
     def _alert(self, r: OfficeAlertRow) -> OfficeAlert:
-        c = self.store._crypto
+        c = self.store.db.crypto
         return OfficeAlert(
             alert_id=r.alert_id, seq=r.seq, kind=r.kind, booking_id=r.booking_id,
             visit_ids=tuple(json.loads(r.visit_ids_json)),

@@ -31,19 +31,19 @@ BLACKLIST_GRACE = timedelta(days=30)
 
 def run_retention(store, privacy: PrivacySection) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Run every purge once; the counts (also one audit entry, ``retention.run``)."""
+    from desk_app.storage.audit import AuditAction
     from desk_app.storage.office_alerts import OfficeAlerts
-    from desk_app.storage.store import AuditAction
 
     counts = {
-        "face_images": store.purge_face_images(privacy.face_retention_days),
-        "visit_pii": store.purge_visit_pii(privacy.visit_pii_days),
-        "audit": store.purge_audit(privacy.audit_retention_days),
-        "sent_outbox": store.purge_sent_outbox(SENT_OUTBOX_KEPT),
-        "bookings": store.purge_bookings(store.now() - BOOKINGS_KEPT),
-        "blacklist": store.purge_expired_blacklist(BLACKLIST_GRACE),
+        "face_images": store.alerts.purge_face_images(privacy.face_retention_days),
+        "visit_pii": store.visits.purge_pii(privacy.visit_pii_days),
+        "audit": store.audit.purge(privacy.audit_retention_days),
+        "sent_outbox": store.outbox.purge_sent(SENT_OUTBOX_KEPT),
+        "bookings": store.bookings.purge(store.now() - BOOKINGS_KEPT),
+        "blacklist": store.blacklist.purge_expired(BLACKLIST_GRACE),
         "office_alerts": OfficeAlerts(store).purge_handled(privacy.visit_pii_days),
     }
-    store.audit("system", AuditAction.RETENTION_RUN, "", counts)
+    store.audit.record("system", AuditAction.RETENTION_RUN, "", counts)
     log.info("retention: %s", counts)
     return counts
 

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from desk_app.errors import AuthError, Text
+from desk_app.storage.audit import AuditAction
+from desk_app.storage.keys import Cursors
 from desk_app.storage.records import ROLES
 from desk_app.storage.schema import UserRow
-from desk_app.storage.store import AuditAction, Store
+from desk_app.storage.store import Store
 
 CURSOR = "staff"
 LOCAL = "local"
@@ -68,7 +70,7 @@ class StaffCache:
         self.store = store
 
     def version(self) -> int:
-        value = self.store.get_cursor(CURSOR)
+        value = self.store.cursors.get(CURSOR)
         try:
             return int(value) if value else 0
         except ValueError:
@@ -81,7 +83,7 @@ class StaffCache:
         now = store.now()
         sign_out: set[str] = set()
         changed = 0
-        with store._write() as s:
+        with store.db.write() as s:
             for a in accounts:
                 usable = a.active and a.role in ROLES
                 row = s.get(UserRow, a.username)
@@ -110,17 +112,17 @@ class StaffCache:
                 if not usable:
                     sign_out.add(a.username)
                 changed += 1
-                store._append_audit(s, "sync", AuditAction.USER_CHANGED, a.username, {
+                store.audit.append(s, "sync", AuditAction.USER_CHANGED, a.username, {
                     "change": change, "role": row.role, "active": usable,
                     "version": a.version}, now)
                 if unlock:
-                    store._append_audit(s, "sync", AuditAction.LOGIN_UNLOCKED, a.username,
+                    store.audit.append(s, "sync", AuditAction.LOGIN_UNLOCKED, a.username,
                                         {"why": "platform"}, now)
-            store._set_cursor(s, CURSOR, str(version), now)
+            Cursors.put(s, CURSOR, str(version), now)
         return StaffApplied(changed, frozenset(sign_out))
 
     def sources(self) -> dict[str, AccountSource]:
-        with self.store._read() as s:
+        with self.store.db.read() as s:
             return {r.username: AccountSource(r.username, r.source, r.source_version)
                     for r in s.scalars(select(UserRow))}
 

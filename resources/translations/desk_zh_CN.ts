@@ -352,23 +352,23 @@
 <context>
     <name>DemoPanel</name>
     <message>
-        <location filename="../../ui/demo/runner.py" line="620"/>
+        <location filename="../../ui/demo/runner.py" line="621"/>
         <source>Demo</source>
         <extracomment>The demo&apos;s photos are the face_recognition examples (Western faces), not the patients the default thresholds are calibrated for (at card resolution Obama&apos;s own photos lie at 0.40 from his card: UNDECIDED with the defaults). The demo hospital uses what `desk-app calibrate faces --strict pairs.csv --all-pairs --folds 3` proposes for these photos (2026-12-03: the closest stranger at 0.64, so the match threshold stops at the relatives&apos; ceiling, 0.47).</extracomment>
         <translation>演示</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="624"/>
+        <location filename="../../ui/demo/runner.py" line="625"/>
         <source>Pick the next patient; the check-in screen shows what the desk concludes.</source>
         <translation>选择下一位患者, 报到核验界面将显示本窗口的核验结论。</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="626"/>
+        <location filename="../../ui/demo/runner.py" line="627"/>
         <source>Play the selected scenario</source>
         <translation>播放所选场景</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="627"/>
+        <location filename="../../ui/demo/runner.py" line="628"/>
         <source>Play all scenarios</source>
         <translation>播放全部场景</translation>
     </message>

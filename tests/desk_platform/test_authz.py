@@ -35,11 +35,11 @@ def _report(hospital: str, desk: str = "desk-01") -> dict[str, Any]:
 def _alert(server: Server, hospital: str) -> str:
     """A new, open alert of ``hospital`` (a suspect report made through the service)."""
     from desk_platform import office
-    from desk_platform.service import Principal
+    from desk_platform.base import Principal
 
     plat = server.platform()
     rep = P.SuspectReport.model_validate(_report(hospital))
-    plat.report(Principal(P.Role.DESK, "desk-01", hospital, "desk-01", "x"), rep)
+    plat.alerts.report(Principal(P.Role.DESK, "desk-01", hospital, "desk-01", "x"), rep)
     return next(a.alert_id for a in office.alerts_delta(plat, hospital, 0, P.MAX_PAGE).alerts
                 if a.handled_at is None and a.kind is P.AlertKind.SUSPECT_REPORT)
 
@@ -84,7 +84,8 @@ HOSPITAL_SCOPED = {Perm.INSIDERS_WRITE, Perm.INSIDERS_READ, Perm.ALERTS_HANDLE, 
 @pytest.fixture(scope="module")
 def role_tokens(server: Server) -> dict[P.Role, str]:
     plat = server.platform()
-    admin, _ = plat.issue_token(P.Role.HOSPITAL_ADMIN, "hospital admin", hospital_id="H001")
+    admin, _ = plat.enrollment.issue_token(P.Role.HOSPITAL_ADMIN, "hospital admin",
+                                           hospital_id="H001")
     return {P.Role.DESK: server.desk_tokens["desk-01"],
             P.Role.SECURITY: server.seed.security_token,
             P.Role.HOSPITAL_ADMIN: admin,
@@ -134,7 +135,7 @@ def test_the_statements_of_the_brief(server: Server, role_tokens: dict[P.Role, s
                                               "reason": f"by {role.value}", "days": 1})
             assert r.status_code == 200, r.text
             assert r.json()["source"] == ("police" if role == P.Role.POLICE else "platform")
-    nothing_stored = server.platform().visit_count("H002")
+    nothing_stored = server.platform().visits.count("H002")
     assert nothing_stored == 0
 
 
@@ -168,7 +169,7 @@ def test_enrollment_code_is_one_time_and_reenrollment_revokes(server: Server,
         who = P.WhoAmI.model_validate(desk.get("/v1/whoami").json())
         assert (who.role, who.hospital_id, who.desk_id) == (P.Role.DESK, "H001", "desk-e")
     # The same desk enrolled again: the old token stops working at once.
-    code2 = server.platform().create_enrollment_code("H001", "desk-e", created_by="t").code
+    code2 = server.platform().enrollment.create_code("H001", "desk-e", created_by="t").code
     with server.client() as anon:
         token2 = anon.post("/v1/enroll", json={"code": code2}).json()["token"]
     with server.client(enrolled.token) as old, server.client(token2) as new:
@@ -184,7 +185,7 @@ def test_enrollment_code_is_one_time_and_reenrollment_revokes(server: Server,
 
 def test_expired_enrollment_code_is_refused(server: Server):
     plat = server.platform()
-    code = plat.create_enrollment_code("H001", "desk-x", created_by="t",
+    code = plat.enrollment.create_code("H001", "desk-x", created_by="t",
                                        ttl=timedelta(seconds=-1)).code
     with server.client() as anon:
         assert anon.post("/v1/enroll", json={"code": code}).status_code == 400

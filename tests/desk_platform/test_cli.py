@@ -76,7 +76,7 @@ def test_subcommand_help(capsys: pytest.CaptureFixture[str]):
 def test_init_enroll_book_cancel(cli: Cli, tmp_path: Path):
     assert "platform database ready" in cli("init").stdout
     code = cli("enroll-desk", "--hospital", "H001", "--desk", "desk-01").stdout.strip()
-    enrolled = cli.platform().enroll(P.EnrollRequest(code=code))
+    enrolled = cli.platform().enrollment.enroll(P.EnrollRequest(code=code))
     assert (enrolled.hospital_id, enrolled.desk_id) == ("H001", "desk-01")
 
     png = tmp_path / "qr.png"
@@ -92,7 +92,7 @@ def test_init_enroll_book_cancel(cli: Cli, tmp_path: Path):
     decoded = [x.text for x in zxingcpp.read_barcodes(cv2.imread(str(png)))]
     assert decoded == [token]  # the PNG is a readable QR of exactly that token
     booking_id = r.stderr.split("booking ", 1)[1].split(" ", 1)[0]
-    b, stored_token = cli.platform().booking(booking_id)
+    b, stored_token = cli.platform().bookings.get(booking_id)
     assert stored_token == token and b.status == P.BookingStatus.ACTIVE
 
     again = cli("issue-booking", "--hospital", "H001", "--department-code", "NEU",
@@ -104,7 +104,7 @@ def test_init_enroll_book_cancel(cli: Cli, tmp_path: Path):
 
     out = cli("cancel-booking", booking_id).stdout
     assert "cancelled" in out and "returns to the pool" in out
-    assert cli.platform().booking(booking_id)[0].status == P.BookingStatus.CANCELLED
+    assert cli.platform().bookings.get(booking_id)[0].status == P.BookingStatus.CANCELLED
     missing = cli("cancel-booking", "BNOPE", check=False)
     assert missing.returncode == 1 and "not_found" in missing.stderr
 

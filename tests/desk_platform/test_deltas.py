@@ -166,7 +166,7 @@ def test_blacklist_delta_with_tombstones_and_hashes(server: Server):
 def test_key_rotation_keeps_old_tokens_verifiable(server: Server):
     with server.client(server.seed.admin_token) as admin:
         before = P.KeySetWire.model_validate(admin.get("/v1/keys").json())
-        token_old = server.platform().booking(server.seed.patient("normal").booking_id)[1]
+        token_old = server.platform().bookings.get(server.seed.patient("normal").booking_id)[1]
         claims = verify_token(token_old, before)
         assert claims["bid"] == server.seed.patient("normal").booking_id
         assert claims["hos"] == "H001" and claims["pl4"] == server.seed.patient(
@@ -192,7 +192,7 @@ def test_key_rotation_keeps_old_tokens_verifiable(server: Server):
     plat = server.platform()
     with server.client(server.desk_tokens["desk-03"]) as desk:
         rev_head = desk.get("/v1/revocations").json()["version"]
-        plat.revoke_key(rotated.previous_kid)
+        plat.keys.revoke(rotated.previous_kid)
         ks = P.KeySetWire.model_validate(desk.get("/v1/keys").json())
         assert rotated.previous_kid not in {k.kid for k in ks.keys}
         revs = P.RevocationsDelta.model_validate(

@@ -132,7 +132,7 @@ def test_cli_takes_every_form(server: Server, tmp_path):
     out = server.cli("blacklist", "add", wide, "--source", "platform", "--reason", "CLI 旧号")
     entry_id = out.stdout.split()[0]
     assert f"****{card[-4:]}" in out.stderr
-    found = server.platform().blacklist_find(card)
+    found = server.platform().blacklist.find(card)
     assert [r.entry.entry_id for r in found] == [entry_id]
     assert found[0].entry.id_hash == desk_blacklist_hash(server, card)
     # removed by the number in another form (the police's list has 18 digits)
@@ -159,10 +159,10 @@ def test_seeded_demo_patients_of_the_old_format(server: Server):
     """The demo's legacy_15_* patients: booked / banned under the 15-digit form, card 18."""
     plat = server.platform()
     booked = server.seed.patient("legacy_15_booked")
-    b = convert.booking(plat.booking(booked.booking_id)[0])
+    b = convert.booking(plat.bookings.get(booked.booking_id)[0])
     assert len(booked.id_number) == 18 and patient_matches(b, booked.id_number)
     banned = server.seed.patient("legacy_15_blacklisted")
-    hits = [r for r in plat.blacklist_find(banned.id_number) if not r.entry.deleted]
+    hits = [r for r in plat.blacklist.find(banned.id_number) if not r.entry.deleted]
     assert [r.entry.source for r in hits] == [P.BlacklistSource.POLICE]
 
 
@@ -203,29 +203,29 @@ def test_init_repairs_bans_stored_by_an_older_platform(backend: str, make_db, tm
                 deleted=False, id_number_enc=b"-", created_by="bench", updated_at=now))
             conn.execute(T.meta.delete().where(T.meta.c.key == "id_form"))
         # the same person was also banned later under the 18-digit form, for a shorter time
-        short = plat.blacklist_add(merged_card, source=P.BlacklistSource.POLICE, reason="new",
+        short = plat.blacklist.add(merged_card, source=P.BlacklistSource.POLICE, reason="new",
                                    days=10, created_by="police")
-        assert not [r for r in plat.blacklist_find(card) if not r.entry.deleted]
-        head = plat.blacklist_delta(0, 1000).version
+        assert not [r for r in plat.blacklist.find(card) if not r.entry.deleted]
+        head = plat.blacklist.delta(0, 1000).version
 
         run_cli("init", "--db", db_url, "--key-file", str(key))
 
-        delta = plat.blacklist_delta(head, 1000)
+        delta = plat.blacklist.delta(head, 1000)
         by_id = {e.entry_id: e for e in delta.entries}
         assert by_id["BLOLD1"].deleted and by_id["BLOLD2"].deleted and "BLJUNK" not in by_id
-        (rebuilt,) = [r.entry for r in plat.blacklist_find(card)]
+        (rebuilt,) = [r.entry for r in plat.blacklist.find(card)]
         assert rebuilt.entry_id not in ("BLOLD1", "BLOLD2") and not rebuilt.deleted
         assert (rebuilt.reason, rebuilt.last4) == ("old BLOLD1", card[-4:])
         assert rebuilt.valid_to == now + timedelta(days=60)
         assert rebuilt.id_hash == b64e(slow_hash(card, plat.blacklist_salt, plat.scrypt))
-        assert plat.blacklist_reveal(rebuilt.entry_id).id_number == card
-        (kept,) = [r.entry for r in plat.blacklist_find(merged_card)]
+        assert plat.blacklist.reveal(rebuilt.entry_id).id_number == card
+        (kept,) = [r.entry for r in plat.blacklist.find(merged_card)]
         assert kept.entry_id == short.entry_id and kept.valid_to == now + timedelta(days=90)
         with plat.db.read() as conn:
             assert conn.execute(select(T.meta.c.value).where(T.meta.c.key == "id_form")
                                 ).scalar() == "canonical-2026-12"
         run_cli("init", "--db", db_url, "--key-file", str(key))
-        assert plat.blacklist_delta(delta.version, 1000).entries == []
+        assert plat.blacklist.delta(delta.version, 1000).entries == []
     finally:
         plat.db.close()
 

@@ -152,7 +152,7 @@ def test_insider_weeks_per_person_over_every_desk(server: Server):
         other = d.post("/v1/hospitals/H001/insiders", json={
             "hospital_id": "H001", "desk_id": "desk-02", "week": week, "people": []})
         assert other.status_code == 403  # another desk's figures
-    admin, _ = server.platform().issue_token(P.Role.HOSPITAL_ADMIN, "admin", hospital_id="H001")
+    admin, _ = server.platform().enrollment.issue_token(P.Role.HOSPITAL_ADMIN, "admin", hospital_id="H001")
     with server.client(admin) as a:
         r = a.get("/v1/hospitals/H001/insiders", params={"week": week})
         assert r.status_code == 200, r.text

@@ -228,7 +228,8 @@ def test_shared_rate_limit_store_across_processes(server: Server,
     try:
         b, base_b = start_server(server.db_url, server.key_file, work / "b.log", *args)
         try:
-            token, _ = server.platform().issue_token(P.Role.SECURITY, "rl", hospital_id="H001")
+            token, _ = server.platform().enrollment.issue_token(P.Role.SECURITY, "rl",
+                                                                     hospital_id="H001")
             h = {"authorization": f"Bearer {token}"}
             with httpx.Client(headers=h) as c:
                 t0 = time.monotonic()

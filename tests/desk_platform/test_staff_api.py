@@ -21,8 +21,8 @@ def _name() -> str:
 
 def test_admin_manages_own_staff_and_desks_pull_them(server: Server):
     plat = server.platform()
-    admin1, _ = plat.issue_token(P.Role.HOSPITAL_ADMIN, "admin H001", hospital_id="H001")
-    admin2, _ = plat.issue_token(P.Role.HOSPITAL_ADMIN, "admin H002", hospital_id="H002")
+    admin1, _ = plat.enrollment.issue_token(P.Role.HOSPITAL_ADMIN, "admin H001", hospital_id="H001")
+    admin2, _ = plat.enrollment.issue_token(P.Role.HOSPITAL_ADMIN, "admin H002", hospital_id="H002")
     desk = server.desk_tokens["desk-01"]
     with server.client(desk) as d:
         head = P.StaffDelta.model_validate(d.get("/v1/hospitals/H001/staff").json()).version

@@ -32,7 +32,7 @@ def alerts_after(server: Server, desk: str, cursor: int = 0) -> P.AlertsDelta:
 
 def test_same_batch_twice_is_stored_once(server: Server):
     plat = server.platform()
-    before = plat.visit_count("H001")
+    before = plat.visits.count("H001")
     batch = [visit("desk-01") for _ in range(50)]
     first = push(server, "desk-01", batch)
     assert (first.stored, first.duplicates, first.rejected) == (50, 0, 0)
@@ -43,19 +43,19 @@ def test_same_batch_twice_is_stored_once(server: Server):
     # a batch that repeats one visit inside itself, mixed with a new one
     mixed = push(server, "desk-01", [batch[0], batch[0], visit("desk-01")])
     assert mixed.duplicates == 1 and mixed.stored == 1 and len(mixed.results) == 2
-    assert plat.visit_count("H001") == before + 51
+    assert plat.visits.count("H001") == before + 51
 
 
 def test_concurrent_retries_store_each_visit_once(server: Server):
     """The same batch sent by several connections at once (a desk retrying after timeouts)."""
     plat = server.platform()
-    before = plat.visit_count("H001")
+    before = plat.visits.count("H001")
     batch = [visit("desk-02") for _ in range(40)]
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: push(server, "desk-02", batch), range(4)))
     assert sum(r.stored for r in results) == 40
     assert sum(r.duplicates for r in results) == 120
-    assert plat.visit_count("H001") == before + 40
+    assert plat.visits.count("H001") == before + 40
 
 
 def test_visit_id_of_another_desk_is_rejected_not_overwritten(server: Server):
@@ -108,7 +108,7 @@ def test_rejected_visits_do_not_check_a_booking_in(server: Server):
                                                   "rule": "faces"}])])
     r2 = push(server, "desk-02", [visit("desk-02", booking_id=booking, verdict="reject")])
     assert r1.results[0].status == r2.results[0].status == P.VisitStatus.STORED
-    bk, _token = server.platform().booking(booking)
+    bk, _token = server.platform().bookings.get(booking)
     assert bk.status == P.BookingStatus.ACTIVE
 
 
@@ -159,7 +159,7 @@ def test_suspect_reports_are_idempotent_and_alerted(server: Server):
 def test_statistics_per_hospital_and_day(server: Server):
     # A hospital of its own, so the counts are exact whatever other tests stored.
     plat = server.platform()
-    code = plat.create_enrollment_code("H777", "desk-s", created_by="test").code
+    code = plat.enrollment.create_code("H777", "desk-s", created_by="test").code
     with server.client() as c:
         token = c.post("/v1/enroll", json={"code": code}).json()["token"]
     block = [{"code": "face_mismatch", "severity": "block", "rule": "faces"},
@@ -195,4 +195,4 @@ def test_another_hospitals_booking_is_stored_but_not_checked_in(server: Server):
     other = server.seed.patient("other_hospital").booking_id
     r = push(server, "desk-01", [visit("desk-01", booking_id=other)])
     assert r.results[0].status == P.VisitStatus.STORED
-    assert server.platform().booking(other)[0].status == P.BookingStatus.ACTIVE
+    assert server.platform().bookings.get(other)[0].status == P.BookingStatus.ACTIVE

@@ -73,9 +73,9 @@ def test_finger_over_a_corner_still_finds_the_card(faces_dir: Path):
 
 
 def test_every_kind_and_effect_on_held_out_frames(tmp_path: Path, faces_dir: Path, capsys):
-    """Measured 2026-12-03 on 96 frames of seed 20261203 (README, architecture.md): 93
-    correct (83 valid numbers of 86 read exactly, the 10 failing check digits all reported),
-    0 wrong, 3 missed (2 on busy counters). Here a smaller set of another seed."""
+    """Measured 2026-12-03 on 96 frames of seed 20261203 (architecture.md): 96 correct with
+    the number-line search (93 before: 83 valid numbers of 86 read exactly), the 10 failing
+    check digits all reported, 0 wrong. Here a smaller set of another seed."""
     n = len(CARD_KINDS) * len(COUNTER_EFFECTS)
     index = make_set(tmp_path, faces_dir, n, invalid=0.12, seed=777, counter=True)
     assert cli_main(["eval", "idcards", str(index), "--json"]) == 0
@@ -96,3 +96,71 @@ def test_failing_check_digit_on_a_2017_card_is_reported(reader, faces_dir: Path)
     assert r.status in ("checksum", "no_number"), r  # never "ok" with another number
     if r.status == "checksum":
         assert r.text == bad.id_number
+
+
+def test_a_card_the_outlines_miss_is_found_by_its_number_line(reader, faces_dir: Path):
+    """Busy counters and fingers (seed 31, not one the layout was measured on): where the
+    card's outline gives no valid number, the text detector finds its number line in the
+    whole frame; the number is read exactly, the card's corners follow roughly from where the
+    line lies (within a tenth of the frame's width: the line is thin and the card tilted; the
+    preview's outline, not the read, depends on them), and its portrait holds the card's face. No frame gives a wrong number either way."""
+    import face_recognition
+
+    rng = np.random.default_rng(31)
+    photo = cv2.imread(str(faces_dir / "obama.jpg"))
+    rescued = 0
+    for i in range(24):
+        kind = CARD_KINDS[i % len(CARD_KINDS)]
+        person = random_card_person(rng, kind)
+        frame, corners = counter_frame(render_card(person, photo), rng,
+                                       ("busy", "finger")[i % 2])
+        outline_only = reader.read_frame(frame, text_lines=False)
+        both = reader.read_frame(frame)
+        for r in (outline_only, both):
+            assert r.status != "ok" or r.text == person.id_number, (i, kind, r)
+        if outline_only.status != "ok" and both.status == "ok":
+            rescued += 1
+            assert corners_near(both.polygon, corners, tol=0.1 * 1280), (i, kind)
+            rgb = cv2.cvtColor(both.portrait, cv2.COLOR_BGR2RGB)
+            assert face_recognition.face_locations(rgb, number_of_times_to_upsample=1), (i, kind)
+    assert rescued >= 1
+
+
+def test_an_idle_counter_costs_one_look(faces_dir: Path):
+    """The text detector is slow: with no card in view it runs once for a still scene, and
+    again only when the scene changes; a card found that way stays present while it lies
+    still."""
+    from devices.camera.sim import ImageFolderSource  # noqa: F401 (the camera package loads)
+    from devices.idcard.camera_reader import CameraIdCardSource
+    from devices.idcard.synthetic import desk_background
+
+    class Counting(CameraCardReader):
+        looks = 0
+
+        def read_text_lines(self, frame):
+            Counting.looks += 1
+            return super().read_text_lines(frame)
+
+    class StillCamera:  # a camera whose newest frame is whatever the test put there
+        name, image = "still", None
+
+        def latest(self):
+            return None if self.image is None else type("F", (), {"image": self.image})()
+
+    rng = np.random.default_rng(3)
+    cam = StillCamera()
+    source = CameraIdCardSource(cam, Counting())  # type: ignore[arg-type]
+    cam.image = desk_background(1280, 720, rng)
+    assert [source.card_present() for _ in range(5)] == [False] * 5
+    assert Counting.looks == 1
+    person = random_card_person(rng, "resident")
+    photo = cv2.imread(str(faces_dir / "obama.jpg"))
+    for _ in range(40):  # a busy-counter frame whose card only the number line finds
+        frame, _ = counter_frame(render_card(person, photo), rng, "busy")
+        if find_card(frame) is None and source.reader.read_text_lines(frame) is not None:
+            break
+    else:
+        pytest.skip("no busy frame hid its card from the outline finder")
+    cam.image, looks = frame, Counting.looks
+    assert [source.card_present() for _ in range(3)] == [True] * 3
+    assert Counting.looks == looks + 1

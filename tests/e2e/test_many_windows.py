@@ -31,7 +31,7 @@ def test_an_impostor_at_window_1_is_on_window_2_within_5_s_and_handled_once(qtbo
     assert out.extra["window_2_ms"] < 5000 and out.extra["cleared_on_both"]
     visit_id = demo.window.checkin.presenter.state.visit_id
     # window 1's own flagged case is handled by the guard of window 2, with the note
-    [case] = [a for a in demo.desk.store.alerts(include_handled=True)
+    [case] = [a for a in demo.desk.store.alerts.cases(True)
               if a.visit_id == visit_id]
     assert case.status == "handled" and case.handled_by == "guard"
     window2 = demo.director._second

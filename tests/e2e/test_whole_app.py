@@ -30,7 +30,7 @@ def play(qtbot, demo, *names):
 
 def synced(qtbot, demo):
     demo.desk.sync.sync_now()
-    qtbot.waitUntil(lambda: demo.desk.store.outbox_count() == 0, timeout=30_000)
+    qtbot.waitUntil(lambda: demo.desk.store.outbox.count() == 0, timeout=30_000)
 
 
 def last_visit(demo):
@@ -51,18 +51,18 @@ def test_genuine_patient_is_admitted_shown_and_stored_once_on_the_platform(qtbot
     row = demo.env.platform_visit(visit_id)
     assert row is not None and row["verdict"] == "admit" and "face_match" in row["reasons"]
     assert demo.env.stored_visit_ids([visit_id]) == {visit_id: 1}
-    decisions = [e for e in demo.desk.store.audit_entries(limit=50)
+    decisions = [e for e in demo.desk.store.audit.entries(limit=50)
                  if e.action == "checkin.decision" and e.subject == visit_id]
     assert len(decisions) == 1
 
 
 def test_impostor_and_blacklisted_scalper_are_rejected_and_security_alerted(qtbot, demo):
-    before = {a.visit.visit_id for a in demo.desk.store.alerts()}
+    before = {a.visit.visit_id for a in demo.desk.store.alerts.cases()}
     outs = play(qtbot, demo, "impostor", "blacklisted")
     assert outs["impostor"].verdict == "reject" and "face_mismatch" in outs["impostor"].reasons
     assert outs["blacklisted"].verdict == "reject" and "blacklist_hit" in outs["blacklisted"].reasons
     assert outs["impostor"].alert and outs["blacklisted"].alert
-    alerts = [a for a in demo.desk.store.alerts() if a.visit.visit_id not in before]
+    alerts = [a for a in demo.desk.store.alerts.cases() if a.visit.visit_id not in before]
     assert len(alerts) == 2 and all(a.has_photos for a in alerts)
     # the security screen lists them (it polls the service off the GUI thread)
     security = demo.window.security
@@ -157,10 +157,10 @@ def test_a_printed_card_waits_for_the_clerk_and_a_reader_without_decoder_uses_th
     checked = outs["camera_card_checked"]
     assert checked.verdict == "admit" and "id_card_confirmed" in checked.reasons
     visit_id = last_visit(demo)
-    visit = demo.desk.store.visit(visit_id)
+    visit = demo.desk.store.visits.get(visit_id)
     assert visit.card_confirmed_by == "clerk" and visit.verdict == "review"
     assert visit.final_verdict == "admit" and visit.override.by == "clerk"
-    [entry] = [e for e in demo.desk.store.audit_entries(limit=50, action="checkin.card_confirmed")
+    [entry] = [e for e in demo.desk.store.audit.entries(limit=50, action="checkin.card_confirmed")
                if e.subject == visit_id]
     assert entry.actor == "clerk"
     synced(qtbot, demo)

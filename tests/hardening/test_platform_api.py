@@ -33,7 +33,7 @@ SQLISH = [
 
 
 def test_expired_token_is_refused(server: Server):
-    token, expires = server.platform().issue_token(P.Role.SECURITY, "short-lived",
+    token, expires = server.platform().enrollment.issue_token(P.Role.SECURITY, "short-lived",
                                                    hospital_id="H001", days=-1 / 86400)
     with server.client(token) as c:
         r = c.get("/v1/whoami")
@@ -42,10 +42,10 @@ def test_expired_token_is_refused(server: Server):
 
 def test_revoked_token_replayed_is_refused(server: Server):
     plat = server.platform()
-    token, _ = plat.issue_token(P.Role.SECURITY, "leaver", hospital_id="H001")
+    token, _ = plat.enrollment.issue_token(P.Role.SECURITY, "leaver", hospital_id="H001")
     with server.client(token) as c:
         assert c.get("/v1/whoami").status_code == 200
-        assert plat.revoke_token(token)
+        assert plat.enrollment.revoke_token(token)
         # The same bearer string captured on the wire and replayed later: refused everywhere.
         for method, path in [("GET", "/v1/whoami"), ("GET", "/v1/keys"),
                              ("GET", "/v1/hospitals/H001/alerts")]:

@@ -72,14 +72,14 @@ def flow(app_paths, tmp_path):
 
 
 def _run_flow(paths, store: Store) -> None:
-    store.create_user("clerk1", "挂号员一", "clerk", PASSWORD)
-    session = SessionService(store)
+    store.users.create("clerk1", "挂号员一", "clerk", PASSWORD)
+    session = SessionService(store.users, store.audit, FixedClock(NOW))
     session.login("clerk1", PASSWORD)
     kid, key = new_signing_key("k1")
-    store.save_keyset(StoredKeySet.from_wire(KeySet(()).with_key(kid, key.public_key()).to_wire()))
-    store.set_cursor(PLATFORM_CONFIG_CURSOR, json.dumps(
+    store.keys.save_keyset(StoredKeySet.from_wire(KeySet(()).with_key(kid, key.public_key()).to_wire()))
+    store.cursors.set(PLATFORM_CONFIG_CURSOR, json.dumps(
         {"blacklist_salt": b64e(b"platform-salt-16"), "scrypt": KDF.as_dict()}))
-    store.set_cursor("blacklist.checked_at", NOW.isoformat())
+    store.cursors.set("blacklist.checked_at", NOW.isoformat())
     settings = Settings()
     service = CheckinService(store, session, lambda: settings, FixedClock(NOW))
     log = logging.getLogger("desk_app.services.checkin")
@@ -90,7 +90,7 @@ def _run_flow(paths, store: Store) -> None:
                     slot_start=NOW + timedelta(minutes=20), slot_end=NOW + timedelta(minutes=50),
                     patient_hash=slow_hash(number, salt, KDF), patient_salt=salt,
                     patient_last4=number[-4:], kdf=KDF)
-        store.apply_bookings_delta([b], cursor=str(i))
+        store.bookings.apply_delta([b], cursor=str(i))
         token = sign_booking_token(booking_claims(b, NOW - timedelta(days=1),
                                                   NOW + timedelta(hours=8)), key, kid)
         s = service.new_patient()
@@ -108,7 +108,7 @@ def _run_flow(paths, store: Store) -> None:
     logging.getLogger("sync.client").info("enrolled, token %s", DESK_TOKEN)
     # a flagged case stored directly, with photos
     number, name = PATIENTS[0]
-    store.record_visit(VisitInput(
+    store.visits.record(VisitInput(
         visit_id="9c1d7b1e-0000-4000-8000-000000000001", booking_id=None, hospital_id="H001",
         desk_id="desk-01", clerk="clerk1", checked_in_at=NOW, verdict="reject",
         presented_id_last4=number[-4:], id_number=number, person_name=name),
@@ -117,7 +117,7 @@ def _run_flow(paths, store: Store) -> None:
                    note=check_note(f"flagged: {name} {number} 13812345678", required=True)))
     save_settings(settings, paths.settings_file)
     TokenStore(paths.data_dir, "desk-01", use_keyring=False).set(DESK_TOKEN)
-    assert store.outbox_count() >= len(PATIENTS)
+    assert store.outbox.count() >= len(PATIENTS)
 
 
 def _files(root: Path) -> list[Path]:
@@ -152,7 +152,7 @@ def test_outbox_payloads_carry_hashes_not_identities(app_paths):
     store = Store.open(app_paths, clock=FixedClock(NOW))
     try:
         _run_flow(app_paths, store)
-        items = store.pending_outbox(100)
+        items = store.outbox.pending(100)
     finally:
         store.close()
     assert items

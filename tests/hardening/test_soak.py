@@ -177,7 +177,7 @@ def _book(platform, patients: int, desk_id: str, area: str) -> list[Patient]:
     out = []
     for i in range(patients):
         number = make_id_number(area, date(1950, 1, 1) + timedelta(days=i), i % 999 + 1)
-        issued = platform.service.book(P.BookingRequest(
+        issued = platform.service.bookings.book(P.BookingRequest(
             hospital_id=HOSPITAL, department_code="NEU", department_name="神经内科",
             doctor_name=f"医生{desk_id}-{i}", slot_start=start + timedelta(minutes=15 * (i % 4)),
             slot_minutes=15, id_number=number, account_id=f"acct-{desk_id}-{i}"))
@@ -196,12 +196,12 @@ def _desk(platform, proxy, tmp_path, desk_id: str) -> composition.Desk:
     desk = composition.build_desk(core)
     try:
         desk.sync.backoff.base_s = 0.1
-        desk.store.create_user("clerk1", "挂号员一", "clerk", "clerk-pass-1")
+        desk.store.users.create("clerk1", "挂号员一", "clerk", "clerk-pass-1")
         desk.session.login("clerk1", "clerk-pass-1")
-        code = platform.service.create_enrollment_code(HOSPITAL, desk_id, created_by="test").code
+        code = platform.service.enrollment.create_code(HOSPITAL, desk_id, created_by="test").code
         desk.sync.enroll(proxy.url, code)
         desk.sync.run_once()
-        assert desk.store.get_cursor(PLATFORM_CONFIG_CURSOR), "the desk has the platform's config"
+        assert desk.store.cursors.get(PLATFORM_CONFIG_CURSOR), "the desk has the platform's config"
     except BaseException:
         desk.close()
         raise

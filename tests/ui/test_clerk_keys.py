@@ -30,7 +30,7 @@ class Frame:
 @pytest.fixture
 def desk(app_paths, faces_dir):
     store = Store.open(app_paths)
-    store.create_user("clerk1", "挂号员一", "clerk", "clerk-pass-1")
+    store.users.create("clerk1", "挂号员一", "clerk", "clerk-pass-1")
     yield Desk(store, faces_dir, {"clerk": ("clerk1", "clerk-pass-1")})
     store.close()
 
@@ -86,9 +86,9 @@ def test_undecided_face_both_photos_large_and_f7_admits_naming_the_clerk(qtbot, 
     assert "Decided by clerk1" in panel.banner.detail
     assert panel.id_photo.size() == PhotoBox.SMALL  # judged: back to the usual layout
     assert not screen.buttons["same_person"].isEnabled()
-    [j] = desk.store.face_judgements()
+    [j] = desk.store.visits.face_judgements()
     assert j.judgement == "same" and j.clerk == "clerk1"
-    assert desk.store.visit(s.visit_id).final_verdict == "admit"
+    assert desk.store.visits.get(s.visit_id).final_verdict == "admit"
 
 
 def test_f8_rejects_and_alerts_security(qtbot, screen, desk):
@@ -97,7 +97,7 @@ def test_f8_rejects_and_alerts_security(qtbot, screen, desk):
     QTest.keyClick(screen, Qt.Key.Key_F8)
     qtbot.waitUntil(lambda: screen.verdict.banner.decision == Decision.REJECT, timeout=10000)
     assert "Security has been alerted" in screen.verdict.banner.detail
-    assert [a.visit_id for a in desk.store.alerts()] == [s.visit_id]
+    assert [a.visit_id for a in desk.store.alerts.cases()] == [s.visit_id]
 
 
 def test_a_camera_read_card_waits_for_f9_and_the_audit_log_has_it(qtbot, screen, desk):
@@ -106,16 +106,16 @@ def test_a_camera_read_card_waits_for_f9_and_the_audit_log_has_it(qtbot, screen,
     assert s.verdict.decision is Decision.REVIEW and s.card_to_confirm
     assert screen.buttons["confirm_card"].isEnabled()
     QTest.keyClick(screen, Qt.Key.Key_F7)  # no undecided face: refused, nothing recorded
-    assert desk.store.face_judgements() == []
+    assert desk.store.visits.face_judgements() == []
     from PySide6.QtWidgets import QMessageBox
 
     for box in screen.findChildren(QMessageBox):
         box.close()
     QTest.keyClick(screen, Qt.Key.Key_F9)
     qtbot.waitUntil(lambda: screen.verdict.banner.decision == Decision.ADMIT, timeout=10000)
-    visit = desk.store.visit(s.visit_id)
+    visit = desk.store.visits.get(s.visit_id)
     assert visit.card_confirmed_by == "clerk1" and visit.final_verdict == "admit"
-    assert [e.actor for e in desk.store.audit_entries(action="checkin.card_confirmed")] == \
+    assert [e.actor for e in desk.store.audit.entries(action="checkin.card_confirmed")] == \
         ["clerk1"]
 
 
@@ -140,7 +140,7 @@ def test_a_guard_overrides_a_reject_at_the_clerks_window_with_their_own_password
     refused in words and changes nothing."""
     from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 
-    desk.store.create_user("guard1", "保卫科一", "security", "guard-pass-1")
+    desk.store.users.create("guard1", "保卫科一", "security", "guard-pass-1")
     s = present(qtbot, screen, desk, desk.card(OBAMA, "奥巴马", "obama.jpg"), live="biden2.jpg")
     assert s.verdict.decision is Decision.REJECT
     QTest.keyClick(screen, Qt.Key.Key_F2)
@@ -182,8 +182,8 @@ def test_a_guard_overrides_a_reject_at_the_clerks_window_with_their_own_password
     qtbot.waitUntil(lambda: screen.presenter.state.verdict.overridden, timeout=10000)
     state = screen.presenter.state
     assert state.verdict.decision is Decision.ADMIT
-    visit = desk.store.visit(state.visit_id)
+    visit = desk.store.visits.get(state.visit_id)
     assert visit.clerk == "clerk1" and visit.override.by == "guard1"
-    entry = desk.store.audit_entries(limit=5, action="checkin.override")[0]
+    entry = desk.store.audit.entries(limit=5, action="checkin.override")[0]
     assert entry.actor == "guard1" and entry.detail["at_window_of"] == "clerk1"
     assert desk.session.current_user().username == "clerk1"

@@ -128,7 +128,7 @@ class ClerkSecurityOps(RecordingSecurityOps):
         from desk_app.services.session import SessionService
 
         self._rec("alert_photos", alert_id)
-        session = SessionService(store=None)
+        session = SessionService(users=None, audit=None, clock=None)
         session.act_as(UserView("clerk", "clerk", Role.CLERK))
         session.require(Role.SECURITY, Role.ADMIN)  # raises AuthError, as alert_photos does
 

@@ -1,10 +1,14 @@
 """The demo's world: the reference platform on loopback with a seeded SQLite database, and a
 desk data folder enrolled with it. Everything lives in one temporary folder.
 
-Seeding uses the platform's own ``seed_demo`` (a hospital, departments, doctors, today's
-bookings, a police and a platform blacklist entry, a cancel-and-rebook booking) plus a few more
-ordinary bookings, one per scenario that needs a fresh one. A patient whose booking was used up
-(admitted) gets a new identity and booking when their scenario is played again
+The platform is a separate program (``desk-platform``, found by
+:meth:`sync.loopback.PlatformProgram.find`: ``--platform-command``, ``$DESK_PLATFORM_COMMAND``,
+this interpreter's ``-m desk_platform`` in a source checkout, or ``desk-platform`` on the PATH);
+the desk never imports its code. Seeding runs its ``testing seed-demo`` command (a hospital,
+departments, doctors, today's bookings, a police and a platform blacklist entry, a
+cancel-and-rebook booking) and ``testing book`` for a few more ordinary bookings, one per
+scenario that needs a fresh one; then ``serve`` runs its HTTP API. A patient whose booking was
+used up (admitted) gets a new identity and booking when their scenario is played again
 (:meth:`DemoEnvironment.fresh_patient`).
 """
 
@@ -18,13 +22,10 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-from sqlalchemy import select
+from typing import Any
 
 from desk_app.identity.testing import make_id_number
-from desk_platform.seed import SeedResult, seed_demo
-from sync import protocol as P
-from sync.loopback import ServerProcess, prepare_platform
+from sync.loopback import PlatformProgram, ServerProcess
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ class DemoPatient:
 @dataclass
 class DemoEnvironment:
     root: Path
-    seed: SeedResult
+    program: PlatformProgram
+    seed: dict[str, Any]  # what `desk-platform testing seed-demo` printed
     server: ServerProcess
     patients: dict[str, DemoPatient] = field(default_factory=dict)
     own_root: bool = True
@@ -86,86 +88,100 @@ class DemoEnvironment:
 
     @property
     def enrollment_code(self) -> str:
-        return self.seed.enrollment_codes[DESK]
+        return self.seed["enrollment_codes"][DESK]
+
+    @property
+    def db_url(self) -> str:
+        return self.seed["db_url"]
+
+    @property
+    def key_file(self) -> Path:
+        return self.root / "platform" / "secrets.json"
+
+    def _platform(self, *args: str, request: object = None) -> Any:
+        """A ``desk-platform testing`` command on the demo's platform database."""
+        return self.program.run("testing", *args, "--db", self.db_url, "--key-file",
+                                str(self.key_file), request=request)
 
     @classmethod
-    def create(cls, root: Path | None = None) -> DemoEnvironment:
+    def create(cls, root: Path | None = None, *,
+               program: PlatformProgram | None = None) -> DemoEnvironment:
+        program = program or PlatformProgram.find()  # before anything is made: a clear refusal
         own = root is None
         root = Path(root or tempfile.mkdtemp(prefix="desk-demo-"))
         (root / "platform").mkdir(parents=True, exist_ok=True)
         db_url = f"sqlite:///{root / 'platform' / 'platform.sqlite3'}"
-        key_file = root / "platform" / "secrets.json"  # (fresh_patient reads it there too)
-        seed = seed_demo(db_url, root / "platform", hospital_id=HOSPITAL, desks=(DESK, "desk-02"),
-                         key_file=str(key_file))
-        patients = {p.scenario: DemoPatient(p.scenario, p.name, p.id_number, p.booking_id,
-                                            p.token, p.status) for p in seed.patients}
-        patients.update(_book_extra(db_url, key_file))
-        server = ServerProcess(db_url, key_file, log_file=root / "platform" / "server.log")
+        key_file = root / "platform" / "secrets.json"
+        seed = program.run("testing", "seed-demo", "--db", db_url, "--key-file", str(key_file),
+                           "--out", str(root / "platform"), "--hospital", HOSPITAL,
+                           "--desk", DESK, "--desk", "desk-02")
+        patients = {p["scenario"]: DemoPatient(p["scenario"], p["name"], p["id_number"],
+                                               p["booking_id"], p["token"], p["status"])
+                    for p in seed["patients"]}
+        server = ServerProcess(db_url, key_file, program=program,
+                               log_file=root / "platform" / "server.log")
+        env = cls(root=root, program=program, seed=seed, server=server, patients=patients,
+                  own_root=own)
+        env.patients.update(env._book_extra())
         server.start()
         log.info("demo platform on %s (data in %s)", server.url, root)
-        return cls(root=root, seed=seed, server=server, patients=patients, own_root=own)
+        return env
+
+    def _book(self, bookings: list[dict[str, Any]]) -> dict[str, DemoPatient]:
+        """Open and book one slot for each (key, name, number, doctor, start, account, minutes)
+        in the platform's 皮肤科 (the demo's extra department)."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        request = {"bookings": [{
+            "key": b["key"], "department_code": "DER", "department_name": "皮肤科",
+            "doctor": b["doctor"], "slot_start": b["start"].isoformat(),
+            "slot_minutes": b.get("minutes", 15), "id_number": b["number"],
+            "account": f"acct-{b['account']}",
+            "released_at": (now - timedelta(hours=20)).isoformat()} for b in bookings]}
+        booked = self._platform("book", "--hospital", HOSPITAL, request=request)
+        return {b["key"]: DemoPatient(b["key"], b["name"], b["number"],
+                                      booked[b["key"]]["booking_id"], booked[b["key"]]["token"],
+                                      booked[b["key"]]["status"]) for b in bookings}
+
+    def _book_extra(self) -> dict[str, DemoPatient]:
+        now = datetime.now(UTC).replace(microsecond=0)
+        first = _first_slot(now)
+        return self._book([
+            {"key": key, "name": name, "number": number, "doctor": "孙立",
+             "start": first + timedelta(minutes=EXTRA_SLOT_MINUTES * i), "account": key,
+             "minutes": EXTRA_SLOT_MINUTES}
+            for i, (key, name, number) in enumerate(EXTRA_PATIENTS)])
 
     def fresh_patient(self, key: str) -> DemoPatient:
         """The patient ``key`` again as a new made-up person (same name, birth date, sex and
         region; another ID number) with a new ordinary booking, so that a scenario whose
-        booking was used up plays as the first time. Books on the platform's database directly;
-        the desk learns of it from the token and its next sync."""
+        booking was used up plays as the first time. Booked by the platform's ``testing book``
+        command; the desk learns of it from the token and its next sync."""
         with self._lock:
             n = next(self._fresh)
             old = self.patients[key]
             number = make_id_number(old.id_number[:6], datetime.strptime(
                 old.id_number[6:14], "%Y%m%d").date(), 100 + n % 900,
                 sex="M" if int(old.id_number[16]) % 2 else "F")
-            platform = prepare_platform(self.seed.db_url, self.root / "platform" / "secrets.json")
-            try:
-                now = datetime.now(UTC).replace(microsecond=0)
-                slot = n - 1
-                doctor = FRESH_DOCTORS[(slot // SLOTS_PER_DOCTOR) % len(FRESH_DOCTORS)]
-                start = _first_slot(now) + timedelta(minutes=15 * (slot % SLOTS_PER_DOCTOR))
-                if slot // SLOTS_PER_DOCTOR >= len(FRESH_DOCTORS):
-                    start += timedelta(minutes=5 * (slot // (SLOTS_PER_DOCTOR * len(FRESH_DOCTORS))))
-                platform.open_slots(HOSPITAL, "DER", doctor, [start], 15,
-                                    released_at=now - timedelta(hours=20))
-                fresh = _book(platform, key, old.name, number, doctor, start, f"{key}-{n}")
-            finally:
-                platform.db.close()
+            now = datetime.now(UTC).replace(microsecond=0)
+            slot = n - 1
+            doctor = FRESH_DOCTORS[(slot // SLOTS_PER_DOCTOR) % len(FRESH_DOCTORS)]
+            start = _first_slot(now) + timedelta(minutes=15 * (slot % SLOTS_PER_DOCTOR))
+            if slot // SLOTS_PER_DOCTOR >= len(FRESH_DOCTORS):
+                start += timedelta(minutes=5 * (slot // (SLOTS_PER_DOCTOR * len(FRESH_DOCTORS))))
+            fresh = self._book([{"key": key, "name": old.name, "number": number,
+                                 "doctor": doctor, "start": start, "account": f"{key}-{n}"}])[key]
             self.patients[key] = fresh
             log.info("demo: %s booked again as a new patient", key)
             return fresh
 
     def stored_visit_ids(self, visit_ids: list[str]) -> dict[str, int]:
-        """How many times each visit is stored on the platform (read from its database)."""
-        from desk_platform import db as T
-        from desk_platform.db import Database
-
-        db = Database(self.seed.db_url)
-        try:
-            with db.read() as conn:
-                rows = conn.execute(select(T.visits.c.visit_id).where(
-                    T.visits.c.visit_id.in_(visit_ids))).scalars().all()
-        finally:
-            db.close()
-        return {v: rows.count(v) for v in visit_ids}
+        """How many times each visit is stored on the platform (its ``testing stored-visits``)."""
+        stored = self._platform("stored-visits", request={"visit_ids": visit_ids})
+        return {v: int(stored.get(v, 0)) for v in visit_ids}
 
     def platform_visit(self, visit_id: str) -> dict[str, object] | None:
         """The platform's row for one visit (verdict, reasons, offline, conflict ...)."""
-        import json
-
-        from desk_platform import db as T
-        from desk_platform.db import Database
-
-        db = Database(self.seed.db_url)
-        try:
-            with db.read() as conn:
-                row = conn.execute(select(T.visits).where(
-                    T.visits.c.visit_id == visit_id)).mappings().first()
-        finally:
-            db.close()
-        if row is None:
-            return None
-        out = dict(row)
-        out["reasons"] = [r["code"] for r in json.loads(out.pop("reasons_json"))]
-        return out
+        return self._platform("visit", visit_id)
 
     def close(self) -> None:
         self.server.stop()
@@ -181,25 +197,3 @@ def _first_slot(now: datetime) -> datetime:
 # (policy.checkin_early_minutes = 120): the first slot is up to 15 minutes ahead, so the slots
 # share the next 100 minutes, at most 10 minutes each, however many scenarios there are.
 EXTRA_SLOT_MINUTES = max(1, min(10, 100 // len(EXTRA_PATIENTS)))
-
-
-def _book(platform, key: str, name: str, number: str, doctor: str,  # noqa: ANN001
-          start: datetime, account: str, minutes: int = 15) -> DemoPatient:
-    issued = platform.book(P.BookingRequest(
-        hospital_id=HOSPITAL, department_code="DER", department_name="皮肤科",
-        doctor_name=doctor, slot_start=start, slot_minutes=minutes, id_number=number,
-        account_id=f"acct-{account}"))
-    return DemoPatient(key, name, number, issued.booking.booking_id, issued.token, "active")
-
-
-def _book_extra(db_url: str, key_file: Path) -> dict[str, DemoPatient]:
-    platform = prepare_platform(db_url, key_file)
-    now = datetime.now(UTC).replace(microsecond=0)
-    first = _first_slot(now)
-    starts = [first + timedelta(minutes=EXTRA_SLOT_MINUTES * i) for i in range(len(EXTRA_PATIENTS))]
-    platform.open_slots(HOSPITAL, "DER", "孙立", starts, EXTRA_SLOT_MINUTES,
-                        released_at=now - timedelta(hours=20))
-    out = {key: _book(platform, key, name, number, "孙立", start, key, EXTRA_SLOT_MINUTES)
-           for (key, name, number), start in zip(EXTRA_PATIENTS, starts, strict=True)}
-    platform.db.close()
-    return out

@@ -43,6 +43,7 @@ from desk_app.services.model import Role, UserView
 from devices.camera.scene import SceneStep, card, face, phone, screen
 from devices.idcard.synthetic import CardPerson, render_card
 from devices.idcard.types import IdCardRead
+from sync.loopback import PlatformProgram
 from ui.demo.caption import Caption, DemoCaption, EscStopsAutoplay
 from ui.demo.environment import DESK, HOSPITAL, DemoEnvironment, DemoPatient
 from ui.demo.scenarios import BY_NAME, OFFLINE_PATIENTS, SCENARIOS, SHIPPED_PHOTOS, Scenario, forge
@@ -540,15 +541,15 @@ class DemoDirector(QObject):
                                            lambda e: finished({"error": str(e)})))
 
         def up_and_drain() -> dict[str, Any]:
-            offline_pending = self.desk.store.outbox_count()
+            offline_pending = self.desk.store.outbox.count()
             self.env.server.start()
             self.desk.sync.sync_now()
             deadline = time.monotonic() + 60
-            while self.desk.store.outbox_count() and time.monotonic() < deadline:
+            while self.desk.store.outbox.count() and time.monotonic() < deadline:
                 self.desk.sync.sync_now()
                 time.sleep(0.2)
             ids = [p.visit_id for p in plays if p.visit_id]
-            return {"queued_offline": offline_pending, "left_in_outbox": self.desk.store.outbox_count(),
+            return {"queued_offline": offline_pending, "left_in_outbox": self.desk.store.outbox.count(),
                     "stored": self.env.stored_visit_ids(ids)}
 
         def finished(info: dict[str, Any]) -> None:
@@ -690,10 +691,10 @@ def resolve_names(arg: str) -> list[str]:
 def prepare_desk(desk: Any, env: DemoEnvironment) -> None:
     """Demo accounts, the clerk at the desk, enrollment and a first complete sync."""
     store = desk.store
-    existing = {u.username for u in store.users()}
+    existing = {u.username for u in store.users.all()}
     for username, display, role, password in DEMO_USERS:
         if username not in existing:
-            store.create_user(username, display, role, password, actor="demo")
+            store.users.create(username, display, role, password, actor="demo")
     desk.session.act_as(UserView("clerk", "挂号员 (演示)", Role.CLERK))
     desk.sync.enroll(env.platform_url, env.enrollment_code)
     desk.sync.run_once()
@@ -770,7 +771,8 @@ def run_demo(args: argparse.Namespace, *, build_core: Callable[..., Any],
         print(f"desk-app demo: photos missing for {', '.join(skipped)}; those scenarios are "
               "skipped", file=sys.stderr)
     offscreen = bool(getattr(args, "offscreen", False))
-    env = DemoEnvironment.create()
+    env = DemoEnvironment.create(
+        program=PlatformProgram.find(getattr(args, "platform_command", None)))
     demo = None
     try:
         demo = DemoDesk.start(env, Path(getattr(args, "data_dir", None) or env.desk_dir), photos,

@@ -22,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 
 from desk_app.services.model import Decision, Role, UserView
+from ui.demo.environment import HOSPITAL
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +50,18 @@ class SecondWindow:
         started (argon2 hashes, a whole first sync: seconds)."""
         core = build_core(env.root / SECOND_DESK)
         s = core.settings
-        s.desk.desk_id, s.desk.hospital_id = SECOND_DESK, env.seed.hospital_id
+        s.desk.desk_id, s.desk.hospital_id = SECOND_DESK, HOSPITAL
         s.platform.url = env.platform_url
         s.sync.interval_s = 2.0
         desk = build_desk(core)
         try:
             desk.settings.save(s)
-            known = {u.username for u in desk.store.users()}
+            known = {u.username for u in desk.store.users.all()}
             for username, display, role, password in users:
                 if username not in known:
-                    desk.store.create_user(username, display, role, password, actor="demo")
+                    desk.store.users.create(username, display, role, password, actor="demo")
             desk.session.act_as(UserView("guard", "保卫科 (演示)", Role.SECURITY))
-            desk.sync.enroll(env.platform_url, env.seed.enrollment_codes[SECOND_DESK])
+            desk.sync.enroll(env.platform_url, env.seed["enrollment_codes"][SECOND_DESK])
             desk.sync.run_once()
             desk.start()
         except BaseException:
@@ -207,8 +208,8 @@ def supervisor_override(director: Any, s: Any, started: float) -> None:
 
 def _both_names(store: Any, visit_id: str) -> dict[str, Any]:
     """Off the GUI thread: who the visit and the audit log name."""
-    v = store.visit(visit_id)
-    entry = next((e for e in store.audit_entries(limit=50, action="checkin.override")
+    v = store.visits.get(visit_id)
+    entry = next((e for e in store.audit.entries(limit=50, action="checkin.override")
                   if e.subject == visit_id), None)
     return {"visit_clerk": v.clerk if v else None,
             "override_by": v.override.by if v and v.override else None,

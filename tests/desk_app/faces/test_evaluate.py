@@ -275,11 +275,11 @@ def test_calibrate_from_desk_history_proposes_from_the_clerks_calls(tmp_path, ca
     def call(clerk: str, judgement: str, distance: float, seconds: float, i: int) -> None:
         at = t0 + timedelta(minutes=i)
         vid = str(uuid.uuid4())
-        store.record_visit(VisitInput(
+        store.visits.record(VisitInput(
             visit_id=vid, booking_id=f"B{i}", hospital_id="H001", desk_id="desk-01", clerk=clerk,
             checked_in_at=at, verdict="review", reasons=(Reason("face_undecided", "warn", "face"),),
             face_distance=distance, face_outcome="undecided"))
-        store.record_face_judgement(FaceJudgement(
+        store.visits.record_face_judgement(FaceJudgement(
             judgement_id=str(uuid.uuid4()), visit_id=vid, clerk=clerk, judged_at=at,
             distance=distance, judgement=judgement, seconds=seconds, match_distance=0.537,
             mismatch_distance=0.615))

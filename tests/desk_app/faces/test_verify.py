@@ -128,6 +128,28 @@ def test_near_misses_are_used_at_the_end_with_a_hint(model, photo, obama_card):
     assert cv2 is not None
 
 
+def test_a_face_never_good_enough_is_decided_two_windows_after_it_was_first_seen(
+        model, photo, obama_card):
+    """A patient the camera only ever sees dimly (every frame a near-miss): no decision while
+    the window is young, then, two windows after the first face, the decision with the best
+    near-misses and the hints saying so; the desk does not wait for ever."""
+    faces = FacesSection(best_k=2, window_s=4.0, **WESTERN_SITE)
+    session = FaceSession(obama_card, faces, model)
+    dark = (canvas(photo("obama.jpg", 420)) * 0.3).astype(np.uint8)
+    decided_at = None
+    for t in np.arange(0.0, 12.0, 1.0):
+        r = session.add_frame(dark, float(t), bgr=False)
+        if r.decision is not None:
+            decided_at = float(t)
+            break
+        assert r.quality.hints[0].code == "too_dark"
+    assert decided_at == 2 * faces.window_s
+    d = session.decision
+    assert d is not None and d.distance is not None and d.frames_used == 2
+    assert "too_dark" in {h.code for h in d.hints}
+    assert d.outcome == outcome_for(d.distance, faces)  # dim but clear: judged by distance
+
+
 def test_decline_is_recorded_as_such(model, obama_card):
     session = FaceSession(obama_card, FacesSection(), model)
     d = session.decline()

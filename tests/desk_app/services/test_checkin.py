@@ -42,14 +42,14 @@ class Desk:
         # Obama's own photos against his card portrait (0.38-0.42) would go to the clerk.
         self.settings = update_settings(Settings(), {"faces": {"match_distance": 0.537,
                                                                "mismatch_distance": 0.615}})
-        self.session = SessionService(store)
+        self.session = SessionService(store.users, store.audit, self.clock)
         self.session.login(*users["clerk"])
         self.kid, self.key = new_signing_key("k1")
         ks = KeySet(()).with_key(self.kid, self.key.public_key())
-        store.save_keyset(StoredKeySet.from_wire(ks.to_wire()))
-        store.set_cursor(PLATFORM_CONFIG_CURSOR, json.dumps(
+        store.keys.save_keyset(StoredKeySet.from_wire(ks.to_wire()))
+        store.cursors.set(PLATFORM_CONFIG_CURSOR, json.dumps(
             {"blacklist_salt": b64e(PLATFORM_SALT), "scrypt": FAST_KDF.as_dict()}))
-        store.set_cursor("blacklist.checked_at", NOW.isoformat())
+        store.cursors.set("blacklist.checked_at", NOW.isoformat())
         self.recorded = 0
         self.service = CheckinService(store, self.session, lambda: self.settings, self.clock,
                                       on_recorded=self._count)
@@ -66,7 +66,7 @@ class Desk:
                     slot_start=NOW + timedelta(minutes=20), slot_end=NOW + timedelta(minutes=50),
                     patient_hash=slow_hash(id_number, salt, FAST_KDF), patient_salt=salt,
                     patient_last4=id_number[-4:], kdf=FAST_KDF, **kw)
-        self.store.apply_bookings_delta([b], cursor=str(self._n))
+        self.store.bookings.apply_delta([b], cursor=str(self._n))
         token = sign_booking_token(booking_claims(b, NOW - timedelta(days=1), NOW + timedelta(hours=8)),
                                    self.key, self.kid)
         return b, token
@@ -127,12 +127,12 @@ def test_genuine_patient_is_admitted_and_recorded_with_outbox_and_audit(desk):
     assert s.verdict is not None, s.steps
     assert s.verdict.decision is Decision.ADMIT, [r.code for r in s.verdict.reasons]
     assert s.face.outcome == "match" and s.face.distance < s.face.match_below
-    visit = desk.store.visit(s.visit_id)
+    visit = desk.store.visits.get(s.visit_id)
     assert visit.booking_id == b.booking_id and visit.verdict == "admit" and visit.face_outcome == "match"
     assert visit.presented_id_hash == slow_hash(OBAMA, PLATFORM_SALT, FAST_KDF)
-    assert desk.store.outbox_count() == 1 and desk.recorded == 1
-    assert desk.store.alerts() == []
-    assert any(e.action == "checkin.decision" for e in desk.store.audit_entries(limit=5))
+    assert desk.store.outbox.count() == 1 and desk.recorded == 1
+    assert desk.store.alerts.cases() == []
+    assert any(e.action == "checkin.decision" for e in desk.store.audit.entries(limit=5))
 
 
 def test_impostor_face_is_rejected_and_security_alerted_with_photos(desk):
@@ -143,7 +143,7 @@ def test_impostor_face_is_rejected_and_security_alerted_with_photos(desk):
     s = desk.look(s.session_id, "biden2.jpg")
     assert s.verdict.decision is Decision.REJECT
     assert s.verdict.alert_security and "face_mismatch" in [r.code for r in s.verdict.reasons]
-    alerts = desk.store.alerts()
+    alerts = desk.store.alerts.cases()
     assert len(alerts) == 1 and alerts[0].has_photos and alerts[0].visit.visit_id == s.visit_id
 
 
@@ -152,7 +152,7 @@ def test_blacklisted_patient_is_rejected_with_source_and_alert(desk):
     entry = BlacklistEntry(entry_id="E1", id_hash=slow_hash(OBAMA, PLATFORM_SALT, FAST_KDF),
                            last4=OBAMA[-4:], source="police", reason="倒号", version=1,
                            valid_from=NOW - timedelta(days=10), valid_to=NOW + timedelta(days=80))
-    desk.store.apply_blacklist_delta([entry], 1)
+    desk.store.blacklist.apply_delta([entry], 1)
     s = desk.service.new_patient()
     s = desk.service.submit_code(s.session_id, token, "camera")
     s = desk.service.submit_card(s.session_id, desk.card(OBAMA, "奥巴马", "obama.jpg"))
@@ -172,7 +172,7 @@ def test_forged_token_is_rejected_at_once_and_recorded(desk):
     s = desk.service.submit_code(s.session_id, f"RNB1:{head}.{forged_payload}.{sig}", "camera")
     assert s.step(Step.BOOKING).status is StepStatus.FAILED
     assert s.verdict is not None and s.verdict.decision is Decision.REJECT
-    assert desk.store.visit(s.visit_id).reasons[0].code
+    assert desk.store.visits.get(s.visit_id).reasons[0].code
 
 
 def test_same_booking_twice_is_rejected_the_second_time(desk):
@@ -206,7 +206,7 @@ def test_declined_face_goes_to_review_and_overrides_follow_roles(desk, users):
     assert "face_declined" in [r.code for r in s.verdict.reasons]
     s = desk.service.override(s.session_id, Decision.ADMIT, "已人工核对证件照片, 本人无误")
     assert s.verdict.decision is Decision.ADMIT and s.verdict.overridden
-    assert desk.store.visit(s.visit_id).override.by == "clerk1"
+    assert desk.store.visits.get(s.visit_id).override.by == "clerk1"
     # a REJECT needs security or an administrator
     _, token2 = desk.booking(BIDEN)
     s = desk.service.new_patient()
@@ -225,7 +225,7 @@ def test_garbage_codes_are_refused_with_words_and_nothing_is_recorded(desk):
     for junk in ("hello", "\x00\xff" * 10, "RNB1:not.a.token", "x" * 5000):
         s = desk.service.submit_code(s.session_id, junk, "scanner")
         assert s.verdict is None and s.errors and s.errors[0].zh
-    assert desk.store.visit_count() == 0
+    assert desk.store.visits.count() == 0
     stale = desk.service.submit_code("not-the-session", "hello", "scanner")
     assert stale.session_id == s.session_id
 
@@ -242,13 +242,13 @@ def test_a_desk_clock_running_behind_does_not_hide_a_stale_blacklist(desk):
     _, token = desk.booking(OBAMA)
     # the last blacklist check was 2 hours ago by the desk clock, but the desk clock is 30 hours
     # behind the platform's: the list is 32 hours old (stale after 24 h by default)
-    desk.store.set_cursor("blacklist.checked_at", (NOW - timedelta(hours=2)).isoformat())
-    desk.store.set_cursor("platform.skew_s", str(30 * 3600))
+    desk.store.cursors.set("blacklist.checked_at", (NOW - timedelta(hours=2)).isoformat())
+    desk.store.cursors.set("platform.skew_s", str(30 * 3600))
     s = desk.service.new_patient()
     s = desk.service.submit_code(s.session_id, token, "camera")
     s = desk.service.submit_id_number(s.session_id, OBAMA)
     assert "blacklist_stale" in [r.code for r in s.verdict.reasons]
-    desk.store.set_cursor("platform.skew_s", "0")
+    desk.store.cursors.set("platform.skew_s", "0")
     _, token2 = desk.booking(BIDEN)
     s = desk.service.new_patient()
     s = desk.service.submit_code(s.session_id, token2, "camera")
@@ -325,9 +325,9 @@ def test_a_damaged_face_model_file_leaves_the_comparison_to_the_clerk(desk, tmp_
     assert s.face.outcome == "unavailable"
     assert s.verdict is not None and s.verdict.decision is Decision.REVIEW
     assert "face_unavailable" in [r.code for r in s.verdict.reasons]
-    visit = desk.store.visit(s.visit_id)
+    visit = desk.store.visits.get(s.visit_id)
     assert visit.face_outcome == "unavailable" and visit.verdict == "review"
-    assert desk.store.outbox_count() == 1
+    assert desk.store.outbox.count() == 1
 
 
 def test_a_damaged_cnn_detector_file_at_the_last_look_leaves_it_to_the_clerk(desk, tmp_path,
@@ -353,4 +353,4 @@ def test_a_damaged_cnn_detector_file_at_the_last_look_leaves_it_to_the_clerk(des
     assert s.verdict is None
     s = desk.service.finish_face(s.session_id)
     assert s.face.outcome == "unavailable" and s.verdict.decision is Decision.REVIEW
-    assert desk.store.visit(s.visit_id).face_outcome == "unavailable"
+    assert desk.store.visits.get(s.visit_id).face_outcome == "unavailable"

@@ -69,19 +69,19 @@ def test_same_person_key_admits_names_the_clerk_and_keeps_only_distance_and_call
     assert s.verdict.decision is Decision.ADMIT and s.verdict.decided_by == "clerk1"
     assert s.verdict.decision_note.en == "The clerk judged the face: same person"
     assert "face_judged_same" in _codes(s) and not s.face_to_judge
-    visit = desk.store.visit(s.visit_id)
+    visit = desk.store.visits.get(s.visit_id)
     assert visit.verdict == "review" and visit.final_verdict == "admit"
     assert visit.override.by == "clerk1"
-    [j] = desk.store.face_judgements()
+    [j] = desk.store.visits.face_judgements()
     assert (j.visit_id, j.clerk, j.judgement) == (s.visit_id, "clerk1", "same")
     assert j.distance == pytest.approx(s.face.distance) and j.seconds == pytest.approx(4.0)
     assert (j.match_distance, j.mismatch_distance) == (0.05, 0.95)
     # No image is kept for it: the table has no column that could hold one.
-    columns = {c["name"] for c in inspect(desk.store._r).get_columns("face_judgements")}
+    columns = {c["name"] for c in inspect(desk.store.db.r).get_columns("face_judgements")}
     assert columns == {"judgement_id", "visit_id", "clerk", "judged_at", "distance", "judgement",
                        "seconds", "match_distance", "mismatch_distance"}
-    assert desk.store.alerts() == []
-    [audit] = desk.store.audit_entries(limit=10, action="face.judged")
+    assert desk.store.alerts.cases() == []
+    [audit] = desk.store.audit.entries(limit=10, action="face.judged")
     assert audit.subject == s.visit_id and audit.detail["judgement"] == "same"
     with pytest.raises(UserInputError):  # one call per case
         desk.service.judge_face(s.session_id, same=False)
@@ -93,10 +93,10 @@ def test_not_the_same_person_key_rejects_and_alerts_security(desk):
     s = desk.service.judge_face(s.session_id, same=False)
     assert s.verdict.decision is Decision.REJECT and s.verdict.alert_security
     assert "face_judged_different" in _codes(s) and s.verdict.decided_by == "clerk1"
-    [alert] = desk.store.alerts()
+    [alert] = desk.store.alerts.cases()
     assert alert.visit_id == s.visit_id
-    assert desk.store.visit(s.visit_id).final_verdict == "reject"
-    assert [j.judgement for j in desk.store.face_judgements()] == ["different"]
+    assert desk.store.visits.get(s.visit_id).final_verdict == "reject"
+    assert [j.judgement for j in desk.store.visits.face_judgements()] == ["different"]
 
 
 def test_no_face_to_judge_when_the_comparison_decided(desk):
@@ -105,7 +105,7 @@ def test_no_face_to_judge_when_the_comparison_decided(desk):
     assert s.verdict.decision is Decision.ADMIT and not s.face_to_judge
     with pytest.raises(UserInputError):
         desk.service.judge_face(s.session_id, same=True)
-    assert desk.store.face_judgements() == []
+    assert desk.store.visits.face_judgements() == []
 
 
 def test_a_card_read_by_the_camera_is_not_admitted_until_the_clerk_checks_it(desk):
@@ -118,14 +118,14 @@ def test_a_card_read_by_the_camera_is_not_admitted_until_the_clerk_checks_it(des
     s = desk.service.confirm_card(s.session_id)
     assert s.verdict.decision is Decision.ADMIT and s.card_confirmed_by == "clerk1"
     assert "id_card_confirmed" in _codes(s) and not s.card_to_confirm
-    visit = desk.store.visit(s.visit_id)
+    visit = desk.store.visits.get(s.visit_id)
     assert visit.card_confirmed_by == "clerk1"
     assert visit.card_confirmed_at == desk.clock.now()
     assert visit.final_verdict == "admit" and visit.override.by == "clerk1"
-    [audit] = desk.store.audit_entries(limit=10, action="checkin.card_confirmed")
+    [audit] = desk.store.audit.entries(limit=10, action="checkin.card_confirmed")
     assert audit.actor == "clerk1" and audit.subject == s.visit_id
     assert audit.detail["at"] == desk.clock.now().isoformat()
-    assert desk.store.verify_audit().ok
+    assert desk.store.audit.verify().ok
     with pytest.raises(UserInputError):
         desk.service.confirm_card(s.session_id)
 
@@ -137,7 +137,7 @@ def test_both_calls_are_needed_for_a_camera_card_with_an_undecided_face(desk):
     assert s.face_to_judge and s.card_to_confirm
     s = desk.service.judge_face(s.session_id, same=True)
     assert s.verdict.decision is Decision.REVIEW and not s.verdict.overridden
-    assert desk.store.visit(s.visit_id).final_verdict == "review"
+    assert desk.store.visits.get(s.visit_id).final_verdict == "review"
     s = desk.service.confirm_card(s.session_id)
     assert s.verdict.decision is Decision.ADMIT and s.verdict.decided_by == "clerk1"
     assert s.verdict.override_reason == "挂号员核对人脸: 本人; 挂号员已查验身份证原件"
@@ -153,7 +153,7 @@ def test_a_site_requiring_the_chip_never_admits_a_camera_read(desk):
         desk.service.confirm_card(s.session_id)
     with pytest.raises(OverrideNotAllowed):
         desk.service.override(s.session_id, Decision.ADMIT, "证件核对无误")
-    assert desk.store.visit(s.visit_id).final_verdict == "review"
+    assert desk.store.visits.get(s.visit_id).final_verdict == "review"
     # The same patient on the reader is admitted.
     s = present(desk, chip(desk))
     s = desk.look(s.session_id, "obama2.jpg")
@@ -203,4 +203,4 @@ def test_without_any_card_photo_the_verdict_says_why(desk):
     s = desk.service.finish_face(s.session_id)
     r = s.verdict.reasons[0]
     assert r.code == "face_no_card_photo" and "did not capture" in r.text.en
-    assert desk.store.visit(s.visit_id).face_outcome == "unavailable"
+    assert desk.store.visits.get(s.visit_id).face_outcome == "unavailable"

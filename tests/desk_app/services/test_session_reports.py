@@ -24,7 +24,7 @@ def _visit(store, verdict="admit", reasons=(), at=None, alert=None, id_number="1
                    desk_id="desk-01", clerk="clerk1", checked_in_at=at, verdict=verdict,
                    reasons=tuple(reasons), presented_id_last4=id_number[-4:],
                    presented_id_hash=b"h" * 32, id_number=id_number, person_name=name)
-    return store.record_visit(v, alert)
+    return store.visits.record(v, alert)
 
 
 def test_login_roles_and_audit(store, session, users):
@@ -39,7 +39,7 @@ def test_login_roles_and_audit(store, session, users):
         session.require(Role.ADMIN)
     session.logout()
     assert session.current_user() is None
-    actions = [e.action for e in store.audit_entries(limit=10)]
+    actions = [e.action for e in store.audit.entries(limit=10)]
     assert {"login", "login.failed", "logout"} <= set(actions)
 
 
@@ -48,7 +48,7 @@ def test_stats_and_exports_are_counted_masked_and_audited(store, session, users,
     _visit(store, "admit", at=now)
     _visit(store, "reject", [Reason("blacklist_hit", "block", "blacklist")], at=now + timedelta(hours=1))
     _visit(store, "review", [Reason("face_undecided", "warn", "face")], at=now + timedelta(hours=1))
-    reports = ReportsService(store, session)
+    reports = ReportsService(store.visits, store.audit, session)
     session.login(*users["clerk"])
     with pytest.raises(AuthError):
         reports.stats(now.date(), now.date())
@@ -69,11 +69,11 @@ def test_stats_and_exports_are_counted_masked_and_audited(store, session, users,
         reports.export(now.date(), now.date(), tmp_path / "v.pdf", "pdf")
     with pytest.raises(UserInputError):
         reports.stats(date(2026, 2, 1), date(2026, 1, 1))
-    assert [e.action for e in store.audit_entries(limit=5)].count("export") == 2
+    assert [e.action for e in store.audit.entries(limit=5)].count("export") == 2
 
 
 def test_audit_viewer_and_verify(store, session, users):
-    reports = ReportsService(store, session)
+    reports = ReportsService(store.visits, store.audit, session)
     session.login(*users["admin"])
     entries = reports.entries(limit=5, offset=0)
     assert entries and entries[0].seq == reports.count()
@@ -94,7 +94,7 @@ def test_security_sees_photos_only_with_role_and_every_view_is_audited(store, se
         sec.alert_photos(alerts[0].alert_id)
     session.login(*users["security"])
     assert sec.alert_photos(alerts[0].alert_id) == (b"png-id", b"png-live")
-    viewed = [e for e in store.audit_entries(limit=20) if e.action == "alert.viewed"]
+    viewed = [e for e in store.audit.entries(limit=20) if e.action == "alert.viewed"]
     assert len(viewed) == 1 and viewed[0].actor == "guard1"
     with pytest.raises(UserInputError):
         sec.mark_handled(alerts[0].alert_id, "")
@@ -102,7 +102,7 @@ def test_security_sees_photos_only_with_role_and_every_view_is_audited(store, se
     assert handled.status == "handled" and handled.handled_by == "guard1"
     assert sec.alerts() == []
     sec.report_suspect(alerts[0].alert_id, "多次代挂")
-    kinds = [i.kind for i in store.pending_outbox(10)]
+    kinds = [i.kind for i in store.outbox.pending(10)]
     assert kinds.count("suspect_report") == 1
 
 
@@ -113,8 +113,8 @@ def test_exports_never_write_a_formula(store, session, users, tmp_path, reason):
 
     now = datetime.now(CHINA_TZ).replace(hour=10)
     v = _visit(store, "review", [Reason("face_undecided", "warn", "face")], at=now)
-    store.override_visit(v.visit_id, Override(by="clerk1", reason=reason, verdict="admit"))
-    reports = ReportsService(store, session)
+    store.visits.override(v.visit_id, Override(by="clerk1", reason=reason, verdict="admit"))
+    reports = ReportsService(store.visits, store.audit, session)
     session.login(*users["admin"])
     out = reports.export(now.date(), now.date(), tmp_path / "v.csv", "csv")
     row = next(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
@@ -145,7 +145,7 @@ def test_failed_logins_slow_down_then_lock_and_survive_a_restart(app_paths, user
     clock = FixedClock(datetime(2026, 12, 3, 2, 0, tzinfo=UTC))
     settings = Settings.model_validate({"ui": {"login_max_failures": 4, "login_lockout_min": 15}})
     with _opened(app_paths, clock) as st:
-        session = SessionService(st, lambda: settings)
+        session = SessionService(st.users, st.audit, clock, lambda: settings)
         with pytest.raises(AuthError) as first:
             session.login("clerk1", "wrong-1")
         assert not isinstance(first.value, LoginRefused)
@@ -164,7 +164,7 @@ def test_failed_logins_slow_down_then_lock_and_survive_a_restart(app_paths, user
             session.login("clerk1", "wrong-4")
     # a restarted desk: the account is locked for 15 minutes, the right password included
     with _opened(app_paths, clock) as st:
-        session = SessionService(st, lambda: settings)
+        session = SessionService(st.users, st.audit, clock, lambda: settings)
         clock.advance(minutes=10)
         with pytest.raises(LoginRefused) as locked:
             session.login("clerk1", "clerk-pass-1")
@@ -177,7 +177,7 @@ def test_failed_logins_slow_down_then_lock_and_survive_a_restart(app_paths, user
         with pytest.raises(AuthError) as again:
             session.login("clerk1", "wrong-5")
         assert not isinstance(again.value, LoginRefused)
-        actions = [e.action for e in st.audit_entries(limit=50)]
+        actions = [e.action for e in st.audit.entries(limit=50)]
     assert actions.count("login.failed") == 5 and actions.count("login.refused") == 2
 
 
@@ -188,7 +188,7 @@ def test_unknown_names_are_throttled_and_an_unlock_starts_again(app_paths, users
     clock = FixedClock(datetime(2026, 12, 3, 2, 0, tzinfo=UTC))
     settings = Settings.model_validate({"ui": {"login_max_failures": 2, "login_lockout_min": 60}})
     with _opened(app_paths, clock) as st:
-        session = SessionService(st, lambda: settings)
+        session = SessionService(st.users, st.audit, clock, lambda: settings)
         for name in ("nobody", "clerk1"):
             for _ in range(2):
                 with pytest.raises(AuthError):
@@ -196,7 +196,7 @@ def test_unknown_names_are_throttled_and_an_unlock_starts_again(app_paths, users
                 clock.advance(seconds=1)
             with pytest.raises(LoginRefused):
                 session.login(name, "x")
-        st.audit("cli", "login.unlocked", "clerk1", {})
+        st.audit.record("cli", "login.unlocked", "clerk1", {})
         assert session.login(*users["clerk"]).username == "clerk1"
 
 
@@ -204,7 +204,7 @@ def _judged(store, clerk: str, judgement: str, seconds: float, distance: float, 
     from desk_app.storage import FaceJudgement
 
     v = _visit(store, "review", [Reason("face_undecided", "warn", "face")], at=at)
-    return store.record_face_judgement(FaceJudgement(
+    return store.visits.record_face_judgement(FaceJudgement(
         judgement_id=str(uuid.uuid4()), visit_id=v.visit_id, clerk=clerk, judged_at=at,
         distance=distance, judgement=judgement, seconds=seconds, match_distance=0.537,
         mismatch_distance=0.615))
@@ -221,7 +221,7 @@ def test_a_clerk_confirming_every_undecided_face_within_a_second_is_shown_and_au
     for i in range(5):  # fast, but too few cases to say anything
         _judged(store, "clerk3", "same", 0.4, 0.57, now + timedelta(minutes=i))
     _judged(store, "clerk1", "same", 0.2, 0.55, now - timedelta(days=3))  # outside the period
-    reports = ReportsService(store, session)
+    reports = ReportsService(store.visits, store.audit, session)
     session.login(*users["clerk"])
     with pytest.raises(AuthError):
         reports.clerk_judgements(now.date(), now.date())
@@ -233,7 +233,7 @@ def test_a_clerk_confirming_every_undecided_face_within_a_second_is_shown_and_au
     assert (two.judged, two.same, two.different, two.within_1s, two.rubber_stamp) == \
         (12, 9, 3, 0, False)
     assert (three.judged, three.rubber_stamp) == (5, False)
-    [entry] = store.audit_entries(limit=5, action="stats.judgements_viewed")
+    [entry] = store.audit.entries(limit=5, action="stats.judgements_viewed")
     assert entry.actor == "admin1" and entry.detail["flagged"] == ["clerk1"]
 
 
@@ -250,22 +250,22 @@ def test_a_person_overriding_far_more_than_colleagues_is_flagged_and_sent_weekly
     for i in range(8):  # guard1 admits eight rejected patients in one morning
         v = _visit(store, "reject", [Reason("face_mismatch", "block", "face")],
                    at=now + timedelta(minutes=i))
-        store.override_visit(v.visit_id, Override("guard1", "家属陪同", "admit"),
+        store.visits.override(v.visit_id, Override("guard1", "家属陪同", "admit"),
                              at_window_of="clerk1")
     for who in ("guard2", "admin1"):  # colleagues: one override each
         v = _visit(store, "review", at=now)
-        store.override_visit(v.visit_id, Override(who, "已核实", "admit"))
-    reports = ReportsService(store, session)
+        store.visits.override(v.visit_id, Override(who, "已核实", "admit"))
+    reports = ReportsService(store.visits, store.audit, session)
     session.login(*users["admin"])
     views = {v.clerk: v for v in reports.clerk_judgements(now.date(), now.date())}
     assert views["guard1"].overrides == 8 and views["guard1"].far_above == ("overrides",)
     assert views["guard2"].overrides == 1 and views["guard2"].far_above == ()
     assert "clerk1" not in views and views["guard1"].judged == 0  # no calls, no overrides
-    [entry] = store.audit_entries(limit=5, action="stats.judgements_viewed")
+    [entry] = store.audit.entries(limit=5, action="stats.judgements_viewed")
     assert entry.detail["far_above"] == ["guard1"]
 
     assert insiders.queue_weeks(store, "H001", "desk-01", now.date()) >= 1
-    [item] = [i for i in store.pending_outbox(500) if i.kind == "insider_week"
+    [item] = [i for i in store.outbox.pending(500) if i.kind == "insider_week"
               and i.payload["week"] == insiders.week_label(now.date())]
     people = {p["person"]: p for p in item.payload["people"]}
     assert people["guard1"]["far_above"] == ["overrides"] and people["guard1"]["overrides"] == 8

@@ -12,12 +12,12 @@ from .conftest import make_visit
 
 
 def _fill(store) -> None:
-    store.create_user("admin", "管理员", "admin", "admin-pass-1")
-    store.authenticate("admin", "admin-pass-1")
-    v = store.record_visit(make_visit(), alert=AlertInput(live_face=b"x"))
-    store.alert_photos(store.alerts()[0].alert_id, viewer="admin")
-    store.audit("admin", "export", "stats-2026-03.xlsx", {"rows": 12})
-    store.audit("admin", "settings.changed", "faces.best_k", {"from": 3, "to": 4})
+    store.users.create("admin", "管理员", "admin", "admin-pass-1")
+    store.users.authenticate("admin", "admin-pass-1")
+    v = store.visits.record(make_visit(), alert=AlertInput(live_face=b"x"))
+    store.alerts.photos(store.alerts.cases()[0].alert_id, viewer="admin")
+    store.audit.record("admin", "export", "stats-2026-03.xlsx", {"rows": 12})
+    store.audit.record("admin", "settings.changed", "faces.best_k", {"from": 3, "to": 4})
     assert v
 
 
@@ -41,14 +41,14 @@ def test_the_app_cannot_rewrite_the_log(store, app_paths):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             con.execute(statement)
     con.close()
-    assert store.verify_audit().ok
+    assert store.audit.verify().ok
 
 
 def test_intact_chain(store, app_paths, capsys):
     _fill(store)
-    report = store.verify_audit()
+    report = store.audit.verify()
     assert report.ok and report.checked == 6
-    assert [e.action for e in store.audit_entries(10)][::-1] == [
+    assert [e.action for e in store.audit.entries(10)][::-1] == [
         "user.changed", "login", "checkin.decision", "alert.viewed", "export",
         "settings.changed"]
     assert cli_main(["audit", "verify", "--data-dir", str(app_paths.config_dir.parent),
@@ -59,7 +59,7 @@ def test_intact_chain(store, app_paths, capsys):
 def test_edited_row_is_named(store, app_paths, capsys):
     _fill(store)
     _sql(app_paths, "UPDATE audit_log SET actor='someone' WHERE seq=4")
-    report = store.verify_audit()
+    report = store.audit.verify()
     assert [(p.seq, p.kind) for p in report.problems] == [(4, "edited")]
     assert cli_main(["audit", "verify", "--data-dir", str(app_paths.config_dir.parent),
                      "--lang", "en"]) == 1
@@ -74,13 +74,13 @@ def test_recomputing_an_unkeyed_hash_does_not_help_a_thief(store, app_paths):
     con.close()
     forged = hashlib.sha256(prev + b"export by nobody").digest()
     _sql(app_paths, "UPDATE audit_log SET subject='nothing', row_hash=? WHERE seq=5", forged)
-    assert [(p.seq, p.kind) for p in store.verify_audit().problems][0] == (5, "edited")
+    assert [(p.seq, p.kind) for p in store.audit.verify().problems][0] == (5, "edited")
 
 
 def test_deleted_middle_rows_are_named(store, app_paths):
     _fill(store)
     _sql(app_paths, "DELETE FROM audit_log WHERE seq IN (3, 4)")
-    report = store.verify_audit()
+    report = store.audit.verify()
     assert (3, "deleted") in [(p.seq, p.kind) for p in report.problems]
     assert "3-4" in report.problems[0].message
 
@@ -88,16 +88,16 @@ def test_deleted_middle_rows_are_named(store, app_paths):
 def test_deleted_last_row_is_found_by_the_head(store, app_paths):
     _fill(store)
     _sql(app_paths, "DELETE FROM audit_log WHERE seq = 6")
-    assert [(p.seq, p.kind) for p in store.verify_audit().problems] == [(6, "truncated")]
+    assert [(p.seq, p.kind) for p in store.audit.verify().problems] == [(6, "truncated")]
 
 
 def test_chain_continues_across_reopen(app_paths, clock):
     s = Store.open(app_paths, clock=clock)
-    s.audit("a", "export", "x")
+    s.audit.record("a", "export", "x")
     s.close()
     s = Store.open(app_paths, clock=clock)
-    s.audit("a", "export", "y")
-    assert s.verify_audit().ok and s.verify_audit().checked == 2
+    s.audit.record("a", "export", "y")
+    assert s.audit.verify().ok and s.audit.verify().checked == 2
     s.close()
 
 
@@ -115,9 +115,9 @@ def test_threads_appending_at_once_keep_one_chain(store):
         try:
             for i in range(15):
                 if i % 3:
-                    store.audit(f"user{n}", "export", f"f{n}-{i}")
+                    store.audit.record(f"user{n}", "export", f"f{n}-{i}")
                 else:
-                    store.record_visit(make_visit(clerk=f"user{n}"))
+                    store.visits.record(make_visit(clerk=f"user{n}"))
         except BaseException as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
 
@@ -127,7 +127,7 @@ def test_threads_appending_at_once_keep_one_chain(store):
     for t in threads:
         t.join()
     assert not errors
-    report = store.verify_audit()
+    report = store.audit.verify()
     assert report.ok and report.checked == 60
 
 
@@ -136,19 +136,19 @@ def test_retention_purge_keeps_the_chain_verifiable(store, clock, app_paths):
 
     _fill(store)  # 6 entries at T0
     clock.advance(days=400)
-    store.audit("admin", "export", "late.xlsx")  # seq 7
-    assert store.purge_audit(365) == 6
-    entries = store.audit_entries(10)
+    store.audit.record("admin", "export", "late.xlsx")  # seq 7
+    assert store.audit.purge(365) == 6
+    entries = store.audit.entries(10)
     assert [e.seq for e in entries] == [8, 7] and entries[0].action == "audit.purged"
-    report = store.verify_audit()
+    report = store.audit.verify()
     assert report.ok and report.checked == 2
     con = sqlite3.connect(app_paths.database_file)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         con.execute("DELETE FROM audit_log WHERE seq = 7")  # newer than the anchor: refused
     con.close()
     _sql(app_paths, "DELETE FROM audit_log WHERE seq = 7")
-    assert [(p.seq, p.kind) for p in store.verify_audit().problems] == [(7, "deleted")]
-    assert store.purge_audit(365) == 0
+    assert [(p.seq, p.kind) for p in store.audit.verify().problems] == [(7, "deleted")]
+    assert store.audit.purge(365) == 0
 
 
 def test_forged_anchor_is_detected(store, clock, app_paths):
@@ -156,12 +156,12 @@ def test_forged_anchor_is_detected(store, clock, app_paths):
 
     _fill(store)
     clock.advance(days=400)
-    store.audit("admin", "export", "late.xlsx")
-    store.purge_audit(365)
+    store.audit.record("admin", "export", "late.xlsx")
+    store.audit.purge(365)
     con = sqlite3.connect(app_paths.database_file)
     value, = con.execute("SELECT value FROM store_meta WHERE key='audit_anchor'").fetchone()
     con.close()
     d = json.loads(value)
     d["seq"] = 3  # pretend fewer entries were purged
     _sql(app_paths, "UPDATE store_meta SET value=? WHERE key='audit_anchor'", json.dumps(d))
-    assert "edited" in [p.kind for p in store.verify_audit().problems]
+    assert "edited" in [p.kind for p in store.audit.verify().problems]

@@ -32,27 +32,27 @@ def booking(bid: str = "BK-1", ref: str = "A1B2C3D4", **kw) -> Booking:
 
 def test_bookings_delta_round_trip_and_cursor(store):
     b1, b2 = booking(), booking("BK-2", "ZZ99ZZ99", status="cancelled")
-    assert store.apply_bookings_delta([b1, b2], cursor="c-17") == 2
-    assert store.booking_by_id("BK-1") == b1
-    assert store.booking_by_ref(" a1b2c3d4 ") == b1
-    assert store.booking_by_id("BK-2").status == "cancelled"
-    assert store.booking_by_id("nope") is None and store.booking_by_ref("nope") is None
-    assert store.get_cursor("bookings") == "c-17"
+    assert store.bookings.apply_delta([b1, b2], cursor="c-17") == 2
+    assert store.bookings.by_id("BK-1") == b1
+    assert store.bookings.by_ref(" a1b2c3d4 ") == b1
+    assert store.bookings.by_id("BK-2").status == "cancelled"
+    assert store.bookings.by_id("nope") is None and store.bookings.by_ref("nope") is None
+    assert store.cursors.get("bookings") == "c-17"
     changed = booking(doctor_name="王医生", risk=BookingRisk())
-    store.apply_bookings_delta([changed], cursor="c-18")
-    assert store.booking_by_id("BK-1") == changed
+    store.bookings.apply_delta([changed], cursor="c-18")
+    assert store.bookings.by_id("BK-1") == changed
 
 
 def test_local_status_change_and_purge(store):
-    store.apply_bookings_delta([booking()], cursor=None)
-    store.set_booking_status("BK-1", "checked_in")
-    assert store.booking_by_id("BK-1").status == "checked_in"
-    assert store.purge_bookings(T0 + timedelta(days=1)) == 1
-    assert store.booking_by_id("BK-1") is None
+    store.bookings.apply_delta([booking()], cursor=None)
+    store.bookings.set_status("BK-1", "checked_in")
+    assert store.bookings.by_id("BK-1").status == "checked_in"
+    assert store.bookings.purge(T0 + timedelta(days=1)) == 1
+    assert store.bookings.by_id("BK-1") is None
 
 
 def test_patient_last4_not_in_clear(store, app_paths):
-    store.apply_bookings_delta([booking(patient_last4="9X7Q")], cursor=None)
+    store.bookings.apply_delta([booking(patient_last4="9X7Q")], cursor=None)
     store.close()
     blob = b"".join(p.read_bytes() for p in app_paths.data_dir.glob("desk.sqlite3*"))
     assert b"9X7Q" not in blob
@@ -66,10 +66,10 @@ def test_admitted_visit_marks_its_booking_checked_in(store):
 
     from .conftest import make_visit
 
-    store.apply_bookings_delta([booking(), booking("BK-2", "B2")], cursor=None)
-    store.record_visit(make_visit(booking_id="BK-1", verdict="admit"))
-    assert store.booking_by_id("BK-1").status == "checked_in"
-    v = store.record_visit(make_visit(booking_id="BK-2", verdict="reject"))
-    assert store.booking_by_id("BK-2").status == "active"
-    store.override_visit(v.visit_id, Override("sec1", "checked by hand", "admit"))
-    assert store.booking_by_id("BK-2").status == "checked_in"
+    store.bookings.apply_delta([booking(), booking("BK-2", "B2")], cursor=None)
+    store.visits.record(make_visit(booking_id="BK-1", verdict="admit"))
+    assert store.bookings.by_id("BK-1").status == "checked_in"
+    v = store.visits.record(make_visit(booking_id="BK-2", verdict="reject"))
+    assert store.bookings.by_id("BK-2").status == "active"
+    store.visits.override(v.visit_id, Override("sec1", "checked by hand", "admit"))
+    assert store.bookings.by_id("BK-2").status == "checked_in"

@@ -35,7 +35,7 @@ def _writer(paths, wfd: int, seed: int) -> None:
         while True:
             v = make_visit(visit_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)))
             alert = AlertInput(live_face=os.urandom(2000)) if rng.random() < 0.2 else None
-            store.record_visit(v, alert=alert)
+            store.visits.record(v, alert=alert)
             os.write(wfd, v.visit_id.encode() + b"\n")  # acknowledged: the commit returned
     except BaseException:  # noqa: BLE001 - a child must never return into pytest
         code = 1
@@ -68,7 +68,7 @@ def test_sigkill_at_random_points_loses_no_acknowledged_visit(app_paths, tmp_pat
     from desk_app.paths import AppPaths
 
     warm = Store.open(AppPaths.resolve(tmp_path / "warm").ensure())
-    warm.record_visit(make_visit(), alert=AlertInput(live_face=b"x"))
+    warm.visits.record(make_visit(), alert=AlertInput(live_face=b"x"))
     warm.close()
     rng = random.Random(20261122)
     acked: set[str] = set()
@@ -116,9 +116,9 @@ def test_sigkill_at_random_points_loses_no_acknowledged_visit(app_paths, tmp_pat
 
     store = Store.open(app_paths)
     try:
-        report = store.verify_audit()
+        report = store.audit.verify()
         assert report.ok, report.problems
         assert report.checked == len(visits)  # one decision entry per visit, none torn
-        assert store.outbox_count() == len(visits)
+        assert store.outbox.count() == len(visits)
     finally:
         store.close()

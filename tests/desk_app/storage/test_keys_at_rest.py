@@ -60,7 +60,7 @@ def test_headless_machine_falls_back_to_a_private_key_file(app_paths):
     assert mode == 0o600 and stat.S_IMODE(app_paths.key_file.parent.stat().st_mode) == 0o700
     assert len(app_paths.key_file.read_bytes()) == 32
     s = Store.open(app_paths)
-    s.record_visit(make_visit())
+    s.visits.record(make_visit())
     for f in app_paths.data_dir.glob("desk.sqlite3*"):
         assert stat.S_IMODE(f.stat().st_mode) == 0o600, f.name
     s.close()
@@ -68,12 +68,12 @@ def test_headless_machine_falls_back_to_a_private_key_file(app_paths):
 
 def test_key_in_the_os_keyring_when_there_is_one(app_paths, memory_keyring):
     s = Store.open(app_paths)
-    s.record_visit(make_visit())
+    s.visits.record(make_visit())
     s.close()
     assert s.key_location == "keyring" and not app_paths.key_file.exists()
     assert len(memory_keyring.items) == 1
     s = Store.open(app_paths)
-    assert s.visit_count() == 1
+    assert s.visits.count() == 1
     s.close()
     memory_keyring.items.clear()  # the keyring was wiped
     with pytest.raises(KeyMissingError) as exc:
@@ -83,7 +83,7 @@ def test_key_in_the_os_keyring_when_there_is_one(app_paths, memory_keyring):
 
 def test_lost_key_file_is_an_error_not_a_new_key(app_paths):
     s = Store.open(app_paths)
-    s.record_visit(make_visit())
+    s.visits.record(make_visit())
     s.close()
     app_paths.key_file.unlink()
     with pytest.raises(KeyMissingError):
@@ -117,8 +117,8 @@ def test_key_file_opened_up_is_closed_again(app_paths):
 def test_no_name_id_number_or_face_in_clear_on_disk(app_paths, clock):
     face = b"\x89PNG-FACE-IMAGE-" + os.urandom(64)
     s = Store.open(app_paths, clock=clock)
-    s.record_visit(make_visit(), alert=AlertInput(id_photo=face, live_face=face))
-    s.record_visit(make_visit(person_name="Ada Lovelace", id_number="11010119900307999X"))
+    s.visits.record(make_visit(), alert=AlertInput(id_photo=face, live_face=face))
+    s.visits.record(make_visit(person_name="Ada Lovelace", id_number="11010119900307999X"))
     s.close()
     blob = b"".join(p.read_bytes() for p in app_paths.data_dir.glob("desk.sqlite3*"))
     for secret in ("张三丰", "Ada Lovelace", "110101199003071234", "11010119900307999X"):
@@ -130,15 +130,15 @@ def test_ciphertext_moved_to_another_row_fails_loudly(app_paths):
     import sqlite3
 
     s = Store.open(app_paths)
-    a = s.record_visit(make_visit(person_name="甲"))
-    b = s.record_visit(make_visit(person_name="乙"))
+    a = s.visits.record(make_visit(person_name="甲"))
+    b = s.visits.record(make_visit(person_name="乙"))
     con = sqlite3.connect(app_paths.database_file)
     with con:
         con.execute("UPDATE visits SET person_name_enc = (SELECT person_name_enc FROM visits "
                     "WHERE visit_id=?) WHERE visit_id=?", (a.visit_id, b.visit_id))
     con.close()
     with pytest.raises(DecryptionError):
-        s.visit(b.visit_id)
+        s.visits.get(b.visit_id)
     s.close()
 
 
@@ -169,6 +169,6 @@ def test_a_file_that_is_not_a_database_is_kept_aside_and_the_desk_opens(app_path
     try:
         assert store.recovery is not None
         assert store.recovery.damaged_file.read_bytes() == b"this is not SQLite" * 100
-        assert store.outbox_count() == 0
+        assert store.outbox.count() == 0
     finally:
         store.close()

@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from desk_app.storage import DatabaseTooNewError, Store
-from desk_app.storage import audit as chain
+from desk_app.storage import DatabaseTooNewError, Store, chain
 from desk_app.storage.crypto import Crypto, KeyStore
 from desk_app.storage.db import make_engines
 from desk_app.storage.migrate import current_revision, head_revision, upgrade
@@ -73,17 +72,17 @@ def test_upgrade_from_the_first_schema_keeps_every_record(app_paths):
         assert old.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
         assert old.execute("SELECT count(*) FROM visits").fetchone() == (1,)
         old.close()
-        v = store.visit(vid)
+        v = store.visits.get(vid)
         assert v is not None and v.person_name == "李四" and v.local_day == "2026-01-06"
         assert [r.code for r in v.reasons] == ["blacklisted"]
-        [item] = store.pending_outbox()
+        [item] = store.outbox.pending()
         assert item.payload == {"visit_id": vid}
-        assert store.alert_photos(aid, "sec1") == (None, b"FACE")
-        assert store.verify_audit().ok
+        assert store.alerts.photos(aid, "sec1") == (None, b"FACE")
+        assert store.audit.verify().ok
         # The new column is in use.
         from .conftest import make_visit
 
-        assert store.record_visit(make_visit()).local_day == "2026-03-02"
+        assert store.visits.record(make_visit()).local_day == "2026-03-02"
     finally:
         store.close()
     # Opening again: nothing to do, no second backup.

@@ -39,19 +39,19 @@ def test_pages_apply_once_and_newer_seq_wins(store):
 def test_handled_here_is_queued_and_handles_our_own_case(store):
     office = OfficeAlerts(store)
     v = make_visit(verdict="reject")
-    store.record_visit(v, AlertInput(id_photo=b"png"))
+    store.visits.record(v, AlertInput(id_photo=b"png"))
     aid = made_alert_id(DESK_ALERT, "H001", v.visit_id)
     office.apply([_alert(aid, 3, kind=DESK_ALERT, visit_ids=(v.visit_id,),
                          desk_ids=("desk-01",))])
     out = office.handle(aid, "guard1", "核实完毕", "H001")
     assert out.handled and out.handled_here
-    [item] = [i for i in store.pending_outbox(50) if i.kind == "alert_handled"]
+    [item] = [i for i in store.outbox.pending(50) if i.kind == "alert_handled"]
     assert item.payload == {"hospital_id": "H001", "alert_id": aid, "handled_by": "guard1",
                             "note": "核实完毕"}
-    [own] = store.alerts(include_handled=True)
+    [own] = store.alerts.cases(True)
     assert own.status == "handled" and own.handled_by == "guard1"
     office.handle(aid, "guard2", "again", "H001")  # once only
-    assert len([i for i in store.pending_outbox(50) if i.kind == "alert_handled"]) == 1
+    assert len([i for i in store.outbox.pending(50) if i.kind == "alert_handled"]) == 1
 
 
 def test_handled_alerts_are_purged_after_the_retention_days(store, clock):

@@ -40,41 +40,41 @@ def pg_store(clock):
 def test_visits_outbox_blacklist_and_audit_on_postgres(pg_store):
     s = pg_store
     assert s.migration.to_revision == "0004"
-    v = s.record_visit(make_visit())
-    assert s.visit(v.visit_id) == v
-    [item] = s.pending_outbox()
+    v = s.visits.record(make_visit())
+    assert s.visits.get(v.visit_id) == v
+    [item] = s.outbox.pending()
     assert item.payload["visit_id"] == v.visit_id
-    assert s.mark_outbox_sent([item.id]) == 1 and s.outbox_count() == 0
+    assert s.outbox.mark_sent([item.id]) == 1 and s.outbox.count() == 0
 
     h = os.urandom(32)
     base = {"entry_id": "e1", "id_hash": b64e(h), "last4": "1234", "source": "platform",
             "reason": "r", "valid_from": T0.isoformat(), "valid_to": "9999-12-31T00:00:00Z",
             "version": 2, "deleted": False}
-    s.apply_blacklist_delta([BlacklistEntry.from_wire(base)], version=2)
-    assert s.blacklist_lookup(h).entry_id == "e1"
-    r = s.apply_blacklist_delta([BlacklistEntry.from_wire({**base, "version": 1,
+    s.blacklist.apply_delta([BlacklistEntry.from_wire(base)], version=2)
+    assert s.blacklist.lookup(h).entry_id == "e1"
+    r = s.blacklist.apply_delta([BlacklistEntry.from_wire({**base, "version": 1,
                                                            "deleted": True})], version=1)
-    assert s.blacklist_lookup(h) is not None  # the older tombstone did not win
+    assert s.blacklist.lookup(h) is not None  # the older tombstone did not win
     assert r.version == 1
-    s.apply_blacklist_delta([BlacklistEntry.from_wire({**base, "version": 3,
+    s.blacklist.apply_delta([BlacklistEntry.from_wire({**base, "version": 3,
                                                        "deleted": True})], version=3)
-    assert s.blacklist_lookup(h) is None
-    assert s.blacklist_status().version == 3
+    assert s.blacklist.lookup(h) is None
+    assert s.blacklist.status().version == 3
 
-    s.create_user("sec1", "保卫科", "security", "pg-pass-123")
-    assert s.authenticate("sec1", "pg-pass-123").role == "security"
-    assert s.verify_audit().ok
+    s.users.create("sec1", "保卫科", "security", "pg-pass-123")
+    assert s.users.authenticate("sec1", "pg-pass-123").role == "security"
+    assert s.audit.verify().ok
     from sqlalchemy.exc import DBAPIError
 
-    with pytest.raises(DBAPIError, match="append-only"), s._w.begin() as c:  # noqa: SLF001
+    with pytest.raises(DBAPIError, match="append-only"), s.db.w.begin() as c:
         c.execute(text("UPDATE audit_log SET actor = 'x'"))
-    with pytest.raises(DBAPIError, match="append-only"), s._w.begin() as c:  # noqa: SLF001
+    with pytest.raises(DBAPIError, match="append-only"), s.db.w.begin() as c:
         c.execute(text("DELETE FROM audit_log"))
-    n = len(s.audit_entries(100))
-    s._clock.advance(days=400)  # noqa: SLF001 - the fixture's FixedClock
-    s.audit("sec1", "export", "x.csv")
-    assert s.purge_audit(365) == n
-    assert s.verify_audit().ok and s.verify_audit().checked == 2
+    n = len(s.audit.entries(100))
+    s.db.clock.advance(days=400)  # the fixture's FixedClock
+    s.audit.record("sec1", "export", "x.csv")
+    assert s.audit.purge(365) == n
+    assert s.audit.verify().ok and s.audit.verify().checked == 2
 
 
 def test_concurrent_audit_appends_keep_one_chain(pg_store):
@@ -83,7 +83,7 @@ def test_concurrent_audit_appends_keep_one_chain(pg_store):
     def work(n: int) -> None:
         try:
             for i in range(10):
-                pg_store.audit(f"user{n}", "export", f"file-{n}-{i}")
+                pg_store.audit.record(f"user{n}", "export", f"file-{n}-{i}")
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
@@ -93,5 +93,5 @@ def test_concurrent_audit_appends_keep_one_chain(pg_store):
     for t in threads:
         t.join()
     assert not errors
-    report = pg_store.verify_audit()
+    report = pg_store.audit.verify()
     assert report.ok and report.checked == 40

@@ -21,12 +21,12 @@ PAGE = 4096
 def _fill(app_paths, clock, n_before: int, n_after: int, sent: int):
     """n_before visits (the first `sent` of them acknowledged), an online backup, n_after more."""
     store = Store.open(app_paths, clock=clock)
-    store.create_user("clerk1", "挂号员一", "clerk", "clerk-pass-1")
-    before = [store.record_visit(make_visit()).visit_id for _ in range(n_before)]
-    items = store.pending_outbox(limit=sent)
-    store.mark_outbox_sent([i.id for i in items])
+    store.users.create("clerk1", "挂号员一", "clerk", "clerk-pass-1")
+    before = [store.visits.record(make_visit()).visit_id for _ in range(n_before)]
+    items = store.outbox.pending(limit=sent)
+    store.outbox.mark_sent([i.id for i in items])
     backup = backup_online(app_paths.database_file, app_paths.backup_dir, kept=3)
-    after = [store.record_visit(make_visit()).visit_id for _ in range(n_after)]
+    after = [store.visits.record(make_visit()).visit_id for _ in range(n_after)]
     store.close()
     acked = {i.visit_id for i in items}
     return before, after, acked, backup
@@ -44,12 +44,12 @@ def _damage(path, rng: random.Random, pages: int) -> list[int]:
 
 
 def _visit_ids(store: Store) -> set[str]:
-    with sqlite3.connect(store._w.url.database) as conn:  # the file as it now is
+    with sqlite3.connect(store.db.w.url.database) as conn:  # the file as it now is
         return {r[0] for r in conn.execute("SELECT visit_id FROM visits")}
 
 
 def _queued(store: Store) -> set[str]:
-    return {i.visit_id for i in store.pending_outbox(limit=10_000) if i.kind == "visit"}
+    return {i.visit_id for i in store.outbox.pending(limit=10_000) if i.kind == "visit"}
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -78,11 +78,11 @@ def test_random_damage_loses_nothing_of_the_backup_and_requeues_what_came_back(
             assert rec.damaged_file.exists() and rec.damaged_file.parent.name == "damaged"
             assert rec.backup_used == backup
             assert rec.visits == len(present)
-            entry = store.audit_entries(limit=1, action="database.recovered")[0]
+            entry = store.audit.entries(limit=1, action="database.recovered")[0]
             assert entry.detail["requeued"] == rec.requeued
         # the desk goes on
-        store.record_visit(make_visit())
-        assert store.verify_audit().checked > 0
+        store.visits.record(make_visit())
+        assert store.audit.verify().checked > 0
     finally:
         store.close()
 
@@ -120,21 +120,21 @@ def test_a_file_that_is_not_a_database_starts_from_the_backup(app_paths, clock):
     try:
         assert store.recovery is not None and store.recovery.backup_used == backup
         assert set(before) <= _visit_ids(store)
-        assert store.authenticate("clerk1", "clerk-pass-1").username == "clerk1"
+        assert store.users.authenticate("clerk1", "clerk-pass-1").username == "clerk1"
     finally:
         store.close()
 
 
 def test_no_backup_no_readable_rows_still_opens_empty(app_paths, clock):
     store = Store.open(app_paths, clock=clock)
-    store.record_visit(make_visit())
+    store.visits.record(make_visit())
     store.close()
     app_paths.database_file.write_bytes(b"\x00" * 3 * PAGE)
     store = Store.open(app_paths, clock=clock)
     try:
         assert store.recovery is not None and store.recovery.backup_used is None
-        store.record_visit(make_visit())
-        assert store.outbox_count() == 1
+        store.visits.record(make_visit())
+        assert store.outbox.count() == 1
     finally:
         store.close()
 
@@ -165,7 +165,7 @@ def test_backups_are_taken_while_the_desk_writes(app_paths, clock):
         deadline = time.monotonic() + 30
         written = 0
         while schedule.runs < 3 and time.monotonic() < deadline:
-            store.record_visit(make_visit())  # writers go on while backups are taken
+            store.visits.record(make_visit())  # writers go on while backups are taken
             written += 1
         assert schedule.runs >= 3
     finally:

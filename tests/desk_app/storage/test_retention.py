@@ -13,18 +13,18 @@ from .conftest import make_visit
 
 
 def test_a_visit_past_its_days_keeps_no_name_or_full_number(store, clock):
-    old = store.record_visit(make_visit(), alert=AlertInput(live_face=b"jpeg" * 100))
+    old = store.visits.record(make_visit(), alert=AlertInput(live_face=b"jpeg" * 100))
     clock.advance(days=31)
-    new = store.record_visit(make_visit(checked_in_at=clock.now()))
+    new = store.visits.record(make_visit(checked_in_at=clock.now()))
     counts = run_retention(store, PrivacySection(visit_pii_days=30, face_retention_days=30))
     assert counts["visit_pii"] == 1 and counts["face_images"] == 1
-    kept = store.visit(old.visit_id)
+    kept = store.visits.get(old.visit_id)
     assert kept.id_number is None and kept.person_name is None and kept.face_template is None
     # what the statistics need stays
     assert kept.presented_id_last4 == "1234" and kept.presented_id_hash == b"\x01" * 32
     assert kept.verdict == "review" and [r.code for r in kept.reasons] == ["face_undecided"]
-    assert store.visit(new.visit_id).id_number == "110101199003071234"
-    actions = [e.action for e in store.audit_entries(limit=10)]
+    assert store.visits.get(new.visit_id).id_number == "110101199003071234"
+    actions = [e.action for e in store.audit.entries(limit=10)]
     assert "visits.pii_purged" in actions and actions[0] == "retention.run"
     # a second run finds nothing more to do
     assert run_retention(store, PrivacySection(visit_pii_days=30))["visit_pii"] == 0
@@ -32,15 +32,15 @@ def test_a_visit_past_its_days_keeps_no_name_or_full_number(store, clock):
 
 def test_audit_purge_keeps_the_chain_verifiable_and_sent_items_go(store, clock):
     for _ in range(5):
-        store.record_visit(make_visit())
-    store.mark_outbox_sent([i.id for i in store.pending_outbox(limit=3)])
+        store.visits.record(make_visit())
+    store.outbox.mark_sent([i.id for i in store.outbox.pending(limit=3)])
     clock.advance(days=40)
-    store.record_visit(make_visit(checked_in_at=clock.now()))
+    store.visits.record(make_visit(checked_in_at=clock.now()))
     counts = run_retention(store, PrivacySection(audit_retention_days=30))
     assert counts["audit"] >= 5 and counts["sent_outbox"] == 3
-    report = store.verify_audit()
+    report = store.audit.verify()
     assert report.ok, report.problems
-    assert store.outbox_count() == 3  # the two unsent and the new one stay
+    assert store.outbox.count() == 3  # the two unsent and the new one stay
 
 
 def test_periodic_runs_at_start_and_survives_a_failing_run(app_paths, clock):
@@ -65,7 +65,7 @@ def test_the_desk_runs_retention_when_it_starts(app_paths, clock):
     already past its days at start loses its number. The composition root's own wiring is
     tests/test_app.py::test_a_damaged_database_is_recovered_at_start_and_retention_runs."""
     s = Store.open(app_paths, clock=clock)
-    v = s.record_visit(make_visit())
+    v = s.visits.record(make_visit())
     clock.advance(days=400)
     p = Periodic("desk-retention", lambda: run_retention(s, PrivacySection()), lambda: 3600.0,
                  at_start=True)
@@ -74,5 +74,5 @@ def test_the_desk_runs_retention_when_it_starts(app_paths, clock):
     while p.runs == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
     p.stop()
-    assert s.visit(v.visit_id).id_number is None
+    assert s.visits.get(v.visit_id).id_number is None
     s.close()

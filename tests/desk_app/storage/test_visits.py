@@ -14,11 +14,11 @@ from .conftest import T0, make_visit
 
 def test_visit_round_trip_and_outbox_payload_follows_the_contract(store):
     v = make_visit()
-    rec = store.record_visit(v)
-    assert store.visit(v.visit_id) == rec
+    rec = store.visits.record(v)
+    assert store.visits.get(v.visit_id) == rec
     assert rec.person_name == "张三丰" and rec.id_number == "110101199003071234"
     assert rec.local_day == "2026-03-02"
-    [item] = store.pending_outbox()
+    [item] = store.outbox.pending()
     assert item.kind == "visit" and item.key == v.visit_id and item.visit_id == v.visit_id
     assert item.payload == {
         "visit_id": v.visit_id, "booking_id": "BK-1", "hospital_id": "H001",
@@ -34,75 +34,96 @@ def test_visit_round_trip_and_outbox_payload_follows_the_contract(store):
 
 def test_local_day_is_beijing_time(store):
     late = T0.replace(hour=17)  # 01:00 next day in Beijing
-    assert store.record_visit(make_visit(checked_in_at=late)).local_day == "2026-03-03"
+    assert store.visits.record(make_visit(checked_in_at=late)).local_day == "2026-03-03"
 
 
 def test_duplicate_visit_id_is_refused_and_nothing_is_added(store):
     v = make_visit()
-    store.record_visit(v)
+    store.visits.record(v)
     with pytest.raises(DuplicateError):
-        store.record_visit(v)
-    assert store.outbox_count() == 1 and store.visit_count() == 1
+        store.visits.record(v)
+    assert store.outbox.count() == 1 and store.visits.count() == 1
 
 
 def test_outbox_sent_failed_and_count(store, clock):
-    ids = [store.record_visit(make_visit()).visit_id for _ in range(5)]
-    items = store.pending_outbox(limit=3)
+    ids = [store.visits.record(make_visit()).visit_id for _ in range(5)]
+    items = store.outbox.pending(limit=3)
     assert [i.visit_id for i in items] == ids[:3]
-    store.mark_outbox_failed([items[0].id], "timeout")
-    again = store.pending_outbox(limit=1)[0]
+    store.outbox.mark_failed([items[0].id], "timeout")
+    again = store.outbox.pending(limit=1)[0]
     assert again.attempts == 1 and again.last_error == "timeout"
-    assert store.mark_outbox_sent([i.id for i in items]) == 3
-    assert store.mark_outbox_sent([items[0].id]) == 0  # already sent: not counted twice
-    assert store.outbox_count() == 2
-    assert [i.visit_id for i in store.pending_outbox()] == ids[3:]
+    assert store.outbox.mark_sent([i.id for i in items]) == 3
+    assert store.outbox.mark_sent([items[0].id]) == 0  # already sent: not counted twice
+    assert store.outbox.count() == 2
+    assert [i.visit_id for i in store.outbox.pending()] == ids[3:]
     clock.advance(days=8)
-    assert store.purge_sent_outbox() == 3
-    assert store.outbox_count() == 2
+    assert store.outbox.purge_sent() == 3
+    assert store.outbox.count() == 2
 
 
 def test_override_updates_a_pending_payload(store):
-    v = store.record_visit(make_visit(verdict="reject"))
-    rec = store.override_visit(v.visit_id, Override("sec1", "ID checked by hand", "admit"))
+    v = store.visits.record(make_visit(verdict="reject"))
+    rec = store.visits.override(v.visit_id, Override("sec1", "ID checked by hand", "admit"))
     assert rec.final_verdict == "admit" and rec.verdict == "reject"
-    [item] = store.pending_outbox()
+    [item] = store.outbox.pending()
     assert item.payload["override"] == {"by": "sec1", "reason": "ID checked by hand",
                                         "verdict": "admit"}
-    assert store.audit_entries(1)[0].action == "checkin.override"
+    assert store.audit.entries(1)[0].action == "checkin.override"
 
 
 def test_override_after_upload_queues_its_own_item(store):
-    v = store.record_visit(make_visit(verdict="reject"))
-    store.mark_outbox_sent([i.id for i in store.pending_outbox()])
-    store.override_visit(v.visit_id, Override("sec1", "ok", "admit"))
-    [item] = store.pending_outbox()
+    v = store.visits.record(make_visit(verdict="reject"))
+    store.outbox.mark_sent([i.id for i in store.outbox.pending()])
+    store.visits.override(v.visit_id, Override("sec1", "ok", "admit"))
+    [item] = store.outbox.pending()
     assert item.kind == "visit_override" and item.payload["visit_id"] == v.visit_id
     with pytest.raises(NotFoundError):
-        store.override_visit("nope", Override("sec1", "ok", "admit"))
+        store.visits.override("nope", Override("sec1", "ok", "admit"))
 
 
 def test_history_by_keyed_hash(store, clock):
-    a = store.record_visit(make_visit())
+    a = store.visits.record(make_visit())
     clock.advance(hours=1)
-    b = store.record_visit(make_visit(checked_in_at=T0 + timedelta(hours=1)))
-    store.record_visit(make_visit(id_number="110101199003070000"))
-    assert [r.visit_id for r in store.visits_for_id_number("110101199003071234")] == [
+    b = store.visits.record(make_visit(checked_in_at=T0 + timedelta(hours=1)))
+    store.visits.record(make_visit(id_number="110101199003070000"))
+    assert [r.visit_id for r in store.visits.for_id_number("110101199003071234")] == [
         b.visit_id, a.visit_id]
-    assert [r.visit_id for r in store.visits_for_id_number(
+    assert [r.visit_id for r in store.visits.for_id_number(
         "110101199003071234", since=T0 + timedelta(minutes=30))] == [b.visit_id]
-    assert len(store.visits_for_booking("BK-1")) == 3
-    assert len(store.visits_between(T0, T0 + timedelta(minutes=1))) == 2
+    assert len(store.visits.for_booking("BK-1")) == 3
+    assert len(store.visits.between(T0, T0 + timedelta(minutes=1))) == 2
 
 
 def test_visit_alert_and_outbox_are_one_transaction(store):
     v = make_visit()
-    store.record_visit(v, alert=AlertInput(id_photo=b"PNG-ID", live_face=b"PNG-LIVE"))
+    store.visits.record(v, alert=AlertInput(id_photo=b"PNG-ID", live_face=b"PNG-LIVE"))
     with pytest.raises(DuplicateError):  # the second write fails as a whole
-        store.record_visit(v, alert=AlertInput(id_photo=b"again"))
-    assert len(store.alerts()) == 1 and store.outbox_count() == 1
+        store.visits.record(v, alert=AlertInput(id_photo=b"again"))
+    assert len(store.alerts.cases()) == 1 and store.outbox.count() == 1
 
 
 def test_enqueue_other_messages(store):
-    n = store.enqueue("suspect_report", "rep-1", {"note": "same face, third booking"})
-    [item] = store.pending_outbox()
+    n = store.outbox.enqueue("suspect_report", "rep-1", {"note": "same face, third booking"})
+    [item] = store.outbox.pending()
     assert item.id == n and item.kind == "suspect_report" and item.visit_id is None
+
+
+def test_parts_share_one_transaction_a_failing_audit_append_leaves_nothing(store):
+    """visits.record hands its session to the outbox, alerts, bookings and audit parts: when the
+    last of them fails, the visit, its outbox row and the flagged case are not on disk either."""
+    from sqlalchemy import text
+
+    from desk_app.storage import StorageError
+
+    kept = store.visits.record(make_visit())
+    with store.db.w.begin() as conn:  # the audit chain's head gone: appending fails
+        conn.execute(text("DELETE FROM store_meta WHERE key = 'audit_head'"))
+    with pytest.raises(StorageError):
+        store.visits.record(make_visit(), alert=AlertInput(id_photo=b"png", live_face=b"png"))
+    with pytest.raises(StorageError):
+        store.visits.override(kept.visit_id, Override("sec1", "checked by hand", "admit"))
+    assert store.visits.count() == 1 and store.outbox.count() == 1
+    assert store.alerts.cases(include_handled=True) == []
+    assert store.visits.get(kept.visit_id).override is None
+    [item] = store.outbox.pending()
+    assert item.payload["override"] is None

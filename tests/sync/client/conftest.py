@@ -14,9 +14,10 @@ from sqlalchemy import create_engine, text
 from desk_app.clock import Clock, SystemClock
 from desk_app.settings import PlatformSection, SyncSection
 from desk_app.storage import Crypto, Reason, Store, VisitInput
+from desk_platform.testing import prepare_platform
 from sync.chaos import FaultProxy
 from sync.client import DeskApi
-from sync.loopback import ServerProcess, prepare_platform
+from sync.loopback import ServerProcess
 from sync.protocol import EnrollRequest
 from sync.tokens import TokenStore
 from sync.worker import SyncWorker
@@ -56,6 +57,7 @@ def platform(tmp_path_factory) -> PlatformUnderTest:
         yield PlatformUnderTest(url, key, service, server)
     finally:
         server.stop()
+        service.db.close()
 
 
 @pytest.fixture
@@ -79,7 +81,7 @@ class Desk:
         ids = []
         for i in range(n):
             vid = str(uuid.uuid4())
-            self.store.record_visit(VisitInput(
+            self.store.visits.record(VisitInput(
                 visit_id=vid,
                 booking_id=f"{booking_prefix}{i}" if booking_prefix else None,
                 hospital_id=hospital_id, desk_id=self.desk_id, clerk="clerk1",
@@ -104,8 +106,8 @@ def make_desk(platform: PlatformUnderTest, base: Path, url: str, *, desk_id: str
                   TokenStore(data_dir, desk_id, use_keyring=False))
     if enroll:
         # Through the platform's service: /v1/enroll allows 10 attempts a minute per address.
-        code = platform.service.create_enrollment_code(HOSPITAL, desk_id, created_by="test").code
-        api.tokens.set(platform.service.enroll(EnrollRequest(code=code)).token)
+        code = platform.service.enrollment.create_code(HOSPITAL, desk_id, created_by="test").code
+        api.tokens.set(platform.service.enrollment.enroll(EnrollRequest(code=code)).token)
     worker = SyncWorker(store, api, SyncSection(interval_s=interval_s, batch_size=batch_size,
                                                 backoff_max_s=backoff_max_s), clock=clock)
     worker.backoff.base_s = 0.1

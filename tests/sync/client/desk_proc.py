@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
     paths = AppPaths.resolve(a.data).ensure()
     store = Store.open(paths)
     for _ in range(a.record):
-        store.record_visit(VisitInput(
+        store.visits.record(VisitInput(
             visit_id=str(uuid.uuid4()), booking_id=None, hospital_id=a.hospital_id,
             desk_id=a.desk_id, clerk="clerk1", checked_in_at=datetime.now(UTC),
             verdict="admit", reasons=(Reason("booking_ok", "info", "real_name"),)))

@@ -27,8 +27,8 @@ def _desk(platform, paths: AppPaths, crypto: Crypto, desk_id: str, token: str | 
     api = DeskApi(PlatformSection(url=platform.server.url, timeout_s=2.0),
                   TokenStore(paths.data_dir, desk_id, use_keyring=False))
     if token is None:
-        code = platform.service.create_enrollment_code(HOSPITAL, desk_id, created_by="test").code
-        api.tokens.set(platform.service.enroll(EnrollRequest(code=code)).token)
+        code = platform.service.enrollment.create_code(HOSPITAL, desk_id, created_by="test").code
+        api.tokens.set(platform.service.enrollment.enroll(EnrollRequest(code=code)).token)
     worker = SyncWorker(store, api, SyncSection(interval_s=1.0, batch_size=20, backoff_max_s=1.0))
     return Desk(desk_id, paths.data_dir, store, api, worker, SystemClock())
 
@@ -65,7 +65,7 @@ def test_damaged_database_mid_day_reaches_the_platform_exactly_once(platform, tm
         assert rec is not None and rec.backup_used is not None
         assert rec.merged["visits"] == 25 + 15  # everything written after the backup came back
         drain(desk)
-        assert desk.store.outbox_count() == 0
+        assert desk.store.outbox.count() == 0
         assert_exactly_once(platform, desk, sent + after_backup_sent + unsent)
     finally:
         desk.worker.stop()

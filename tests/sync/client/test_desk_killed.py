@@ -30,7 +30,7 @@ def test_desk_killed_mid_sync_stores_every_visit_exactly_once(platform, proxy, t
     desk_id = "desk-killed"
     data = tmp_path / "desk"
     paths = AppPaths.resolve(data).ensure()
-    code = platform.service.create_enrollment_code(HOSPITAL, desk_id, created_by="test").code
+    code = platform.service.enrollment.create_code(HOSPITAL, desk_id, created_by="test").code
     with DeskApi(PlatformSection(url=proxy.url),
                  TokenStore(paths.data_dir, desk_id, use_keyring=False)) as api:
         api.enroll(code)
@@ -54,9 +54,9 @@ def test_desk_killed_mid_sync_stores_every_visit_exactly_once(platform, proxy, t
     store = Store.open(paths)
     try:
         now = datetime.now(UTC)
-        ids = [v.visit_id for v in store.visits_between(now - timedelta(hours=1),
+        ids = [v.visit_id for v in store.visits.between(now - timedelta(hours=1),
                                                          now + timedelta(hours=1))]
-        assert len(ids) == 60 and store.outbox_count() == 0
+        assert len(ids) == 60 and store.outbox.count() == 0
     finally:
         store.close()
     stored = platform.stored_visits(ids)  # ... and is stored once all the same

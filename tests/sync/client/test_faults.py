@@ -34,7 +34,7 @@ def assert_exactly_once(platform, desk, ids: list[str]) -> None:
     stored = platform.stored_visits(ids)
     assert sorted(stored) == sorted(ids), f"lost: {len(set(ids) - set(stored))}"
     assert set(stored.values()) == {1}
-    assert desk.store.outbox_count() == 0
+    assert desk.store.outbox.count() == 0
 
 
 def wait_for(predicate, timeout: float = 15.0, step: float = 0.05) -> bool:
@@ -49,14 +49,14 @@ def wait_for(predicate, timeout: float = 15.0, step: float = 0.05) -> bool:
 def test_round_trip_pushes_visits_and_pulls_config_and_blacklist(platform, proxy, desks):
     desk = desks(proxy.url)
     ids = desk.record(45)
-    platform.service.blacklist_add("11010519491231002X", source=_source("police"),
+    platform.service.blacklist.add("11010519491231002X", source=_source("police"),
                                    reason="scalper", days=91, created_by="test")
     report = desk.worker.run_once()
     assert report.pushed == 45 and report.stored == 45 and report.duplicates == 0
     assert_exactly_once(platform, desk, ids)
-    assert desk.store.blacklist_status().active_entries >= 1
-    assert desk.store.keyset().keys  # the platform's signing key arrived
-    assert desk.store.get_cursor("platform.config")  # blacklist salt for the services
+    assert desk.store.blacklist.status().active_entries >= 1
+    assert desk.store.keys.keyset().keys  # the platform's signing key arrived
+    assert desk.store.cursors.get("platform.config")  # blacklist salt for the services
     status = desk.worker.status()
     assert status.pending == 0
     assert status.blacklist_age_s is not None and status.blacklist_age_s < 60
@@ -113,7 +113,7 @@ def test_slow_platform_times_out_then_recovers(platform, proxy, desks):
     proxy.plan("/v1/desk/config", Fault.SLOW)
     with pytest.raises(PlatformUnavailable):
         desk.worker.run_once()  # visits went out, the config pull timed out
-    assert desk.store.outbox_count() == 0
+    assert desk.store.outbox.count() == 0
     desk.worker.run_once()
     assert_exactly_once(platform, desk, ids)
 
@@ -122,7 +122,7 @@ def test_revoked_token_is_an_error_needing_an_admin_until_reenrolled(platform, p
     desk = desks(proxy.url)
     first = desk.record(3)
     desk.worker.run_once()
-    platform.service.revoke_desk(HOSPITAL, desk.desk_id)
+    platform.service.enrollment.revoke_desk(HOSPITAL, desk.desk_id)
     later = desk.record(4)
     with pytest.raises(TokenRevoked):
         desk.worker.run_once()
@@ -133,7 +133,7 @@ def test_revoked_token_is_an_error_needing_an_admin_until_reenrolled(platform, p
     seen = len(proxy.seen)
     time.sleep(1.5)  # no retry storm against a platform that said no
     assert len(proxy.seen) == seen
-    code = platform.service.create_enrollment_code(HOSPITAL, desk.desk_id, created_by="t").code
+    code = platform.service.enrollment.create_code(HOSPITAL, desk.desk_id, created_by="t").code
     desk.worker.enroll(proxy.url, code)
     assert wait_for(lambda: desk.worker.status().state == SyncState.ONLINE
                     and desk.worker.status().pending == 0)
@@ -145,7 +145,7 @@ def test_visits_of_another_hospital_are_refused_and_kept(platform, proxy, desks)
     ids = desk.record(2, hospital_id="H999")
     with pytest.raises(AuthError):
         desk.worker.run_once()
-    assert desk.store.outbox_count() == 2  # nothing lost, nothing marked sent
+    assert desk.store.outbox.count() == 2  # nothing lost, nothing marked sent
     assert platform.stored_visits(ids) == {}
 
 
@@ -170,7 +170,7 @@ def test_pause_is_not_offline_and_makes_no_traffic(platform, proxy, desks):
     assert status.state == SyncState.PAUSED and status.pending == 6
     assert len(proxy.seen) == enrolled
     desk.worker.sync_now()  # "sync now" while paused: one cycle, still paused after
-    assert wait_for(lambda: desk.store.outbox_count() == 0)
+    assert wait_for(lambda: desk.store.outbox.count() == 0)
     assert wait_for(lambda: desk.worker.status().state == SyncState.PAUSED)
     desk.worker.set_paused(False)
     assert wait_for(lambda: desk.worker.status().state == SyncState.ONLINE)

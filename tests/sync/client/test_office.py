@@ -31,7 +31,7 @@ def wait_for(predicate, timeout: float = 10.0) -> bool:
 def guard_service(desk) -> SecurityService:
     settings = Settings()
     settings.desk.hospital_id, settings.desk.desk_id = HOSPITAL, desk.desk_id
-    session = SessionService(desk.store)
+    session = SessionService(desk.store.users, desk.store.audit, desk.clock)
     session.act_as(UserView("guard1", "保卫科李", Role.SECURITY))
     return SecurityService(desk.store, session, lambda: settings)
 
@@ -56,7 +56,7 @@ def test_an_alert_at_one_window_is_live_at_another_and_handled_once(platform, de
     assert push.connected.wait(10)
 
     vid = str(uuid.uuid4())
-    one.store.record_visit(VisitInput(
+    one.store.visits.record(VisitInput(
         visit_id=vid, booking_id=None, hospital_id=HOSPITAL, desk_id=one.desk_id,
         clerk="clerk1", checked_in_at=now(), verdict="reject",
         reasons=(Reason("face_mismatch", "block", "face"),), face_outcome="mismatch",
@@ -92,7 +92,7 @@ def test_an_alert_at_one_window_is_live_at_another_and_handled_once(platform, de
 def test_handling_the_own_case_handles_the_platforms_alert(platform, desks):
     one, two = desks(platform.server.url), desks(platform.server.url)
     vid = str(uuid.uuid4())
-    one.store.record_visit(VisitInput(
+    one.store.visits.record(VisitInput(
         visit_id=vid, booking_id=None, hospital_id=HOSPITAL, desk_id=one.desk_id,
         clerk="clerk1", checked_in_at=now(), verdict="reject",
         reasons=(Reason("booking_forged", "block", "code"),)), AlertInput())
@@ -121,15 +121,15 @@ def test_the_weeks_figures_reach_the_platform(platform, desks):
     desk = desks(platform.server.url)
     for i in range(6):
         vid = str(uuid.uuid4())
-        desk.store.record_visit(VisitInput(
+        desk.store.visits.record(VisitInput(
             visit_id=vid, booking_id=None, hospital_id=HOSPITAL, desk_id=desk.desk_id,
             clerk="clerk1", checked_in_at=datetime.now(UTC), verdict="reject",
             reasons=(Reason("face_mismatch", "block", "face"),)))
-        desk.store.override_visit(vid, Override("guard1" if i else "admin1", "核实", "admit"))
+        desk.store.visits.override(vid, Override("guard1" if i else "admin1", "核实", "admit"))
     today = datetime.now(CHINA_TZ).date()
     assert insiders.queue_weeks(desk.store, HOSPITAL, desk.desk_id, today) >= 1
     desk.worker.run_once()
-    assert desk.store.outbox_count() == 0
+    assert desk.store.outbox.count() == 0
     eng = create_engine(platform.db_url)
     try:
         with eng.connect() as c:
@@ -151,7 +151,7 @@ def test_paused_sync_closes_the_push_and_resuming_catches_up(platform, desks, pu
     assert wait_for(lambda: not push.connected.is_set(), 5.0)
     events = push.events
     vid = str(uuid.uuid4())
-    one.store.record_visit(VisitInput(
+    one.store.visits.record(VisitInput(
         visit_id=vid, booking_id=None, hospital_id=HOSPITAL, desk_id=one.desk_id,
         clerk="clerk1", checked_in_at=now(), verdict="reject",
         reasons=(Reason("booking_forged", "block", "code"),)), AlertInput())

@@ -27,13 +27,13 @@ def test_override_after_upload_reaches_the_platform_through_faults(platform, pro
     [vid] = desk.record(1)
     drain(desk)
     assert platform_row(platform, vid).override_json is None
-    desk.store.override_visit(vid, Override(by="guard1", reason="家属代约, 保卫科核实", verdict="reject"))
-    assert [i.kind for i in desk.store.pending_outbox(10)] == ["visit_override"]
+    desk.store.visits.override(vid, Override(by="guard1", reason="家属代约, 保卫科核实", verdict="reject"))
+    assert [i.kind for i in desk.store.outbox.pending(10)] == ["visit_override"]
     # the platform stores it, the desk never hears back, and sends it again
     proxy.plan(f"/v1/visits/{vid}/override", Fault.DROP_RESPONSE)
     errors = drain(desk)
     assert errors and proxy.pending_faults() == 0
-    assert desk.store.outbox_count() == 0
+    assert desk.store.outbox.count() == 0
     row = platform_row(platform, vid)
     assert row.verdict == "admit" and row.final_verdict == "reject"
     assert json.loads(row.override_json)["by"] == "guard1"

@@ -21,7 +21,7 @@ def test_a_desk_clock_days_off_neither_hides_nor_invents_a_stale_blacklist(
     status = desk.worker.status()
     assert status.blacklist_age_s is not None and status.blacklist_age_s < 120
     assert not status.blacklist_stale
-    skew = float(desk.store.get_cursor(CUR_SKEW))
+    skew = float(desk.store.cursors.get(CUR_SKEW))
     assert abs(skew - 3 * 86400) < 120  # the platform is three days ahead of this desk
 
     # 25 hours pass on the desk without reaching the platform: now the list is stale.

@@ -20,7 +20,7 @@ from .conftest import HOSPITAL
 
 @pytest.fixture(scope="module")
 def hospital_admin(platform) -> httpx.Client:
-    token, _ = platform.service.issue_token(P.Role.HOSPITAL_ADMIN, "admin of H001",
+    token, _ = platform.service.enrollment.issue_token(P.Role.HOSPITAL_ADMIN, "admin of H001",
                                             hospital_id=HOSPITAL)
     with httpx.Client(base_url=platform.server.url, timeout=15,
                       headers={"authorization": f"Bearer {token}"}) as c:
@@ -38,20 +38,20 @@ def add_staff(admin: httpx.Client, role: str, password: str) -> str:
 
 def test_offline_login_with_the_cached_account(platform, proxy, desks, hospital_admin):
     desk = desks(proxy.url)
-    desk.store.create_user("boot", "首个管理员", "admin", "bootstrap pw 1")
+    desk.store.users.create("boot", "首个管理员", "admin", "bootstrap pw 1")
     guard = add_staff(hospital_admin, "security", "guard password 1")
     desk.worker.run_once()
 
     src = StaffCache(desk.store).sources()
     assert (src[guard].source, src["boot"].source) == ("platform", "local")
-    assert desk.store.user(guard).role == "security"
+    assert desk.store.users.get(guard).role == "security"
     with pytest.raises(PlatformAccount):  # not edited on the desk
         StaffCache(desk.store).check_local(guard)
 
     proxy.close()  # the platform is out of reach from now on
     with pytest.raises(NetworkError):
         desk.worker.run_once()
-    session = SessionService(desk.store)
+    session = SessionService(desk.store.users, desk.store.audit, desk.clock)
     assert session.login(guard, "guard password 1").role.value == "security"
     with pytest.raises(AuthError):
         session.login(guard, "wrong password 1")
@@ -62,7 +62,7 @@ def test_disabled_on_the_platform_is_refused_and_signed_out(platform, desks, hos
     desk = desks(platform.server.url)
     clerk = add_staff(hospital_admin, "clerk", "clerk password 1")
     desk.worker.run_once()
-    session = SessionService(desk.store)
+    session = SessionService(desk.store.users, desk.store.audit, desk.clock)
     desk.worker.staff.add_listener(session.sign_out_if)  # as build_desk wires it
     ended: list[str] = []
     session.add_signed_out_listener(lambda u: ended.append(u.username))
@@ -77,7 +77,7 @@ def test_disabled_on_the_platform_is_refused_and_signed_out(platform, desks, hos
     with pytest.raises(AuthError):
         session.login(clerk, "clerk password 1")
     actions = [(e.action, e.subject, e.detail.get("change"))
-               for e in desk.store.audit_entries(50) if e.subject == clerk]
+               for e in desk.store.audit.entries(50) if e.subject == clerk]
     assert ("user.changed", clerk, "platform_changed") in actions
 
     # enabled again with a new password: the new one works at the desk, the old one not
@@ -95,8 +95,8 @@ def test_a_second_desk_gets_every_account_from_the_start(platform, desks, hospit
     first, second = desks(platform.server.url), desks(platform.server.url)
     first.worker.run_once()
     second.worker.run_once()
-    names = {u.username for u in second.store.users()}
-    assert guard in names and names == {u.username for u in first.store.users()}
+    names = {u.username for u in second.store.users.all()}
+    assert guard in names and names == {u.username for u in first.store.users.all()}
     # the cursor moved: a cycle without changes applies nothing
     before = StaffCache(second.store).version()
     assert before > 0

@@ -1,0 +1,203 @@
+"""Deciding a check-in: the engine's input assembled from the case and the store (the
+blacklist copy, the desk's own visit history, the cached key set and platform config), the
+verdict recorded with its outbox item in one transaction, and the clerk's later calls
+re-decided (an override naming the clerk when the decision changes)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from desk_app.booking import KeySet, KeySetError, RevocationList, patient_matches
+from desk_app.checkin import engine as rules
+from desk_app.checkin.model import (
+    BlacklistHit,
+    CheckinInput,
+    ClerkOverride,
+    History,
+    IdDocument,
+    Verdict,
+)
+from desk_app.clock import CHINA_TZ, Clock
+from desk_app.errors import DeskError
+from desk_app.identity.hashing import ScryptParams, b64d, slow_hash
+from desk_app.services.checkin_case import Case, png
+from desk_app.services.checkin_view import CLERK_NOTES
+from desk_app.settings import Settings
+from desk_app.storage import AlertInput, Override, Reason, Store, VisitInput
+
+log = logging.getLogger(__name__)
+
+#: The store cursor where the sync worker keeps the platform's desk config (JSON): the
+#: blacklist salt and scrypt cost. Written by ``sync.pull``, read here.
+PLATFORM_CONFIG_CURSOR = "platform.config"
+BLACKLIST_CHECKED_CURSOR = "blacklist.checked_at"  # the platform's time of the last check
+SKEW_CURSOR = "platform.skew_s"  # the platform's clock minus the desk's, seconds
+
+
+class Decider:
+    """The check-in service's decisions (it holds the lock; this holds no state of its own)."""
+
+    def __init__(self, store: Store, settings: Callable[[], Settings], clock: Clock, *,
+                 offline: Callable[[], bool], on_recorded: Callable[[], None]):
+        self._visits = store.visits
+        self._alerts = store.alerts
+        self._blacklist = store.blacklist
+        self._keys = store.keys
+        self._cursors = store.cursors
+        self.settings = settings
+        self.clock = clock
+        self.offline = offline
+        self.on_recorded = on_recorded
+
+    def keyset(self) -> KeySet:
+        stored = self._keys.keyset()
+        try:
+            return KeySet.from_wire(stored.to_wire())
+        except KeySetError:
+            log.error("the cached key set is unreadable; every token will be refused")
+            return KeySet(())
+
+    def revocations(self) -> RevocationList:
+        return RevocationList(booking_ids=self._keys.revocations("booking"),
+                              key_ids=self._keys.revocations("key"))
+
+    def _platform_salt(self) -> tuple[bytes, ScryptParams] | None:
+        raw = self._cursors.get(PLATFORM_CONFIG_CURSOR)
+        if not raw:
+            return None
+        try:
+            cfg = json.loads(raw)
+            return b64d(cfg["blacklist_salt"]), ScryptParams.from_dict(cfg["scrypt"])
+        except (ValueError, KeyError, TypeError):
+            log.error("the cached platform config is unreadable")
+            return None
+
+    def presented_hash(self, case: Case) -> bytes | None:
+        if case.presented_hash is None and case.id_number is not None:
+            salt = self._platform_salt()
+            if salt is not None:
+                case.presented_hash = slow_hash(case.id_number.number, salt[0], salt[1])
+        return case.presented_hash
+
+    def _blacklist_age(self, now: datetime) -> timedelta | None:
+        """Age of the blacklist copy in the platform's time: a desk clock that runs behind must
+        not make a stale list look fresh."""
+        raw = self._cursors.get(BLACKLIST_CHECKED_CURSOR)
+        if not raw:
+            return None
+        try:
+            skew = float(self._cursors.get(SKEW_CURSOR) or 0.0)
+            return max(timedelta(0), now + timedelta(seconds=skew) - datetime.fromisoformat(raw))
+        except ValueError:
+            return None
+
+    def decide(self, case: Case, clerk: str) -> None:
+        """Assemble the engine's input (blacklist, history, document, face), decide, and record
+        the visit (with a flagged case when the verdict says so)."""
+        s = self.settings()
+        now = self.clock.now()
+        hit = None
+        presented = self.presented_hash(case)
+        if presented is not None:
+            entry = self._blacklist.lookup(presented, at=now)
+            if entry is not None:
+                hit = BlacklistHit(source=entry.source, reason=entry.reason,
+                                   valid_from=entry.valid_from, valid_to=entry.valid_to)
+        history = History()
+        if case.booking is not None:
+            prior = self._visits.for_booking(case.booking.booking_id)
+            history = History(
+                booking_visits=tuple(rules.prior_visit(v) for v in prior),
+                person_visits_today=tuple(
+                    rules.prior_visit(v) for v in self._today_visits(case, now)),
+            )
+        document = None
+        if case.id_number is not None:
+            document = IdDocument(number=case.id_number, valid_to=case.card_valid_to,
+                                  long_term=case.card_long_term, source=case.id_source or "manual")
+        face = case.face.to_face_check() if case.face is not None else None
+        if face is not None and case.face_missing:
+            face = replace(face, missing=case.face_missing)
+        case.inputs = CheckinInput(
+            booking=case.booking.booking if case.booking else None,
+            booking_error=case.booking_error.reason if case.booking_error else None,
+            patient_matches=(patient_matches(case.booking, case.id_number)
+                             if case.booking is not None and case.id_number is not None else None),
+            document=document, face=face, blacklist=hit,
+            blacklist_age=self._blacklist_age(now) if presented is not None else None,
+            blacklist_known=presented is not None, history=history, now=now)
+        verdict = rules.evaluate(case.inputs, s.policy)
+        case.verdict, case.decided_at = verdict, now
+        self._record(case, verdict, clerk, presented, now)
+
+    def _today_visits(self, case: Case, now: datetime):
+        if case.id_number is None:
+            return []
+        day_start = datetime.combine(now.astimezone(CHINA_TZ).date(), datetime.min.time(), CHINA_TZ)
+        return [v for v in self._visits.for_id_number(case.id_number.number, since=day_start)
+                if case.booking is None or v.booking_id != case.booking.booking_id]
+
+    def _record(self, case: Case, verdict: Verdict, clerk: str, presented: bytes | None,
+                now: datetime) -> None:
+        s = self.settings()
+        visit_id = str(uuid.uuid4())
+        face = case.face
+        visit = VisitInput(
+            visit_id=visit_id,
+            booking_id=case.booking.booking_id if case.booking else None,
+            hospital_id=s.desk.hospital_id, desk_id=s.desk.desk_id, clerk=clerk,
+            checked_in_at=now, verdict=verdict.decision.value,
+            reasons=tuple(Reason(r.code, r.severity, r.rule) for r in verdict.reasons),
+            face_distance=face.distance if face else None,
+            face_outcome=face.outcome.value if face else None,
+            presented_id_hash=presented,
+            presented_id_last4=case.id_number.last4 if case.id_number else None,
+            offline=self.offline(), id_number=case.id_number.number if case.id_number else None,
+            person_name=case.name or None)
+        alert = None
+        if verdict.alert_security:
+            alert = AlertInput(id_photo=png(case.id_portrait), live_face=png(case.live_face))
+        try:
+            self._visits.record(visit, alert)
+        except DeskError:
+            case.verdict = None  # nothing was stored: the clerk sees the error and may retry
+            raise
+        case.visit_id = visit_id
+        log.info("visit %s recorded: %s (%s)", visit_id, verdict.decision.value,
+                 ",".join(r.code for r in verdict.reasons))
+        self.on_recorded()
+
+    def redecide(self, case: Case, user: Any, now: datetime, note: str, **changes: Any
+                  ) -> tuple[Verdict, Override | None]:
+        """The engine's verdict again with the clerk's call in its input; when the decision
+        changes it is recorded as the clerk's (an override naming them and their calls)."""
+        assert case.inputs is not None and case.verdict is not None
+        case.inputs = replace(case.inputs, **changes)
+        new = rules.evaluate(case.inputs, self.settings().policy)
+        notes = [*case.clerk_notes, CLERK_NOTES[note].zh]
+        if new.decision == case.verdict.decision:
+            case.clerk_notes = notes
+            return new, None
+        reason = "; ".join(notes)
+        new = replace(new, override=ClerkOverride(
+            by=user.username, role=user.role.value, reason=reason, decision=new.decision,
+            previous=case.verdict.decision, at=now))
+        case.clerk_notes = notes
+        return new, Override(by=user.username, reason=reason, verdict=new.decision.value)
+
+    def changed(self, case: Case, new: Verdict) -> None:
+        """The re-decided verdict is the case's; security is alerted if it now says so."""
+        old = case.verdict
+        case.verdict = new
+        if new.alert_security and old is not None and not old.alert_security \
+                and case.visit_id is not None:
+            self._alerts.create(case.visit_id, AlertInput(
+                id_photo=png(case.id_portrait), live_face=png(case.live_face)),
+                actor=new.override.by if new.override else "system")
+        self.on_recorded()

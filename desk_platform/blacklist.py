@@ -1,0 +1,114 @@
+"""The shared blacklist: bans by the police and the platform. Desks get the scrypt hash of the
+ID number and its last 4 digits (deltas by version, tombstones included); the plaintext is kept
+sealed with the data key for the police alone."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from desk_platform import db as T
+from desk_platform.base import Part, normalize_id_number
+from desk_platform.db import current_seq, next_seq
+from desk_platform.errors import NotFound
+from sync import protocol as P
+
+
+@dataclass(frozen=True)
+class BlacklistRecord:
+    """A blacklist entry as the CLI lists it (last 4 only; never the number)."""
+
+    entry: P.BlacklistEntryWire
+    created_by: str
+
+
+class Blacklist(Part):
+    def add(self, id_number: str, *, source: P.BlacklistSource, reason: str,
+            days: float = 91.0, created_by: str,
+            valid_from: datetime | None = None) -> P.BlacklistEntryWire:
+        """Ban an ID number (or renew its ban). Desks get the scrypt hash and the last 4."""
+        number = normalize_id_number(id_number)
+        id_hash = self.ctx.blacklist_hash(number)  # ~60 ms, outside the transaction
+        now = self.now()
+        valid_from = valid_from or now
+        valid_to = valid_from + timedelta(days=days)
+        with self.db.write() as conn:
+            version = next_seq(self.db, conn, "blacklist")
+            existing = conn.execute(select(T.blacklist.c.entry_id).where(
+                T.blacklist.c.id_hash == id_hash, T.blacklist.c.source == source.value)).scalar()
+            values = dict(last4=number[-4:], reason=reason[:200], valid_from=valid_from,
+                          valid_to=valid_to, version=version, deleted=False,
+                          id_number_enc=self.secrets.encrypt(number.encode("ascii")),
+                          created_by=created_by[:200], updated_at=now)
+            if existing:
+                entry_id = existing
+                conn.execute(update(T.blacklist).where(T.blacklist.c.entry_id == entry_id)
+                             .values(**values))
+            else:
+                entry_id = "BL" + uuid.uuid4().hex[:20].upper()
+                conn.execute(T.blacklist.insert().values(entry_id=entry_id, id_hash=id_hash,
+                                                         source=source.value, **values))
+            row = conn.execute(select(T.blacklist).where(
+                T.blacklist.c.entry_id == entry_id)).one()
+        return self._blacklist_wire(row)
+
+    def remove(self, entry_id: str) -> P.BlacklistEntryWire:
+        """Lift a ban: the entry becomes a tombstone with a new version (desks drop it)."""
+        now = self.now()
+        with self.db.write() as conn:
+            version = next_seq(self.db, conn, "blacklist")
+            r = conn.execute(update(T.blacklist).where(T.blacklist.c.entry_id == entry_id,
+                                                       T.blacklist.c.deleted.is_(False))
+                             .values(deleted=True, version=version, updated_at=now))
+            if r.rowcount != 1:
+                raise NotFound("no such active blacklist entry")
+            row = conn.execute(select(T.blacklist).where(
+                T.blacklist.c.entry_id == entry_id)).one()
+        return self._blacklist_wire(row)
+
+    def find(self, id_number: str) -> list[BlacklistRecord]:
+        id_hash = self.ctx.blacklist_hash(id_number)
+        with self.db.read() as conn:
+            rows = conn.execute(select(T.blacklist).where(T.blacklist.c.id_hash == id_hash)
+                                .order_by(T.blacklist.c.version)).all()
+        return [BlacklistRecord(self._blacklist_wire(r), r.created_by) for r in rows]
+
+    def entries(self, *, include_deleted: bool = False,
+                limit: int = 1000) -> list[BlacklistRecord]:
+        with self.db.read() as conn:
+            q = select(T.blacklist)
+            if not include_deleted:
+                q = q.where(T.blacklist.c.deleted.is_(False))
+            rows = conn.execute(q.order_by(T.blacklist.c.version.desc()).limit(limit)).all()
+        return [BlacklistRecord(self._blacklist_wire(r), r.created_by) for r in rows]
+
+    def reveal(self, entry_id: str) -> P.BlacklistPlain:
+        with self.db.read() as conn:
+            row = conn.execute(select(T.blacklist).where(
+                T.blacklist.c.entry_id == entry_id)).first()
+        if row is None:
+            raise NotFound("no such blacklist entry")
+        return P.BlacklistPlain(entry=self._blacklist_wire(row),
+                                id_number=self.secrets.decrypt(row.id_number_enc).decode())
+
+    def delta(self, since: int, limit: int) -> P.BlacklistDelta:
+        with self.db.read() as conn:
+            rows = conn.execute(select(T.blacklist).where(T.blacklist.c.version > since)
+                                .order_by(T.blacklist.c.version).limit(limit + 1)).all()
+            head = current_seq(conn, "blacklist")
+        more = len(rows) > limit
+        rows = rows[:limit]
+        version = rows[-1].version if more else max(since, head)
+        return P.BlacklistDelta(entries=[self._blacklist_wire(r) for r in rows],
+                                version=version, more=more)
+
+    @staticmethod
+    def _blacklist_wire(r: Any) -> P.BlacklistEntryWire:
+        return P.BlacklistEntryWire(
+            entry_id=r.entry_id, id_hash=r.id_hash, last4=r.last4,
+            source=P.BlacklistSource(r.source), reason=r.reason, valid_from=r.valid_from,
+            valid_to=r.valid_to, version=r.version, deleted=r.deleted)
