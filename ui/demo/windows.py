@@ -113,6 +113,13 @@ def _wait(director: Any, check: Callable[[], Any], within_s: float,
 
 def two_desks_alert(director: Any, s: Any, started: float) -> None:
     play = director._play_for(s)
+    shown: list[float] = []  # when window 1 showed its verdict (the 5 s count from there)
+    presenter = director.window.checkin.presenter
+
+    def verdict_shown(_verdict: Any) -> None:
+        if not shown:
+            shown.append(time.monotonic())
+            presenter.verdict_reached.disconnect(verdict_shown)
 
     def fail(step: str, verdict: Any, **extra: Any) -> None:
         log.error("two_desks_alert: %s", step)
@@ -122,7 +129,7 @@ def two_desks_alert(director: Any, s: Any, started: float) -> None:
         if verdict.decision is not Decision.REJECT or play.visit_id is None:
             director._done(s, verdict, started, face=play.face)
             return
-        raised = time.monotonic()
+        raised = shown[0] if shown else time.monotonic()
         window2 = director._second
         director.desk.sync.sync_now()  # the visit goes up now (the worker is woken anyway)
         _wait(director, lambda: window2.open_alert_for(play.visit_id), ALERT_WITHIN_S,
@@ -158,8 +165,11 @@ def two_desks_alert(director: Any, s: Any, started: float) -> None:
               lambda: fail("not_cleared_on_both", verdict, window_2_ms=ms))
 
     # Window 2 is up (and current) before the impostor walks up to window 1.
-    director.with_second_window(lambda: director._play(play, after_verdict),
-                                lambda e: fail(f"window_2: {e}", None))
+    def walk_up() -> None:
+        presenter.verdict_reached.connect(verdict_shown)
+        director._play(play, after_verdict)
+
+    director.with_second_window(walk_up, lambda e: fail(f"window_2: {e}", None))
 
 
 def supervisor_override(director: Any, s: Any, started: float) -> None:
