@@ -181,6 +181,9 @@ bookings = Table(
     Column("phone_key", String(64), nullable=True),
     Column("phone_last4", String(4), nullable=True),
     Column("device_id", String(128), nullable=True),
+    # Fernet(ID number): what a confirmed anomaly blacklists (the booking platform books by
+    # real name; the number is kept encrypted like the police's).
+    Column("patient_enc", LargeBinary, nullable=True),
     Index("ix_bookings_hospital_seq", "hospital_id", "seq"),
     Index("ix_bookings_hospital_day_seq", "hospital_id", "day", "seq"),
     Index("ix_bookings_patient", "patient_key", "booked_at"),

@@ -35,6 +35,7 @@ from desk_app.identity.hashing import DEFAULT_SCRYPT, ScryptParams, b64d, b64e, 
 from desk_app.identity.idnumber import InvalidIdNumber, canonical_id_number
 from desk_platform import db as T
 from desk_platform import idrepair
+from desk_platform.anomaly import booking_client_fields
 from desk_platform.db import Database, current_seq, next_seq
 from desk_platform.errors import (
     Conflict,
@@ -485,6 +486,7 @@ class Platform:
                                               and doc == req.doctor_name) + 1,
                 patient_cancellations_30d=cancels,
             )
+            client = booking_client_fields(self, conn, req, number)  # refuses frozen accounts
             kid, private = self._signer(conn)
             booking_id = "B" + uuid.uuid4().hex[:19].upper()
             reference = self._new_reference(conn)
@@ -504,7 +506,8 @@ class Platform:
                 slot_start=start, slot_end=end, day=day, patient_hash=phash,
                 patient_salt=b64e(salt), patient_last4=number[-4:], patient_key=pkey,
                 account_id=req.account_id, status="active", booked_at=now, cancelled_at=None,
-                risk_json=risk.model_dump_json(), kid=kid, token=token, seq=seq, updated_at=now))
+                risk_json=risk.model_dump_json(), kid=kid, token=token, seq=seq, updated_at=now,
+                **client))
             row = conn.execute(select(T.bookings).where(b.booking_id == booking_id)).one()
         return P.IssuedBooking(booking=self._booking_wire(row), token=token)
 

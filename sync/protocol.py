@@ -299,6 +299,11 @@ class BookingRequest(Request):
     slot_minutes: int = Field(15, ge=1, le=24 * 60)
     id_number: IdNumberText  # any form a person types; the canonical 18-digit form after this
     account_id: Ident
+    # What the booking platform saw of its user's client (optional): the platform's anomaly
+    # rules count repeats of each (the phone is kept as an HMAC and its last 4 digits only).
+    client_ip: Annotated[str, StringConstraints(max_length=64)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    device_id: Annotated[str, StringConstraints(max_length=128)] | None = None
 
 
 class IssuedBooking(Answer):

@@ -11,6 +11,32 @@ LANGS = ("zh", "en")
 
 ZH: dict[str, str] = {
     "Action": "操作",
+    "Account": "预约账号",
+    "Bookings": "预约数",
+    "Confirm": "确认",
+    "Dismiss": "排除",
+    "Done": "已完成",
+    "Frozen": "冻结时间",
+    "Frozen booking accounts": "已冻结的预约账号",
+    "Hits of the booking platform's rules are candidates: confirming one blacklists the ID for "
+    "91 days and freezes the booking account; the account is unfrozen only after the person's ID "
+    "is checked at a hospital window or by the police.":
+        "预约平台规则命中的只是线索：确认后该证件列入黑名单 91 天并冻结预约账号；账号须经医院窗口或公安核验身份证后方可解冻。",
+    "No candidates.": "没有线索。",
+    "No frozen accounts.": "没有被冻结的账号。",
+    "Rule": "规则",
+    "Run the rules now": "立即运行规则",
+    "Unfreeze (ID checked by the police)": "解冻（公安已核验身份）",
+    "What repeated": "重复出现的",
+    "cancel_rebook": "边退边买（倒号）",
+    "confirmed": "已确认",
+    "dismissed": "已排除",
+    "instant": "放号即抢（秒杀器）",
+    "open": "待审核",
+    "repeat_account": "同一账号频繁预约",
+    "repeat_device": "同一设备频繁预约",
+    "repeat_ip": "同一 IP 频繁预约",
+    "repeat_phone": "同一手机号频繁预约",
     "Action starts with": "操作（开头）",
     "Add a person to the blacklist": "将人员列入黑名单",
     "Add to the blacklist": "列入黑名单",

@@ -464,11 +464,11 @@ def create_console(plat: Any) -> FastAPI:  # plat: desk_platform.service.Platfor
         return Response((HERE / "static" / "console.css").read_bytes(), media_type="text/css",
                         headers={"cache-control": "max-age=3600"})
 
-    app.state.extra_routes = []
     from desk_platform.console import work
 
-    work.add_routes(app, plat, viewer=viewer, check_csrf=check_csrf, record=record, page=page,
-                    see_other=see_other)
+    for add in (work.add_routes, work.add_anomaly_routes):
+        add(app, plat, viewer=viewer, check_csrf=check_csrf, record=record, page=page,
+            see_other=see_other)
     return app
 
 

@@ -39,3 +39,50 @@ def add_routes(app: FastAPI, plat: Any, *, viewer: Any, check_csrf: Any, record:
         a = appeals.decide(appeal_id, v.name, lift=decision == "lift", note=note)
         record(v, "appeal.decide", appeal_id, f"{a.status} entry={a.entry_id}")
         return see_other(f"/console/appeals?done={a.status}")
+
+
+def add_anomaly_routes(app: FastAPI, plat: Any, *, viewer: Any, check_csrf: Any, record: Any,
+                       page: Any, see_other: Any) -> None:
+    from desk_platform.anomaly import Anomalies
+
+    anomalies = Anomalies(plat)
+
+    @app.get("/anomalies", response_class=HTMLResponse)
+    def anomalies_page(request: Request, status: str = "open", done: str = "") -> HTMLResponse:
+        v = viewer(request, "anomalies")
+        shown = status if status in ("open", "confirmed", "dismissed") else "open"
+        items = anomalies.candidates(status=shown)
+        frozen = anomalies.frozen_accounts()
+        record(v, "view.anomalies", shown, f"{len(items)} candidates")
+        return page(request, "anomalies.html", v, items=items, shown=shown, frozen=frozen,
+                    done=done, tz=plat.tz, may_unfreeze=v.role.value == "police")
+
+    @app.post("/anomalies/scan")
+    def anomalies_scan(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+        v = viewer(request, "anomalies")
+        check_csrf(v, csrf)
+        found = anomalies.scan()
+        record(v, "anomaly.scan", "", f"{len(found)} new candidates")
+        return see_other(f"/console/anomalies?done=scanned-{len(found)}")
+
+    @app.post("/anomalies/{candidate_id}/review")
+    def anomalies_review(request: Request, candidate_id: str, csrf: Annotated[str, Form()] = "",
+                         decision: Annotated[str, Form()] = "") -> Response:
+        v = viewer(request, "anomalies")
+        check_csrf(v, csrf)
+        if decision == "confirm":
+            c = anomalies.confirm(candidate_id, v.name)
+        else:
+            c = anomalies.dismiss(candidate_id, v.name)
+        record(v, f"anomaly.{c.status}", candidate_id,
+               f"{c.rule} account={c.account_id} last4={c.patient_last4} entry={c.entry_id}")
+        return see_other(f"/console/anomalies?done={c.status}")
+
+    @app.post("/accounts/{account_id}/unfreeze")
+    def account_unfreeze(request: Request, account_id: str,
+                         csrf: Annotated[str, Form()] = "") -> Response:
+        v = viewer(request, "appeals")  # the police
+        check_csrf(v, csrf)
+        anomalies.unfreeze(account_id, v.name, via="police")
+        record(v, "account.unfreeze", account_id, "police")
+        return see_other("/console/anomalies?done=unfrozen")
