@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -104,13 +105,13 @@ def new_page(browser: Any, console: Console, lang: str = "zh"):  # noqa: ANN201
 
 def sign_in(page: Any, console: Console, username: str, *, next_: str = "/console/") -> None:
     """With the keyboard only: the name field has the focus, Tab to the password, Enter."""
-    page.goto(f"{console.base_url}/console/login?next={next_}")
+    page.goto(f"{console.base_url}/console/login?next={quote(next_, safe='/')}")
     page.focus("#username")  # (autofocus has it once the page is shown; a fast test is earlier)
     page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORDS[username])
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{console.base_url}{next_}*")
+    page.wait_for_url(lambda url: url.startswith(console.base_url + next_))
 
 
 # --- a desk ---------------------------------------------------------------------------------------
