@@ -11,11 +11,20 @@ LANGS = ("zh", "en")
 
 ZH: dict[str, str] = {
     "Action": "操作",
+    "The rules ran; new candidates:": "规则已运行，新线索：",
+    "Done: confirmed": "已确认：证件已列入黑名单，预约账号已冻结。",
+    "Done: dismissed": "已排除。",
+    "Done: unfrozen": "账号已解冻。",
+    "Your review": "审核",
+    "booking_already_used": "预约已使用",
+    "booking_revoked": "预约已取消",
+    "face_mismatch": "人证不一致",
+    "patient_mismatch": "证件与预约人不一致",
+    "unspecified": "未注明",
     "Account": "预约账号",
     "Bookings": "预约数",
     "Confirm": "确认",
     "Dismiss": "排除",
-    "Done": "已完成",
     "Frozen": "冻结时间",
     "Frozen booking accounts": "已冻结的预约账号",
     "Hits of the booking platform's rules are candidates: confirming one blacklists the ID for "

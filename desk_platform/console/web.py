@@ -380,7 +380,8 @@ def create_console(plat: Any) -> FastAPI:  # plat: desk_platform.service.Platfor
                          for key, name in (("admit", "Admitted"), ("review", "Review"),
                                            ("reject", "Rejected"))]),
             svg.hbars(_("Check-ins per department"), *_top(s.by_department, 12)),
-            svg.hbars(_("Rejections by reason"), *_top(s.reasons, 12), color=svg.PALETTE[2]),
+            svg.hbars(_("Rejections by reason"), *_translated(_top(s.reasons, 12), _),
+                      color=svg.PALETTE[2]),
             svg.hbars(_("Overrides per person"), *_top(s.overrides_by_person, 12),
                       color=svg.PALETTE[4]),
         ]
@@ -481,6 +482,10 @@ async def _in_thread(func: Any, *args: Any) -> Any:
 def _top(counter: Any, n: int) -> tuple[list[str], list[int]]:
     items = counter.most_common(n)
     return [str(k) for k, _ in items], [int(c) for _, c in items]
+
+
+def _translated(top: tuple[list[str], list[int]], _: Any) -> tuple[list[str], list[int]]:
+    return [_(k) for k in top[0]], top[1]
 
 
 def _safe_next(url: str) -> str:
