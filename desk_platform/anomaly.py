@@ -32,6 +32,7 @@ from sqlalchemy import Connection, select, update
 
 from desk_app.errors import Text
 from desk_platform import db as T
+from desk_platform import platform_calls as ops
 from desk_platform.errors import Conflict, NotFound
 from desk_platform.worded import Worded
 from sync import protocol as P
@@ -230,9 +231,8 @@ class Anomalies:
                               "These bookings have no stored ID number (older bookings); the "
                               "police can add the person by ID number."))
         number = self.plat.secrets.decrypt(enc).decode("ascii")
-        entry = self.plat.blacklist_add(number, source=P.BlacklistSource.PLATFORM,
-                                        reason=f"预约异常 {c.rule}", days=float(BAN_DAYS),
-                                        created_by=actor)
+        entry = ops.ban(self.plat, number, source=P.BlacklistSource.PLATFORM,
+                        reason=f"预约异常 {c.rule}", days=float(BAN_DAYS), created_by=actor)
         now = datetime.now(UTC)
         with self.db.write() as conn:
             conn.execute(update(T.anomaly_candidates).where(

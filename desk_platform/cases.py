@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, update
 
 from desk_app.errors import Text
 from desk_platform import db as T
+from desk_platform import platform_calls as ops
 from desk_platform.errors import NotFound
 from desk_platform.worded import Worded, id_number, required
 from sync import protocol as P
@@ -78,8 +79,8 @@ class Cases:
         if not 1 <= days <= MAX_BAN_DAYS:
             raise Worded(Text(f"限制期须在 1 到 {MAX_BAN_DAYS} 天之间。",
                               f"The ban period must be 1 to {MAX_BAN_DAYS} days."))
-        entry = self.plat.blacklist_add(number, source=P.BlacklistSource.POLICE, reason=reason,
-                                        days=float(days), created_by=actor)
+        entry = ops.ban(self.plat, number, source=P.BlacklistSource.POLICE, reason=reason,
+                        days=float(days), created_by=actor)
         now = datetime.now(UTC)
         values = dict(case_number=case_number, county=county,
                       evidence_enc=self.plat.secrets.encrypt(evidence.encode("utf-8")),
@@ -100,12 +101,12 @@ class Cases:
         if current.deleted:
             raise Worded(Text("该限制已解除，无法延长；如需要请重新登记。",
                               "This ban was lifted and cannot be extended; add a new entry."))
-        plain = self.plat.blacklist_reveal(entry_id)
+        plain = ops.reveal(self.plat, entry_id)
         end = max(current.valid_to, datetime.now(UTC)) + timedelta(days=days)
         span = (end - current.valid_from) / timedelta(days=1)
-        self.plat.blacklist_add(plain.id_number, source=P.BlacklistSource(current.source),
-                                reason=current.reason, days=span, created_by=actor,
-                                valid_from=current.valid_from)
+        ops.ban(self.plat, plain.id_number, source=P.BlacklistSource(current.source),
+                reason=current.reason, days=span, created_by=actor,
+                valid_from=current.valid_from)
         return self.get(entry_id)
 
     def lift(self, actor: str, entry_id: str, reason: str) -> CaseEntry:
@@ -113,7 +114,7 @@ class Cases:
         current = self.get(entry_id)
         if current.deleted:
             raise Worded(Text("该限制已经解除。", "This ban is already lifted."))
-        self.plat.blacklist_remove(entry_id)
+        ops.unban(self.plat, entry_id)
         self.mark_lifted(entry_id, actor, reason)
         return self.get(entry_id)
 

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 
 from desk_platform import db as T
+from desk_platform import platform_calls as ops
 from desk_platform import taskforce
 from desk_platform.appeals import Appeals
 from desk_platform.cases import Cases
@@ -77,7 +78,7 @@ def seed_history(plat: Any, *, days: int = 30, seed: int = 2026) -> HistoryResul
     today = now.astimezone(tz).date()
     res = HistoryResult(days)
     for hid, name, county in HOSPITALS:
-        plat.ensure_hospital(hid, name)
+        ops.ensure_hospital(plat, hid, name)
         taskforce.set_county(plat.db, hid, county)
     staff = Staff(plat.db)
     existing = {m.username for m in staff.members()}

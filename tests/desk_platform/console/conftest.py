@@ -24,9 +24,10 @@ from desk_app.services.checkin import CheckinService
 from desk_app.services.session import SessionService
 from desk_app.settings import PlatformSection, Settings, SyncSection, update_settings
 from desk_app.storage import Crypto, Store
+from desk_platform import platform_calls as ops
 from sync.client import DeskApi
 from sync.loopback import prepare_platform
-from sync.protocol import BookingRequest, EnrollRequest
+from sync.protocol import BookingRequest
 from sync.tokens import TokenStore
 from sync.worker import SyncWorker
 
@@ -153,8 +154,7 @@ def desk(console: Console, tmp_path) -> Iterator[Desk]:
     store = Store.open(url=f"sqlite:///{data}/desk.sqlite3", crypto=Crypto.generate(), clock=clock)
     api = DeskApi(PlatformSection(url=console.base_url, timeout_s=10),
                   TokenStore(data, desk_id, use_keyring=False))
-    code = console.platform.create_enrollment_code(HOSPITAL, desk_id, created_by="test").code
-    api.tokens.set(console.platform.enroll(EnrollRequest(code=code)).token)
+    api.tokens.set(ops.enroll_desk(console.platform, HOSPITAL, desk_id))
     worker = SyncWorker(store, api, SyncSection(interval_s=60), clock=clock)
     store.create_user("clerk1", "挂号员一", "clerk", "clerk-pass-1")
     session = SessionService(store)
@@ -174,7 +174,7 @@ def book(console: Console, id_number: str, *, minutes_ahead: int = 20, account: 
     """A booking at H001 a little later today; its QR token."""
     start = (datetime.now(UTC) + timedelta(minutes=minutes_ahead)).replace(second=0,
                                                                           microsecond=0)
-    issued = console.platform.book(BookingRequest(
+    issued = ops.book(console.platform, BookingRequest(
         hospital_id=HOSPITAL, department_code="CARD", department_name="心内科",
         doctor_name=f"李医生{uuid.uuid4().hex[:4]}", slot_start=start, slot_minutes=15,
         id_number=id_number, account_id=account, **extra))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from desk_app.identity.testing import make_id_number
+from desk_platform import platform_calls as ops
 from desk_platform import taskforce
 from desk_platform.anomaly import Anomalies, _runs
 from desk_platform.appeals import Appeals
@@ -54,7 +55,7 @@ def person(i: int) -> str:
 def book(plat, number: str, *, account: str, doctor: str = "李医生", minutes: int = 60,
          **extra):
     start = (plat.now() + timedelta(minutes=minutes)).replace(second=0, microsecond=0)
-    return plat.book(BookingRequest(hospital_id="H001", department_code="CARD",
+    return ops.book(plat, BookingRequest(hospital_id="H001", department_code="CARD",
                                     department_name="心内科", doctor_name=doctor,
                                     slot_start=start, id_number=number, account_id=account,
                                     **extra)).booking
@@ -77,15 +78,15 @@ def test_phone_instant_and_cancel_rebook_rules_and_a_scan_is_idempotent(plat):
         book(plat, person(i), account=f"a{i}", doctor=f"d{i}", phone=f"+86 138-0013-{8000}")
     released = plat.now() - timedelta(seconds=1)
     starts = [plat.now() + timedelta(hours=2, minutes=15 * i) for i in range(3)]
-    plat.open_slots("H001", "CARD", "秒医生", [s.replace(second=0, microsecond=0)
+    ops.open_slots(plat, "H001", "CARD", "秒医生", [s.replace(second=0, microsecond=0)
                                               for s in starts], 15, released_at=released)
     for i, s in enumerate(starts):  # booked a second after the release, three times
-        plat.book(BookingRequest(hospital_id="H001", department_code="CARD",
+        ops.book(plat, BookingRequest(hospital_id="H001", department_code="CARD",
                                  department_name="心内科", doctor_name="秒医生",
                                  slot_start=s.replace(second=0, microsecond=0),
                                  id_number=person(10 + i), account_id="bot"))
     first = book(plat, person(20), account="reseller", doctor="倒医生", minutes=240)
-    plat.cancel_booking(first.booking_id)
+    ops.cancel(plat, first.booking_id)
     plat.clock.t += timedelta(minutes=5)
     book(plat, person(21), account="reseller", doctor="倒医生", minutes=235)
 
@@ -106,7 +107,7 @@ def test_confirm_blacklists_and_freezes_and_unfreezing_lets_the_account_book(pla
     cand = next(c for c in a.scan() if c.rule == "repeat_ip")
     done = a.confirm(cand.candidate_id, "platform1")
     assert done.status == "confirmed" and done.entry_id
-    entries = plat.blacklist_find(person(1))
+    entries = ops.find(plat, person(1))
     assert entries and entries[0].entry.source == BlacklistSource.PLATFORM
     span = entries[0].entry.valid_to - entries[0].entry.valid_from
     assert span == timedelta(days=91)
@@ -127,11 +128,11 @@ def test_appeals_need_a_listed_id_and_are_decided_once(plat):
         Appeals(plat).file(id_hash=plat.blacklist_hash(number), hospital_id="H001",
                            desk_id="d1", clerk="c1", statement="误列")
     assert exc.value.status == 404 and "不在黑名单" in exc.value.text.zh
-    plat.blacklist_add(number, source=BlacklistSource.POLICE, reason="倒号", created_by="p")
+    ops.ban(plat, number, source=BlacklistSource.POLICE, reason="倒号", days=91, created_by="p")
     (appeal,) = Appeals(plat).file(id_hash=plat.blacklist_hash(number), hospital_id="H001",
                                    desk_id="d1", clerk="c1", statement="误列")
     upheld = Appeals(plat).decide(appeal.appeal_id, "police1", lift=False, note="证据充分")
-    assert upheld.status == "upheld" and not plat.blacklist_find(number)[0].entry.deleted
+    assert upheld.status == "upheld" and not ops.find(plat, number)[0].entry.deleted
     with pytest.raises(Worded):
         Appeals(plat).decide(appeal.appeal_id, "police1", lift=True, note="再议")
 

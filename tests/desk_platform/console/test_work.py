@@ -16,6 +16,7 @@ from desk_app.identity.hashing import b64e
 from desk_app.identity.testing import make_id_number
 from desk_app.services.model import Decision
 from desk_platform import db as T
+from desk_platform import platform_calls as ops
 from desk_platform.errors import Conflict
 
 from .conftest import book, new_page, sign_in
@@ -37,8 +38,8 @@ def presented_hash(desk, state) -> str:
 def test_appeal_at_a_desk_decided_in_the_console_reaches_the_desk(console, browser, desk,
                                                                   shots):
     person = make_id_number("445281", date(1979, 11, 3), 52, sex="M")  # 普宁
-    console.platform.blacklist_add(person, source=_police(), reason="倒号", days=91,
-                                   created_by="police1")
+    ops.ban(console.platform, person, source=_police(), reason="倒号", days=91,
+            created_by="police1")
     first, second = book(console, person), book(console, person, minutes_ahead=45)
     desk.sync()
     s = desk.check_in(first, person)
@@ -134,7 +135,7 @@ def test_police_unfreeze_in_the_console_and_desks_only(console, browser, desk):
     assert page2.locator("#frozen button").count() == 0
 
     # Appeals and unfreezing are desk calls: another token is refused.
-    token, _ = console.platform.issue_token(_role("police"), "p")
+    token = ops.issue_token(console.platform, _role("police"), "p")
     r = httpx.post(f"{console.base_url}/v1/appeals", timeout=10,
                    headers={"authorization": f"Bearer {token}"},
                    json={"id_hash": "x" * 20, "clerk": "c", "statement": "s"})
