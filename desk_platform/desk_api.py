@@ -2,50 +2,18 @@
 at the window, and a frozen booking account unfrozen after the person's ID card was checked.
 
 The desk sends the blacklist hash of the card's number (the one it compares with its blacklist
-copy), never the number. Mounted with the console (:func:`desk_platform.console.mount_console`).
+copy), never the number. Mounted with the console (:func:`desk_platform.console.mount_console`); the bodies are
+models of :mod:`sync.protocol`, which the desk's client uses too.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from desk_platform.errors import Forbidden
-from sync.protocol import Role
-
-HashText = Annotated[str, StringConstraints(min_length=8, max_length=128,
-                                            pattern=r"^[A-Za-z0-9_+/=-]+$")]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AppealRequest(_Body):
-    id_hash: HashText
-    clerk: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    statement: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-
-
-class AppealFiled(_Body):
-    appeal_id: str
-    entry_id: str
-    status: str
-
-
-class AppealsFiled(_Body):
-    appeals: list[AppealFiled] = Field(default_factory=list)
-
-
-class UnfreezeRequest(_Body):
-    id_hash: HashText
-    clerk: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-
-
-class Unfrozen(_Body):
-    accounts: list[str]
+from sync.protocol import AppealFiled, AppealRequest, AppealsFiled, Role, UnfreezeRequest, Unfrozen
 
 
 def desk_router(plat: Any, principal: Any) -> APIRouter:

@@ -525,3 +525,41 @@ class DeskRevoked(Answer):
     hospital_id: str
     desk_id: str
     tokens_revoked: int
+
+
+# --- appeals and account checks (the task force's console; desk_platform/desk_api.py) ------------
+
+BlacklistHash = Annotated[str, StringConstraints(min_length=8, max_length=128,
+                                                 pattern=r"^[A-Za-z0-9_+/=-]+$")]
+
+
+class AppealRequest(Request):
+    """A person's appeal against the blacklist, recorded by a clerk who checked their ID card.
+    ``id_hash`` is the blacklist hash of the card's number (as the desk compares it), never the
+    number."""
+
+    id_hash: BlacklistHash
+    clerk: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    statement: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class AppealFiled(Answer):
+    appeal_id: str
+    entry_id: str
+    status: str  # pending | lifted | upheld
+
+
+class AppealsFiled(Answer):
+    appeals: list[AppealFiled] = Field(default_factory=list)  # one per active entry of the ID
+
+
+class UnfreezeRequest(Request):
+    """The person's ID card was checked at the window: unfreeze the booking accounts frozen for
+    them after a confirmed anomaly."""
+
+    id_hash: BlacklistHash
+    clerk: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class Unfrozen(Answer):
+    accounts: list[str]

@@ -24,12 +24,6 @@ from .conftest import book, new_page, sign_in
 pytestmark = [pytest.mark.xdist_group("platform"), pytest.mark.e2e]
 
 
-def desk_post(console, desk, path: str, body: dict) -> httpx.Response:
-    """What the desk sends (its own token)."""
-    return httpx.post(f"{console.base_url}{path}", json=body, timeout=15,
-                      headers={"authorization": f"Bearer {desk.api.tokens.get()}"})
-
-
 def presented_hash(desk, state) -> str:
     """The blacklist hash of the number the desk read, as the desk computed it."""
     return b64e(desk.store.visit(state.visit_id).presented_id_hash)
@@ -46,14 +40,11 @@ def test_appeal_at_a_desk_decided_in_the_console_reaches_the_desk(console, brows
     assert s.verdict.decision is Decision.REJECT
 
     # The clerk checks the ID card and records the appeal.
-    r = desk_post(console, desk, "/v1/appeals", {
-        "id_hash": presented_hash(desk, s), "clerk": "clerk1",
-        "statement": "本人从未倒卖号源，证件曾于2026年10月遗失"})
-    assert r.status_code == 200, r.text
-    appeal_id = r.json()["appeals"][0]["appeal_id"]
-    again = desk_post(console, desk, "/v1/appeals", {
-        "id_hash": presented_hash(desk, s), "clerk": "clerk1", "statement": "再次申诉"})
-    assert again.json()["appeals"][0]["appeal_id"] == appeal_id  # one pending appeal per entry
+    filed = desk.api.file_appeal(presented_hash(desk, s), "clerk1",
+                                 "本人从未倒卖号源，证件曾于2026年10月遗失")
+    appeal_id = filed.appeals[0].appeal_id
+    again = desk.api.file_appeal(presented_hash(desk, s), "clerk1", "再次申诉")
+    assert again.appeals[0].appeal_id == appeal_id  # one pending appeal per entry
 
     page = new_page(browser, console)
     sign_in(page, console, "police1", next_="/console/appeals")
@@ -108,9 +99,7 @@ def test_anomaly_confirmed_freezes_the_account_and_the_desk_unfreezes_it(console
     assert any(r.rule == "blacklist" for r in s.verdict.reasons)
 
     # The person's ID card is checked at the window: the desk unfreezes the account.
-    r = desk_post(console, desk, "/v1/accounts/unfreeze",
-                  {"id_hash": presented_hash(desk, s), "clerk": "clerk1"})
-    assert r.status_code == 200 and r.json()["accounts"] == [account], r.text
+    assert desk.api.unfreeze_accounts(presented_hash(desk, s), "clerk1").accounts == [account]
     book(console, others[0], minutes_ahead=55, account=account)  # books again
     page.reload()
     assert account not in page.locator("#frozen").inner_text()
