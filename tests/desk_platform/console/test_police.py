@@ -156,3 +156,30 @@ def test_signing_in_roles_expiry_and_csrf(console, browser):
     page.wait_for_url(re.compile(r".*/console/login"))
     page.goto(f"{console.base_url}/console/")
     assert "/console/login" in page.url
+
+
+def test_the_add_form_works_with_the_keyboard_alone(console, browser):
+    page = new_page(browser, console)
+    sign_in(page, console, "police1", next_="/console/blacklist")
+    keys = page.eval_on_selector_all("[accesskey]", "els => els.map(e => e.accessKey)")
+    assert len(keys) == len(set(keys)) and {"b", "p", "n", "s", "t", "u", "i"} <= set(keys)
+    # (Headless Chromium ignores synthetic Alt+key, so the access keys are checked above and
+    # the walk starts from the top of the page: the skip link, then the form in order.)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    order = []
+    values = [make_id_number("445224", date(1975, 7, 7), 88, sex="F"), "惠公刑字[2026]3号",
+              "惠来县", "倒号", "现场抓获"]
+    for value in values:
+        order.append(page.evaluate("document.activeElement.id"))
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    order.append(page.evaluate("document.activeElement.id"))  # the ban period: keep 91
+    page.keyboard.press("Tab")
+    order.append(page.evaluate("document.activeElement.id"))
+    assert order == ["id_number", "case_number", "county", "reason", "evidence", "days", "add"]
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("#done").inner_text() == "已列入黑名单。"
