@@ -74,3 +74,9 @@ def enroll_desk(plat: Any, hospital_id: str, desk_id: str) -> str:
 def issue_token(plat: Any, role: P.Role, name: str) -> str:
     part = _part(plat, "enrollment")
     return (part.issue_token if part is not None else plat.issue_token)(role, name)[0]
+
+
+def bookings_delta(plat: Any, hospital_id: str, cursor: int, limit: int) -> P.BookingsDelta:
+    part = _part(plat, "bookings")
+    return (part.delta(hospital_id, cursor, limit) if part is not None
+            else plat.bookings_delta(hospital_id, cursor, limit))

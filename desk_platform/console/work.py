@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from desk_app.errors import Text
 from desk_platform.appeals import Appeals
+from desk_platform.worded import Worded
 
 
 def add_routes(app: FastAPI, plat: Any, *, viewer: Any, check_csrf: Any, record: Any,
@@ -36,6 +38,8 @@ def add_routes(app: FastAPI, plat: Any, *, viewer: Any, check_csrf: Any, record:
                       note: Annotated[str, Form()] = "") -> Response:
         v = viewer(request, "appeals")
         check_csrf(v, csrf)
+        if decision not in ("lift", "uphold"):
+            raise Worded(Text("请选择解除或维持限制。", "Choose to lift or to keep the ban."))
         a = appeals.decide(appeal_id, v.name, lift=decision == "lift", note=note)
         record(v, "appeal.decide", appeal_id, f"{a.status} entry={a.entry_id}")
         return see_other(f"/console/appeals?done={a.status}")
