@@ -182,7 +182,19 @@ ZH: dict[str, str] = {
 }
 
 
+#: English words for the codes shown as they are stored (rules, states, reasons).
+EN: dict[str, str] = {
+    "repeat_ip": "Same IP address, many bookings", "repeat_phone": "Same phone, many bookings",
+    "repeat_device": "Same device, many bookings", "repeat_account": "Same account, many bookings",
+    "instant": "Booked at the release (bot)", "cancel_rebook": "Cancel and rebook (resale)",
+    "blacklist_hit": "Blacklist hit", "face_mismatch": "Face does not match the ID",
+    "patient_mismatch": "ID is not the booking's patient", "booking_revoked": "Booking cancelled",
+    "booking_already_used": "Booking already used", "unspecified": "Unspecified",
+    "suspect_report": "Suspect report", "conflict": "Double check-in",
+}
+
+
 def translate(text: str, lang: str) -> str:
     if lang == "en":
-        return text
+        return EN.get(text, text)
     return ZH.get(text, text)

@@ -264,7 +264,7 @@ def create_console(plat: Any) -> FastAPI:  # plat: desk_platform.service.Platfor
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request) -> HTMLResponse:
         v = viewer(request)
-        return page(request, "home.html", v, expires=v.session.expires_at)
+        return page(request, "home.html", v, expires=v.session.expires_at, tz=plat.tz)
 
     # --- police: blacklist ------------------------------------------------------------------
 
