@@ -174,3 +174,11 @@ def test_statistics_match_the_visits_and_a_hospital_admin_sees_only_their_own(co
     assert int(admin.locator("#total").inner_text()) == from_records("H001")[0]
     assert "H002" not in admin.locator("#by-hospital + table").inner_text()
     assert "sup1" in admin.content()  # overrides per person
+
+    # The hour of day is the platform's local hour (SQL on PostgreSQL, Python on SQLite).
+    from desk_platform import figures
+
+    today = datetime.now(console.platform.tz).date()
+    st = figures.stats(console.platform.db, console.platform.tz, today, today)
+    assert st.by_hour[now.astimezone(console.platform.tz).hour] == len(rows) == st.visits
+    assert st.by_department["—"] == len(rows) and st.overrides_by_person["H001 / sup1"] == 1
