@@ -39,3 +39,26 @@ def test_a_month_at_several_hospitals_with_cases_figures_and_bot_traffic(tmp_pat
         assert again.staff_created == []
     finally:
         plat.db.close()
+
+
+def test_the_commands_seed_demo_anomaly_scan_and_report_taskforce(tmp_path):
+    from ..conftest import new_key_file, run_cli
+
+    db = f"sqlite:///{tmp_path}/p.db"
+    key = str(new_key_file(tmp_path))
+    r = run_cli("seed-demo", "--db", db, "--key-file", key, "--out", str(tmp_path / "qr"),
+                "--history-days", "10")
+    assert "history: 10 days" in r.stderr and "demo-pass-1" in r.stderr
+    assert '"hospital_id": "H001"' in r.stdout  # the desk demo's summary, as before
+    scan = run_cli("anomaly", "scan", "--db", db, "--key-file", key)
+    assert "repeat_ip\t203.0.113.77" in scan.stdout
+    assert run_cli("anomaly", "scan", "--db", db, "--key-file", key).stdout == ""  # stored
+    today = datetime.now().date()
+    table = run_cli("report", "taskforce", "--from", str(today - timedelta(days=40)), "--to",
+                    str(today), "--db", db, "--key-file", key)
+    lines = table.stdout.splitlines()
+    assert lines[0] == taskforce.TITLE and lines[2].startswith("序号\t县（市、区）\t查处案件")
+    assert lines[-1].startswith("\t合计\t")
+    bad = run_cli("report", "taskforce", "--from", "2026-13-01", "--to", "2026-12-01",
+                  "--db", db, "--key-file", key, check=False)
+    assert bad.returncode == 1 and "YYYY-MM-DD" in bad.stderr
