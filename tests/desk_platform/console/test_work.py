@@ -12,12 +12,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from desk_app.errors import UserInputError
 from desk_app.identity.hashing import b64e
+from desk_app.identity.idnumber import InvalidIdNumber
 from desk_app.identity.testing import make_id_number
 from desk_app.services.model import Decision
 from desk_platform import db as T
 from desk_platform import platform_calls as ops
 from desk_platform.errors import Conflict
+from sync.appeals import blacklist_hash, record_appeal, unfreeze_accounts
 
 from .conftest import book, new_page, sign_in
 
@@ -40,11 +43,23 @@ def test_appeal_at_a_desk_decided_in_the_console_reaches_the_desk(console, brows
     assert s.verdict.decision is Decision.REJECT
 
     # The clerk checks the ID card and records the appeal.
-    filed = desk.api.file_appeal(presented_hash(desk, s), "clerk1",
-                                 "本人从未倒卖号源，证件曾于2026年10月遗失")
-    appeal_id = filed.appeals[0].appeal_id
-    again = desk.api.file_appeal(presented_hash(desk, s), "clerk1", "再次申诉")
-    assert again.appeals[0].appeal_id == appeal_id  # one pending appeal per entry
+    assert blacklist_hash(desk.store, person) == presented_hash(desk, s)  # what the desk compares
+    filed = record_appeal(desk.store, desk.api, person, "clerk1",
+                          "本人从未倒卖号源，证件曾于2026年10月遗失")
+    appeal_id = filed.appeal_ids[0]
+    again = record_appeal(desk.store, desk.api, person, "clerk1", "再次申诉")
+    assert again.appeal_ids == (appeal_id,)  # one pending appeal per entry
+
+    # Words for the clerk when the number is wrong or the person is not listed.
+    with pytest.raises(InvalidIdNumber):
+        record_appeal(desk.store, desk.api, person[:-1] + "0" if person[-1] != "0"
+                      else person[:-1] + "1", "clerk1", "x")
+    with pytest.raises(UserInputError) as exc:
+        record_appeal(desk.store, desk.api, make_id_number("445281", date(1990, 2, 2), 9,
+                                                           sex="F"), "clerk1", "误列")
+    assert "不在黑名单" in exc.value.text.zh
+    with pytest.raises(UserInputError):
+        unfreeze_accounts(desk.store, desk.api, person, "clerk1")  # nothing frozen for them
 
     page = new_page(browser, console)
     sign_in(page, console, "police1", next_="/console/appeals")
@@ -99,7 +114,7 @@ def test_anomaly_confirmed_freezes_the_account_and_the_desk_unfreezes_it(console
     assert any(r.rule == "blacklist" for r in s.verdict.reasons)
 
     # The person's ID card is checked at the window: the desk unfreezes the account.
-    assert desk.api.unfreeze_accounts(presented_hash(desk, s), "clerk1").accounts == [account]
+    assert unfreeze_accounts(desk.store, desk.api, scalper, "clerk1") == [account]
     book(console, others[0], minutes_ahead=55, account=account)  # books again
     page.reload()
     assert account not in page.locator("#frozen").inner_text()
