@@ -30,7 +30,7 @@ from desk_platform.console.i18n import LANGS, translate
 from desk_platform.console.sessions import CONSOLE_ROLES, COOKIE, ConsoleSession, Sessions
 from desk_platform.errors import NotFound, PlatformError, Unauthorized
 from desk_platform.staff import Staff, StaffRole
-from desk_platform.worded import Worded
+from desk_platform.worded import Worded, number
 
 log = logging.getLogger(__name__)
 
@@ -296,8 +296,6 @@ def create_console(plat: Any) -> FastAPI:  # plat: desk_platform.service.Platfor
         form = dict(id_number=id_number, case_number=case_number, county=county, reason=reason,
                     evidence=evidence, days=days)
         try:
-            from desk_platform.worded import number
-
             n = number(days, "限制天数", "ban period (days)", low=1, high=3 * 366)
             entry = cases.add(v.name, id_number, case_number=case_number, county=county,
                               reason=reason, evidence=evidence, days=n)
@@ -326,8 +324,6 @@ def create_console(plat: Any) -> FastAPI:  # plat: desk_platform.service.Platfor
                          days: Annotated[str, Form()] = "") -> Response:
         v = viewer(request, "blacklist")
         check_csrf(v, csrf)
-        from desk_platform.worded import number
-
         n = number(days, "延长天数", "days to extend by", low=1, high=3 * 366)
         entry = cases.extend(v.name, entry_id, n)
         record(v, "blacklist.extend", entry_id,
@@ -402,16 +398,21 @@ def create_console(plat: Any) -> FastAPI:  # plat: desk_platform.service.Platfor
                        county: str = "", done: str = "") -> HTMLResponse:
         v = viewer(request, "taskforce")
         start, end = period(day_from, day_to)
+        current = taskforce.figures(plat.db, county, start, end) if county else {}
+        return taskforce_view(request, v, start, end, county, current, done=done)
+
+    def taskforce_view(request: Request, v: Viewer, start: date, end: date, county: str,
+                       current: dict[str, Any], *, done: str = "", error: Text | None = None,
+                       status: int = 200) -> HTMLResponse:
         summary = taskforce.summary(plat.db, plat.tz, start, end)
         record(v, "view.taskforce", f"{start}..{end}")
-        current = taskforce.figures(plat.db, county, start, end) if county else {}
         counties = [r.county for r in summary.rows]
         chart = svg.hbars(translate("Cases handled per county", v.lang), counties,
                           [r.values["cases"] for r in summary.rows], color=svg.PALETTE[0])
-        return page(request, "taskforce.html", v, summary=summary, columns=taskforce.COLUMNS,
-                    title=taskforce.TITLE, day_from=start, day_to=end, county=county,
-                    current=current, counties=counties, done=done, error=None, chart=chart,
-                    can_edit=v.may("taskforce.edit"))
+        return page(request, "taskforce.html", v, status, summary=summary,
+                    columns=taskforce.COLUMNS, title=taskforce.TITLE, day_from=start,
+                    day_to=end, county=county, current=current, counties=counties, done=done,
+                    error=error, chart=chart, can_edit=v.may("taskforce.edit"))
 
     @app.post("/taskforce/figures")
     async def taskforce_figures(request: Request) -> Response:
@@ -422,13 +423,16 @@ def create_console(plat: Any) -> FastAPI:  # plat: desk_platform.service.Platfor
         v = viewer(request, "taskforce.edit")
         check_csrf(v, form.get("csrf", ""))
         start, end = period(form.get("from", ""), form.get("to", ""))
-        from desk_platform.worded import number
-
-        values = {key: number(form.get(key, "0") or "0", zh, en, low=0, high=10_000_000)
-                  for key, zh, en in ((c.key, c.zh, c.en) for c in taskforce.COLUMNS
-                                      if not c.from_records)}
         county = form.get("county", "")
-        taskforce.set_figures(plat.db, county, start, end, values, v.name)
+        try:
+            values = {c.key: number(form.get(c.key, "0") or "0", c.zh, c.en, low=0,
+                                    high=10_000_000)
+                      for c in taskforce.COLUMNS if not c.from_records}
+            taskforce.set_figures(plat.db, county, start, end, values, v.name)
+        except Worded as exc:  # the same form again, everything typed kept
+            typed = {c.key: form.get(c.key, "") for c in taskforce.COLUMNS}
+            return taskforce_view(request, v, start, end, county, typed, error=exc.text,
+                                  status=400)
         record(v, "taskforce.figures", county[:64], f"{start}..{end} {values}")
         return see_other(f"/console/taskforce?from={start}&to={end}"
                          f"&county={quote(county.strip())}&done=saved")
