@@ -32,6 +32,7 @@ from desk_platform import office
 from desk_platform import staff as staff_api
 from desk_platform.authz import Perm, require
 from desk_platform.base import Principal
+from desk_platform.console import mount_console
 from desk_platform.db import Database
 from desk_platform.errors import PlatformError, Unauthorized
 from desk_platform.limits import LimitConfig, LimitsMiddleware
@@ -430,4 +431,5 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
         require(who, Perm.DESKS_REVOKE, hospital_id)
         return plat.enrollment.revoke_desk(hospital_id, desk_id)
 
+    mount_console(app, plat)  # the task force's console under /console/
     return app

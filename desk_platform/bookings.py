@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 
 from desk_app.identity.hashing import DEFAULT_SCRYPT, b64e, slow_hash
 from desk_platform import db as T
+from desk_platform.anomaly import booking_client_fields
 from desk_platform.base import Context, Part, normalize_id_number
 from desk_platform.db import current_seq, next_seq
 from desk_platform.errors import Conflict, NotFound
@@ -135,6 +136,7 @@ class Bookings(Part):
                                               and doc == req.doctor_name) + 1,
                 patient_cancellations_30d=cancels,
             )
+            client = booking_client_fields(self, conn, req, number)  # refuses frozen accounts
             kid, private = self.keys.signer(conn)
             booking_id = "B" + uuid.uuid4().hex[:19].upper()
             reference = self._new_reference(conn)
@@ -154,7 +156,8 @@ class Bookings(Part):
                 slot_start=start, slot_end=end, day=day, patient_hash=phash,
                 patient_salt=b64e(salt), patient_last4=number[-4:], patient_key=pkey,
                 account_id=req.account_id, status="active", booked_at=now, cancelled_at=None,
-                risk_json=risk.model_dump_json(), kid=kid, token=token, seq=seq, updated_at=now))
+                risk_json=risk.model_dump_json(), kid=kid, token=token, seq=seq, updated_at=now,
+                **client))
             row = conn.execute(select(T.bookings).where(b.booking_id == booking_id)).one()
         return P.IssuedBooking(booking=self._booking_wire(row), token=token)
 

@@ -221,6 +221,10 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     from desk_platform.seed import seed_demo
 
     res = seed_demo(args.db, args.out, hospital_id=args.hospital, key_file=args.key_file)
+    if args.history_days > 0:
+        from desk_platform.history import seed_history
+
+        print(seed_history(_platform(args), days=args.history_days).describe(), file=sys.stderr)
     summary = {
         "db": res.db_url.split("@")[-1], "hospital_id": res.hospital_id,
         "enrollment_codes": res.enrollment_codes,
@@ -476,6 +480,8 @@ def build_parser() -> argparse.ArgumentParser:
             "demo data: a hospital, doctors, today's bookings (QR PNGs), blacklist, desk codes")
     p.add_argument("--out", default="demo-out", metavar="DIR", help="where the QR PNGs go")
     p.add_argument("--hospital", default="H001", metavar="ID")
+    p.add_argument("--history-days", type=int, default=30, metavar="N",
+                   help="also N days of history at several hospitals for the console (0: none)")
 
     te = sub.add_parser(
         "testing", help="loopback tools for the demo, the sync benchmark and tests (JSON out)",
@@ -503,6 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("visit_id")
     for name in ("book", "enroll-desks", "stored-visits"):
         te.choices[name].set_defaults(stdin=True)
+    from desk_platform.console_cli import add_commands
+
+    add_commands(sub, add)
     return parser
 
 

@@ -175,6 +175,15 @@ bookings = Table(
     Column("token", Text, nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # What the booking platform saw of the client (optional; the anomaly rules count them).
+    # The phone number is kept as an HMAC (``phone_key``) and its last 4 only.
+    Column("client_ip", String(64), nullable=True),
+    Column("phone_key", String(64), nullable=True),
+    Column("phone_last4", String(4), nullable=True),
+    Column("device_id", String(128), nullable=True),
+    # Fernet(ID number): what a confirmed anomaly blacklists (the booking platform books by
+    # real name; the number is kept encrypted like the police's).
+    Column("patient_enc", LargeBinary, nullable=True),
     Index("ix_bookings_hospital_seq", "hospital_id", "seq"),
     Index("ix_bookings_hospital_day_seq", "hospital_id", "day", "seq"),
     Index("ix_bookings_patient", "patient_key", "booked_at"),
@@ -314,6 +323,126 @@ staff = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("updated_by", String(200), nullable=False),
     Index("ix_staff_hospital_version", "hospital_id", "version"),
+)
+
+# --- the task force's console (migration 0003) ------------------------------------------------
+# Who viewed or changed what, when: every console page that shows personal data and every change
+# made through the console leaves a row here (never the ID number itself: last 4 at most).
+audit_log = Table(
+    "audit_log", metadata,
+    Column("audit_id", String(36), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("hospital_id", String(64), nullable=True),  # the actor's (hospital roles)
+    Column("action", String(64), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("address", String(64), nullable=False),
+    Index("ix_audit_at", "at"),
+    Index("ix_audit_actor_at", "actor", "at"),
+)
+
+# Console sign-ins: the cookie holds a random token, the table its sha256; idle and absolute
+# expiry are checked on every request, so signing out or disabling the account ends it at once.
+console_sessions = Table(
+    "console_sessions", metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Index("ix_console_sessions_user", "username"),
+)
+
+# The police's file behind a blacklist entry made in the console (the entry itself stays in
+# ``blacklist``, which is what desks pull).
+blacklist_cases = Table(
+    "blacklist_cases", metadata,
+    Column("entry_id", String(64), primary_key=True),
+    Column("case_number", String(64), nullable=False),
+    Column("county", String(64), nullable=False),
+    Column("evidence_enc", LargeBinary, nullable=False),  # Fernet(evidence note)
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("lifted_at", UtcDateTime, nullable=True),
+    Column("lifted_by", String(64), nullable=True),
+    Column("lift_reason", String(500), nullable=True),
+    Index("ix_blacklist_cases_county_created", "county", "created_at"),
+)
+
+# Which county (县/市/区) a hospital is in: the rows of the task force's summary table.
+hospital_regions = Table(
+    "hospital_regions", metadata,
+    Column("hospital_id", String(64), primary_key=True),
+    Column("county", String(64), nullable=False),
+)
+
+# Figures of the summary table the platform cannot know (detentions, campaigns ...), entered in
+# the console by the police or the health commission, per county and period.
+taskforce_figures = Table(
+    "taskforce_figures", metadata,
+    Column("county", String(64), primary_key=True),
+    Column("period_from", String(10), primary_key=True),
+    Column("period_to", String(10), primary_key=True),
+    Column("field", String(32), primary_key=True),
+    Column("value", Integer, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# A person's appeal against a blacklist entry, recorded at a hospital window; decided by police.
+appeals = Table(
+    "appeals", metadata,
+    Column("appeal_id", String(36), primary_key=True),
+    Column("entry_id", String(64), nullable=False),
+    Column("id_last4", String(4), nullable=False),
+    Column("hospital_id", String(64), nullable=False),
+    Column("desk_id", String(64), nullable=True),
+    Column("clerk", String(64), nullable=False),
+    Column("statement_enc", LargeBinary, nullable=False),  # Fernet(the person's statement)
+    Column("filed_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | lifted | upheld
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", UtcDateTime, nullable=True),
+    Column("decision_note", String(500), nullable=True),
+    Index("ix_appeals_status_filed", "status", "filed_at"),
+)
+
+# Hits of the booking platform's anomaly rules: candidates for a person's review.
+anomaly_candidates = Table(
+    "anomaly_candidates", metadata,
+    Column("candidate_id", String(32), primary_key=True),  # digest of rule + key + bookings
+    Column("rule", String(32), nullable=False),
+    Column("key", String(200), nullable=False),  # what repeated (masked: IP, phone last 4 ...)
+    Column("booking_ids_json", Text, nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("patient_key", String(64), nullable=False),
+    Column("patient_last4", String(4), nullable=False),
+    Column("first_at", UtcDateTime, nullable=False),
+    Column("last_at", UtcDateTime, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("detected_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # open | confirmed | dismissed
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", UtcDateTime, nullable=True),
+    Column("entry_id", String(64), nullable=True),  # the blacklist entry a confirmation made
+    Index("ix_anomaly_status_last", "status", "last_at"),
+)
+
+# Booking accounts frozen after a confirmed anomaly; unfrozen after the ID is checked at a
+# window (a desk) or by the police.
+frozen_accounts = Table(
+    "frozen_accounts", metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("frozen", Boolean, nullable=False),
+    Column("frozen_at", UtcDateTime, nullable=False),
+    Column("frozen_by", String(64), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("candidate_id", String(32), nullable=True),
+    Column("unfrozen_at", UtcDateTime, nullable=True),
+    Column("unfrozen_by", String(64), nullable=True),
+    Column("unfrozen_via", String(16), nullable=True),  # police | desk
 )
 
 _ = Integer  # (kept importable for migrations written by hand)

@@ -16,13 +16,14 @@ mkdir -p "$STAMPS"
 # libzbar0: pyzbar. xvfb/xauth + libxcb*: Qt in a real window under Xvfb. libegl1/libgl1/
 # libxkbcommon0/libfontconfig1/libdbus: Qt offscreen. fonts-wqy-microhei: Chinese glyphs
 # (without it Chinese renders as boxes). binutils + libpython3.11: PyInstaller.
-# tesseract-ocr*: the OCR engine for ID numbers read by camera.
+# tesseract-ocr*: the OCR engine for ID numbers read by camera. chromium: the console's browser
+# tests (driven by Playwright from PyPI, which never downloads a browser of its own).
 APT_PACKAGES=(python3-venv libpython3.11 binutils ca-certificates libzbar0 libpulse0
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim xvfb xauth libegl1 libgl1 libxkbcommon0
   libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 libx11-xcb1 libxkbcommon-x11-0
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0
   libxcb-util1 libxcb-xkb1 libxcb-randr0 libxcb-xfixes0 libxcb-sync1 libxcb-shm0 libxcb-glx0
-  libxcb-render0 fonts-dejavu-core fonts-wqy-microhei)
+  libxcb-render0 fonts-dejavu-core fonts-wqy-microhei chromium)
 
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()

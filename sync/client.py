@@ -271,6 +271,8 @@ PATH_REVOCATIONS = f"{P}/revocations"
 PATH_BOOKINGS = P + "/hospitals/{hospital_id}/bookings"
 PATH_BLACKLIST = f"{P}/blacklist"
 PATH_ALERTS = P + "/hospitals/{hospital_id}/alerts"
+PATH_APPEALS = f"{P}/appeals"
+PATH_UNFREEZE = f"{P}/accounts/unfreeze"
 
 
 class DeskApi(PlatformClient):
@@ -333,6 +335,18 @@ class DeskApi(PlatformClient):
     def alerts(self, hospital_id: str, cursor: int, limit: int) -> protocol.AlertsDelta:
         return self.call("GET", PATH_ALERTS.format(hospital_id=hospital_id), protocol.AlertsDelta,
                          params={"cursor": cursor, "limit": limit})[0]
+
+    def file_appeal(self, id_hash: str, clerk: str, statement: str) -> protocol.AppealsFiled:
+        """A person's appeal against the blacklist (the clerk checked their ID card)."""
+        body = protocol.AppealRequest(id_hash=id_hash, clerk=clerk, statement=statement)
+        return self.call("POST", PATH_APPEALS, protocol.AppealsFiled,
+                         json_body=body.model_dump())[0]
+
+    def unfreeze_accounts(self, id_hash: str, clerk: str) -> protocol.Unfrozen:
+        """The person's ID card was checked here: unfreeze their frozen booking accounts."""
+        body = protocol.UnfreezeRequest(id_hash=id_hash, clerk=clerk)
+        return self.call("POST", PATH_UNFREEZE, protocol.Unfrozen,
+                         json_body=body.model_dump())[0]
 
 
 class EnrollmentRefused(AuthError):

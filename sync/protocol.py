@@ -299,6 +299,11 @@ class BookingRequest(Request):
     slot_minutes: int = Field(15, ge=1, le=24 * 60)
     id_number: IdNumberText  # any form a person types; the canonical 18-digit form after this
     account_id: Ident
+    # What the booking platform saw of its user's client (optional): the platform's anomaly
+    # rules count repeats of each (the phone is kept as an HMAC and its last 4 digits only).
+    client_ip: Annotated[str, StringConstraints(max_length=64)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    device_id: Annotated[str, StringConstraints(max_length=128)] | None = None
 
 
 class IssuedBooking(Answer):
@@ -530,6 +535,44 @@ class DeskRevoked(Answer):
     hospital_id: str
     desk_id: str
     tokens_revoked: int
+
+
+# --- appeals and account checks (the task force's console; desk_platform/desk_api.py) ------------
+
+BlacklistHash = Annotated[str, StringConstraints(min_length=8, max_length=128,
+                                                 pattern=r"^[A-Za-z0-9_+/=-]+$")]
+
+
+class AppealRequest(Request):
+    """A person's appeal against the blacklist, recorded by a clerk who checked their ID card.
+    ``id_hash`` is the blacklist hash of the card's number (as the desk compares it), never the
+    number."""
+
+    id_hash: BlacklistHash
+    clerk: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    statement: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class AppealFiled(Answer):
+    appeal_id: str
+    entry_id: str
+    status: str  # pending | lifted | upheld
+
+
+class AppealsFiled(Answer):
+    appeals: list[AppealFiled] = Field(default_factory=list)  # one per active entry of the ID
+
+
+class UnfreezeRequest(Request):
+    """The person's ID card was checked at the window: unfreeze the booking accounts frozen for
+    them after a confirmed anomaly."""
+
+    id_hash: BlacklistHash
+    clerk: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class Unfrozen(Answer):
+    accounts: list[str]
 
 
 # The staff accounts, the security office's handling and the insiders' weekly figures (since

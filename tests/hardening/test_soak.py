@@ -339,7 +339,7 @@ class DeskDay(QObject):
 
     def _check_outbox(self) -> None:
         self.desk.sync.sync_now()
-        self.runner.run(self.desk.store.outbox_count, on_success=self._outbox_counted)
+        self.runner.run(self.desk.store.outbox.count, on_success=self._outbox_counted)
 
     def _outbox_counted(self, pending: int) -> None:
         if not self._drain.isActive():

@@ -1,10 +1,10 @@
 """the security office: alerts handled once for all desks; insiders' weekly figures
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-03 12:00:00
 
-(down_revision '0002' on its branch; the integrator rechains it after the other branch's 0003.)
+(Rechained after the task force console's 0003 when main was merged on 2026-12-03.)
 """
 from alembic import op
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ import desk_platform.db
 
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,217 @@
+"""The police's blacklist work in the console: add an entry with its case file, extend or lift a
+ban, and see where a listed person was seen (visits, alerts and suspect reports at every
+hospital).
+
+The ban itself goes through the platform's own blacklist code (``Platform.blacklist_add`` /
+``blacklist_remove``), so every desk gets it in its next blacklist delta; this module keeps the
+case file beside it (``blacklist_cases``: case number, county, encrypted evidence note).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select, update
+
+from desk_app.errors import Text
+from desk_platform import db as T
+from desk_platform import platform_calls as ops
+from desk_platform.errors import NotFound
+from desk_platform.worded import Worded, id_number, required
+from sync import protocol as P
+
+DEFAULT_BAN_DAYS = 91  # "3 months"
+MAX_BAN_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class CaseEntry:
+    """A blacklist entry as the console lists it: last 4 only."""
+
+    entry_id: str
+    last4: str
+    source: str
+    reason: str
+    valid_from: datetime
+    valid_to: datetime
+    deleted: bool
+    created_by: str
+    case_number: str
+    county: str
+    lifted_at: datetime | None
+    lifted_by: str | None
+    lift_reason: str | None
+
+    @property
+    def masked(self) -> str:
+        return "*" * 14 + self.last4
+
+    def active(self, now: datetime) -> bool:
+        return not self.deleted and self.valid_from <= now < self.valid_to
+
+
+@dataclass(frozen=True)
+class Sighting:
+    kind: str  # visit | alert | report
+    at: datetime
+    hospital_id: str
+    desk_id: str
+    verdict: str
+    detail: str
+
+
+class Cases:
+    def __init__(self, platform):  # noqa: ANN001  (desk_platform.service.Platform)
+        self.plat = platform
+        self.db = platform.db
+
+    # --- changes ------------------------------------------------------------------------------
+
+    def add(self, actor: str, number_text: str, *, case_number: str, county: str, reason: str,
+            evidence: str, days: int = DEFAULT_BAN_DAYS) -> CaseEntry:
+        number = id_number(number_text)
+        case_number = required(case_number, "案件编号", "case number", limit=64)
+        county = required(county, "县（市、区）", "county", limit=64)
+        reason = required(reason, "原因", "reason", limit=200)
+        evidence = required(evidence, "证据说明", "evidence note", limit=4000)
+        if not 1 <= days <= MAX_BAN_DAYS:
+            raise Worded(Text(f"限制期须在 1 到 {MAX_BAN_DAYS} 天之间。",
+                              f"The ban period must be 1 to {MAX_BAN_DAYS} days."))
+        entry = ops.ban(self.plat, number, source=P.BlacklistSource.POLICE, reason=reason,
+                        days=float(days), created_by=actor)
+        now = datetime.now(UTC)
+        values = dict(case_number=case_number, county=county,
+                      evidence_enc=self.plat.secrets.encrypt(evidence.encode("utf-8")),
+                      created_at=now, created_by=actor[:64], lifted_at=None, lifted_by=None,
+                      lift_reason=None)
+        with self.db.write() as conn:
+            conn.execute(T.blacklist_cases.delete().where(
+                T.blacklist_cases.c.entry_id == entry.entry_id))
+            conn.execute(T.blacklist_cases.insert().values(entry_id=entry.entry_id, **values))
+        return self.get(entry.entry_id)
+
+    def extend(self, actor: str, entry_id: str, days: int) -> CaseEntry:
+        """Move the end of an active ban ``days`` further (the same entry, a new version)."""
+        if not 1 <= days <= MAX_BAN_DAYS:
+            raise Worded(Text(f"延长天数须在 1 到 {MAX_BAN_DAYS} 之间。",
+                              f"Extend by 1 to {MAX_BAN_DAYS} days."))
+        current = self.get(entry_id)
+        if current.deleted:
+            raise Worded(Text("该限制已解除，无法延长；如需要请重新登记。",
+                              "This ban was lifted and cannot be extended; add a new entry."))
+        plain = ops.reveal(self.plat, entry_id)
+        end = max(current.valid_to, datetime.now(UTC)) + timedelta(days=days)
+        span = (end - current.valid_from) / timedelta(days=1)
+        ops.ban(self.plat, plain.id_number, source=P.BlacklistSource(current.source),
+                reason=current.reason, days=span, created_by=actor,
+                valid_from=current.valid_from)
+        return self.get(entry_id)
+
+    def lift(self, actor: str, entry_id: str, reason: str) -> CaseEntry:
+        reason = required(reason, "解除原因", "reason for lifting", limit=500)
+        current = self.get(entry_id)
+        if current.deleted:
+            raise Worded(Text("该限制已经解除。", "This ban is already lifted."))
+        ops.unban(self.plat, entry_id)
+        self.mark_lifted(entry_id, actor, reason)
+        return self.get(entry_id)
+
+    def mark_lifted(self, entry_id: str, actor: str, reason: str) -> None:
+        now = datetime.now(UTC)
+        c = T.blacklist_cases.c
+        with self.db.write() as conn:
+            r = conn.execute(update(T.blacklist_cases).where(c.entry_id == entry_id).values(
+                lifted_at=now, lifted_by=actor[:64], lift_reason=reason[:500]))
+            if r.rowcount == 0:  # an entry made elsewhere (CLI, API): a file for the lifting
+                conn.execute(T.blacklist_cases.insert().values(
+                    entry_id=entry_id, case_number="", county="",
+                    evidence_enc=self.plat.secrets.encrypt(b""), created_at=now,
+                    created_by=actor[:64], lifted_at=now, lifted_by=actor[:64],
+                    lift_reason=reason[:500]))
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _query(self):  # noqa: ANN202
+        b, c = T.blacklist.c, T.blacklist_cases.c
+        return select(b.entry_id, b.last4, b.source, b.reason, b.valid_from, b.valid_to,
+                      b.deleted, b.created_by, c.case_number, c.county, c.lifted_at,
+                      c.lifted_by, c.lift_reason).select_from(
+            T.blacklist.outerjoin(T.blacklist_cases, c.entry_id == b.entry_id))
+
+    def get(self, entry_id: str) -> CaseEntry:
+        with self.db.read() as conn:
+            row = conn.execute(self._query().where(T.blacklist.c.entry_id == entry_id)).first()
+        if row is None:
+            raise NotFound("no such blacklist entry")
+        return _entry(row)
+
+    def entries(self, *, include_lifted: bool = False, last4: str = "",
+                limit: int = 500) -> list[CaseEntry]:
+        b = T.blacklist.c
+        q = self._query()
+        if not include_lifted:
+            q = q.where(b.deleted.is_(False))
+        if last4:
+            q = q.where(b.last4 == last4.upper())
+        with self.db.read() as conn:
+            rows = conn.execute(q.order_by(b.version.desc()).limit(limit)).all()
+        return [_entry(r) for r in rows]
+
+    def find(self, number_text: str) -> list[CaseEntry]:
+        number = id_number(number_text)
+        id_hash = self.plat.blacklist_hash(number)
+        with self.db.read() as conn:
+            rows = conn.execute(self._query().where(T.blacklist.c.id_hash == id_hash)).all()
+        return [_entry(r) for r in rows]
+
+    def evidence(self, entry_id: str) -> str:
+        with self.db.read() as conn:
+            enc = conn.execute(select(T.blacklist_cases.c.evidence_enc).where(
+                T.blacklist_cases.c.entry_id == entry_id)).scalar()
+        return self.plat.secrets.decrypt(enc).decode("utf-8") if enc else ""
+
+    def where_seen(self, entry_id: str, limit: int = 500) -> list[Sighting]:
+        """Visits with this ID at any hospital, the alerts they raised, and suspect reports."""
+        with self.db.read() as conn:
+            id_hash = conn.execute(select(T.blacklist.c.id_hash).where(
+                T.blacklist.c.entry_id == entry_id)).scalar()
+            if id_hash is None:
+                raise NotFound("no such blacklist entry")
+            v = T.visits.c
+            visits = conn.execute(select(
+                v.visit_id, v.checked_in_at, v.hospital_id, v.desk_id, v.final_verdict,
+                v.blacklist_hit, v.booking_id).where(v.presented_id_hash == id_hash)
+                .order_by(v.checked_in_at.desc()).limit(limit)).all()
+            out = [Sighting("visit", r.checked_in_at, r.hospital_id, r.desk_id, r.final_verdict,
+                            ("blacklist_hit " if r.blacklist_hit else "")
+                            + (f"booking {r.booking_id}" if r.booking_id else ""))
+                   for r in visits]
+            ids = {r.visit_id for r in visits}
+            bids = {r.booking_id for r in visits if r.booking_id}
+            if ids or bids:
+                a = T.alerts.c
+                conds = [a.booking_id.in_(sorted(bids))] if bids else []
+                conds += [a.visit_ids_json.contains(i) for i in sorted(ids)[:100]]
+                for r in conn.execute(select(T.alerts).where(or_(*conds))
+                                      .order_by(a.created_at.desc()).limit(limit)):
+                    if ids & set(json.loads(r.visit_ids_json)) or r.booking_id in bids:
+                        desks = json.loads(r.desk_ids_json)
+                        out.append(Sighting("alert", r.created_at, r.hospital_id,
+                                            ",".join(desks), r.kind, r.detail[:200]))
+            rp = T.reports.c
+            for r in conn.execute(select(T.reports).where(rp.id_hash == id_hash)
+                                  .order_by(rp.reported_at.desc()).limit(limit)):
+                out.append(Sighting("report", r.reported_at, r.hospital_id, r.desk_id, r.kind,
+                                    r.note[:200]))
+        out.sort(key=lambda s: s.at, reverse=True)
+        return out
+
+
+def _entry(r) -> CaseEntry:  # noqa: ANN001
+    return CaseEntry(entry_id=r.entry_id, last4=r.last4, source=r.source, reason=r.reason,
+                     valid_from=r.valid_from, valid_to=r.valid_to, deleted=bool(r.deleted),
+                     created_by=r.created_by, case_number=r.case_number or "",
+                     county=r.county or "", lifted_at=r.lifted_at, lifted_by=r.lifted_by,
+                     lift_reason=r.lift_reason)
