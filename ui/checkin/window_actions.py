@@ -170,5 +170,11 @@ class WindowActions(QObject):
         box.setObjectName("WindowActionResult")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.result_box = box
-        box.finished.connect(lambda _r: setattr(self, "result_box", None))
+        box.finished.connect(lambda _r: self._result_closed(box))
         box.open()
+
+    def _result_closed(self, box: QMessageBox) -> None:
+        if self.result_box is box:
+            self.result_box = None
+        self._parent.activateWindow()  # the clerk's keys work again at once
+        self._parent.setFocus()
