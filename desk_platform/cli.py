@@ -130,7 +130,8 @@ def cmd_issue_booking(args: argparse.Namespace) -> int:
     issued = plat.bookings.book(P.BookingRequest(
         hospital_id=args.hospital, department_code=args.department_code,
         department_name=args.department_name, doctor_name=args.doctor, slot_start=start,
-        slot_minutes=args.slot_minutes, id_number=args.id_number, account_id=args.account))
+        slot_minutes=args.slot_minutes, id_number=args.id_number, account_id=args.account,
+        client_ip=args.client_ip, phone=args.phone, device_id=args.device))
     b = issued.booking
     png = Path(args.png or f"booking-{b.booking_id}.png")
     png.parent.mkdir(parents=True, exist_ok=True)
@@ -428,6 +429,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--slot-minutes", type=int, default=15)
     p.add_argument("--id-number", required=True)
     p.add_argument("--account", default="walk-in", help="booking account id")
+    # what the anomaly rules count (same IP / phone / device again and again)
+    p.add_argument("--client-ip", metavar="IP", help="the booking client's IP address")
+    p.add_argument("--phone", metavar="NUMBER", help="the booking's contact phone number")
+    p.add_argument("--device", metavar="ID", help="the booking client's device id")
     p.add_argument("--png", metavar="PATH", help="QR image (default booking-<id>.png)")
     p.add_argument("--scale", type=int, default=6, help="QR module size in pixels")
 
