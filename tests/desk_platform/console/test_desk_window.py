@@ -227,3 +227,20 @@ def test_refusals_are_worded_a_typed_number_and_a_person_not_listed(qtbot, conso
     qtbot.waitUntil(lambda: any("身份证阅读器" in m for m in messages()), timeout=20000)
     close_messages(qtbot, window)
     assert [i.kind for i in desk.store.outbox.pending()] == ["visit"]  # no appeal queued
+
+
+def test_a_queued_appeal_the_platform_refuses_is_kept_marked_and_blocks_nothing(
+        qtbot, console, desk, window):
+    person = make_id_number("445202", date(1996, 4, 4), 92, sex="M")  # not on the blacklist
+    token = book(console, person)
+    desk.sync()
+    present(qtbot, window, token, person)
+    window.apis.append(DeskApi(PlatformSection(url=f"http://127.0.0.1:{free_port()}",
+                                               timeout_s=2), desk.api.tokens))
+    window.apis[0] = window.apis[-1]
+    appeal_with_keys(qtbot, window, "离线时录入的申诉")
+    qtbot.waitUntil(lambda: window.window_actions.result_box is not None, timeout=30000)
+    report = desk.worker.run_once()  # the visit is sent, the appeal refused (404) and parked
+    assert report.parked == 1 and desk.store.outbox.count() == 0
+    assert "平台拒收" in desk.worker.status().message.zh
+    window.window_actions.result_box.done(0)
