@@ -88,6 +88,8 @@ class Desk:
     face_model: Any
     #: what went wrong at start without stopping the desk (shown to the clerk once)
     problems: list[DeskError] = field(default_factory=list)
+    #: the window's actions on the person at the counter: appeal, unfreeze (sync.appeals)
+    window: Any = None
     #: online backups and retention purges (desk_app.storage.retention.Periodic), while running
     maintenance: list[Any] = field(default_factory=list)
     #: the push of the hospital's alerts (sync.office.AlertPush), started with the sync worker
@@ -157,6 +159,7 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
     from desk_app.services.security import SecurityService
     from desk_app.services.session import SessionService
     from desk_app.storage import Store
+    from sync.appeals import WindowService
     from sync.office import AlertPush
     from sync.worker import SyncState, build_worker
 
@@ -174,6 +177,8 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
         offline=lambda: sync.status().state != SyncState.ONLINE.value, face_model=face_model)
     security = SecurityService(store, session, holder.get, on_outbox=sync.notify_outbox)
     reports = ReportsService(store.visits, store.audit, session)
+    window = WindowService(store, session, lambda: sync.api, checkin.checked_number,
+                           on_outbox=sync.notify_outbox)
 
     def saved(old: Settings, new: Settings) -> None:
         who = session.current_user()
@@ -187,7 +192,7 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
     push = AlertPush(sync.office, s.platform, sync.api.tokens, s.desk.hospital_id)
     sync.add_listener(lambda _status: push.set_paused(sync.paused))  # paused: no traffic
     return Desk(core, holder, clock, store, session, checkin, security, reports, sync, face_model,
-                push=push)
+                window=window, push=push)
 
 
 # --- devices ------------------------------------------------------------------------------------
@@ -361,7 +366,7 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
                             parent=window)
     cameras = 1 if devices is None or devices.cameras.single else 2
     checkin = CheckinScreen(desk.checkin, s, lang, runner=runner, sounds=sounds, cameras=cameras,
-                            scanner=scanner)
+                            scanner=scanner, window_ops=desk.window)
     security = SecurityScreen(desk.security, s, lang, runner=runner, sounds=sounds)
     security.open_alerts_changed.connect(checkin.set_alert_count)
     from sync.qt import OfficeAlertsSignal

@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 ENV_DB = "DESK_PLATFORM_DB"
 ENV_LIMITS = "DESK_PLATFORM_LIMITS"  # "token_rate,token_burst,address_rate,address_burst"
 ENV_RATE_STORE = "DESK_PLATFORM_RATE_STORE"  # "" or redis://host:6379/0
+ENV_ANOMALY_EVERY = "DESK_PLATFORM_ANOMALY_EVERY_MIN"  # minutes between anomaly scans, 0 = off
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class ServerConfig:
     key_file: str | None = None
     limits: LimitConfig = field(default_factory=LimitConfig)
     pool_size: int = 10
+    #: the anomaly rules every this many minutes, in one process of all (0: only on demand)
+    anomaly_every_min: float = 0.0
 
 
 def _limits_from_env(text: str | None, store: str | None = None) -> LimitConfig:
@@ -76,7 +81,9 @@ def create_app_from_env() -> FastAPI:
         raise RuntimeError(f"{ENV_DB} is not set")
     return create_app(ServerConfig(db_url=db_url, key_file=os.environ.get("DESK_PLATFORM_KEY_FILE"),
                                    limits=_limits_from_env(os.environ.get(ENV_LIMITS),
-                                                           os.environ.get(ENV_RATE_STORE))))
+                                                           os.environ.get(ENV_RATE_STORE)),
+                                   anomaly_every_min=float(os.environ.get(ENV_ANOMALY_EVERY)
+                                                           or 0)))
 
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <token>`")
@@ -105,7 +112,20 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
         platform = Platform(db, load_secrets(config.db_url, config.key_file))
     plat = platform
 
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        from desk_platform.schedule import PeriodicScan
+
+        scan = PeriodicScan(plat, config.anomaly_every_min)
+        _app.state.anomaly_scan = scan
+        scan.start()  # a thread of its own: requests never wait for a scan
+        try:
+            yield
+        finally:
+            scan.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="desk-platform",
         version=__version__,
         description="Reference central platform for real-name hospital check-in desks: "

@@ -63,7 +63,13 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from desk_platform.app import ENV_DB, ENV_LIMITS, ENV_RATE_STORE, limits_to_env
+    from desk_platform.app import (
+        ENV_ANOMALY_EVERY,
+        ENV_DB,
+        ENV_LIMITS,
+        ENV_RATE_STORE,
+        limits_to_env,
+    )
     from desk_platform.limits import LimitConfig
     from desk_platform.secrets import ENV_KEY, ENV_KEY_FILE, key_file_for
 
@@ -79,6 +85,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         address_rate=args.rate_address, address_burst=max(args.rate_address * 2, 1)))
     if args.rate_store:
         os.environ[ENV_RATE_STORE] = args.rate_store
+    if args.anomaly_every_min < 0:
+        print("desk-platform serve: --anomaly-every-min must be 0 (off) or more",
+              file=sys.stderr)
+        return 2
+    os.environ[ENV_ANOMALY_EVERY] = str(args.anomaly_every_min)
     uvicorn.run(
         "desk_platform.app:create_app_from_env", factory=True, host=args.host, port=args.port,
         workers=args.workers, log_level=args.log_level, access_log=args.access_log,
@@ -130,7 +141,8 @@ def cmd_issue_booking(args: argparse.Namespace) -> int:
     issued = plat.bookings.book(P.BookingRequest(
         hospital_id=args.hospital, department_code=args.department_code,
         department_name=args.department_name, doctor_name=args.doctor, slot_start=start,
-        slot_minutes=args.slot_minutes, id_number=args.id_number, account_id=args.account))
+        slot_minutes=args.slot_minutes, id_number=args.id_number, account_id=args.account,
+        client_ip=args.client_ip, phone=args.phone, device_id=args.device))
     b = issued.booking
     png = Path(args.png or f"booking-{b.booking_id}.png")
     png.parent.mkdir(parents=True, exist_ok=True)
@@ -399,6 +411,9 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=["critical", "error", "warning", "info", "debug"])
     p.add_argument("--access-log", action="store_true", help="log every request")
     p.add_argument("--no-init", action="store_true", help="skip migrations and initialization")
+    p.add_argument("--anomaly-every-min", type=float, default=15.0, metavar="N",
+                   help="run the anomaly rules every N minutes, in one API process of all "
+                        "(a lease in the database); 0 = only on demand (default 15)")
     p.add_argument("--timezone", default=None, help="the platform's local time zone at init")
 
     p = add("init", cmd_init, "create or migrate the database, the data key and a signing key")
@@ -428,6 +443,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--slot-minutes", type=int, default=15)
     p.add_argument("--id-number", required=True)
     p.add_argument("--account", default="walk-in", help="booking account id")
+    # what the anomaly rules count (same IP / phone / device again and again)
+    p.add_argument("--client-ip", metavar="IP", help="the booking client's IP address")
+    p.add_argument("--phone", metavar="NUMBER", help="the booking's contact phone number")
+    p.add_argument("--device", metavar="ID", help="the booking client's device id")
     p.add_argument("--png", metavar="PATH", help="QR image (default booking-<id>.png)")
     p.add_argument("--scale", type=int, default=6, help="QR module size in pixels")
 

@@ -49,8 +49,9 @@ from desk_app.storage import Store
 from desk_app.storage.staff_cache import StaffCache
 from sync import convert, protocol
 from sync import staff as staff_sync
+from sync.appeals import WINDOW_KINDS, send_queued
 from sync.backoff import Backoff
-from sync.client import DeskApi, PlatformUnavailable
+from sync.client import DeskApi, PlatformRefused, PlatformUnavailable
 from sync.office import OfficeSync, send_insiders
 from sync.pull import CUR_BLACKLIST_CHECKED, flag_conflict, pull_all
 from sync.tokens import TokenStore
@@ -315,7 +316,7 @@ class SyncWorker:
             items = self.store.outbox.pending(batch)
             if not items:
                 return report
-            visits, reports, overrides, parked, handled = [], [], [], [], []
+            visits, reports, overrides, parked, actions, handled = [], [], [], [], [], []
             for item in items:
                 if item.kind == "visit":
                     payload = convert.visit_payload(item.payload)
@@ -328,6 +329,8 @@ class SyncWorker:
                     (overrides.append((item, payload)) if payload else parked.append(item))
                 elif item.kind in ("alert_handled", "insider_week"):
                     handled.append(item)
+                elif item.kind in WINDOW_KINDS:  # an appeal / unfreeze recorded offline
+                    actions.append(item)
                 else:
                     # Nothing on the platform takes it (e.g. an override after upload): kept on
                     # the desk, marked, so it never blocks the queue.
@@ -357,6 +360,17 @@ class SyncWorker:
                 self._check()
                 result = self.api.push_override(payload)
                 log.debug("override of %s: %s", result.visit_id, result.status)
+                self.store.outbox.mark_sent([item.id])
+                report = replace(report, pushed=report.pushed + 1)
+            for item in actions:
+                self._check()
+                try:
+                    done = send_queued(self.api, item.kind, item.payload)
+                except PlatformRefused as exc:  # e.g. not (or no longer) on the blacklist
+                    self._park([item], f"refused by the platform (HTTP {exc.status})")
+                    report = replace(report, parked=report.parked + 1)
+                    continue
+                log.info("queued %s %s sent: %s", item.kind, item.key, done)
                 self.store.outbox.mark_sent([item.id])
                 report = replace(report, pushed=report.pushed + 1)
 

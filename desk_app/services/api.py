@@ -21,6 +21,7 @@ from desk_app.services.model import (
     StatsView,
     SyncStatusView,
     UserView,
+    WindowActionView,
 )
 
 
@@ -73,6 +74,19 @@ class CheckinOps(Protocol):
 
     def report_suspect(self, session_id: str, note: str) -> CheckinState:
         """Report the current patient as a suspected scalper to the platform."""
+        ...
+
+
+class WindowOps(Protocol):
+    """The window's actions on the person whose ID card was checked in the open check-in."""
+
+    def record_appeal(self, session_id: str, statement: str) -> WindowActionView:
+        """The person appeals against the blacklist; ``statement`` is theirs, typed by the clerk.
+        Sent to the platform, or queued in the outbox while it is unreachable; audited."""
+        ...
+
+    def unfreeze(self, session_id: str) -> WindowActionView:
+        """Unfreeze the booking accounts frozen for this person (their card was checked)."""
         ...
 
 

@@ -345,6 +345,18 @@ class CheckinService:
             self.on_recorded()
             return self._state()
 
+    def checked_number(self, session_id: str) -> str:
+        """The ID number of the card checked in this case, for the window's actions on the
+        person (appeal, unfreeze): read by the chip reader, or read by the camera and the
+        physical card checked by the clerk (F9). A typed number is not a checked card."""
+        with self._lock:
+            case = self._current(session_id)
+            number = case.id_number if case is not None else None
+        if case is None or number is None or case.id_source not in ("reader", "camera") \
+                or (case.id_source == "camera" and not case.card_confirmed_by):
+            raise UserInputError(CARD_NOT_CHECKED, detail="window action: no checked card")
+        return number.number
+
     # -- the parts -------------------------------------------------------------------------
     def _current(self, session_id: str) -> Case | None:
         if session_id != self._case.session_id:
@@ -410,5 +422,9 @@ class CheckinService:
         return state_of(case, self.settings(), face_to_judge=self._face_to_judge(case),
                         card_to_confirm=self._card_to_confirm(case))
 
+
+CARD_NOT_CHECKED = Text(
+    "请先在身份证阅读器上读取此人的身份证 (摄像头读取的证件须按 F9 核对)。",
+    "Read this person's ID card on the reader first (a card read by the camera needs F9).")
 
 __all__ = ["CardLike", "CheckinService", "PLATFORM_CONFIG_CURSOR"]

@@ -230,3 +230,15 @@ class AuditVerifyView:
     first_bad_seq: int | None
     message: Text
     problems: tuple[str, ...] = ()  # one line per edited / deleted / inserted entry
+
+
+@dataclass(frozen=True)
+class WindowActionView:
+    """A window action on the person at the counter (an appeal against the blacklist, or
+    unfreezing their booking account), as the desk did it: sent, or queued while offline."""
+
+    action: str  # "appeal" | "unfreeze"
+    id_masked: str  # 110101********1234
+    queued: bool  # the platform was unreachable: in the outbox, sent when it is back
+    appeal_ids: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()

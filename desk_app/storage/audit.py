@@ -42,6 +42,8 @@ class AuditAction(StrEnum):
     USER_CHANGED = "user.changed"
     FACES_PURGED = "faces.purged"
     AUDIT_PURGED = "audit.purged"
+    APPEAL_RECORDED = "appeal.recorded"  # a person's appeal against the blacklist, at the window
+    ACCOUNT_UNFROZEN = "account.unfrozen"  # booking accounts unfrozen after the card check
 
 
 class AuditLog:

@@ -1,4 +1,5 @@
-"""The outbox: what waits for the platform (visits, overrides, suspect reports), encrypted,
+"""The outbox: what waits for the platform (visits, overrides, suspect reports, and appeals
+and unfreezes recorded at the window while offline), encrypted,
 oldest first. A visit's item is added in the visit's own transaction (``add(s, ...)``)."""
 
 from __future__ import annotations

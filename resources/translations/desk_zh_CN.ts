@@ -123,74 +123,84 @@
 <context>
     <name>CheckinScreen</name>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="246"/>
+        <location filename="../../ui/checkin/screen.py" line="257"/>
         <source>There is no verdict to override.</source>
         <translation>当前没有可人工放行的核验结果。</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="258"/>
+        <location filename="../../ui/checkin/screen.py" line="269"/>
         <source>There is no undecided face to judge.</source>
         <translation>没有待核对的人脸比对。</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="263"/>
+        <location filename="../../ui/checkin/screen.py" line="274"/>
         <source>There is no card to check: only a number read by the camera needs it.</source>
         <translation>没有待查验的证件: 只有摄像头识别的证件号码需要查验原件。</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="380"/>
+        <location filename="../../ui/checkin/screen.py" line="399"/>
         <source>Alerts: %1</source>
         <translation>告警: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="385"/>
+        <location filename="../../ui/checkin/screen.py" line="404"/>
         <source>Check-in</source>
         <translation>报到核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="387"/>
+        <location filename="../../ui/checkin/screen.py" line="406"/>
         <source>Next patient</source>
         <translation>下一位</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="388"/>
+        <location filename="../../ui/checkin/screen.py" line="407"/>
         <source>Reset</source>
         <translation>重置</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="389"/>
+        <location filename="../../ui/checkin/screen.py" line="408"/>
         <source>Override</source>
         <translation>人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="390"/>
+        <location filename="../../ui/checkin/screen.py" line="409"/>
         <source>Type ID number</source>
         <translation>手工输入证件号</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="391"/>
+        <location filename="../../ui/checkin/screen.py" line="410"/>
         <source>Declines face check</source>
         <translation>不同意人脸核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="392"/>
+        <location filename="../../ui/checkin/screen.py" line="411"/>
         <source>Report suspect</source>
         <translation>上报可疑人员</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="393"/>
+        <location filename="../../ui/checkin/screen.py" line="412"/>
         <source>Same person</source>
         <translation>本人</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="394"/>
+        <location filename="../../ui/checkin/screen.py" line="413"/>
         <source>Not the same person</source>
         <translation>非本人</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="395"/>
+        <location filename="../../ui/checkin/screen.py" line="414"/>
         <source>Card checked</source>
         <translation>已查验证件</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/screen.py" line="415"/>
+        <source>Record appeal</source>
+        <translation>记录申诉</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/screen.py" line="416"/>
+        <source>Unfreeze booking account</source>
+        <translation>解冻预约账号</translation>
     </message>
 </context>
 <context>
@@ -1720,6 +1730,67 @@
         <location filename="../../ui/checkin/verdict.py" line="302"/>
         <source>Booking reference</source>
         <translation>预约号</translation>
+    </message>
+</context>
+<context>
+    <name>WindowActionDialog</name>
+    <message>
+        <location filename="../../ui/checkin/window_actions.py" line="70"/>
+        <source>%1 / %2 characters</source>
+        <translation>%1 / %2 字</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/window_actions.py" line="75"/>
+        <source>Record appeal</source>
+        <translation>记录申诉</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/window_actions.py" line="77"/>
+        <source>%1 says they are wrongly on the blacklist. Type their statement; it goes to the police, who decide.</source>
+        <translation>%1 认为自己被错误列入黑名单。请录入本人的陈述 (申诉理由)，由公安机关复核决定。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/window_actions.py" line="80"/>
+        <source>Unfreeze booking account</source>
+        <translation>解冻预约账号</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/window_actions.py" line="82"/>
+        <source>The ID card %1 was checked at this window. Unfreeze the booking accounts frozen for this person?</source>
+        <translation>已在本窗口核验身份证 %1。确定解冻此人被冻结的预约账号吗？</translation>
+    </message>
+</context>
+<context>
+    <name>WindowActions</name>
+    <message>
+        <location filename="../../ui/checkin/window_actions.py" line="121"/>
+        <source>Read the person&apos;s ID card first.</source>
+        <translation>请先读取此人的身份证。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/window_actions.py" line="152"/>
+        <source>The appeal of %1 is kept on this PC and sent to the platform as soon as it can be reached. Nothing else is needed.</source>
+        <translation>中心平台暂时无法连接：%1 的申诉已保存在本机，中心平台恢复连接后自动发送，无需再次录入。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/window_actions.py" line="155"/>
+        <source>The unfreeze of %1 is kept on this PC and sent to the platform as soon as it can be reached; the account can book again after that.</source>
+        <translation>中心平台暂时无法连接：%1 的解冻请求已保存在本机，中心平台恢复连接后自动发送，发送后即可重新预约。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/window_actions.py" line="158"/>
+        <source>Appeal recorded for %1 (number %2). The police decide; the decision reaches every desk at its next sync.</source>
+        <translation>%1 的申诉已记录 (申诉编号 %2)。由公安机关复核决定，结果在各窗口下次同步时生效。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/window_actions.py" line="162"/>
+        <source>Booking account unfrozen for %1 (%2 account(s)); the person can book again.</source>
+        <translation>%1 的预约账号已解冻 (%2 个账号)，可以重新预约挂号。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/window_actions.py" line="168"/>
+        <source>Done</source>
+        <translation>完成</translation>
     </message>
 </context>
 </TS>

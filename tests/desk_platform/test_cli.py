@@ -67,6 +67,7 @@ def test_as_a_subprocess(cli_db: tuple[str, Path]):
 def test_subcommand_help(capsys: pytest.CaptureFixture[str]):
     for argv, word in ((["blacklist", "add", "--help"], "--reason"),
                        (["serve", "--help"], "--workers"),
+                       (["issue-booking", "--help"], "--client-ip"),
                        (["issue-booking", "--help"], "--png")):
         with pytest.raises(SystemExit) as exc:
             main(argv)
@@ -154,3 +155,26 @@ def test_missing_data_key_is_a_clear_message(capsys: pytest.CaptureFixture[str],
                  "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"])
     err = capsys.readouterr().err
     assert code == 1 and "data key" in err and "Traceback" not in err
+
+
+def test_issue_booking_records_ip_phone_and_device_for_the_anomaly_rules(cli: Cli, tmp_path: Path):
+    from desk_platform.anomaly import Anomalies
+
+    cli("init")
+    for i in range(5):
+        r = cli("issue-booking", "--hospital", "H001", "--department-code", "NEU",
+                "--department-name", "神经内科", "--doctor", f"赵医生{i}", "--id-number",
+                "110101198503120252", "--account", f"acct-cli-{i}", "--png",
+                str(tmp_path / f"{i}.png"), "--client-ip", "198.51.100.77",
+                "--phone", "138-0013-8077", "--device", "dev-cli-77",
+                "--slot-start", f"2031-05-07T0{i}:30:00+08:00")
+        assert "138-0013-8077" not in r.stdout + r.stderr
+    hits = {(c.rule, c.key) for c in Anomalies(cli.platform()).scan()}
+    assert ("repeat_ip", "198.51.100.77") in hits
+    assert ("repeat_phone", "phone ****8077") in hits
+    assert ("repeat_device", "device dev-cli-77") in hits
+    plain = cli("issue-booking", "--hospital", "H001", "--department-code", "NEU",
+                "--department-name", "神经内科", "--doctor", "钱医生", "--id-number",
+                "110101198503120252", "--png", str(tmp_path / "p.png"),
+                "--slot-start", "2031-05-08T09:30:00+08:00")  # the three stay optional
+    assert plain.stdout.startswith("RNB1:")

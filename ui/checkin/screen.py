@@ -14,7 +14,9 @@ Wiring (composition root)::
 Keys (shown on screen): Enter next patient (or decide a REVIEW), Esc reset, F2 override,
 F3 manual ID entry, F4 patient declines the face check, F6 report suspect; the clerk's calls:
 F7 same person / F8 not the same person (an undecided face, both photos shown large), F9 the
-physical card checked (a number read by the camera).
+physical card checked (a number read by the camera). With ``window_ops`` (the window's actions
+on the person whose card was checked: ``ui.checkin.window_actions``): F10 record an appeal
+against the blacklist, F11 unfreeze the person's booking account.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from desk_app.errors import UserInputError
-from desk_app.services.api import CheckinOps
+from desk_app.services.api import CheckinOps, WindowOps
 from desk_app.services.model import CheckinState, Decision, VerdictView
 from desk_app.settings import Settings
 from ui.checkin.presenter import CheckinPresenter
@@ -42,6 +44,7 @@ from ui.checkin.preview import CameraPreview
 from ui.checkin.scanner import ScannerFilter
 from ui.checkin.steps import StepStrip
 from ui.checkin.verdict import VerdictPanel
+from ui.checkin.window_actions import WindowActions
 from ui.dialogs import NoteDialog
 from ui.errors import show_error
 from ui.operations import Operations, current_lang
@@ -54,6 +57,8 @@ log = logging.getLogger(__name__)
 CARD_PHOTO_WAIT_MS = 10_000
 # The clerk's calls: action -> key.
 CALL_KEYS = (("same_person", "F7"), ("not_same_person", "F8"), ("confirm_card", "F9"))
+# The window's actions on the person (only with window_ops): action -> key.
+WINDOW_KEYS = (("appeal", "F10"), ("unfreeze", "F11"))
 
 
 class _Inbox(QObject):
@@ -68,7 +73,7 @@ class CheckinScreen(QWidget):
     def __init__(self, ops: CheckinOps, settings: Settings, lang: str = "zh_CN", *,
                  runner: Operations | None = None, sounds: SoundCues | None = None,
                  cameras: int = 1, scanner: ScannerFilter | None = None,
-                 parent: QWidget | None = None) -> None:
+                 window_ops: WindowOps | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("CheckinScreen")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -94,6 +99,10 @@ class CheckinScreen(QWidget):
         self.inbox.card.connect(self._card_arrived)
         self.inbox.card_seen.connect(self._card_seen)
         self.alert_count = 0
+        self.window_actions = WindowActions(
+            window_ops, self.runner, self, lambda: self.presenter.session_id,
+            self._person_masked, self._show_error, self._refuse)
+        window_keys = WINDOW_KEYS if window_ops is not None else ()
 
         # --- widgets ---
         self.previews = [CameraPreview(name, self)
@@ -110,7 +119,7 @@ class CheckinScreen(QWidget):
         keys_row = QHBoxLayout()
         for action, key in (("next", "Enter"), ("reset", "Esc"), ("override", "F2"),
                             ("manual_id", "F3"), ("decline_face", "F4"), ("suspect", "F6"),
-                            *CALL_KEYS):
+                            *CALL_KEYS, *window_keys):
             b = QPushButton(self)
             b.setObjectName(f"key_{action}")
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys reach the screen, not a button
@@ -139,7 +148,7 @@ class CheckinScreen(QWidget):
 
         # F-keys never pass through the scanner decoder; they work as window shortcuts.
         for key, action in (("F2", "override"), ("F3", "manual_id"), ("F4", "decline_face"),
-                            ("F6", "suspect"), *((k, a) for a, k in CALL_KEYS)):
+                            ("F6", "suspect"), *((k, a) for a, k in (*CALL_KEYS, *window_keys))):
             sc = QShortcut(QKeySequence(key), self)
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             sc.activated.connect(lambda a=action: self.trigger(a))
@@ -233,7 +242,9 @@ class CheckinScreen(QWidget):
         self._touch()
         state = self.presenter.state
         verdict = state.verdict if state else None
-        if action == "reset":
+        if action in ("appeal", "unfreeze"):
+            self.window_actions.ask(action)
+        elif action == "reset":
             self._close_dialog()
             self.presenter.new_patient()
         elif action == "next":
@@ -308,7 +319,12 @@ class CheckinScreen(QWidget):
             self.dialog = None
         self.setFocus()
 
+    def _person_masked(self) -> str:
+        state = self.presenter.state
+        return state.person.id_masked if state is not None and state.person is not None else ""
+
     def _close_dialog(self) -> None:
+        self.window_actions.close_dialog()
         if self.dialog is not None:
             self.dialog.reject()
             self.dialog = None
@@ -375,6 +391,9 @@ class CheckinScreen(QWidget):
         for action in ("same_person", "not_same_person"):
             self.buttons[action].setEnabled(state is not None and state.face_to_judge)
         self.buttons["confirm_card"].setEnabled(state is not None and state.card_to_confirm)
+        for action, _key in WINDOW_KEYS:
+            if action in self.buttons:
+                self.buttons[action].setEnabled(self.window_actions.available())
 
     def _update_badge(self) -> None:
         self.alert_badge.setText("⚠ " + self.tr("Alerts: %1").replace("%1", str(self.alert_count)))
@@ -393,6 +412,8 @@ class CheckinScreen(QWidget):
             "same_person": self.tr("Same person"),
             "not_same_person": self.tr("Not the same person"),
             "confirm_card": self.tr("Card checked"),
+            "appeal": self.tr("Record appeal"),
+            "unfreeze": self.tr("Unfreeze booking account"),
         }
         for action, b in self.buttons.items():
             b.setText(f"[{b.property('key')}] {words[action]}")
