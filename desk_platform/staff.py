@@ -55,6 +55,7 @@ class StaffMember:
     active: bool
     version: int
     updated_at: datetime
+    updated_by: str = ""  # who made the last change (a user name, "cli", "system")
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def _member(r: RowMapping) -> StaffMember:
     return StaffMember(username=r["username"], display_name=r["display_name"],
                        role=StaffRole(r["role"]), hospital_id=r["hospital_id"],
                        active=bool(r["active"]), version=int(r["version"]),
-                       updated_at=r["updated_at"])
+                       updated_at=r["updated_at"], updated_by=r["updated_by"] or "")
 
 
 def _check_username(username: str) -> str:

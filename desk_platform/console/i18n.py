@@ -179,6 +179,48 @@ ZH: dict[str, str] = {
     "unless you keep working.": "（继续操作则顺延）。",
     "upheld": "维持限制",
     "visit": "核验",
+    # --- 人员账号 (console/accounts.py) ---
+    "Staff accounts": "人员账号",
+    "The clerks, guards and administrators of your hospital. Desks pull these accounts at their "
+    "next sync and sign people in even offline; a disabled account is refused at every desk "
+    "after its next sync.":
+        "本院的挂号员、安保和管理员账号。挂号窗口在下次同步时取得这些账号，断网时也能登录；停用的账号在各窗口下次同步后即被拒绝登录。",
+    "Done: added": "账号已添加，窗口下次同步后即可使用。",
+    "Done: disabled": "账号已停用，各窗口下次同步后拒绝其登录。",
+    "Done: enabled": "账号已启用。",
+    "Done: password": "新密码已设置，窗口下次同步后生效。",
+    "Accounts of": "账号：",
+    "Name": "姓名",
+    "Last change": "最后修改",
+    "Changed by": "修改人",
+    "role:clerk": "挂号员",
+    "role:security": "安保",
+    "role:admin": "医院管理员",
+    "enabled": "启用",
+    "disabled": "已停用",
+    "No accounts yet.": "还没有账号。",
+    "Add an account": "添加账号",
+    "Initial password (at least 8 characters)": "初始密码（至少 8 个字符）",
+    "The password again": "再次输入密码",
+    "Add the account": "添加账号",
+    "Staff account": "人员账号",
+    "Disable this account…": "停用此账号…",
+    "Enable this account…": "启用此账号…",
+    "Your own account cannot be disabled here.": "不能在此停用您自己的账号。",
+    "Set a new password": "设置新密码",
+    "New password (at least 8 characters)": "新密码（至少 8 个字符）",
+    "Set the password": "设置密码",
+    "Back to the staff accounts": "返回人员账号",
+    "Disable the account?": "确定停用该账号吗？",
+    "Enable the account?": "确定启用该账号吗？",
+    "The person can no longer sign in here or, after their next sync, at any desk of the "
+    "hospital; a desk signs them out.":
+        "停用后此人不能再登录；各挂号窗口下次同步后拒绝其登录，已登录的将被登出。",
+    "The person can sign in again at the desks after their next sync.":
+        "启用后，此人在各窗口下次同步后即可再次登录。",
+    "Yes, disable": "确定停用",
+    "Yes, enable": "确定启用",
+    "Cancel": "取消",
 }
 
 
@@ -191,6 +233,12 @@ EN: dict[str, str] = {
     "patient_mismatch": "ID is not the booking's patient", "booking_revoked": "Booking cancelled",
     "booking_already_used": "Booking already used", "unspecified": "Unspecified",
     "suspect_report": "Suspect report", "conflict": "Double check-in",
+    "role:clerk": "Clerk", "role:security": "Security", "role:admin": "Hospital administrator",
+    "Done: added": "The account was added; desks can use it after their next sync.",
+    "Done: disabled": "The account was disabled; every desk refuses it after its next sync.",
+    "Done: enabled": "The account was enabled.",
+    "Done: password": "The new password is set; desks use it after their next sync.",
+    "Accounts of": "Accounts of",
 }
 
 

@@ -49,10 +49,12 @@ PAGES: dict[str, frozenset[StaffRole]] = {
     "taskforce": frozenset({POLICE, COMMISSION, PLATFORM}),
     "taskforce.edit": frozenset({POLICE, COMMISSION}),
     "audit": frozenset({POLICE, COMMISSION}),
+    "staff": frozenset({ADMIN}),  # their own hospital's accounts only (console/accounts.py)
 }
 NAV = (("blacklist", "Blacklist", "b"), ("appeals", "Appeals", "p"),
        ("anomalies", "Booking anomalies", "n"), ("stats", "Statistics", "s"),
-       ("taskforce", "Summary table", "t"), ("audit", "Audit log", "u"))
+       ("taskforce", "Summary table", "t"), ("audit", "Audit log", "u"),
+       ("staff", "Staff accounts", "r"))
 
 ROLE_NAMES = {"police": "Police", "platform": "Booking platform",
               "commission": "Health commission", "admin": "Hospital administrator"}
@@ -469,9 +471,9 @@ def create_console(plat: Any) -> FastAPI:  # plat: desk_platform.service.Platfor
         return Response((HERE / "static" / "console.css").read_bytes(), media_type="text/css",
                         headers={"cache-control": "max-age=3600"})
 
-    from desk_platform.console import work
+    from desk_platform.console import accounts, work
 
-    for add in (work.add_routes, work.add_anomaly_routes):
+    for add in (work.add_routes, work.add_anomaly_routes, accounts.add_routes):
         add(app, plat, viewer=viewer, check_csrf=check_csrf, record=record, page=page,
             see_other=see_other)
     return app
