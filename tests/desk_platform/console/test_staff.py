@@ -56,6 +56,7 @@ def test_admin_adds_a_clerk_who_signs_in_offline_then_disabled_is_refused(consol
                                                                           shots):
     page = new_page(browser, console)
     sign_in(page, console, "admin1")
+    page.wait_for_url(f"{console.base_url}/console/")  # (sign_in's wait also fits the login)
     # The menu has the page under Alt+R (keys unique on the page; headless Chromium ignores a
     # synthetic Alt+key, so the link is reached with the keyboard's focus and Enter).
     link = page.locator("nav a[accesskey=r]")
@@ -214,6 +215,7 @@ def test_another_hospitals_admin_sees_and_changes_nothing_and_police_are_refused
 
     police = new_page(browser, console)
     sign_in(police, console, "police1")
+    police.wait_for_url(f"{console.base_url}/console/")
     police_token = csrf_of(police)
     assert police.locator("nav a[accesskey=r]").count() == 0
     assert police.goto(f"{console.base_url}/console/staff").status == 403
