@@ -2,8 +2,8 @@
 
 Seeds a throwaway platform database with the demo and a month of history
 (``desk-platform seed-demo``), serves it on loopback, signs in as the demo police, commission and
-platform accounts in headless Chromium (Debian's /usr/bin/chromium, driven by Playwright), and
-saves the pages. Usage: ``python scripts/console_screenshots.py [--out DIR] [--lang zh|en]``.
+platform accounts and a hospital administrator it adds (``desk-platform staff add``) in headless
+Chromium (Debian's /usr/bin/chromium, driven by Playwright), and saves the pages. Usage: ``python scripts/console_screenshots.py [--out DIR] [--lang zh|en]``.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "desk_platform", "seed-demo", "--db", db,
                         "--out", f"{tmp}/qr"], check=True, env=env, cwd=ROOT,
                        stdout=subprocess.DEVNULL)
+        add_hospital_staff(db, env)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -57,6 +58,23 @@ def main() -> int:
     return 0
 
 
+#: A hospital's administrator and some of its accounts for the 人员账号 page (one disabled).
+HOSPITAL_STAFF = (("h001-admin", "信息科 王主任", "admin"), ("chenjing", "陈静", "clerk"),
+                  ("linhui", "林慧", "clerk"), ("liuqiang", "刘强", "security"))
+
+
+def add_hospital_staff(db: str, env: dict[str, str]) -> None:
+    def cli(*args: str, password: str = "") -> None:
+        subprocess.run([sys.executable, "-m", "desk_platform", "staff", *args, "--db", db],
+                       input=password, text=True, check=True, env=env, cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
+
+    for username, name, role in HOSPITAL_STAFF:
+        cli("add", username, "--name", name, "--role", role, "--hospital", "H001",
+            "--password-stdin", password="demo-pass-1")
+    cli("disable", "linhui")
+
+
 def month_ago() -> str:
     """The first day of last month: the summary table over this month and last."""
     from datetime import date, timedelta
@@ -75,7 +93,8 @@ def shoot(base: str, out: Path, lang: str, chromium: str) -> None:
                             ("appeals", "/console/appeals")]),
                 ("commission", [("stats", "/console/stats"),
                                 ("taskforce", f"/console/taskforce?from={month_ago()}")]),
-                ("platform", [("anomalies", "/console/anomalies")])):
+                ("platform", [("anomalies", "/console/anomalies")]),
+                ("h001-admin", [("staff", "/console/staff")])):
             page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
             if lang == "en":
                 page.goto(f"{base}/console/lang?to=en&next=/console/login")

@@ -95,7 +95,7 @@ def test_admin_adds_a_clerk_who_signs_in_offline_then_disabled_is_refused(consol
     page.click("#add")
     page.wait_for_url(re.compile(r".*/console/staff\?done=added$"))
     row = page.locator("#row-clerk-new").inner_text()
-    assert "挂号员新" in row and "挂号员" in row and "启用" in row and "admin1" in row
+    assert "挂号员新" in row and "挂号员" in row and "已启用" in row and "admin1" in row
     page.screenshot(path=str(shots / "console-staff.png"), full_page=True)
 
     # The desk's next sync brings the account; it signs in with the platform out of reach.
@@ -117,7 +117,7 @@ def test_admin_adds_a_clerk_who_signs_in_offline_then_disabled_is_refused(consol
     # Disable, after a confirmation page (Enter confirms: the button has the focus).
     page.click("#row-clerk-new a")
     page.wait_for_url(re.compile(r".*/console/staff/clerk-new$"))
-    assert page.locator("#state").inner_text() == "启用"
+    assert page.locator("#state").inner_text() == "已启用"
     page.click("#disable")
     page.wait_for_url(re.compile(r".*/console/staff/clerk-new/active\?to=off$"))
     assert page.locator("h1").inner_text() == "确定停用该账号吗？"
