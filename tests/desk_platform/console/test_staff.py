@@ -204,6 +204,17 @@ def test_another_hospitals_admin_sees_and_changes_nothing_and_police_are_refused
         r = page.request.post(f"{console.base_url}/console/staff/clerk9/{path}",
                               form={"csrf": token, **form})
         assert r.status == 404, path
+    # What the browser's own checks would stop, the server refuses in words too.
+    before = staff.members("H002")
+    for form, words in (({"username": "王 芳!", "password": "long-enough-1"}, "用户名为"),
+                        ({"username": "shorty", "password": "short"}, "至少 8 个字符"),
+                        ({"username": "cop2", "role": "police", "password": "long-enough-1"},
+                         "请选择角色")):
+        form = {"csrf": token, "name": "某人", "role": "clerk", **form}
+        r = page.request.post(f"{console.base_url}/console/staff",
+                              form={**form, "password2": form["password"]})
+        assert r.status == 400 and words in r.text(), form
+    assert staff.members("H002") == before
     clerk9 = staff.get("clerk9")
     assert clerk9.active and clerk9.updated_by != "admin2"
     assert staff.authenticate("clerk9", "clerk-pass-9").username == "clerk9"
