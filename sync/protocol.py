@@ -579,3 +579,4 @@ class Unfrozen(Answer):
 # 2026-12-03) are in sync/protocol_staff.py (this module's size); they are part of the same one
 # protocol and are re-exported here, so both ends name them ``protocol.X``.
 from sync.protocol_staff import *  # noqa: E402, F403
+from sync.protocol_photos import *  # noqa: E402, F403  (a desk alert's photos, 2026-12-03)
