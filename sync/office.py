@@ -14,12 +14,11 @@ page on the push thread or the sync thread; the GUI thread never waits on either
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
-
-import base64
 
 import cv2
 import httpx
