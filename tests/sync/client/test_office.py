@@ -283,3 +283,57 @@ def test_a_site_that_keeps_photos_on_the_desk_sends_none(platform, desks):
     with platform.service.db.read() as conn:
         assert conn.execute(photos_table.select().where(
             photos_table.c.alert_id == seen.alert_id)).first() is None
+
+
+def _screen(qtbot, runner, ops):
+    from ui.security.screen import SecurityScreen
+    from ui.sounds import SoundCues
+
+    scr = SecurityScreen(ops, Settings(), "en", runner=runner, sounds=SoundCues(False),
+                         poll_ms=60_000)
+    qtbot.addWidget(scr)
+    scr.resize(1280, 800)
+    scr.show()
+    return scr
+
+
+def test_the_office_screen_shows_a_windows_photos_then_says_they_are_gone(qtbot, platform,
+                                                                         desks):
+    from desk_platform import alert_photos
+    from ui.operations import Operations
+
+    one, two = desks(platform.server.url), desks(platform.server.url)
+    vid = _impostor(one)
+    one.worker.run_once()
+    two.worker.run_once()
+    guard, clerk = _service(two, Role.SECURITY), _service(two, Role.CLERK)
+    [seen] = [a for a in guard.alerts() if a.source == "office" and a.visit_id == vid]
+    runner = Operations()
+    try:
+        scr = _screen(qtbot, runner, guard)
+        scr.refresh()
+        qtbot.waitUntil(lambda: scr.table.rowCount() >= 1, timeout=5_000)
+        scr.select(seen.alert_id)
+        qtbot.waitUntil(lambda: scr.id_photo.has_photo and scr.live_photo.has_photo,
+                        timeout=10_000)
+
+        by_clerk = _screen(qtbot, runner, clerk)
+        by_clerk.refresh()
+        qtbot.waitUntil(lambda: by_clerk.table.rowCount() >= 1, timeout=5_000)
+        by_clerk.select(seen.alert_id)
+        qtbot.waitUntil(lambda: "security staff" in by_clerk.id_photo.text(), timeout=10_000)
+        assert not by_clerk.id_photo.has_photo and not by_clerk.live_photo.has_photo
+
+        guard.mark_handled(seen.alert_id, "已核实")
+        two.worker.run_once()
+        assert alert_photos.purge(platform.service, now() + timedelta(days=1, hours=1)) >= 1
+        later = _screen(qtbot, runner, guard)
+        later.show_handled.setChecked(True)  # the alert is handled now
+        later.refresh()
+        qtbot.waitUntil(lambda: later.table.rowCount() >= 1, timeout=5_000)
+        later.select(seen.alert_id)
+        qtbot.waitUntil(lambda: later.id_photo.text() == "Photos no longer kept",
+                        timeout=10_000)
+        assert later.live_photo.text() == "Photos no longer kept"
+    finally:
+        assert runner.shutdown(5000)
