@@ -543,150 +543,161 @@
 <context>
     <name>SecurityScreen</name>
     <message>
-        <location filename="../../ui/security/screen.py" line="251"/>
+        <location filename="../../ui/security/screen.py" line="252"/>
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="251"/>
+        <location filename="../../ui/security/screen.py" line="252"/>
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="252"/>
+        <location filename="../../ui/security/screen.py" line="253"/>
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="255"/>
+        <location filename="../../ui/security/screen.py" line="256"/>
         <source>Handled</source>
         <translation>已处理</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="255"/>
+        <location filename="../../ui/security/screen.py" line="256"/>
         <source>Open</source>
         <translation>待处理</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="264"/>
+        <location filename="../../ui/security/screen.py" line="265"/>
         <source>Conflict</source>
         <translation>冲突</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="289"/>
+        <location filename="../../ui/security/screen.py" line="290"/>
         <source>No alert selected</source>
         <translation>未选择告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="316"/>
+        <location filename="../../ui/security/screen.py" line="317"/>
         <source>The same booking was checked in at another desk.</source>
         <translation>该预约已在其他窗口报到。</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="328"/>
+        <location filename="../../ui/security/screen.py" line="329"/>
+        <location filename="../../ui/security/screen.py" line="356"/>
         <source>Photos only at the window that raised the alert</source>
         <translation>照片仅保存在发出告警的窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="330"/>
+        <location filename="../../ui/security/screen.py" line="331"/>
         <source>No photo kept</source>
         <translation>未保存照片</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="330"/>
+        <location filename="../../ui/security/screen.py" line="331"/>
         <source>Loading...</source>
         <translation>加载中...</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="348"/>
+        <location filename="../../ui/security/screen.py" line="349"/>
         <source>Photos only for security staff and administrators</source>
         <translation>照片仅供安保人员和管理员查看</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="359"/>
+        <location filename="../../ui/security/screen.py" line="354"/>
+        <source>Photos no longer kept</source>
+        <translation>照片已不再保存</translation>
+    </message>
+    <message>
+        <location filename="../../ui/security/screen.py" line="355"/>
+        <source>Offline: photos at the window that raised it</source>
+        <translation>离线: 照片在发出告警的窗口</translation>
+    </message>
+    <message>
+        <location filename="../../ui/security/screen.py" line="367"/>
         <source>Photo deleted (retention)</source>
         <translation>照片已过保存期限并删除</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="366"/>
+        <location filename="../../ui/security/screen.py" line="374"/>
         <source>Security</source>
         <translation>安保告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="367"/>
+        <location filename="../../ui/security/screen.py" line="375"/>
         <source>Show handled alerts</source>
         <translation>显示已处理的告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="368"/>
+        <location filename="../../ui/security/screen.py" line="376"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="370"/>
-        <location filename="../../ui/security/screen.py" line="374"/>
+        <location filename="../../ui/security/screen.py" line="378"/>
+        <location filename="../../ui/security/screen.py" line="382"/>
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="370"/>
-        <location filename="../../ui/security/screen.py" line="374"/>
+        <location filename="../../ui/security/screen.py" line="378"/>
+        <location filename="../../ui/security/screen.py" line="382"/>
         <source>Desk</source>
         <translation>窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="370"/>
+        <location filename="../../ui/security/screen.py" line="378"/>
         <source>Verdict</source>
         <translation>核验结果</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="370"/>
+        <location filename="../../ui/security/screen.py" line="378"/>
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="371"/>
+        <location filename="../../ui/security/screen.py" line="379"/>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="371"/>
-        <location filename="../../ui/security/screen.py" line="375"/>
+        <location filename="../../ui/security/screen.py" line="379"/>
+        <location filename="../../ui/security/screen.py" line="383"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="372"/>
+        <location filename="../../ui/security/screen.py" line="380"/>
         <source>ID card photo</source>
         <translation>证件照</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="373"/>
+        <location filename="../../ui/security/screen.py" line="381"/>
         <source>Live face</source>
         <translation>现场人脸</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="374"/>
+        <location filename="../../ui/security/screen.py" line="382"/>
         <source>Person</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="375"/>
+        <location filename="../../ui/security/screen.py" line="383"/>
         <source>Booking</source>
         <translation>预约</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="376"/>
+        <location filename="../../ui/security/screen.py" line="384"/>
         <source>Note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="379"/>
+        <location filename="../../ui/security/screen.py" line="387"/>
         <source>Mark handled...</source>
         <translation>标记已处理...</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="380"/>
+        <location filename="../../ui/security/screen.py" line="388"/>
         <source>Report suspect...</source>
         <translation>上报可疑人员...</translation>
     </message>
