@@ -1131,67 +1131,72 @@
         <translation>审计日志保存 (天)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="386"/>
+        <location filename="../../ui/admin/settings_screen.py" line="387"/>
+        <source>Show a security alert&apos;s photos at the security office (kept on the platform a few days)</source>
+        <translation>告警照片可在保卫科查看 (在平台保存数日)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="389"/>
         <source>Reset screen after idle (s)</source>
         <translation>无操作自动重置 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="387"/>
+        <location filename="../../ui/admin/settings_screen.py" line="390"/>
         <source>Lock after idle (min)</source>
         <translation>无操作自动锁定 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="388"/>
+        <location filename="../../ui/admin/settings_screen.py" line="391"/>
         <source>Sound cues</source>
         <translation>提示音</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="389"/>
+        <location filename="../../ui/admin/settings_screen.py" line="392"/>
         <source>Lock account after failed logins</source>
         <translation>连续登录失败几次后锁定账号</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="390"/>
+        <location filename="../../ui/admin/settings_screen.py" line="393"/>
         <source>Account locked for (min)</source>
         <translation>账号锁定时长 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="396"/>
+        <location filename="../../ui/admin/settings_screen.py" line="399"/>
         <source>Phone/photo edges (passive)</source>
         <translation>手机/照片边框检测 (无需配合)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="397"/>
+        <location filename="../../ui/admin/settings_screen.py" line="400"/>
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="397"/>
+        <location filename="../../ui/admin/settings_screen.py" line="400"/>
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="397"/>
+        <location filename="../../ui/admin/settings_screen.py" line="400"/>
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="398"/>
+        <location filename="../../ui/admin/settings_screen.py" line="401"/>
         <source>Not allowed</source>
         <translation>不允许</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="398"/>
+        <location filename="../../ui/admin/settings_screen.py" line="401"/>
         <source>Review and reject</source>
         <translation>待复核及不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="401"/>
+        <location filename="../../ui/admin/settings_screen.py" line="404"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="395"/>
+        <location filename="../../ui/admin/settings_screen.py" line="398"/>
         <source>Off</source>
         <translation>关闭</translation>
     </message>
@@ -1226,37 +1231,37 @@
         <translation>程序默认值。</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="395"/>
+        <location filename="../../ui/admin/settings_screen.py" line="398"/>
         <source>Blink</source>
         <translation>眨眼</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="395"/>
+        <location filename="../../ui/admin/settings_screen.py" line="398"/>
         <source>Turn head</source>
         <translation>转头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="418"/>
+        <location filename="../../ui/admin/settings_screen.py" line="421"/>
         <source>Enrollment code</source>
         <translation>注册码</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="419"/>
+        <location filename="../../ui/admin/settings_screen.py" line="422"/>
         <source>Enroll desk</source>
         <translation>注册本窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="421"/>
+        <location filename="../../ui/admin/settings_screen.py" line="424"/>
         <source>Test %1</source>
         <translation>测试%1</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="422"/>
+        <location filename="../../ui/admin/settings_screen.py" line="425"/>
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="423"/>
+        <location filename="../../ui/admin/settings_screen.py" line="426"/>
         <source>Revert</source>
         <translation>撤销修改</translation>
     </message>
