@@ -209,13 +209,19 @@ def test_alert_photos_reach_the_office_encrypted_audited_and_purged(server: Serv
         assert d2.get(url, params={"viewer": "clerk1", "viewer_role": "clerk"}
                       ).status_code == 403
         assert police.get(url).status_code == 403
+        # A person the platform knows as a clerk of the hospital cannot be passed off as a guard.
+        from desk_platform.staff import Staff
+
+        plat = server.platform()
+        name = f"clerk-{uuid.uuid4().hex[:6]}"
+        Staff(plat.db).add(name, "王", "clerk", "clerk-pass-123456", hospital_id="H001")
+        assert d2.get(url, params={"viewer": name, "viewer_role": "security"}).status_code == 403
         r = d2.get(url, params={"viewer": "guard-office", "viewer_role": "security"})
         assert r.status_code == 200, r.text
         got = P.AlertPhotos.model_validate(r.json())
         assert (got.id_photo, got.live_face) == (JPEG_A, JPEG_B)
         assert sec.get(url).status_code == 200  # the security staff's own token
 
-        plat = server.platform()
         seen = [e for e in Audit(plat.db).entries(action=alert_photos.ACTION_VIEWED,
                                                   hospital_id="H001") if e.target == alert_id]
         assert {(e.actor, e.role, e.detail) for e in seen} >= {
