@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -345,11 +345,13 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
              response_model=P.AlertPhotos, tags=["visits"],
              summary="An alert's photos for the security office (audited; 404 once purged). "
                      "A desk names its signed-in person: `viewer`, `viewer_role`")
-    def alert_photos_get(request: Request, who: Who, hospital_id: Ident, alert_id: Ident,
+    def alert_photos_get(request: Request, response: Response, who: Who, hospital_id: Ident,
+                         alert_id: Ident,
                          viewer: Annotated[str | None, Query(max_length=64)] = None,
                          viewer_role: Annotated[str | None, Query(max_length=16)] = None
                          ) -> P.AlertPhotos:
         require(who, Perm.ALERTS_READ, hospital_id)
+        response.headers["cache-control"] = "no-store"  # faces: no proxy or client cache
         return alert_photos.view(plat, who, hospital_id, alert_id, viewer=viewer,
                                  viewer_role=viewer_role,
                                  address=request.client.host if request.client else "")

@@ -77,8 +77,11 @@ def small_jpeg(image: bytes | None, height: int = PHOTO_HEIGHT,
     if h > height:
         img = cv2.resize(img, (max(1, round(w * height / h)), height),
                          interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return buf.tobytes() if ok else None
+    for q in (quality, quality - 20, quality - 40):  # within what the platform takes
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
+        if ok and len(buf) <= protocol.MAX_PHOTO_BYTES:
+            return buf.tobytes()
+    return None
 
 
 def fetch_photos(api: DeskApi, hospital_id: str, alert_id: str, viewer: str, viewer_role: str

@@ -218,6 +218,7 @@ def test_alert_photos_reach_the_office_encrypted_audited_and_purged(server: Serv
         assert d2.get(url, params={"viewer": name, "viewer_role": "security"}).status_code == 403
         r = d2.get(url, params={"viewer": "guard-office", "viewer_role": "security"})
         assert r.status_code == 200, r.text
+        assert r.headers["cache-control"] == "no-store"
         got = P.AlertPhotos.model_validate(r.json())
         assert (got.id_photo, got.live_face) == (JPEG_A, JPEG_B)
         assert sec.get(url).status_code == 200  # the security staff's own token

@@ -337,3 +337,19 @@ def test_the_office_screen_shows_a_windows_photos_then_says_they_are_gone(qtbot,
         assert later.live_photo.text() == "Photos no longer kept"
     finally:
         assert runner.shutdown(5000)
+
+
+def test_alert_photos_go_as_small_jpegs_within_the_platforms_limit():
+    import cv2
+    import numpy as np
+
+    from sync import protocol
+    from sync.office import small_jpeg
+
+    noise = np.random.default_rng(7).integers(0, 256, (600, 1600, 3), np.uint8)  # worst case
+    jpeg = small_jpeg(cv2.imencode(".png", noise)[1].tobytes())
+    assert jpeg is not None and len(jpeg) <= protocol.MAX_PHOTO_BYTES
+    assert cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR).shape[:2] == (240, 640)
+    small = small_jpeg(_png(100, 80, 30))  # not enlarged
+    assert cv2.imdecode(np.frombuffer(small, np.uint8), cv2.IMREAD_COLOR).shape[:2] == (100, 80)
+    assert small_jpeg(b"\x89PNG-damaged") is None and small_jpeg(None) is None
