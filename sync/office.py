@@ -31,7 +31,7 @@ from desk_app.storage import Store
 from desk_app.storage.office_alerts import OfficeAlert, OfficeAlerts, OfficeApplied
 from sync import protocol
 from sync.backoff import Backoff
-from sync.client import DeskApi, PlatformRefused, _tls_verify
+from sync.client import DeskApi, NotEnrolled, PlatformRefused, TokenRevoked, _tls_verify
 from sync.tokens import TokenStore
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def fetch_photos(api: DeskApi, hospital_id: str, alert_id: str, viewer: str, vie
         if exc.status == 404:
             raise PhotosNotHere.gone() from None
         raise
-    except NetworkError:
+    except (NetworkError, NotEnrolled, TokenRevoked):  # no way to the platform now
         raise PhotosNotHere.offline() from None
     return got.id_photo, got.live_face
 
