@@ -150,3 +150,12 @@ def test_the_photo_purge_runs_at_start_in_one_process_and_deletes_what_is_past_i
     with plat.db.read() as conn:
         left = [r.alert_id for r in conn.execute(T.alert_photos.select())]
     assert left == ["fresh"]
+
+
+def test_serve_refuses_a_photo_retention_out_of_range(tmp_path):
+    from .conftest import run_cli
+
+    for days in ("0", "400"):
+        r = run_cli("serve", "--db", f"sqlite:///{tmp_path}/p.db", "--no-init",
+                    "--alert-photo-days", days, check=False)
+        assert r.returncode == 2 and "--alert-photo-days" in r.stderr
