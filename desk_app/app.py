@@ -160,7 +160,7 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
     from desk_app.services.session import SessionService
     from desk_app.storage import Store
     from sync.appeals import WindowService
-    from sync.office import AlertPush
+    from sync.office import AlertPush, fetch_photos
     from sync.worker import SyncState, build_worker
 
     clock = clock or SystemClock()
@@ -175,7 +175,10 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
     checkin = CheckinService(
         store, session, holder.get, clock, masker=MASKER, on_recorded=sync.notify_outbox,
         offline=lambda: sync.status().state != SyncState.ONLINE.value, face_model=face_model)
-    security = SecurityService(store, session, holder.get, on_outbox=sync.notify_outbox)
+    security = SecurityService(
+        store, session, holder.get, on_outbox=sync.notify_outbox,
+        remote_photos=lambda hid, aid, who, role: fetch_photos(sync.api, hid, aid, who, role))
+    sync.office.share_photos = lambda: holder.get().privacy.share_alert_photos
     reports = ReportsService(store.visits, store.audit, session)
     window = WindowService(store, session, lambda: sync.api, checkin.checked_number,
                            on_outbox=sync.notify_outbox)

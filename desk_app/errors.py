@@ -98,6 +98,34 @@ class AuthError(DeskError):
     default_text = Text("当前账号无权执行此操作。", "Your account is not allowed to do this.")
 
 
+class PhotosNotHere(DeskError):
+    """Another window's alert photos cannot be shown at this desk. ``reason``: ``gone`` (the
+    platform no longer keeps them), ``offline`` (it cannot be reached) or ``elsewhere`` (the
+    site keeps photos on the desk that raised the alert). The security screen says so in the
+    photo boxes, without a dialog."""
+
+    kind = ErrorKind.DATA
+    title_text = Text("照片", "Photos")
+
+    def __init__(self, reason: str, text: Text):
+        super().__init__(text, detail=reason)
+        self.reason = reason
+
+    @classmethod
+    def gone(cls) -> PhotosNotHere:
+        return cls("gone", Text("照片已不再保存", "Photos no longer kept"))
+
+    @classmethod
+    def offline(cls) -> PhotosNotHere:
+        return cls("offline", Text("离线: 照片在发出告警的窗口",
+                                   "Offline: photos at the window that raised it"))
+
+    @classmethod
+    def elsewhere(cls) -> PhotosNotHere:
+        return cls("elsewhere", Text("照片只在发出告警的窗口",
+                                     "Photos only at the window that raised the alert"))
+
+
 class DataError(DeskError):
     kind = ErrorKind.DATA
     title_text = Text("数据损坏", "Damaged data")

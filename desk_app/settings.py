@@ -178,6 +178,10 @@ class PrivacySection(_Section):
     # After this a visit keeps only what statistics need (masked number, hashes, verdict,
     # reasons); the encrypted full number, name and face template are deleted.
     visit_pii_days: int = Field(30, ge=1, le=3650)
+    # A security alert's two photos (small JPEGs) go to the platform for the security office,
+    # kept there until handled + 1 day or the platform's retention; False: they never leave
+    # the desk that raised the alert.
+    share_alert_photos: bool = True
 
 
 class UiSection(_Section):

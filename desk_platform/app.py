@@ -18,10 +18,10 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -30,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from desk_app import __version__
-from desk_platform import office
+from desk_platform import alert_photos, office
 from desk_platform import staff as staff_api
 from desk_platform.authz import Perm, require
 from desk_platform.base import Principal
@@ -49,6 +49,7 @@ ENV_DB = "DESK_PLATFORM_DB"
 ENV_LIMITS = "DESK_PLATFORM_LIMITS"  # "token_rate,token_burst,address_rate,address_burst"
 ENV_RATE_STORE = "DESK_PLATFORM_RATE_STORE"  # "" or redis://host:6379/0
 ENV_ANOMALY_EVERY = "DESK_PLATFORM_ANOMALY_EVERY_MIN"  # minutes between anomaly scans, 0 = off
+ENV_PHOTO_DAYS = "DESK_PLATFORM_ALERT_PHOTO_DAYS"  # days a desk alert's photos are kept at most
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class ServerConfig:
     pool_size: int = 10
     #: the anomaly rules every this many minutes, in one process of all (0: only on demand)
     anomaly_every_min: float = 0.0
+    #: a desk alert's photos are kept at most this many days (less once it is handled)
+    alert_photo_days: float = alert_photos.DEFAULT_RETENTION_DAYS
 
 
 def _limits_from_env(text: str | None, store: str | None = None) -> LimitConfig:
@@ -83,7 +86,10 @@ def create_app_from_env() -> FastAPI:
                                    limits=_limits_from_env(os.environ.get(ENV_LIMITS),
                                                            os.environ.get(ENV_RATE_STORE)),
                                    anomaly_every_min=float(os.environ.get(ENV_ANOMALY_EVERY)
-                                                           or 0)))
+                                                           or 0),
+                                   alert_photo_days=float(
+                                       os.environ.get(ENV_PHOTO_DAYS)
+                                       or alert_photos.DEFAULT_RETENTION_DAYS)))
 
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <token>`")
@@ -114,15 +120,19 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        from desk_platform.schedule import PeriodicScan
+        from desk_platform.schedule import PeriodicScan, PhotoPurge
 
         scan = PeriodicScan(plat, config.anomaly_every_min)
         _app.state.anomaly_scan = scan
         scan.start()  # a thread of its own: requests never wait for a scan
+        purge = PhotoPurge(plat)  # alert photos past their time: at the start, then every 10 min
+        _app.state.photo_purge = purge
+        purge.start()
         try:
             yield
         finally:
             scan.stop()
+            purge.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -320,6 +330,32 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
         require(who, Perm.ALERTS_HANDLE, hospital_id)
         return office.handle(plat, who, hospital_id, alert_id, body)
 
+    photo_retention = timedelta(days=config.alert_photo_days)
+
+    @app.post(f"{v1}/hospitals/{{hospital_id}}/alerts/photos",
+              response_model=P.AlertPhotosStored, tags=["visits"],
+              summary="A desk's alert: its two photos (small JPEGs), kept encrypted until "
+                      "handled + 1 day or the retention")
+    def alert_photos_post(who: Who, hospital_id: Ident,
+                          body: P.AlertPhotosUpload) -> P.AlertPhotosStored:
+        require(who, Perm.VISITS_WRITE, hospital_id)
+        return alert_photos.store(plat, who, hospital_id, body, photo_retention)
+
+    @app.get(f"{v1}/hospitals/{{hospital_id}}/alerts/{{alert_id}}/photos",
+             response_model=P.AlertPhotos, tags=["visits"],
+             summary="An alert's photos for the security office (audited; 404 once purged). "
+                     "A desk names its signed-in person: `viewer`, `viewer_role`")
+    def alert_photos_get(request: Request, response: Response, who: Who, hospital_id: Ident,
+                         alert_id: Ident,
+                         viewer: Annotated[str | None, Query(max_length=64)] = None,
+                         viewer_role: Annotated[str | None, Query(max_length=16)] = None
+                         ) -> P.AlertPhotos:
+        require(who, Perm.ALERTS_READ, hospital_id)
+        response.headers["cache-control"] = "no-store"  # faces: no proxy or client cache
+        return alert_photos.view(plat, who, hospital_id, alert_id, viewer=viewer,
+                                 viewer_role=viewer_role,
+                                 address=request.client.host if request.client else "")
+
     @app.get(f"{v1}/hospitals/{{hospital_id}}/alerts/wait", response_model=P.AlertsDelta,
              tags=["visits"], summary="Long-poll: the alerts after a cursor, as soon as there "
                                       "are any (or an empty page after `timeout` s)")
@@ -439,8 +475,6 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
     @app.post(f"{v1}/admin/enrollments", response_model=P.EnrollmentCode, tags=["admin"],
               summary="A one-time enrollment code for one desk")
     def enrollment_code(who: Who, body: P.EnrollmentCodeRequest) -> P.EnrollmentCode:
-        from datetime import timedelta
-
         require(who, Perm.ENROLL_ISSUE, body.hospital_id)
         return plat.enrollment.create_code(body.hospital_id, body.desk_id, created_by=who.name,
                                            ttl=timedelta(hours=body.ttl_hours))

@@ -67,6 +67,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ENV_ANOMALY_EVERY,
         ENV_DB,
         ENV_LIMITS,
+        ENV_PHOTO_DAYS,
         ENV_RATE_STORE,
         limits_to_env,
     )
@@ -90,6 +91,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     os.environ[ENV_ANOMALY_EVERY] = str(args.anomaly_every_min)
+    if not 0 < args.alert_photo_days <= 365:
+        print("desk-platform serve: --alert-photo-days must be more than 0 and at most 365",
+              file=sys.stderr)
+        return 2
+    os.environ[ENV_PHOTO_DAYS] = str(args.alert_photo_days)
     uvicorn.run(
         "desk_platform.app:create_app_from_env", factory=True, host=args.host, port=args.port,
         workers=args.workers, log_level=args.log_level, access_log=args.access_log,
@@ -414,6 +420,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--anomaly-every-min", type=float, default=15.0, metavar="N",
                    help="run the anomaly rules every N minutes, in one API process of all "
                         "(a lease in the database); 0 = only on demand (default 15)")
+    p.add_argument("--alert-photo-days", type=float, default=7.0, metavar="DAYS",
+                   help="keep a desk alert's two photos for the security office at most DAYS "
+                        "(the hospital's face retention; handled alerts' go 1 day after "
+                        "handling; default 7)")
     p.add_argument("--timezone", default=None, help="the platform's local time zone at init")
 
     p = add("init", cmd_init, "create or migrate the database, the data key and a signing key")

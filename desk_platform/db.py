@@ -287,6 +287,15 @@ insider_weeks = Table(
     Column("received_at", UtcDateTime, nullable=False),
 )
 
+# A desk alert's two photos (revision 0005), purged early: see desk_platform/alert_photos.py.
+alert_photos = Table(
+    "alert_photos", metadata,
+    Column("alert_id", String(36), primary_key=True),
+    Column("hospital_id", String(64), nullable=False),
+    Column("photos_enc", LargeBinary, nullable=False),  # Fernet(JSON of the two base64 JPEGs)
+    Column("keep_until", UtcDateTime, nullable=False),  # the alert's time + the retention
+)
+
 reports = Table(
     "reports", metadata,
     Column("report_id", String(36), primary_key=True),

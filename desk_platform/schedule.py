@@ -8,6 +8,10 @@ process can win, on SQLite and PostgreSQL alike. The holder renews it at its nex
 dies the lease runs out after 1.5 intervals and another process takes over. The scan runs on
 this thread with its own connections: requests never wait for it. A failed scan is logged and
 tried again at the next tick; it never stops the thread or the server.
+
+:class:`PhotoPurge` (since 2026-12-03) is the same pattern for the security office's alert
+photos (``desk_platform.alert_photos.purge``): at the start of ``serve`` and every
+``PHOTO_PURGE_EVERY_S`` after, by the holder of ``lease.alert_photo_purge``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from desk_platform import db as T
 log = logging.getLogger(__name__)
 
 LEASE_ANOMALY = "lease.anomaly_scan"
+LEASE_PHOTOS = "lease.alert_photo_purge"
+PHOTO_PURGE_EVERY_S = 600.0
 LAST_SCAN = "anomaly.last_scan"  # "holder|epoch seconds|candidates found"
 
 
@@ -117,3 +123,50 @@ class PeriodicScan:
                 self.tick()
             except Exception:  # noqa: BLE001 - logged; the next tick tries again
                 log.exception("periodic anomaly scan failed; trying again at the next tick")
+
+
+class PhotoPurge:
+    """One thread per API process; the lease makes one of them delete alert photos past their
+    time (handled + a day, or the retention). The first tick runs at once: at the start."""
+
+    def __init__(self, platform: Any, every_s: float = PHOTO_PURGE_EVERY_S, *,
+                 holder: str | None = None) -> None:
+        self.plat = platform
+        self.every_s = every_s
+        self.holder = holder or holder_id()
+        self.purged = 0  # alerts whose photos this process deleted
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.every_s <= 0 or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="photo-purge", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def tick(self) -> bool:
+        """Purge if this process holds the lease; True if it purged."""
+        if not take_lease(self.plat.db, LEASE_PHOTOS, self.holder, self.every_s * 1.5):
+            return False
+        from desk_platform.alert_photos import purge
+
+        n = purge(self.plat)
+        self.purged += n
+        if n:
+            log.info("alert photos of %d alert(s) deleted (handled or past retention)", n)
+        return True
+
+    def _loop(self) -> None:
+        delay = 0.0
+        while not self._stop.wait(delay):
+            delay = self.every_s
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - logged; the next tick tries again
+                log.exception("alert photo purge failed; trying again at the next tick")

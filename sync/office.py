@@ -14,21 +14,24 @@ page on the push thread or the sync thread; the GUI thread never waits on either
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import cv2
 import httpx
+import numpy as np
 from pydantic import ValidationError
 
-from desk_app.errors import DeskError
+from desk_app.errors import DeskError, NetworkError, PhotosNotHere
 from desk_app.settings import PlatformSection
 from desk_app.storage import Store
 from desk_app.storage.office_alerts import OfficeAlert, OfficeAlerts, OfficeApplied
 from sync import protocol
 from sync.backoff import Backoff
-from sync.client import DeskApi, PlatformRefused, _tls_verify
+from sync.client import DeskApi, NotEnrolled, PlatformRefused, TokenRevoked, _tls_verify
 from sync.tokens import TokenStore
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,9 @@ log = logging.getLogger(__name__)
 PATH_HANDLED = protocol.API_PREFIX + "/hospitals/{hospital_id}/alerts/{alert_id}/handled"
 PATH_INSIDERS = protocol.API_PREFIX + "/hospitals/{hospital_id}/insiders"
 PATH_STREAM = protocol.API_PREFIX + "/hospitals/{hospital_id}/alerts/stream"
+PATH_PHOTOS_UP = protocol.API_PREFIX + "/hospitals/{hospital_id}/alerts/photos"
+PATH_PHOTOS = protocol.API_PREFIX + "/hospitals/{hospital_id}/alerts/{alert_id}/photos"
+PHOTO_HEIGHT, PHOTO_QUALITY = 240, 80  # what the security office needs to recognise a face
 READ_TIMEOUT_S = 40.0  # the platform writes a comment line every 15 s: a silent stream is dead
 
 Listener = Callable[[OfficeApplied], Any]
@@ -59,11 +65,52 @@ def handled_payload(payload: dict[str, Any]) -> tuple[str, str, dict[str, Any]] 
         return None
 
 
+def small_jpeg(image: bytes | None, height: int = PHOTO_HEIGHT,
+               quality: int = PHOTO_QUALITY) -> bytes | None:
+    """A stored photo (PNG) as a JPEG at most ``height`` pixels high (None if unreadable)."""
+    if not image:
+        return None
+    img = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        return None
+    h, w = img.shape[:2]
+    if h > height:
+        img = cv2.resize(img, (max(1, round(w * height / h)), height),
+                         interpolation=cv2.INTER_AREA)
+    for q in (quality, quality - 20, quality - 40):  # within what the platform takes
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
+        if ok and len(buf) <= protocol.MAX_PHOTO_BYTES:
+            return buf.tobytes()
+    return None
+
+
+def fetch_photos(api: DeskApi, hospital_id: str, alert_id: str, viewer: str, viewer_role: str
+                 ) -> tuple[bytes | None, bytes | None]:
+    """Another window's alert photos from the platform, for the person signed in here (who is
+    named: the platform audits the look). In memory only. :class:`PhotosNotHere` when the
+    platform no longer keeps them (``gone``) or cannot be reached (``offline``)."""
+    try:
+        got, _ = api.call("GET", PATH_PHOTOS.format(hospital_id=hospital_id, alert_id=alert_id),
+                          protocol.AlertPhotos,
+                          params={"viewer": viewer, "viewer_role": viewer_role})
+    except PlatformRefused as exc:
+        if exc.status == 404:
+            raise PhotosNotHere.gone() from None
+        raise
+    except (NetworkError, NotEnrolled, TokenRevoked):  # no way to the platform now
+        raise PhotosNotHere.offline() from None
+    return got.id_photo, got.live_face
+
+
 class OfficeSync:
-    """The office's part of the sync worker: apply alert pages, send handled marks."""
+    """The office's part of the sync worker: apply alert pages, send handled marks and alert
+    photos."""
 
     def __init__(self, store: Store):
+        self.store = store
         self.alerts = OfficeAlerts(store)
+        #: privacy.share_alert_photos, read when sending (the composition root sets it)
+        self.share_photos: Callable[[], bool] = lambda: True
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()  # the push thread and the sync thread both apply
 
@@ -87,6 +134,34 @@ class OfficeSync:
         alerting = self.alerts.alerting_visits(p["visit_id"] for _, p in visits)
         for _, p in visits:
             p["alert"] = p["visit_id"] in alerting
+
+    def send_photos(self, api: DeskApi, payload: dict[str, Any]) -> bool:
+        """POST one alert's photos (``alert_photos`` item: read from the case now, shrunk to
+        small JPEGs); False when the item can never be sent. Done without sending when the site
+        keeps photos on the desk or they are purged here already."""
+        try:
+            hospital, visit_id = str(payload["hospital_id"]), str(payload["visit_id"])
+            alert_id = str(payload["alert_id"])
+        except KeyError:
+            return False
+        if not self.share_photos():
+            log.info("alert photos kept on this desk (privacy.share_alert_photos is off)")
+            return True
+        id_photo, live = self.store.alerts.photos_to_share(alert_id)
+        id_jpeg, live_jpeg = small_jpeg(id_photo), small_jpeg(live)
+        if id_jpeg is None and live_jpeg is None:
+            return True
+        body = protocol.AlertPhotosUpload(
+            visit_id=visit_id, id_photo=base64.b64encode(id_jpeg) if id_jpeg else None,
+            live_face=base64.b64encode(live_jpeg) if live_jpeg else None)
+        try:
+            got, _ = api.call("POST", PATH_PHOTOS_UP.format(hospital_id=hospital),
+                              protocol.AlertPhotosStored, json_body=body.model_dump(mode="json"))
+        except PlatformRefused as exc:
+            log.warning("alert photos refused by the platform (HTTP %s)", exc.status)
+            return False
+        log.info("alert photos sent: %s", got.status)
+        return True
 
     @staticmethod
     def send_handled(api: DeskApi, payload: dict[str, Any]) -> bool:

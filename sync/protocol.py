@@ -575,7 +575,9 @@ class Unfrozen(Answer):
     accounts: list[str]
 
 
-# The staff accounts, the security office's handling and the insiders' weekly figures (since
-# 2026-12-03) are in sync/protocol_staff.py (this module's size); they are part of the same one
-# protocol and are re-exported here, so both ends name them ``protocol.X``.
+# The staff accounts, the security office's handling and the insiders' weekly figures, and a
+# desk alert's photos (since 2026-12-03) are in sync/protocol_staff.py and protocol_photos.py
+# (this module's size); they are part of the same one protocol and are re-exported here, so both
+# ends name them ``protocol.X``.
+from sync.protocol_photos import *  # noqa: E402, F403
 from sync.protocol_staff import *  # noqa: E402, F403

@@ -327,7 +327,7 @@ class SyncWorker:
                 elif item.kind == "visit_override":
                     payload = convert.override_payload(item.payload)
                     (overrides.append((item, payload)) if payload else parked.append(item))
-                elif item.kind in ("alert_handled", "insider_week"):
+                elif item.kind in ("alert_handled", "insider_week", "alert_photos"):
                     handled.append(item)
                 elif item.kind in WINDOW_KINDS:  # an appeal / unfreeze recorded offline
                     actions.append(item)
@@ -343,8 +343,8 @@ class SyncWorker:
                 report = self._push_visits(visits, report)
             for item in handled:  # after the visits: the platform has their alerts
                 self._check()
-                send = (self.office.send_handled if item.kind == "alert_handled"
-                        else send_insiders)
+                send = {"alert_handled": self.office.send_handled,
+                        "alert_photos": self.office.send_photos}.get(item.kind, send_insiders)
                 if send(self.api, item.payload):
                     self.store.outbox.mark_sent([item.id])
                     report = replace(report, pushed=report.pushed + 1)

@@ -359,4 +359,28 @@ def test_the_security_office_window_shows_only_the_alerts_to_guards_and_admins(q
         login.submit()
     assert visible_screens(window) == {"SecurityScreen", "AboutScreen"}
     assert window.main.tabs.isVisibleTo(window.main)
+
+    # Another window's security alert: its photos are on the platform (shared by default), but
+    # this desk cannot reach it: the photo boxes say so, without a dialog.
+    from datetime import UTC, datetime
+
+    from desk_app.storage.office_alerts import OfficeAlert
+
+    tabs = window.main.tabs
+    [screen] = [tabs.widget(i) for i in range(tabs.count())
+                if tabs.widget(i).objectName() == "SecurityScreen"]
+    desk.security.office.apply([OfficeAlert(
+        alert_id="a-window-7", seq=1, kind="desk_alert", booking_id=None, visit_ids=("v-7",),
+        desk_ids=("desk-07",), created_at=datetime.now(UTC), detail="desk alert: face_mismatch")])
+    tabs.setCurrentWidget(screen)
+    window.main.show()
+    screen.refresh()
+    qtbot.waitUntil(lambda: screen.table.rowCount() == 1, timeout=5_000)
+    screen.select("a-window-7")
+    offline = ("离线: 照片在发出告警的窗口", "Offline: photos at the window that raised it")
+    qtbot.waitUntil(lambda: screen.id_photo.text() in offline, timeout=10_000)
+    assert screen.live_photo.text() in offline and not screen.id_photo.has_photo
+    looked = desk.store.audit.entries(10, "alert.viewed")
+    assert [(e.actor, e.subject, e.detail["photos"]) for e in looked] == [
+        ("guard", "a-window-7", "offline")]
     lock.uninstall()

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Sequence
 
 from desk_app.alert_ids import DESK_ALERT
-from desk_app.errors import Text, UserInputError
+from desk_app.errors import PhotosNotHere, Text, UserInputError
 from desk_app.identity.hashing import b64e
 from desk_app.logs import MASKER
 from desk_app.services.model import AlertView, Decision, ReasonView, Role
@@ -15,11 +15,14 @@ from desk_app.services.session import SessionService
 from desk_app.services.views import alert_view
 from desk_app.settings import Settings
 from desk_app.storage import NotFoundError, Store
+from desk_app.storage.audit import AuditAction
 from desk_app.storage.office_alerts import OfficeAlert, OfficeAlerts
 
 log = logging.getLogger(__name__)
 
 MAX_NOTE = 500
+#: (hospital, alert id, viewer, viewer's role) -> (ID photo, live face) from the platform
+RemotePhotos = Callable[[str, str, str, str], tuple[bytes | None, bytes | None]]
 REPORT_KINDS = ("scalper", "impersonation", "fake_id")
 
 
@@ -50,9 +53,10 @@ OFFICE_KINDS: dict[str, tuple[Text, Decision]] = {
 }
 
 
-def office_view(a: OfficeAlert) -> AlertView:
-    """A view of another window's or the platform's alert (no person: the platform has none;
-    no photos: they stay on the desk that raised it)."""
+def office_view(a: OfficeAlert, *, shared: bool = False) -> AlertView:
+    """A view of another window's or the platform's alert (no person: the platform has none).
+    ``shared``: the site shares alert photos (privacy.share_alert_photos), so a window's alert
+    may have its two photos on the platform (fetched when shown, see ``alert_photos``)."""
     text, decision = OFFICE_KINDS.get(a.kind, (Text("平台告警", "Platform alert"),
                                                Decision.REVIEW))
     detail = a.detail.strip()
@@ -67,7 +71,7 @@ def office_view(a: OfficeAlert) -> AlertView:
         decision=decision, reasons=reasons, person=None, booking=None,
         status="handled" if a.handled else "open", note=a.handled_note,
         handled_by=a.handled_by or "", conflict=a.kind == "double_check_in",
-        has_photos=False, source="office", kind=a.kind, handled_desk=a.handled_desk or "")
+        has_photos=shared and a.kind == DESK_ALERT, source="office", kind=a.kind, handled_desk=a.handled_desk or "")
 
 
 def queue_suspect_report(store: Store, settings: Settings, *, kind: str, note: str,
@@ -92,13 +96,19 @@ class SecurityService:
 
     def __init__(self, store: Store, session: SessionService, settings: Callable[[], Settings],
                  reason_texts: Callable[[], dict[str, Text]] = dict,
-                 on_outbox: Callable[[], None] = lambda: None):
+                 on_outbox: Callable[[], None] = lambda: None,
+                 remote_photos: RemotePhotos | None = None):
         self.store = store
         self.session = session
         self.settings = settings
         self.reason_texts = reason_texts
         self.on_outbox = on_outbox
         self.office = OfficeAlerts(store)  # every window's alerts (the security office)
+        #: another window's alert photos from the platform (sync.office.fetch_photos)
+        self.remote_photos = remote_photos
+
+    def _shared(self) -> bool:
+        return self.remote_photos is not None and self.settings().privacy.share_alert_photos
 
     def _view(self, alert) -> AlertView:  # noqa: ANN001
         booking = self.store.bookings.by_id(alert.visit.booking_id) if alert.visit.booking_id else None
@@ -110,7 +120,8 @@ class SecurityService:
         self.session.require(Role.SECURITY, Role.ADMIN, Role.CLERK)
         own = [self._view(a) for a in self.store.alerts.cases(True)]
         ours = {a.visit_id for a in own}
-        office = [office_view(a) for a in self.office.alerts(include_handled)
+        shared = self._shared()
+        office = [office_view(a, shared=shared) for a in self.office.alerts(include_handled)
                   if not (a.kind == DESK_ALERT and set(a.visit_ids) & ours)]
         if not include_handled:
             own = [a for a in own if a.status == "open"]
@@ -124,9 +135,26 @@ class SecurityService:
 
     def alert_photos(self, alert_id: str) -> tuple[bytes | None, bytes | None]:
         user = self.session.require(Role.SECURITY, Role.ADMIN)
-        if self._office_alert(alert_id) is not None:
-            return None, None  # the photos stay on the desk that raised it (docs/security.md)
+        office = self._office_alert(alert_id)
+        if office is not None:
+            return self._office_photos(office, user.username, user.role.value)
         return self.store.alerts.photos(alert_id, viewer=user.username)
+
+    def _office_photos(self, a: OfficeAlert, viewer: str, role: str
+                       ) -> tuple[bytes | None, bytes | None]:
+        """Another window's alert photos, from the platform, in memory only (never stored
+        here); the look is audited here and, naming ``viewer``, on the platform."""
+        if a.kind != DESK_ALERT or not self._shared() or self.remote_photos is None:
+            raise PhotosNotHere.elsewhere()  # docs/security.md: the site keeps them there
+        outcome = "shown"
+        try:
+            return self.remote_photos(self.settings().desk.hospital_id, a.alert_id, viewer, role)
+        except PhotosNotHere as exc:
+            outcome = exc.reason
+            raise
+        finally:
+            self.store.audit.record(viewer, AuditAction.ALERT_VIEWED, a.alert_id, {
+                "office": True, "desks": list(a.desk_ids), "photos": outcome})
 
     def mark_handled(self, alert_id: str, note: str) -> AlertView:
         """Handled once for all desks: an office alert through the platform; our own case here
@@ -135,7 +163,8 @@ class SecurityService:
         note = check_note(note, required=True)
         hospital = self.settings().desk.hospital_id
         if self._office_alert(alert_id) is not None:
-            view = office_view(self.office.handle(alert_id, user.username, note, hospital))
+            view = office_view(self.office.handle(alert_id, user.username, note, hospital),
+                               shared=self._shared())
         else:
             alert = self.store.alerts.mark_handled(alert_id, user.username, note)
             if not alert.conflict:

@@ -82,6 +82,21 @@ class Alerts:
                     c.decrypt(a.live_face_enc, aad("a.live", alert_id))
                     if a.live_face_enc else None)
 
+    def photos_to_share(self, alert_id: str) -> tuple[bytes | None, bytes | None]:
+        """The photos the outbox sends to the platform for the security office (None, None once
+        purged here); the sending is written to the audit log."""
+        now = self._db.now()
+        with self._db.write() as s:
+            a = s.get(AlertRow, alert_id)
+            if a is None or (a.id_photo_enc is None and a.live_face_enc is None):
+                return None, None
+            self._audit.append(s, "system", AuditAction.ALERT_PHOTOS_SHARED, alert_id,
+                               {"visit_id": a.visit_id}, now)
+            c = self._db.crypto
+            return (c.decrypt(a.id_photo_enc, aad("a.id", alert_id)) if a.id_photo_enc else None,
+                    c.decrypt(a.live_face_enc, aad("a.live", alert_id))
+                    if a.live_face_enc else None)
+
     def mark_handled(self, alert_id: str, by: str, note: str) -> Alert:
         now = self._db.now()
         with self._db.write() as s:

@@ -29,6 +29,7 @@ class AuditAction(StrEnum):
     ALERT_CREATED = "alert.created"
     ALERT_VIEWED = "alert.viewed"  # a flagged case (and its photos) was looked at
     ALERT_HANDLED = "alert.handled"
+    ALERT_PHOTOS_SHARED = "alert.photos_shared"  # sent to the platform for the security office
     EXPORT = "export"
     LOGIN = "login"
     LOGIN_FAILED = "login.failed"

@@ -79,7 +79,14 @@ class Visits:
             s.flush()
             self._outbox.add(s, "visit", vid, record.to_wire(), now, visit_id=vid)
             if alert is not None:
-                self._alerts.add(s, vid, alert, now)
+                a = self._alerts.add(s, vid, alert, now)
+                if not alert.conflict and (alert.id_photo or alert.live_face):
+                    # The security office's copy (privacy.share_alert_photos): the worker reads
+                    # the photos from the case when it sends, so the outbox holds no face.
+                    self._outbox.add(s, "alert_photos", f"{vid}:photos",
+                                     {"visit_id": vid, "alert_id": a.alert_id,
+                                      "hospital_id": visit.hospital_id}, now,
+                                     visit_id=vid)
             self._bookings.mark_checked_in(s, record, now)
             self._audit.append(s, visit.clerk, AuditAction.DECISION, vid, {
                 "verdict": visit.verdict, "reasons": [r.code for r in visit.reasons],

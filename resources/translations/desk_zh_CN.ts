@@ -543,150 +543,161 @@
 <context>
     <name>SecurityScreen</name>
     <message>
-        <location filename="../../ui/security/screen.py" line="251"/>
+        <location filename="../../ui/security/screen.py" line="252"/>
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="251"/>
+        <location filename="../../ui/security/screen.py" line="252"/>
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="252"/>
+        <location filename="../../ui/security/screen.py" line="253"/>
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="255"/>
+        <location filename="../../ui/security/screen.py" line="256"/>
         <source>Handled</source>
         <translation>已处理</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="255"/>
+        <location filename="../../ui/security/screen.py" line="256"/>
         <source>Open</source>
         <translation>待处理</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="264"/>
+        <location filename="../../ui/security/screen.py" line="265"/>
         <source>Conflict</source>
         <translation>冲突</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="289"/>
+        <location filename="../../ui/security/screen.py" line="290"/>
         <source>No alert selected</source>
         <translation>未选择告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="316"/>
+        <location filename="../../ui/security/screen.py" line="317"/>
         <source>The same booking was checked in at another desk.</source>
         <translation>该预约已在其他窗口报到。</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="328"/>
+        <location filename="../../ui/security/screen.py" line="329"/>
+        <location filename="../../ui/security/screen.py" line="356"/>
         <source>Photos only at the window that raised the alert</source>
         <translation>照片仅保存在发出告警的窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="330"/>
+        <location filename="../../ui/security/screen.py" line="331"/>
         <source>No photo kept</source>
         <translation>未保存照片</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="330"/>
+        <location filename="../../ui/security/screen.py" line="331"/>
         <source>Loading...</source>
         <translation>加载中...</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="348"/>
+        <location filename="../../ui/security/screen.py" line="349"/>
         <source>Photos only for security staff and administrators</source>
         <translation>照片仅供安保人员和管理员查看</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="359"/>
+        <location filename="../../ui/security/screen.py" line="354"/>
+        <source>Photos no longer kept</source>
+        <translation>照片已不再保存</translation>
+    </message>
+    <message>
+        <location filename="../../ui/security/screen.py" line="355"/>
+        <source>Offline: photos at the window that raised it</source>
+        <translation>离线: 照片在发出告警的窗口</translation>
+    </message>
+    <message>
+        <location filename="../../ui/security/screen.py" line="367"/>
         <source>Photo deleted (retention)</source>
         <translation>照片已过保存期限并删除</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="366"/>
+        <location filename="../../ui/security/screen.py" line="374"/>
         <source>Security</source>
         <translation>安保告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="367"/>
+        <location filename="../../ui/security/screen.py" line="375"/>
         <source>Show handled alerts</source>
         <translation>显示已处理的告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="368"/>
+        <location filename="../../ui/security/screen.py" line="376"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="370"/>
-        <location filename="../../ui/security/screen.py" line="374"/>
+        <location filename="../../ui/security/screen.py" line="378"/>
+        <location filename="../../ui/security/screen.py" line="382"/>
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="370"/>
-        <location filename="../../ui/security/screen.py" line="374"/>
+        <location filename="../../ui/security/screen.py" line="378"/>
+        <location filename="../../ui/security/screen.py" line="382"/>
         <source>Desk</source>
         <translation>窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="370"/>
+        <location filename="../../ui/security/screen.py" line="378"/>
         <source>Verdict</source>
         <translation>核验结果</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="370"/>
+        <location filename="../../ui/security/screen.py" line="378"/>
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="371"/>
+        <location filename="../../ui/security/screen.py" line="379"/>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="371"/>
-        <location filename="../../ui/security/screen.py" line="375"/>
+        <location filename="../../ui/security/screen.py" line="379"/>
+        <location filename="../../ui/security/screen.py" line="383"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="372"/>
+        <location filename="../../ui/security/screen.py" line="380"/>
         <source>ID card photo</source>
         <translation>证件照</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="373"/>
+        <location filename="../../ui/security/screen.py" line="381"/>
         <source>Live face</source>
         <translation>现场人脸</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="374"/>
+        <location filename="../../ui/security/screen.py" line="382"/>
         <source>Person</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="375"/>
+        <location filename="../../ui/security/screen.py" line="383"/>
         <source>Booking</source>
         <translation>预约</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="376"/>
+        <location filename="../../ui/security/screen.py" line="384"/>
         <source>Note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="379"/>
+        <location filename="../../ui/security/screen.py" line="387"/>
         <source>Mark handled...</source>
         <translation>标记已处理...</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="380"/>
+        <location filename="../../ui/security/screen.py" line="388"/>
         <source>Report suspect...</source>
         <translation>上报可疑人员...</translation>
     </message>
@@ -1120,67 +1131,72 @@
         <translation>审计日志保存 (天)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="386"/>
+        <location filename="../../ui/admin/settings_screen.py" line="387"/>
+        <source>Show a security alert&apos;s photos at the security office (kept on the platform a few days)</source>
+        <translation>告警照片可在保卫科查看 (在平台保存数日)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/admin/settings_screen.py" line="389"/>
         <source>Reset screen after idle (s)</source>
         <translation>无操作自动重置 (秒)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="387"/>
+        <location filename="../../ui/admin/settings_screen.py" line="390"/>
         <source>Lock after idle (min)</source>
         <translation>无操作自动锁定 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="388"/>
+        <location filename="../../ui/admin/settings_screen.py" line="391"/>
         <source>Sound cues</source>
         <translation>提示音</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="389"/>
+        <location filename="../../ui/admin/settings_screen.py" line="392"/>
         <source>Lock account after failed logins</source>
         <translation>连续登录失败几次后锁定账号</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="390"/>
+        <location filename="../../ui/admin/settings_screen.py" line="393"/>
         <source>Account locked for (min)</source>
         <translation>账号锁定时长 (分钟)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="396"/>
+        <location filename="../../ui/admin/settings_screen.py" line="399"/>
         <source>Phone/photo edges (passive)</source>
         <translation>手机/照片边框检测 (无需配合)</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="397"/>
+        <location filename="../../ui/admin/settings_screen.py" line="400"/>
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="397"/>
+        <location filename="../../ui/admin/settings_screen.py" line="400"/>
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="397"/>
+        <location filename="../../ui/admin/settings_screen.py" line="400"/>
         <source>Reject</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="398"/>
+        <location filename="../../ui/admin/settings_screen.py" line="401"/>
         <source>Not allowed</source>
         <translation>不允许</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="398"/>
+        <location filename="../../ui/admin/settings_screen.py" line="401"/>
         <source>Review and reject</source>
         <translation>待复核及不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="401"/>
+        <location filename="../../ui/admin/settings_screen.py" line="404"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="395"/>
+        <location filename="../../ui/admin/settings_screen.py" line="398"/>
         <source>Off</source>
         <translation>关闭</translation>
     </message>
@@ -1215,37 +1231,37 @@
         <translation>程序默认值。</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="395"/>
+        <location filename="../../ui/admin/settings_screen.py" line="398"/>
         <source>Blink</source>
         <translation>眨眼</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="395"/>
+        <location filename="../../ui/admin/settings_screen.py" line="398"/>
         <source>Turn head</source>
         <translation>转头</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="418"/>
+        <location filename="../../ui/admin/settings_screen.py" line="421"/>
         <source>Enrollment code</source>
         <translation>注册码</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="419"/>
+        <location filename="../../ui/admin/settings_screen.py" line="422"/>
         <source>Enroll desk</source>
         <translation>注册本窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="421"/>
+        <location filename="../../ui/admin/settings_screen.py" line="424"/>
         <source>Test %1</source>
         <translation>测试%1</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="422"/>
+        <location filename="../../ui/admin/settings_screen.py" line="425"/>
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/admin/settings_screen.py" line="423"/>
+        <location filename="../../ui/admin/settings_screen.py" line="426"/>
         <source>Revert</source>
         <translation>撤销修改</translation>
     </message>

@@ -159,3 +159,93 @@ def test_insider_weeks_per_person_over_every_desk(server: Server):
         w = {p.person: p for p in P.InsiderWeek.model_validate(r.json()).people}
     assert w["guard9"].overrides == 9 and w["guard9"].desks == ["desk-01", "desk-02"]
     assert w["guard9"].far_above == ["overrides"] and w["clerk8"].far_above == []
+
+
+# --- a desk alert's photos for the security office ------------------------------------------------
+
+JPEG_A = b"\xff\xd8\xff\xe0" + b"card portrait" + b"\xff\xd9"
+JPEG_B = b"\xff\xd8\xff\xe0" + b"live face" + b"\xff\xd9"
+
+
+def _photos_body(visit_id: str, a: bytes = JPEG_A, b: bytes = JPEG_B) -> dict:
+    import base64
+
+    return {"visit_id": visit_id, "id_photo": base64.b64encode(a).decode(),
+            "live_face": base64.b64encode(b).decode()}
+
+
+def _raise_with_photos(server: Server, d1) -> str:
+    v = _impostor()
+    assert d1.post("/v1/visits/batch", json={"visits": [v]}).status_code == 200
+    r = d1.post("/v1/hospitals/H001/alerts/photos", json=_photos_body(v["visit_id"]))
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "stored"
+    again = d1.post("/v1/hospitals/H001/alerts/photos", json=_photos_body(v["visit_id"]))
+    assert again.json()["status"] == "duplicate"
+    return r.json()["alert_id"]
+
+
+def test_alert_photos_reach_the_office_encrypted_audited_and_purged(server: Server):
+    from desk_platform import alert_photos
+    from desk_platform.audit import Audit
+    from desk_platform.db import alert_photos as photos_table
+
+    one, two = server.desk_tokens["desk-01"], server.desk_tokens["desk-02"]
+    with server.client(one) as d1, server.client(two) as d2, \
+            server.client(server.seed.security_token) as sec, \
+            server.client(server.seed.police_token) as police:
+        alert_id = _raise_with_photos(server, d1)
+        # Another desk cannot send photos for desk-01's alert; a made-up visit has none.
+        other = d2.post("/v1/hospitals/H001/alerts/photos",
+                        json=_photos_body(str(uuid.uuid4())))
+        assert other.json()["status"] == "unknown"
+        bad = d1.post("/v1/hospitals/H001/alerts/photos",
+                      json=_photos_body(str(uuid.uuid4()), a=b"GIF89a not a jpeg"))
+        assert bad.status_code == 400 and "JPEG" in bad.json()["detail"]
+
+        url = f"/v1/hospitals/H001/alerts/{alert_id}/photos"
+        # The office desk names its signed-in person; a clerk, or nobody, sees nothing.
+        assert d2.get(url).status_code == 403
+        assert d2.get(url, params={"viewer": "clerk1", "viewer_role": "clerk"}
+                      ).status_code == 403
+        assert police.get(url).status_code == 403
+        # A person the platform knows as a clerk of the hospital cannot be passed off as a guard.
+        from desk_platform.staff import Staff
+
+        plat = server.platform()
+        name = f"clerk-{uuid.uuid4().hex[:6]}"
+        Staff(plat.db).add(name, "王", "clerk", "clerk-pass-123456", hospital_id="H001")
+        assert d2.get(url, params={"viewer": name, "viewer_role": "security"}).status_code == 403
+        r = d2.get(url, params={"viewer": "guard-office", "viewer_role": "security"})
+        assert r.status_code == 200, r.text
+        assert r.headers["cache-control"] == "no-store"
+        got = P.AlertPhotos.model_validate(r.json())
+        assert (got.id_photo, got.live_face) == (JPEG_A, JPEG_B)
+        assert sec.get(url).status_code == 200  # the security staff's own token
+
+        seen = [e for e in Audit(plat.db).entries(action=alert_photos.ACTION_VIEWED,
+                                                  hospital_id="H001") if e.target == alert_id]
+        assert {(e.actor, e.role, e.detail) for e in seen} >= {
+            ("guard-office", "desk:security", "desk desk-02"), ("security (demo)", "security", "")}
+        with plat.db.read() as conn:  # encrypted at rest: no JPEG bytes in the row
+            blob = conn.execute(photos_table.select().where(
+                photos_table.c.alert_id == alert_id)).one().photos_enc
+        assert b"card portrait" not in blob and b"\xff\xd8" not in blob
+
+        # Handled: still there during the grace day, gone after it (shown 404 before the purge
+        # runs, deleted by it).
+        assert d2.post(f"/v1/hospitals/H001/alerts/{alert_id}/handled",
+                       json={"handled_by": "guard-office", "note": "已处理"}).status_code == 200
+        assert alert_photos.purge(plat, datetime.now(UTC) + timedelta(hours=23)) == 0
+        assert sec.get(url).status_code == 200
+        assert alert_photos.purge(plat, datetime.now(UTC) + timedelta(days=1, minutes=1)) >= 1
+        gone = sec.get(url)
+        assert gone.status_code == 404 and "no longer kept" in gone.json()["detail"]
+
+        # Never handled: gone after the retention (7 days by default).
+        second = _raise_with_photos(server, d1)
+        assert alert_photos.purge(plat, datetime.now(UTC) + timedelta(days=6)) == 0
+        assert alert_photos.purge(plat, datetime.now(UTC) + timedelta(days=7, minutes=1)) >= 1
+        assert sec.get(f"/v1/hospitals/H001/alerts/{second}/photos").status_code == 404
+        assert any(e.action == alert_photos.ACTION_PURGED for e in Audit(plat.db).entries(
+            action=alert_photos.ACTION_PURGED))

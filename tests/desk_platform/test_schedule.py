@@ -116,3 +116,46 @@ def test_serve_with_two_workers_scans_on_its_own_in_one_process(make_db, tmp_pat
             stop_server(proc)
     finally:
         p.db.close()
+
+
+def test_the_photo_purge_runs_at_start_in_one_process_and_deletes_what_is_past_its_time(plat):
+    import json as _json
+
+    from desk_platform import db as T
+    from desk_platform.schedule import PhotoPurge
+
+    now = datetime.now(UTC)
+    with plat.db.write() as conn:
+        for aid, created, handled in (("old", now - timedelta(days=8), None),
+                                      ("handled", now - timedelta(hours=30),
+                                       now - timedelta(hours=25)),
+                                      ("fresh", now - timedelta(hours=1), None)):
+            conn.execute(T.alerts.insert().values(
+                alert_id=aid, hospital_id="H001", seq=hash(aid) % 10**9, kind="desk_alert",
+                booking_id=None, visit_ids_json="[]", desk_ids_json=_json.dumps(["d1"]),
+                created_at=created, detail="", handled_at=handled))
+            conn.execute(T.alert_photos.insert().values(
+                alert_id=aid, hospital_id="H001", photos_enc=plat.secrets.encrypt(b"{}"),
+                keep_until=created + timedelta(days=7)))
+    a, b = PhotoPurge(plat, 60.0, holder="a"), PhotoPurge(plat, 60.0, holder="b")
+    a.start()  # the first tick at once: at the start of serve
+    try:
+        deadline = time.monotonic() + 10
+        while a.purged < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert a.purged == 2
+        assert not b.tick()  # a holds the lease
+    finally:
+        a.stop()
+    with plat.db.read() as conn:
+        left = [r.alert_id for r in conn.execute(T.alert_photos.select())]
+    assert left == ["fresh"]
+
+
+def test_serve_refuses_a_photo_retention_out_of_range(tmp_path):
+    from .conftest import run_cli
+
+    for days in ("0", "400"):
+        r = run_cli("serve", "--db", f"sqlite:///{tmp_path}/p.db", "--no-init",
+                    "--alert-photo-days", days, check=False)
+        assert r.returncode == 2 and "--alert-photo-days" in r.stderr

@@ -383,6 +383,9 @@ class SettingsScreen(QWidget):
             ("privacy", "face_retention_days"): self.tr("Keep face photos (days)"),
             ("privacy", "visit_pii_days"): self.tr("Keep full ID number and name of a visit (days)"),
             ("privacy", "audit_retention_days"): self.tr("Keep audit log (days)"),
+            ("privacy", "share_alert_photos"): self.tr(
+                "Show a security alert's photos at the security office (kept on the platform "
+                "a few days)"),
             ("ui", "idle_reset_s"): self.tr("Reset screen after idle (s)"),
             ("ui", "lock_after_idle_min"): self.tr("Lock after idle (min)"),
             ("ui", "sounds"): self.tr("Sound cues"),

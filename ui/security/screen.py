@@ -1,8 +1,9 @@
 """The security screen: live list of alerts with both photos, reasons, desk and time; mark
 handled with a note; report a suspect to the platform. The list holds this desk's flagged cases
 and, as the security office, the alerts of every other window of the hospital and the
-platform's own (``AlertView.source == "office"``: handled once for all desks; their photos stay
-on the desk that raised them). The composition root calls :meth:`refresh` when the push brings
+platform's own (``AlertView.source == "office"``: handled once for all desks; a window's alert
+has its two photos on the platform for a short time when the site shares them, fetched into
+memory only while shown, else they stay on the desk that raised it). The composition root calls :meth:`refresh` when the push brings
 a change, so the list is live while online.
 
 Wiring (composition root)::
@@ -39,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from desk_app.clock import CHINA_TZ
-from desk_app.errors import AuthError
+from desk_app.errors import AuthError, PhotosNotHere
 from desk_app.services.api import SecurityOps
 from desk_app.services.model import AlertView, Decision
 from desk_app.settings import Settings
@@ -324,7 +325,7 @@ class SecurityScreen(QWidget):
             self._load_photos(a)
 
     def _load_photos(self, a: AlertView) -> None:
-        if a.source == "office":  # privacy: the photos never leave the desk that raised it
+        if a.source == "office" and not a.has_photos:  # the site keeps them at that window
             none_text = self.tr("Photos only at the window that raised the alert")
         else:
             none_text = self.tr("No photo kept") if not a.has_photos else self.tr("Loading...")
@@ -346,6 +347,13 @@ class SecurityScreen(QWidget):
             return
         if isinstance(error, AuthError):  # e.g. a clerk: the boxes say so, no dialog
             text = self.tr("Photos only for security staff and administrators")
+            self.id_photo.set_png(None, text)
+            self.live_photo.set_png(None, text)
+            return
+        if isinstance(error, PhotosNotHere):  # another window's: purged, offline, not shared
+            text = {"gone": self.tr("Photos no longer kept"),
+                    "offline": self.tr("Offline: photos at the window that raised it"),
+                    }.get(error.reason, self.tr("Photos only at the window that raised the alert"))
             self.id_photo.set_png(None, text)
             self.live_photo.set_png(None, text)
             return
