@@ -37,7 +37,9 @@ def test_an_impostor_at_window_1_is_on_window_2_within_5_s_and_handled_once(qtbo
     window2 = demo.director._second
     handled = [a for a in window2.desk.security.alerts(include_handled=True)
                if a.visit_id == visit_id]
-    assert [a.status for a in handled] == ["handled"] and not handled[0].has_photos
+    # the site shares alert photos (privacy.share_alert_photos, the default): window 2's guard
+    # may look at them on the platform while they are kept
+    assert [a.status for a in handled] == ["handled"] and handled[0].has_photos
     assert not message_boxes()
 
 
