@@ -34,3 +34,12 @@ def message_boxes() -> list[str]:
     """The texts of the message boxes on screen."""
     return [w.text() for w in QApplication.allWidgets()
             if isinstance(w, QMessageBox) and w.isVisible()]
+
+
+def play(qtbot, demo: DemoDesk, *names: str) -> dict:  # noqa: ANN001
+    """Play the named scenarios on the demo's director; their outcomes by name."""
+    director = demo.director
+    start = len(director.outcomes)
+    director.run(list(names))
+    qtbot.waitUntil(lambda: not director.busy, timeout=240_000)
+    return {o.name: o for o in director.outcomes[start:]}

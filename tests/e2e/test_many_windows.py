@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import demo_desk, message_boxes
+from tests.e2e.conftest import demo_desk, message_boxes, play
 
 pytestmark = [pytest.mark.e2e]
 
@@ -15,14 +15,6 @@ pytestmark = [pytest.mark.e2e]
 def demo(qapp, tmp_path_factory):
     with demo_desk(tmp_path_factory, "windows") as d:
         yield d
-
-
-def play(qtbot, demo, *names):
-    director = demo.director
-    start = len(director.outcomes)
-    director.run(list(names))
-    qtbot.waitUntil(lambda: not director.busy, timeout=240_000)
-    return {o.name: o for o in director.outcomes[start:]}
 
 
 def test_an_impostor_at_window_1_is_on_window_2_within_5_s_and_handled_once(qtbot, demo):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from desk_app.services.model import Decision
-from tests.e2e.conftest import demo_desk, message_boxes
+from tests.e2e.conftest import demo_desk, message_boxes, play
 
 pytestmark = [pytest.mark.e2e]
 
@@ -18,14 +18,6 @@ pytestmark = [pytest.mark.e2e]
 def demo(qapp, tmp_path_factory):
     with demo_desk(tmp_path_factory, "demo") as d:
         yield d
-
-
-def play(qtbot, demo, *names):
-    director = demo.director
-    start = len(director.outcomes)
-    director.run(list(names))
-    qtbot.waitUntil(lambda: not director.busy, timeout=240_000)
-    return {o.name: o for o in director.outcomes[start:]}
 
 
 def synced(qtbot, demo):
