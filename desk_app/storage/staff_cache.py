@@ -16,16 +16,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from desk_app.errors import AuthError, Text
 from desk_app.storage.audit import AuditAction
 from desk_app.storage.keys import Cursors
 from desk_app.storage.records import ROLES
 from desk_app.storage.schema import UserRow
 from desk_app.storage.store import Store
+from desk_app.storage.users import PLATFORM_SOURCE, PlatformAccount
 
 CURSOR = "staff"
 LOCAL = "local"
-PLATFORM = "platform"
+PLATFORM = PLATFORM_SOURCE
 
 
 @dataclass(frozen=True)
@@ -52,15 +52,6 @@ class AccountSource:
     username: str
     source: str  # "local" | "platform"
     version: int | None
-
-
-class PlatformAccount(AuthError):
-    """A platform account changed on the desk: refused (the platform is the one place)."""
-
-    title_text = Text("平台账号", "Platform account")
-    default_text = Text("该账号由中心平台管理, 请由医院管理员在平台上修改。",
-                        "This account is managed on the platform; the hospital's administrator "
-                        "changes it there.")
 
 
 class StaffCache:

@@ -15,7 +15,18 @@ from desk_app.storage.errors import DuplicateError, NotFoundError
 from desk_app.storage.records import ROLES, User
 from desk_app.storage.schema import UserRow
 
+PLATFORM_SOURCE = "platform"  # users.source of an account cached from the platform
+
 _SHORT = Text("密码至少 8 位。", "The password needs at least 8 characters.")
+
+
+class PlatformAccount(AuthError):
+    """A platform account changed on the desk: refused (the platform is the one place)."""
+
+    title_text = Text("平台账号", "Platform account")
+    default_text = Text("该账号由中心平台管理, 请由医院管理员在平台上修改。",
+                        "This account is managed on the platform; the hospital's administrator "
+                        "changes it there.")
 
 
 class Users:
@@ -82,6 +93,8 @@ class Users:
             row = s.get(UserRow, username)
             if row is None:
                 raise NotFoundError(detail="user")
+            if row.source == PLATFORM_SOURCE:
+                raise PlatformAccount(detail=username)
             row.password_hash = self._hasher.hash(password)
             self._audit.append(s, actor, AuditAction.USER_CHANGED, username,
                                {"change": "password"}, now)
@@ -92,6 +105,8 @@ class Users:
             row = s.get(UserRow, username)
             if row is None:
                 raise NotFoundError(detail="user")
+            if row.source == PLATFORM_SOURCE:
+                raise PlatformAccount(detail=username)
             row.active = active
             self._audit.append(s, actor, AuditAction.USER_CHANGED, username,
                                {"change": "active" if active else "disabled"}, now)

@@ -47,6 +47,11 @@ def test_offline_login_with_the_cached_account(platform, proxy, desks, hospital_
     assert desk.store.users.get(guard).role == "security"
     with pytest.raises(PlatformAccount):  # not edited on the desk
         StaffCache(desk.store).check_local(guard)
+    with pytest.raises(PlatformAccount):  # whatever path a change takes on the desk
+        desk.store.users.set_password(guard, "a local password", actor="boot")
+    with pytest.raises(PlatformAccount):
+        desk.store.users.set_active(guard, False, actor="boot")
+    assert desk.store.users.set_active("boot", True, actor="boot").active  # a local one: fine
 
     proxy.close()  # the platform is out of reach from now on
     with pytest.raises(NetworkError):
