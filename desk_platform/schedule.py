@@ -71,26 +71,29 @@ def lease_holder(db: Any, name: str, now: Callable[[], float] = time.time) -> st
     return who if who and float(until or 0) > now() else None
 
 
-class PeriodicScan:
-    """One thread per API process; the lease makes one of them scan."""
+class LeasedJob:
+    """A periodic job: one thread per API process; the lease (``lease``, held for 1.5 periods)
+    makes one of them do the work (``work``) each period. The first run after
+    ``first_after_s``."""
 
-    def __init__(self, platform: Any, every_min: float, *, holder: str | None = None,
-                 first_after_s: float | None = None) -> None:
+    lease = ""
+    thread_name = "leased-job"
+
+    def __init__(self, platform: Any, every_s: float, *, holder: str | None = None,
+                 first_after_s: float = 0.0) -> None:
         self.plat = platform
-        self.interval_s = every_min * 60.0
+        self.every_s = every_s
         self.holder = holder or holder_id()
-        self.first_after_s = self.interval_s if first_after_s is None else first_after_s
-        self.runs = 0  # scans this process made
+        self.first_after_s = first_after_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        if self.interval_s <= 0 or self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._loop, name="anomaly-scan", daemon=True)
+    def start(self) -> bool:
+        if self.every_s <= 0 or self._thread is not None:
+            return False
+        self._thread = threading.Thread(target=self._loop, name=self.thread_name, daemon=True)
         self._thread.start()
-        log.info("anomaly rules every %.1f min (lease holder %s)", self.interval_s / 60,
-                 self.holder)
+        return True
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
@@ -99,9 +102,46 @@ class PeriodicScan:
             self._thread = None
 
     def tick(self) -> bool:
-        """Scan if this process holds the lease; True if it scanned."""
-        if not take_lease(self.plat.db, LEASE_ANOMALY, self.holder, self.interval_s * 1.5):
+        """Work if this process holds the lease; True if it worked."""
+        if not take_lease(self.plat.db, self.lease, self.holder, self.every_s * 1.5):
             return False
+        self.work()
+        return True
+
+    def work(self) -> None:
+        raise NotImplementedError
+
+    def _loop(self) -> None:
+        delay = self.first_after_s
+        while not self._stop.wait(delay):
+            delay = self.every_s
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - logged; the next tick tries again
+                log.exception("%s failed; trying again at the next tick", self.thread_name)
+
+
+class PeriodicScan(LeasedJob):
+    """The booking anomaly rules, every ``every_min`` minutes (first after one period)."""
+
+    lease = LEASE_ANOMALY
+    thread_name = "anomaly-scan"
+
+    def __init__(self, platform: Any, every_min: float, *, holder: str | None = None,
+                 first_after_s: float | None = None) -> None:
+        every_s = every_min * 60.0
+        super().__init__(platform, every_s, holder=holder,
+                         first_after_s=every_s if first_after_s is None else first_after_s)
+        self.runs = 0  # scans this process made
+
+    def start(self) -> bool:
+        started = super().start()
+        if started:
+            log.info("anomaly rules every %.1f min (lease holder %s)", self.every_s / 60,
+                     self.holder)
+        return started
+
+    def work(self) -> None:
         from desk_platform.anomaly import Anomalies
 
         found = Anomalies(self.plat).scan()
@@ -113,60 +153,24 @@ class PeriodicScan:
                 value=f"{self.holder}|{time.time():.0f}|{len(found)}"))
         if found:
             log.warning("anomaly rules: %d new candidate(s) for review", len(found))
-        return True
-
-    def _loop(self) -> None:
-        delay = self.first_after_s
-        while not self._stop.wait(delay):
-            delay = self.interval_s
-            try:
-                self.tick()
-            except Exception:  # noqa: BLE001 - logged; the next tick tries again
-                log.exception("periodic anomaly scan failed; trying again at the next tick")
 
 
-class PhotoPurge:
-    """One thread per API process; the lease makes one of them delete alert photos past their
-    time (handled + a day, or the retention). The first tick runs at once: at the start."""
+class PhotoPurge(LeasedJob):
+    """Alert photos past their time (handled + a day, or the retention) deleted. The first
+    tick runs at once: at the start."""
+
+    lease = LEASE_PHOTOS
+    thread_name = "photo-purge"
 
     def __init__(self, platform: Any, every_s: float = PHOTO_PURGE_EVERY_S, *,
                  holder: str | None = None) -> None:
-        self.plat = platform
-        self.every_s = every_s
-        self.holder = holder or holder_id()
+        super().__init__(platform, every_s, holder=holder, first_after_s=0.0)
         self.purged = 0  # alerts whose photos this process deleted
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        if self.every_s <= 0 or self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._loop, name="photo-purge", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def tick(self) -> bool:
-        """Purge if this process holds the lease; True if it purged."""
-        if not take_lease(self.plat.db, LEASE_PHOTOS, self.holder, self.every_s * 1.5):
-            return False
+    def work(self) -> None:
         from desk_platform.alert_photos import purge
 
         n = purge(self.plat)
         self.purged += n
         if n:
             log.info("alert photos of %d alert(s) deleted (handled or past retention)", n)
-        return True
-
-    def _loop(self) -> None:
-        delay = 0.0
-        while not self._stop.wait(delay):
-            delay = self.every_s
-            try:
-                self.tick()
-            except Exception:  # noqa: BLE001 - logged; the next tick tries again
-                log.exception("alert photo purge failed; trying again at the next tick")
