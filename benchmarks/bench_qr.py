@@ -15,7 +15,8 @@ Figures:
   own text (its default mode) are both found and differ, and which of the two was the expected
   text -- what the trust rules of ``devices.qr.reader`` were chosen from;
 * ``stage_<name>``: each cascade stage run alone on the stress pictures: codes read and median
-  ms (what the cascade's order in ``devices.qr.reader`` was chosen from);
+  ms (the table in ``devices.qr.reader``; its order was chosen from per-picture times of
+  each stage on these pictures and on the charset photos of seed 3);
 * ``*_ms_median``: CPU milliseconds per picture;
 * ``ms_720p_*``: CPU milliseconds (thread time, so other load on the machine does not count)
   per 1280x720 scene-player frame on ONE core (affinity pinned, OpenCV single-threaded):
@@ -122,16 +123,20 @@ def _disagree(items: list[tuple[np.ndarray, str]], fig: dict[str, object]) -> No
 
 
 def _versus(items: list[tuple[np.ndarray, str]], fig: dict[str, object], tag: str = "") -> None:
-    """The project's decoder and zxing-cpp alone, same pictures, one run (interleaved, so a
-    change in the machine's load touches both)."""
+    """The project's decoder and zxing-cpp alone, same pictures, one run: interleaved, so a
+    change in the machine's load touches both, and taking turns at going first on a picture
+    (measured 2026-12-03: the first call on a picture costs ~10 % more, its pixels not yet in
+    the cache)."""
     if not items:
         return
     project = QrReader()
     mine: list[float] = []
     alone: list[float] = []
-    for item in items:
-        _score([item], lambda im: [x.text for x in project.read(im).codes], mine)
-        _score([item], lambda im: _raw("zxing", im), alone)
+    for i, item in enumerate(items):
+        calls = [(lambda im: [x.text for x in project.read(im).codes], mine),
+                 (lambda im: _raw("zxing", im), alone)]
+        for read, ms in calls if i % 2 == 0 else calls[::-1]:
+            _score([item], read, ms)
     fig[f"qr{tag}_images_timed"] = len(items)
     fig[f"qr{tag}_ms_median_project"] = statistics.median(mine)
     fig[f"qr{tag}_ms_median_zxing_alone"] = statistics.median(alone)

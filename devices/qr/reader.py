@@ -1,28 +1,38 @@
 """Reading QR codes (and optionally 1-D barcodes) from camera pictures with two decoders.
 
 A cascade of *stages*, stopping at the first stage that reads something: each stage is one
-preprocessing of the grayscale picture fed to one decoder. The order is measured, not habit
-(2026-12-03, ``stage_*`` figures of ``benchmarks/bench_qr.py``): each stage was run alone
-on the 189 harder versions of the real photos of ``../shared/data/qr``
-(``devices.qr.variants``) and stages taken greedily by codes newly read per millisecond of one
-core.
+preprocessing of the grayscale picture fed to one decoder, with its options. The order is
+measured, not habit (2026-12-03): every stage's time and reads were measured picture by picture
+on two tuning sets, the 189 harder versions of the real photos of ``../shared/data/qr``
+(``devices.qr.variants``) and 84 photographed charset codes of seed 3
+(``devices.qr.synthetic``); every order of up to four cheap zxing-cpp stages (with several
+option sets) in front of the others was replayed on those figures. Kept: the order reading the
+most (175 and 75) with the lowest mean over the two sets of its median time / zxing-cpp
+alone's (x1.01 and x0.50; the next, zxing-cpp's inverted pass kept in the first stage: x0.93
+and x0.95). The real photos and the charset photos of seed 2 were held out. The first three
+stages call zxing-cpp "plain" (``_PLAIN``: one picture, no pyramid of downscaled copies, no
+turns, no inverted pass): its own pyramid is much of what makes zxing-cpp cost ~7 ms on a 720p
+picture that it reads at 640 px in ~0.3 ms.
 
 ==============  =========  ===========================================================
-stage           decoder    read alone (of those it applies to), median ms; why
+stage           decoder    read alone (of those it applies to), median ms (``stage_*``); why
 ==============  =========  ===========================================================
-``zxing``       zxing-cpp  148/189, 0.33 ms: full resolution; tries inverted and rotated
-                           codes itself. First, so a picture zxing-cpp reads costs what
-                           zxing-cpp alone costs
-``zx_smoothed`` zxing-cpp  115/189, 0.39: ``level`` smoothed (Gaussian, 1 px): sensor
-                           noise in dim light breaks binarisation; +22 after ``zxing``
-``adaptive``    pyzbar     89/189, 2.1: local mean threshold for uneven light and glare; +4
-``level``       pyzbar     62/189, 2.8 (~7 at 720p): scaled down to <= 640 px; +1
-``smoothed``    pyzbar     86/189, 2.5: the smoothed picture
-``zx_adaptive`` zxing-cpp  87/189, 0.44: the thresholded picture
-``inverted``    pyzbar     27/189, 2.2: dark-mode screens (zbar reads only dark-on-light)
-``zx_upscaled`` zxing-cpp  79/126, 0.64: small pictures (< 480 px) doubled
-``upscaled``    pyzbar     54/126, 5.3: small pictures doubled: zbar needs ~3 px modules
-``full``        pyzbar     12/63, 35: full resolution, for codes too small for ``level``
+``zx_level``    zxing-cpp  95/189, 0.15 ms: plain, scaled down to <= 640 px (``level``).
+                           Reads most codes a phone shows, at a fraction of zxing-cpp's
+                           own cost on a large picture
+``zx_smoothed`` zxing-cpp  110/189, 0.20: plain, full resolution smoothed (Gaussian 5x5,
+                           sigma 1): sensor noise in dim light breaks binarisation
+``zx_inverted`` zxing-cpp  37/189, 0.13: plain, ``level`` inverted: dark-mode screens
+``zxing``       zxing-cpp  148/189, 0.33: full resolution, options as they come (pyramid,
+                           turns, inverted): whatever zxing-cpp alone reads, this reads
+``adaptive``    pyzbar     89/189, 1.6: local mean threshold for uneven light and glare
+``level``       pyzbar     62/189, 1.9 (~4.4 at 720p): ``level``
+``smoothed``    pyzbar     86/189, 1.6: ``level`` smoothed
+``zx_adaptive`` zxing-cpp  87/189, 0.42: the thresholded picture
+``inverted``    pyzbar     27/189, 2.0: dark-mode screens (zbar reads only dark-on-light)
+``zx_upscaled`` zxing-cpp  79/126, 0.65: small pictures (< 480 px) doubled
+``upscaled``    pyzbar     54/126, 4.7: small pictures doubled: zbar needs ~3 px modules
+``full``        pyzbar     12/63, 33: full resolution, for codes too small for ``level``
 ==============  =========  ===========================================================
 
 Each result says which decoder and stage read it. The text is the code's bytes read in the
@@ -58,13 +68,29 @@ MAX_PIXELS = 40_000_000  # larger pictures are refused, not decoded for seconds
 LEVEL_SIDE = 640
 SMALL_SIDE = 480
 
-ALL_STAGES = ("zxing", "zx_smoothed", "adaptive", "level", "smoothed", "zx_adaptive", "inverted",
-              "zx_upscaled", "upscaled", "full")
+# zxing-cpp's options for the cheap first passes: the one picture given (no pyramid of
+# downscaled copies), no 90-degree turns (a QR code's finder patterns are found in any
+# orientation; the same reads, measured) and no inverted pass (``read_barcodes`` looks for
+# more codes in the inverted picture even after it read one: twice the cost on every read).
+_PLAIN = {"try_downscale": False, "try_rotate": False, "try_invert": False}
+#: stage: (decoder, picture of ``_Prepared``, zxing-cpp options), in cascade order.
+STAGES: dict[str, tuple[str, str, dict[str, bool]]] = {
+    "zx_level": ("zxing", "level", _PLAIN),
+    "zx_smoothed": ("zxing", "smoothed_full", _PLAIN),
+    "zx_inverted": ("zxing", "inverted", _PLAIN),
+    "zxing": ("zxing", "gray", {}),  # as it comes: what zxing-cpp alone reads, we read
+    "adaptive": ("pyzbar", "adaptive", {}),
+    "level": ("pyzbar", "level", {}),
+    "smoothed": ("pyzbar", "smoothed", {}),
+    "zx_adaptive": ("zxing", "adaptive", {}),
+    "inverted": ("pyzbar", "inverted", {}),
+    "zx_upscaled": ("zxing", "upscaled", {}),
+    "upscaled": ("pyzbar", "upscaled", {}),
+    "full": ("pyzbar", "gray", {}),
+}
+ALL_STAGES = tuple(STAGES)
 DECODERS = ("pyzbar", "zxing")
-STAGE_DECODER = {"level": "pyzbar", "zxing": "zxing", "smoothed": "pyzbar",
-                 "zx_smoothed": "zxing", "inverted": "pyzbar",
-                  "adaptive": "pyzbar", "full": "pyzbar", "upscaled": "pyzbar",
-                  "zx_adaptive": "zxing", "zx_upscaled": "zxing"}
+STAGE_DECODER = {stage: spec[0] for stage, spec in STAGES.items()}
 # With one decoder only (for measuring it alone), its own stages in the same spirit.
 _PYZBAR_ONLY = tuple(s for s in ALL_STAGES if STAGE_DECODER[s] == "pyzbar")
 _ZXING_ONLY = tuple(s for s in ALL_STAGES if STAGE_DECODER[s] == "zxing")
@@ -171,27 +197,11 @@ class QrReader:
 
     # --- stages --------------------------------------------------------------------------------
     def _run_stage(self, stage: str, prep: _Prepared) -> tuple[list[DecodedCode], int]:
-        if stage == "level":
-            return self._zbar(prep.level, prep.level_scale, stage)
-        if stage == "smoothed":
-            return self._zbar(prep.smoothed, prep.level_scale, stage)
-        if stage == "zx_smoothed":
-            return self._zxing(prep.smoothed, prep.level_scale, stage)
-        if stage == "inverted":
-            return self._zbar(255 - prep.level, prep.level_scale, stage)
-        if stage == "adaptive":
-            return self._zbar(prep.adaptive, prep.level_scale, stage)
-        if stage == "full":
-            return self._zbar(prep.gray, 1.0, stage)
-        if stage == "upscaled":
-            return self._zbar(prep.upscaled, 2.0, stage)
-        if stage == "zxing":
-            return self._zxing(prep.gray, 1.0, stage)
-        if stage == "zx_adaptive":
-            return self._zxing(prep.adaptive, prep.level_scale, stage)
-        if stage == "zx_upscaled":
-            return self._zxing(prep.upscaled, 2.0, stage)
-        raise ValueError(stage)
+        decoder, picture, options = STAGES[stage]
+        img, scale = prep.picture(picture)
+        if decoder == "pyzbar":
+            return self._zbar(img, scale, stage)
+        return self._zxing(img, scale, stage, options)
 
     def _zbar(self, img: np.ndarray, scale: float, stage: str) -> tuple[list[DecodedCode], int]:
         if not self._zbar_symbols:
@@ -209,11 +219,12 @@ class QrReader:
                                    poly))
         return _unique(out), rejected
 
-    def _zxing(self, img: np.ndarray, scale: float, stage: str) -> tuple[list[DecodedCode], int]:
+    def _zxing(self, img: np.ndarray, scale: float, stage: str, options: dict[str, bool]
+               ) -> tuple[list[DecodedCode], int]:
         out: list[DecodedCode] = []
         rejected = 0
         for r in zxingcpp.read_barcodes(img, formats=self._zx_formats,
-                                        text_mode=zxingcpp.TextMode.HexECI):
+                                        text_mode=zxingcpp.TextMode.HexECI, **options):
             if not r.valid:
                 continue
             text = self._accept(_zxing_text(r), "zxing")
@@ -271,7 +282,7 @@ def _zbar_text(data: bytes, *, binary: bool = True) -> str | None:
 
 
 class _Prepared:
-    """Preprocessed variants of one picture, computed on first use."""
+    """Preprocessed versions of one picture, each computed on first use."""
 
     def __init__(self, gray: np.ndarray) -> None:
         self.gray = gray
@@ -279,10 +290,7 @@ class _Prepared:
         side = max(h, w)
         self.downscaled = side > LEVEL_SIDE * 1.15
         self.level_scale = LEVEL_SIDE / side if self.downscaled else 1.0
-        self._level: np.ndarray | None = None
-        self._adaptive: np.ndarray | None = None
-        self._upscaled: np.ndarray | None = None
-        self._smoothed: np.ndarray | None = None
+        self._cache: dict[str, np.ndarray] = {}
 
     def applies(self, stage: str) -> bool:
         if stage == "full":
@@ -291,37 +299,47 @@ class _Prepared:
             return max(self.gray.shape) < SMALL_SIDE
         return True
 
+    def picture(self, name: str) -> tuple[np.ndarray, float]:
+        """The picture ``name`` and its scale to the input picture's pixels."""
+        if name == "gray":
+            return self.gray, 1.0
+        if name == "upscaled":
+            return self._get(name), 2.0
+        if name == "smoothed_full":
+            return self._get(name), 1.0
+        return self._get(name), self.level_scale
+
     @property
     def level(self) -> np.ndarray:
-        if self._level is None:
-            if self.downscaled:
-                self._level = cv2.resize(self.gray, None, fx=self.level_scale, fy=self.level_scale,
-                                         interpolation=cv2.INTER_AREA)
-            else:
-                self._level = self.gray
-        return self._level
+        return self._get("level")
 
-    @property
-    def smoothed(self) -> np.ndarray:
-        if self._smoothed is None:
-            self._smoothed = cv2.GaussianBlur(self.level, (0, 0), 1.0)
-        return self._smoothed
+    def _get(self, name: str) -> np.ndarray:
+        img = self._cache.get(name)
+        if img is None:
+            img = self._cache[name] = self._make(name)
+        return img
 
-    @property
-    def adaptive(self) -> np.ndarray:
-        if self._adaptive is None:
+    def _make(self, name: str) -> np.ndarray:
+        if name == "level":
+            if not self.downscaled:
+                return self.gray
+            return cv2.resize(self.gray, None, fx=self.level_scale, fy=self.level_scale,
+                              interpolation=cv2.INTER_AREA)
+        if name == "smoothed":
+            return cv2.GaussianBlur(self.level, (5, 5), 1.0)
+        if name == "smoothed_full":  # the same as ``smoothed`` when not downscaled
+            return (cv2.GaussianBlur(self.gray, (5, 5), 1.0) if self.downscaled
+                    else self._get("smoothed"))
+        if name == "inverted":
+            return 255 - self.level
+        if name == "adaptive":
             lv = self.level
             block = max(15, (max(lv.shape) // 24) | 1)
-            self._adaptive = cv2.adaptiveThreshold(lv, 255, cv2.ADAPTIVE_THRESH_MEAN_C,
-                                                   cv2.THRESH_BINARY, block, 4)
-        return self._adaptive
-
-    @property
-    def upscaled(self) -> np.ndarray:
-        if self._upscaled is None:
-            self._upscaled = cv2.resize(self.gray, None, fx=2, fy=2,
-                                        interpolation=cv2.INTER_CUBIC)
-        return self._upscaled
+            return cv2.adaptiveThreshold(lv, 255, cv2.ADAPTIVE_THRESH_MEAN_C,
+                                         cv2.THRESH_BINARY, block, 4)
+        if name == "upscaled":
+            return cv2.resize(self.gray, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        raise ValueError(name)
 
 
 def to_gray(image: object) -> np.ndarray:

@@ -77,15 +77,30 @@ def test_dark_mode_codes_are_read():
     img = 255 - _qr_png(text)
     res = QrReader(decoders=("pyzbar",)).read(img)
     assert [c.text for c in res.codes] == [text] and res.codes[0].stage == "inverted"
-    assert [c.text for c in QrReader().read(img).codes] == [text]
+    both = QrReader().read(img)
+    assert [c.text for c in both.codes] == [text]
+    # zxing-cpp's plain first stages do not look at the inverted picture; zx_inverted does
+    assert both.stages_run == ("zx_level", "zx_smoothed", "zx_inverted")
+
+
+def _in_720p_frame(code: np.ndarray, top: int, left: int, grey: int) -> np.ndarray:
+    frame = np.full((720, 1280), grey, np.uint8)
+    frame[top:top + code.shape[0], left:left + code.shape[1]] = code
+    return frame
+
+
+def test_a_code_in_a_720p_frame_is_read_by_the_first_cheap_stage():
+    text = "RNB1:held-up-phone"
+    res = QrReader().read(_in_720p_frame(_qr_png(text, scale=8), 150, 500, 170))
+    assert [c.text for c in res.codes] == [text] and res.stages_run == ("zx_level",)
+    x0 = min(p[0] for p in res.codes[0].polygon)  # back in the frame's pixels, not level's
+    assert abs(x0 - 500) < 40, res.codes[0].polygon
 
 
 def test_small_code_in_a_720p_frame_and_its_position():
     text = "A1B2C3D4"
-    frame = np.full((720, 1280), 180, np.uint8)
     code = _qr_png(text, scale=3)
-    frame[500:500 + code.shape[0], 900:900 + code.shape[1]] = code
-    res = QrReader().read(frame)
+    res = QrReader().read(_in_720p_frame(code, 500, 900, 180))
     assert [c.text for c in res.codes] == [text]
     xs = [p[0] for p in res.codes[0].polygon]
     ys = [p[1] for p in res.codes[0].polygon]
