@@ -139,6 +139,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save", action="store_true", help="write the proposal into the settings")
     p.add_argument("--no-cache", action="store_true", help="keep no face encodings on disk")
     p.set_defaults(func=_handler("desk_app.faces.calibrate:main"))
+    p = cal.add_parser("cohort", help="choose the strangers' cohort that face scores are judged "
+                                      "against, and its thresholds (nested cross-validation by "
+                                      "person); --out writes the cohort file")
+    _common(p)
+    p.add_argument("pairs", metavar="PAIRS.csv", nargs="*",
+                   help="columns file_a,file_b,same_person; one population a file")
+    p.add_argument("--strict", metavar="PAIRS.csv", action="append", default=[],
+                   help="a population that must have no impostor judged MATCH first; repeatable")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    p.add_argument("--max-far", type=float, default=1e-3,
+                   help="no match threshold under which more than this share of the strict "
+                        "population's strangers, every photo against every other, would match "
+                        "(default 0.001)")
+    p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.add_argument("--out", metavar="COHORT.npz",
+                   help="write the cohort chosen and built on all the photos (centres only)")
+    p.add_argument("--no-cache", action="store_true", help="keep no face encodings on disk")
+    p.set_defaults(func=_handler("desk_app.faces.cohort_study:main"))
 
     # --- records ---------------------------------------------------------------------------------
     au = sub.add_parser("audit", help="the audit log").add_subparsers(

@@ -32,7 +32,7 @@ from desk_app.errors import ConfigError, DeskError, SettingsCorrupt, Text
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class _Section(BaseModel):
@@ -84,13 +84,20 @@ class DevicesSection(_Section):
 
 
 class FacesSection(_Section):
-    # Euclidean distance between 128-d face encodings: <= match -> MATCH, >= mismatch -> MISMATCH,
-    # between -> UNDECIDED (the clerk compares). Defaults (2026-12-03) from `desk-app calibrate
-    # faces --strict east_asian_pairs.csv lfw_pairs.csv pairs.csv` (nested cross-validation by
-    # person, ID-card portraits; see docs/architecture.md "Face verification"): no East Asian
-    # impostor a MATCH, and below the relatives measured at 0.493 and 0.536.
-    match_distance: float = Field(0.361, gt=0, lt=2)
-    mismatch_distance: float = Field(0.615, gt=0, lt=2)
+    # ``score`` "cohort" (default since settings version 4): a pair's Euclidean distance between
+    # 128-d encodings judged against each face's distance to its nearest strangers, the shipped
+    # cohort of centres (desk_app/faces/cohort.py); "distance": the plain distance (what a site
+    # calibrated before version 4 keeps). <= match -> MATCH, >= mismatch -> MISMATCH, between ->
+    # UNDECIDED (the clerk compares). Defaults (2026-12-03) from `desk-app calibrate cohort
+    # lfw_pairs.csv pairs.csv --strict east_asian_pairs.csv` (nested cross-validation by person,
+    # ID-card portraits; docs/architecture.md "Face verification"): no listed impostor a MATCH,
+    # at most 1 in 1 000 of the East Asian strangers (every photo against every other).
+    score: Literal["cohort", "distance"] = "cohort"
+    match_distance: float = Field(0.412, gt=0, lt=2)
+    mismatch_distance: float = Field(0.681, gt=0, lt=2)
+    # Never a MATCH above this plain distance, whatever the score: relatives were measured at
+    # 0.493 and 0.536 (issue 17); a closer pair is at best UNDECIDED, the clerk's call.
+    relative_ceiling: float = Field(0.47, gt=0, lt=2)
     best_k: int = Field(3, ge=1, le=10)
     window_s: float = Field(4.0, gt=0, le=30)
     min_face_px: int = Field(60, ge=20, le=1000)
@@ -240,6 +247,8 @@ def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
 # what a version-2 file holds when nobody chose the value (every save wrote defaults out in full):
 # the old thresholds, and liveness "off" (passive liveness is on by default since 2026-12-03)
 V2_FACE_DEFAULTS = {"match_distance": 0.537, "mismatch_distance": 0.615, "liveness": "off"}
+#: Version 3's face thresholds (plain distance, calibrated for East Asian patients).
+V3_FACE_DEFAULTS = {"match_distance": 0.361, "mismatch_distance": 0.615, "liveness": "passive"}
 
 
 def _v2_to_v3(doc: dict[str, Any]) -> dict[str, Any]:
@@ -251,17 +260,35 @@ def _v2_to_v3(doc: dict[str, Any]) -> dict[str, Any]:
     out["schema_version"] = 3
     faces = dict(out.get("faces", {}))
     if faces:
-        new = FacesSection()
         replaced = [k for k, old in V2_FACE_DEFAULTS.items() if faces.get(k) == old]
         for key in replaced:
-            faces[key] = getattr(new, key)
+            faces[key] = V3_FACE_DEFAULTS[key]
         if replaced and "match_distance" in faces and "mismatch_distance" in faces:
             faces["mismatch_distance"] = max(faces["mismatch_distance"], faces["match_distance"])
         out["faces"] = faces
     return out
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(doc: dict[str, Any]) -> dict[str, Any]:
+    """Version 4 judges faces by cohort scores (``faces.score`` "cohort"), whose thresholds are
+    in another unit. Thresholds still at version 3's defaults become the new defaults; a site's
+    own thresholds keep their meaning: such a file gets ``score = "distance"``."""
+    out = dict(doc)
+    out["schema_version"] = 4
+    faces = dict(out.get("faces", {}))
+    keys = ("match_distance", "mismatch_distance")
+    if any(k in faces for k in keys):
+        if all(faces.get(k) == V3_FACE_DEFAULTS[k] for k in keys):
+            new = FacesSection()
+            faces.update({k: getattr(new, k) for k in keys}, score="cohort")
+        else:
+            faces["score"] = "distance"
+        out["faces"] = faces
+    return out
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def migrate(doc: dict[str, Any]) -> dict[str, Any]:

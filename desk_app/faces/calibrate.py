@@ -71,7 +71,8 @@ def _listed_rows(pairs: list[Pair], judge: PairJudge, population: int) -> list[t
         d = math.inf if r["distance"] is None else float(r["distance"])
         first_live = pair.label_b.split("|")[0]
         rows.append((d, pair.same, bool(r.get("capped")), population, person_key(pair.label_a),
-                     person_key(first_live), bool(r.get("no_mismatch"))))
+                     person_key(first_live), bool(r.get("no_mismatch")),
+                     _above_ceiling(judge.faces, r.get("raw_distance"))))
     return rows
 
 
@@ -98,14 +99,26 @@ def _all_rows(pairs: list[Pair], judge: PairJudge, population: int) -> list[tupl
     nan = np.full(128, np.nan)
     a = np.stack([e.encoding if e.encoding is not None else nan for e in ids])
     b = np.stack([e.encoding if e.encoding is not None else nan for e in lives])
-    dist = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
-    dist = np.where(np.isnan(dist), np.inf, dist)
+    raw = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
+    raw = np.where(np.isnan(raw), np.inf, raw)
+    dist = raw
+    if judge.cohort is not None:  # the scores the thresholds are in (verify.Scorer)
+        cm, cs = judge.cohort.crowding_arrays(a, "card")
+        lm, ls = judge.cohort.crowding_arrays(b, "live")
+        dist = judge.cohort.scores(raw, cm[:, None], cs[:, None], lm[None, :], ls[None, :])
+        dist = np.where(np.isfinite(raw) & np.isfinite(dist), dist, np.inf)
     capped = [bool(set(e.hints) & CAPPING_HINTS) for e in lives]
     weak_a = [bool(set(e.hints) & NO_MISMATCH_HINTS) for e in ids]
     weak_b = [bool(set(e.hints) & NO_MISMATCH_HINTS) for e in lives]
     return [(float(dist[i, j]), who[i] == who[j], capped[j], population, who[i], who[j],
-             weak_a[i] or weak_b[j])
+             weak_a[i] or weak_b[j], _above_ceiling(judge.faces, float(raw[i, j])))
             for i in range(len(files)) for j in range(len(files)) if i != j]
+
+
+def _above_ceiling(faces: FacesSection, raw: float | None) -> bool:
+    """Never a MATCH (cohort scores: the plain distance is above the relatives' ceiling)."""
+    return (faces.score == "cohort" and raw is not None and math.isfinite(raw)
+            and raw > faces.relative_ceiling)
 
 
 def save_proposal(paths: AppPaths, proposal: Proposal) -> dict:
@@ -153,7 +166,9 @@ def main(args: argparse.Namespace) -> int:
     scored = crossval.build_scored(rows, names, [st for _, st in files])
     rules = crossval.default_rules(args.target_far)
     try:
-        result = crossval.nested_cv(scored, args.folds, rules, target_frr=0.01)
+        # with cohort scores the relatives' ceiling is on each pair's plain distance
+        ceiling = math.inf if faces.score == "cohort" else crossval.RELATIVE_CEILING
+        result = crossval.nested_cv(scored, args.folds, rules, target_frr=0.01, ceiling=ceiling)
     except ValueError as exc:
         raise UserInputError(Text(
             "可用的样本对太少: 交叉验证的每一折都需要至少 10 对同一人和 10 对不同人 (含人脸)。"

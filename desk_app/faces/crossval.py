@@ -47,6 +47,8 @@ class Scored:
     populations: tuple[str, ...]
     strict: tuple[bool, ...]  # per population: no false admit may be traded for anything
     no_mismatch: np.ndarray | None = None  # bool: never MISMATCH (verify.NO_MISMATCH_HINTS)
+    # bool: never MATCH (with cohort scores: the raw distance is above the relatives' ceiling)
+    no_match: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.distance.size)
@@ -59,7 +61,12 @@ class Scored:
         return Scored(self.distance[mask], self.same[mask], self.capped[mask],
                       self.population[mask], self.person_a[mask], self.person_b[mask],
                       self.populations, self.strict,
-                      None if self.no_mismatch is None else self.no_mismatch[mask])
+                      None if self.no_mismatch is None else self.no_mismatch[mask],
+                      None if self.no_match is None else self.no_match[mask])
+
+    @property
+    def match_allowed(self) -> np.ndarray:
+        return ~self.capped if self.no_match is None else ~self.capped & ~self.no_match
 
 
 class People:
@@ -85,7 +92,7 @@ class People:
 def build_scored(rows: Sequence[tuple], populations: Sequence[str], strict: Sequence[bool],
                  ) -> Scored:
     """From (distance or inf, same, capped, population, person key a, person key b[,
-    no_mismatch]) rows; persons linked by a genuine pair become one."""
+    no_mismatch[, no_match]]) rows; persons linked by a genuine pair become one."""
     people = People()
     for _, same, _, _, a, b, *_ in rows:
         people.find(a)
@@ -99,7 +106,8 @@ def build_scored(rows: Sequence[tuple], populations: Sequence[str], strict: Sequ
         np.asarray([r[0] for r in rows], dtype=float), np.asarray([r[1] for r in rows], bool),
         np.asarray([r[2] for r in rows], bool), np.asarray([r[3] for r in rows], int),
         np.asarray(pa, int), np.asarray(pb, int), tuple(populations), tuple(strict),
-        np.asarray([bool(r[6]) if len(r) > 6 else False for r in rows], bool))
+        np.asarray([bool(r[6]) if len(r) > 6 else False for r in rows], bool),
+        np.asarray([bool(r[7]) if len(r) > 7 else False for r in rows], bool))
 
 
 def person_folds(scored: Scored, n_folds: int, seed: int = 17) -> np.ndarray:
@@ -154,12 +162,16 @@ def fit(rule: Rule, s: Scored, target_frr: float = 0.01, ceiling: float = RELATI
     gen_ok = s.same & finite
     if imp.size < 10 or gen_ok.sum() < 10:
         raise ValueError("need at least 10 genuine and 10 impostor pairs with faces")
+    # The impostors that could be a MATCH set the threshold (one above the relatives' ceiling
+    # never is); with fewer than 10 of them, all impostors do (the safe side).
+    matchable = s.distance[~s.same & finite & s.match_allowed]
+    imp = matchable if matchable.size >= 10 else imp
     match = float(imp.min()) - rule.margin
     if rule.target_far:
         strict_pops = [i for i, st in enumerate(s.strict) if st]
         pool = imp
         if strict_pops:
-            strict_imp = s.distance[~s.same & finite & ~s.capped
+            strict_imp = s.distance[~s.same & finite & s.match_allowed
                                     & np.isin(s.population, strict_pops)]
             pool = strict_imp if strict_imp.size >= 10 else imp
         mu, sd = float(pool.mean()), float(pool.std(ddof=1))
@@ -210,7 +222,7 @@ def tally(s: Scored, t: Thresholds) -> list[Tally]:
     outcome_for` bands them (and capped pairs UNDECIDED, as at a desk)."""
     d = s.distance
     finite = np.isfinite(d)
-    match = finite & (d <= t.match_distance) & ~s.capped
+    match = finite & (d <= t.match_distance) & s.match_allowed
     mismatch = finite & (d >= t.mismatch_distance) & s.mismatch_allowed & ~match
     undecided = ~match & ~mismatch
     out = []
@@ -241,7 +253,8 @@ def _inside(s: Scored, folds: np.ndarray, chosen: Sequence[int]) -> np.ndarray:
 
 
 def choose_rule(s: Scored, folds: np.ndarray, fold_ids: Sequence[int], rules: Sequence[Rule],
-                target_frr: float = 0.01) -> tuple[Rule, dict[Rule, tuple[int, ...]]]:
+                target_frr: float = 0.01, ceiling: float = RELATIVE_CEILING,
+                ) -> tuple[Rule, dict[Rule, tuple[int, ...]]]:
     """The rule with the least :func:`badness` summed over leave-one-fold-out among
     ``fold_ids`` (each left-out fold judged with thresholds fitted on the others)."""
     scores: dict[Rule, tuple[int, ...]] = {}
@@ -251,7 +264,7 @@ def choose_rule(s: Scored, folds: np.ndarray, fold_ids: Sequence[int], rules: Se
             train = s.subset(_inside(s, folds, [f for f in fold_ids if f != held]))
             test = s.subset(_inside(s, folds, [held]))
             try:
-                t = fit(rule, train, target_frr)
+                t = fit(rule, train, target_frr, ceiling)
             except ValueError:
                 continue
             total = [a + b for a, b in zip(total, badness(tally(test, t), s.strict, target_frr),
@@ -272,8 +285,10 @@ class NestedResult:
 
 def nested_cv(s: Scored, n_folds: int = 5, rules: Sequence[Rule] | None = None,
               target_frr: float = 0.01, seed: int = 17,
-              folds: np.ndarray | None = None) -> NestedResult:
-    """``folds``: a fold for every person (default :func:`person_folds`)."""
+              folds: np.ndarray | None = None, ceiling: float = RELATIVE_CEILING,
+              ) -> NestedResult:
+    """``folds``: a fold for every person (default :func:`person_folds`); ``ceiling``: no
+    match threshold above it (:func:`fit`)."""
     rules = list(rules or default_rules())
     if folds is None:
         folds = person_folds(s, n_folds, seed)
@@ -282,15 +297,15 @@ def nested_cv(s: Scored, n_folds: int = 5, rules: Sequence[Rule] | None = None,
     result = NestedResult(outer)
     for held in all_ids:
         rest = [f for f in all_ids if f != held]
-        rule, _ = choose_rule(s, folds, rest, rules, target_frr)
-        t = fit(rule, s.subset(_inside(s, folds, rest)), target_frr)
+        rule, _ = choose_rule(s, folds, rest, rules, target_frr, ceiling)
+        t = fit(rule, s.subset(_inside(s, folds, rest)), target_frr, ceiling)
         per_pop = tally(s.subset(_inside(s, folds, [held])), t)
         for total, part in zip(outer, per_pop, strict=True):
             total.add(part)
         result.folds.append({"fold": held, "rule": str(rule), **t.__dict__,
                              "populations": {name: p.as_dict() for name, p
                                              in zip(s.populations, per_pop, strict=True)}})
-    result.rule, _ = choose_rule(s, folds, all_ids, rules, target_frr)
-    result.thresholds = fit(result.rule, s, target_frr)
+    result.rule, _ = choose_rule(s, folds, all_ids, rules, target_frr, ceiling)
+    result.thresholds = fit(result.rule, s, target_frr, ceiling)
     result.on_all = tally(s, result.thresholds)
     return result

@@ -4,7 +4,7 @@ The first image of a pair plays the ID photo (optionally degraded to a 102 x 126
 with ``--degrade-a idcard``) and is encoded by :func:`~desk_app.faces.verify.encode_id_photo`;
 the second plays one live frame and goes through the same detection, quality gate and encoding
 as a frame at the desk (:func:`~desk_app.faces.verify.encode_still`). The outcome comes from
-:func:`~desk_app.faces.verify.outcome_for` with the thresholds in the desk's settings.
+:func:`~desk_app.faces.verify.banded` with the thresholds in the desk's settings.
 
 Encodings are cached below the cache folder, keyed by the file's SHA-256, the side and the
 method, so a second run over the same data takes seconds. A face descriptor is biometric data
@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from desk_app.errors import DataError, DeskError, Text, UserInputError
+from desk_app.faces.cohort import shared_cohort
 from desk_app.faces.engine import (
     ID_PHOTO_METHOD,
     LIVE_METHOD,
@@ -41,7 +42,6 @@ from desk_app.faces.engine import (
     EncodeMethod,
     FaceModel,
     check_cancel,
-    face_distance,
     shared_model,
     to_rgb,
 )
@@ -52,13 +52,13 @@ from desk_app.faces.verify import (
     ID_PHOTO_GUESSED,
     NO_MISMATCH_HINTS,
     FaceOutcome,
-    capped,
+    Scorer,
+    banded,
     decide_from_distances,
     encode_id_photo,
     encode_still,
     fill_hints,
     frames_to_use,
-    outcome_for,
 )
 from desk_app.paths import AppPaths
 from desk_app.settings import FacesSection, Settings, load_settings
@@ -274,6 +274,8 @@ class PairJudge:
         self.id_method = id_method
         self.live_method = live_method
         self.limits = QualityLimits(min_face_px=faces.min_face_px)
+        # the cohort (faces.score "cohort") once, before any pair: a missing file stops here
+        self.cohort = shared_cohort() if faces.score == "cohort" else None
 
     def _cached(self, path: Path, side: str, make: Callable[[np.ndarray], Encoded]) -> Encoded:
         key = hashlib.sha256(f"{file_hash(path)}|{side}".encode()).hexdigest()
@@ -318,14 +320,16 @@ class PairJudge:
             return self._judge_frames(pair, a, [self.live_side(f) for f in pair.live_files])
         b = self.live_side(pair.file_b)
         is_capped = bool(set(b.hints) & CAPPING_HINTS)
+        raw = math.inf
         if a.encoding is None or b.encoding is None:
             dist, outcome = math.inf, FaceOutcome.UNDECIDED
         else:
-            dist = face_distance(a.encoding, b.encoding)
-            outcome = capped(outcome_for(dist, self.faces), {*a.hints, *b.hints})
+            dist, raw = Scorer(a.encoding, self.faces, self.cohort).compare(b.encoding)
+            outcome, _ = banded(dist, raw, self.faces, {*a.hints, *b.hints})
         return {
             "file_a": pair.label_a, "file_b": pair.label_b, "same": int(pair.same),
             "distance": None if math.isinf(dist) else round(dist, 4),
+            "raw_distance": None if math.isinf(raw) else round(raw, 4),
             "outcome": outcome.value, "no_face": a.encoding is None or b.encoding is None,
             "capped": is_capped, "frames_used": int(b.encoding is not None),
             "no_mismatch": bool({*a.hints, *b.hints} & NO_MISMATCH_HINTS),
@@ -345,12 +349,16 @@ class PairJudge:
             hint_codes = (*hint_codes, ID_PHOTO_GUESSED)
         if a.encoding is None:
             used, fill = [], []
-        dists = [face_distance(a.encoding, f.encoding) for f in (*used, *fill)]
-        decision = decide_from_distances(dists, self.faces, hint_codes)
+        compared = ([] if a.encoding is None else
+                    [Scorer(a.encoding, self.faces, self.cohort).compare(f.encoding)
+                     for f in (*used, *fill)])
+        decision = decide_from_distances([d for d, _ in compared], self.faces, hint_codes,
+                                         raw=[r for _, r in compared])
         hints = [*a.hints, *dict.fromkeys(c for f in frames for c in f.hints)]
         return {
             "file_a": pair.label_a, "file_b": pair.label_b, "same": int(pair.same),
             "distance": None if decision.distance is None else round(decision.distance, 4),
+            "raw_distance": decision.raw_distance,
             "outcome": decision.outcome.value, "no_face": decision.distance is None,
             "capped": any(h.code in CAPPING_HINTS for h in decision.hints),
             "no_mismatch": any(h.code in NO_MISMATCH_HINTS for h in decision.hints),
@@ -412,8 +420,10 @@ def summarize(results: list[dict], faces: FacesSection) -> dict:
         "tar_at_far_1pct": round(tar_at_far(gen, imp, 0.01), 4) if gen and imp else None,
         "far_at_0.6": round(far_frr(gen, imp, 0.6)[0], 4) if imp else None,
         "frr_at_0.6": round(far_frr(gen, imp, 0.6)[1], 4) if gen else None,
+        "score": faces.score,
         "match_distance": faces.match_distance,
         "mismatch_distance": faces.mismatch_distance,
+        "relative_ceiling": faces.relative_ceiling,
         "ms_per_pair_median": round(statistics.median(ms), 1) if ms else None,
         "frames_used_median": statistics.median(r.get("frames_used", 1) for r in results)
         if results else None,
@@ -455,7 +465,8 @@ def _evaluate(args: argparse.Namespace, pairs: list[Pair], judge: PairJudge) -> 
 
     def show(r: dict) -> None:
         d = "   -  " if r["distance"] is None else f"{r['distance']:.4f}"
-        print(f"{d}  {r['outcome']:<9}  same={r['same']}  {r['file_a']}  {r['file_b']}"
+        raw = "" if r.get("raw_distance") is None else f"  raw={r['raw_distance']:.4f}"
+        print(f"{d}  {r['outcome']:<9}  same={r['same']}{raw}  {r['file_a']}  {r['file_b']}"
               + (f"  [{', '.join(r['hints'])}]" if r["hints"] else ""), flush=True)
 
     results = judge_pairs(pairs, judge, on_result=show)

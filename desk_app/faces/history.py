@@ -83,6 +83,11 @@ def calibrate_from_history(args: argparse.Namespace) -> int:
         calls = store.visits.face_judgements()
     finally:
         store.close()
+    # Calls made under another band top were scored in another unit or band (e.g. plain
+    # distances before cohort scores, settings version 4): their distances are not comparable.
+    faces = settings.faces
+    other_band = [j for j in calls if j.mismatch_distance != faces.mismatch_distance]
+    calls = [j for j in calls if j.mismatch_distance == faces.mismatch_distance]
     usable, fast, stampers = usable_calls(calls)
     genuine = [j.distance for j in usable if j.judgement == "same"]
     impostor = [j.distance for j in usable if j.judgement == "different"]
@@ -94,13 +99,13 @@ def calibrate_from_history(args: argparse.Namespace) -> int:
             "每类至少 10 次)。",
             f"Too few clerk calls on this desk (usable: {len(genuine)} same person, "
             f"{len(impostor)} not the same; at least 10 of each).")) from exc
-    faces = settings.faces
     match = min(p.match_distance, faces.mismatch_distance)
     proposal = replace(p, match_distance=match, mismatch_distance=faces.mismatch_distance)
     report: dict = {
         "source": "desk_history",
         "calls": len(calls), "used": len(usable), "same": len(genuine),
         "different": len(impostor), "left_out_fast_calls": fast, "left_out_clerks": stampers,
+        "left_out_other_band": len(other_band),
         "proposal": {"match_distance": proposal.match_distance,
                      "mismatch_distance": proposal.mismatch_distance, "basis": p.basis,
                      "mismatch_kept": "the history holds no face above mismatch_distance"},
@@ -114,7 +119,8 @@ def calibrate_from_history(args: argparse.Namespace) -> int:
         report["cross_validation"] = cross_validate(genuine, impostor,  # type: ignore[arg-type]
                                                     args.target_far)
     print(f"clerk calls: {len(calls)} ({len(usable)} used; {fast} made within {FAST_CALL_S:.0f} s "
-          f"and {len(stampers)} clerk(s) who confirm without looking left out)")
+          f"and {len(stampers)} clerk(s) who confirm without looking left out; "
+          f"{len(other_band)} made under another band left out)")
     print(f"proposed match_distance    = {proposal.match_distance}  ({p.basis})")
     print(f"mismatch_distance kept     = {proposal.mismatch_distance}")
     print(f"current                    = {faces.match_distance} / {faces.mismatch_distance}")

@@ -5,8 +5,12 @@
   cancellable), gates each one (:mod:`desk_app.faces.quality`), keeps the best ``best_k``
   frames of the last ``window_s`` seconds, and decides when it has them (and, when the desk asks
   for it, when the liveness check has an answer);
-* :func:`outcome_for` maps a distance to MATCH / UNDECIDED / MISMATCH with the desk's thresholds
-  (``FacesSection``); evaluation and calibration use the very same function.
+* :class:`Scorer` turns a comparison into the score the thresholds are in: the plain distance,
+  or (``faces.score = "cohort"``, the default) the distance judged against the faces' nearest
+  strangers (:mod:`desk_app.faces.cohort`);
+* :func:`banded` maps a score to MATCH / UNDECIDED / MISMATCH with the desk's thresholds
+  (``FacesSection``), never a MATCH above the relatives' ceiling; evaluation and calibration use
+  the very same function.
 
 The result is a frozen :class:`FaceDecision`; ``to_face_check()`` gives the check-in domain's
 ``FaceCheck``.
@@ -24,6 +28,7 @@ from typing import Literal, TypeVar
 import numpy as np
 
 from desk_app.errors import Text
+from desk_app.faces.cohort import Cohort, CohortUnavailable, shared_cohort
 from desk_app.faces.engine import (
     ID_PHOTO_METHOD,
     LIVE_METHOD,
@@ -70,6 +75,36 @@ def outcome_for(distance: float, faces: FacesSection) -> FaceOutcome:
     return FaceOutcome.UNDECIDED
 
 
+def banded(score: float, raw: float | None, faces: FacesSection,
+           hint_codes: set[str] | frozenset[str] = frozenset()) -> tuple[FaceOutcome, bool]:
+    """The outcome of a score (:func:`outcome_for`, then :func:`capped`), and whether a MATCH
+    was held back because the plain distance ``raw`` is above ``faces.relative_ceiling``
+    (cohort scores only: a relative may score like the patient; the clerk compares)."""
+    outcome = outcome_for(score, faces)
+    held = (outcome is FaceOutcome.MATCH and faces.score == "cohort" and raw is not None
+            and raw > faces.relative_ceiling)
+    if held:
+        outcome = FaceOutcome.UNDECIDED
+    return capped(outcome, hint_codes), held
+
+
+class Scorer:
+    """One card face's comparisons, in the unit of the desk's thresholds: ``compare(live)``
+    gives (score, plain distance). With ``faces.score = "cohort"`` the cohort is loaded (once
+    per process) and :class:`~desk_app.faces.cohort.CohortUnavailable` raised when it cannot be."""
+
+    def __init__(self, card: np.ndarray, faces: FacesSection, cohort: Cohort | None = None):
+        self.card = card
+        self.cohort = (cohort or shared_cohort()) if faces.score == "cohort" else None
+        self._card = None if self.cohort is None else self.cohort.card_crowding(card)
+
+    def compare(self, live: np.ndarray) -> tuple[float, float]:
+        raw = face_distance(self.card, live)
+        if self.cohort is None or self._card is None:
+            return raw, raw
+        return self.cohort.score(raw, self._card, self.cohort.live_crowding(live)), raw
+
+
 OUTCOME_TEXT = {
     FaceOutcome.MATCH: Text("人证一致。", "The face matches the ID photo."),
     FaceOutcome.UNDECIDED: Text(
@@ -98,6 +133,14 @@ ID_PHOTO_GUESSED = Hint("id_photo_fallback_box", Text(
 MODEL_UNAVAILABLE = Hint("face_model_unavailable", Text(
     "人脸识别模型无法加载, 请人工核对并联系信息科。",
     "The face model could not be loaded. Please compare by hand and call hospital IT."))
+RELATIVE_HELD = Hint("relative_ceiling", Text(
+    "很像, 但不足以排除亲属持证冒用, 请人工核对证件照片。",
+    "Very alike, but not enough to rule out a relative using the card. Please compare with the "
+    "ID photo yourself."))
+COHORT_UNAVAILABLE = Hint("face_cohort_unavailable", Text(
+    "人脸比对参照数据无法加载, 请人工核对并联系信息科。",
+    "The face comparison reference data could not be loaded. Please compare by hand and call "
+    "hospital IT."))
 TOO_FEW_FRAMES = Hint("too_few_frames", Text(
     "合格画面不足, 结果仅供参考。", "Too few good frames; the result is only indicative."))
 
@@ -105,13 +148,16 @@ TOO_FEW_FRAMES = Hint("too_few_frames", Text(
 @dataclass(frozen=True)
 class FaceDecision:
     outcome: FaceOutcome
-    distance: float | None  # mean over the frames used; None when nothing was compared
+    # mean score over the frames used (the thresholds' unit, ``faces.score``); None when nothing
+    # was compared
+    distance: float | None
     frames_used: int
     match_distance: float
     mismatch_distance: float
     frame_distances: tuple[float, ...] = ()
     hints: tuple[Hint, ...] = ()
     liveness: LivenessResult | None = None
+    raw_distance: float | None = None  # the plain distance's mean over the same frames
 
     @property
     def text(self) -> Text:
@@ -154,16 +200,21 @@ def capped(outcome: FaceOutcome, hint_codes: set[str] | frozenset[str]) -> FaceO
 
 def decide_from_distances(distances: list[float], faces: FacesSection,
                           hints: tuple[Hint, ...] = (),
-                          liveness: LivenessResult | None = None) -> FaceDecision:
-    """The decision over the distances of the frames used (their mean)."""
+                          liveness: LivenessResult | None = None,
+                          raw: list[float] | None = None) -> FaceDecision:
+    """The decision over the scores of the frames used (their mean); ``raw``: their plain
+    distances, for the relatives' ceiling (:func:`banded`; default: the scores themselves)."""
     if not distances:
         return FaceDecision(FaceOutcome.UNDECIDED, None, 0, faces.match_distance,
                             faces.mismatch_distance, hints=hints, liveness=liveness)
     d = float(np.mean(distances))
-    outcome = capped(outcome_for(d, faces), {h.code for h in hints})
+    r = float(np.mean(raw if raw is not None else distances))
+    outcome, held = banded(d, r, faces, {h.code for h in hints})
+    if held:
+        hints = (*hints, RELATIVE_HELD)
     return FaceDecision(outcome, d, len(distances), faces.match_distance,
                         faces.mismatch_distance, tuple(round(x, 4) for x in distances), hints,
-                        liveness)
+                        liveness, round(r, 4))
 
 
 # --- the ID photo ---------------------------------------------------------------------------------
@@ -323,9 +374,17 @@ class FaceSession:
         self._faceless: np.ndarray | None = None  # the latest frame in which HOG saw no face
         self._last_hints: tuple[Hint, ...] = ()
         self.decision: FaceDecision | None = None
+        self._scorer: Scorer | None = None
         if not id_photo.usable:
             self.decision = FaceDecision.unavailable(
                 faces, MODEL_UNAVAILABLE if id_photo.model_unavailable else ID_PHOTO_NO_FACE)
+            return
+        assert id_photo.encoding is not None
+        try:
+            self._scorer = Scorer(id_photo.encoding, faces)
+        except CohortUnavailable as exc:
+            log.error("face cohort unavailable: %s", exc.detail)
+            self.decision = FaceDecision.unavailable(faces, COHORT_UNAVAILABLE)
 
     # -- liveness --
     def _liveness(self, final: bool, used: list[_Candidate] | None = None
@@ -410,13 +469,16 @@ class FaceSession:
             hints = (TOO_FEW_FRAMES,)
         if self.id_photo.fallback_box:
             hints = (*hints, ID_PHOTO_GUESSED)
-        dists = [face_distance(c.encoding, self.id_photo.encoding) for c in used
-                 if c.encoding is not None]
-        decision = decide_from_distances(dists, self.faces, hints, self._liveness(
-            final, [c for c in used if c.encoding is not None]))
-        log.info("face decision %s distance=%s frames=%d liveness=%s", decision.outcome.value,
+        assert self._scorer is not None
+        compared = [self._scorer.compare(c.encoding) for c in used if c.encoding is not None]
+        decision = decide_from_distances(
+            [score for score, _ in compared], self.faces, hints,
+            self._liveness(final, [c for c in used if c.encoding is not None]),
+            raw=[raw for _, raw in compared])
+        log.info("face decision %s score=%s distance=%s frames=%d liveness=%s",
+                 decision.outcome.value,
                  None if decision.distance is None else round(decision.distance, 3),
-                 decision.frames_used, decision.liveness_state)
+                 decision.raw_distance, decision.frames_used, decision.liveness_state)
         return decision
 
     def _thorough_look(self, cancel: CancelToken | None) -> tuple[list[_Candidate], tuple[Hint, ...]]:

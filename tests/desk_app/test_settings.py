@@ -53,7 +53,8 @@ def test_version_1_file_is_migrated_and_kept(app_paths):
 
 def test_version_2_file_takes_the_new_face_thresholds_unless_the_site_chose_its_own(app_paths):
     """Every save wrote the defaults out in full: a v2 file holding the old shipped thresholds
-    (0.537 / 0.615, calibrated on Western faces) gets the v3 defaults; a site's own stay."""
+    (0.537 / 0.615, calibrated on Western faces) gets the v3 defaults, and those the v4 ones (cohort
+    scores); a site's own stay, in plain distance."""
     new = FacesSection()
     app_paths.settings_file.write_text(
         'schema_version = 2\n[desk]\ndesk_id = "w-1"\n[faces]\nmatch_distance = 0.537\n'
@@ -61,8 +62,8 @@ def test_version_2_file_takes_the_new_face_thresholds_unless_the_site_chose_its_
     loaded = load_settings(app_paths.settings_file)
     assert loaded.migrated_from == 2
     f = loaded.settings.faces
-    assert (f.match_distance, f.mismatch_distance, f.best_k) == (
-        new.match_distance, new.mismatch_distance, 4)
+    assert (f.score, f.match_distance, f.mismatch_distance, f.best_k) == (
+        "cohort", new.match_distance, new.mismatch_distance, 4)
     assert f.liveness == "passive"  # the old default "off" was nobody's choice
     assert loaded.settings.desk.desk_id == "w-1"
     assert app_paths.settings_file.with_name("settings.toml.v2.bak").exists()
@@ -71,13 +72,36 @@ def test_version_2_file_takes_the_new_face_thresholds_unless_the_site_chose_its_
         "schema_version = 2\n[faces]\nmatch_distance = 0.41\nmismatch_distance = 0.66\n"
         'liveness = "blink"\n', encoding="utf-8")
     f = load_settings(app_paths.settings_file).settings.faces
-    assert (f.match_distance, f.mismatch_distance, f.liveness) == (0.41, 0.66, "blink")
+    assert (f.score, f.match_distance, f.mismatch_distance, f.liveness) == (
+        "distance", 0.41, 0.66, "blink")
     # one threshold the site's, the other the old default: the default one moves, in order
     app_paths.settings_file.write_text(
         "schema_version = 2\n[faces]\nmatch_distance = 0.60\nmismatch_distance = 0.615\n",
         encoding="utf-8")
     f = load_settings(app_paths.settings_file).settings.faces
-    assert f.match_distance == 0.60 and f.mismatch_distance == max(0.60, new.mismatch_distance)
+    assert (f.score, f.match_distance, f.mismatch_distance) == ("distance", 0.60, 0.615)
+
+
+def test_version_3_thresholds_become_cohort_scores_unless_the_site_chose_its_own(app_paths):
+    """Version 4 judges faces by cohort scores, in another unit: v3's own defaults (0.361 /
+    0.615) become the new ones; a site's calibrated plain thresholds keep their meaning."""
+    new = FacesSection()
+    app_paths.settings_file.write_text(
+        "schema_version = 3\n[faces]\nmatch_distance = 0.361\nmismatch_distance = 0.615\n"
+        "best_k = 4\n", encoding="utf-8")
+    loaded = load_settings(app_paths.settings_file)
+    assert loaded.migrated_from == 3
+    f = loaded.settings.faces
+    assert (f.score, f.match_distance, f.mismatch_distance, f.best_k) == (
+        "cohort", new.match_distance, new.mismatch_distance, 4)
+    app_paths.settings_file.write_text(
+        "schema_version = 3\n[faces]\nmatch_distance = 0.39\nmismatch_distance = 0.615\n",
+        encoding="utf-8")
+    f = load_settings(app_paths.settings_file).settings.faces
+    assert (f.score, f.match_distance, f.mismatch_distance) == ("distance", 0.39, 0.615)
+    app_paths.settings_file.write_text("schema_version = 3\n[faces]\nbest_k = 2\n",
+                                       encoding="utf-8")
+    assert load_settings(app_paths.settings_file).settings.faces.score == "cohort"
 
 
 @pytest.mark.parametrize(

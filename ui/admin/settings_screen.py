@@ -332,6 +332,9 @@ class SettingsScreen(QWidget):
             ("devices", "id_by_camera"): self.tr("Read ID cards with the counter camera"),
             ("devices", "scanner_enabled"): self.tr("Handheld scanner"),
             ("devices", "scanner_max_interkey_ms"): self.tr("Scanner key interval (ms)"),
+            ("faces", "score"): self.tr("Face comparison score"),
+            ("faces", "relative_ceiling"): self.tr("Never the same person above distance "
+                                                   "(relatives)"),
             ("faces", "match_distance"): self.tr("Same person below distance"),
             ("faces", "mismatch_distance"): self.tr("Different person above distance"),
             ("faces", "best_k"): self.tr("Best frames compared"),
@@ -397,6 +400,8 @@ class SettingsScreen(QWidget):
         """Words for the choices of Literal settings (the stored value stays the code)."""
         return {"off": self.tr("Off"), "blink": self.tr("Blink"), "turn": self.tr("Turn head"),
                 "passive": self.tr("Phone/photo edges (passive)"),
+                "cohort": self.tr("Against the nearest strangers (cohort)"),
+                "distance": self.tr("Plain distance"),
                 "admit": self.tr("Admit"), "review": self.tr("Review"), "reject": self.tr("Reject"),
                 "none": self.tr("Not allowed"), "review_reject": self.tr("Review and reject")}
 

@@ -53,12 +53,6 @@ log = logging.getLogger(__name__)
 
 PLAY_TIMEOUT_MS = 150_000
 EMPTY_DESK_S = 0.5  # the first step of every demo script
-#: The demo's photos are the face_recognition examples (Western faces), not the patients the
-#: default thresholds are calibrated for (at card resolution Obama's own photos lie at 0.40 from
-#: his card: UNDECIDED with the defaults). The demo hospital uses what `desk-app calibrate faces
-#: --strict pairs.csv --all-pairs --folds 3` proposes for these photos (2026-12-03: the closest
-#: stranger at 0.64, so the match threshold stops at the relatives' ceiling, 0.47).
-DEMO_FACE_THRESHOLDS = (0.469, 0.537)
 DEMO_USERS = (("clerk", "挂号员 (演示)", "clerk", "demo-clerk-1"),
               ("guard", "保卫科 (演示)", "security", "demo-guard-1"),
               ("admin", "信息科 (演示)", "admin", "demo-admin-1"))
@@ -723,7 +717,6 @@ class DemoDesk:
         s.devices.patient_camera, s.devices.counter_camera = "sim", ""
         s.devices.id_reader_port = ""
         s.devices.id_by_camera = False  # the director puts each card "on the reader" itself
-        s.faces.match_distance, s.faces.mismatch_distance = DEMO_FACE_THRESHOLDS
         if lang:
             s.desk.language = lang
         app = qt_app(offscreen)

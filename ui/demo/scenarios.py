@@ -114,15 +114,15 @@ SCENARIOS: tuple[Scenario, ...] = (
              "admit", "p_offline_1", outage=True, card_of="p_offline_1",
              card_photo="obama.jpg", live_photo="obama2.jpg"),
     # No sibling photos may be shipped: the stand-in is the closest-looking other person in the
-    # shipped set as the desk measures faces (card obama2.jpg against alex_lacamoire1.jpg: 0.638,
-    # the smallest distance of all 182 cross-person pairs of ../shared/data/faces, card side
-    # degraded as an ID-card portrait, measured 2026-12-03). Expected: what the rules give a face
-    # at that distance (at or beyond faces.mismatch_distance 0.615: not the same person, reject).
+    # shipped set as the desk measures faces (card obama2.jpg against alex_lacamoire1.jpg: plain
+    # distance 0.638, the smallest of all 182 cross-person pairs of ../shared/data/faces, card
+    # side degraded as an ID-card portrait, measured 2026-12-03). Expected: what the rules give
+    # that face: its cohort score (about 0.59 over the demo's frames) lies between the match and
+    # mismatch thresholds (0.412 / 0.681): not sure, the clerk's call (review), never admit.
     Scenario("relative", Text("亲属冒用: 兄弟姐妹持患者本人的证件和预约 (用最相似的另一人代替)",
                               "A relative: the patient's sibling with the patient's card and "
                               "booking (stand-in: the closest-looking other person)"),
-             "reject", "p_relative", "p_relative", "obama2.jpg", "alex_lacamoire1.jpg",
-             alert=True),
+             "review", "p_relative", "p_relative", "obama2.jpg", "alex_lacamoire1.jpg"),
     Scenario("printed_card", Text("打印的假证: 预约人的号码, 冒用者的照片 (无读卡器, 摄像头识别)",
                                   "A printed card: the booked patient's number with the impostor's "
                                   "photo (no reader: read by the camera)"),

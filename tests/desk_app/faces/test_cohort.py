@@ -1,0 +1,144 @@
+"""Cohort scores: the shipped file, how one is built, what a missing one does, and what the
+scores do to real East Asian and Western photos (the real model, ``desk-app eval faces`` and
+``desk-app calibrate cohort`` through the command line)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+
+from desk_app.cli import main
+from desk_app.faces import cohort as cohort_mod
+from desk_app.faces.verify import FaceOutcome, FaceSession, IdPhoto, decide_from_distances
+from desk_app.settings import FacesSection
+
+from .test_evaluate import write_pairs
+
+
+def test_the_shipped_cohort_is_centres_of_several_people_and_fits_the_defaults():
+    c = cohort_mod.load()
+    assert c.kind in ("shift", "z") and 1 <= c.k_nearest <= len(c.live_centres)
+    assert c.card_centres.shape[1] == c.live_centres.shape[1] == 128
+    assert c.meta["min_people"] >= 3 and c.meta["people"] > 400
+    # the thresholds shipped were fitted with this very cohort
+    faces = FacesSection()
+    assert (c.meta["match_distance"], c.meta["mismatch_distance"]) == (
+        faces.match_distance, faces.mismatch_distance)
+    assert faces.score == "cohort"
+
+
+def test_a_built_cohort_holds_no_ones_descriptor_and_no_centre_of_fewer_than_three_people():
+    rng = np.random.default_rng(3)
+    # 40 people, 3 photos each, in two crowds; plus 2 loners far from everyone
+    centres = rng.normal(0, 0.08, (2, 128))
+    x, people = [], []
+    for p in range(40):
+        me = centres[p % 2] + rng.normal(0, 0.05, 128)
+        for _ in range(3):
+            x.append(me + rng.normal(0, 0.02, 128))
+            people.append(p)
+    for p in (40, 41):
+        x.append(np.full(128, 3.0 * (p - 39)))
+        people.append(p)
+    x_arr = np.array(x)
+    x_arr[5] = np.nan  # a photo without a face is left out
+    c = cohort_mod.build(x_arr, x_arr.copy(), people, centres=30, k_nearest=3, kind="shift",
+                         min_people=3)
+    for side in (c.card_centres, c.live_centres):
+        lab = np.argmin(cohort_mod._dist(np.nan_to_num(x_arr), side), axis=1)  # noqa: SLF001
+        ok = ~np.isnan(x_arr).any(axis=1)
+        for j in range(len(side)):
+            assert len({people[i] for i in np.where(ok & (lab == j))[0]}) >= 3
+        nearest = cohort_mod._dist(x_arr[ok], side).min(axis=0)  # noqa: SLF001
+        assert (nearest > 1e-6).all()  # no centre is one photo's descriptor
+    # a face of the first crowd is more crowded than a loner: its score rises above its distance
+    crowd = c.card_crowding(x_arr[0])
+    loner = c.card_crowding(x_arr[-1])
+    assert crowd.mean < c.reference < loner.mean
+    assert c.score(0.4, crowd, crowd) > 0.4 > c.score(0.4, loner, loner)
+
+
+def test_a_damaged_cohort_file_leaves_the_face_to_the_clerk_and_says_why(tmp_path, monkeypatch):
+    bad = tmp_path / "cohort.npz"
+    bad.write_bytes(b"not a cohort")
+    with pytest.raises(cohort_mod.CohortUnavailable):
+        cohort_mod.load(bad)
+    with pytest.raises(cohort_mod.CohortUnavailable):
+        cohort_mod.load(tmp_path / "missing.npz")
+    monkeypatch.setattr(cohort_mod, "SHIPPED", bad)
+    cohort_mod.shared_cohort.cache_clear()
+    try:
+        session = FaceSession(IdPhoto(np.zeros(128), None), FacesSection(), model=object())
+        d = session.decision
+        assert d is not None and d.outcome == FaceOutcome.UNAVAILABLE
+        assert [h.code for h in d.hints] == ["face_cohort_unavailable"]
+        # a site on plain distances does not need the file
+        plain = FaceSession(IdPhoto(np.zeros(128), None), FacesSection(score="distance"),
+                            model=object())
+        assert plain.decision is None
+    finally:
+        cohort_mod.shared_cohort.cache_clear()
+
+
+def test_a_score_under_the_threshold_is_no_match_above_the_relatives_ceiling():
+    faces = FacesSection()
+    below = faces.match_distance - 0.02
+    d = decide_from_distances([below], faces, raw=[faces.relative_ceiling + 0.02])
+    assert d.outcome == FaceOutcome.UNDECIDED
+    assert [h.code for h in d.hints] == ["relative_ceiling"]
+    assert d.hints[0].text.zh and d.raw_distance == round(faces.relative_ceiling + 0.02, 4)
+    ok = decide_from_distances([below], faces, raw=[faces.relative_ceiling - 0.02])
+    assert ok.outcome == FaceOutcome.MATCH and not ok.hints
+    # a site on plain distances keeps its own band (its thresholds are its calibration)
+    plain = FacesSection(score="distance", match_distance=0.55, mismatch_distance=0.62)
+    assert decide_from_distances([0.5], plain).outcome == FaceOutcome.MATCH
+
+
+@pytest.mark.faces
+def test_a_crowded_east_asian_stranger_close_in_plain_distance_is_no_match(
+        faces_dir, tmp_path, capsys):
+    """Wen Jiabao's card portrait and a photo of Hu Jintao: closer in plain distance than the
+    default match score, so a plain threshold there would admit him; scored against the
+    nearest strangers (East Asian faces crowd together in dlib's space) he is not a MATCH."""
+    ea = faces_dir / "east_asian"
+    pairs = write_pairs(tmp_path / "p.csv", faces_dir, [
+        (ea / "Wen_Jiabao" / "Wen_Jiabao_0007.jpg", ea / "Hu_Jintao" / "Hu_Jintao_0001.jpg", 0),
+        (ea / "Hu_Jintao" / "Hu_Jintao_0002.jpg", ea / "Hu_Jintao" / "Hu_Jintao_0001.jpg", 1)])
+    data = tmp_path / "desk"
+    assert main(["eval", "faces", str(pairs), "--degrade-a", "idcard", "--json",
+                 "--data-dir", str(data)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    stranger = lines[0].split()
+    score, raw = float(stranger[0]), float(lines[0].split("raw=")[1].split()[0])
+    faces = FacesSection()
+    assert raw < faces.match_distance < score
+    assert stranger[1] != "match"
+    assert json.loads(lines[-1])["false_admits"] == 0
+
+
+@pytest.mark.faces
+def test_calibrate_cohort_chooses_on_some_people_and_writes_a_cohort(faces_dir, tmp_path, capsys):
+    people: dict[str, list[str]] = {}
+    for r in csv.DictReader((faces_dir / "east_asian" / "files.csv").open()):
+        people.setdefault(r["identity"], []).append(r["file"])
+    photos = [(who, f) for who, files in people.items() if len(files) >= 4
+              for f in files[:4]][:24]
+    rows = [(a, b, int(pa == pb)) for pa, a in photos for pb, b in photos if a != b]
+    pairs = write_pairs(tmp_path / "patients.csv", faces_dir, rows)
+    out_file = tmp_path / "cohort.npz"
+    code = main(["calibrate", "cohort", "--strict", str(pairs), "--folds", "3", "--json",
+                 "--out", str(out_file), "--data-dir", str(tmp_path / "desk")])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    held = report["held_out"]["patients"]
+    assert held["genuine"] == 6 * 12 and held["false_admits"] == 0
+    assert len(report["folds"]) == 3
+    chosen = report["chosen"]
+    assert 0 < chosen["match_distance"] <= chosen["mismatch_distance"] < 2
+    c = cohort_mod.load(out_file)
+    assert c.meta["min_people"] == 3 and c.meta["from"] == ["patients.csv"]
+    assert math.isfinite(c.reference)
