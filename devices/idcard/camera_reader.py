@@ -30,7 +30,7 @@ import numpy as np
 from desk_app.identity import parse_id_number
 from devices.camera.types import Camera, CameraState
 from devices.idcard.errors import CardNotRead, PrintedNumberInvalid
-from devices.idcard.locate import card_outlines, find_card, rectify
+from devices.idcard.locate import CardView, card_outlines, find_card, rectify
 from devices.idcard.ocr import LineText, OcrEngine, make_engine
 from devices.idcard.types import FOREIGN15, IdCardRead, InvalidIdNumber, Polygon, printed_number_ok
 
@@ -73,26 +73,48 @@ class CameraCardReader:
         self.text_lines = text_lines and hasattr(self.engine, "text_lines")
 
     def read_frame(self, frame: np.ndarray, *, text_lines: bool = True) -> FrameReading:
-        """One frame's reading: the card's outline first (tens of ms); when that gives no
-        valid number and ``text_lines`` allows, the number line found by the text detector
-        in the whole frame (a few hundred ms: a pale card on white paper, a finger over a
-        corner, a bent outline). The second read is an independent reading of the printed
-        line, not a correction of the first: a number whose check digit fails stays failing
-        unless the line itself reads otherwise, and the desk still needs two agreeing
-        frames."""
+        """One frame's reading: the card's outline first (tens of ms). A number read there
+        that passes its check decides. One that fails it (or cannot exist) is read again:
+        the same outline's line in other crops (``second_looks``), and, when ``text_lines``
+        allows, the number line found by the text detector in the whole frame (a few hundred
+        ms: also a pale card on white paper, a finger over a corner, a bent outline), at two
+        margins. These are independent readings of the printed line, never a correction:
+        :func:`agreed` takes a number passing its check from them only when two reads agree
+        on it and no other text is read as often (the text detector's first read, like the
+        outline's, decides alone when it passes), else the failing text read most often. The
+        desk still needs two agreeing frames."""
         t0 = time.perf_counter()
-        reading = self._read_outlines(frame, t0)
-        if reading.status == "ok" or not (text_lines and self.text_lines):
+        reading, view, wide = self._read_outlines(frame, t0)
+        if reading.status == "ok":
             return reading
-        by_line = self.read_text_lines(frame)
-        if by_line is not None and (by_line.status == "ok" or reading.status in NOTHING_READ):
-            return dataclasses.replace(by_line, ms=(time.perf_counter() - t0) * 1000)
-        return dataclasses.replace(reading, ms=(time.perf_counter() - t0) * 1000)
+        reads: list[FrameReading] = []
+        if view is not None:
+            reads = [reading, *(self._read(line, view) for line in second_looks(view, wide))]
+            best = agreed(reads)
+            if best is not None and best.status == "ok":
+                return dataclasses.replace(best, ms=(time.perf_counter() - t0) * 1000)
+        if text_lines and self.text_lines:
+            found = self._find_number_line(frame)
+            if found is not None:
+                by_line, quad = found
+                if by_line.status != "ok":
+                    again = self.engine.read_line(straighten(frame, quad, pad=0.1))
+                    reads += [by_line, reading_of(again, by_line.corners, by_line.portrait)]
+                    by_line = agreed(reads)
+                if by_line is not None:
+                    return dataclasses.replace(by_line, ms=(time.perf_counter() - t0) * 1000)
+        best = agreed(reads) or reading
+        return dataclasses.replace(best, ms=(time.perf_counter() - t0) * 1000)
 
     def read_text_lines(self, frame: np.ndarray) -> FrameReading | None:
         """The card found by its number line: the detector's long thin lines, each read; the
         first holding a number decides, and the card's corners follow from where that line
         lies on the card kind (``NUMBER_LINE_ON_CARD``). None when no line holds a number."""
+        found = self._find_number_line(frame)
+        return None if found is None else found[0]
+
+    def _find_number_line(self, frame: np.ndarray) -> tuple[FrameReading, np.ndarray] | None:
+        """:meth:`read_text_lines`, with the line's quadrilateral in the frame."""
         t0 = time.perf_counter()
         lines = [q for q in self.engine.text_lines(frame)  # type: ignore[attr-defined]
                  if _line_aspect(q) >= MIN_LINE_ASPECT]
@@ -104,19 +126,24 @@ class CameraCardReader:
                 continue
             view = rectify(frame, card_corners_from_line(quad, card_kind(number)))
             return FrameReading(_number_status(number), number, line.confidence, view.corners,
-                                view.portrait(), (time.perf_counter() - t0) * 1000)
+                                view.portrait(), (time.perf_counter() - t0) * 1000), quad
         return None
 
-    def _read_outlines(self, frame: np.ndarray, t0: float) -> FrameReading:
+    def _read(self, line: np.ndarray, view: CardView) -> FrameReading:
+        return reading_of(self.engine.read_line(line), view.corners, view.portrait())
+
+    def _read_outlines(self, frame: np.ndarray, t0: float
+                       ) -> tuple[FrameReading, CardView | None, bool]:
+        """The first number read on the outlines, with the view it was read on and whether
+        from the wide crop (view None: no number read)."""
         outlines = card_outlines(frame, self.candidates)
         if not outlines:
-            return FrameReading("no_card", ms=(time.perf_counter() - t0) * 1000)
+            return FrameReading("no_card", ms=(time.perf_counter() - t0) * 1000), None, False
         # The best outline's line as expected first; then wider (outline a little off), then
         # the card the other way up; then the next outlines (another outline of the same card;
         # on a busy counter a sheet of paper may look more card-like than the card), each way
-        # up. Stops at the first number,
-        # valid or not: re-reading a number that fails its check until something passes
-        # would be "correcting" it.
+        # up. Stops at the first number, valid or not (read_frame looks again at one that
+        # fails: another crop of it, not the next outline, whose number might pass).
         first = ""
         for i, (score, corners) in enumerate(outlines):
             view = rectify(frame, corners, score)  # only the outlines actually read
@@ -128,13 +155,44 @@ class CameraCardReader:
                 if number:
                     return FrameReading(_number_status(number), number, line.confidence,
                                         v.corners, v.portrait(),
-                                        (time.perf_counter() - t0) * 1000)
+                                        (time.perf_counter() - t0) * 1000), v, wide
                 first = first or line.text
         return FrameReading("no_number", first, 0.0, outlines[0][1],
-                            ms=(time.perf_counter() - t0) * 1000)
+                            ms=(time.perf_counter() - t0) * 1000), None, False
 
 
-NOTHING_READ = ("no_card", "no_number")
+def reading_of(line: LineText, corners: np.ndarray | None, portrait: np.ndarray | None
+               ) -> FrameReading:
+    number = card_number(line)
+    return FrameReading(_number_status(number) if number else "no_number", number,
+                        line.confidence, corners, portrait)
+
+
+def second_looks(view: CardView, wide: bool) -> list[np.ndarray]:
+    """Other crops of the number line on ``view`` than the one first read (the tight one, or
+    the ``wide`` tight one): the wide tight crop, and the band not tightened to its ink."""
+    return ([] if wide else [view.number_line(wide=True)]) + [view.number_band()]
+
+
+def agreed(reads: list[FrameReading]) -> FrameReading | None:
+    """What several reads of one card's number line say together: a number passing its check
+    that at least two reads give and no other text is read as often; else the number failing
+    its check (or unable to exist) read most often, the earliest read on a tie; None when no
+    read holds a number. A single read passing its check among failing ones decides nothing:
+    a misread of a misprinted number may pass (1 in 11)."""
+    counts = Counter(r.text for r in reads if r.status in ("ok", "checksum", "invalid"))
+    if not counts:
+        return None
+    ranked = counts.most_common()
+    first_of = {t: next(r for r in reads if r.text == t) for t, _ in ranked}
+    passing = [(t, n) for t, n in ranked if first_of[t].status == "ok"]
+    if passing and passing[0][1] >= 2 and all(n < passing[0][1] for t, n in ranked
+                                               if t != passing[0][0]):
+        return first_of[passing[0][0]]
+    failing = [t for t, _ in ranked if first_of[t].status != "ok"]
+    return first_of[failing[0]] if failing else None
+
+
 MIN_LINE_ASPECT = 6.0  # a number line of 15 or 18 characters is far longer than high
 MAX_LINES_READ = 4  # the longest lines only: the number is among the longest on a card
 #: Where the number's text line lies on each card kind, as fractions of the card's width and

@@ -21,6 +21,8 @@ from devices.idcard.synthetic import CARD_ASPECT, CARD_H, CARD_W, NUMBER_BOX, PO
 
 WORK_WIDTH = 640
 MIN_AREA_FRAC = 0.04
+#: The number line reaching further left and right than NUMBER_BOX (an outline a little off).
+WIDE_NUMBER_BOX = (NUMBER_BOX[0] - 0.04, NUMBER_BOX[1], NUMBER_BOX[2] + 0.02, NUMBER_BOX[3])
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,8 +50,13 @@ class CardView:
         """The number line cut tight around its ink (OCR engines want a line, not a band).
         ``wide`` reaches further left and right, for when a slightly wrong outline has
         shifted the line (it may then catch the end of the 公民身份号码 label)."""
-        box = (NUMBER_BOX[0] - 0.04, NUMBER_BOX[1], NUMBER_BOX[2] + 0.02, NUMBER_BOX[3])
-        return tighten_line(self.crop(box if wide else NUMBER_BOX, 0.02))
+        return tighten_line(self.crop(WIDE_NUMBER_BOX if wide else NUMBER_BOX, 0.02))
+
+    def number_band(self) -> np.ndarray:
+        """The wide band of the number line as it is, not tightened: another look when the
+        tight crop may have cut a character at its end (a loose outline, a speck of the desk
+        taken for ink)."""
+        return self.crop(WIDE_NUMBER_BOX, 0.02)
 
 
 def tighten_line(band: np.ndarray) -> np.ndarray:

@@ -19,9 +19,11 @@ from devices.idcard.camera_reader import (
     CameraIdCardSource,
     FrameReading,
     NumberVoter,
+    agreed,
     read_frames,
 )
 from devices.idcard.errors import CardNotRead, PrintedNumberInvalid
+from devices.idcard.ocr import LineText
 from devices.idcard.synthetic import (
     CARD_ASPECT,
     make_set,
@@ -83,6 +85,65 @@ def test_wrong_check_digit_is_reported_never_corrected(scenes, reader):
         assert result.status == "checksum"
         with pytest.raises(PrintedNumberInvalid):
             result.to_read()
+
+
+def _passing_neighbour(number: str) -> str:
+    """A number one sequence digit away from ``number`` that passes its check (what a
+    misread of a misprinted card can give)."""
+    for pos in (16, 15, 14):
+        for d in "0123456789":
+            other = number[:pos] + d + number[pos + 1:]
+            if other != number and check_digit_ok(other):
+                return other
+    raise AssertionError(number)
+
+
+def test_reads_agree_before_a_failing_number_becomes_a_passing_one():
+    good = "110101199003070011"
+    bad = wrong_check_digit(good)
+    near = _passing_neighbour(bad)
+
+    def r(text: str) -> FrameReading:
+        return FrameReading("ok" if check_digit_ok(text) else "checksum", text, 0.9)
+
+    assert agreed([FrameReading("no_number")]) is None
+    assert agreed([r(bad), r(near)]).text == bad  # one passing read decides nothing
+    assert agreed([r(bad), r(near), r(bad)]).text == bad
+    assert agreed([r(bad), r(near), r(near), r(bad)]).text == bad  # as often: not taken
+    assert agreed([r(bad), r(good), r(good)]).text == good  # two independent reads agree
+    cut = bad[:-1] + ("5" if bad[-1] != "5" else "3")  # the tight crop cut the last digit
+    assert agreed([r(cut), r(bad), r(bad)]).text == bad
+
+
+class ScriptedEngine:
+    """An OCR engine that reads the given texts in turn (the card and its crops are real)."""
+
+    name = "scripted"
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts, self.calls = list(texts), 0
+
+    def read_line(self, line: np.ndarray) -> LineText:
+        text = self.texts[min(self.calls, len(self.texts) - 1)]
+        self.calls += 1
+        return LineText(text, 0.9, text)
+
+
+def test_a_failing_number_is_reported_as_checksum_and_never_altered(scenes):
+    """The line is read again when its number fails its check; a read of another crop that
+    passes (a misread: here one digit off) does not change the number reported."""
+    person, frame, _ = next((p, f, c) for p, f, c in scenes if not p.check_digit_valid)
+    bad = person.id_number
+    near = _passing_neighbour(bad)
+    for second_looks in ([near, bad], [bad, near], [near, ""], ["", ""]):
+        engine = ScriptedEngine([bad, *second_looks])
+        r = CameraCardReader(engine).read_frame(frame)  # type: ignore[arg-type]
+        assert (r.status, r.text) == ("checksum", bad), second_looks
+        assert engine.calls == 3  # the tight crop, then the wide one and the band
+    voter = NumberVoter()
+    for _ in range(2):
+        voter.add(r)
+    assert (voter.result().status, voter.result().number) == ("checksum", bad)
 
 
 def test_card_corners_are_found(scenes, reader):
