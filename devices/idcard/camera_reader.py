@@ -20,7 +20,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -73,77 +73,81 @@ class CameraCardReader:
         self.text_lines = text_lines and hasattr(self.engine, "text_lines")
 
     def read_frame(self, frame: np.ndarray, *, text_lines: bool = True) -> FrameReading:
-        """One frame's reading: the card's outline first (tens of ms). A number read there
-        that passes its check decides. One that fails it (or cannot exist) is read again:
-        the same outline's line in other crops (``second_looks``), and, when ``text_lines``
-        allows, the number line found by the text detector in the whole frame (a few hundred
-        ms: also a pale card on white paper, a finger over a corner, a bent outline), at two
-        margins. These are independent readings of the printed line, never a correction:
-        :func:`agreed` takes a number passing its check from them only when two reads agree
-        on it and no other text is read as often (the text detector's first read, like the
-        outline's, decides alone when it passes), else the failing text read most often. The
-        desk still needs two agreeing frames."""
+        """One frame's reading. The number is read on the card's outline first (tens of ms)
+        and decides when it passes its check. One that fails it (or cannot exist) is read
+        again in two independent ways, each with its own idea of where the line lies: the
+        text detector's line in that card's number band (``band_line``, tens of ms), and,
+        when ``text_lines`` allows, the detector's line in the whole frame (a few hundred ms;
+        skipped when the first two agree). :func:`agreed` decides: a number passing its
+        check only when two of these reads give it, else the failing text (never altered).
+        When the outline reads nothing, the whole frame's line decides alone, as the
+        outline's first read does (a pale card on white paper, a finger over a corner, a
+        bent outline). The desk still needs two agreeing frames."""
         t0 = time.perf_counter()
-        reading, view, wide = self._read_outlines(frame, t0)
+        reading, view = self._read_outlines(frame, t0)
         if reading.status == "ok":
             return reading
         reads: list[FrameReading] = []
         if view is not None:
-            reads = [reading, *(self._read(line, view) for line in second_looks(view, wide))]
-            best = agreed(reads)
-            if best is not None and best.status == "ok":
-                return dataclasses.replace(best, ms=(time.perf_counter() - t0) * 1000)
-        if text_lines and self.text_lines:
-            found = self._find_number_line(frame)
-            if found is not None:
-                by_line, quad = found
-                if by_line.status != "ok":
-                    again = self.engine.read_line(straighten(frame, quad, pad=0.1))
-                    reads += [by_line, reading_of(again, by_line.corners, by_line.portrait)]
-                    by_line = agreed(reads)
-                if by_line is not None:
-                    return dataclasses.replace(by_line, ms=(time.perf_counter() - t0) * 1000)
-        best = agreed(reads) or reading
+            reads = [reading]
+            by_band = self._read_band(view)
+            if by_band is not None:
+                reads.append(by_band)
+                if by_band.text == reading.text:  # two reads agree: a failing number stays
+                    return dataclasses.replace(reading, ms=(time.perf_counter() - t0) * 1000)
+        by_line = self.read_text_lines(frame) if text_lines and self.text_lines else None
+        if by_line is not None and not reads:  # the first number read: it decides alone
+            return dataclasses.replace(by_line, ms=(time.perf_counter() - t0) * 1000)
+        best = agreed([*reads, by_line] if by_line is not None else reads) or reading
         return dataclasses.replace(best, ms=(time.perf_counter() - t0) * 1000)
 
     def read_text_lines(self, frame: np.ndarray) -> FrameReading | None:
         """The card found by its number line: the detector's long thin lines, each read; the
         first holding a number decides, and the card's corners follow from where that line
         lies on the card kind (``NUMBER_LINE_ON_CARD``). None when no line holds a number."""
-        found = self._find_number_line(frame)
-        return None if found is None else found[0]
-
-    def _find_number_line(self, frame: np.ndarray) -> tuple[FrameReading, np.ndarray] | None:
-        """:meth:`read_text_lines`, with the line's quadrilateral in the frame."""
         t0 = time.perf_counter()
-        lines = [q for q in self.engine.text_lines(frame)  # type: ignore[attr-defined]
-                 if _line_aspect(q) >= MIN_LINE_ASPECT]
-        lines.sort(key=lambda q: -float(np.linalg.norm(q[1] - q[0])))
-        for quad in lines[:MAX_LINES_READ]:
-            line = self.engine.read_line(straighten(frame, quad))
+        for quad, line in self._line_reads(frame, MAX_LINES_READ):
             number = card_number(line)
-            if not number:
-                continue
             view = rectify(frame, card_corners_from_line(quad, card_kind(number)))
-            return FrameReading(_number_status(number), number, line.confidence, view.corners,
-                                view.portrait(), (time.perf_counter() - t0) * 1000), quad
+            return dataclasses.replace(reading_of(line, view.corners, view.portrait()),
+                                       ms=(time.perf_counter() - t0) * 1000)
         return None
 
-    def _read(self, line: np.ndarray, view: CardView) -> FrameReading:
-        return reading_of(self.engine.read_line(line), view.corners, view.portrait())
+    def _read_band(self, view: CardView) -> FrameReading | None:
+        """The number read on the line the text detector finds in ``view``'s number band (at
+        the card's scale): where a loose outline slants the line or its tight crop cuts a
+        character, the detector's box still follows the printed line."""
+        if not self.text_lines:
+            return None
+        for _, line in self._line_reads(view.number_band(), MAX_BAND_LINES, as_is=True):
+            return reading_of(line, view.corners, view.portrait())
+        return None
+
+    def _line_reads(self, image: np.ndarray, most: int, *, as_is: bool = False
+                    ) -> Iterator[tuple[np.ndarray, LineText]]:
+        """(quadrilateral, read) of the ``most`` longest long thin lines the text detector
+        finds in ``image`` that hold a number, longest first."""
+        lines = [q for q in self.engine.text_lines(image, as_is=as_is)  # type: ignore[attr-defined]
+                 if _line_aspect(q) >= MIN_LINE_ASPECT]
+        lines.sort(key=lambda q: -float(np.linalg.norm(q[1] - q[0])))
+        for quad in lines[:most]:
+            line = self.engine.read_line(straighten(image, quad))
+            if card_number(line):
+                yield quad, line
 
     def _read_outlines(self, frame: np.ndarray, t0: float
-                       ) -> tuple[FrameReading, CardView | None, bool]:
-        """The first number read on the outlines, with the view it was read on and whether
-        from the wide crop (view None: no number read)."""
+                       ) -> tuple[FrameReading, CardView | None]:
+        """The first number read on the outlines, with the view it was read on (None: no
+        number read)."""
         outlines = card_outlines(frame, self.candidates)
         if not outlines:
-            return FrameReading("no_card", ms=(time.perf_counter() - t0) * 1000), None, False
+            return FrameReading("no_card", ms=(time.perf_counter() - t0) * 1000), None
         # The best outline's line as expected first; then wider (outline a little off), then
         # the card the other way up; then the next outlines (another outline of the same card;
         # on a busy counter a sheet of paper may look more card-like than the card), each way
         # up. Stops at the first number, valid or not (read_frame looks again at one that
-        # fails: another crop of it, not the next outline, whose number might pass).
+        # fails, in other ways; reading the next outline until some number passes would be
+        # "correcting" it).
         first = ""
         for i, (score, corners) in enumerate(outlines):
             view = rectify(frame, corners, score)  # only the outlines actually read
@@ -155,10 +159,10 @@ class CameraCardReader:
                 if number:
                     return FrameReading(_number_status(number), number, line.confidence,
                                         v.corners, v.portrait(),
-                                        (time.perf_counter() - t0) * 1000), v, wide
+                                        (time.perf_counter() - t0) * 1000), v
                 first = first or line.text
         return FrameReading("no_number", first, 0.0, outlines[0][1],
-                            ms=(time.perf_counter() - t0) * 1000), None, False
+                            ms=(time.perf_counter() - t0) * 1000), None
 
 
 def reading_of(line: LineText, corners: np.ndarray | None, portrait: np.ndarray | None
@@ -168,33 +172,47 @@ def reading_of(line: LineText, corners: np.ndarray | None, portrait: np.ndarray 
                         line.confidence, corners, portrait)
 
 
-def second_looks(view: CardView, wide: bool) -> list[np.ndarray]:
-    """Other crops of the number line on ``view`` than the one first read (the tight one, or
-    the ``wide`` tight one): the wide tight crop, and the band not tightened to its ink."""
-    return ([] if wide else [view.number_line(wide=True)]) + [view.number_band()]
-
-
 def agreed(reads: list[FrameReading]) -> FrameReading | None:
-    """What several reads of one card's number line say together: a number passing its check
-    that at least two reads give and no other text is read as often; else the number failing
-    its check (or unable to exist) read most often, the earliest read on a tie; None when no
-    read holds a number. A single read passing its check among failing ones decides nothing:
-    a misread of a misprinted number may pass (1 in 11)."""
-    counts = Counter(r.text for r in reads if r.status in ("ok", "checksum", "invalid"))
-    if not counts:
+    """What independent reads of one card's number line say together. A number passing its
+    check is taken when no read of nearly the same characters (``NEAR_EDITS``) disputes it,
+    or when two reads give it and each such read is of a text read fewer times; a misread of
+    a misprinted number may pass (1 in 11), so one passing read against one failing read of
+    nearly the same characters decides nothing. Else the number failing its check (or unable
+    to exist) read most often, the most confident read on a tie. None when no read holds a
+    number. A read of other characters entirely (another line, a shifted outline) disputes
+    nothing."""
+    numbers = [r for r in reads if r.status in ("ok", "checksum", "invalid")]
+    votes = Counter(r.text for r in numbers)
+
+    def undisputed(text: str) -> bool:
+        rivals = [t for t in votes if t != text and _edits(t, text) <= NEAR_EDITS]
+        return not rivals or (votes[text] >= 2 and all(votes[t] < votes[text] for t in rivals))
+
+    taken = [r for r in numbers if r.status == "ok" and undisputed(r.text)]
+    if taken:
+        return max(taken, key=lambda r: (votes[r.text], r.confidence))
+    failing = [r for r in numbers if r.status != "ok"]
+    if not failing:
         return None
-    ranked = counts.most_common()
-    first_of = {t: next(r for r in reads if r.text == t) for t, _ in ranked}
-    passing = [(t, n) for t, n in ranked if first_of[t].status == "ok"]
-    if passing and passing[0][1] >= 2 and all(n < passing[0][1] for t, n in ranked
-                                               if t != passing[0][0]):
-        return first_of[passing[0][0]]
-    failing = [t for t, _ in ranked if first_of[t].status != "ok"]
-    return first_of[failing[0]] if failing else None
+    return max(failing, key=lambda r: (votes[r.text], r.confidence))
+
+
+NEAR_EDITS = 3  # two reads of one printed number: a few characters misread, dropped or added
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (characters substituted, dropped or added)."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
 
 
 MIN_LINE_ASPECT = 6.0  # a number line of 15 or 18 characters is far longer than high
 MAX_LINES_READ = 4  # the longest lines only: the number is among the longest on a card
+MAX_BAND_LINES = 2  # in the number band: the number, perhaps a date line caught at its top
 #: Where the number's text line lies on each card kind, as fractions of the card's width and
 #: height: left, top, right, bottom. Measured on outline reads of synthetic counter frames
 #: (seed 4242, 82 cards; spread under 0.025), and the same on the real layouts: the resident
