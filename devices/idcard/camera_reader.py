@@ -68,18 +68,19 @@ class CameraCardReader:
         self.engine = engine or make_engine()
         self.try_flip = try_flip
         self.candidates = candidates
-        # The second way to a card: its number line found by the engine's text detector in the
-        # whole frame (engines without a detector: outlines only).
+        # The engine's text detector: the number line found in a card's number band and, the
+        # second way to a card, in the whole frame (engines without a detector: outlines only).
         self.text_lines = text_lines and hasattr(self.engine, "text_lines")
 
     def read_frame(self, frame: np.ndarray, *, text_lines: bool = True) -> FrameReading:
         """One frame's reading. The number is read on the card's outline first (tens of ms)
         and decides when it passes its check. One that fails it (or cannot exist) is read
         again in two independent ways, each with its own idea of where the line lies: the
-        text detector's line in that card's number band (``band_line``, tens of ms), and,
-        when ``text_lines`` allows, the detector's line in the whole frame (a few hundred ms;
-        skipped when the first two agree). :func:`agreed` decides: a number passing its
-        check only when two of these reads give it, else the failing text (never altered).
+        text detector's line in that card's number band (``CardView.number_band``, tens of
+        ms), and, when ``text_lines`` allows, the detector's line in the whole frame (a few
+        hundred ms; skipped when the first two agree). :func:`agreed` decides: a number
+        passing its check only when no read of nearly the same characters disputes it or two
+        reads give it, else the failing text as read (never altered).
         When the outline reads nothing, the whole frame's line decides alone, as the
         outline's first read does (a pale card on white paper, a finger over a corner, a
         bent outline). The desk still needs two agreeing frames."""
@@ -179,8 +180,8 @@ def agreed(reads: list[FrameReading]) -> FrameReading | None:
     a misprinted number may pass (1 in 11), so one passing read against one failing read of
     nearly the same characters decides nothing. Else the number failing its check (or unable
     to exist) read most often, the most confident read on a tie. None when no read holds a
-    number. A read of other characters entirely (another line, a shifted outline) disputes
-    nothing."""
+    number. A read of other characters entirely (another line, dates read as a number)
+    disputes nothing."""
     numbers = [r for r in reads if r.status in ("ok", "checksum", "invalid")]
     votes = Counter(r.text for r in numbers)
 
