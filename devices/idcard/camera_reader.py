@@ -20,7 +20,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,7 +30,7 @@ import numpy as np
 from desk_app.identity import parse_id_number
 from devices.camera.types import Camera, CameraState
 from devices.idcard.errors import CardNotRead, PrintedNumberInvalid
-from devices.idcard.locate import card_outlines, find_card, rectify
+from devices.idcard.locate import CardView, card_outlines, find_card, rectify
 from devices.idcard.ocr import LineText, OcrEngine, make_engine
 from devices.idcard.types import FOREIGN15, IdCardRead, InvalidIdNumber, Polygon, printed_number_ok
 
@@ -68,55 +68,87 @@ class CameraCardReader:
         self.engine = engine or make_engine()
         self.try_flip = try_flip
         self.candidates = candidates
-        # The second way to a card: its number line found by the engine's text detector in the
-        # whole frame (engines without a detector: outlines only).
+        # The engine's text detector: the number line found in a card's number band and, the
+        # second way to a card, in the whole frame (engines without a detector: outlines only).
         self.text_lines = text_lines and hasattr(self.engine, "text_lines")
 
     def read_frame(self, frame: np.ndarray, *, text_lines: bool = True) -> FrameReading:
-        """One frame's reading: the card's outline first (tens of ms); when that gives no
-        valid number and ``text_lines`` allows, the number line found by the text detector
-        in the whole frame (a few hundred ms: a pale card on white paper, a finger over a
-        corner, a bent outline). The second read is an independent reading of the printed
-        line, not a correction of the first: a number whose check digit fails stays failing
-        unless the line itself reads otherwise, and the desk still needs two agreeing
-        frames."""
+        """One frame's reading. The number is read on the card's outline first (tens of ms)
+        and decides when it passes its check. One that fails it (or cannot exist) is read
+        again in two independent ways, each with its own idea of where the line lies: the
+        text detector's line in that card's number band (``CardView.number_band``, tens of
+        ms), and, when ``text_lines`` allows, the detector's line in the whole frame (a few
+        hundred ms; skipped when the first two agree). :func:`agreed` decides: a number
+        passing its check only when no read of nearly the same characters disputes it or two
+        reads give it, else the failing text as read (never altered).
+        When the outline reads nothing, the whole frame's line decides alone, as the
+        outline's first read does (a pale card on white paper, a finger over a corner, a
+        bent outline). The desk still needs two agreeing frames."""
         t0 = time.perf_counter()
-        reading = self._read_outlines(frame, t0)
-        if reading.status == "ok" or not (text_lines and self.text_lines):
+        reading, view = self._read_outlines(frame, t0)
+        if reading.status == "ok":
             return reading
-        by_line = self.read_text_lines(frame)
-        if by_line is not None and (by_line.status == "ok" or reading.status in NOTHING_READ):
+        reads: list[FrameReading] = []
+        if view is not None:
+            reads = [reading]
+            by_band = self._read_band(view)
+            if by_band is not None:
+                reads.append(by_band)
+                if by_band.text == reading.text:  # two reads agree: a failing number stays
+                    return dataclasses.replace(reading, ms=(time.perf_counter() - t0) * 1000)
+        by_line = self.read_text_lines(frame) if text_lines and self.text_lines else None
+        if by_line is not None and not reads:  # the first number read: it decides alone
             return dataclasses.replace(by_line, ms=(time.perf_counter() - t0) * 1000)
-        return dataclasses.replace(reading, ms=(time.perf_counter() - t0) * 1000)
+        best = agreed([*reads, by_line] if by_line is not None else reads) or reading
+        return dataclasses.replace(best, ms=(time.perf_counter() - t0) * 1000)
 
     def read_text_lines(self, frame: np.ndarray) -> FrameReading | None:
         """The card found by its number line: the detector's long thin lines, each read; the
         first holding a number decides, and the card's corners follow from where that line
         lies on the card kind (``NUMBER_LINE_ON_CARD``). None when no line holds a number."""
         t0 = time.perf_counter()
-        lines = [q for q in self.engine.text_lines(frame)  # type: ignore[attr-defined]
-                 if _line_aspect(q) >= MIN_LINE_ASPECT]
-        lines.sort(key=lambda q: -float(np.linalg.norm(q[1] - q[0])))
-        for quad in lines[:MAX_LINES_READ]:
-            line = self.engine.read_line(straighten(frame, quad))
+        for quad, line in self._line_reads(frame, MAX_LINES_READ):
             number = card_number(line)
-            if not number:
-                continue
             view = rectify(frame, card_corners_from_line(quad, card_kind(number)))
-            return FrameReading(_number_status(number), number, line.confidence, view.corners,
-                                view.portrait(), (time.perf_counter() - t0) * 1000)
+            return dataclasses.replace(reading_of(line, view.corners, view.portrait()),
+                                       ms=(time.perf_counter() - t0) * 1000)
         return None
 
-    def _read_outlines(self, frame: np.ndarray, t0: float) -> FrameReading:
+    def _read_band(self, view: CardView) -> FrameReading | None:
+        """The number read on the line the text detector finds in ``view``'s number band (at
+        the card's scale): where a loose outline slants the line or its tight crop cuts a
+        character, the detector's box still follows the printed line."""
+        if not self.text_lines:
+            return None
+        for _, line in self._line_reads(view.number_band(), MAX_BAND_LINES, as_is=True):
+            return reading_of(line, view.corners, view.portrait())
+        return None
+
+    def _line_reads(self, image: np.ndarray, most: int, *, as_is: bool = False
+                    ) -> Iterator[tuple[np.ndarray, LineText]]:
+        """(quadrilateral, read) of the ``most`` longest long thin lines the text detector
+        finds in ``image`` that hold a number, longest first."""
+        lines = [q for q in self.engine.text_lines(image, as_is=as_is)  # type: ignore[attr-defined]
+                 if _line_aspect(q) >= MIN_LINE_ASPECT]
+        lines.sort(key=lambda q: -float(np.linalg.norm(q[1] - q[0])))
+        for quad in lines[:most]:
+            line = self.engine.read_line(straighten(image, quad))
+            if card_number(line):
+                yield quad, line
+
+    def _read_outlines(self, frame: np.ndarray, t0: float
+                       ) -> tuple[FrameReading, CardView | None]:
+        """The first number read on the outlines, with the view it was read on (None: no
+        number read)."""
         outlines = card_outlines(frame, self.candidates)
         if not outlines:
-            return FrameReading("no_card", ms=(time.perf_counter() - t0) * 1000)
+            return FrameReading("no_card", ms=(time.perf_counter() - t0) * 1000), None
         # The best outline's line as expected first; then wider (outline a little off), then
         # the card the other way up; then the next outlines (another outline of the same card;
         # on a busy counter a sheet of paper may look more card-like than the card), each way
-        # up. Stops at the first number,
-        # valid or not: re-reading a number that fails its check until something passes
-        # would be "correcting" it.
+        # up. Stops at the first number, valid or not (read_frame looks again at one that
+        # fails, in other ways; reading the next outline until some number passes would be
+        # "correcting" it).
         first = ""
         for i, (score, corners) in enumerate(outlines):
             view = rectify(frame, corners, score)  # only the outlines actually read
@@ -128,15 +160,60 @@ class CameraCardReader:
                 if number:
                     return FrameReading(_number_status(number), number, line.confidence,
                                         v.corners, v.portrait(),
-                                        (time.perf_counter() - t0) * 1000)
+                                        (time.perf_counter() - t0) * 1000), v
                 first = first or line.text
         return FrameReading("no_number", first, 0.0, outlines[0][1],
-                            ms=(time.perf_counter() - t0) * 1000)
+                            ms=(time.perf_counter() - t0) * 1000), None
 
 
-NOTHING_READ = ("no_card", "no_number")
+def reading_of(line: LineText, corners: np.ndarray | None, portrait: np.ndarray | None
+               ) -> FrameReading:
+    number = card_number(line)
+    return FrameReading(_number_status(number) if number else "no_number", number,
+                        line.confidence, corners, portrait)
+
+
+def agreed(reads: list[FrameReading]) -> FrameReading | None:
+    """What independent reads of one card's number line say together. A number passing its
+    check is taken when no read of nearly the same characters (``NEAR_EDITS``) disputes it,
+    or when two reads give it and each such read is of a text read fewer times; a misread of
+    a misprinted number may pass (1 in 11), so one passing read against one failing read of
+    nearly the same characters decides nothing. Else the number failing its check (or unable
+    to exist) read most often, the most confident read on a tie. None when no read holds a
+    number. A read of other characters entirely (another line, dates read as a number)
+    disputes nothing."""
+    numbers = [r for r in reads if r.status in ("ok", "checksum", "invalid")]
+    votes = Counter(r.text for r in numbers)
+
+    def undisputed(text: str) -> bool:
+        rivals = [t for t in votes if t != text and _edits(t, text) <= NEAR_EDITS]
+        return not rivals or (votes[text] >= 2 and all(votes[t] < votes[text] for t in rivals))
+
+    taken = [r for r in numbers if r.status == "ok" and undisputed(r.text)]
+    if taken:
+        return max(taken, key=lambda r: (votes[r.text], r.confidence))
+    failing = [r for r in numbers if r.status != "ok"]
+    if not failing:
+        return None
+    return max(failing, key=lambda r: (votes[r.text], r.confidence))
+
+
+NEAR_EDITS = 3  # two reads of one printed number: a few characters misread, dropped or added
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (characters substituted, dropped or added)."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
 MIN_LINE_ASPECT = 6.0  # a number line of 15 or 18 characters is far longer than high
 MAX_LINES_READ = 4  # the longest lines only: the number is among the longest on a card
+MAX_BAND_LINES = 2  # in the number band: the number, perhaps a date line caught at its top
 #: Where the number's text line lies on each card kind, as fractions of the card's width and
 #: height: left, top, right, bottom. Measured on outline reads of synthetic counter frames
 #: (seed 4242, 82 cards; spread under 0.025), and the same on the real layouts: the resident

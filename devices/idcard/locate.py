@@ -21,6 +21,11 @@ from devices.idcard.synthetic import CARD_ASPECT, CARD_H, CARD_W, NUMBER_BOX, PO
 
 WORK_WIDTH = 640
 MIN_AREA_FRAC = 0.04
+#: The number line reaching further left and right than NUMBER_BOX (an outline a little off).
+WIDE_NUMBER_BOX = (NUMBER_BOX[0] - 0.04, NUMBER_BOX[1], NUMBER_BOX[2] + 0.02, NUMBER_BOX[3])
+#: Around the number line with room for an outline a little off: 0.1 of the card left of it,
+#: 0.08 above, down and right to the card's edges.
+NUMBER_REGION = (NUMBER_BOX[0] - 0.1, NUMBER_BOX[1] - 0.08, 1.0, 1.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,8 +53,12 @@ class CardView:
         """The number line cut tight around its ink (OCR engines want a line, not a band).
         ``wide`` reaches further left and right, for when a slightly wrong outline has
         shifted the line (it may then catch the end of the 公民身份号码 label)."""
-        box = (NUMBER_BOX[0] - 0.04, NUMBER_BOX[1], NUMBER_BOX[2] + 0.02, NUMBER_BOX[3])
-        return tighten_line(self.crop(box if wide else NUMBER_BOX, 0.02))
+        return tighten_line(self.crop(WIDE_NUMBER_BOX if wide else NUMBER_BOX, 0.02))
+
+    def number_band(self) -> np.ndarray:
+        """The card's lower right part, where the number line lies even when the outline is
+        a little off (for the text detector: it finds the line itself)."""
+        return self.crop(NUMBER_REGION)
 
 
 def tighten_line(band: np.ndarray) -> np.ndarray:

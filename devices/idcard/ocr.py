@@ -105,6 +105,7 @@ class TesseractEngine:
 
 
 DETECT_SIDE = 960
+DETECT_SHORT = DETECT_SIDE * 9 // 16
 
 
 class RapidOcrEngine:
@@ -117,21 +118,26 @@ class RapidOcrEngine:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as exc:
             raise OcrUnavailable(detail="rapidocr-onnxruntime not installed") from exc
-        # det_limit_side_len: the detector scales a frame's shorter side to this (default 736,
-        # which enlarges a 720p frame); text_lines hands it frames already made smaller.
+        # det_limit_type "max": the detector never enlarges an image (it shrinks only one
+        # over 2,000 px, which it is not given); text_lines sizes a whole frame itself, and a
+        # card's number band goes in at the card's scale.
         self._engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1,
-                                det_limit_side_len=DETECT_SIDE * 9 // 16)
+                                det_limit_type="max")
         self._lock = threading.Lock()
 
-    def text_lines(self, frame: np.ndarray) -> list[np.ndarray]:
+    def text_lines(self, frame: np.ndarray, *, as_is: bool = False) -> list[np.ndarray]:
         """The text lines the detector (PP-OCRv4 det, ONNX) finds in a whole frame: one 4 x 2
         float32 quadrilateral each, corners top-left, top-right, bottom-right, bottom-left
-        along the reading direction."""
-        # The frame's longer side at most DETECT_SIDE px: a card's number stays ~15 px high on a
-        # card a third of a 720p frame wide, at about half the detector's cost at full size.
-        scale = min(1.0, DETECT_SIDE / max(frame.shape[:2]))
-        small = frame if scale == 1.0 else cv2.resize(frame, None, fx=scale, fy=scale,
-                                                      interpolation=cv2.INTER_AREA)
+        along the reading direction. ``as_is``: the image at its own scale (a card's number
+        band, tens of ms), not sized as a frame."""
+        # A frame: its longer side at most DETECT_SIDE px, its shorter at least DETECT_SHORT
+        # (a 720p frame: 960 x 540): a card's number stays ~15 px high on a card a third of
+        # the frame wide, at about half the detector's cost at full size.
+        h, w = frame.shape[:2]
+        scale = 1.0 if as_is else max(min(1.0, DETECT_SIDE / max(h, w)), DETECT_SHORT / min(h, w))
+        small = frame if scale == 1.0 else cv2.resize(
+            frame, None, fx=scale, fy=scale,
+            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
         with self._lock:
             boxes, _ = self._engine(small, use_det=True, use_cls=False, use_rec=False)
         return [np.asarray(b, np.float32).reshape(4, 2) / scale for b in (boxes or [])]

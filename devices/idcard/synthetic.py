@@ -532,10 +532,11 @@ HARD = {"card_width_frac": (0.28, 0.42), "max_angle": 180.0, "noise": 8.0, "blur
 
 def make_set(out_dir: Path, faces_dir: Path, n: int, *, invalid: float = 0.1, seed: int = 0,
              size: tuple[int, int] = (1280, 720), photos: Sequence[Path] | None = None,
-             hard: bool = False, counter: bool = False) -> Path:
+             hard: bool = False, counter: bool = False,
+             effects: Sequence[str] = COUNTER_EFFECTS) -> Path:
     """Write ``n`` scene images and ``index.csv``; returns the index path. ``counter``: every
-    card kind under every counter-camera effect in turn (``counter_frame``), the columns
-    ``kind`` and ``effect`` added to the index."""
+    card kind under each of ``effects`` (``counter_frame``) in turn, the columns ``kind`` and
+    ``effect`` added to the index."""
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     photos = list(photos) if photos is not None else face_photos(faces_dir)
@@ -555,7 +556,7 @@ def make_set(out_dir: Path, faces_dir: Path, n: int, *, invalid: float = 0.1, se
             card = render_card(person, photo, seed=i)
             extra: list[str] = []
             if counter:
-                effect = COUNTER_EFFECTS[(i // len(CARD_KINDS)) % len(COUNTER_EFFECTS)]
+                effect = effects[(i // len(CARD_KINDS)) % len(effects)]
                 frame, _ = counter_frame(card, rng, effect, size)
                 extra = [kind, effect]
             else:
@@ -581,14 +582,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     m.add_argument("--counter", action="store_true",
                    help="all card kinds under a counter camera's effects (glare, finger, phone "
                         "screen, busy desk ...)")
+    m.add_argument("--effects", type=lambda v: v.split(","), default=list(COUNTER_EFFECTS),
+                   help="with --counter: only these effects, comma-separated (e.g. busy)")
     c = sub.add_parser("card", help="render one card to a PNG")
     c.add_argument("out", type=Path)
     c.add_argument("--photo", type=Path)
     c.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if args.cmd == "make-set":
+        if unknown := set(args.effects) - set(COUNTER_EFFECTS):
+            p.error(f"unknown effects {sorted(unknown)}; known: {', '.join(COUNTER_EFFECTS)}")
         index = make_set(args.out_dir, args.faces, args.n, invalid=args.invalid, seed=args.seed,
-                         hard=args.hard, counter=args.counter)
+                         hard=args.hard, counter=args.counter, effects=args.effects)
         print(index)
         return 0
     rng = np.random.default_rng(args.seed)

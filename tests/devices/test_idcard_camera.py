@@ -7,6 +7,7 @@ desk in perspective with noise, then found, rectified and read by the real OCR e
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -19,9 +20,11 @@ from devices.idcard.camera_reader import (
     CameraIdCardSource,
     FrameReading,
     NumberVoter,
+    agreed,
     read_frames,
 )
 from devices.idcard.errors import CardNotRead, PrintedNumberInvalid
+from devices.idcard.ocr import LineText
 from devices.idcard.synthetic import (
     CARD_ASPECT,
     make_set,
@@ -83,6 +86,81 @@ def test_wrong_check_digit_is_reported_never_corrected(scenes, reader):
         assert result.status == "checksum"
         with pytest.raises(PrintedNumberInvalid):
             result.to_read()
+
+
+def _passing_neighbour(number: str) -> str:
+    """A number one sequence digit away from ``number`` that passes its check (what a
+    misread of a misprinted card can give)."""
+    for pos in (16, 15, 14):
+        for d in "0123456789":
+            other = number[:pos] + d + number[pos + 1:]
+            if other != number and check_digit_ok(other):
+                return other
+    raise AssertionError(number)
+
+
+def test_reads_agree_before_a_failing_number_becomes_a_passing_one():
+    good = "110101199003070011"
+    bad = wrong_check_digit(good)
+    near = _passing_neighbour(bad)
+
+    def r(text: str) -> FrameReading:
+        return FrameReading("ok" if check_digit_ok(text) else "checksum", text, 0.9)
+
+    assert agreed([FrameReading("no_number")]) is None
+    assert agreed([r(bad), r(near)]).text == bad  # one passing read decides nothing
+    assert agreed([r(bad), r(near), r(bad)]).text == bad
+    assert agreed([r(bad), r(near), r(near), r(bad)]).text == bad  # as often: not taken
+    assert agreed([r(bad), r(good), r(good)]).text == good  # two independent reads agree
+    cut = bad[:-1] + ("5" if bad[-1] != "5" else "3")  # the tight crop cut the last digit
+    assert agreed([r(cut), r(bad), r(bad)]).text == bad
+    sure = dataclasses.replace(r(bad), confidence=0.99)
+    assert agreed([r(cut), sure]) is sure  # one read each: the more confident
+    # A read of other characters entirely (a loose outline read the dates as a 2017 number)
+    # does not dispute a passing number.
+    assert agreed([r("PNE080524508057"), r(good)]).text == good
+
+
+class ScriptedEngine:
+    """An OCR engine that reads the given texts in turn (the card and its crops are real); its
+    text detector finds one line across a card's number band and none in a whole frame."""
+
+    name = "scripted"
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts, self.calls, self.frame_looks = list(texts), 0, 0
+
+    def read_line(self, line: np.ndarray) -> LineText:
+        text = self.texts[min(self.calls, len(self.texts) - 1)]
+        self.calls += 1
+        return LineText(text, 0.9, text)
+
+    def text_lines(self, image: np.ndarray, *, as_is: bool = False) -> list[np.ndarray]:
+        if not as_is:
+            self.frame_looks += 1
+            return []
+        h, w = image.shape[:2]
+        return [np.float32([[5, h / 2 - 10], [w - 5, h / 2 - 10], [w - 5, h / 2 + 10],
+                            [5, h / 2 + 10]])]
+
+
+def test_a_failing_number_is_reported_as_checksum_and_never_altered(scenes):
+    """A number that fails its check is read again on the line the text detector finds; a
+    read there that passes (a misread: here one digit off) does not change the number
+    reported, nor does a read of nothing."""
+    person, frame, _ = next((p, f, c) for p, f, c in scenes if not p.check_digit_valid)
+    bad = person.id_number
+    near = _passing_neighbour(bad)
+    for again, frame_looks in ((near, 1), ("", 1), (bad, 0)):
+        engine = ScriptedEngine([bad, again])
+        r = CameraCardReader(engine).read_frame(frame)  # type: ignore[arg-type]
+        assert (r.status, r.text) == ("checksum", bad), again
+        assert engine.calls == 2  # the outline's crop, then the band's line
+        assert engine.frame_looks == frame_looks  # two reads agreeing need no third
+    voter = NumberVoter()
+    for _ in range(2):
+        voter.add(r)
+    assert (voter.result().status, voter.result().number) == ("checksum", bad)
 
 
 def test_card_corners_are_found(scenes, reader):
