@@ -161,6 +161,11 @@ class FaceDecision:
 
     @property
     def text(self) -> Text:
+        """What the clerk reads: the outcome's text, or the hint that explains an undecided
+        or unavailable outcome the clerk could not guess (a relative's ceiling, the cohort)."""
+        for h in self.hints:
+            if h.code in (RELATIVE_HELD.code, COHORT_UNAVAILABLE.code):
+                return h.text
         return OUTCOME_TEXT[self.outcome]
 
     @property

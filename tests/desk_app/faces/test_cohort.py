@@ -76,6 +76,7 @@ def test_a_damaged_cohort_file_leaves_the_face_to_the_clerk_and_says_why(tmp_pat
         d = session.decision
         assert d is not None and d.outcome == FaceOutcome.UNAVAILABLE
         assert [h.code for h in d.hints] == ["face_cohort_unavailable"]
+        assert "reference" in d.text.en and d.text.zh
         # a site on plain distances does not need the file
         plain = FaceSession(IdPhoto(np.zeros(128), None), FacesSection(score="distance"),
                             model=object())
@@ -91,6 +92,7 @@ def test_a_score_under_the_threshold_is_no_match_above_the_relatives_ceiling():
     assert d.outcome == FaceOutcome.UNDECIDED
     assert [h.code for h in d.hints] == ["relative_ceiling"]
     assert d.hints[0].text.zh and d.raw_distance == round(faces.relative_ceiling + 0.02, 4)
+    assert d.text == d.hints[0].text  # the clerk reads why, not only "not sure"
     ok = decide_from_distances([below], faces, raw=[faces.relative_ceiling - 0.02])
     assert ok.outcome == FaceOutcome.MATCH and not ok.hints
     # a site on plain distances keeps its own band (its thresholds are its calibration)
