@@ -99,14 +99,11 @@ def _all_rows(pairs: list[Pair], judge: PairJudge, population: int) -> list[tupl
     nan = np.full(128, np.nan)
     a = np.stack([e.encoding if e.encoding is not None else nan for e in ids])
     b = np.stack([e.encoding if e.encoding is not None else nan for e in lives])
-    raw = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
-    raw = np.where(np.isnan(raw), np.inf, raw)
-    dist = raw
     if judge.cohort is not None:  # the scores the thresholds are in (verify.Scorer)
-        cm, cs = judge.cohort.crowding_arrays(a, "card")
-        lm, ls = judge.cohort.crowding_arrays(b, "live")
-        dist = judge.cohort.scores(raw, cm[:, None], cs[:, None], lm[None, :], ls[None, :])
-        dist = np.where(np.isfinite(raw) & np.isfinite(dist), dist, np.inf)
+        raw, dist = judge.cohort.all_against_all(a, b)
+    else:
+        raw = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
+        dist = raw = np.where(np.isnan(raw), np.inf, raw)
     capped = [bool(set(e.hints) & CAPPING_HINTS) for e in lives]
     weak_a = [bool(set(e.hints) & NO_MISMATCH_HINTS) for e in ids]
     weak_b = [bool(set(e.hints) & NO_MISMATCH_HINTS) for e in lives]

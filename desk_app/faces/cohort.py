@@ -93,6 +93,18 @@ class Cohort:
         spread = np.maximum((card_spread + live_spread) / 2, 1e-6)
         return self.reference + (distances - mean) / spread * self.spread_reference
 
+    def all_against_all(self, card: np.ndarray, live: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """Every card descriptor against every live one (rows with NaN: no face, inf): the
+        plain distances and the scores, both (len(card), len(live))."""
+        raw = _dist(np.nan_to_num(card), np.nan_to_num(live))
+        missing = np.isnan(card).any(axis=1)[:, None] | np.isnan(live).any(axis=1)[None, :]
+        raw = np.where(missing, np.inf, raw)
+        cm, cs = self.crowding_arrays(card, "card")
+        lm, ls = self.crowding_arrays(live, "live")
+        score = self.scores(raw, cm[:, None], cs[:, None], lm[None, :], ls[None, :])
+        return raw, np.where(np.isfinite(raw) & np.isfinite(score), score, np.inf)
+
     def crowding_arrays(self, descriptors: np.ndarray, side: Literal["card", "live"]
                         ) -> tuple[np.ndarray, np.ndarray]:
         centres = self.live_centres if side == "card" else self.card_centres

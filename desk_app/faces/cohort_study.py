@@ -71,7 +71,7 @@ class Photos:
     pair_a: np.ndarray  # photo index of each pair's card side
     pair_b: np.ndarray  # ... and live side
     raw: Scored  # the pairs with raw distances
-    population: np.ndarray | None = None  # population index of each photo (its first pair's)
+    population: np.ndarray  # population index of each photo (its first pair's)
 
 
 def encode_photos(files: list[tuple[Path, bool]], judge: PairJudge) -> Photos:
@@ -112,26 +112,24 @@ def encode_photos(files: list[tuple[Path, bool]], judge: PairJudge) -> Photos:
     return Photos(card, live, person, pa_arr, pb_arr, raw, population)
 
 
-def stranger_scores(photos: Photos, cohort: cohort_mod.Cohort, mask: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def stranger_scores(photos: Photos, cohort: cohort_mod.Cohort, mask: np.ndarray,
+                    ceiling: float = RELATIVE_CEILING) -> tuple[np.ndarray, np.ndarray]:
     """Every photo of ``mask`` as the card against every other as the live face: the scores
-    of the strangers' pairs that could be a MATCH (plain distance at most the ceiling), and of
-    the genuine pairs (a MATCH only at most the ceiling: inf above)."""
-    idx = np.where(mask & ~np.isnan(photos.card).any(axis=1) & ~np.isnan(photos.live).any(axis=1))[0]
-    a, b = photos.card[idx], photos.live[idx]
-    raw = cohort_mod._dist(a, b)  # noqa: SLF001
-    cm, cs = cohort.crowding_arrays(a, "card")
-    lm, ls = cohort.crowding_arrays(b, "live")
-    score = cohort.scores(raw, cm[:, None], cs[:, None], lm[None, :], ls[None, :])
-    score = np.where(raw > RELATIVE_CEILING, np.inf, score)
+    of the strangers' pairs and of the genuine pairs, inf where no MATCH is possible (no face,
+    or a plain distance above ``ceiling``)."""
+    faces = ~np.isnan(photos.card).any(axis=1) & ~np.isnan(photos.live).any(axis=1)
+    idx = np.where(mask & faces)[0]
+    raw, score = cohort.all_against_all(photos.card[idx], photos.live[idx])
+    score = np.where(raw > ceiling, np.inf, score)
     who = photos.person[idx]
     same = who[:, None] == who[None, :]
     off = ~np.eye(len(idx), dtype=bool)
     return score[~same], score[same & off]
 
 
-def scored_with(photos: Photos, cohort: cohort_mod.Cohort) -> Scored:
-    """The pairs with cohort scores; a raw distance above the ceiling never matches."""
+def scored_with(photos: Photos, cohort: cohort_mod.Cohort,
+                ceiling: float = RELATIVE_CEILING) -> Scored:
+    """The pairs with cohort scores; a raw distance above ``ceiling`` never matches."""
     cm, cs = cohort.crowding_arrays(photos.card, "card")
     lm, ls = cohort.crowding_arrays(photos.live, "live")
     raw = photos.raw
@@ -140,49 +138,55 @@ def scored_with(photos: Photos, cohort: cohort_mod.Cohort) -> Scored:
     score = np.where(np.isfinite(raw.distance) & np.isfinite(score), score, np.inf)
     return Scored(score, raw.same, raw.capped, raw.population, raw.person_a, raw.person_b,
                   raw.populations, raw.strict, raw.no_mismatch,
-                  np.isfinite(raw.distance) & (raw.distance > RELATIVE_CEILING))
+                  np.isfinite(raw.distance) & (raw.distance > ceiling))
 
 
 class Study:
     def __init__(self, photos: Photos, n_folds: int = 5, seed: int = 17,
                  variants: tuple[Variant, ...] = VARIANTS, rules: list[Rule] | None = None,
-                 max_far: float = MAX_FAR):
+                 max_far: float = MAX_FAR, ceiling: float = RELATIVE_CEILING):
         self.photos = photos
         self.max_far = max_far
+        self.ceiling = ceiling
         strict = [i for i, st in enumerate(photos.raw.strict) if st]
-        pop = photos.population if photos.population is not None else np.zeros(0, int)
-        self.strict_photos = np.isin(pop, strict)
+        self.strict_photos = np.isin(photos.population, strict)
         self.n_folds = n_folds
         self.folds = crossval.person_folds(photos.raw, n_folds, seed)
         self.variants = variants
         self.rules = rules or crossval.default_rules()
         self._built: dict[tuple, tuple[cohort_mod.Cohort, Scored]] = {}
+        self._caps: dict[tuple, float] = {}
 
     def built(self, fold_ids: tuple[int, ...], v: Variant) -> tuple[cohort_mod.Cohort, Scored]:
         key = (fold_ids, v)
         if key not in self._built:
-            p = self.photos
-            mine = (p.person >= 0) & np.isin(self.folds[np.maximum(p.person, 0)], fold_ids)
+            p, mine = self.photos, self._in(fold_ids)
             c = cohort_mod.build(p.card[mine], p.live[mine], p.person[mine], centres=v.centres,
                                  k_nearest=v.k_nearest, kind=v.kind)
-            self._built[key] = (c, scored_with(p, c))
+            self._built[key] = (c, scored_with(p, c, self.ceiling))
         return self._built[key]
+
+    def cap(self, fold_ids: tuple[int, ...], v: Variant) -> float:
+        """The score of the (allowed + 1)-th closest strict stranger of ``fold_ids``, every
+        photo against every other (allowed: ``max_far`` of them all)."""
+        key = (fold_ids, v)
+        if key not in self._caps:
+            c, _ = self.built(fold_ids, v)
+            imp, _ = stranger_scores(self.photos, c, self.strict_photos & self._in(fold_ids),
+                                     self.ceiling)
+            allowed = math.floor(self.max_far * imp.size)
+            matchable = np.sort(imp[np.isfinite(imp)])
+            self._caps[key] = float(matchable[allowed]) if matchable.size > allowed else math.inf
+        return self._caps[key]
 
     def fitted(self, fold_ids: tuple[int, ...], v: Variant, rule: Rule
                ) -> tuple[crossval.Thresholds, Scored]:
-        c, s = self.built(fold_ids, v)
+        _, s = self.built(fold_ids, v)
         inside = crossval._inside(s, self.folds, list(fold_ids))  # noqa: SLF001
         t = crossval.fit(rule, s.subset(inside), ceiling=math.inf)
-        key = (fold_ids, v, "cap")
-        if key not in self._built:
-            imp, _ = stranger_scores(self.photos, c, self.strict_photos & self._in(fold_ids))
-            allowed = math.floor(self.max_far * imp.size)  # a share of all the strangers
-            matchable = np.sort(imp[np.isfinite(imp)])  # those under the relatives' ceiling
-            self._built[key] = (float(matchable[allowed]) if matchable.size > allowed  # type: ignore[assignment]
-                                else math.inf)
-        cap = self._built[key]
-        if cap < t.match_distance + 1e-9:  # below the (allowed+1)-th closest stranger
-            match = math.floor((cap - 1e-9) * 1000) / 1000  # type: ignore[operator]
+        cap = self.cap(fold_ids, v)
+        if cap < t.match_distance + 1e-9:  # strictly below that stranger, rounded down
+            match = math.floor((cap - 1e-9) * 1000) / 1000
             t = crossval.Thresholds(match, max(t.mismatch_distance, match))
         return t, s
 
@@ -247,18 +251,31 @@ class Study:
 
 
 def main(args: argparse.Namespace) -> int:
-    paths, settings = load_faces_settings(args.data_dir)
+    if not 0 < args.max_far < 0.5:
+        raise UserInputError(Text("--max-far 应在 0 和 0.5 之间", "--max-far must be between 0 and 0.5"))
+    if not 2 <= args.folds <= 20:
+        raise UserInputError(Text("--folds 应在 2 和 20 之间", "--folds must be between 2 and 20"))
     files = [(Path(p), False) for p in args.pairs] + [(Path(p), True) for p in args.strict]
+    if not files:
+        raise UserInputError(Text("请给出至少一个样本对文件。", "Give at least one pairs file."))
     if not any(strict for _, strict in files):
         files = [(p, True) for p, _ in files]
+    paths, settings = load_faces_settings(args.data_dir)
     cache = open_cache(paths, settings, not args.no_cache)
     # only the encodings are wanted here: no cohort needed to make them
     faces = settings.faces.model_copy(update={"score": "distance"})
     with desk_model() as model:
         photos = encode_photos(files, PairJudge(faces, "idcard", cache, model))
-    if not 0 < args.max_far < 0.5:
-        raise UserInputError(Text("--max-far 应在 0 和 0.5 之间", "--max-far must be between 0 and 0.5"))
-    result = Study(photos, args.folds, max_far=args.max_far).run()
+    try:
+        result = Study(photos, args.folds, max_far=args.max_far,
+                       ceiling=settings.faces.relative_ceiling).run()
+    except ValueError as exc:
+        raise UserInputError(Text(
+            "可用的样本对太少: 交叉验证的每一折都需要至少 10 对同一人和 10 对不同人 (含人脸)。"
+            "请提供更多人的照片或减少 --folds。",
+            "Too few usable pairs: every fold of the cross-validation needs at least 10 genuine "
+            "and 10 impostor pairs with faces. Give photos of more people or fewer --folds.",
+        )) from exc
     t = result["thresholds"]
     report = {"held_out": result["outer"], "folds": result["folds"],
               "held_out_strict_every_photo": result["strict_every_photo"],

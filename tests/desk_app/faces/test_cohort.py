@@ -144,3 +144,15 @@ def test_calibrate_cohort_chooses_on_some_people_and_writes_a_cohort(faces_dir, 
     c = cohort_mod.load(out_file)
     assert c.meta["min_people"] == 3 and c.meta["from"] == ["patients.csv"]
     assert math.isfinite(c.reference)
+
+
+@pytest.mark.faces
+def test_calibrate_cohort_with_too_few_people_says_so(faces_dir, tmp_path, capsys):
+    pairs = write_pairs(tmp_path / "few.csv", faces_dir, [
+        ("obama.jpg", "obama1.jpg", 1), ("obama.jpg", "biden.jpg", 0)])
+    assert main(["calibrate", "cohort", str(pairs), "--lang", "en",
+                 "--data-dir", str(tmp_path / "desk")]) == 1
+    assert "Too few usable pairs" in capsys.readouterr().err
+    assert main(["calibrate", "cohort", str(pairs), "--max-far", "0.7", "--lang", "en",
+                 "--data-dir", str(tmp_path / "desk")]) == 1
+    assert "--max-far" in capsys.readouterr().err
