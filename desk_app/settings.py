@@ -32,7 +32,7 @@ from desk_app.errors import ConfigError, DeskError, SettingsCorrupt, Text
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class _Section(BaseModel):
@@ -92,9 +92,12 @@ class FacesSection(_Section):
     # lfw_pairs.csv pairs.csv --strict east_asian_pairs.csv` (nested cross-validation by person,
     # ID-card portraits; docs/architecture.md "Face verification"): no listed impostor a MATCH,
     # at most 1 in 1 000 of the East Asian strangers (every photo against every other).
+    # Version 5 (later on 2026-12-03): each threshold cap cross-fitted (strangers scored by a
+    # cohort built without them, as a patient is never in the shipped cohort) and the cohort
+    # chosen among 18 variants; the cohort file changed with it.
     score: Literal["cohort", "distance"] = "cohort"
-    match_distance: float = Field(0.412, gt=0, lt=2)
-    mismatch_distance: float = Field(0.681, gt=0, lt=2)
+    match_distance: float = Field(0.426, gt=0, lt=2)
+    mismatch_distance: float = Field(0.615, gt=0, lt=2)
     # Never a MATCH above this plain distance, whatever the score: relatives were measured at
     # 0.493 and 0.536 (issue 17); a closer pair is at best UNDECIDED, the clerk's call.
     relative_ceiling: float = Field(0.47, gt=0, lt=2)
@@ -249,6 +252,8 @@ def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
 V2_FACE_DEFAULTS = {"match_distance": 0.537, "mismatch_distance": 0.615, "liveness": "off"}
 #: Version 3's face thresholds (plain distance, calibrated for East Asian patients).
 V3_FACE_DEFAULTS = {"match_distance": 0.361, "mismatch_distance": 0.615, "liveness": "passive"}
+#: Version 4's face thresholds (cohort scores against the first shipped cohort).
+V4_FACE_DEFAULTS = {"match_distance": 0.412, "mismatch_distance": 0.681}
 
 
 def _v2_to_v3(doc: dict[str, Any]) -> dict[str, Any]:
@@ -279,16 +284,35 @@ def _v3_to_v4(doc: dict[str, Any]) -> dict[str, Any]:
     keys = ("match_distance", "mismatch_distance")
     if any(k in faces for k in keys):
         if all(faces.get(k) == V3_FACE_DEFAULTS[k] for k in keys):
-            new = FacesSection()
-            faces.update({k: getattr(new, k) for k in keys}, score="cohort")
+            faces.update({k: V4_FACE_DEFAULTS[k] for k in keys}, score="cohort")
         else:
             faces["score"] = "distance"
         out["faces"] = faces
     return out
 
 
+def _v4_to_v5(doc: dict[str, Any]) -> dict[str, Any]:
+    """Version 5 ships another cohort file, so cohort-score thresholds of version 4 are in a
+    unit that no longer exists: they become the new defaults (a site's own ones too: the old
+    file is kept beside the new one, and ``calibrate faces --from-desk-history`` proposes this
+    site's again from calls made under the new band). Plain-distance thresholds are kept."""
+    out = dict(doc)
+    out["schema_version"] = 5
+    faces = dict(out.get("faces", {}))
+    keys = ("match_distance", "mismatch_distance")
+    if faces.get("score", "cohort") == "cohort" and any(k in faces for k in keys):
+        if any(faces.get(k, V4_FACE_DEFAULTS[k]) != V4_FACE_DEFAULTS[k] for k in keys):
+            log.warning("settings: the site's own cohort thresholds %s were set against the "
+                        "previous cohort file; the new defaults replace them (recalibrate)",
+                        {k: faces.get(k) for k in keys})
+        new = FacesSection()
+        faces.update({k: getattr(new, k) for k in keys})
+        out["faces"] = faces
+    return out
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
 
 
 def migrate(doc: dict[str, Any]) -> dict[str, Any]:

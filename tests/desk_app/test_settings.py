@@ -104,6 +104,39 @@ def test_version_3_thresholds_become_cohort_scores_unless_the_site_chose_its_own
     assert load_settings(app_paths.settings_file).settings.faces.score == "cohort"
 
 
+def test_version_4_cohort_thresholds_follow_the_new_cohort_file_and_plain_ones_stay(
+        app_paths, caplog):
+    """Version 5 ships another cohort file: version 4's cohort thresholds (defaults or a
+    site's own, set against the old file) become the new defaults, the latter with a warning
+    in the log; plain-distance thresholds keep their meaning."""
+    new = FacesSection()
+    assert (new.match_distance, new.mismatch_distance) != (0.412, 0.681)
+    app_paths.settings_file.write_text(
+        "schema_version = 4\n[faces]\nscore = \"cohort\"\nmatch_distance = 0.412\n"
+        "mismatch_distance = 0.681\nbest_k = 4\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="desk_app.settings"):
+        loaded = load_settings(app_paths.settings_file)
+    assert loaded.migrated_from == 4 and not caplog.records
+    f = loaded.settings.faces
+    assert (f.score, f.match_distance, f.mismatch_distance, f.best_k) == (
+        "cohort", new.match_distance, new.mismatch_distance, 4)
+    assert app_paths.settings_file.with_name("settings.toml.v4.bak").exists()
+
+    app_paths.settings_file.write_text(
+        "schema_version = 4\n[faces]\nscore = \"cohort\"\nmatch_distance = 0.40\n"
+        "mismatch_distance = 0.70\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="desk_app.settings"):
+        f = load_settings(app_paths.settings_file).settings.faces
+    assert (f.match_distance, f.mismatch_distance) == (new.match_distance, new.mismatch_distance)
+    assert "recalibrate" in caplog.text
+
+    app_paths.settings_file.write_text(
+        "schema_version = 4\n[faces]\nscore = \"distance\"\nmatch_distance = 0.39\n"
+        "mismatch_distance = 0.62\n", encoding="utf-8")
+    f = load_settings(app_paths.settings_file).settings.faces
+    assert (f.score, f.match_distance, f.mismatch_distance) == ("distance", 0.39, 0.62)
+
+
 @pytest.mark.parametrize(
     "content",
     [
