@@ -13,6 +13,7 @@ import pytest
 
 from desk_app.cli import main
 from desk_app.faces import cohort as cohort_mod
+from desk_app.faces import cohort_study
 from desk_app.faces.verify import FaceOutcome, FaceSession, IdPhoto, decide_from_distances
 from desk_app.settings import FacesSection
 
@@ -123,7 +124,8 @@ def test_a_crowded_east_asian_stranger_close_in_plain_distance_is_no_match(
 
 
 @pytest.mark.faces
-def test_calibrate_cohort_chooses_on_some_people_and_writes_a_cohort(faces_dir, tmp_path, capsys):
+def test_calibrate_cohort_chooses_on_some_people_and_writes_a_cohort(faces_dir, tmp_path, capsys,
+                                                                    monkeypatch):
     people: dict[str, list[str]] = {}
     for r in csv.DictReader((faces_dir / "east_asian" / "files.csv").open()):
         people.setdefault(r["identity"], []).append(r["file"])
@@ -132,6 +134,24 @@ def test_calibrate_cohort_chooses_on_some_people_and_writes_a_cohort(faces_dir, 
     rows = [(a, b, int(pa == pb)) for pa, a in photos for pb, b in photos if a != b]
     pairs = write_pairs(tmp_path / "patients.csv", faces_dir, rows)
     out_file = tmp_path / "cohort.npz"
+    # watch (not replace) which folds built each cohort and which folds' strangers it scored:
+    # the cap and the held-out counts must never score a face its own cohort was made from
+    made_from: dict[int, tuple] = {}
+    scored: list[tuple[tuple, set]] = []
+    real_built, real_strangers = cohort_study.Study.built, cohort_study.stranger_scores
+
+    def built(self, fold_ids, v):  # type: ignore[no-untyped-def]
+        c, s = real_built(self, fold_ids, v)
+        made_from[id(c)] = (self, fold_ids)
+        return c, s
+
+    def strangers(photos, c, mask, *args, **kwargs):  # type: ignore[no-untyped-def]
+        study, fold_ids = made_from[id(c)]
+        scored.append((fold_ids, set(study.folds[photos.person[mask]].tolist())))
+        return real_strangers(photos, c, mask, *args, **kwargs)
+
+    monkeypatch.setattr(cohort_study.Study, "built", built)
+    monkeypatch.setattr(cohort_study, "stranger_scores", strangers)
     code = main(["calibrate", "cohort", "--strict", str(pairs), "--folds", "3", "--json",
                  "--out", str(out_file), "--data-dir", str(tmp_path / "desk")])
     assert code == 0
@@ -140,6 +160,12 @@ def test_calibrate_cohort_chooses_on_some_people_and_writes_a_cohort(faces_dir, 
     # nine people are few: the cap allows none of their strangers, yet held-out ones may match
     assert held["genuine"] == 9 * 12 and held["false_admits"] <= 0.02 * held["impostor"]
     assert len(report["folds"]) == 3
+    crossed = [(made, seen) for made, seen in scored if not set(made) & seen]
+    assert crossed and any(len(made) == 2 for made, _ in crossed)
+    # only a fit on one training fold (the inner fits of 3 folds) cannot be crossed: it is
+    # capped on its own strangers
+    assert all(len(made) == 1 and set(made) == seen
+               for made, seen in scored if (made, seen) not in crossed)
     chosen = report["chosen"]
     assert 0 < chosen["match_distance"] <= chosen["mismatch_distance"] < 2
     c = cohort_mod.load(out_file)
