@@ -98,8 +98,8 @@ class FacesSection(_Section):
     score: Literal["cohort", "distance"] = "cohort"
     match_distance: float = Field(0.426, gt=0, lt=2)
     mismatch_distance: float = Field(0.615, gt=0, lt=2)
-    # Never a MATCH above this plain distance, whatever the score: relatives were measured at
-    # 0.493 and 0.536 (issue 17); a closer pair is at best UNDECIDED, the clerk's call.
+    # Never a MATCH above this plain distance, whatever the score: a brother and sister were
+    # measured at 0.493 (issue 17); a pair further apart is at best UNDECIDED, the clerk's call.
     relative_ceiling: float = Field(0.47, gt=0, lt=2)
     best_k: int = Field(3, ge=1, le=10)
     window_s: float = Field(4.0, gt=0, le=30)
