@@ -53,7 +53,7 @@ def booking() -> BookingView:
 
 
 def person() -> PersonView:
-    return PersonView("110101********1234", "王*明", "M", "2034-05-01", "reader")
+    return PersonView("110101********1234", "王*明", "M", "2034-05-01", "reader", age=47)
 
 
 def _steps(booking_s: StepStatus, id_s: StepStatus, face_s: StepStatus,
@@ -111,7 +111,7 @@ def state_reject() -> CheckinState:
         "s-4", _steps(StepStatus.OK, StepStatus.FAILED, StepStatus.FAILED, StepStatus.FAILED,
                       Text("不是同一人 (0.81)", "Different person (0.81)")),
         Text("核验不通过, 已通知安保", "Rejected: security has been alerted"), booking=booking(),
-        person=PersonView("320102********5678", "李*", "F", "长期", "reader"), face=face,
+        person=PersonView("320102********5678", "李*", "F", "长期", "reader", age=68), face=face,
         verdict=VerdictView(Decision.REJECT, (
             ReasonView("id_not_patient", "block", Text("身份证与预约人不符 (一证一号)",
                                                                "The ID card is not the booked patient's (one ID, one booking)"), "one_id_one_booking"),

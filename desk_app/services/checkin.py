@@ -420,7 +420,8 @@ class CheckinService:
     def _state(self) -> CheckinState:
         case = self._case
         return state_of(case, self.settings(), face_to_judge=self._face_to_judge(case),
-                        card_to_confirm=self._card_to_confirm(case))
+                        card_to_confirm=self._card_to_confirm(case),
+                        today=self.clock.now().astimezone(CHINA_TZ).date())
 
 
 CARD_NOT_CHECKED = Text(

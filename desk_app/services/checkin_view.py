@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from desk_app.clock import CHINA_TZ
 from desk_app.errors import Text
 from desk_app.services.checkin_case import Case, png
@@ -38,9 +40,10 @@ CLERK_NOTES = {
 }
 
 
-def state_of(case: Case, s: Settings, *, face_to_judge: bool, card_to_confirm: bool
-             ) -> CheckinState:
-    """What the clerk's screen shows of the case."""
+def state_of(case: Case, s: Settings, *, face_to_judge: bool, card_to_confirm: bool,
+             today: date | None = None) -> CheckinState:
+    """What the clerk's screen shows of the case (``today``, the hospital's date: the card
+    holder's age)."""
     steps = (_booking_step(case), _id_step(case), _face_step(case), _checks_step(case))
     if case.verdict is not None:
         hint = HINTS["decided"]
@@ -61,7 +64,8 @@ def state_of(case: Case, s: Settings, *, face_to_judge: bool, card_to_confirm: b
         valid = "长期" if case.card_long_term else (
             case.card_valid_to.isoformat() if case.card_valid_to else "")
         person = person_view(case.id_number.number, case.name, case.id_number.sex, valid,
-                             case.id_source)
+                             case.id_source,
+                             case.id_number.age_on(today) if today is not None else None)
     face_view = None
     if case.face is not None:
         face_view = FaceView(outcome=case.face.outcome.value, distance=case.face.distance,

@@ -75,6 +75,10 @@ class PersonView:
     sex: str  # "M" | "F" | ""
     card_valid_to: str  # ISO date, "长期" for long-term cards, "" when unknown
     source: str  # "reader" | "camera" | "manual"
+    # years, from the ID number's birth date on the day of the check-in (None when unknown):
+    # with ``sex``, what the clerk compares with the person in front when the face is unsure
+    # (a relative with the patient's card is often of another sex or generation)
+    age: int | None = None
 
 
 @dataclass(frozen=True)

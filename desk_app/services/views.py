@@ -75,11 +75,11 @@ def booking_view(b: Booking) -> BookingView:
 
 
 def person_view(id_number: str | None, name: str | None, sex: str = "", valid_to: str = "",
-                source: str = "") -> PersonView:
+                source: str = "", age: int | None = None) -> PersonView:
     return PersonView(
         id_masked=mask_id_number(id_number) if id_number else "",
         name_masked=mask_name(name) if name else "",
-        sex=sex, card_valid_to=valid_to, source=source)
+        sex=sex, card_valid_to=valid_to, source=source, age=age)
 
 
 def alert_view(alert: Alert, texts: dict[str, Text] | None = None,

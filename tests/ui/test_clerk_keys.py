@@ -76,9 +76,18 @@ def test_undecided_face_both_photos_large_and_f7_admits_naming_the_clerk(qtbot, 
     s = present(qtbot, screen, desk, desk.card(OBAMA, "奥巴马", "obama.jpg"))
     assert s.verdict.decision is Decision.REVIEW and s.face_to_judge
     panel = screen.verdict
-    assert panel.id_photo.size() == PhotoBox.LARGE == panel.live_photo.size()
+    # as large as the 1280 x 800 screen leaves room for: larger than usual, both alike
+    assert panel.id_photo.size() == panel.live_photo.size()
+    assert panel.id_photo.height() > PhotoBox.SMALL.height()
+    assert panel.id_photo.height() <= PhotoBox.LARGE.height()
     assert panel.id_photo.has_photo and panel.live_photo.has_photo
     assert panel.id_photo.geometry().top() == panel.live_photo.geometry().top()  # side by side
+    for photo, caption in ((panel.id_photo, panel.id_caption),
+                           (panel.live_photo, panel.live_caption)):  # nothing covers a caption
+        assert caption.geometry().top() > photo.geometry().bottom()
+        assert panel.score.geometry().top() > caption.geometry().bottom()
+    # the card's sex and age under its photo, to hold against the person (born 1961-08-04)
+    assert panel.id_caption.text() == "ID card photo · Male · 65 years"
     assert screen.buttons["same_person"].isEnabled()
     assert not screen.buttons["confirm_card"].isEnabled()
     QTest.keyClick(screen, Qt.Key.Key_F7)

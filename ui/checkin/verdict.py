@@ -4,7 +4,7 @@ photo and the live face side by side with the score band; the booking; every rea
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desk_app.services.model import CheckinState, Decision, FaceView, ReasonView
+from desk_app.services.model import CheckinState, Decision, FaceView, PersonView, ReasonView
 from ui.widgets import DECISION_COLOURS, NEUTRAL, draw_decision_icon, pixmap_from_png
 
 SEVERITY_MARK = {"block": "✖", "warn": "!", "info": "i"}
@@ -116,7 +116,11 @@ class ScoreBand(QWidget):
 
 class PhotoBox(QLabel):
     SMALL = QSize(150, 185)
-    LARGE = QSize(300, 370)  # the clerk compares the two photos: an undecided face
+    # The clerk compares the two photos (an undecided face): as large as the window leaves room
+    # for, up to LARGE (a fixed LARGE overflowed a short window: the photos covered their
+    # captions), down to FLOOR where the window is shorter still.
+    LARGE = QSize(300, 370)
+    FLOOR = QSize(110, 136)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -124,23 +128,46 @@ class PhotoBox(QLabel):
         self.setFixedSize(self.SMALL)
         self.setStyleSheet("QLabel { background: #f1f3f4; border: 1px solid #dadce0; color: #5f6368; }")
         self.has_photo = False
+        self.large = False
         self._png: bytes | None = None
 
     def set_large(self, large: bool) -> None:
-        size = self.LARGE if large else self.SMALL
-        if self.size() != size:
-            self.setFixedSize(size)
-            if self._png is not None:
-                self.set_png(self._png, "")
+        if large == self.large:
+            return
+        self.large = large
+        if large:
+            self.setMinimumSize(self.FLOOR)
+            self.setMaximumSize(self.LARGE)
+            self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        else:
+            self.setFixedSize(self.SMALL)
+        self.updateGeometry()
+        self._show()
+
+    def sizeHint(self) -> QSize:
+        return self.LARGE if self.large else self.SMALL
+
+    def minimumSizeHint(self) -> QSize:
+        # not the pixmap's size: the picture follows the box, not the reverse
+        return self.FLOOR if self.large else self.SMALL
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._show()
 
     def set_png(self, data: bytes | None, empty_text: str) -> None:
         self._png = data
-        pm = pixmap_from_png(data)
-        self.has_photo = pm is not None
-        if pm is None:
+        if pixmap_from_png(data) is None:
+            self.has_photo = False
             self.setPixmap(QPixmap())  # a null pixmap clears the picture
             self.setText(empty_text)
         else:
+            self._show()
+
+    def _show(self) -> None:
+        pm = pixmap_from_png(self._png)
+        self.has_photo = pm is not None
+        if pm is not None:
             self.setPixmap(pm.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
                                      Qt.TransformationMode.SmoothTransformation))
 
@@ -197,7 +224,8 @@ class VerdictPanel(QWidget):
         grid.addLayout(photos, 0, 0)
         grid.addLayout(self.form, 0, 1)
         grid.setColumnStretch(1, 1)
-        lay = QVBoxLayout(self)
+        self.reasons.setMinimumHeight(44)  # two lines; the banner names the first reason
+        self._lay = lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.banner)
         lay.addLayout(grid)
@@ -243,6 +271,9 @@ class VerdictPanel(QWidget):
         compare = bool(s and s.face_to_judge)  # both photos large, side by side
         self.id_photo.set_large(compare)
         self.live_photo.set_large(compare)
+        # comparing, the photos take the room the reasons list would (index 1: the photos' grid)
+        self._lay.setStretch(1, 1 if compare else 0)
+        self._lay.setStretch(3, 0 if compare else 1)
         self.id_photo.set_png(s.id_photo_png if s else None, self.tr("No ID photo"))
         self.live_photo.set_png(s.live_face_png if s else None, self.tr("No live face"))
         self.score.set_face(s.face if s else None)
@@ -250,6 +281,7 @@ class VerdictPanel(QWidget):
 
         person = s.person if s else None
         booking = s.booking if s else None
+        self.id_caption.setText(self._card_caption(person))
         self.person_name.setText(person.name_masked if person else "—")
         self.person_id.setText(person.id_masked if person else "—")
         self.department.setText(booking.department if booking else "—")
@@ -275,6 +307,16 @@ class VerdictPanel(QWidget):
             item.setForeground(QColor("#b26a00"))
             self.reasons.addItem(item)
 
+    def _card_caption(self, person: PersonView | None) -> str:
+        """"ID card photo · Female · 67": what the card says of its holder, beside the photo, so
+        a clerk comparing faces also compares sex and age (a relative with the patient's card)."""
+        parts = [self.tr("ID card photo")]
+        if person is not None and person.sex in ("M", "F"):
+            parts.append(self.tr("Male") if person.sex == "M" else self.tr("Female"))
+        if person is not None and person.age is not None:
+            parts.append(self.tr("%1 years").replace("%1", str(person.age)))
+        return " · ".join(parts)
+
     def _face_words(self, face: FaceView | None) -> str:
         if face is None:
             return self.tr("Face comparison: not yet")
@@ -294,7 +336,6 @@ class VerdictPanel(QWidget):
     # --- language ---------------------------------------------------------------------------
 
     def retranslate(self) -> None:
-        self.id_caption.setText(self.tr("ID card photo"))
         self.live_caption.setText(self.tr("Live face"))
         self.reasons_title.setText(self.tr("Reasons"))
         for lbl, text in zip(self._form_labels, (

@@ -63,6 +63,8 @@ def test_same_person_key_admits_names_the_clerk_and_keeps_only_distance_and_call
     s = undecided_case(desk)
     assert s.face_to_judge and not s.card_to_confirm
     assert s.id_photo_png and s.live_face_png  # both photos for the clerk to compare
+    # and what the card says of its holder: born 1961-08-04, checked in on 2026-11-22
+    assert (s.person.sex, s.person.age) == ("M", 65)
     assert s.hint.en.startswith("Compare the two photos")
     desk.clock.advance(seconds=4)
     s = desk.service.judge_face(s.session_id, same=True)
