@@ -26,6 +26,7 @@ sensitive personal information). The file is ``resources/faces/cohort.npz``, mad
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 from collections.abc import Sequence
@@ -147,6 +148,21 @@ def load(path: Path | None = None) -> Cohort:
     if not ok:
         raise CohortUnavailable(detail=f"{path}: not a cohort file")
     return Cohort(card, live, kind, k, ref, sref, meta)
+
+
+@functools.lru_cache(maxsize=4)
+def score_basis(score: str, path: str | None = None) -> str:
+    """The unit a desk's face scores are in, recorded with each clerk's call so that
+    ``calibrate faces --from-desk-history`` never mixes units: ``"distance"``, or ``"cohort:"``
+    and the first 12 hex digits of the cohort file's SHA-256 (``"cohort:?"`` when unreadable:
+    such scores are never made, the face check is then unavailable)."""
+    if score != "cohort":
+        return "distance"
+    try:
+        digest = hashlib.sha256(Path(path or SHIPPED).read_bytes()).hexdigest()[:12]
+    except OSError:
+        digest = "?"
+    return f"cohort:{digest}"
 
 
 @functools.lru_cache(maxsize=4)

@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from desk_app.errors import Text, UserInputError
 from desk_app.faces.calibrate import rates, save_proposal
+from desk_app.faces.cohort import score_basis
 from desk_app.faces.evaluate import load_faces_settings
 from desk_app.faces.metrics import propose_thresholds
 from desk_app.storage import FaceJudgement, Store
@@ -83,11 +84,20 @@ def calibrate_from_history(args: argparse.Namespace) -> int:
         calls = store.visits.face_judgements()
     finally:
         store.close()
-    # Calls made under another band top were scored in another unit or band (e.g. plain
-    # distances before cohort scores, settings version 4): their distances are not comparable.
+    # Calls scored in another unit (plain distances, another cohort file) or under another band
+    # top are not comparable. Calls recorded before the unit was (storage revision 5) count
+    # only for a desk on plain distances with the same band top: the band alone cannot tell
+    # version 3's plain 0.615 from version 5's cohort 0.615.
     faces = settings.faces
-    other_band = [j for j in calls if j.mismatch_distance != faces.mismatch_distance]
-    calls = [j for j in calls if j.mismatch_distance == faces.mismatch_distance]
+    basis = score_basis(faces.score)
+
+    def comparable(j: FaceJudgement) -> bool:
+        same_unit = (j.score_basis == basis if j.score_basis
+                     else faces.score == "distance")
+        return same_unit and j.mismatch_distance == faces.mismatch_distance
+
+    other_band = [j for j in calls if not comparable(j)]
+    calls = [j for j in calls if comparable(j)]
     usable, fast, stampers = usable_calls(calls)
     genuine = [j.distance for j in usable if j.judgement == "same"]
     impostor = [j.distance for j in usable if j.judgement == "different"]

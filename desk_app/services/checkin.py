@@ -32,6 +32,7 @@ from desk_app.booking import BookingCodeError, parse_booking_code
 from desk_app.checkin import engine as rules
 from desk_app.clock import CHINA_TZ, Clock
 from desk_app.errors import Text, UserInputError
+from desk_app.faces.cohort import score_basis
 from desk_app.faces.engine import FaceModelUnavailable
 from desk_app.faces.verify import (
     MODEL_UNAVAILABLE,
@@ -295,7 +296,8 @@ class CheckinService:
                 judgement_id=str(uuid.uuid4()), visit_id=case.visit_id, clerk=user.username,
                 judged_at=now, distance=case.face.distance if case.face else None,
                 judgement=call, seconds=max(0.0, (now - case.decided_at).total_seconds()),
-                match_distance=s.faces.match_distance, mismatch_distance=s.faces.mismatch_distance)
+                match_distance=s.faces.match_distance, mismatch_distance=s.faces.mismatch_distance,
+                score_basis=score_basis(s.faces.score))
             self.store.visits.record_face_judgement(judgement, override)
             self.decider.changed(case, new)
             case.judgement = call

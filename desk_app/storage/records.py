@@ -162,6 +162,7 @@ class FaceJudgement:
     seconds: float
     match_distance: float
     mismatch_distance: float
+    score_basis: str = ""  # the unit of ``distance`` (cohort.score_basis); "" before revision 5
 
     def __post_init__(self) -> None:
         _aware(self.judged_at, "judged_at")

@@ -161,6 +161,9 @@ class FaceJudgementRow(Base):
     seconds: Mapped[float] = mapped_column(Float)  # from the undecided verdict to the key
     match_distance: Mapped[float] = mapped_column(Float)  # the thresholds in force then
     mismatch_distance: Mapped[float] = mapped_column(Float)
+    # the unit of ``distance`` (revision 5, ``cohort.score_basis``): "distance" or
+    # "cohort:<file digest>"; "" for calls recorded before
+    score_basis: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class OutboxRow(Base):

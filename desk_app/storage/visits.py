@@ -157,7 +157,7 @@ class Visits:
                 judgement_id=j.judgement_id, visit_id=j.visit_id, clerk=j.clerk,
                 judged_at=j.judged_at, distance=j.distance, judgement=j.judgement,
                 seconds=j.seconds, match_distance=j.match_distance,
-                mismatch_distance=j.mismatch_distance))
+                mismatch_distance=j.mismatch_distance, score_basis=j.score_basis))
             s.flush()
             self._audit.append(s, j.clerk, AuditAction.FACE_JUDGED, j.visit_id, {
                 "judgement": j.judgement, "seconds": round(j.seconds, 2),
@@ -179,7 +179,7 @@ class Visits:
                 judgement_id=r.judgement_id, visit_id=r.visit_id, clerk=r.clerk,
                 judged_at=r.judged_at, distance=r.distance, judgement=r.judgement,
                 seconds=r.seconds, match_distance=r.match_distance,
-                mismatch_distance=r.mismatch_distance)
+                mismatch_distance=r.mismatch_distance, score_basis=r.score_basis)
                 for r in s.scalars(q.order_by(FaceJudgementRow.judged_at))]
 
     def get(self, visit_id: str) -> VisitRecord | None:

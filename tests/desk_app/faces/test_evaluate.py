@@ -332,6 +332,58 @@ def test_calibrate_from_desk_history_proposes_from_the_clerks_calls(tmp_path, ca
     assert "PAIRS.csv" in capsys.readouterr().err
 
 
+def test_desk_history_compares_calls_of_this_desks_score_unit_only(tmp_path, capsys):
+    """Version 3's plain band and version 5's cohort band both end at 0.615: the band top
+    cannot tell their calls apart, the recorded unit (storage revision 5) does. A desk on the
+    shipped cohort uses its own cohort's calls, not plain-distance calls nor calls of unknown
+    unit (recorded before the unit was)."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from desk_app.faces.cohort import score_basis
+    from desk_app.paths import AppPaths
+    from desk_app.settings import FacesSection
+    from desk_app.storage import FaceJudgement, Reason, Store, VisitInput
+
+    faces = FacesSection()
+    assert faces.score == "cohort" and faces.mismatch_distance == 0.615
+    here = score_basis("cohort")
+    assert here.startswith("cohort:") and len(here) == len("cohort:") + 12
+    assert here == score_basis("cohort") != score_basis("distance") == "distance"
+    data = tmp_path / "desk"
+    store = Store.open(AppPaths.resolve(data).ensure())
+    t0 = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
+    n = 0
+
+    def call(judgement: str, distance: float, basis: str) -> None:
+        nonlocal n
+        n += 1
+        at, vid = t0 + timedelta(minutes=n), str(uuid.uuid4())
+        store.visits.record(VisitInput(
+            visit_id=vid, booking_id=f"B{n}", hospital_id="H001", desk_id="desk-01",
+            clerk="clerk1", checked_in_at=at, verdict="review",
+            reasons=(Reason("face_undecided", "warn", "face"),), face_distance=distance,
+            face_outcome="undecided"))
+        store.visits.record_face_judgement(FaceJudgement(
+            judgement_id=str(uuid.uuid4()), visit_id=vid, clerk="clerk1", judged_at=at,
+            distance=distance, judgement=judgement, seconds=4.0, match_distance=0.426,
+            mismatch_distance=0.615, score_basis=basis))
+
+    for i in range(12):
+        call("same", 0.43 + i * 0.004, here)
+        call("different", 0.53 + i * 0.006, here)
+    for i in range(5):  # the same band top, other units: plain distances, unknown
+        call("different", 0.44 + i * 0.01, "distance")
+        call("different", 0.45 + i * 0.01, "")
+    store.close()
+    assert main(["calibrate", "faces", "--from-desk-history", "--data-dir", str(data)]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (report["calls"], report["left_out_other_band"]) == (24, 10)
+    assert (report["same"], report["different"]) == (12, 12)
+    assert report["on_history"]["false_admits"] == 0
+    assert report["proposal"]["match_distance"] < 0.53  # below this desk's first impostor
+
+
 def test_calibrate_from_desk_history_needs_enough_calls(tmp_path, capsys):
     from desk_app.paths import AppPaths
     from desk_app.storage import Store

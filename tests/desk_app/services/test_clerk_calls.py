@@ -10,6 +10,7 @@ from sqlalchemy import inspect
 
 from desk_app.checkin.engine import OverrideNotAllowed
 from desk_app.errors import UserInputError
+from desk_app.faces.cohort import score_basis
 from desk_app.services.model import Decision, Step, StepStatus
 from devices.idcard.types import IdCardRead
 
@@ -78,10 +79,11 @@ def test_same_person_key_admits_names_the_clerk_and_keeps_only_distance_and_call
     assert (j.visit_id, j.clerk, j.judgement) == (s.visit_id, "clerk1", "same")
     assert j.distance == pytest.approx(s.face.distance) and j.seconds == pytest.approx(4.0)
     assert (j.match_distance, j.mismatch_distance) == (0.05, 0.95)
+    assert j.score_basis == score_basis(desk.settings.faces.score) != ""  # the unit, too
     # No image is kept for it: the table has no column that could hold one.
     columns = {c["name"] for c in inspect(desk.store.db.r).get_columns("face_judgements")}
     assert columns == {"judgement_id", "visit_id", "clerk", "judged_at", "distance", "judgement",
-                       "seconds", "match_distance", "mismatch_distance"}
+                       "seconds", "match_distance", "mismatch_distance", "score_basis"}
     assert desk.store.alerts.cases() == []
     [audit] = desk.store.audit.entries(limit=10, action="face.judged")
     assert audit.subject == s.visit_id and audit.detail["judgement"] == "same"

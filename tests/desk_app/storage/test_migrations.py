@@ -66,7 +66,7 @@ def test_upgrade_from_the_first_schema_keeps_every_record(app_paths):
     store = Store.open(app_paths)
     try:
         m = store.migration
-        assert (m.from_revision, m.to_revision) == ("0001", head_revision()) == ("0001", "0004")
+        assert (m.from_revision, m.to_revision) == ("0001", head_revision()) == ("0001", "0005")
         assert m.backup is not None and m.backup.parent == app_paths.backup_dir
         old = sqlite3.connect(m.backup)
         assert old.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
@@ -87,7 +87,7 @@ def test_upgrade_from_the_first_schema_keeps_every_record(app_paths):
         store.close()
     # Opening again: nothing to do, no second backup.
     again = Store.open(app_paths)
-    assert again.migration.backup is None and again.migration.from_revision == "0004"
+    assert again.migration.backup is None and again.migration.from_revision == "0005"
     again.close()
     assert len(list(app_paths.backup_dir.iterdir())) == 1
 

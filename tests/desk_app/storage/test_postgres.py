@@ -39,7 +39,7 @@ def pg_store(clock):
 
 def test_visits_outbox_blacklist_and_audit_on_postgres(pg_store):
     s = pg_store
-    assert s.migration.to_revision == "0004"
+    assert s.migration.to_revision == "0005"
     v = s.visits.record(make_visit())
     assert s.visits.get(v.visit_id) == v
     [item] = s.outbox.pending()
