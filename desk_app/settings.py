@@ -101,6 +101,10 @@ class FacesSection(_Section):
     # Never a MATCH above this plain distance, whatever the score: a brother and sister were
     # measured at 0.493 (issue 17); a pair further apart is at best UNDECIDED, the clerk's call.
     relative_ceiling: float = Field(0.47, gt=0, lt=2)
+    # A MATCH whose live face looks, with at least this confidence, the other sex than the ID
+    # number records is UNDECIDED (a relative of the other sex; desk_app/faces/sex.py).
+    sex_check: bool = True
+    sex_confidence: float = Field(0.95, ge=0.5, lt=1)
     best_k: int = Field(3, ge=1, le=10)
     window_s: float = Field(4.0, gt=0, le=30)
     min_face_px: int = Field(60, ge=20, le=1000)

@@ -333,6 +333,20 @@ class FaceModel:
             shape = self._part(points)(rgb, rect)
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
+    def sex_chip(self, rgb: np.ndarray, box: FaceBox) -> np.ndarray:
+        """The 32 x 32 chip dlib's gender classifier takes (5 landmarks, padding 0.2;
+        :mod:`desk_app.faces.sex`)."""
+        import dlib
+
+        from desk_app.faces.sex import CHIP_PADDING, CHIP_SIZE
+
+        rect = dlib.rectangle(box.left, box.top, box.right, box.bottom)
+        with self._lock:
+            shape = self._part(5)(rgb, rect)
+            chip = dlib.extract_image_chip(
+                rgb, dlib.get_face_chip_details(shape, size=CHIP_SIZE, padding=CHIP_PADDING))
+        return np.ascontiguousarray(chip)
+
     def chips(self, rgb: np.ndarray, box: FaceBox, method: EncodeMethod = LIVE_METHOD,
               ) -> list[np.ndarray]:
         """The aligned 150 x 150 face chips ``method`` asks for (a few milliseconds: landmarks

@@ -18,6 +18,7 @@ The result is a frozen :class:`FaceDecision`; ``to_face_check()`` gives the chec
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -51,6 +52,7 @@ from desk_app.faces.liveness import (
 )
 from desk_app.faces.presentation import PresentationCheck
 from desk_app.faces.quality import Hint, QualityLimits, QualityReport, assess, hint
+from desk_app.faces.sex import differs, shared_sex_model
 from desk_app.settings import FacesSection
 
 log = logging.getLogger(__name__)
@@ -137,6 +139,10 @@ RELATIVE_HELD = Hint("relative_ceiling", Text(
     "很像, 但不足以排除亲属持证冒用, 请人工核对证件照片。",
     "Very alike, but not enough to rule out a relative using the card. Please compare with the "
     "ID photo yourself."))
+SEX_DIFFERS = Hint("sex_differs", Text(
+    "人脸相符, 但面部特征显示的性别与证件登记的不同, 可能是亲属持证, 请人工核对。",
+    "The face matches, but it looks the other sex than the ID card records: possibly a relative "
+    "with the card. Please compare with the ID photo yourself."))
 COHORT_UNAVAILABLE = Hint("face_cohort_unavailable", Text(
     "人脸比对参照数据无法加载, 请人工核对并联系信息科。",
     "The face comparison reference data could not be loaded. Please compare by hand and call "
@@ -164,7 +170,7 @@ class FaceDecision:
         """What the clerk reads: the outcome's text, or the hint that explains an undecided
         or unavailable outcome the clerk could not guess (a relative's ceiling, the cohort)."""
         for h in self.hints:
-            if h.code in (RELATIVE_HELD.code, COHORT_UNAVAILABLE.code):
+            if h.code in (RELATIVE_HELD.code, COHORT_UNAVAILABLE.code, SEX_DIFFERS.code):
                 return h.text
         return OUTCOME_TEXT[self.outcome]
 
@@ -292,6 +298,7 @@ class _Candidate:
     box: FaceBox | None = None
     hints: tuple[Hint, ...] = ()  # why a not-quite-good frame was not good
     framed: bool = False  # inside a phone's or a print's edges (passive liveness)
+    p_male: float | None = None  # the sex the face looks (faces.sex_check), when estimated
 
 
 # Frames failing only on these may still be compared at the end of the window, with a hint.
@@ -363,8 +370,11 @@ class FaceSession:
     def __init__(self, id_photo: IdPhoto, faces: FacesSection, model: FaceModel | None = None,
                  limits: QualityLimits | None = None,
                  turn_direction: Literal["left", "right"] | None = None,
-                 live_method: EncodeMethod = LIVE_METHOD, work_width: int = 320) -> None:
+                 live_method: EncodeMethod = LIVE_METHOD, work_width: int = 320,
+                 holder_sex: str | None = None) -> None:
+        """``holder_sex``: "M" / "F" as the ID number records it (``faces.sex_check``)."""
         self.id_photo = id_photo
+        self.holder_sex = holder_sex if faces.sex_check and holder_sex in ("M", "F") else None
         self.faces = faces
         self.model = model or shared_model()
         self.limits = limits or QualityLimits(min_face_px=faces.min_face_px)
@@ -427,7 +437,8 @@ class FaceSession:
         self._drop_old(timestamp)
         if q.ok:
             enc = self.model.encode(rgb, q.box, self.live_method, cancel)
-            self._good.append(_Candidate(timestamp, q.score, enc, framed=framed))
+            self._good.append(_Candidate(timestamp, q.score, enc, framed=framed,
+                                         p_male=self._p_male(rgb, q.box)))
         elif comparable(q):
             self._soft.append(_Candidate(timestamp, q.score, rgb=rgb, box=q.box, hints=q.hints,
                                          framed=framed))
@@ -463,6 +474,7 @@ class FaceSession:
             for c in fill:
                 assert c.rgb is not None and c.box is not None
                 c.encoding = self.model.encode(c.rgb, c.box, self.live_method, cancel)
+                c.p_male = self._p_male(c.rgb, c.box)
             used = [*used, *fill]
             hints = fill_hints([c.hints for c in fill])
         elif not used and self._faceless is not None and final:
@@ -480,6 +492,7 @@ class FaceSession:
             [score for score, _ in compared], self.faces, hints,
             self._liveness(final, [c for c in used if c.encoding is not None]),
             raw=[raw for _, raw in compared])
+        decision = self._sex_checked(decision, [c for c in used if c.encoding is not None])
         log.info("face decision %s score=%s distance=%s frames=%d liveness=%s",
                  decision.outcome.value,
                  None if decision.distance is None else round(decision.distance, 3),
@@ -495,8 +508,28 @@ class FaceSession:
         assert q.box is not None
         found = _Candidate(0.0, q.score, self.model.encode(rgb, q.box, self.live_method, cancel),
                            hints=q.hints, framed=self.faces.liveness == "passive"
-                           and self._presentation.framed(rgb, q.box))
+                           and self._presentation.framed(rgb, q.box),
+                           p_male=self._p_male(rgb, q.box))
         return [found], (TOO_FEW_FRAMES, *q.hints)
+
+    # -- the card holder's sex --
+    def _p_male(self, rgb: np.ndarray, box: FaceBox) -> float | None:
+        """The sex the face looks (about a millisecond), only when there is a sex to hold it
+        against and the classifier loaded."""
+        if self.holder_sex is None:
+            return None
+        sex_model = shared_sex_model()
+        return None if sex_model is None else sex_model.p_male(self.model.sex_chip(rgb, box))
+
+    def _sex_checked(self, decision: FaceDecision, used: list[_Candidate]) -> FaceDecision:
+        """A MATCH whose frames look the other sex than the card records: UNDECIDED."""
+        seen = [c.p_male for c in used if c.p_male is not None]
+        if decision.outcome is not FaceOutcome.MATCH or not seen:
+            return decision
+        if not differs(self.holder_sex, float(np.mean(seen)), self.faces.sex_confidence):
+            return decision
+        return dataclasses.replace(decision, outcome=FaceOutcome.UNDECIDED,
+                                   hints=(*decision.hints, SEX_DIFFERS))
 
     def finish(self, cancel: CancelToken | None = None) -> FaceDecision:
         """The window is over (or the clerk pressed on): decide with what there is."""

@@ -395,7 +395,9 @@ class CheckinService:
         case.awaiting_card_photo = False
         case.id_portrait = portrait
         case.id_photo = photo if photo is not None else self._encode_card_photo(portrait)
-        case.face_session = FaceSession(case.id_photo, self.settings().faces, self.face_model)
+        case.face_session = FaceSession(
+            case.id_photo, self.settings().faces, self.face_model,
+            holder_sex=case.id_number.sex if case.id_number is not None else None)
         if case.face_session.decision is not None:  # no face found in the card photo
             case.face = case.face_session.decision
 

@@ -335,6 +335,9 @@ class SettingsScreen(QWidget):
             ("faces", "score"): self.tr("Face comparison score"),
             ("faces", "relative_ceiling"): self.tr("Never the same person above distance "
                                                    "(relatives)"),
+            ("faces", "sex_check"): self.tr("Hold a match whose face looks the other sex than "
+                                            "the ID card"),
+            ("faces", "sex_confidence"): self.tr("Confidence needed for that (0.5-1)"),
             ("faces", "match_distance"): self.tr("Same person below distance"),
             ("faces", "mismatch_distance"): self.tr("Different person above distance"),
             ("faces", "best_k"): self.tr("Best frames compared"),

@@ -32,24 +32,25 @@ log = logging.getLogger(__name__)
 HOSPITAL = "H001"
 DESK = "desk-01"
 
-#: Extra ordinary patients: (key, name, id number). One booking each.
+#: Extra ordinary patients: (key, name, id number). One booking each. The number's sex is the
+#: sex of the photos each is played with (the desk holds a match that looks the other sex).
 EXTRA_PATIENTS = (
-    ("p_impostor_face", "孙丽", make_id_number("110105", datetime(1975, 4, 2).date(), 31, sex="F")),
+    ("p_impostor_face", "孙立", make_id_number("110105", datetime(1975, 4, 2).date(), 31, sex="M")),
     ("p_forged", "马超", make_id_number("110108", datetime(1980, 6, 9).date(), 41, sex="M")),
     ("p_twice", "朱红", make_id_number("310101", datetime(1969, 9, 9).date(), 52, sex="F")),
     ("p_wrong_card_holder", "何平", make_id_number("440103", datetime(1987, 1, 23).date(), 63,
                                                    sex="M")),
-    ("p_photo_attack", "冯婷", make_id_number("110106", datetime(1984, 5, 20).date(), 74,
-                                             sex="F")),
+    ("p_photo_attack", "冯庭", make_id_number("110106", datetime(1984, 5, 20).date(), 74,
+                                             sex="M")),
     ("p_offline_1", "郭强", make_id_number("120103", datetime(1972, 3, 3).date(), 71, sex="M")),
     ("p_offline_2", "林霞", make_id_number("350102", datetime(1983, 8, 8).date(), 82, sex="F")),
     ("p_offline_3", "罗军", make_id_number("420106", datetime(1990, 12, 1).date(), 93, sex="M")),
     ("p_relative", "邓志刚", make_id_number("320102", datetime(1978, 5, 17).date(), 15, sex="M")),
     ("p_printed_card", "钱峰", make_id_number("110102", datetime(1979, 5, 20).date(), 17, sex="M")),
-    ("p_no_decoder", "赵敏", make_id_number("110106", datetime(1992, 2, 14).date(), 28, sex="F")),
+    ("p_no_decoder", "赵明", make_id_number("110106", datetime(1992, 2, 14).date(), 28, sex="M")),
     ("p_camera_card", "周洋", make_id_number("110107", datetime(1984, 10, 30).date(), 35,
                                              sex="M")),
-    ("p_two_desks", "韩雪", make_id_number("110105", datetime(1981, 7, 7).date(), 46, sex="F")),
+    ("p_two_desks", "韩旭", make_id_number("110105", datetime(1981, 7, 7).date(), 46, sex="M")),
     ("p_override", "曹磊", make_id_number("110108", datetime(1958, 11, 11).date(), 57, sex="M")),
 )
 #: Doctors whose slots fresh bookings take, 8 quarter hours each (the demo's extra department).

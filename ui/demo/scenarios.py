@@ -70,8 +70,8 @@ class Scenario:
 
 
 OFFLINE_PATIENTS = (("p_offline_1", "obama.jpg", "obama2.jpg"),
-                    ("p_offline_2", "alex_lacamoire1.jpg", "alex_lacamoire_img1.jpg"),
-                    ("p_offline_3", "rose_leslie_img1.jpg", "rose_leslie_img2.jpg"))
+                    ("p_offline_2", "rose_leslie_img1.jpg", "rose_leslie_img2.jpg"),
+                    ("p_offline_3", "alex_lacamoire1.jpg", "alex_lacamoire_img1.jpg"))
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("genuine", Text("本人就诊, 全部一致", "Genuine patient, everything matches"),
@@ -98,13 +98,13 @@ SCENARIOS: tuple[Scenario, ...] = (
              "reject", "impostor", "p_wrong_card_holder", "biden.jpg", "biden2.jpg"),
     Scenario("legacy_15_digit", Text("旧15位号码预约, 证件为18位", "Booked with the old 15-digit "
                                      "number, the card says 18 digits"),
-             "admit", "legacy_15_booked", "legacy_15_booked", "alex_lacamoire1.jpg",
-             "alex_lacamoire_img1.jpg"),
+             "admit", "legacy_15_booked", "legacy_15_booked", "rose_leslie_img2.jpg",
+             "rose_leslie_img1.jpg"),
     Scenario("legacy_15_digit_blacklisted", Text("黑名单登记为旧15位号码, 证件为18位",
                                                  "Blacklisted under the old 15-digit number, the "
                                                  "card says 18 digits"),
              "reject", "legacy_15_blacklisted", "legacy_15_blacklisted",
-             "rose_leslie_img2.jpg", "rose_leslie_img1.jpg", alert=True),
+             "alex_lacamoire1.jpg", "alex_lacamoire_img1.jpg", alert=True),
     Scenario("photo_attack", Text("他人手持机主照片 (手机屏幕) 对准摄像头", "Someone else holds "
                                   "the card holder's photo on a phone up to the camera"),
              "review", "p_photo_attack", "p_photo_attack", "obama.jpg", "obama2.jpg",

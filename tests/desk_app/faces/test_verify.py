@@ -255,3 +255,48 @@ def test_a_face_hog_cannot_see_gets_one_thorough_look_at_the_end(model, photo, f
     empty.add_frame(np.full((480, 640, 3), 90, np.uint8), 0.0, bgr=False)
     d = empty.finish()
     assert d.distance is None and d.hints[0].code == "no_face"
+
+
+def test_a_match_that_looks_the_other_sex_than_the_card_is_the_clerks_call(model, photo,
+                                                                          obama_card):
+    """The card records the holder's sex. A face that matches the card photo but looks, with
+    confidence, the other sex (a relative's, at the window) is UNDECIDED and says why; one that
+    looks the recorded sex stays a MATCH; without a recorded sex, or with the check off, as
+    before. Real frames of Obama against his card portrait."""
+    frames = [canvas(photo("obama.jpg", 420)), canvas(photo("obama1.jpg", 520))] * 2
+
+    def decide(holder_sex, **faces):
+        session = FaceSession(obama_card, FacesSection(best_k=2, liveness="off", **WESTERN_SITE,
+                                                       **faces), model, holder_sex=holder_sex)
+        return feed(session, frames, step=2.1).decision
+
+    recorded = decide("M")
+    assert recorded.outcome == FaceOutcome.MATCH and "sex_differs" not in {
+        h.code for h in recorded.hints}
+    other = decide("F")  # the card says a woman; the face is a man's
+    assert other.outcome == FaceOutcome.UNDECIDED
+    assert [h.code for h in other.hints] == ["sex_differs"]
+    assert other.text.en.startswith("The face matches, but it looks the other sex")
+    assert other.distance == pytest.approx(recorded.distance)  # the score itself is unchanged
+    assert decide(None).outcome == FaceOutcome.MATCH
+    assert decide("F", sex_check=False).outcome == FaceOutcome.MATCH
+
+
+def test_the_sex_classifier_reads_real_faces_and_card_portraits(model, photo):
+    """dlib's gender network on the 5-landmark chip: men and women of the shared photos, from
+    the photo and from an ID-card portrait of it (102 x 126)."""
+    from desk_app.faces.sex import differs, shared_sex_model
+    from desk_app.faces.verify import id_photo_box
+
+    sex_model = shared_sex_model()
+    assert sex_model is not None
+    for name, sex in (("obama.jpg", "M"), ("biden.jpg", "M"), ("rose_leslie_img1.jpg", "F"),
+                      ("rose_leslie_img2.jpg", "F")):
+        rgb = photo(name, 600)
+        portrait = idcard_portrait(rgb, model)
+        card_box, guessed = id_photo_box(portrait, model)
+        assert card_box is not None and not guessed
+        for img, box in ((rgb, model.detect(rgb, 1)[0]), (portrait, card_box)):
+            p = sex_model.p_male(model.sex_chip(img, box))
+            assert (p > 0.5) == (sex == "M"), (name, img.shape, p)
+            assert not differs(sex, p, 0.95) and differs("F" if sex == "M" else "M", p, 0.95)

@@ -135,6 +135,24 @@ def test_genuine_patient_is_admitted_and_recorded_with_outbox_and_audit(desk):
     assert any(e.action == "checkin.decision" for e in desk.store.audit.entries(limit=5))
 
 
+def test_a_face_that_looks_the_other_sex_than_the_id_number_goes_to_the_clerk(desk):
+    """A brother with his sister's card and booking, his face close to her card photo: the ID
+    number records a woman, the face is a man's. Played with a card whose number says "F"
+    and Obama's photos on both sides: the face step holds the match for the clerk and says
+    why; the verdict is REVIEW, never ADMIT."""
+    sister = make_id_number("110101", date(1961, 8, 4), 12, sex="F")
+    _, token = desk.booking(sister)
+    s = desk.service.new_patient()
+    s = desk.service.submit_code(s.session_id, token, "camera")
+    s = desk.service.submit_card(s.session_id, desk.card(sister, "奥巴马", "obama.jpg"))
+    assert s.person.sex == "F"
+    s = desk.look(s.session_id, "obama2.jpg")
+    assert s.verdict is not None and s.verdict.decision is Decision.REVIEW
+    assert s.face.outcome == "undecided" and s.face.distance < s.face.match_below
+    assert "face_undecided" in [r.code for r in s.verdict.reasons]
+    assert "other sex" in s.step(Step.FACE).summary.en
+
+
 def test_impostor_face_is_rejected_and_security_alerted_with_photos(desk):
     _, token = desk.booking(OBAMA)
     s = desk.service.new_patient()
