@@ -58,7 +58,7 @@ def shared_sex_model() -> SexModel | None:
     """The classifier, loaded once per process; None (and a log line) when it cannot be: the
     desk then goes without this check, as before it had one."""
     try:
-        return SexModel()
+        return SexModel(MODEL_FILE)
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types; never fatal
         log.error("sex classifier unavailable (%s): %s", MODEL_FILE, exc)
         return None

@@ -130,6 +130,7 @@ class PhotoBox(QLabel):
         self.has_photo = False
         self.large = False
         self._png: bytes | None = None
+        self._pixmap: QPixmap | None = None
 
     def set_large(self, large: bool) -> None:
         if large == self.large:
@@ -156,20 +157,20 @@ class PhotoBox(QLabel):
         self._show()
 
     def set_png(self, data: bytes | None, empty_text: str) -> None:
-        self._png = data
-        if pixmap_from_png(data) is None:
-            self.has_photo = False
+        if data is not self._png:  # decoded once per picture, not on every resize
+            self._png = data
+            self._pixmap = pixmap_from_png(data)
+        self.has_photo = self._pixmap is not None
+        if self._pixmap is None:
             self.setPixmap(QPixmap())  # a null pixmap clears the picture
             self.setText(empty_text)
         else:
             self._show()
 
     def _show(self) -> None:
-        pm = pixmap_from_png(self._png)
-        self.has_photo = pm is not None
-        if pm is not None:
-            self.setPixmap(pm.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                     Qt.TransformationMode.SmoothTransformation))
+        if self._pixmap is not None:
+            self.setPixmap(self._pixmap.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                               Qt.TransformationMode.SmoothTransformation))
 
 
 class VerdictPanel(QWidget):

@@ -300,3 +300,25 @@ def test_the_sex_classifier_reads_real_faces_and_card_portraits(model, photo):
             p = sex_model.p_male(model.sex_chip(img, box))
             assert (p > 0.5) == (sex == "M"), (name, img.shape, p)
             assert not differs(sex, p, 0.95) and differs("F" if sex == "M" else "M", p, 0.95)
+
+
+def test_a_damaged_sex_classifier_file_skips_the_check_and_says_so_in_the_log(
+        model, photo, obama_card, tmp_path, monkeypatch, caplog):
+    """The classifier is an extra guard: a damaged file leaves the face check as it was
+    (a MATCH stays a MATCH), logged for hospital IT, never an error at the window."""
+    from desk_app.faces import sex
+
+    bad = tmp_path / "gender-v1.onnx"
+    bad.write_bytes(b"not an onnx model")
+    monkeypatch.setattr(sex, "MODEL_FILE", bad)
+    sex.shared_sex_model.cache_clear()
+    try:
+        with caplog.at_level("ERROR", logger="desk_app.faces.sex"):
+            assert sex.shared_sex_model() is None
+        assert "sex classifier unavailable" in caplog.text
+        session = FaceSession(obama_card, FacesSection(best_k=2, liveness="off", **WESTERN_SITE),
+                              model, holder_sex="F")
+        frames = [canvas(photo("obama.jpg", 420)), canvas(photo("obama1.jpg", 520))] * 2
+        assert feed(session, frames, step=2.1).decision.outcome == FaceOutcome.MATCH
+    finally:
+        sex.shared_sex_model.cache_clear()
