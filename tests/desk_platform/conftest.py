@@ -83,26 +83,47 @@ def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 def start_server(db_url: str, key_file: Path, log: Path, *extra: str
                  ) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "desk_platform", "serve", "--db", db_url, "--key-file",
-             str(key_file), "--port", str(port), "--log-level", "warning", *extra],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
+    """The platform in a process of its own, on a free port, once it answers. A port found free
+    may be taken before the server binds it (tests run in parallel workers): answering is not
+    enough, the answer must come from this process's socket; a server that lost the race is
+    started again on another port."""
+    for _ in range(3):
+        port = free_port()
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "desk_platform", "serve", "--db", db_url, "--key-file",
+                 str(key_file), "--port", str(port), "--log-level", "warning", *extra],
+                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                answered = httpx.get(f"{base}/v1/health", timeout=1).status_code == 200
+            except httpx.TransportError:
+                answered = False
+            if answered and _listens(proc.pid, port):
                 return proc, base
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    stop_server(proc)
-    raise AssertionError(f"server did not answer /v1/health:\n{log.read_text()}")
+            time.sleep(0.1)
+        if proc.poll() is None:
+            stop_server(proc)
+            raise AssertionError(f"server did not answer /v1/health:\n{log.read_text()}")
+        if "address already in use" not in log.read_text():
+            raise AssertionError(f"server exited with {proc.returncode}:\n{log.read_text()}")
+    raise AssertionError(f"no free port after 3 tries:\n{log.read_text()}")
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` (or a child of it) listens on ``port``."""
+    import psutil
+
+    try:
+        me = psutil.Process(pid)
+        procs = [me, *me.children(recursive=True)]
+        return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+                   for p in procs for c in p.net_connections(kind="tcp"))
+    except psutil.Error:
+        return False
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
