@@ -71,12 +71,26 @@ def present(qtbot, screen, desk, card, live: str = "obama2.jpg"):
     return screen.presenter.state
 
 
+def settled(qtbot, widget, turns: int = 5) -> None:
+    """Qt lays a window out on later turns of its event loop, not while the verdict is drawn,
+    and here in two passes (the photos took 324 px, then 243 px): wait until the widget's size
+    held for a few turns. A clean-clone CI run had looked before the first pass (185 px)."""
+    sizes = []
+
+    def held() -> bool:
+        sizes.append(widget.size())
+        return len(sizes) > turns and len({(s.width(), s.height()) for s in sizes[-turns:]}) == 1
+
+    qtbot.waitUntil(held, timeout=5000)
+
+
 def test_undecided_face_both_photos_large_and_f7_admits_naming_the_clerk(qtbot, screen, desk):
     desk.settings.faces.match_distance, desk.settings.faces.mismatch_distance = 0.05, 0.95
     s = present(qtbot, screen, desk, desk.card(OBAMA, "奥巴马", "obama.jpg"))
     assert s.verdict.decision is Decision.REVIEW and s.face_to_judge
     panel = screen.verdict
     # as large as the 1280 x 800 screen leaves room for: larger than usual, both alike
+    settled(qtbot, panel.id_photo)
     assert panel.id_photo.size() == panel.live_photo.size()
     assert panel.id_photo.height() > PhotoBox.SMALL.height()
     assert panel.id_photo.height() <= PhotoBox.LARGE.height()
