@@ -220,6 +220,8 @@ def test_sign_out_hands_the_desk_to_a_colleague(qtbot, wired):
     with qtbot.waitSignal(login.logged_in, timeout=10_000):
         login.submit()
     assert "王" in window.main.user_label.text() and window.main.sign_out.isEnabled()
+    window.main.activateWindow()  # a window shortcut: Qt fires it in the active window only
+    qtbot.waitUntil(window.main.isActiveWindow, timeout=5000)
     qtbot.keyClick(window.main, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: desk.session.current_user() is None, timeout=10_000)
     assert login.isVisible() and login.username.text() == "" and login.locked_for is None

@@ -108,3 +108,14 @@ class RecordingSecurityOps:
     def report_suspect(self, alert_id, note):
         self._rec("report_suspect", alert_id, note)
         return next(a for a in self.items if a.alert_id == alert_id)
+
+
+def show_for_keys(qtbot, widget, width: int = 1280, height: int = 800) -> None:
+    """Shown, active and focused before a test presses keys: the screen's F-keys are window
+    shortcuts, which Qt fires only in the active window, and the offscreen platform activates a
+    window on a later turn of the event loop (a loaded CI run pressed F2 before that turn)."""
+    widget.resize(width, height)
+    widget.show()
+    widget.activateWindow()
+    widget.setFocus()
+    qtbot.waitUntil(widget.isActiveWindow, timeout=5000)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from desk_app.errors import Text
 from desk_app.services.model import Decision, Step, StepStatus, StepView
-from tests.ui.helpers import RecordingCheckinOps, empty_state
+from tests.ui.helpers import RecordingCheckinOps, empty_state, show_for_keys
 from ui import samples
 from ui.checkin.preview import CameraPreview
 from ui.checkin.screen import CheckinScreen
@@ -32,8 +32,7 @@ def screen(qtbot, ops, settings, runner):
     sounds = SoundCues(True)
     scr = CheckinScreen(ops, settings, "en", runner=runner, sounds=sounds)
     qtbot.addWidget(scr)
-    scr.resize(1280, 800)
-    scr.show()
+    show_for_keys(qtbot, scr)
     scr.start()
     qtbot.waitUntil(lambda: scr.presenter.state is not None, timeout=5000)
     yield scr

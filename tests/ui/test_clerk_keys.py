@@ -14,6 +14,7 @@ from PySide6.QtTest import QTest
 from desk_app.services.model import Decision
 from desk_app.storage import Store
 from tests.desk_app.services.test_checkin import OBAMA, Desk
+from tests.ui.helpers import show_for_keys
 from ui.checkin.screen import CheckinScreen
 from ui.checkin.verdict import PhotoBox
 from ui.sounds import SoundCues
@@ -39,10 +40,7 @@ def desk(app_paths, faces_dir):
 def screen(qtbot, desk, runner):
     scr = CheckinScreen(desk.service, desk.settings, "en", runner=runner, sounds=SoundCues(False))
     qtbot.addWidget(scr)
-    scr.resize(1280, 800)
-    scr.show()
-    scr.activateWindow()
-    scr.setFocus()
+    show_for_keys(qtbot, scr)
     scr.start()
     qtbot.waitUntil(lambda: scr.presenter.state is not None, timeout=5000)
     yield scr

@@ -26,6 +26,7 @@ from devices.idcard.types import IdCardRead
 from sync.appeals import WindowService
 from sync.client import DeskApi
 from sync.protocol import BlacklistSource
+from tests.ui.helpers import show_for_keys
 from ui.checkin.screen import CheckinScreen
 from ui.operations import Operations
 from ui.sounds import SoundCues
@@ -60,10 +61,7 @@ def window(qtbot, qapp, desk, console, monkeypatch):
     scr = CheckinScreen(desk.service, Settings(), "zh_CN", runner=runner,
                         sounds=SoundCues(False), window_ops=service)
     qtbot.addWidget(scr)
-    scr.resize(1280, 800)
-    scr.show()
-    scr.activateWindow()
-    scr.setFocus()
+    show_for_keys(qtbot, scr)
     scr.start()
     qtbot.waitUntil(lambda: scr.presenter.state is not None, timeout=5000)
     scr.apis = apis
