@@ -6,6 +6,12 @@ the second plays one live frame and goes through the same detection, quality gat
 as a frame at the desk (:func:`~desk_app.faces.verify.encode_still`). The outcome comes from
 :func:`~desk_app.faces.verify.banded` with the thresholds in the desk's settings.
 
+The desk holds a MATCH whose live face looks the other sex than the ID number records
+(:mod:`desk_app.faces.sex`, ``faces.sex_check``); so does the evaluation. A pairs file has no
+ID number: an optional column ``sex_a`` (``M`` / ``F``) gives the card holder's sex, and without
+it the card photo's own estimate stands in when it is at least ``faces.sex_confidence`` sure
+(otherwise the pair goes unchecked, as a desk without the classifier would).
+
 Encodings are cached below the cache folder, keyed by the file's SHA-256, the side and the
 method, so a second run over the same data takes seconds. A face descriptor is biometric data
 (sensitive personal information under PIPL): every entry is sealed with the desk's data key
@@ -40,6 +46,7 @@ from desk_app.faces.engine import (
     LIVE_METHOD,
     CancelToken,
     EncodeMethod,
+    FaceBox,
     FaceModel,
     check_cancel,
     shared_model,
@@ -47,6 +54,7 @@ from desk_app.faces.engine import (
 )
 from desk_app.faces.metrics import eer, far_frr, tar_at_far
 from desk_app.faces.quality import QualityLimits, hint
+from desk_app.faces.sex import differs, shared_sex_model
 from desk_app.faces.verify import (
     CAPPING_HINTS,
     ID_PHOTO_GUESSED,
@@ -68,7 +76,7 @@ log = logging.getLogger(__name__)
 
 #: Part of every cache key: raise it when detection, the gate or the encoding change in a way
 #: the method key does not show, so no stale encodings are reused.
-PIPELINE = 4
+PIPELINE = 5  # 5: every entry also keeps the sex estimate (p_male)
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,7 @@ class Pair:
     label_a: str
     label_b: str
     files_b: tuple[Path, ...] = ()  # every live photo (``a.jpg|b.jpg|c.jpg``): frames of one visit
+    sex_a: str | None = None  # the card holder's sex ("M" / "F", column ``sex_a``), if given
 
     @property
     def live_files(self) -> tuple[Path, ...]:
@@ -111,8 +120,14 @@ def read_pairs(csv_path: Path, limit: int = 0) -> list[Pair]:
                         f"{csv_path.name} 第 {n} 行: file_b 为空",
                         f"{csv_path.name} line {n}: file_b is empty",
                     ))
+                sex = (row.get("sex_a") or "").strip().upper()
+                if sex not in {"", "M", "F"}:
+                    raise UserInputError(Text(
+                        f"{csv_path.name} 第 {n} 行: sex_a 应为 M、F 或留空",
+                        f"{csv_path.name} line {n}: sex_a must be M, F or empty",
+                    ))
                 pairs.append(Pair(csv_path.parent / row["file_a"], lives[0], same == "1",
-                                  row["file_a"], row["file_b"], lives))
+                                  row["file_a"], row["file_b"], lives, sex or None))
                 if limit and len(pairs) >= limit:
                     break
             return pairs
@@ -133,6 +148,7 @@ class Encoded:
     ms: float  # compute time when it was made (a cache hit costs nearly nothing)
     cached: bool = False
     score: float = 0.0  # the live frame's quality score (FaceSession ranks frames by it)
+    p_male: float | None = None  # the sex the face looks (desk_app.faces.sex), if estimated
 
 
 class EncodingCache:
@@ -192,11 +208,13 @@ class EncodingCache:
                 hints = tuple(str(h) for h in z["hints"])
                 ms = float(z["ms"])
                 score = float(z["score"])
+                p_male = float(z["p_male"])
         except (OSError, ValueError, KeyError, DeskError) as exc:  # DecryptionError is a DeskError
             log.warning("face cache entry %s unreadable (%s); recomputing", p.name,
                         type(exc).__name__)
             return None
-        return Encoded(enc if enc.size else None, hints, ms, cached=True, score=score)
+        return Encoded(enc if enc.size else None, hints, ms, cached=True, score=score,
+                       p_male=None if math.isnan(p_male) else p_male)
 
     def put(self, key: str, value: Encoded) -> None:
         p = self._path(key)
@@ -207,7 +225,7 @@ class EncodingCache:
         buf = io.BytesIO()
         enc = value.encoding if value.encoding is not None else np.zeros(0)
         np.savez(buf, encoding=enc, hints=np.array(value.hints, dtype=str), ms=value.ms,
-                 score=value.score)
+                 score=value.score, p_male=math.nan if value.p_male is None else value.p_male)
         sealed = self.crypto.encrypt(buf.getvalue(), key.encode())
         # A temporary name of its own: two evaluations sharing the cache may write one key.
         fd, name = tempfile.mkstemp(prefix=p.stem[:16], suffix=".tmp", dir=p.parent)
@@ -299,7 +317,10 @@ class PairJudge:
             hints = ("id_photo_fallback_box",) if photo.fallback_box else ()
             if not photo.usable:
                 hints = ("id_photo_no_face",)
-            return Encoded(photo.encoding, hints, (time.perf_counter() - t0) * 1000)
+            p_male = (self._p_male(rgb, photo.box) if photo.usable and photo.box is not None
+                      and not photo.fallback_box else None)  # never on a guessed box
+            return Encoded(photo.encoding, hints, (time.perf_counter() - t0) * 1000,
+                           p_male=p_male)
 
         return self._cached(path, side, make)
 
@@ -309,10 +330,38 @@ class PairJudge:
         def make(rgb: np.ndarray) -> Encoded:
             t0 = time.perf_counter()
             enc, report = encode_still(rgb, self.model, self.limits, self.live_method)
+            p_male = (self._p_male(rgb, report.box) if enc is not None and report.box is not None
+                      else None)
             return Encoded(enc, tuple(h.code for h in report.hints),
-                           (time.perf_counter() - t0) * 1000, score=report.score)
+                           (time.perf_counter() - t0) * 1000, score=report.score, p_male=p_male)
 
         return self._cached(path, side, make)
+
+    def _p_male(self, rgb: np.ndarray, box: FaceBox) -> float | None:
+        sex_model = shared_sex_model()  # None (logged once) when the classifier cannot load
+        return None if sex_model is None else sex_model.p_male(self.model.sex_chip(rgb, box))
+
+    def holder_sex(self, pair: Pair, card: Encoded) -> str | None:
+        """The sex a desk would read from the ID number: the file's ``sex_a``, else the card
+        photo's own estimate when it is at least ``faces.sex_confidence`` sure."""
+        if not self.faces.sex_check:
+            return None
+        if pair.sex_a:
+            return pair.sex_a
+        if card.p_male is None:
+            return None
+        conf = self.faces.sex_confidence
+        return "M" if card.p_male >= conf else "F" if card.p_male <= 1 - conf else None
+
+    def sex_held(self, pair: Pair, card: Encoded, outcome: FaceOutcome,
+                 live: list[Encoded]) -> bool:
+        """Whether the desk's sex check would hold this MATCH for the clerk (``sex_differs``):
+        the mean estimate of the live photos used says the other sex."""
+        seen = [f.p_male for f in live if f.p_male is not None]
+        if outcome is not FaceOutcome.MATCH or not seen:
+            return False
+        return differs(self.holder_sex(pair, card), float(np.mean(seen)),
+                       self.faces.sex_confidence)
 
     def judge(self, pair: Pair) -> dict:
         a = self.id_side(pair.file_a)
@@ -326,6 +375,9 @@ class PairJudge:
         else:
             dist, raw = Scorer(a.encoding, self.faces, self.cohort).compare(b.encoding)
             outcome, _ = banded(dist, raw, self.faces, {*a.hints, *b.hints})
+        held = self.sex_held(pair, a, outcome, [b])
+        if held:
+            outcome = FaceOutcome.UNDECIDED
         return {
             "file_a": pair.label_a, "file_b": pair.label_b, "same": int(pair.same),
             "distance": None if math.isinf(dist) else round(dist, 4),
@@ -333,8 +385,8 @@ class PairJudge:
             "outcome": outcome.value, "no_face": a.encoding is None or b.encoding is None,
             "capped": is_capped, "frames_used": int(b.encoding is not None),
             "no_mismatch": bool({*a.hints, *b.hints} & NO_MISMATCH_HINTS),
-            "hints": [*a.hints, *b.hints], "ms": round(a.ms + b.ms, 1),
-            "cached": a.cached and b.cached,
+            "hints": [*a.hints, *b.hints, *(["sex_differs"] if held else [])],
+            "sex_held": held, "ms": round(a.ms + b.ms, 1), "cached": a.cached and b.cached,
         }
 
     def _judge_frames(self, pair: Pair, a: Encoded, frames: list[Encoded]) -> dict:
@@ -354,12 +406,16 @@ class PairJudge:
                      for f in (*used, *fill)])
         decision = decide_from_distances([d for d, _ in compared], self.faces, hint_codes,
                                          raw=[r for _, r in compared])
-        hints = [*a.hints, *dict.fromkeys(c for f in frames for c in f.hints)]
+        held = a.encoding is not None and self.sex_held(pair, a, decision.outcome,
+                                                        [*used, *fill])
+        outcome = FaceOutcome.UNDECIDED if held else decision.outcome
+        hints = [*a.hints, *dict.fromkeys(c for f in frames for c in f.hints),
+                 *(["sex_differs"] if held else [])]
         return {
             "file_a": pair.label_a, "file_b": pair.label_b, "same": int(pair.same),
             "distance": None if decision.distance is None else round(decision.distance, 4),
             "raw_distance": decision.raw_distance,
-            "outcome": decision.outcome.value, "no_face": decision.distance is None,
+            "outcome": outcome.value, "no_face": decision.distance is None, "sex_held": held,
             "capped": any(h.code in CAPPING_HINTS for h in decision.hints),
             "no_mismatch": any(h.code in NO_MISMATCH_HINTS for h in decision.hints),
             "frames_used": decision.frames_used,
@@ -415,6 +471,9 @@ def summarize(results: list[dict], faces: FacesSection) -> dict:
         "undecided_same": sum(r["outcome"] == "undecided" for r in same),
         "undecided_different": sum(r["outcome"] == "undecided" for r in diff),
         "no_face": sum(bool(r["no_face"]) for r in results),
+        # MATCHes the sex check held for the clerk: genuine pairs it cost, strangers it caught
+        "sex_held_same": sum(bool(r.get("sex_held")) for r in same),
+        "sex_held_different": sum(bool(r.get("sex_held")) for r in diff),
         "eer": round(e, 4),
         "eer_threshold": round(e_t, 4),
         "tar_at_far_1pct": round(tar_at_far(gen, imp, 0.01), 4) if gen and imp else None,
@@ -424,6 +483,7 @@ def summarize(results: list[dict], faces: FacesSection) -> dict:
         "match_distance": faces.match_distance,
         "mismatch_distance": faces.mismatch_distance,
         "relative_ceiling": faces.relative_ceiling,
+        "sex_check": faces.sex_check,
         "ms_per_pair_median": round(statistics.median(ms), 1) if ms else None,
         "frames_used_median": statistics.median(r.get("frames_used", 1) for r in results)
         if results else None,

@@ -143,6 +143,10 @@ SEX_DIFFERS = Hint("sex_differs", Text(
     "人脸相符, 但面部特征显示的性别与证件登记的不同, 可能是亲属持证, 请人工核对。",
     "The face matches, but it looks the other sex than the ID card records: possibly a relative "
     "with the card. Please compare with the ID photo yourself."))
+SEX_CHECK_UNAVAILABLE = Hint("sex_check_unavailable", Text(
+    "人脸相符。与证件登记性别的核对未能运行 (性别识别模型无法加载), 请留意亲属持证并联系信息科。",
+    "The face matches. The check against the sex the ID card records could not run (its model "
+    "could not be loaded): watch for a relative with the card, and call hospital IT."))
 COHORT_UNAVAILABLE = Hint("face_cohort_unavailable", Text(
     "人脸比对参照数据无法加载, 请人工核对并联系信息科。",
     "The face comparison reference data could not be loaded. Please compare by hand and call "
@@ -170,7 +174,8 @@ class FaceDecision:
         """What the clerk reads: the outcome's text, or the hint that explains an undecided
         or unavailable outcome the clerk could not guess (a relative's ceiling, the cohort)."""
         for h in self.hints:
-            if h.code in (RELATIVE_HELD.code, COHORT_UNAVAILABLE.code, SEX_DIFFERS.code):
+            if h.code in (RELATIVE_HELD.code, COHORT_UNAVAILABLE.code, SEX_DIFFERS.code,
+                          SEX_CHECK_UNAVAILABLE.code):
                 return h.text
         return OUTCOME_TEXT[self.outcome]
 
@@ -524,8 +529,10 @@ class FaceSession:
     def _sex_checked(self, decision: FaceDecision, used: list[_Candidate]) -> FaceDecision:
         """A MATCH whose frames look the other sex than the card records: UNDECIDED."""
         seen = [c.p_male for c in used if c.p_male is not None]
-        if decision.outcome is not FaceOutcome.MATCH or not seen:
+        if decision.outcome is not FaceOutcome.MATCH or self.holder_sex is None:
             return decision
+        if not seen:  # a sex to check and no estimate: the classifier did not load
+            return dataclasses.replace(decision, hints=(*decision.hints, SEX_CHECK_UNAVAILABLE))
         if not differs(self.holder_sex, float(np.mean(seen)), self.faces.sex_confidence):
             return decision
         return dataclasses.replace(decision, outcome=FaceOutcome.UNDECIDED,

@@ -396,3 +396,58 @@ def test_calibrate_from_desk_history_needs_enough_calls(tmp_path, capsys):
     assert main(["calibrate", "faces", "--from-desk-history", "--data-dir",
                  str(tmp_path / "none"), "--lang", "en"]) != 0
     assert "No desk database" in capsys.readouterr().err
+
+
+def test_eval_holds_a_match_that_looks_the_other_sex_than_the_holder_as_the_desk_does(
+        faces_dir, shared_data_dir, tmp_path, capsys):
+    """The desk holds a MATCH whose face looks the other sex than the ID number records; so
+    does the evaluation: the card holder's sex from the file's ``sex_a`` column, else from the
+    card photo's own estimate (confident ones only)."""
+    pairs = tmp_path / "sexed.csv"
+    rows = [("obama.jpg", "obama1.jpg", 1, "M"),   # as recorded: a MATCH stays
+            ("obama.jpg", "obama1.jpg", 1, "F"),   # recorded "F": the clerk's call
+            ("obama.jpg", "obama1.jpg", 1, ""),    # no column value: the card's estimate (M)
+            ("obama.jpg", "biden2.jpg", 0, "F")]   # a MISMATCH is not the sex check's business
+    with pairs.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["file_a", "file_b", "same_person", "sex_a"])
+        for a, b, same, sex in rows:
+            w.writerow([str(faces_dir / a), str(faces_dir / b), same, sex])
+    data = shared_data_dir / "sexed"  # a lenient match threshold: the genuine pair a MATCH
+    assert main(["settings", "set", "faces.match_distance", "0.55", "--data-dir", str(data)]) == 0
+    capsys.readouterr()
+    argv = ["eval", "faces", str(pairs), "--degrade-a", "idcard", "--json", "--data-dir", str(data)]
+    code, lines, summary = run_json(capsys, argv)
+    assert code == 0
+    outcome = [ln.split()[1] for ln in lines[:-1]]
+    assert outcome == ["match", "undecided", "match", "mismatch"], lines
+    assert "sex_differs" in lines[1] and "sex_differs" not in lines[0] + lines[2]
+    assert (summary["sex_held_same"], summary["sex_held_different"]) == (1, 0)
+    assert summary["sex_check"] is True
+    # the check off in the desk's settings: off here too
+    assert main(["settings", "set", "faces.sex_check", "false", "--data-dir", str(data)]) == 0
+    capsys.readouterr()
+    _, lines2, summary2 = run_json(capsys, argv)
+    assert [ln.split()[1] for ln in lines2[:-1]] == ["match", "match", "match", "mismatch"]
+    assert summary2["sex_held_same"] == 0
+    # a sex that is neither M nor F: a message naming the line
+    pairs.write_text("file_a,file_b,same_person,sex_a\na.jpg,b.jpg,1,X\n")
+    assert main(["eval", "faces", str(pairs), "--data-dir", str(tmp_path), "--lang", "en"]) == 1
+    assert "line 2: sex_a must be M, F or empty" in capsys.readouterr().err
+
+
+def test_the_card_photos_own_sex_estimate_stands_in_for_the_id_number(faces_dir):
+    """Without ``sex_a``: the degraded card portrait's estimate, on real photos of a man and a
+    woman; a pair with the column keeps what the column says."""
+    from desk_app.faces.evaluate import Pair, PairJudge
+    from desk_app.settings import FacesSection
+
+    judge = PairJudge(FacesSection(), "idcard")
+    for name, sex in (("obama.jpg", "M"), ("rose_leslie_img1.jpg", "F")):
+        pair = Pair(faces_dir / name, faces_dir / name, True, name, name)
+        card = judge.id_side(pair.file_a)
+        assert card.p_male is not None
+        assert judge.holder_sex(pair, card) == sex
+        other = "F" if sex == "M" else "M"
+        from dataclasses import replace
+        assert judge.holder_sex(replace(pair, sex_a=other), card) == other

@@ -305,7 +305,8 @@ def test_the_sex_classifier_reads_real_faces_and_card_portraits(model, photo):
 def test_a_damaged_sex_classifier_file_skips_the_check_and_says_so_in_the_log(
         model, photo, obama_card, tmp_path, monkeypatch, caplog):
     """The classifier is an extra guard: a damaged file leaves the face check as it was
-    (a MATCH stays a MATCH), logged for hospital IT, never an error at the window."""
+    (a MATCH stays a MATCH), logged for hospital IT, never an error at the window; the clerk
+    reads that the check did not run."""
     from desk_app.faces import sex
 
     bad = tmp_path / "gender-v1.onnx"
@@ -319,6 +320,14 @@ def test_a_damaged_sex_classifier_file_skips_the_check_and_says_so_in_the_log(
         session = FaceSession(obama_card, FacesSection(best_k=2, liveness="off", **WESTERN_SITE),
                               model, holder_sex="F")
         frames = [canvas(photo("obama.jpg", 420)), canvas(photo("obama1.jpg", 520))] * 2
-        assert feed(session, frames, step=2.1).decision.outcome == FaceOutcome.MATCH
+        decision = feed(session, frames, step=2.1).decision
+        assert decision.outcome == FaceOutcome.MATCH
+        assert [h.code for h in decision.hints] == ["sex_check_unavailable"]
+        assert decision.text.en.startswith("The face matches. The check against the sex")
+        # no sex on record (a passport number, say): nothing to say about the check
+        session = FaceSession(obama_card, FacesSection(best_k=2, liveness="off", **WESTERN_SITE),
+                              model, holder_sex=None)
+        decision = feed(session, frames, step=2.1).decision
+        assert decision.outcome == FaceOutcome.MATCH and decision.hints == ()
     finally:
         sex.shared_sex_model.cache_clear()
