@@ -19,7 +19,9 @@ The card face's crowding is its mean distance to the ``k_nearest`` nearest *live
 What ships is not anyone's face. The cohort is a set of **centres**: k-means means of
 descriptors, each centre kept only when at least ``min_people`` different people went into it
 (:func:`build`). No descriptor of a single person is in the file (PIPL: a face template is
-sensitive personal information). The file is ``resources/faces/cohort.npz``, made by
+sensitive personal information); but a centre's mean counts photos, so one person with many
+photos can dominate it (measured in docs/architecture.md, ``cohort.py``: up to 83 % of a
+shipped centre's photos are one person's). The file is ``resources/faces/cohort.npz``, made by
 ``desk-app calibrate cohort ... --out`` from the public photos of ``../shared/data/faces``.
 """
 
