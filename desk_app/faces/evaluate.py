@@ -54,7 +54,7 @@ from desk_app.faces.engine import (
 )
 from desk_app.faces.metrics import eer, far_frr, tar_at_far
 from desk_app.faces.quality import QualityLimits, hint
-from desk_app.faces.sex import differs, shared_sex_model
+from desk_app.faces.sex import confident_sex, frames_differ, shared_sex_model
 from desk_app.faces.verify import (
     CAPPING_HINTS,
     ID_PHOTO_GUESSED,
@@ -348,20 +348,15 @@ class PairJudge:
             return None
         if pair.sex_a:
             return pair.sex_a
-        if card.p_male is None:
-            return None
-        conf = self.faces.sex_confidence
-        return "M" if card.p_male >= conf else "F" if card.p_male <= 1 - conf else None
+        return confident_sex(card.p_male, self.faces.sex_confidence)
 
     def sex_held(self, pair: Pair, card: Encoded, outcome: FaceOutcome,
                  live: list[Encoded]) -> bool:
         """Whether the desk's sex check would hold this MATCH for the clerk (``sex_differs``):
         the mean estimate of the live photos used says the other sex."""
         seen = [f.p_male for f in live if f.p_male is not None]
-        if outcome is not FaceOutcome.MATCH or not seen:
-            return False
-        return differs(self.holder_sex(pair, card), float(np.mean(seen)),
-                       self.faces.sex_confidence)
+        return outcome is FaceOutcome.MATCH and frames_differ(
+            self.holder_sex(pair, card), seen, self.faces.sex_confidence)
 
     def judge(self, pair: Pair) -> dict:
         a = self.id_side(pair.file_a)

@@ -64,6 +64,20 @@ def shared_sex_model() -> SexModel | None:
         return None
 
 
+def confident_sex(p_male: float | None, confidence: float) -> str | None:
+    """"M" / "F" when the estimate is at least ``confidence`` sure, else None."""
+    if p_male is None:
+        return None
+    return "M" if p_male >= confidence else "F" if p_male <= 1 - confidence else None
+
+
+def frames_differ(holder_sex: str | None, estimates: list[float], confidence: float) -> bool:
+    """Whether the frames' mean estimate confidently shows the other sex than ``holder_sex``:
+    the rule both the desk (:class:`~desk_app.faces.verify.FaceSession`) and ``eval faces``
+    apply to a MATCH. No estimates: False."""
+    return bool(estimates) and differs(holder_sex, float(np.mean(estimates)), confidence)
+
+
 def differs(holder_sex: str | None, p_male: float | None, confidence: float) -> bool:
     """Whether the face confidently shows the other sex than ``holder_sex`` ("M" / "F")."""
     if holder_sex not in ("M", "F") or p_male is None:

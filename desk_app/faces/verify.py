@@ -52,7 +52,7 @@ from desk_app.faces.liveness import (
 )
 from desk_app.faces.presentation import PresentationCheck
 from desk_app.faces.quality import Hint, QualityLimits, QualityReport, assess, hint
-from desk_app.faces.sex import differs, shared_sex_model
+from desk_app.faces.sex import frames_differ, shared_sex_model
 from desk_app.settings import FacesSection
 
 log = logging.getLogger(__name__)
@@ -533,7 +533,7 @@ class FaceSession:
             return decision
         if not seen:  # a sex to check and no estimate: the classifier did not load
             return dataclasses.replace(decision, hints=(*decision.hints, SEX_CHECK_UNAVAILABLE))
-        if not differs(self.holder_sex, float(np.mean(seen)), self.faces.sex_confidence):
+        if not frames_differ(self.holder_sex, seen, self.faces.sex_confidence):
             return decision
         return dataclasses.replace(decision, outcome=FaceOutcome.UNDECIDED,
                                    hints=(*decision.hints, SEX_DIFFERS))
