@@ -454,7 +454,7 @@ def summarize(results: list[dict], faces: FacesSection) -> dict:
     gen, imp = distances_of(results)
     same = [r for r in results if r["same"]]
     diff = [r for r in results if not r["same"]]
-    e, e_t = eer(gen, imp) if gen and imp else (float("nan"), float("nan"))
+    e, e_t = eer(gen, imp) if gen and imp else (None, None)  # no EER without both kinds
     ms = [r["ms"] for r in results if r["ms"]]
     return {
         "pairs": len(results),
@@ -469,8 +469,8 @@ def summarize(results: list[dict], faces: FacesSection) -> dict:
         # MATCHes the sex check held for the clerk: genuine pairs it cost, strangers it caught
         "sex_held_same": sum(bool(r.get("sex_held")) for r in same),
         "sex_held_different": sum(bool(r.get("sex_held")) for r in diff),
-        "eer": round(e, 4),
-        "eer_threshold": round(e_t, 4),
+        "eer": None if e is None else round(e, 4),
+        "eer_threshold": None if e_t is None else round(e_t, 4),
         "tar_at_far_1pct": round(tar_at_far(gen, imp, 0.01), 4) if gen and imp else None,
         "far_at_0.6": round(far_frr(gen, imp, 0.6)[0], 4) if imp else None,
         "frr_at_0.6": round(far_frr(gen, imp, 0.6)[1], 4) if gen else None,
@@ -527,7 +527,9 @@ def _evaluate(args: argparse.Namespace, pairs: list[Pair], judge: PairJudge) -> 
     results = judge_pairs(pairs, judge, on_result=show)
     summary = summarize(results, faces)
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False))
+        # NaN and infinity are not JSON: a figure that has none is null
+        print(json.dumps({k: None if isinstance(v, float) and not math.isfinite(v) else v
+                          for k, v in summary.items()}, ensure_ascii=False, allow_nan=False))
     else:
         for k, v in summary.items():
             print(f"{k:22} {v}")

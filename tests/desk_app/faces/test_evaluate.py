@@ -44,6 +44,26 @@ def run_json(capsys, argv) -> tuple[int, list[str], dict]:
     return code, out, json.loads(out[-1])
 
 
+def test_a_file_of_strangers_only_gives_strict_json_with_no_eer(faces_dir, shared_data_dir,
+                                                                 tmp_path, capsys):
+    """No genuine pair, no equal error rate: the summary says null, not NaN (which no strict
+    JSON reader takes), and the figures that exist are there."""
+    strangers = [r for r in PAIRS if not r[2]][:2]
+    pairs = write_pairs(tmp_path / "strangers.csv", faces_dir, strangers)
+    code = main(["eval", "faces", str(pairs), "--degrade-a", "idcard", "--json",
+                 "--data-dir", str(shared_data_dir)])
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert code == 0
+
+    def strict(token: str):
+        raise AssertionError(f"not JSON: {token}")
+
+    summary = json.loads(last, parse_constant=strict)
+    assert summary["eer"] is None and summary["eer_threshold"] is None
+    assert summary["tar_at_far_1pct"] is None and summary["frr_at_0.6"] is None
+    assert (summary["same"], summary["different"], summary["false_admits"]) == (0, 2, 0)
+
+
 def test_eval_judges_pairs_like_a_desk_and_caches(faces_dir, shared_data_dir, tmp_path, capsys):
     pairs = write_pairs(tmp_path / "pairs.csv", faces_dir, PAIRS)
     argv = ["eval", "faces", str(pairs), "--degrade-a", "idcard", "--json",
