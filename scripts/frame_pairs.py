@@ -13,6 +13,7 @@ its best frames) and ``single.csv`` with the same comparisons one live photo a l
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from pathlib import Path
 
@@ -38,9 +39,17 @@ def comparisons(who: dict[str, list[str]]) -> list[tuple[str, list[str], int]]:
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python scripts/frame_pairs.py FACES_DIR OUT_DIR", file=sys.stderr)
+        return 2
     faces_dir, out = Path(argv[0]), Path(argv[1])
     out.mkdir(parents=True, exist_ok=True)
-    rows = comparisons(people(faces_dir))
+
+    def here(f: str) -> str:  # eval faces reads a pairs file's paths relative to the file
+        return os.path.relpath(faces_dir / f, out)
+
+    rows = [(here(a), [here(x) for x in b], same)
+            for a, b, same in comparisons(people(faces_dir))]
     with (out / "frames.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["file_a", "file_b", "same_person"])

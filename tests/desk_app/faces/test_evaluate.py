@@ -471,3 +471,26 @@ def test_the_card_photos_own_sex_estimate_stands_in_for_the_id_number(faces_dir)
         other = "F" if sex == "M" else "M"
         from dataclasses import replace
         assert judge.holder_sex(replace(pair, sex_a=other), card) == other
+
+
+def test_frame_pairs_script_writes_files_eval_faces_can_open(faces_dir, tmp_path):
+    """scripts/frame_pairs.py makes the several-live-photo files of docs/architecture.md; its
+    paths are relative to the file written (as eval faces reads them), wherever that is."""
+    import subprocess
+    import sys
+
+    from desk_app.faces.evaluate import read_pairs
+
+    script = Path(__file__).resolve().parents[3] / "scripts" / "frame_pairs.py"
+    out = tmp_path / "deep" / "out"
+    done = subprocess.run([sys.executable, str(script), str(faces_dir), str(out)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    frames, single = read_pairs(out / "frames.csv"), read_pairs(out / "single.csv")
+    assert len(single) == 3 * len(frames) > 0
+    assert sum(p.same for p in frames) * 4 == len(frames)  # 1 genuine, 3 strangers a card
+    for pair in frames[:8] + single[:8]:
+        assert pair.file_a.is_file() and all(f.is_file() for f in pair.live_files), pair
+    usage = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                           check=False)
+    assert usage.returncode == 2 and "usage" in usage.stderr
