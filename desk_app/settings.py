@@ -32,7 +32,7 @@ from desk_app.errors import ConfigError, DeskError, SettingsCorrupt, Text
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 class _Section(BaseModel):
@@ -94,10 +94,11 @@ class FacesSection(_Section):
     # at most 1 in 1 000 of the East Asian strangers (every photo against every other).
     # Version 5 (later on 2026-12-03): each threshold cap cross-fitted (strangers scored by a
     # cohort built without them, as a patient is never in the shipped cohort) and the cohort
-    # chosen among 18 variants; the cohort file changed with it.
+    # chosen among 18 variants; the cohort file changed with it. Version 6 (2026-12-03, night):
+    # each person weighs once in a centre (no public figure's face dominates one), another file.
     score: Literal["cohort", "distance"] = "cohort"
-    match_distance: float = Field(0.426, gt=0, lt=2)
-    mismatch_distance: float = Field(0.615, gt=0, lt=2)
+    match_distance: float = Field(0.451, gt=0, lt=2)
+    mismatch_distance: float = Field(0.637, gt=0, lt=2)
     # Never a MATCH above this plain distance, whatever the score: a brother and sister were
     # measured at 0.493 (issue 17); a pair further apart is at best UNDECIDED, the clerk's call.
     relative_ceiling: float = Field(0.47, gt=0, lt=2)
@@ -295,28 +296,45 @@ def _v3_to_v4(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _v4_to_v5(doc: dict[str, Any]) -> dict[str, Any]:
-    """Version 5 ships another cohort file, so cohort-score thresholds of version 4 are in a
-    unit that no longer exists: they become the new defaults (a site's own ones too: the old
-    file is kept beside the new one, and ``calibrate faces --from-desk-history`` proposes this
-    site's again from calls made under the new band). Plain-distance thresholds are kept."""
-    out = dict(doc)
-    out["schema_version"] = 5
-    faces = dict(out.get("faces", {}))
-    keys = ("match_distance", "mismatch_distance")
-    if faces.get("score", "cohort") == "cohort" and any(k in faces for k in keys):
-        if any(faces.get(k, V4_FACE_DEFAULTS[k]) != V4_FACE_DEFAULTS[k] for k in keys):
-            log.warning("settings: the site's own cohort thresholds %s were set against the "
-                        "previous cohort file; the new defaults replace them (recalibrate)",
-                        {k: faces.get(k) for k in keys})
-        new = FacesSection()
-        faces.update({k: getattr(new, k) for k in keys})
-        out["faces"] = faces
-    return out
+def _new_cohort_file(version: int, old: dict[str, float], new: dict[str, float] | None
+                     ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The migration to ``version``, which ships another cohort file: cohort-score thresholds
+    of the version before (``old`` its defaults) are in a unit that no longer exists and
+    become ``new`` (that version's defaults; None: today's). A site's own ones are replaced
+    too, with a warning: the old file's scores cannot be translated, and ``calibrate faces
+    --from-desk-history`` proposes this site's again from calls made under the new band.
+    Plain-distance thresholds are kept."""
+
+    def migrate(doc: dict[str, Any]) -> dict[str, Any]:
+        out = dict(doc)
+        out["schema_version"] = version
+        faces = dict(out.get("faces", {}))
+        keys = ("match_distance", "mismatch_distance")
+        if faces.get("score", "cohort") == "cohort" and any(k in faces for k in keys):
+            if any(faces.get(k, old[k]) != old[k] for k in keys):
+                log.warning("settings: the site's own cohort thresholds %s were set against "
+                            "the previous cohort file; the new defaults replace them "
+                            "(recalibrate)", {k: faces.get(k) for k in keys})
+            defaults = new or {k: getattr(FacesSection(), k) for k in keys}
+            faces.update({k: defaults[k] for k in keys})
+            out["faces"] = faces
+        return out
+
+    migrate.__name__ = f"_to_v{version}"
+    return migrate
+
+
+#: Version 5's cohort file (photos weighed one by one) and thresholds.
+V5_FACE_DEFAULTS = {"match_distance": 0.426, "mismatch_distance": 0.615}
+# version 5: the study's cap cross-fitted, 18 variants, another file
+_v4_to_v5 = _new_cohort_file(5, V4_FACE_DEFAULTS, V5_FACE_DEFAULTS)
+# version 6: the cohort's centres weigh each person once (no public figure's face dominates a
+# centre), so the file and its thresholds changed again
+_v5_to_v6 = _new_cohort_file(6, V5_FACE_DEFAULTS, None)
 
 
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6}
 
 
 def migrate(doc: dict[str, Any]) -> dict[str, Any]:

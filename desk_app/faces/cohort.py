@@ -16,13 +16,15 @@ face verification normalise scores against a cohort (symmetric / adaptive score 
 The card face's crowding is its mean distance to the ``k_nearest`` nearest *live-side* centres
 (a card is compared with live faces), the live face's to the nearest *card-side* centres.
 
-What ships is not anyone's face. The cohort is a set of **centres**: k-means means of
-descriptors, each centre kept only when at least ``min_people`` different people went into it
-(:func:`build`). No descriptor of a single person is in the file (PIPL: a face template is
-sensitive personal information); but a centre's mean counts photos, so one person with many
-photos can dominate it (measured in docs/architecture.md, ``cohort.py``: up to 83 % of a
-shipped centre's photos are one person's). The file is ``resources/faces/cohort.npz``, made by
-``desk-app calibrate cohort ... --out`` from the public photos of ``../shared/data/faces``.
+What ships is not anyone's face. The cohort is a set of **centres**: k-means centres of
+descriptors, each the mean of its people's means (a person weighs once, however many photos of
+them went in) and kept only when at least ``min_people`` different people went into it
+(:func:`build`), so no one is more than a third of a centre. No descriptor of a single person
+is in the file (PIPL: a face template is sensitive personal information); the file records how
+close its centres come to any one person's mean (``meta["exposure"]``). Before settings
+version 6 a centre's mean counted photos, and a public figure with many photos made up to 83 %
+of one (docs/architecture.md, ``cohort.py``). The file is ``resources/faces/cohort.npz``, made
+by ``desk-app calibrate cohort ... --out`` from the public photos of ``../shared/data/faces``.
 """
 
 from __future__ import annotations
@@ -180,8 +182,11 @@ def build(card: np.ndarray, live: np.ndarray, people: Sequence[int], *, centres:
           k_nearest: int, kind: Kind, min_people: int = 3, seed: int = 7,
           meta: dict | None = None) -> Cohort:
     """A cohort from descriptors (rows with NaN: no face, left out) of ``people`` (one id a
-    row). Each side is clustered into ``centres`` k-means centres; a centre into which fewer
-    than ``min_people`` people went is dropped (its members join the nearest kept centre)."""
+    row). Each side is clustered into ``centres`` k-means centres, each centre the mean of its
+    people's means (one person, one weight, however many photos: :func:`_person_means`); a
+    centre into which fewer than ``min_people`` people went is dropped (its members join the
+    nearest kept centre). ``meta["exposure"]`` records, per side, the fewest people in a
+    centre and the closest a centre comes to one person's mean (:func:`exposure`)."""
     people_arr = np.asarray(people)
     card_c = _centres(card, people_arr, centres, min_people, seed)
     live_c = _centres(live, people_arr, centres, min_people, seed + 1)
@@ -191,7 +196,13 @@ def build(card: np.ndarray, live: np.ndarray, people: Sequence[int], *, centres:
     lm, ls = draft.crowding_arrays(live, "live")
     ref = float(np.nanmedian(np.concatenate([cm, lm])))
     sref = float(np.nanmedian(np.concatenate([cs, ls])))
+    exposed = {}
+    for side, x, c in (("card", card, card_c), ("live", live, live_c)):
+        n_people, closest = exposure(x, people_arr, c)
+        exposed[side] = {"fewest_people": int(n_people.min()),
+                         "closest_to_a_person": round(float(closest.min()), 4)}
     info = {"centres_card": len(card_c), "centres_live": len(live_c), "min_people": min_people,
+            "weighting": "person", "exposure": exposed,
             "faces": int((~np.isnan(card).any(axis=1)).sum() + (~np.isnan(live).any(axis=1)).sum()),
             "people": len(set(people_arr.tolist())), **(meta or {})}
     return Cohort(card_c, live_c, kind, k_nearest, ref, sref, info)
@@ -202,20 +213,35 @@ def _centres(x: np.ndarray, people: np.ndarray, k: int, min_people: int, seed: i
     x, people = x[ok], people[ok]
     if len(set(people.tolist())) < min_people:
         raise ValueError(f"need faces of at least {min_people} people")
-    c = _kmeans(x, min(k, len(x)), seed)
+    c = _kmeans(x, people, min(k, len(x)), seed)
     while True:
         lab = np.argmin(_dist(x, c), axis=1)
         n_people = np.array([len(set(people[lab == j].tolist())) for j in range(len(c))])
         if (n_people >= min_people).all():
-            return c
+            # each centre exactly the mean of the (at least min_people) people it holds
+            return _person_means(x, people, lab, c)
         # drop the poorest centre, re-assign and re-average the rest
         c = np.delete(c, int(np.argmin(n_people)), axis=0)
-        lab = np.argmin(_dist(x, c), axis=1)
-        c = np.array([x[lab == j].mean(axis=0) if (lab == j).any() else c[j]
-                      for j in range(len(c))])
+        c = _person_means(x, people, np.argmin(_dist(x, c), axis=1), c)
 
 
-def _kmeans(x: np.ndarray, k: int, seed: int, iters: int = 60) -> np.ndarray:
+def _person_means(x: np.ndarray, people: np.ndarray, lab: np.ndarray,
+                  old: np.ndarray) -> np.ndarray:
+    """Each centre the mean of its people's means: a person weighs once in a centre however
+    many photos of them went in, so no one's face dominates a centre (with ``min_people``
+    people a centre is at most 1 / ``min_people`` any one person). An empty centre stays."""
+    out = old.copy()
+    for j in range(len(old)):
+        mine = lab == j
+        if mine.any():
+            who = people[mine]
+            out[j] = np.mean([x[mine][who == p].mean(axis=0) for p in np.unique(who)], axis=0)
+    return out
+
+
+def _kmeans(x: np.ndarray, people: np.ndarray, k: int, seed: int,
+            iters: int = 60) -> np.ndarray:
+    """k-means++ seeding, then Lloyd's iterations whose update is :func:`_person_means`."""
     rng = np.random.default_rng(seed)
     c = [x[rng.integers(len(x))]]
     d2 = _dist(x, np.array(c))[:, 0] ** 2
@@ -224,13 +250,26 @@ def _kmeans(x: np.ndarray, k: int, seed: int, iters: int = 60) -> np.ndarray:
         d2 = np.minimum(d2, ((x - c[-1]) ** 2).sum(axis=1))
     centres = np.array(c)
     for _ in range(iters):
-        lab = np.argmin(_dist(x, centres), axis=1)
-        new = np.array([x[lab == j].mean(axis=0) if (lab == j).any() else centres[j]
-                        for j in range(k)])
+        new = _person_means(x, people, np.argmin(_dist(x, centres), axis=1), centres)
         if np.allclose(new, centres):
             break
         centres = new
     return centres
+
+
+def exposure(x: np.ndarray, people: Sequence[int], centres: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """What a cohort's centres give away about the people whose photos (rows of ``x``; NaN
+    rows left out) made them: for each centre, how many different people are nearest to it
+    (each weighs 1 / that in it, :func:`_person_means`) and its distance to the nearest
+    person's own mean descriptor (two photos of one person lie about 0.3-0.4 apart: a centre
+    much closer than that to someone's mean is close to their template)."""
+    ok = ~np.isnan(x).any(axis=1)
+    x, who = x[ok], np.asarray(people)[ok]
+    lab = np.argmin(_dist(x, centres), axis=1)
+    n_people = np.array([len(np.unique(who[lab == j])) for j in range(len(centres))])
+    means = np.array([x[who == p].mean(axis=0) for p in np.unique(who)])
+    return n_people, _dist(centres, means).min(axis=1)
 
 
 def _dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -293,7 +293,8 @@ def main(args: argparse.Namespace) -> int:
               "chosen": {"variant": str(result["variant"]), "rule": result["rule"],
                          "match_distance": t.match_distance,
                          "mismatch_distance": t.mismatch_distance},
-              "proposal_on_all_data_not_a_measurement": result["on_all"]}
+              "proposal_on_all_data_not_a_measurement": result["on_all"],
+              "exposure": result["cohort"].meta["exposure"]}
     if args.out:
         meta = {**result["cohort"].meta, "built": datetime.date.today().isoformat(),
                 "from": [p.name for p, _ in files], "variant": str(result["variant"]),
@@ -316,6 +317,9 @@ def main(args: argparse.Namespace) -> int:
               f"{f['match_distance']} / {f['mismatch_distance']}")
     print(f"chosen on all folds: {result['variant']}; {result['rule']}; "
           f"match {t.match_distance}, mismatch {t.mismatch_distance}")
+    for side, x in result["cohort"].meta["exposure"].items():
+        print(f"{side}-side centres: at least {x['fewest_people']} people each (one weight a "
+              f"person), at least {x['closest_to_a_person']} from any one person's mean")
     if args.out:
         print(f"cohort written to {args.out}")
     return 0

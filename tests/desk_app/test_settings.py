@@ -106,9 +106,8 @@ def test_version_3_thresholds_become_cohort_scores_unless_the_site_chose_its_own
 
 def test_version_4_cohort_thresholds_follow_the_new_cohort_file_and_plain_ones_stay(
         app_paths, caplog):
-    """Version 5 ships another cohort file: version 4's cohort thresholds (defaults or a
-    site's own, set against the old file) become the new defaults, the latter with a warning
-    in the log; plain-distance thresholds keep their meaning."""
+    """Version 5 ships another cohort file: version 4's default cohort thresholds become the
+    new defaults, quietly (a site's own: the test below)."""
     new = FacesSection()
     assert (new.match_distance, new.mismatch_distance) != (0.412, 0.681)
     app_paths.settings_file.write_text(
@@ -122,16 +121,45 @@ def test_version_4_cohort_thresholds_follow_the_new_cohort_file_and_plain_ones_s
         "cohort", new.match_distance, new.mismatch_distance, 4)
     assert app_paths.settings_file.with_name("settings.toml.v4.bak").exists()
 
+
+def test_version_5_cohort_thresholds_follow_the_person_weighed_cohort_quietly_when_defaults(
+        app_paths, caplog):
+    """Version 6's cohort weighs each person once in a centre: another file, another unit.
+    Version 5's defaults (and version 4's, through 5) become today's without a warning."""
+    new = FacesSection()
+    assert (new.match_distance, new.mismatch_distance) != (0.426, 0.615)
+    for text in ("schema_version = 5\n[faces]\nscore = \"cohort\"\nmatch_distance = 0.426\n"
+                 "mismatch_distance = 0.615\nbest_k = 4\n",
+                 "schema_version = 4\n[faces]\nscore = \"cohort\"\nmatch_distance = 0.412\n"
+                 "mismatch_distance = 0.681\nbest_k = 4\n"):
+        app_paths.settings_file.write_text(text, encoding="utf-8")
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="desk_app.settings"):
+            loaded = load_settings(app_paths.settings_file)
+        assert not caplog.records, caplog.text
+        f = loaded.settings.faces
+        assert (f.score, f.match_distance, f.mismatch_distance, f.best_k) == (
+            "cohort", new.match_distance, new.mismatch_distance, 4)
+    assert app_paths.settings_file.with_name("settings.toml.v5.bak").exists()
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_a_sites_own_cohort_thresholds_give_way_to_a_new_cohort_file_with_a_warning(
+        app_paths, caplog, version):
+    """Version 5 and 6 each ship another cohort file: a site's own cohort thresholds, set
+    against the old one, take the new defaults with a warning ("recalibrate"); plain-distance
+    ones keep their meaning and stay."""
+    new = FacesSection()
     app_paths.settings_file.write_text(
-        "schema_version = 4\n[faces]\nscore = \"cohort\"\nmatch_distance = 0.40\n"
-        "mismatch_distance = 0.70\n", encoding="utf-8")
+        f"schema_version = {version}\n[faces]\nmatch_distance = 0.44\nmismatch_distance = 0.69\n",
+        encoding="utf-8")
     with caplog.at_level("WARNING", logger="desk_app.settings"):
         f = load_settings(app_paths.settings_file).settings.faces
-    assert (f.match_distance, f.mismatch_distance) == (new.match_distance, new.mismatch_distance)
+    assert (f.score, f.match_distance, f.mismatch_distance) == (
+        "cohort", new.match_distance, new.mismatch_distance)
     assert "recalibrate" in caplog.text
-
     app_paths.settings_file.write_text(
-        "schema_version = 4\n[faces]\nscore = \"distance\"\nmatch_distance = 0.39\n"
+        f"schema_version = {version}\n[faces]\nscore = \"distance\"\nmatch_distance = 0.39\n"
         "mismatch_distance = 0.62\n", encoding="utf-8")
     f = load_settings(app_paths.settings_file).settings.faces
     assert (f.score, f.match_distance, f.mismatch_distance) == ("distance", 0.39, 0.62)

@@ -117,8 +117,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     # shipped set as the desk measures faces (card obama2.jpg against alex_lacamoire1.jpg: plain
     # distance 0.638, the smallest of all 182 cross-person pairs of ../shared/data/faces, card
     # side degraded as an ID-card portrait, measured 2026-12-03). Expected: what the rules give
-    # that face: its cohort score (about 0.59 over the demo's frames) lies between the match and
-    # mismatch thresholds (0.426 / 0.615): not sure, the clerk's call (review), never admit.
+    # that face: its cohort score (0.574 for the photo, settings version 6) lies between the
+    # match and mismatch thresholds (0.451 / 0.637), and its plain distance is above the
+    # relatives' ceiling (0.47): not sure, the clerk's call (review), never admit.
     Scenario("relative", Text("亲属冒用: 兄弟姐妹持患者本人的证件和预约 (用最相似的另一人代替)",
                               "A relative: the patient's sibling with the patient's card and "
                               "booking (stand-in: the closest-looking other person)"),

@@ -63,6 +63,26 @@ def test_a_built_cohort_holds_no_ones_descriptor_and_no_centre_of_fewer_than_thr
     assert c.score(0.4, crowd, crowd) > 0.4 > c.score(0.4, loner, loner)
 
 
+def test_a_person_with_many_photos_weighs_once_in_a_centre():
+    """A public figure with 30 photos and two people with one each: the centre is the mean of
+    the three people, not (as a mean of photos would be) nearly the figure's own template."""
+    rng = np.random.default_rng(5)
+    figure, other1, other2 = (rng.normal(0, 0.1, 128) for _ in range(3))
+    x = np.array([figure + rng.normal(0, 0.01, 128) for _ in range(30)] + [other1, other2])
+    people = [0] * 30 + [1, 2]
+    c = cohort_mod.build(x, x.copy(), people, centres=1, k_nearest=1, kind="shift")
+    expected = (x[:30].mean(axis=0) + other1 + other2) / 3
+    assert np.allclose(c.card_centres[0], expected) and np.allclose(c.live_centres[0], expected)
+    photo_mean = x.mean(axis=0)
+    to_figure = float(np.linalg.norm(c.card_centres[0] - x[:30].mean(axis=0)))
+    assert to_figure > 3 * float(np.linalg.norm(photo_mean - x[:30].mean(axis=0)))
+    n_people, closest = cohort_mod.exposure(x, people, c.card_centres)
+    assert n_people.tolist() == [3] and closest[0] == pytest.approx(
+        min(np.linalg.norm(expected - m) for m in (x[:30].mean(axis=0), other1, other2)))
+    assert c.meta["weighting"] == "person"
+    assert c.meta["exposure"]["card"]["fewest_people"] == 3
+
+
 def test_a_damaged_cohort_file_leaves_the_face_to_the_clerk_and_says_why(tmp_path, monkeypatch):
     bad = tmp_path / "cohort.npz"
     bad.write_bytes(b"not a cohort")

@@ -353,10 +353,10 @@ def test_calibrate_from_desk_history_proposes_from_the_clerks_calls(tmp_path, ca
 
 
 def test_desk_history_compares_calls_of_this_desks_score_unit_only(tmp_path, capsys):
-    """Version 3's plain band and version 5's cohort band both end at 0.615: the band top
-    cannot tell their calls apart, the recorded unit (storage revision 5) does. A desk on the
-    shipped cohort uses its own cohort's calls, not plain-distance calls nor calls of unknown
-    unit (recorded before the unit was)."""
+    """Version 3's plain band and version 5's cohort band both ended at 0.615: the band top
+    cannot tell calls of two units apart, the recorded unit (storage revision 5) does. Here
+    every call has today's band; a desk on the shipped cohort uses its own cohort's calls, not
+    plain-distance calls nor calls of unknown unit (recorded before the unit was)."""
     import uuid
     from datetime import UTC, datetime, timedelta
 
@@ -366,7 +366,8 @@ def test_desk_history_compares_calls_of_this_desks_score_unit_only(tmp_path, cap
     from desk_app.storage import FaceJudgement, Reason, Store, VisitInput
 
     faces = FacesSection()
-    assert faces.score == "cohort" and faces.mismatch_distance == 0.615
+    assert faces.score == "cohort"
+    low = faces.match_distance
     here = score_basis("cohort")
     assert here.startswith("cohort:") and len(here) == len("cohort:") + 12
     assert here == score_basis("cohort") != score_basis("distance") == "distance"
@@ -386,22 +387,23 @@ def test_desk_history_compares_calls_of_this_desks_score_unit_only(tmp_path, cap
             face_outcome="undecided"))
         store.visits.record_face_judgement(FaceJudgement(
             judgement_id=str(uuid.uuid4()), visit_id=vid, clerk="clerk1", judged_at=at,
-            distance=distance, judgement=judgement, seconds=4.0, match_distance=0.426,
-            mismatch_distance=0.615, score_basis=basis))
+            distance=distance, judgement=judgement, seconds=4.0,
+            match_distance=faces.match_distance, mismatch_distance=faces.mismatch_distance,
+            score_basis=basis))
 
     for i in range(12):
-        call("same", 0.43 + i * 0.004, here)
-        call("different", 0.53 + i * 0.006, here)
+        call("same", low + 0.005 + i * 0.004, here)
+        call("different", low + 0.08 + i * 0.006, here)
     for i in range(5):  # the same band top, other units: plain distances, unknown
-        call("different", 0.44 + i * 0.01, "distance")
-        call("different", 0.45 + i * 0.01, "")
+        call("different", low + 0.01 + i * 0.01, "distance")
+        call("different", low + 0.02 + i * 0.01, "")
     store.close()
     assert main(["calibrate", "faces", "--from-desk-history", "--data-dir", str(data)]) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (report["calls"], report["left_out_other_band"]) == (24, 10)
     assert (report["same"], report["different"]) == (12, 12)
     assert report["on_history"]["false_admits"] == 0
-    assert report["proposal"]["match_distance"] < 0.53  # below this desk's first impostor
+    assert report["proposal"]["match_distance"] < low + 0.08  # below this desk's first impostor
 
 
 def test_calibrate_from_desk_history_needs_enough_calls(tmp_path, capsys):
