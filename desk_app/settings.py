@@ -324,7 +324,7 @@ def _new_cohort_file(version: int, old: dict[str, float], new: dict[str, float] 
     return migrate
 
 
-#: Version 5's cohort file (photos weighed one by one) and thresholds.
+#: Version 5's default thresholds (its cohort's centres were means of photos, not of people).
 V5_FACE_DEFAULTS = {"match_distance": 0.426, "mismatch_distance": 0.615}
 # version 5: the study's cap cross-fitted, 18 variants, another file
 _v4_to_v5 = _new_cohort_file(5, V4_FACE_DEFAULTS, V5_FACE_DEFAULTS)

@@ -262,8 +262,8 @@ def exposure(x: np.ndarray, people: Sequence[int], centres: np.ndarray
     """What a cohort's centres give away about the people whose photos (rows of ``x``; NaN
     rows left out) made them: for each centre, how many different people are nearest to it
     (each weighs 1 / that in it, :func:`_person_means`) and its distance to the nearest
-    person's own mean descriptor (two photos of one person lie about 0.3-0.4 apart: a centre
-    much closer than that to someone's mean is close to their template)."""
+    person's own mean descriptor (a person's own photos lie about 0.24 from their mean, median
+    on the shared photos: a centre that close to someone's mean is near their template)."""
     ok = ~np.isnan(x).any(axis=1)
     x, who = x[ok], np.asarray(people)[ok]
     lab = np.argmin(_dist(x, centres), axis=1)
