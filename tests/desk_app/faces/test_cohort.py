@@ -191,6 +191,11 @@ def test_calibrate_cohort_chooses_on_some_people_and_writes_a_cohort(faces_dir, 
     c = cohort_mod.load(out_file)
     assert c.meta["min_people"] == 3 and c.meta["from"] == ["patients.csv"]
     assert math.isfinite(c.reference)
+    # the file and the report say how close its centres come to anyone who made them
+    assert c.meta["weighting"] == "person" and report["exposure"] == c.meta["exposure"]
+    for side in ("card", "live"):
+        assert report["exposure"][side]["fewest_people"] >= 3
+        assert report["exposure"][side]["closest_to_a_person"] > 0.05
 
 
 @pytest.mark.faces
