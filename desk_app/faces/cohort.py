@@ -230,13 +230,16 @@ def _person_means(x: np.ndarray, people: np.ndarray, lab: np.ndarray,
     """Each centre the mean of its people's means: a person weighs once in a centre however
     many photos of them went in, so no one's face dominates a centre (with ``min_people``
     people a centre is at most 1 / ``min_people`` any one person). An empty centre stays."""
-    out = old.copy()
-    for j in range(len(old)):
-        mine = lab == j
-        if mine.any():
-            who = people[mine]
-            out[j] = np.mean([x[mine][who == p].mean(axis=0) for p in np.unique(who)], axis=0)
-    return out
+    _, person = np.unique(people, return_inverse=True)
+    groups, group_of = np.unique(lab * (person.max() + 1) + person, return_inverse=True)
+    sums = np.zeros((len(groups), x.shape[1]))
+    np.add.at(sums, group_of, x)
+    person_means = sums / np.bincount(group_of)[:, None]  # one row a (centre, person)
+    centre_of = groups // (person.max() + 1)
+    totals = np.zeros_like(old, dtype=float)
+    np.add.at(totals, centre_of, person_means)
+    n_people = np.bincount(centre_of, minlength=len(old))[:, None]
+    return np.where(n_people > 0, totals / np.maximum(n_people, 1), old)
 
 
 def _kmeans(x: np.ndarray, people: np.ndarray, k: int, seed: int,
