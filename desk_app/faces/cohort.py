@@ -230,16 +230,25 @@ def _person_means(x: np.ndarray, people: np.ndarray, lab: np.ndarray,
     """Each centre the mean of its people's means: a person weighs once in a centre however
     many photos of them went in, so no one's face dominates a centre (with ``min_people``
     people a centre is at most 1 / ``min_people`` any one person). An empty centre stays."""
-    _, person = np.unique(people, return_inverse=True)
-    groups, group_of = np.unique(lab * (person.max() + 1) + person, return_inverse=True)
+    pair_keys, person_means = _group_means(x, _pair_keys(lab, people))  # a (centre, person)
+    centres, means = _group_means(person_means, pair_keys[:, 0])
+    out = old.astype(float)
+    out[centres] = means
+    return out
+
+
+def _pair_keys(lab: np.ndarray, people: np.ndarray) -> np.ndarray:
+    """(centre, person index) of each row, as an (n, 2) array."""
+    return np.stack([lab, np.unique(people, return_inverse=True)[1]], axis=1)
+
+
+def _group_means(x: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``keys`` (rows, or values) and the mean of ``x`` over each."""
+    groups, group_of = np.unique(keys, axis=0, return_inverse=True)
+    group_of = group_of.reshape(-1)
     sums = np.zeros((len(groups), x.shape[1]))
     np.add.at(sums, group_of, x)
-    person_means = sums / np.bincount(group_of)[:, None]  # one row a (centre, person)
-    centre_of = groups // (person.max() + 1)
-    totals = np.zeros_like(old, dtype=float)
-    np.add.at(totals, centre_of, person_means)
-    n_people = np.bincount(centre_of, minlength=len(old))[:, None]
-    return np.where(n_people > 0, totals / np.maximum(n_people, 1), old)
+    return groups, sums / np.bincount(group_of)[:, None]
 
 
 def _kmeans(x: np.ndarray, people: np.ndarray, k: int, seed: int,
@@ -270,8 +279,9 @@ def exposure(x: np.ndarray, people: Sequence[int], centres: np.ndarray
     ok = ~np.isnan(x).any(axis=1)
     x, who = x[ok], np.asarray(people)[ok]
     lab = np.argmin(_dist(x, centres), axis=1)
-    n_people = np.array([len(np.unique(who[lab == j])) for j in range(len(centres))])
-    means = np.array([x[who == p].mean(axis=0) for p in np.unique(who)])
+    pairs = np.unique(_pair_keys(lab, who), axis=0)  # each (centre, person) once
+    n_people = np.bincount(pairs[:, 0], minlength=len(centres))
+    _, means = _group_means(x, who)
     return n_people, _dist(centres, means).min(axis=1)
 
 
