@@ -310,10 +310,21 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
     @app.post(f"{v1}/visits/{{visit_id}}/override", response_model=P.OverrideResult,
               tags=["visits"], summary="An override of a visit uploaded before it was overridden")
     def visit_override(who: Who, visit_id: str, body: P.VisitOverride) -> P.OverrideResult:
+        return plat.visits.override(own_visit(who, visit_id, body), body)
+
+    @app.post(f"{v1}/visits/{{visit_id}}/alert", response_model=P.VisitAlertResult,
+              tags=["visits"], summary="A desk flagged its visit for security after uploading it")
+    def visit_alert(who: Who, visit_id: str, body: P.VisitAlert) -> P.VisitAlertResult:
+        return office.alert_after_visit(plat, own_visit(who, visit_id, body), body)
+
+    def own_visit(who: Principal, visit_id: str, body: P.VisitOverride | P.VisitAlert
+                  ) -> Principal:
+        """A later call on one uploaded visit: the caller may write visits, path and body agree
+        (whose visit it is, the call itself checks)."""
         require(who, Perm.VISITS_WRITE, who.hospital_id)
         if body.visit_id != visit_id:
             raise PlatformError("visit_id in the path and the body differ")
-        return plat.visits.override(who, body)
+        return who
 
     @app.get(f"{v1}/hospitals/{{hospital_id}}/alerts", response_model=P.AlertsDelta,
              tags=["visits"], summary="Conflicts and alerts of a hospital after a cursor")

@@ -161,19 +161,27 @@ class Visits(Part):
         """Record an override of a stored visit: only the desk that uploaded the visit may."""
         v = T.visits.c
         with self.db.write() as conn:
-            row = conn.execute(select(v.hospital_id, v.desk_id, v.override_json).where(
-                v.visit_id == ov.visit_id)).first()
-            if row is None:
-                raise NotFound("visit not found (upload the visit first)")
-            if row.hospital_id != who.hospital_id or (
-                    who.role == P.Role.DESK and row.desk_id != who.desk_id):
-                raise Forbidden("overrides are for the caller's own visits")
+            row = own_visit(conn, who, ov.visit_id, v.override_json)
             body = ov.override.model_dump_json()
             if row.override_json == body:
                 return P.OverrideResult(visit_id=ov.visit_id, status="unchanged")
             conn.execute(update(T.visits).where(v.visit_id == ov.visit_id).values(
                 override_json=body, final_verdict=ov.override.verdict.value))
         return P.OverrideResult(visit_id=ov.visit_id, status="stored")
+
+
+def own_visit(conn: Any, who: Principal, visit_id: str, *columns: Any) -> Any:
+    """The stored visit's row (hospital, desk and ``columns``) for a later call on it: only
+    the desk that uploaded it (or its hospital's other callers) may make one."""
+    v = T.visits.c
+    row = conn.execute(select(v.hospital_id, v.desk_id, *columns).where(
+        v.visit_id == visit_id)).first()
+    if row is None:
+        raise NotFound("visit not found (upload the visit first)")
+    if row.hospital_id != who.hospital_id or (
+            who.role == P.Role.DESK and row.desk_id != who.desk_id):
+        raise Forbidden("later calls on a visit are for the caller's own visits")
+    return row
 
 
 def _final(v: P.VisitRecordWire) -> str:

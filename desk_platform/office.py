@@ -3,7 +3,7 @@ all desks, and the watch that pushes new ones to the desks as they happen.
 
 Alerts (table ``alerts``) are made by the platform (double check-in, blacklist hit, suspect
 report) and, since 2026-12-03, for a desk's own verdict that alerted security (``desk_alert``:
-the visit came with ``alert: true``) and for a person booked at a hospital who was caught on the
+the visit came with ``alert: true``, or the desk flagged it after the upload, ``VisitAlert``) and for a person booked at a hospital who was caught on the
 blacklist at another one (``blacklist_elsewhere``, for the hospital where they are booked).
 Handling one (``handle``) records who, when, at which desk and a note, and gives the alert a new
 ``seq``: the alerts delta is ordered by ``seq``, so every desk sees the handled state at its next
@@ -33,6 +33,7 @@ from desk_platform import db as T
 from desk_platform.base import Principal
 from desk_platform.db import current_seq, next_seq
 from desk_platform.errors import Forbidden, NotFound
+from desk_platform.ingest import own_visit
 from desk_platform.service import Platform
 from sync import protocol as P
 
@@ -110,6 +111,29 @@ def _add_once(plat: Platform, conn: Any, hospital_id: str, kind: P.AlertKind, ke
     return True
 
 
+def _desk_alert(plat: Platform, conn: Any, hospital_id: str, visit_id: str,
+                booking_id: str | None, desk_id: str, detail: str, now: datetime) -> bool:
+    """The ``desk_alert`` of one visit, once (an upload with ``alert: true`` and a later
+    ``VisitAlert`` of the same visit make one alert)."""
+    return _add_once(plat, conn, hospital_id, P.AlertKind.DESK_ALERT, visit_id, dict(
+        booking_id=booking_id, visit_ids_json=json.dumps([visit_id]),
+        desk_ids_json=json.dumps([desk_id]), detail=detail[:1000]), now)
+
+
+def alert_after_visit(plat: Platform, who: Principal, body: P.VisitAlert) -> P.VisitAlertResult:
+    """A desk flagged one of its uploaded visits later (the clerk's "not the same person"):
+    the visit's ``desk_alert``, made once. Only the desk that uploaded the visit may."""
+    now = plat.now()
+    with plat.db.write() as conn:
+        row = own_visit(conn, who, body.visit_id, T.visits.c.booking_id)
+        made = _desk_alert(plat, conn, row.hospital_id, body.visit_id, row.booking_id,
+                           row.desk_id, "desk alert after check-in: " + ", ".join(body.codes),
+                           now)
+    return P.VisitAlertResult(
+        visit_id=body.visit_id, status="stored" if made else "duplicate",
+        alert_id=P.made_alert_id(P.AlertKind.DESK_ALERT, row.hospital_id, body.visit_id))
+
+
 def after_ingest(plat: Platform, who: Principal, batch: P.VisitBatch,
                  result: P.BatchResult) -> int:
     """The alerts a stored batch makes besides the platform's own (idempotent: a batch sent
@@ -126,10 +150,8 @@ def after_ingest(plat: Platform, who: Principal, batch: P.VisitBatch,
         for v in visits.values():
             if v.alert:
                 codes = [r.code for r in v.reasons if r.severity != "info"][:8]
-                made += _add_once(plat, conn, hid, P.AlertKind.DESK_ALERT, v.visit_id, dict(
-                    booking_id=v.booking_id, visit_ids_json=json.dumps([v.visit_id]),
-                    desk_ids_json=json.dumps([v.desk_id]),
-                    detail=("desk alert: " + ", ".join(codes))[:1000]), now)
+                made += _desk_alert(plat, conn, hid, v.visit_id, v.booking_id, v.desk_id,
+                                    "desk alert: " + ", ".join(codes), now)
         hit_rows = conn.execute(select(T.visits.c.visit_id, T.visits.c.presented_id_hash).where(
             T.visits.c.visit_id.in_(sorted(visits)), T.visits.c.blacklist_hit.is_(True),
             T.visits.c.presented_id_hash.is_not(None))).all()

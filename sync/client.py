@@ -316,6 +316,10 @@ class DeskApi(PlatformClient):
         path = f"/v1/visits/{override['visit_id']}/override"
         return self.call("POST", path, protocol.OverrideResult, json_body=override)[0]
 
+    def push_visit_alert(self, alert: dict[str, Any]) -> protocol.VisitAlertResult:
+        path = f"/v1/visits/{alert['visit_id']}/alert"
+        return self.call("POST", path, protocol.VisitAlertResult, json_body=alert)[0]
+
     def keys(self) -> protocol.KeySetWire:
         return self.call("GET", PATH_KEYS, protocol.KeySetWire)[0]
 

@@ -61,6 +61,13 @@ def override_payload(payload: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
 
+def visit_alert_payload(payload: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return protocol.VisitAlert.model_validate(payload).model_dump(mode="json")
+    except ValueError:
+        return None
+
+
 def report_payload(payload: dict[str, Any]) -> dict[str, Any] | None:
     try:
         return protocol.SuspectReport.model_validate(payload).model_dump(mode="json")

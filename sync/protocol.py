@@ -506,6 +506,23 @@ class OverrideResult(Answer):
     status: Literal["stored", "unchanged"]
 
 
+class VisitAlert(Request):
+    """A desk flagged a visit for security after the visit was recorded (the clerk judged the
+    face "not the same person"): the platform makes the visit's ``desk_alert``, the same alert
+    an upload with ``alert: true`` makes, so sending it again, or after such an upload, makes
+    none twice. ``codes``: the reasons of the verdict that alerted (codes only, no person)."""
+
+    visit_id: UuidStr
+    at: AwareDatetime
+    codes: Annotated[list[Code], Field(max_length=8)] = []
+
+
+class VisitAlertResult(Answer):
+    visit_id: str
+    alert_id: str
+    status: Literal["stored", "duplicate"]
+
+
 # --- statistics -----------------------------------------------------------------------------------
 
 

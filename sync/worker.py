@@ -317,6 +317,7 @@ class SyncWorker:
             if not items:
                 return report
             visits, reports, overrides, parked, actions, handled = [], [], [], [], [], []
+            flagged: list[tuple[Any, dict[str, Any]]] = []
             for item in items:
                 if item.kind == "visit":
                     payload = convert.visit_payload(item.payload)
@@ -327,6 +328,9 @@ class SyncWorker:
                 elif item.kind == "visit_override":
                     payload = convert.override_payload(item.payload)
                     (overrides.append((item, payload)) if payload else parked.append(item))
+                elif item.kind == "visit_alert":
+                    payload = convert.visit_alert_payload(item.payload)
+                    (flagged.append((item, payload)) if payload else parked.append(item))
                 elif item.kind in ("alert_handled", "insider_week", "alert_photos"):
                     handled.append(item)
                 elif item.kind in WINDOW_KINDS:  # an appeal / unfreeze recorded offline
@@ -341,6 +345,17 @@ class SyncWorker:
             if visits:
                 self.office.mark_alerts(visits)
                 report = self._push_visits(visits, report)
+            for item, payload in flagged:  # after the visits, before their photos
+                self._check()
+                try:
+                    made = self.api.push_visit_alert(payload)
+                except PlatformRefused as exc:  # not on the platform (parked there?), not ours
+                    self._park([item], f"refused by the platform (HTTP {exc.status})")
+                    report = replace(report, parked=report.parked + 1)
+                    continue
+                log.info("alert of visit %s: %s", made.visit_id, made.status)
+                self.store.outbox.mark_sent([item.id])
+                report = replace(report, pushed=report.pushed + 1)
             for item in handled:  # after the visits: the platform has their alerts
                 self._check()
                 send = {"alert_handled": self.office.send_handled,

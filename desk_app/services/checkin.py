@@ -298,7 +298,8 @@ class CheckinService:
                 judgement=call, seconds=max(0.0, (now - case.decided_at).total_seconds()),
                 match_distance=s.faces.match_distance, mismatch_distance=s.faces.mismatch_distance,
                 score_basis=score_basis(s.faces.score))
-            self.store.visits.record_face_judgement(judgement, override)
+            self.store.visits.record_face_judgement(judgement, override,
+                                                    self.decider.alert_for(case, new))
             self.decider.changed(case, new)
             case.judgement = call
             return self._state()
@@ -317,7 +318,8 @@ class CheckinService:
             document = replace(case.inputs.document,  # type: ignore[type-var]
                                confirmed_by=user.username, confirmed_at=now)
             new, override = self.decider.redecide(case, user, now, "card", document=document)
-            self.store.visits.confirm_card(case.visit_id, user.username, now, override)
+            self.store.visits.confirm_card(case.visit_id, user.username, now, override,
+                                           self.decider.alert_for(case, new))
             self.decider.changed(case, new)
             case.card_confirmed_by = user.username
             return self._state()

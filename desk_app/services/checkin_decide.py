@@ -46,7 +46,6 @@ class Decider:
     def __init__(self, store: Store, settings: Callable[[], Settings], clock: Clock, *,
                  offline: Callable[[], bool], on_recorded: Callable[[], None]):
         self._visits = store.visits
-        self._alerts = store.alerts
         self._blacklist = store.blacklist
         self._keys = store.keys
         self._cursors = store.cursors
@@ -191,13 +190,17 @@ class Decider:
         case.clerk_notes = notes
         return new, Override(by=user.username, reason=reason, verdict=new.decision.value)
 
-    def changed(self, case: Case, new: Verdict) -> None:
-        """The re-decided verdict is the case's; security is alerted if it now says so."""
+    @staticmethod
+    def alert_for(case: Case, new: Verdict) -> AlertInput | None:
+        """The flagged case a re-decided verdict makes: when it alerts security and the case's
+        verdict did not. The caller stores it with the call that changed the verdict."""
         old = case.verdict
+        if not new.alert_security or old is None or old.alert_security or case.visit_id is None:
+            return None
+        return AlertInput(id_photo=png(case.id_portrait), live_face=png(case.live_face),
+                          codes=tuple(r.code for r in new.reasons if r.severity != "info")[:8])
+
+    def changed(self, case: Case, new: Verdict) -> None:
+        """The re-decided verdict (stored already, with its flagged case) is the case's."""
         case.verdict = new
-        if new.alert_security and old is not None and not old.alert_security \
-                and case.visit_id is not None:
-            self._alerts.create(case.visit_id, AlertInput(
-                id_photo=png(case.id_portrait), live_face=png(case.live_face)),
-                actor=new.override.by if new.override else "system")
         self.on_recorded()

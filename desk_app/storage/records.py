@@ -190,12 +190,15 @@ class OutboxItem:
 
 @dataclass(frozen=True)
 class AlertInput:
-    """A flagged case created with its visit. Images are encoded (PNG/JPEG bytes)."""
+    """A flagged case created with its visit or by a later call on it. Images are encoded
+    (PNG/JPEG bytes). ``codes``: the reasons of the verdict that alerted, for the platform's
+    alert of a case flagged after its visit (codes only, no person)."""
 
     id_photo: bytes | None = None
     live_face: bytes | None = None
     conflict: bool = False
     note: str = ""
+    codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -79,14 +79,7 @@ class Visits:
             s.flush()
             self._outbox.add(s, "visit", vid, record.to_wire(), now, visit_id=vid)
             if alert is not None:
-                a = self._alerts.add(s, vid, alert, now)
-                if not alert.conflict and (alert.id_photo or alert.live_face):
-                    # The security office's copy (privacy.share_alert_photos): the worker reads
-                    # the photos from the case when it sends, so the outbox holds no face.
-                    self._outbox.add(s, "alert_photos", f"{vid}:photos",
-                                     {"visit_id": vid, "alert_id": a.alert_id,
-                                      "hospital_id": visit.hospital_id}, now,
-                                     visit_id=vid)
+                self._flag(s, vid, visit.hospital_id, alert, now)
             self._bookings.mark_checked_in(s, record, now)
             self._audit.append(s, visit.clerk, AuditAction.DECISION, vid, {
                 "verdict": visit.verdict, "reasons": [r.code for r in visit.reasons],
@@ -95,6 +88,18 @@ class Visits:
                 "alert": alert is not None,
             }, now)
         return record
+
+    def _flag(self, s: Session, vid: str, hospital_id: str, alert: AlertInput,
+              now: datetime) -> str:
+        """The flagged case in the caller's transaction, with the security office's copy of its
+        photos queued (privacy.share_alert_photos: the worker reads them from the case when it
+        sends, so the outbox holds no face). Returns the case's id."""
+        a = self._alerts.add(s, vid, alert, now)
+        if not alert.conflict and (alert.id_photo or alert.live_face):
+            self._outbox.add(s, "alert_photos", f"{vid}:photos",
+                             {"visit_id": vid, "alert_id": a.alert_id,
+                              "hospital_id": hospital_id}, now, visit_id=vid)
+        return a.alert_id
 
     def override(self, visit_id: str, override: Override, *,
                  at_window_of: str | None = None) -> VisitRecord:
@@ -121,6 +126,20 @@ class Visits:
         self._audit.append(s, override.by, AuditAction.OVERRIDE, row.visit_id, detail, now)
         return record
 
+    def _flag_later(self, s: Session, row: VisitRow, alert: AlertInput, actor: str,
+                    now: datetime) -> None:
+        """A case flagged after its visit was recorded (the clerk's "not the same person"), in
+        the transaction of the call that changed the verdict. A ``visit_alert`` item always
+        follows: the visit may be on the platform already, or be sent while this is written,
+        with ``alert: false``; the platform makes one alert of both."""
+        alert_id = self._flag(s, row.visit_id, row.hospital_id, alert, now)
+        self._audit.append(s, actor, AuditAction.ALERT_CREATED, alert_id,
+                           {"visit_id": row.visit_id, "conflict": alert.conflict}, now)
+        if not alert.conflict:
+            self._outbox.add(s, "visit_alert", f"{row.visit_id}:alert", {
+                "visit_id": row.visit_id, "at": now.isoformat(), "codes": list(alert.codes)[:8]},
+                now, visit_id=row.visit_id)
+
     @staticmethod
     def row(s: Session, visit_id: str) -> VisitRow:
         """The visit's row in the caller's transaction (``NotFoundError`` when there is none)."""
@@ -130,10 +149,12 @@ class Visits:
         return row
 
     def confirm_card(self, visit_id: str, by: str, at: datetime,
-                     override: Override | None = None) -> VisitRecord:
+                     override: Override | None = None, alert: AlertInput | None = None
+                     ) -> VisitRecord:
         """The clerk checked the physical card of a camera-read number: who and when (``at``,
         the desk's time of the key) go into the visit and the audit log, with the verdict this
-        changes (``override``) in the same transaction."""
+        changes (``override``, and the flagged case when it now alerts security, ``alert``) in
+        the same transaction."""
         now = self._db.now()
         with self._db.write() as s:
             row = self.row(s, visit_id)
@@ -142,13 +163,22 @@ class Visits:
             self._audit.append(s, by, AuditAction.CARD_CONFIRMED, visit_id, {
                 "at": at.isoformat(),
                 "verdict": override.verdict if override else row.verdict}, now)
-            return (self._override(s, row, override, now) if override is not None
-                    else visit_record(self._db.crypto, row))
+            return self._changed(s, row, by, override, alert, now)
 
-    def record_face_judgement(self, judgement: FaceJudgement, override: Override | None = None
-                              ) -> VisitRecord:
+    def _changed(self, s: Session, row: VisitRow, by: str, override: Override | None,
+                 alert: AlertInput | None, now: datetime) -> VisitRecord:
+        """The verdict a clerk's later call changed, and the case it flagged, if any."""
+        record = (self._override(s, row, override, now) if override is not None
+                  else visit_record(self._db.crypto, row))
+        if alert is not None:
+            self._flag_later(s, row, alert, by, now)
+        return record
+
+    def record_face_judgement(self, judgement: FaceJudgement, override: Override | None = None,
+                              alert: AlertInput | None = None) -> VisitRecord:
         """The clerk's call on an undecided face (distance and judgement, no image), audited,
-        with the verdict it changes (``override``) in the same transaction."""
+        with the verdict it changes (``override``, and the flagged case when it now alerts
+        security, ``alert``) in the same transaction."""
         now = self._db.now()
         j = judgement
         with self._db.write() as s:
@@ -162,8 +192,7 @@ class Visits:
             self._audit.append(s, j.clerk, AuditAction.FACE_JUDGED, j.visit_id, {
                 "judgement": j.judgement, "seconds": round(j.seconds, 2),
                 "distance": None if j.distance is None else round(j.distance, 4)}, now)
-            return (self._override(s, row, override, now) if override is not None
-                    else visit_record(self._db.crypto, row))
+            return self._changed(s, row, j.clerk, override, alert, now)
 
     def face_judgements(self, start: datetime | None = None, end: datetime | None = None
                         ) -> list[FaceJudgement]:

@@ -101,6 +101,15 @@ def test_not_the_same_person_key_rejects_and_alerts_security(desk):
     assert alert.visit_id == s.visit_id
     assert desk.store.visits.get(s.visit_id).final_verdict == "reject"
     assert [j.judgement for j in desk.store.visits.face_judgements()] == ["different"]
+    # Written with the call: the platform hears of the case even if the visit was uploaded
+    # before the key (one alert: tests/sync/client/test_office.py), and gets its photos.
+    items = {i.kind: i for i in desk.store.outbox.pending(10)}
+    assert set(items) == {"visit", "alert_photos", "visit_alert"}
+    late = items["visit_alert"].payload
+    assert late["visit_id"] == s.visit_id and "face_judged_different" in late["codes"]
+    assert set(late) == {"visit_id", "at", "codes"}  # no name, number or face
+    [created] = desk.store.audit.entries(limit=10, action="alert.created")
+    assert (created.actor, created.subject) == ("clerk1", alert.alert_id)
 
 
 def test_no_face_to_judge_when_the_comparison_decided(desk):
