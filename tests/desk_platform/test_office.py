@@ -59,6 +59,39 @@ def test_a_desk_alert_is_handled_once_for_all_desks(server: Server):
                        json={"handled_by": "guard1"}).status_code == 404
 
 
+def test_a_case_flagged_after_its_upload_is_the_visits_one_desk_alert(server: Server):
+    one, two = server.desk_tokens["desk-01"], server.desk_tokens["desk-02"]
+    with server.client(one) as d1, server.client(two) as d2:
+        head = _delta(d2).cursor
+        v = visit("desk-01", verdict="review", face_outcome="undecided",
+                  reasons=[{"code": "face_undecided", "severity": "warn", "rule": "face"}])
+        assert d1.post("/v1/visits/batch", json={"visits": [v]}).status_code == 200
+        assert [a for a in _delta(d2, cursor=head).alerts if v["visit_id"] in a.visit_ids] == []
+        late = {"visit_id": v["visit_id"], "at": datetime.now(UTC).isoformat(),
+                "codes": ["face_judged_different"]}
+        path = f"/v1/visits/{v['visit_id']}/alert"
+        assert d2.post(path, json=late).status_code == 403  # another desk's visit
+        answers = [d1.post(path, json=late) for _ in range(2)]  # again after a lost answer
+        assert [r.status_code for r in answers] == [200, 200], answers[0].text
+        assert [r.json()["status"] for r in answers] == ["stored", "duplicate"]
+        new = [a for a in _delta(d2, cursor=head).alerts if v["visit_id"] in a.visit_ids]
+        assert len(new) == 1 and new[0].kind is P.AlertKind.DESK_ALERT
+        assert new[0].alert_id == answers[0].json()["alert_id"]
+        assert new[0].desk_ids == ["desk-01"] and "face_judged_different" in new[0].detail
+        # The visit uploaded again, now with alert: true (the desk flagged it meanwhile):
+        # still the one alert.
+        assert d1.post("/v1/visits/batch", json={"visits": [dict(v, alert=True)]}
+                       ).status_code == 200
+        assert len([a for a in _delta(d2, cursor=head).alerts
+                    if v["visit_id"] in a.visit_ids]) == 1
+        unknown = dict(late, visit_id=str(uuid.uuid4()))
+        assert d1.post(f"/v1/visits/{unknown['visit_id']}/alert",
+                       json=unknown).status_code == 404
+        assert d1.post(f"/v1/visits/{uuid.uuid4()}/alert", json=late).status_code == 400
+        bad = dict(late, codes=["人名"])  # codes only: no names, no numbers
+        assert d1.post(path, json=bad).status_code in (400, 422)
+
+
 def test_a_blacklist_hit_here_alerts_the_hospital_where_the_person_is_booked(server: Server):
     number = make_id_number("110105", date(1980, 2, 2), 77, sex="F")
     with server.client(server.seed.admin_token) as admin:
