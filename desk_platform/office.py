@@ -3,8 +3,9 @@ all desks, and the watch that pushes new ones to the desks as they happen.
 
 Alerts (table ``alerts``) are made by the platform (double check-in, blacklist hit, suspect
 report) and, since 2026-12-03, for a desk's own verdict that alerted security (``desk_alert``:
-the visit came with ``alert: true``, or the desk flagged it after the upload, ``VisitAlert``) and for a person booked at a hospital who was caught on the
-blacklist at another one (``blacklist_elsewhere``, for the hospital where they are booked).
+the visit came with ``alert: true``, or the desk flagged it after the upload, ``VisitAlert``)
+and for a person booked at a hospital who was caught on the blacklist at another one
+(``blacklist_elsewhere``, for the hospital where they are booked).
 Handling one (``handle``) records who, when, at which desk and a note, and gives the alert a new
 ``seq``: the alerts delta is ordered by ``seq``, so every desk sees the handled state at its next
 pull or push, without a second cursor.
