@@ -115,6 +115,22 @@ def sign_in(page: Any, console: Console, username: str, *, next_: str = "/consol
     page.wait_for_url(lambda url: url.startswith(console.base_url + next_))
 
 
+def press_access_key(page: Any, key: str) -> None:
+    """Alt+``key`` as a keyboard sends it, through Chromium's input pipeline (the DevTools
+    protocol's key events, what a physical key becomes). Playwright's ``press("Alt+r")`` sends a
+    key-down without the key's text, and Blink looks an access key up by that text, so it never
+    fires one; this key-down carries it. Alt alone is the access-key modifier on Linux."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        base = {"modifiers": 1, "key": key, "code": f"Key{key.upper()}",
+                "windowsVirtualKeyCode": ord(key.upper())}
+        cdp.send("Input.dispatchKeyEvent", {**base, "type": "keyDown", "text": key,
+                                             "unmodifiedText": key})
+        cdp.send("Input.dispatchKeyEvent", {**base, "type": "keyUp"})
+    finally:
+        cdp.detach()
+
+
 # --- a desk ---------------------------------------------------------------------------------------
 
 

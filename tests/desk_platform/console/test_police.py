@@ -14,7 +14,7 @@ from desk_app.identity.testing import make_id_number
 from desk_app.services.model import Decision
 from desk_platform import db as T
 
-from .conftest import book, new_page, sign_in
+from .conftest import book, new_page, press_access_key, sign_in
 
 pytestmark = [pytest.mark.xdist_group("platform"), pytest.mark.e2e]
 
@@ -163,8 +163,7 @@ def test_the_add_form_works_with_the_keyboard_alone(console, browser):
     sign_in(page, console, "police1", next_="/console/blacklist")
     keys = page.eval_on_selector_all("[accesskey]", "els => els.map(e => e.accessKey)")
     assert len(keys) == len(set(keys)) and {"b", "p", "n", "s", "t", "u", "i"} <= set(keys)
-    # (Headless Chromium ignores synthetic Alt+key, so the access keys are checked above and
-    # the walk starts from the top of the page: the skip link, then the form in order.)
+    # From the top of the page: the skip link, then the form in order.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
     page.keyboard.press("Enter")
@@ -183,3 +182,35 @@ def test_the_add_form_works_with_the_keyboard_alone(console, browser):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.locator("#done").inner_text() == "已列入黑名单。"
+    # The next entry: Alt+B back to the blacklist, Alt+I into the form's first field, typing
+    # nothing there.
+    press_access_key(page, "b")
+    page.wait_for_url(re.compile(r".*/console/blacklist$"))
+    press_access_key(page, "i")
+    assert page.evaluate("document.activeElement.id") == "id_number"
+    assert page.input_value("#id_number") == ""
+
+
+def test_the_menus_access_keys_open_their_pages(console, browser):
+    """Alt+key through Chromium's key input, as a police officer's keyboard would: every page of
+    the menu, the start page, the other language and signing out."""
+    page = new_page(browser, console)
+    sign_in(page, console, "police1")
+    page.wait_for_url(f"{console.base_url}/console/")  # (sign_in's wait also fits the login)
+    menu = page.eval_on_selector_all("nav a[accesskey]", "els => els.map(e => [e.accessKey, "
+                                     "new URL(e.href).pathname])")
+    assert {k for k, _ in menu} == {"b", "p", "n", "s", "t", "u"}  # no staff page (admins')
+    for key, path in menu:
+        press_access_key(page, key)
+        page.wait_for_url(lambda url, path=path: url.split("?")[0].endswith(path))
+    press_access_key(page, "h")
+    page.wait_for_url(f"{console.base_url}/console/")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    press_access_key(page, "l")
+    page.wait_for_function("document.documentElement.lang == 'en'")
+    press_access_key(page, "l")  # and back
+    page.wait_for_function("document.documentElement.lang == 'zh-CN'")
+    press_access_key(page, "q")
+    page.wait_for_url(lambda url: "/console/login" in url)
+    page.goto(f"{console.base_url}/console/")
+    assert "/console/login" in page.url

@@ -21,7 +21,7 @@ from desk_platform import db as T
 from desk_platform.staff import Staff
 from sync.client import DeskApi
 
-from .conftest import new_page, sign_in
+from .conftest import new_page, press_access_key, sign_in
 
 pytestmark = [pytest.mark.xdist_group("platform"), pytest.mark.e2e]
 
@@ -57,14 +57,12 @@ def test_admin_adds_a_clerk_who_signs_in_offline_then_disabled_is_refused(consol
     page = new_page(browser, console)
     sign_in(page, console, "admin1")
     page.wait_for_url(f"{console.base_url}/console/")  # (sign_in's wait also fits the login)
-    # The menu has the page under Alt+R (keys unique on the page; headless Chromium ignores a
-    # synthetic Alt+key, so the link is reached with the keyboard's focus and Enter).
+    # The menu has the page under Alt+R (keys unique on the page).
     link = page.locator("nav a[accesskey=r]")
     assert link.inner_text() == "人员账号"
     keys = page.eval_on_selector_all("[accesskey]", "els => els.map(e => e.accessKey)")
     assert len(keys) == len(set(keys))
-    link.focus()
-    page.keyboard.press("Enter")
+    press_access_key(page, "r")
     page.wait_for_url(re.compile(r".*/console/staff$"))
     assert page.locator("h1").inner_text() == "人员账号"
     assert "clerk9" in page.locator("#accounts").inner_text()
