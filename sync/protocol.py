@@ -506,23 +506,6 @@ class OverrideResult(Answer):
     status: Literal["stored", "unchanged"]
 
 
-class VisitAlert(Request):
-    """A desk flagged a visit for security after the visit was recorded (the clerk judged the
-    face "not the same person"): the platform makes the visit's ``desk_alert``, the same alert
-    an upload with ``alert: true`` makes, so sending it again, or after such an upload, makes
-    none twice. ``codes``: the reasons of the verdict that alerted (codes only, no person)."""
-
-    visit_id: UuidStr
-    at: AwareDatetime
-    codes: Annotated[list[Code], Field(max_length=8)] = []
-
-
-class VisitAlertResult(Answer):
-    visit_id: str
-    alert_id: str
-    status: Literal["stored", "duplicate"]
-
-
 # --- statistics -----------------------------------------------------------------------------------
 
 
@@ -592,9 +575,9 @@ class Unfrozen(Answer):
     accounts: list[str]
 
 
-# The staff accounts, the security office's handling and the insiders' weekly figures, and a
-# desk alert's photos (since 2026-12-03) are in sync/protocol_staff.py and protocol_photos.py
-# (this module's size); they are part of the same one protocol and are re-exported here, so both
+# The staff accounts, the security office's handling and late desk alerts, the insiders'
+# weekly figures, and a desk alert's photos (since 2026-12-03) are in sync/protocol_staff.py
+# and protocol_photos.py (this module's size); they are part of the same one protocol and are re-exported here, so both
 # ends name them ``protocol.X``.
 from sync.protocol_photos import *  # noqa: E402, F403
 from sync.protocol_staff import *  # noqa: E402, F403

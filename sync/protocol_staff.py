@@ -1,5 +1,5 @@
-"""The wire models of staff accounts, of the security office's "handled" and of the insiders'
-weekly figures: part of :mod:`sync.protocol` (re-exported there; kept apart for its size)."""
+"""The wire models of staff accounts, of the security office's "handled" and late desk alerts,
+and of the insiders' weekly figures: part of :mod:`sync.protocol` (re-exported there; kept apart for its size)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from desk_app.alert_ids import made_alert_id as _made_alert_id
-from sync.protocol import AlertKind, Answer, AwareDatetime, Ident, Request
+from sync.protocol import AlertKind, Answer, AwareDatetime, Code, Ident, Request, UuidStr
 
 __all__ = [
     "AlertHandled", "InsiderPersonWeek", "InsiderPersonWire", "InsiderStored", "InsiderWeek",
     "InsiderWeekReport", "Password", "StaffAccountWire", "StaffActiveRequest", "StaffAddRequest",
-    "StaffDelta", "StaffMemberWire", "StaffPasswordRequest", "StaffRoleWire", "Username", "Week",
-    "made_alert_id",
+    "StaffDelta", "StaffMemberWire", "StaffPasswordRequest", "StaffRoleWire", "Username",
+    "VisitAlert", "VisitAlertResult", "Week", "made_alert_id",
 ]
 
 
@@ -23,6 +23,23 @@ def made_alert_id(kind: AlertKind, hospital_id: str, key: str) -> str:
     """The id of an alert the platform makes once per ``key`` (e.g. a desk's alert per visit:
     ``made_alert_id(DESK_ALERT, hospital, visit_id)``), known to the desk as well."""
     return _made_alert_id(kind.value, hospital_id, key)
+
+
+class VisitAlert(Request):
+    """A desk flagged a visit for security after the visit was recorded (the clerk judged the
+    face "not the same person"): the platform makes the visit's ``desk_alert``, the same alert
+    an upload with ``alert: true`` makes, so sending it again, or after such an upload, makes
+    none twice. ``codes``: the reasons of the verdict that alerted (codes only, no person)."""
+
+    visit_id: UuidStr
+    at: AwareDatetime
+    codes: Annotated[list[Code], Field(max_length=8)] = []
+
+
+class VisitAlertResult(Answer):
+    visit_id: str
+    alert_id: str
+    status: Literal["stored", "duplicate"]
 
 
 class AlertHandled(Request):
