@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import select, update
 from starlette.concurrency import run_in_threadpool
 
+from desk_app.alert_ids import DESK_ALERT_DETAIL, LATE_DESK_ALERT_DETAIL
 from desk_platform import db as T
 from desk_platform.base import Principal
 from desk_platform.db import current_seq, next_seq
@@ -128,8 +129,7 @@ def alert_after_visit(plat: Platform, who: Principal, body: P.VisitAlert) -> P.V
     with plat.db.write() as conn:
         row = own_visit(conn, who, body.visit_id, T.visits.c.booking_id)
         made = _desk_alert(plat, conn, row.hospital_id, body.visit_id, row.booking_id,
-                           row.desk_id, "desk alert after check-in: " + ", ".join(body.codes),
-                           now)
+                           row.desk_id, LATE_DESK_ALERT_DETAIL + ", ".join(body.codes), now)
     return P.VisitAlertResult(
         visit_id=body.visit_id, status="stored" if made else "duplicate",
         alert_id=P.made_alert_id(P.AlertKind.DESK_ALERT, row.hospital_id, body.visit_id))
@@ -152,7 +152,7 @@ def after_ingest(plat: Platform, who: Principal, batch: P.VisitBatch,
             if v.alert:
                 codes = [r.code for r in v.reasons if r.severity != "info"][:8]
                 made += _desk_alert(plat, conn, hid, v.visit_id, v.booking_id, v.desk_id,
-                                    "desk alert: " + ", ".join(codes), now)
+                                    DESK_ALERT_DETAIL + ", ".join(codes), now)
         hit_rows = conn.execute(select(T.visits.c.visit_id, T.visits.c.presented_id_hash).where(
             T.visits.c.visit_id.in_(sorted(visits)), T.visits.c.blacklist_hit.is_(True),
             T.visits.c.presented_id_hash.is_not(None))).all()

@@ -6,15 +6,15 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 
-from desk_app.alert_ids import DESK_ALERT
+from desk_app.alert_ids import DESK_ALERT, DESK_ALERT_DETAIL, LATE_DESK_ALERT_DETAIL
 from desk_app.errors import PhotosNotHere, Text, UserInputError
 from desk_app.identity.hashing import b64e
 from desk_app.logs import MASKER
 from desk_app.services.model import AlertView, Decision, ReasonView, Role
 from desk_app.services.session import SessionService
-from desk_app.services.views import alert_view
+from desk_app.services.views import alert_view, reason_view
 from desk_app.settings import Settings
-from desk_app.storage import NotFoundError, Store
+from desk_app.storage import NotFoundError, Reason, Store
 from desk_app.storage.audit import AuditAction
 from desk_app.storage.office_alerts import OfficeAlert, OfficeAlerts
 
@@ -53,18 +53,37 @@ OFFICE_KINDS: dict[str, tuple[Text, Decision]] = {
 }
 
 
+LATE_TEXT = Text("核验后由挂号员复核告警", "Raised after the check-in, on the clerk's later call")
+
+
+def _detail_views(a: OfficeAlert) -> tuple[ReasonView, ...]:
+    """The alert's detail for the screen: a window's alert names its verdict's reasons by
+    code, shown in the screen's words (an unknown code as it is); other details as they are."""
+    detail = a.detail.strip()
+    if not detail:
+        return ()
+    late_prefix, prefix = LATE_DESK_ALERT_DETAIL.rstrip(), DESK_ALERT_DETAIL.rstrip()
+    late = detail.startswith(late_prefix)
+    if a.kind != DESK_ALERT or not (late or detail.startswith(prefix)):
+        return (ReasonView(code="detail", severity="info", text=Text(detail, detail),
+                           rule="office"),)
+    codes = detail.removeprefix(late_prefix if late else prefix)
+    views = tuple(reason_view(Reason(code=c, severity="info", rule="office"))
+                  for c in (c.strip() for c in codes.split(",")) if c)
+    if late:
+        views = (ReasonView(code="late", severity="info", text=LATE_TEXT, rule="office"),
+                 *views)
+    return views
+
+
 def office_view(a: OfficeAlert, *, shared: bool = False) -> AlertView:
     """A view of another window's or the platform's alert (no person: the platform has none).
     ``shared``: the site shares alert photos (privacy.share_alert_photos), so a window's alert
     may have its two photos on the platform (fetched when shown, see ``alert_photos``)."""
     text, decision = OFFICE_KINDS.get(a.kind, (Text("平台告警", "Platform alert"),
                                                Decision.REVIEW))
-    detail = a.detail.strip()
     reasons = (ReasonView(code=a.kind, severity="block" if decision is Decision.REJECT
-                          else "warn", text=text, rule="office"),)
-    if detail:
-        reasons += (ReasonView(code="detail", severity="info", text=Text(detail, detail),
-                               rule="office"),)
+                          else "warn", text=text, rule="office"), *_detail_views(a))
     return AlertView(
         alert_id=a.alert_id, visit_id=a.visit_ids[0] if a.visit_ids else "",
         created_at=a.created_at, desk_id=", ".join(a.desk_ids) or "平台 / platform",

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from desk_app.services.security import LATE_TEXT
 from desk_app.storage import AlertInput, FaceJudgement, Override, Reason, VisitInput
 from desk_platform import db as T
 from sync.chaos import Fault
@@ -91,6 +92,9 @@ def test_a_case_flagged_after_upload_is_one_platform_alert_with_its_photos(platf
     # Window 2 sees it; window 1's guard sees one case (its own, with the photos).
     two.worker.run_once()
     assert [a.visit_id for a in guard_service(two).alerts() if a.kind == "desk_alert"] == [vid]
+    [seen] = [a for a in guard_service(two).alerts() if a.visit_id == vid]
+    assert [r.text.zh for r in seen.reasons[1:]] == [LATE_TEXT.zh, "挂号员核对为非本人"]
+    assert seen.reasons[2].text.en == "The clerk judged the face not the same person"
     [own] = [a for a in guard_service(one).alerts() if a.visit_id == vid]
     assert own.source != "office"
 
