@@ -4,7 +4,7 @@ Camera: synthetic cards (faces from ../shared/data/faces when present) lying on 
 1280 x 720 frames; times card finding, each engine's read of the number line, and a whole
 frame with the default engine, plus how many of the frames each engine read exactly.
 Counter camera: both card kinds (resident; foreigner's 2017 and 2023) under each effect of
-``synthetic.counter_frame`` (glare, finger, phone screen, busy counter ...), seed 60606 (never
+``scenes.counter_frame`` (glare, finger, phone screen, busy counter ...), seed 60606 (never
 tuned on; 4242 measured where the number line lies on each card kind): ``counter_<effect>`` =
 numbers read exactly / frames, ``counter_wrong`` must be 0; ``counter_outline_only`` the same
 without the number-line search, ``text_lines_ms_median`` what that search costs on a frame.
@@ -34,7 +34,8 @@ def _ms(samples: list[float]) -> float:
 
 
 def _scenes() -> list[tuple[str, np.ndarray]]:
-    from devices.idcard.synthetic import face_photos, place_in_scene, random_person, render_card
+    from devices.idcard.scenes import place_in_scene
+    from devices.idcard.synthetic import face_photos, random_person, render_card
 
     rng = np.random.default_rng(2024)
     photos = face_photos(FACES)[:40] if FACES.is_dir() else []
@@ -87,10 +88,9 @@ def _camera() -> dict:
 
 def _counter() -> dict:
     from devices.idcard.camera_reader import CameraCardReader
+    from devices.idcard.scenes import COUNTER_EFFECTS, counter_frame
     from devices.idcard.synthetic import (
         CARD_KINDS,
-        COUNTER_EFFECTS,
-        counter_frame,
         face_photos,
         random_card_person,
         render_card,

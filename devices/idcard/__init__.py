@@ -6,6 +6,6 @@ Public API: :class:`~devices.idcard.types.IdCardRead`, the ``IdCardReader`` Prot
 :class:`~devices.idcard.poller.ReaderPoller`, the WLT plug-in
 :func:`~devices.idcard.wlt.load_wlt_decoder`, the camera side
 :class:`~devices.idcard.camera_reader.CameraCardReader` / ``NumberVoter`` /
-``CameraIdCardSource``, and synthetic cards in :mod:`devices.idcard.synthetic`. Modules are
-imported on use (OCR and Pillow are not needed to read a chip).
+``CameraIdCardSource``, and synthetic cards in :mod:`devices.idcard.synthetic` (the scenes
+showing them in :mod:`devices.idcard.scenes`). Modules are imported on use (OCR and Pillow are not needed to read a chip).
 """

@@ -11,7 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from devices.idcard.synthetic import CardPerson, place_in_scene, random_person, render_card
+from devices.idcard.scenes import place_in_scene
+from devices.idcard.synthetic import CardPerson, random_person, render_card
 
 
 @dataclass(frozen=True, eq=False)

@@ -25,10 +25,10 @@ from devices.idcard.camera_reader import (
 )
 from devices.idcard.errors import CardNotRead, PrintedNumberInvalid
 from devices.idcard.ocr import LineText
+from devices.idcard.scenes import place_in_scene
 from devices.idcard.synthetic import (
     CARD_ASPECT,
     make_set,
-    place_in_scene,
     random_person,
     render_card,
     wrong_check_digit,
@@ -199,7 +199,7 @@ def test_empty_desk_and_a_blank_card(reader):
     blank = reader.read_frame(frame)
     assert blank.status == "no_number"
     assert corners_near(blank.polygon, corners)  # a card is there, even if nothing reads
-    from devices.idcard.synthetic import desk_background
+    from devices.idcard.scenes import desk_background
 
     desk = reader.read_frame(desk_background(1280, 720, rng))
     assert desk.status == "no_card" and desk.polygon == ()

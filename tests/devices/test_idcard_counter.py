@@ -18,10 +18,9 @@ from desk_app.identity import parse_id_number
 from devices.idcard.camera_reader import CameraCardReader, card_number
 from devices.idcard.locate import find_card
 from devices.idcard.ocr import LineText
+from devices.idcard.scenes import COUNTER_EFFECTS, counter_frame
 from devices.idcard.synthetic import (
     CARD_KINDS,
-    COUNTER_EFFECTS,
-    counter_frame,
     make_set,
     random_card_person,
     render_card,
@@ -132,7 +131,7 @@ def test_an_idle_counter_costs_one_look(faces_dir: Path):
     still."""
     from devices.camera.sim import ImageFolderSource  # noqa: F401 (the camera package loads)
     from devices.idcard.camera_reader import CameraIdCardSource
-    from devices.idcard.synthetic import desk_background
+    from devices.idcard.scenes import desk_background
 
     class Counting(CameraCardReader):
         looks = 0
