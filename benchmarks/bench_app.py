@@ -25,8 +25,8 @@ def run() -> dict:
 
     from benchmarks.heartbeat import Heartbeat
     from desk_app import app as composition
+    from ui.demo.desk import DemoDesk
     from ui.demo.environment import DemoEnvironment
-    from ui.demo.runner import DemoDesk
     from ui.demo.scenarios import BY_NAME, SHIPPED_PHOTOS
 
     qt = QApplication.instance() or QApplication([])

@@ -542,7 +542,7 @@ def run_main(args: argparse.Namespace) -> int:
 
 
 def demo_main(args: argparse.Namespace) -> int:
-    from ui.demo.runner import run_demo
+    from ui.demo.desk import run_demo
 
     return run_demo(args, build_core=build_core, build_desk=build_desk,
                     build_devices=build_devices, build_window=build_window, qt_app=_qt_app)

@@ -17,8 +17,9 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desk_app import app as composition  # noqa: E402
+from ui.demo.desk import DemoDesk  # noqa: E402
 from ui.demo.environment import DemoEnvironment  # noqa: E402
-from ui.demo.runner import DemoDesk, add_demo_controls  # noqa: E402
+from ui.demo.panel import add_demo_controls  # noqa: E402
 from ui.demo.scenarios import SHIPPED_PHOTOS  # noqa: E402
 
 

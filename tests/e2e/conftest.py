@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desk_app import app as composition
+from ui.demo.desk import DemoDesk
 from ui.demo.environment import DemoEnvironment
-from ui.demo.runner import DemoDesk
 from ui.demo.scenarios import SHIPPED_PHOTOS
 
 

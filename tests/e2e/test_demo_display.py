@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.e2e.conftest import demo_desk, message_boxes
-from ui.demo.runner import add_demo_controls
+from ui.demo.panel import add_demo_controls
 from ui.demo.scenarios import BY_NAME, SCENARIOS
 
 pytestmark = [pytest.mark.e2e]

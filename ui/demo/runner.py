@@ -1,4 +1,5 @@
-"""``desk-app demo``: the real desk application on simulated devices playing scripted patients.
+"""``desk-app demo``'s director: the real desk application on simulated devices playing scripted
+patients (the desk is wired in :mod:`ui.demo.desk`, the 演示 tab is :mod:`ui.demo.panel`).
 
 The platform runs on loopback (:mod:`ui.demo.environment`); the desk is enrolled with it and
 synced; its patient camera is the scene player. For each scenario the director plays a script
@@ -15,10 +16,7 @@ a scenario in the 演示 tab stops it (:meth:`DemoDirector.stop`).
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -27,27 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QApplication,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QTextEdit,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from desk_app.services.model import Role, UserView
 from devices.camera.scene import SceneStep, card, face, phone, screen
 from devices.idcard.synthetic import CardPerson, render_card
 from devices.idcard.types import IdCardRead
-from sync.loopback import PlatformProgram
-from ui.demo.caption import Caption, DemoCaption, EscStopsAutoplay
-from ui.demo.environment import DESK, HOSPITAL, DemoEnvironment, DemoPatient
-from ui.demo.scenarios import BY_NAME, OFFLINE_PATIENTS, SCENARIOS, SHIPPED_PHOTOS, Scenario, forge
-from ui.operations import current_lang
+from ui.demo.caption import Caption
+from ui.demo.environment import DemoEnvironment, DemoPatient
+from ui.demo.scenarios import BY_NAME, OFFLINE_PATIENTS, SCENARIOS, Scenario, forge
 
 log = logging.getLogger(__name__)
 
@@ -563,88 +548,6 @@ class DemoDirector(QObject):
             lambda e: self._done(s, None, started, error=str(e))))
 
 
-class DemoPanel(QWidget):
-    """Choose the next scenario (named in the UI language); watch what the desk concluded.
-    Choosing stops the self-playing demo."""
-
-    def __init__(self, director: DemoDirector, lang: str = "zh_CN",
-                 parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("DemoPanel")
-        self.director = director
-        self.lang = lang
-        self.list = QListWidget(self)
-        for s in SCENARIOS:
-            item = QListWidgetItem()
-            item.setData(Qt.ItemDataRole.UserRole, s.name)
-            item.setToolTip(s.name)
-            if not director.runnable(s):
-                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
-            self.list.addItem(item)
-        self.list.setCurrentRow(0)
-        self.list.itemActivated.connect(lambda _item: self._play_selected())
-        self.play = QPushButton(self)
-        self.play_all = QPushButton(self)
-        self.log = QTextEdit(self)
-        self.log.setReadOnly(True)
-        self.heading = QLabel(self)
-        lay = QVBoxLayout(self)
-        for w in (self.heading, self.list, self.play, self.play_all, self.log):
-            lay.addWidget(w)
-        self.play.clicked.connect(self._play_selected)
-        self.play_all.clicked.connect(
-            lambda: self._run([s.name for s in SCENARIOS if director.runnable(s)]))
-        director.progress.connect(self.log.append)
-        director.outcome.connect(lambda o: self.log.append(
-            f"  → {o.verdict} ({'✓' if o.as_expected else '✗ ' + o.expected}) "
-            f"{', '.join(o.reasons)}  {o.ms} ms"))
-        self.retranslate()
-
-    def _play_selected(self) -> None:
-        item = self.list.currentItem()
-        if item is not None:
-            self._run([item.data(Qt.ItemDataRole.UserRole)])
-
-    def _run(self, names: list[str]) -> None:
-        if self.director.autoplaying:
-            self.director.stop()  # the user's pick wins over the self-playing demo
-        if not self.director.busy:
-            self.director.run(names)
-
-    def retranslate(self) -> None:
-        self.setWindowTitle(self.tr("Demo"))
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            item.setText(BY_NAME[item.data(Qt.ItemDataRole.UserRole)].title(self.lang))
-        self.heading.setText(self.tr("Pick the next patient; the check-in screen shows what "
-                                     "the desk concludes."))
-        self.play.setText(self.tr("Play the selected scenario"))
-        self.play_all.setText(self.tr("Play all scenarios"))
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.lang = current_lang()
-            self.retranslate()
-        super().changeEvent(event)
-
-
-def add_demo_controls(demo: DemoDesk) -> tuple[DemoPanel, DemoCaption]:
-    """With a display: the 演示 tab, the caption bar above the desk, and Esc to stop."""
-    director, main = demo.director, demo.window.main
-    lang = demo.desk.settings.get().desk.language
-    panel = DemoPanel(director, lang)
-    main.add_screen(panel)
-    bar = DemoCaption(lang, parent=main)
-    main.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-    director.caption.connect(bar.show_caption)
-    app = QApplication.instance()
-    if app is not None:
-        esc = EscStopsAutoplay(director, parent=main)
-        app.installEventFilter(esc)  # removed with its parent, the window
-    main.tabs.setCurrentIndex(0)
-    return panel, bar
-
-
 def card_reads(how: str, chip: IdCardRead, card_image: Any) -> tuple[IdCardRead, ...]:
     """What reaches the desk when the card is put down: the chip's read ("reader"), the counter
     camera's (number and the portrait it cuts from the card, "camera"), or both from a chip
@@ -671,141 +574,4 @@ def camera_portrait(card_image: Any) -> Any:
     return view.portrait() if view is not None else None
 
 
-def resolve_names(arg: str) -> list[str]:
-    if arg in ("", "all"):
-        return [s.name for s in SCENARIOS]
-    names = [n.strip() for n in arg.split(",") if n.strip()]
-    unknown = [n for n in names if n not in BY_NAME]
-    if unknown:
-        raise SystemExit(f"desk-app demo: unknown scenario {', '.join(unknown)}; "
-                         f"choose from {', '.join(BY_NAME)} or all")
-    return names
-
-
-def prepare_desk(desk: Any, env: DemoEnvironment) -> None:
-    """Demo accounts, the clerk at the desk, enrollment and a first complete sync."""
-    store = desk.store
-    existing = {u.username for u in store.users.all()}
-    for username, display, role, password in DEMO_USERS:
-        if username not in existing:
-            store.users.create(username, display, role, password, actor="demo")
-    desk.session.act_as(UserView("clerk", "挂号员 (演示)", Role.CLERK))
-    desk.sync.enroll(env.platform_url, env.enrollment_code)
-    desk.sync.run_once()
-
-
-@dataclass
-class DemoDesk:
-    """The desk application, wired as ``desk-app`` wires it, on the demo's platform."""
-
-    env: DemoEnvironment
-    desk: Any
-    devices: Any
-    window: Any
-    director: DemoDirector
-
-    @classmethod
-    def start(cls, env: DemoEnvironment, data_dir: Path, photos: Path | None, *, offscreen: bool,
-              lang: str | None, build_core: Callable[..., Any], build_desk: Callable[..., Any],
-              build_devices: Callable[..., Any], build_window: Callable[..., Any],
-              qt_app: Callable[..., Any]) -> DemoDesk:
-        core = build_core(data_dir)
-        s = core.settings
-        s.desk.desk_id, s.desk.hospital_id = DESK, HOSPITAL
-        s.platform.url = env.platform_url
-        s.sync.interval_s = 2.0
-        s.devices.patient_camera, s.devices.counter_camera = "sim", ""
-        s.devices.id_reader_port = ""
-        s.devices.id_by_camera = False  # the director puts each card "on the reader" itself
-        if lang:
-            s.desk.language = lang
-        app = qt_app(offscreen)
-        desk = build_desk(core)
-        devices = window = None
-        try:
-            desk.settings.save(s)
-            prepare_desk(desk, env)
-            desk.start()
-            devices = build_devices(s, scene=[SceneStep("empty desk", 5.0, (), noise=2.0)])
-            window = build_window(desk, devices, app)
-            devices.start()
-        except BaseException:
-            if window is not None:
-                window.close()
-            if devices is not None:
-                devices.stop()
-            desk.close()
-            raise
-        director = DemoDirector(window, devices, desk, env, photos,
-                                pause_ms=200 if offscreen else 1500, parent=window.main)
-        director.builders = (build_core, build_desk)
-        return cls(env, desk, devices, window, director)
-
-    def close(self) -> None:
-        if self.director._second is not None:
-            self.director._second.close()
-        self.window.close()
-        self.devices.stop()
-        self.desk.close()
-
-
-def run_demo(args: argparse.Namespace, *, build_core: Callable[..., Any],
-             build_desk: Callable[..., Any], build_devices: Callable[..., Any],
-             build_window: Callable[..., Any], qt_app: Callable[..., Any]) -> int:
-    names = resolve_names(getattr(args, "scenario", "all") or "all")
-    given = getattr(args, "photos", None)
-    photos: Path | None = Path(given).expanduser() if given else SHIPPED_PHOTOS
-    if photos is not None and not photos.is_dir():
-        print(f"desk-app demo: photo folder {photos} not found; running the scenarios that need "
-              "no face", file=sys.stderr)
-        photos = None
-    skipped = [n for n in names if BY_NAME[n].missing_photos(photos)]
-    if skipped:
-        print(f"desk-app demo: photos missing for {', '.join(skipped)}; those scenarios are "
-              "skipped", file=sys.stderr)
-    offscreen = bool(getattr(args, "offscreen", False))
-    env = DemoEnvironment.create(
-        program=PlatformProgram.find(getattr(args, "platform_command", None)))
-    demo = None
-    try:
-        demo = DemoDesk.start(env, Path(getattr(args, "data_dir", None) or env.desk_dir), photos,
-                              offscreen=offscreen, lang=getattr(args, "lang", None),
-                              build_core=build_core, build_desk=build_desk,
-                              build_devices=build_devices, build_window=build_window,
-                              qt_app=qt_app)
-        app = qt_app(offscreen)
-        director, window = demo.director, demo.window
-        director.progress.connect(lambda line: print(f"demo: {line}", file=sys.stderr, flush=True))
-        if offscreen:
-            director.finished.connect(lambda _o: app.quit())
-            QTimer.singleShot(0, lambda: director.run(names))
-            guard = QTimer(window.main)
-            guard.setSingleShot(True)
-            guard.timeout.connect(app.quit)
-            guard.start(15 * 60 * 1000)
-            window.main.show()
-            app.exec()
-            outcomes = director.outcomes
-            as_json = getattr(args, "json", False)
-            for o in outcomes:  # with --json the table goes to stderr: stdout is the JSON alone
-                mark = "ok" if o.as_expected else "NOT AS EXPECTED"
-                print(f"{o.name:14} expected {o.expected:6} got {o.verdict:6} {mark}  "
-                      f"({', '.join(o.reasons)})", file=sys.stderr if as_json else sys.stdout)
-            if as_json:
-                print(json.dumps({"scenarios": [o.as_json() for o in outcomes]},
-                                 ensure_ascii=False))
-            ran = {o.name for o in outcomes}
-            wanted = {n for n in names if director.runnable(BY_NAME[n])}
-            return 0 if ran == wanted and all(o.as_expected for o in outcomes) else 1
-        add_demo_controls(demo)
-        window.main.show()
-        QTimer.singleShot(0, lambda: director.run(
-            [n for n in names if director.runnable(BY_NAME[n])], autoplay=True))
-        return app.exec()
-    finally:
-        if demo is not None:
-            demo.close()
-        env.close()
-
-
-__all__ = ["DemoDesk", "DemoDirector", "DemoPanel", "Outcome", "add_demo_controls", "run_demo"]
+__all__ = ["DemoDirector", "Outcome", "Play", "camera_portrait", "card_reads", "demo_stages"]
