@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("desk_app", "sync", "desk_platform", "devices")
+PACKAGES = ("desk_app", "sync", "desk_platform", "devices", "ui")
 MAX_METHODS = 30
 MAX_LINES = 600
 

@@ -239,7 +239,7 @@ class CheckinScreen(QWidget):
     # --- actions ------------------------------------------------------------------------------
 
     def trigger(self, action: str) -> None:
-        self._touch()
+        self.idle_timer.start()  # the clerk is at work: the idle reset starts over
         state = self.presenter.state
         verdict = state.verdict if state else None
         if action in ("appeal", "unfreeze"):
@@ -351,7 +351,7 @@ class CheckinScreen(QWidget):
     # --- state --------------------------------------------------------------------------------
 
     def _on_state(self, state: CheckinState | None) -> None:
-        self._touch()
+        self.idle_timer.start()  # the clerk is at work: the idle reset starts over
         self.steps.set_state(state, self.lang)
         self.verdict.set_state(state, self.lang)
         if state is None:
@@ -367,9 +367,6 @@ class CheckinScreen(QWidget):
 
     def _on_verdict(self, verdict: VerdictView) -> None:
         self.sounds.play(verdict.decision.value)
-
-    def _touch(self) -> None:
-        self.idle_timer.start()
 
     def _idle_reset(self) -> None:
         state = self.presenter.state
