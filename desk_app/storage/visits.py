@@ -132,13 +132,13 @@ class Visits:
         the transaction of the call that changed the verdict. A ``visit_alert`` item always
         follows: the visit may be on the platform already, or be sent while this is written,
         with ``alert: false``; the platform makes one alert of both."""
+        assert not alert.conflict  # conflicts are the platform's own alerts (Alerts.create)
         alert_id = self._flag(s, row.visit_id, row.hospital_id, alert, now)
         self._audit.append(s, actor, AuditAction.ALERT_CREATED, alert_id,
-                           {"visit_id": row.visit_id, "conflict": alert.conflict}, now)
-        if not alert.conflict:
-            self._outbox.add(s, "visit_alert", f"{row.visit_id}:alert", {
-                "visit_id": row.visit_id, "at": now.isoformat(), "codes": list(alert.codes)[:8]},
-                now, visit_id=row.visit_id)
+                           {"visit_id": row.visit_id, "conflict": False}, now)
+        self._outbox.add(s, "visit_alert", f"{row.visit_id}:alert", {
+            "visit_id": row.visit_id, "at": now.isoformat(), "codes": list(alert.codes)[:8]},
+            now, visit_id=row.visit_id)
 
     @staticmethod
     def row(s: Session, visit_id: str) -> VisitRow:

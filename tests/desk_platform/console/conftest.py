@@ -120,6 +120,8 @@ def press_access_key(page: Any, key: str) -> None:
     protocol's key events, what a physical key becomes). Playwright's ``press("Alt+r")`` sends a
     key-down without the key's text, and Blink looks an access key up by that text, so it never
     fires one; this key-down carries it. Alt alone is the access-key modifier on Linux."""
+    if len(key) != 1 or not key.isascii() or not key.isalpha():
+        raise ValueError(f"access keys here are single letters, not {key!r}")
     cdp = page.context.new_cdp_session(page)
     try:
         base = {"modifiers": 1, "key": key, "code": f"Key{key.upper()}",
