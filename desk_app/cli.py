@@ -181,6 +181,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.set_defaults(func=_handler("desk_app.app:users_main"))
 
+    ob = sub.add_parser(
+        "outbox", help="what waits for the platform, and what it refused for good").add_subparsers(
+        dest="what", metavar="WHAT", required=True)
+    p = ob.add_parser("list", help="the count waiting, and the items the platform refused for "
+                                   "good (parked) with the reason")
+    _common(p)
+    p.set_defaults(func=_handler("desk_app.storage.cli:outbox_list"))
+    p = ob.add_parser("retry", help="put parked items back in the queue (e.g. once the platform "
+                                    "or this desk's enrolment is mended)")
+    _common(p)
+    p.add_argument("ids", nargs="*", type=int, metavar="ID",
+                   help="the items' numbers, as `outbox list` shows them")
+    p.add_argument("--all", action="store_true", help="every parked item")
+    p.set_defaults(func=_handler("desk_app.storage.cli:outbox_retry"))
+
     st = sub.add_parser("settings", help="show or change settings").add_subparsers(
         dest="what", metavar="WHAT", required=True)
     p = st.add_parser("show", help="print the settings in effect (TOML)")

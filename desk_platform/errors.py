@@ -23,6 +23,13 @@ class Forbidden(PlatformError):
     code = "forbidden"
 
 
+class NotOwnVisit(Forbidden):
+    """A later call (override, alert) on a visit another desk uploaded: the call is refused for
+    good, the caller's rights are fine (the desk parks the item; a plain 403 stops its sync)."""
+
+    code = "not_own_visit"
+
+
 class NotFound(PlatformError):
     status = 404
     code = "not_found"

@@ -13,7 +13,7 @@ from desk_platform import db as T
 from desk_platform.alerts import Alerts
 from desk_platform.base import Context, Part, Principal, to_json
 from desk_platform.db import next_seq
-from desk_platform.errors import Forbidden, NotFound
+from desk_platform.errors import Forbidden, NotFound, NotOwnVisit
 from sync import protocol as P
 
 CHECKIN_VERDICTS = ("admit", "review")
@@ -180,7 +180,7 @@ def own_visit(conn: Any, who: Principal, visit_id: str, *columns: Any) -> Any:
         raise NotFound("visit not found (upload the visit first)")
     if row.hospital_id != who.hospital_id or (
             who.role == P.Role.DESK and row.desk_id != who.desk_id):
-        raise Forbidden("later calls on a visit are for the caller's own visits")
+        raise NotOwnVisit("later calls on a visit are for the caller's own visits")
     return row
 
 

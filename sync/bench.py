@@ -99,8 +99,9 @@ class MemoryOutbox:
         with self._lock:
             return sum(self._pending.pop(i, None) is not None for i in ids)
 
-    def mark_failed(self, ids: Iterable[int], error: str) -> None:
-        log.warning("bench outbox: %d item(s) failed: %s", len(list(ids)), error)
+    def park(self, ids: Iterable[int], why: str) -> int:
+        log.warning("bench outbox: item(s) parked: %s", why)
+        return self.mark_sent(ids)
 
     def count(self) -> int:
         with self._lock:

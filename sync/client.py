@@ -211,6 +211,9 @@ class PlatformClient:
         if status == 401:
             raise TokenRevoked(detail=f"{method} {path}: 401")
         if status == 403:
+            code = _error_code(body)
+            if code.startswith(f"{NOT_OWN_VISIT}:"):  # this one call, not the desk's rights
+                raise PlatformRefused(status, f"{method} {path}: {code}")
             raise Forbidden(detail=f"{method} {path}: 403")
         if status in (408, 429) or status >= 500:
             exc = PlatformUnavailable(detail=f"{method} {path}: HTTP {status}")
@@ -240,6 +243,9 @@ class PlatformClient:
             # A proxy or a half-written answer, or a platform of another version: retry later;
             # if it persists the worker shows it (the detail names the model, never the data).
             raise PlatformUnavailable(detail=f"{method} {path}: invalid {model.__name__}") from exc
+
+
+NOT_OWN_VISIT = "not_own_visit"  # the platform's code for a later call on another desk's visit
 
 
 def _error_code(body: bytes) -> str:

@@ -112,7 +112,8 @@ class Role(StrEnum):
 class ErrorBody(Answer):
     """Every 4xx/5xx the platform makes itself: ``{"error": code, "detail": text}``.
 
-    ``error`` is stable and machine-readable (``unauthorized``, ``forbidden``, ``not_found``,
+    ``error`` is stable and machine-readable (``unauthorized``, ``forbidden``,
+    ``not_own_visit`` (a 403 for a later call on another desk's visit), ``not_found``,
     ``invalid_request``, ``too_large``, ``too_deep``, ``rate_limited``, ``conflict``,
     ``enrollment_invalid``, ``internal``); ``detail`` is for the log and never holds PII.
     """

@@ -346,16 +346,8 @@ class SyncWorker:
                 self.office.mark_alerts(visits)
                 report = self._push_visits(visits, report)
             for item, payload in flagged:  # after the visits, before their photos
-                self._check()
-                try:
-                    made = self.api.push_visit_alert(payload)
-                except PlatformRefused as exc:  # not on the platform (parked there?), not ours
-                    self._park([item], f"refused by the platform (HTTP {exc.status})")
-                    report = replace(report, parked=report.parked + 1)
-                    continue
-                log.info("alert of visit %s: %s", made.visit_id, made.status)
-                self.store.outbox.mark_sent([item.id])
-                report = replace(report, pushed=report.pushed + 1)
+                report = self._send_one(item, report, lambda p=payload: (
+                    self.api.push_visit_alert(p).status))
             for item in handled:  # after the visits: the platform has their alerts
                 self._check()
                 send = {"alert_handled": self.office.send_handled,
@@ -366,28 +358,28 @@ class SyncWorker:
                 else:
                     self._park([item], "refused by the desk: not valid for the platform")
             for item, payload in reports:
-                self._check()
-                result = self.api.report_suspect(payload)
-                log.debug("suspect report %s: %s", result.report_id, result.status)
-                self.store.outbox.mark_sent([item.id])
-                report = replace(report, pushed=report.pushed + 1)
+                report = self._send_one(item, report, lambda p=payload: (
+                    self.api.report_suspect(p).status))
             for item, payload in overrides:  # after the visits: the platform must have the visit
-                self._check()
-                result = self.api.push_override(payload)
-                log.debug("override of %s: %s", result.visit_id, result.status)
-                self.store.outbox.mark_sent([item.id])
-                report = replace(report, pushed=report.pushed + 1)
+                report = self._send_one(item, report, lambda p=payload: (
+                    self.api.push_override(p).status))
             for item in actions:
-                self._check()
-                try:
-                    done = send_queued(self.api, item.kind, item.payload)
-                except PlatformRefused as exc:  # e.g. not (or no longer) on the blacklist
-                    self._park([item], f"refused by the platform (HTTP {exc.status})")
-                    report = replace(report, parked=report.parked + 1)
-                    continue
-                log.info("queued %s %s sent: %s", item.kind, item.key, done)
-                self.store.outbox.mark_sent([item.id])
-                report = replace(report, pushed=report.pushed + 1)
+                report = self._send_one(item, report, lambda i=item: (
+                    send_queued(self.api, i.kind, i.payload)))
+
+    def _send_one(self, item: Any, report: CycleReport, send: Callable[[], Any]) -> CycleReport:
+        """One item on its own endpoint. A refusal for good (a 4xx: the visit is not on the
+        platform or not this desk's, the person no longer on the blacklist, ...) parks it: kept on
+        the desk, marked, counted, and the items behind it go on."""
+        self._check()
+        try:
+            status = send()
+        except PlatformRefused as exc:
+            self._park([item], f"refused by the platform (HTTP {exc.status})")
+            return replace(report, parked=report.parked + 1)
+        log.info("outbox %s #%s sent: %s", item.kind, item.id, status)
+        self.store.outbox.mark_sent([item.id])
+        return replace(report, pushed=report.pushed + 1)
 
     def _push_visits(self, visits: list[tuple[Any, dict[str, Any]]], report: CycleReport
                      ) -> CycleReport:
@@ -425,8 +417,7 @@ class SyncWorker:
         ids = [i.id for i in items]
         log.warning("%d outbox item(s) %s; kept on the desk (%s)", len(ids), why,
                     ", ".join(sorted({i.kind for i in items})))
-        self.store.outbox.mark_failed(ids, why)
-        self.store.outbox.mark_sent(ids)
+        self.store.outbox.park(ids, why)
         with self._lock:
             self._parked_total += len(ids)
 

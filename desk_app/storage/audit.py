@@ -45,6 +45,7 @@ class AuditAction(StrEnum):
     AUDIT_PURGED = "audit.purged"
     APPEAL_RECORDED = "appeal.recorded"  # a person's appeal against the blacklist, at the window
     ACCOUNT_UNFROZEN = "account.unfrozen"  # booking accounts unfrozen after the card check
+    OUTBOX_REQUEUED = "outbox.requeued"  # parked items put back in the queue (desk-app outbox)
 
 
 class AuditLog:

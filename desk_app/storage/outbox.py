@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from desk_app.storage.db import Database, aad, rowcount
@@ -72,20 +72,26 @@ class Outbox:
             return [self._item(r) for r in rows]
 
     def mark_sent(self, ids: Iterable[int]) -> int:
+        """The platform took these items (a parked item put back and sent is an ordinary sent one)."""
         ids = list(ids)
         if not ids:
             return 0
         with self._db.write() as s:
             return rowcount(s.execute(update(OutboxRow).where(OutboxRow.id.in_(ids),
                                                               OutboxRow.sent_at.is_(None))
-                                      .values(sent_at=self._db.now())))
+                                      .values(sent_at=self._db.now(), last_error=None)))
 
-    def mark_failed(self, ids: Iterable[int], error: str) -> None:
-        """Count a failed attempt (``error``: a short code or message, no personal data)."""
+    def park(self, ids: Iterable[int], why: str) -> int:
+        """Take items refused for good out of the queue, with the reason (a short message, no
+        personal data): kept on the desk, listed by :meth:`parked`, back with :meth:`requeue`."""
         ids = list(ids)
+        if not ids:
+            return 0
         with self._db.write() as s:
-            s.execute(update(OutboxRow).where(OutboxRow.id.in_(ids))
-                      .values(attempts=OutboxRow.attempts + 1, last_error=error[:500]))
+            return rowcount(s.execute(
+                update(OutboxRow).where(OutboxRow.id.in_(ids), OutboxRow.sent_at.is_(None))
+                .values(attempts=OutboxRow.attempts + 1, last_error=why[:500],
+                        sent_at=self._db.now())))
 
     def count(self) -> int:
         """Items not yet sent."""
@@ -93,10 +99,39 @@ class Outbox:
             return int(s.scalar(select(func.count()).select_from(OutboxRow)
                                 .where(OutboxRow.sent_at.is_(None))) or 0)
 
-    def purge_sent(self, older_than: timedelta = timedelta(days=7)) -> int:
+    def purge_sent(self, older_than: timedelta = timedelta(days=7),
+                   parked_older_than: timedelta = timedelta(days=30)) -> int:
+        """Delete items the platform acknowledged ``older_than`` ago, and parked ones (refused
+        for good) ``parked_older_than`` ago: until then hospital IT can put them back."""
+        now = self._db.now()
         with self._db.write() as s:
             return rowcount(s.execute(delete(OutboxRow).where(
-                OutboxRow.sent_at.is_not(None), OutboxRow.sent_at < self._db.now() - older_than)))
+                OutboxRow.sent_at.is_not(None),
+                or_(and_(OutboxRow.last_error.is_(None), OutboxRow.sent_at < now - older_than),
+                    OutboxRow.sent_at < now - parked_older_than))))
+
+    def parked(self, limit: int = 500) -> list[OutboxItem]:
+        """Items taken out of the queue because they were refused for good (``last_error`` says
+        why; ``sent_at`` is when), newest first. The payload is not decrypted: it is not needed
+        to list them, and it holds personal data."""
+        with self._db.read() as s:
+            rows = s.scalars(select(OutboxRow).where(
+                OutboxRow.sent_at.is_not(None), OutboxRow.last_error.is_not(None))
+                .order_by(OutboxRow.id.desc()).limit(limit))
+            return [OutboxItem(id=r.id, kind=r.kind, key=r.dedup_key, payload={},
+                               created_at=r.created_at, attempts=r.attempts,
+                               last_error=r.last_error, visit_id=r.visit_id, sent_at=r.sent_at)
+                    for r in rows]
+
+    def requeue(self, ids: Iterable[int] | None = None) -> int:
+        """Put parked items back in the queue (all of them when ``ids`` is None): the next sync
+        cycle sends them again. Items never parked, or still waiting, are left alone."""
+        cond = [OutboxRow.sent_at.is_not(None), OutboxRow.last_error.is_not(None)]
+        if ids is not None:
+            cond.append(OutboxRow.id.in_(list(ids)))
+        with self._db.write() as s:
+            return rowcount(s.execute(update(OutboxRow).where(*cond)
+                                      .values(sent_at=None, last_error=None)))
 
     def _enc_payload(self, payload: dict[str, Any], key: str) -> bytes:
         return self._db.crypto.encrypt(json.dumps(payload, ensure_ascii=False).encode(),

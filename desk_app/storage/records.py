@@ -183,6 +183,7 @@ class OutboxItem:
     attempts: int
     last_error: str | None
     visit_id: str | None
+    sent_at: datetime | None = None  # when it was sent, or parked (refused for good)
 
 
 # --- flagged cases ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ kept only as long as the case needs it.
 | a visit's full ID number, name, face template | ``visit_pii_days`` (30) | ``privacy.visit_pii_days`` |
 | audit entries | ``audit_retention_days`` (3 years); the chain restarts at a MAC'd anchor | ``privacy.audit_retention_days`` |
 | outbox items the platform acknowledged | 7 days | |
+| outbox items the platform refused for good (parked; ``desk-app outbox retry`` puts them back) | ``visit_pii_days`` (30) | ``privacy.visit_pii_days`` |
 | cached bookings | 7 days after their slot | |
 | blacklist entries that ended or were lifted | 30 days | |
 | other windows' alerts, once handled (the security office) | ``visit_pii_days`` (30) | ``privacy.visit_pii_days`` |
@@ -38,7 +39,8 @@ def run_retention(store, privacy: PrivacySection) -> dict[str, int]:  # type: ig
         "face_images": store.alerts.purge_face_images(privacy.face_retention_days),
         "visit_pii": store.visits.purge_pii(privacy.visit_pii_days),
         "audit": store.audit.purge(privacy.audit_retention_days),
-        "sent_outbox": store.outbox.purge_sent(SENT_OUTBOX_KEPT),
+        "sent_outbox": store.outbox.purge_sent(SENT_OUTBOX_KEPT,
+                                               timedelta(days=privacy.visit_pii_days)),
         "bookings": store.bookings.purge(store.now() - BOOKINGS_KEPT),
         "blacklist": store.blacklist.purge_expired(BLACKLIST_GRACE),
         "office_alerts": OfficeAlerts(store).purge_handled(privacy.visit_pii_days),

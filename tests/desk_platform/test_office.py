@@ -70,7 +70,8 @@ def test_a_case_flagged_after_its_upload_is_the_visits_one_desk_alert(server: Se
         late = {"visit_id": v["visit_id"], "at": datetime.now(UTC).isoformat(),
                 "codes": ["face_judged_different"]}
         path = f"/v1/visits/{v['visit_id']}/alert"
-        assert d2.post(path, json=late).status_code == 403  # another desk's visit
+        theirs = d2.post(path, json=late)  # another desk's visit: refused, its own code
+        assert (theirs.status_code, theirs.json()["error"]) == (403, "not_own_visit")
         answers = [d1.post(path, json=late) for _ in range(2)]  # again after a lost answer
         assert [r.status_code for r in answers] == [200, 200], answers[0].text
         assert [r.json()["status"] for r in answers] == ["stored", "duplicate"]

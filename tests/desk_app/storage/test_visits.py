@@ -49,16 +49,18 @@ def test_outbox_sent_failed_and_count(store, clock):
     ids = [store.visits.record(make_visit()).visit_id for _ in range(5)]
     items = store.outbox.pending(limit=3)
     assert [i.visit_id for i in items] == ids[:3]
-    store.outbox.mark_failed([items[0].id], "timeout")
-    again = store.outbox.pending(limit=1)[0]
-    assert again.attempts == 1 and again.last_error == "timeout"
-    assert store.outbox.mark_sent([i.id for i in items]) == 3
-    assert store.outbox.mark_sent([items[0].id]) == 0  # already sent: not counted twice
+    assert store.outbox.park([items[0].id], "refused by the platform") == 1
+    assert store.outbox.pending(limit=1)[0].id == items[1].id
+    assert store.outbox.mark_sent([i.id for i in items]) == 2  # the parked one is out already
+    assert store.outbox.mark_sent([items[1].id]) == 0  # already sent: not counted twice
     assert store.outbox.count() == 2
     assert [i.visit_id for i in store.outbox.pending()] == ids[3:]
     clock.advance(days=8)
-    assert store.outbox.purge_sent() == 3
+    assert store.outbox.purge_sent() == 2  # the parked one stays 30 days (test_parked.py)
     assert store.outbox.count() == 2
+    [parked] = store.outbox.parked()
+    assert (parked.id, parked.attempts, parked.last_error) == (items[0].id, 1,
+                                                               "refused by the platform")
 
 
 def test_override_updates_a_pending_payload(store):

@@ -123,8 +123,9 @@ def test_a_late_alert_for_a_visit_the_platform_lacks_or_another_desks_is_refused
     vid = undecided(one)
     one.worker.run_once()
     body = {"visit_id": vid, "at": now().isoformat(), "codes": ["face_judged_different"]}
-    with pytest.raises(AuthError):
+    with pytest.raises(PlatformRefused) as theirs:  # this call refused, not the desk's rights
         other.api.push_visit_alert(body)
+    assert theirs.value.status == 403 and not isinstance(theirs.value, AuthError)
     with pytest.raises(PlatformRefused) as missing:
         one.api.push_visit_alert(dict(body, visit_id=str(uuid.uuid4())))
     assert missing.value.status == 404

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from desk_app.storage import Override
@@ -45,22 +46,60 @@ def test_override_of_another_desks_visit_is_refused(platform, proxy, desks):
     from datetime import UTC, datetime
 
     from desk_app.errors import AuthError
+    from sync.client import PlatformRefused
 
     one, other = desks(proxy.url), desks(proxy.url)
     [vid] = one.record(1)
     drain(one)
     body = {"visit_id": vid, "override": {"by": "x", "reason": "y", "verdict": "admit"},
             "at": datetime.now(UTC).isoformat()}
-    try:
+    # Refused for good, this one call: not an AuthError, which would stop the desk's sync.
+    with pytest.raises(PlatformRefused) as theirs:
         other.api.push_override(body)
-        raise AssertionError("another desk overrode a visit that is not its own")
-    except AuthError:
-        pass
-    missing = dict(body, visit_id=str(uuid.uuid4()))
-    from sync.client import PlatformRefused
+    assert theirs.value.status == 403 and "not_own_visit" in theirs.value.detail
+    assert not isinstance(theirs.value, AuthError)
+    with pytest.raises(PlatformRefused) as missing:
+        other.api.push_override(dict(body, visit_id=str(uuid.uuid4())))
+    assert missing.value.status == 404
+    assert platform_row(platform, vid).override_json is None
 
-    try:
-        other.api.push_override(missing)
-        raise AssertionError("an override of an unknown visit was accepted")
-    except PlatformRefused:
-        pass
+
+def test_later_calls_the_platform_refuses_are_parked_and_put_back_by_it(platform, desks):
+    """A desk whose queue holds later calls on another desk's visit (a PC enrolled again under a
+    new desk id) parks them and goes on; an override whose visit the platform never got is
+    parked too, and once hospital IT puts both back (`desk-app outbox retry`) they land."""
+    one, other = desks(platform.server.url), desks(platform.server.url)
+    [theirs] = one.record(1)
+    drain(one)
+    one.store.visits.override(theirs, Override(by="guard1", reason="核实", verdict="reject"))
+    [call] = one.store.outbox.pending()
+    other.store.outbox.enqueue(call.kind, call.key, call.payload)
+    other.store.outbox.enqueue("visit_alert", f"{theirs}:alert", {
+        "visit_id": theirs, "at": call.payload["at"], "codes": ["face_judged_different"]})
+
+    # Its own visit whose upload was parked (refused once), then overridden: the override 404s.
+    [lost] = other.record(1)
+    [visit_item] = [i for i in other.store.outbox.pending() if i.kind == "visit"]
+    other.store.outbox.park([visit_item.id], "refused by the platform")
+    other.store.visits.override(lost, Override(by="guard2", reason="核实", verdict="reject"))
+    [after] = other.record(1)
+
+    report = other.worker.run_once()
+    assert report.parked == 3 and report.pushed == 1 and other.store.outbox.count() == 0
+    assert platform.stored_visits([after, lost]) == {after: 1}
+    reasons = sorted((i.kind, i.last_error) for i in other.store.outbox.parked())
+    assert reasons == [("visit", "refused by the platform"),
+                       ("visit_alert", "refused by the platform (HTTP 403)"),
+                       ("visit_override", "refused by the platform (HTTP 403)"),
+                       ("visit_override", "refused by the platform (HTTP 404)")]
+    assert platform_row(platform, theirs).final_verdict == "admit"  # not the other desk's call
+
+    # IT puts its own two back: the visit goes first, then its override; both land.
+    own = [i.id for i in other.store.outbox.parked() if i.key.startswith(lost)]
+    assert other.store.outbox.requeue(own) == 2
+    report = other.worker.run_once()
+    assert report.pushed == 2 and report.parked == 0
+    row = platform_row(platform, lost)
+    assert (row.verdict, row.final_verdict) == ("admit", "reject")
+    assert json.loads(row.override_json)["by"] == "guard2"
+    assert len(other.store.outbox.parked()) == 2  # another desk's calls stay parked
