@@ -82,6 +82,7 @@ class MemoryOutbox:
         self._lock = threading.Lock()
         self._pending: dict[int, OutboxItem] = {}
         self._next = 1
+        self._parked = 0
 
     def queue(self, kind: str, key: str, payload: dict[str, Any]) -> None:
         with self._lock:
@@ -101,11 +102,18 @@ class MemoryOutbox:
 
     def park(self, ids: Iterable[int], why: str) -> int:
         log.warning("bench outbox: item(s) parked: %s", why)
-        return self.mark_sent(ids)
+        n = self.mark_sent(ids)
+        with self._lock:
+            self._parked += n
+        return n
 
     def count(self) -> int:
         with self._lock:
             return len(self._pending)
+
+    def parked_count(self) -> int:
+        with self._lock:
+            return self._parked
 
 
 class MemoryOutboxStore:

@@ -127,7 +127,7 @@ class SyncWorker:
         self._state = SyncState.SYNCING  # until the first cycle says otherwise
         self._since: datetime | None = None
         self._error: DeskError | None = None
-        self._parked_total = 0
+        self._parked = 0  # refused for good, kept on the desk until IT puts them back (store)
         self._pending = 0
         self._skew: float | None = None
         self.staff = staff_sync.StaffPull(StaffCache(store))  # listeners: who to sign out
@@ -418,8 +418,6 @@ class SyncWorker:
         log.warning("%d outbox item(s) %s; kept on the desk (%s)", len(ids), why,
                     ", ".join(sorted({i.kind for i in items})))
         self.store.outbox.park(ids, why)
-        with self._lock:
-            self._parked_total += len(ids)
 
     def _pull_all(self, report: CycleReport) -> CycleReport:
         pulled, timings = pull_all(
@@ -443,8 +441,8 @@ class SyncWorker:
             self._skew_saved = self._skew
             self._last_sync = datetime.fromisoformat(last) if last else None
             self._bl_checked = datetime.fromisoformat(checked) if checked else None
-            self._pending = self.store.outbox.count()
             self._since = self.clock.now()
+        self._refresh_pending()
 
     def _persist_clock(self) -> None:
         # Platform minus *this worker's* clock (the desk clock, injectable), not the system's.
@@ -465,9 +463,9 @@ class SyncWorker:
             self._bl_checked = datetime.fromisoformat(checked) if checked else None
 
     def _refresh_pending(self) -> None:
-        n = self.store.outbox.count()
+        n, parked = self.store.outbox.count(), self.store.outbox.parked_count()
         with self._lock:
-            self._pending = n
+            self._pending, self._parked = n, parked
 
     def _set_state(self, state: SyncState, error: DeskError | None = None) -> None:
         with self._lock:
@@ -506,10 +504,10 @@ class SyncWorker:
                            f"{err.text.en} ({self._pending} record(s) waiting)")
         else:
             message = _MESSAGES[state]
-        if self._parked_total and state is not SyncState.ERROR:
+        if self._parked and state is not SyncState.ERROR:
             message = Text(
-                message.zh + f" 另有 {self._parked_total} 条记录被平台拒收, 已保留在本机, 请联系信息科。",
-                message.en + f" {self._parked_total} record(s) were refused and kept on this PC; "
+                message.zh + f" 另有 {self._parked} 条记录被平台拒收, 已保留在本机, 请联系信息科。",
+                message.en + f" {self._parked} record(s) were refused and kept on this PC; "
                 "please call hospital IT.",
             )
         return SyncStatusView(

@@ -110,6 +110,12 @@ class Outbox:
                 or_(and_(OutboxRow.last_error.is_(None), OutboxRow.sent_at < now - older_than),
                     OutboxRow.sent_at < now - parked_older_than))))
 
+    def parked_count(self) -> int:
+        """Items refused for good and kept (see :meth:`parked`)."""
+        with self._db.read() as s:
+            return int(s.scalar(select(func.count()).select_from(OutboxRow).where(
+                OutboxRow.sent_at.is_not(None), OutboxRow.last_error.is_not(None))) or 0)
+
     def parked(self, limit: int = 500) -> list[OutboxItem]:
         """Items taken out of the queue because they were refused for good (``last_error`` says
         why; ``sent_at`` is when), newest first. The payload is not decrypted: it is not needed

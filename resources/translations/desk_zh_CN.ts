@@ -361,22 +361,22 @@
 <context>
     <name>DemoPanel</name>
     <message>
-        <location filename="../../ui/demo/runner.py" line="615" />
+        <location filename="../../ui/demo/panel.py" line="79" />
         <source>Demo</source>
         <translation>演示</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="619" />
+        <location filename="../../ui/demo/panel.py" line="83" />
         <source>Pick the next patient; the check-in screen shows what the desk concludes.</source>
         <translation>选择下一位患者, 报到核验界面将显示本窗口的核验结论。</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="621" />
+        <location filename="../../ui/demo/panel.py" line="85" />
         <source>Play the selected scenario</source>
         <translation>播放所选场景</translation>
     </message>
     <message>
-        <location filename="../../ui/demo/runner.py" line="622" />
+        <location filename="../../ui/demo/panel.py" line="86" />
         <source>Play all scenarios</source>
         <translation>播放全部场景</translation>
     </message>

@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 
 from desk_app.storage import Override
 from sync.chaos import Fault
+from sync.worker import SyncWorker
 
 from .test_faults import drain
 
@@ -93,6 +94,11 @@ def test_later_calls_the_platform_refuses_are_parked_and_put_back_by_it(platform
                        ("visit_override", "refused by the platform (HTTP 403)"),
                        ("visit_override", "refused by the platform (HTTP 404)")]
     assert platform_row(platform, theirs).final_verdict == "admit"  # not the other desk's call
+    # The status bar says so until IT acts, also after a restart (counted in the store).
+    assert "4 record(s) were refused" in other.worker.status().message.en
+    assert other.worker.status().pending == 0
+    restarted = SyncWorker(other.store, other.api, other.worker.settings, clock=other.clock)
+    assert "4 record(s) were refused" in restarted.status().message.en
 
     # IT puts its own two back: the visit goes first, then its override; both land.
     own = [i.id for i in other.store.outbox.parked() if i.key.startswith(lost)]
@@ -103,3 +109,4 @@ def test_later_calls_the_platform_refuses_are_parked_and_put_back_by_it(platform
     assert (row.verdict, row.final_verdict) == ("admit", "reject")
     assert json.loads(row.override_json)["by"] == "guard2"
     assert len(other.store.outbox.parked()) == 2  # another desk's calls stay parked
+    assert "2 record(s) were refused" in other.worker.status().message.en
