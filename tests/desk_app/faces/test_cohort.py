@@ -63,6 +63,24 @@ def test_a_built_cohort_holds_no_ones_descriptor_and_no_centre_of_fewer_than_thr
     assert c.score(0.4, crowd, crowd) > 0.4 > c.score(0.4, loner, loner)
 
 
+def test_every_variant_the_study_may_choose_tells_pairs_apart():
+    """A variant whose score is the same for every pair (z over one nearest centre: the
+    spread of one distance is 0) would match no one or everyone: none is offered."""
+    rng = np.random.default_rng(5)
+    crowds = rng.normal(0, 0.1, (12, 128))  # 12 crowds of 30 people, 2 photos each
+    me = crowds[np.arange(360) % 12] + rng.normal(0, 0.05, (360, 128))
+    x = np.repeat(me, 2, axis=0) + rng.normal(0, 0.02, (720, 128))
+    people = np.repeat(np.arange(360), 2)
+    for v in cohort_study.VARIANTS:
+        c = cohort_mod.build(x, x + rng.normal(0, 0.01, x.shape), people, centres=v.centres,
+                             k_nearest=v.k_nearest, kind=v.kind)
+        _, scores = c.all_against_all(x[:20], x[20:40])
+        assert np.ptp(scores) > 0.05, v
+    z1 = cohort_mod.build(x, x, people, centres=32, k_nearest=1, kind="z")
+    assert np.ptp(z1.all_against_all(x[:20], x[20:40])[1]) < 1e-9  # why it is not offered
+    assert len(cohort_study.VARIANTS) == 15
+
+
 def test_a_person_with_many_photos_weighs_once_in_a_centre():
     """A public figure with 30 photos and two people with one each: the centre is the mean of
     the three people, not (as a mean of photos would be) nearly the figure's own template."""
