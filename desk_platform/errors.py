@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from sync.protocol import NOT_OWN_VISIT
+
 
 class PlatformError(Exception):
     status = 400
@@ -27,7 +29,7 @@ class NotOwnVisit(Forbidden):
     """A later call (override, alert) on a visit another desk uploaded: the call is refused for
     good, the caller's rights are fine (the desk parks the item; a plain 403 stops its sync)."""
 
-    code = "not_own_visit"
+    code = NOT_OWN_VISIT
 
 
 class NotFound(PlatformError):

@@ -211,9 +211,9 @@ class PlatformClient:
         if status == 401:
             raise TokenRevoked(detail=f"{method} {path}: 401")
         if status == 403:
-            code = _error_code(body)
-            if code.startswith(f"{NOT_OWN_VISIT}:"):  # this one call, not the desk's rights
-                raise PlatformRefused(status, f"{method} {path}: {code}")
+            err = _error_body(body)
+            if err is not None and err.error == protocol.NOT_OWN_VISIT:  # this call, not the desk
+                raise PlatformRefused(status, f"{method} {path}: {_error_code(body)}")
             raise Forbidden(detail=f"{method} {path}: 403")
         if status in (408, 429) or status >= 500:
             exc = PlatformUnavailable(detail=f"{method} {path}: HTTP {status}")
@@ -245,16 +245,17 @@ class PlatformClient:
             raise PlatformUnavailable(detail=f"{method} {path}: invalid {model.__name__}") from exc
 
 
-NOT_OWN_VISIT = "not_own_visit"  # the platform's code for a later call on another desk's visit
+def _error_body(body: bytes) -> protocol.ErrorBody | None:
+    try:
+        return protocol.ErrorBody.model_validate_json(body)
+    except ValueError:
+        return None
 
 
 def _error_code(body: bytes) -> str:
     """The platform's stable error code and detail (never PII, says the protocol), for the log."""
-    try:
-        err = protocol.ErrorBody.model_validate_json(body)
-    except ValueError:
-        return "(no error body)"
-    return f"{err.error}: {err.detail[:300]}"
+    err = _error_body(body)
+    return "(no error body)" if err is None else f"{err.error}: {err.detail[:300]}"
 
 
 def is_retryable(exc: DeskError) -> bool:

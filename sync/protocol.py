@@ -109,6 +109,11 @@ class Role(StrEnum):
 # --- errors ---------------------------------------------------------------------------------------
 
 
+#: The ``error`` of a 403 for a later call (override, alert) on a visit another desk uploaded:
+#: this one call is refused for good, not the caller's rights (the desk parks the item).
+NOT_OWN_VISIT = "not_own_visit"
+
+
 class ErrorBody(Answer):
     """Every 4xx/5xx the platform makes itself: ``{"error": code, "detail": text}``.
 
