@@ -349,14 +349,10 @@ class SyncWorker:
                 report = self._send_one(item, report, lambda p=payload: (
                     self.api.push_visit_alert(p).status))
             for item in handled:  # after the visits: the platform has their alerts
-                self._check()
                 send = {"alert_handled": self.office.send_handled,
                         "alert_photos": self.office.send_photos}.get(item.kind, send_insiders)
-                if send(self.api, item.payload):
-                    self.store.outbox.mark_sent([item.id])
-                    report = replace(report, pushed=report.pushed + 1)
-                else:
-                    self._park([item], "refused by the desk: not valid for the platform")
+                report = self._send_one(item, report, lambda i=item, f=send: (
+                    f(self.api, i.payload)))
             for item, payload in reports:
                 report = self._send_one(item, report, lambda p=payload: (
                     self.api.report_suspect(p).status))
@@ -369,13 +365,17 @@ class SyncWorker:
 
     def _send_one(self, item: Any, report: CycleReport, send: Callable[[], Any]) -> CycleReport:
         """One item on its own endpoint. A refusal for good (a 4xx: the visit is not on the
-        platform or not this desk's, the person no longer on the blacklist, ...) parks it: kept on
-        the desk, marked, counted, and the items behind it go on."""
+        platform or not this desk's, the person no longer on the blacklist, ...; or ``send``
+        answering False: invalid on the desk) parks it: kept on the desk, marked, counted, and
+        the items behind it go on."""
         self._check()
         try:
             status = send()
         except PlatformRefused as exc:
             self._park([item], f"refused by the platform (HTTP {exc.status})")
+            return replace(report, parked=report.parked + 1)
+        if status is False:  # the desk's own check: it can never be sent
+            self._park([item], "refused by the desk: not valid for the platform")
             return replace(report, parked=report.parked + 1)
         log.info("outbox %s #%s sent: %s", item.kind, item.id, status)
         self.store.outbox.mark_sent([item.id])

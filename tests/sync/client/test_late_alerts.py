@@ -135,7 +135,10 @@ def test_a_late_alert_for_a_visit_the_platform_lacks_or_another_desks_is_refused
     # too, and the queue goes on: it never blocks the items behind it.
     lost = str(uuid.uuid4())
     one.store.outbox.enqueue("visit_alert", f"{lost}:alert", dict(body, visit_id=lost))
+    one.store.outbox.enqueue("alert_handled", "broken", {"alert_id": 7})  # invalid on the desk
     [after] = one.record(1)
     report = one.worker.run_once()
-    assert report.parked == 1 and one.store.outbox.count() == 0
+    assert report.parked == 2 and one.store.outbox.count() == 0
+    assert sorted(i.last_error for i in one.store.outbox.parked()) == [
+        "refused by the desk: not valid for the platform", "refused by the platform (HTTP 404)"]
     assert platform.stored_visits([after]) == {after: 1}
