@@ -463,22 +463,24 @@ def wire_login(w: Window, desk: Desk, *, office: bool = False) -> Any:
         w.main.set_user(user)
         w.main.set_locked(False)
 
-    def locked() -> None:
+    def hide_all() -> None:  # nobody signed in: no screen shows anything, no photo stays loaded
         w.main.set_locked(True)
         w.main.set_user(None)
+        w.security.forget_photos()
+
+    def locked() -> None:
+        hide_all()
         w.runner.run(desk.session.logout)
         login.open_locked()
 
     def signed_out() -> None:  # a colleague takes over the desk: a fresh login, no name kept
-        w.main.set_locked(True)
-        w.main.set_user(None)
+        hide_all()
         w.runner.run(desk.session.logout)
         login.user = None
         login.open_fresh()
 
     def account_ended(_user: Any) -> None:  # disabled on the platform (already signed out)
-        w.main.set_locked(True)
-        w.main.set_user(None)
+        hide_all()
         login.user = None
         login.open_fresh(account_ended=True)
 

@@ -386,3 +386,63 @@ def test_the_security_office_window_shows_only_the_alerts_to_guards_and_admins(q
     assert [(e.actor, e.subject, e.detail["photos"]) for e in looked] == [
         ("guard", "a-window-7", "offline")]
     lock.uninstall()
+
+
+def test_a_guards_alert_photos_leave_the_screen_when_a_clerk_takes_over(qtbot, wired):
+    """A guard views an alert's face photos (audited), then signs out; the clerk who signs in
+    next opens the same alert: the photos are fetched again through the role check, so the
+    clerk sees none of them and the only audited view is the guard's."""
+    import uuid
+    from datetime import UTC, datetime
+
+    import cv2
+    import numpy as np
+
+    from desk_app.storage import AlertInput, VisitInput
+
+    def png(shade: int) -> bytes:
+        img = np.full((126, 102, 3), shade, np.uint8)
+        img[40:80, 30:70] = 255 - shade
+        return cv2.imencode(".png", img)[1].tobytes()
+
+    desk, window = wired
+    desk.store.users.create("guard", "保卫科李", "security", "guard-pass-1")
+    desk.store.visits.record(VisitInput(
+        visit_id=str(uuid.uuid4()), booking_id=None, hospital_id="H001", desk_id="desk-01",
+        clerk="wang", checked_in_at=datetime.now(UTC), verdict="reject",
+        presented_id_last4="002X", id_number="11010519491231002X", person_name="欧阳建国"),
+        AlertInput(id_photo=png(90), live_face=png(160)))
+    login, lock = composition.wire_login(window, desk)
+    window.main.show()
+    tabs = window.main.tabs
+    screen = window.security
+
+    def sign_in(user: str, password: str) -> None:
+        login.username.setText(user)
+        login.password.setText(password)
+        with qtbot.waitSignal(login.logged_in, timeout=10_000):
+            login.submit()
+
+    def photo_views() -> list[tuple[str, str]]:
+        return [(e.actor, e.action) for e in desk.store.audit.entries(limit=50)
+                if e.action == "alert.viewed"]
+
+    sign_in("guard", "guard-pass-1")
+    tabs.setCurrentWidget(screen)
+    screen.refresh()
+    qtbot.waitUntil(lambda: screen.id_photo.has_photo and screen.live_photo.has_photo,
+                    timeout=10_000)
+    assert photo_views() == [("guard", "alert.viewed")]
+
+    window.main.sign_out_requested.emit()  # Ctrl+L
+    qtbot.waitUntil(lambda: desk.session.current_user() is None, timeout=10_000)
+    assert not screen.id_photo.has_photo and not screen.live_photo.has_photo
+    sign_in("wang", "clerk-pass-1")
+    tabs.setCurrentWidget(screen)
+    screen.refresh()
+    refused = screen.tr("Photos only for security staff and administrators")
+    qtbot.waitUntil(lambda: screen.id_photo.text() == refused, timeout=10_000)
+    assert screen.isVisible() and screen.selected() is not None
+    assert not screen.id_photo.has_photo and not screen.live_photo.has_photo
+    assert photo_views() == [("guard", "alert.viewed")]
+    lock.uninstall()

@@ -318,6 +318,14 @@ class SecurityScreen(QWidget):
         if a.alert_id != self._photo_for:  # viewing photos is audited: fetch once per selection
             self._load_photos(a)
 
+    def forget_photos(self) -> None:
+        """The desk is locked or changes hands: the face photos leave the screen, and the next
+        person to look fetches them again through the role check and the audited view."""
+        self.runner.cancel("photos")
+        self._photo_for = None
+        self.id_photo.set_png(None, "")
+        self.live_photo.set_png(None, "")
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         a = self.selected()
