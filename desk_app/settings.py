@@ -224,26 +224,31 @@ class Settings(_Section):
 # --- migrations -----------------------------------------------------------------------------------
 
 
+#: Where version 1 (the first release, one flat table) kept each value; version 2's sections.
+V1_MOVES = {
+    "desk_id": ("desk", "desk_id"),
+    "hospital_id": ("desk", "hospital_id"),
+    "language": ("desk", "language"),
+    "server_url": ("platform", "url"),
+    "camera": ("devices", "patient_camera"),
+    "face_tolerance": ("faces", "match_distance"),
+    "idle_reset_seconds": ("ui", "idle_reset_s"),
+}
+
+
+def v1_unknown_keys(doc: dict[str, Any]) -> list[str]:
+    """The keys of a version-1 table that version 2 has no place for: the migration drops them."""
+    return sorted(set(doc) - set(V1_MOVES) - {"version", "schema_version"})
+
+
 def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
     """Version 1 (the first release) kept a flat table; version 2 groups settings in sections."""
-    flat = dict(doc)
     out: dict[str, Any] = {"schema_version": 2}
-    moves = {
-        "desk_id": ("desk", "desk_id"),
-        "hospital_id": ("desk", "hospital_id"),
-        "language": ("desk", "language"),
-        "server_url": ("platform", "url"),
-        "camera": ("devices", "patient_camera"),
-        "face_tolerance": ("faces", "match_distance"),
-        "idle_reset_seconds": ("ui", "idle_reset_s"),
-    }
-    for old, (section, key) in moves.items():
-        if old in flat:
-            out.setdefault(section, {})[key] = flat.pop(old)
-    flat.pop("version", None)
-    flat.pop("schema_version", None)
-    if flat:
-        log.warning("settings v1: dropped unknown keys %s", sorted(flat))
+    for old, (section, key) in V1_MOVES.items():
+        if old in doc:
+            out.setdefault(section, {})[key] = doc[old]
+    if dropped := v1_unknown_keys(doc):
+        log.warning("settings v1: dropped unknown keys %s", dropped)
     faces = out.get("faces", {})
     # v1 had one tolerance; v2 needs the mismatch threshold to be at least as large.
     if "match_distance" in faces:
@@ -337,8 +342,39 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6}
 
 
+#: The top-level tables of the current format ([desk], [platform], ...).
+SECTIONS = frozenset(k for k in Settings.model_fields if k != "schema_version")
+
+
+def file_version(doc: dict[str, Any]) -> int:
+    """The format a file's table is written in: its ``schema_version`` (version 1: ``version``).
+    A file without one is version 1, the old flat table, unless its top level holds the current
+    section tables ([desk], [platform], ...): hospital IT writes ``site.toml`` by hand from the
+    installation guide, and such a file is read as the current version."""
+    if "schema_version" not in doc and "version" not in doc:
+        return SCHEMA_VERSION if any(isinstance(doc.get(k), dict) for k in SECTIONS) else 1
+    return int(doc.get("schema_version", doc.get("version", 1)))
+
+
+def dropped_keys_problem(path: Path, keys: list[str]) -> ConfigError:
+    """What a person is told about a version-1 file whose keys the migration dropped."""
+    names = ", ".join(keys)
+    return ConfigError(
+        Text(
+            f"设置文件 {path} 按旧格式 (第 1 版, 不分节) 读取, 其中的 {names} 无法识别, 已忽略。"
+            f"请联系信息科核对该文件 (现行格式以 schema_version = {SCHEMA_VERSION} 开头, "
+            "各项写在 [desk]、[platform]、[policy] 等节下)。",
+            f"The settings file {path} was read in the old format (version 1, no sections); "
+            f"{names} in it were not understood and were ignored. Please call hospital IT to "
+            f"check the file (the current format starts with schema_version = {SCHEMA_VERSION} "
+            "and puts each value under its section: [desk], [platform], [policy] ...).",
+        ),
+        detail=f"v1 keys dropped: {names}",
+    )
+
+
 def migrate(doc: dict[str, Any]) -> dict[str, Any]:
-    version = int(doc.get("schema_version", doc.get("version", 1)))
+    version = file_version(doc)
     if version > SCHEMA_VERSION:
         raise ConfigError(
             Text(
@@ -388,14 +424,22 @@ def _move_aside(path: Path) -> Path:
     return backup
 
 
+def _dropped(path: Path, raw: dict[str, Any]) -> list[DeskError]:
+    """The problem to show when ``raw``, read as version 1, had keys the migration dropped."""
+    keys = v1_unknown_keys(raw) if file_version(raw) == 1 else []
+    return [dropped_keys_problem(path, keys)] if keys else []
+
+
 def load_settings(settings_file: Path, site_file: Path | None = None) -> LoadedSettings:
     """Read site defaults and the desk's settings; never raises for a bad file."""
     problems: list[DeskError] = []
     site: dict[str, Any] = {}
     if site_file and site_file.is_file():
         try:
-            site = migrate(_read_toml(site_file))
+            raw = _read_toml(site_file)
+            site = migrate(raw)
             Settings.model_validate(site)
+            problems.extend(_dropped(site_file, raw))
         except (tomllib.TOMLDecodeError, ValidationError, ConfigError, OSError, ValueError) as exc:
             # The site file belongs to hospital IT: report it, do not move it.
             problems.append(
@@ -414,9 +458,10 @@ def load_settings(settings_file: Path, site_file: Path | None = None) -> LoadedS
     if settings_file.is_file():
         try:
             raw = _read_toml(settings_file)
-            before = int(raw.get("schema_version", raw.get("version", 1)))
+            before = file_version(raw)
             desk = migrate(raw)
             Settings.model_validate(_deep_merge(site, desk))
+            problems.extend(_dropped(settings_file, raw))
             if before != SCHEMA_VERSION:
                 migrated_from = before
         except ConfigError as exc:  # newer schema: keep the file untouched for the newer program

@@ -244,3 +244,41 @@ def test_site_policy_reaches_a_desk_after_the_desk_saved(app_paths):
     save_settings(update_settings(again, {"faces": {"best_k": 6}}), app_paths.settings_file,
                   app_paths.site_config)
     assert "best_k" not in app_paths.settings_file.read_text(encoding="utf-8")
+
+
+def test_a_site_file_without_a_version_in_sections_is_read_as_the_current_format(app_paths):
+    """The site.toml example of the installation guide had no schema_version line: a file whose
+    top level holds the current sections is read as the current version, not as version 1's
+    flat table (whose migration dropped every section, silently)."""
+    app_paths.site_config.write_text(
+        '[desk]\nhospital_id = "H001"\nhospital_name = "示范医院"\n\n'
+        '[platform]\nurl = "https://platform.example.org"\nca_file = ""\n\n'
+        "[policy]\nrequire_chip_for_admit = true\n", encoding="utf-8")
+    loaded = load_settings(app_paths.settings_file, app_paths.site_config)
+    assert loaded.problems == []
+    s = loaded.settings
+    assert s.platform.url == "https://platform.example.org"
+    assert s.policy.require_chip_for_admit is True
+    # the desk's own file without a version, in sections, too; nothing rewritten
+    app_paths.settings_file.write_text('[desk]\ndesk_id = "w-09"\n', encoding="utf-8")
+    loaded = load_settings(app_paths.settings_file, app_paths.site_config)
+    assert (loaded.problems, loaded.migrated_from) == ([], None)
+    assert loaded.settings.desk.desk_id == "w-09" and loaded.settings.policy.require_chip_for_admit
+
+
+@pytest.mark.parametrize("which", ["site", "desk"])
+def test_keys_a_flat_file_loses_in_migration_are_shown_to_hospital_it(app_paths, which):
+    """A flat (version 1) file still migrates; a key version 2 has no place for is dropped, and
+    the person at the desk is told which file and which keys, in both languages."""
+    path = app_paths.site_config if which == "site" else app_paths.settings_file
+    path.write_text('server_url = "https://platform.example.org"\nrequire_chip_for_admit = true\n'
+                    "hopsital_name = 'x'\n", encoding="utf-8")
+    loaded = load_settings(app_paths.settings_file, app_paths.site_config)
+    assert loaded.settings.platform.url == "https://platform.example.org"
+    assert len(loaded.problems) == 1
+    problem = loaded.problems[0]
+    assert isinstance(problem, ConfigError) and not isinstance(problem, SettingsCorrupt)
+    for lang in ("zh_CN", "en"):
+        text = problem.message(lang)
+        assert str(path) in text and "hopsital_name" in text and "require_chip_for_admit" in text
+    assert "信息科" in problem.message("zh_CN") and "hospital IT" in problem.message("en")
