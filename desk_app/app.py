@@ -446,7 +446,14 @@ def wire_login(w: Window, desk: Desk, *, office: bool = False) -> Any:
     """Login at start, screens by role, and the idle lock (logout, then log in again).
     ``office``: the security office window (``run --security-office``): only the security
     screen, only for security staff and administrators."""
-    from ui.shell.login import OFFICE_ROLES, IdleLock, LoginDialog, SignedOutRelay, screens_for
+    from ui.shell.login import (
+        OFFICE_ROLES,
+        IdleLock,
+        LoginDialog,
+        SettingsRelay,
+        SignedOutRelay,
+        screens_for,
+    )
 
     s = desk.settings.get()
     login = LoginDialog(desk.session, s, s.desk.language, runner=w.runner, parent=w.main)
@@ -490,8 +497,10 @@ def wire_login(w: Window, desk: Desk, *, office: bool = False) -> Any:
     login.logged_in.connect(logged_in)
     lock.locked.connect(locked)
     w.main.sign_out_requested.connect(signed_out)
-    desk.settings.on_saved_listeners.append(lambda _old, new: lock.set_timeout_min(
-        new.ui.lock_after_idle_min))
+    # Settings are saved on a pool thread: the lock's timer is restarted on the GUI thread.
+    settings_relay = SettingsRelay(w.main)
+    settings_relay.saved.connect(lock.apply_settings)
+    desk.settings.on_saved_listeners.append(settings_relay)
     login.open()
     return login, lock
 

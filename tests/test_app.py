@@ -70,6 +70,25 @@ def test_saved_settings_are_audited_and_persisted(qtbot, wired):
     assert again.settings.ui.idle_reset_s == 42
 
 
+def test_settings_saved_on_a_worker_thread_keep_the_idle_lock_running(qtbot, wired):
+    """The settings screen saves on a pool thread and the holder runs its listeners there: the
+    idle lock's timer is still restarted on the GUI thread, and the desk still locks itself."""
+    desk, window = wired
+    login, lock = composition.wire_login(window, desk)
+    lock.minute_ms = 150  # a settings minute, shortened
+    new = desk.settings.get().model_copy(deep=True)
+    new.ui.lock_after_idle_min = 2
+    saved = []
+    window.runner.run(desk.settings.save, new, on_success=saved.append)  # as the screen saves
+    qtbot.waitUntil(lambda: bool(saved), timeout=10_000)
+    try:
+        assert lock.timer.isActive() and lock.timer.interval() == 300
+        with qtbot.waitSignal(lock.locked, timeout=3000):
+            pass
+    finally:
+        lock.uninstall()
+
+
 def test_without_a_reader_the_counter_camera_reads_the_card(qapp, data_dir):
     """build_devices on a one-camera desk with no reader: the card put on the counter reaches
     the check-in screen's sink as a read with a valid number."""

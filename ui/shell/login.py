@@ -198,6 +198,18 @@ class SignedOutRelay(QObject):
         self.signed_out.emit(user)
 
 
+class SettingsRelay(QObject):
+    """``saved(Settings)`` on the GUI thread for a ``SettingsHolder`` listener: the holder runs
+    its listeners on the thread that saved (the settings screen's pool worker), and timers and
+    widgets may only be touched on their own thread. Create it in the GUI thread; append it to
+    ``on_saved_listeners`` and connect ``saved`` to the GUI-side slots."""
+
+    saved = Signal(object)  # the new Settings
+
+    def __call__(self, _old: Settings, new: Settings) -> None:
+        self.saved.emit(new)
+
+
 class IdleLock(QObject):
     """Emits :attr:`locked` after ``timeout_ms`` without keyboard or mouse input anywhere in
     the application (an application-wide event filter restarts the timer)."""
@@ -214,6 +226,7 @@ class IdleLock(QObject):
         self.timer.setInterval(timeout_ms)
         self.timer.timeout.connect(self._expired)
         self.enabled = True
+        self.minute_ms = 60_000  # the length of a settings minute (tests shorten it)
 
     def install(self) -> IdleLock:
         QApplication.instance().installEventFilter(self)
@@ -225,8 +238,12 @@ class IdleLock(QObject):
         self.timer.stop()
 
     def set_timeout_min(self, minutes: int) -> None:
-        self.timer.setInterval(minutes * 60_000)
+        """GUI thread only (the timer's own thread): connect it through :class:`SettingsRelay`."""
+        self.timer.setInterval(minutes * self.minute_ms)
         self.timer.start()
+
+    def apply_settings(self, settings: Settings) -> None:
+        self.set_timeout_min(settings.ui.lock_after_idle_min)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() in self._ACTIVITY and self.enabled:
