@@ -236,6 +236,17 @@ V1_MOVES = {
 }
 
 
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _faces(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """A copy of a file's [faces] table for a migration to change; None when there is none or
+    it is not a table (validation then refuses the file)."""
+    faces = doc.get("faces", {})
+    return dict(faces) if isinstance(faces, dict) else None
+
+
 def v1_unknown_keys(doc: dict[str, Any]) -> list[str]:
     """The keys of a version-1 table that version 2 has no place for: the migration drops them."""
     return sorted(set(doc) - set(V1_MOVES) - {"version", "schema_version"})
@@ -251,7 +262,7 @@ def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
         log.warning("settings v1: dropped unknown keys %s", dropped)
     faces = out.get("faces", {})
     # v1 had one tolerance; v2 needs the mismatch threshold to be at least as large.
-    if "match_distance" in faces:
+    if _number(faces.get("match_distance")):  # anything else fails validation
         faces["mismatch_distance"] = max(faces["match_distance"], FacesSection().mismatch_distance)
     return out
 
@@ -273,12 +284,12 @@ def _v2_to_v3(doc: dict[str, Any]) -> dict[str, Any]:
     becomes the new default, and the mismatch threshold stays at least the match threshold."""
     out = dict(doc)
     out["schema_version"] = 3
-    faces = dict(out.get("faces", {}))
+    faces = _faces(out)
     if faces:
         replaced = [k for k, old in V2_FACE_DEFAULTS.items() if faces.get(k) == old]
         for key in replaced:
             faces[key] = V3_FACE_DEFAULTS[key]
-        if replaced and "match_distance" in faces and "mismatch_distance" in faces:
+        if replaced and all(_number(faces.get(k)) for k in ("match_distance", "mismatch_distance")):
             faces["mismatch_distance"] = max(faces["mismatch_distance"], faces["match_distance"])
         out["faces"] = faces
     return out
@@ -290,9 +301,9 @@ def _v3_to_v4(doc: dict[str, Any]) -> dict[str, Any]:
     own thresholds keep their meaning: such a file gets ``score = "distance"``."""
     out = dict(doc)
     out["schema_version"] = 4
-    faces = dict(out.get("faces", {}))
+    faces = _faces(out)
     keys = ("match_distance", "mismatch_distance")
-    if any(k in faces for k in keys):
+    if faces is not None and any(k in faces for k in keys):
         if all(faces.get(k) == V3_FACE_DEFAULTS[k] for k in keys):
             faces.update({k: V4_FACE_DEFAULTS[k] for k in keys}, score="cohort")
         else:
@@ -313,9 +324,10 @@ def _new_cohort_file(version: int, old: dict[str, float], new: dict[str, float] 
     def migrate(doc: dict[str, Any]) -> dict[str, Any]:
         out = dict(doc)
         out["schema_version"] = version
-        faces = dict(out.get("faces", {}))
+        faces = _faces(out)
         keys = ("match_distance", "mismatch_distance")
-        if faces.get("score", "cohort") == "cohort" and any(k in faces for k in keys):
+        if (faces is not None and faces.get("score", "cohort") == "cohort"
+                and any(k in faces for k in keys)):
             if any(faces.get(k, old[k]) != old[k] for k in keys):
                 log.warning("settings: the site's own cohort thresholds %s were set against "
                             "the previous cohort file; the new defaults replace them "
@@ -353,7 +365,12 @@ def file_version(doc: dict[str, Any]) -> int:
     installation guide, and such a file is read as the current version."""
     if "schema_version" not in doc and "version" not in doc:
         return SCHEMA_VERSION if any(isinstance(doc.get(k), dict) for k in SECTIONS) else 1
-    return int(doc.get("schema_version", doc.get("version", 1)))
+    value = doc.get("schema_version", doc.get("version"))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not _number(value) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"schema_version is not a version number ({type(value).__name__})")
+    return value
 
 
 def dropped_keys_problem(path: Path, keys: list[str]) -> ConfigError:
@@ -385,7 +402,7 @@ def migrate(doc: dict[str, Any]) -> dict[str, Any]:
         )
     while version < SCHEMA_VERSION:
         doc = MIGRATIONS[version](doc)
-        version = int(doc["schema_version"])
+        version = doc["schema_version"]
     return doc
 
 
@@ -424,6 +441,76 @@ def _move_aside(path: Path) -> Path:
     return backup
 
 
+#: What a file that cannot be used raises on the way in: the rest is a bug in a migration.
+_BAD_FILE = (ValueError, TypeError, KeyError, OSError, ArithmeticError)
+
+
+def _read_layer(path: Path, under: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A file's table as read and as migrated, checked over ``under`` (the layer below)."""
+    raw = _read_toml(path)
+    doc = migrate(raw)
+    Settings.model_validate(_deep_merge(under, doc))
+    return raw, doc
+
+
+def _log_if_bug(path: Path, exc: Exception) -> None:
+    """A file no migration foresaw still ends as a problem; the traceback goes to the log."""
+    if not isinstance(exc, _BAD_FILE):
+        log.error("settings file %s unusable", path, exc_info=exc)
+
+
+def _site_problem(site_file: Path, exc: Exception) -> ConfigError:
+    # The site file belongs to hospital IT: report it, do not move it.
+    log.error("site file %s invalid (%s); ignored", site_file, type(exc).__name__)
+    return ConfigError(
+        Text(
+            f"站点配置 {site_file} 无效, 已忽略。请联系信息科。",
+            f"The site configuration {site_file} is invalid and was ignored. "
+            "Please call hospital IT.",
+        ),
+        detail=type(exc).__name__,
+    )
+
+
+def _set_aside(settings_file: Path, exc: Exception) -> ConfigError:
+    """Move the desk's unusable file aside and say so; where the folder cannot be written
+    (a read-only disk) the file stays, and the message says that instead."""
+    try:
+        backup = _move_aside(settings_file)
+    except OSError as err:
+        log.error("settings file %s unusable and not moved aside (%s)", settings_file,
+                  type(err).__name__)
+        return ConfigError(
+            Text(
+                f"设置文件 {settings_file} 无法读取, 所在文件夹不可写, 未能备份移开; "
+                "当前使用默认设置。请联系信息科核对。",
+                f"The settings file {settings_file} cannot be read, and its folder cannot be "
+                "written, so it was left in place; default settings are in use. Please call "
+                "hospital IT.",
+            ),
+            title=SettingsCorrupt.title_text,
+            detail=type(exc).__name__,
+        )
+    log.error("settings file unreadable (%s); moved to %s", type(exc).__name__, backup)
+    return SettingsCorrupt(str(backup), detail=type(exc).__name__)
+
+
+def _write_migrated(settings: Settings, settings_file: Path, site_file: Path | None,
+                    version: int) -> None:
+    """Keep the old file next to the new one, then write the migrated version; on a folder
+    that cannot be written the migrated settings are used from memory (and migrated again at
+    the next start)."""
+    backup = settings_file.with_name(f"{settings_file.name}.v{version}.bak")
+    try:
+        backup.write_bytes(settings_file.read_bytes())
+        save_settings(settings, settings_file, site_file)
+    except OSError as exc:
+        log.warning("settings migrated from version %s in memory only: %s not written (%s)",
+                    version, settings_file, type(exc).__name__)
+        return
+    log.info("settings migrated from version %s to %s", version, SCHEMA_VERSION)
+
+
 def _dropped(path: Path, raw: dict[str, Any]) -> list[DeskError]:
     """The problem to show when ``raw``, read as version 1, had keys the migration dropped."""
     keys = v1_unknown_keys(raw) if file_version(raw) == 1 else []
@@ -431,54 +518,37 @@ def _dropped(path: Path, raw: dict[str, Any]) -> list[DeskError]:
 
 
 def load_settings(settings_file: Path, site_file: Path | None = None) -> LoadedSettings:
-    """Read site defaults and the desk's settings; never raises for a bad file."""
+    """Read site defaults and the desk's settings; never raises for a bad file: whatever a
+    file holds, reading, migrating and checking it ends as settings in force or a problem."""
     problems: list[DeskError] = []
     site: dict[str, Any] = {}
-    if site_file and site_file.is_file():
+    if site_file is not None:
         try:
-            raw = _read_toml(site_file)
-            site = migrate(raw)
-            Settings.model_validate(site)
-            problems.extend(_dropped(site_file, raw))
-        except (tomllib.TOMLDecodeError, ValidationError, ConfigError, OSError, ValueError) as exc:
-            # The site file belongs to hospital IT: report it, do not move it.
-            problems.append(
-                ConfigError(
-                    Text(
-                        f"站点配置 {site_file} 无效, 已忽略。请联系信息科。",
-                        f"The site configuration {site_file} is invalid and was ignored. "
-                        "Please call hospital IT.",
-                    ),
-                    detail=type(exc).__name__,
-                )
-            )
+            if site_file.is_file():
+                raw, site = _read_layer(site_file, {})
+                problems.extend(_dropped(site_file, raw))
+        except Exception as exc:  # noqa: BLE001 - any content of the file ends as a problem
+            _log_if_bug(site_file, exc)
+            problems.append(_site_problem(site_file, exc))
             site = {}
     desk: dict[str, Any] = {}
     migrated_from = None
-    if settings_file.is_file():
-        try:
-            raw = _read_toml(settings_file)
-            before = file_version(raw)
-            desk = migrate(raw)
-            Settings.model_validate(_deep_merge(site, desk))
+    try:
+        if settings_file.is_file():
+            raw, desk = _read_layer(settings_file, site)
             problems.extend(_dropped(settings_file, raw))
-            if before != SCHEMA_VERSION:
+            if (before := file_version(raw)) != SCHEMA_VERSION:
                 migrated_from = before
-        except ConfigError as exc:  # newer schema: keep the file untouched for the newer program
-            problems.append(exc)
-            desk = {}
-        except (tomllib.TOMLDecodeError, ValidationError, ValueError, KeyError, OSError) as exc:
-            backup = _move_aside(settings_file)
-            log.error("settings file unreadable (%s); moved to %s", type(exc).__name__, backup)
-            problems.append(SettingsCorrupt(str(backup), detail=type(exc).__name__))
-            desk = {}
+    except ConfigError as exc:  # newer schema: keep the file untouched for the newer program
+        problems.append(exc)
+        desk = {}
+    except Exception as exc:  # noqa: BLE001 - any content of the file ends as a problem
+        _log_if_bug(settings_file, exc)
+        problems.append(_set_aside(settings_file, exc))
+        desk = {}
     settings = Settings.model_validate(_deep_merge(site, desk))
     if migrated_from is not None:
-        # Keep the old file next to the new one, then write the migrated version.
-        backup = settings_file.with_name(f"{settings_file.name}.v{migrated_from}.bak")
-        backup.write_bytes(settings_file.read_bytes())
-        save_settings(settings, settings_file, site_file)
-        log.info("settings migrated from version %s to %s", migrated_from, SCHEMA_VERSION)
+        _write_migrated(settings, settings_file, site_file, migrated_from)
     return LoadedSettings(settings, problems, migrated_from)
 
 
@@ -517,7 +587,7 @@ def inherited_settings(site_file: Path | None) -> Settings:
     if site_file is not None and site_file.is_file():
         try:
             return Settings.model_validate(migrate(_read_toml(site_file)))
-        except (tomllib.TOMLDecodeError, ValidationError, ConfigError, OSError, ValueError):
+        except (*_BAD_FILE, ConfigError):
             log.warning("site file %s unreadable; saving against the defaults", site_file)
     return Settings()
 
@@ -542,7 +612,7 @@ def setting_sources(settings_file: Path, site_file: Path | None) -> dict[tuple[s
             return set()
         try:
             doc = migrate(_read_toml(path))
-        except (tomllib.TOMLDecodeError, ConfigError, OSError, ValueError):
+        except (*_BAD_FILE, ConfigError):
             return set()
         return {(sec, k) for sec, table in doc.items() if isinstance(table, dict) for k in table}
 

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import stat
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -282,3 +287,94 @@ def test_keys_a_flat_file_loses_in_migration_are_shown_to_hospital_it(app_paths,
         text = problem.message(lang)
         assert str(path) in text and "hopsital_name" in text and "require_chip_for_admit" in text
     assert "信息科" in problem.message("zh_CN") and "hospital IT" in problem.message("en")
+
+
+#: Values a hand-edited file has held (review of 2026-12-04): each once raised out of load_settings.
+HOSTILE = {
+    "version_a_list": "schema_version = [1]\n",
+    "version_inf": "schema_version = inf\n",
+    "version_zero": "schema_version = 0\n",
+    "version_a_string": 'schema_version = "6"\n',
+    "v2_faces_not_a_table": "schema_version = 2\nfaces = 5\n",
+    "v2_thresholds_not_numbers": 'schema_version = 2\n[faces]\nmatch_distance = 0.537\n'
+                                 'mismatch_distance = "x"\n',
+    "v1_tolerance_a_string": "schema_version = 1\nface_tolerance = 'x'\n",
+    "v4_faces_not_a_table": 'schema_version = 4\nfaces = "cohort"\n',
+}
+
+
+@pytest.mark.parametrize("content", HOSTILE.values(), ids=HOSTILE.keys())
+def test_a_hostile_desk_file_is_moved_aside_and_reported(app_paths, content):
+    app_paths.settings_file.write_text(content, encoding="utf-8")
+    loaded = load_settings(app_paths.settings_file, app_paths.site_config)
+    assert loaded.settings == Settings()
+    assert [type(p) for p in loaded.problems] == [SettingsCorrupt]
+    backups = list(app_paths.config_dir.glob("settings.toml.corrupt-*"))
+    assert len(backups) == 1 and backups[0].read_text(encoding="utf-8") == content
+
+
+@pytest.mark.parametrize("content", HOSTILE.values(), ids=HOSTILE.keys())
+def test_a_hostile_site_file_is_reported_and_left_alone(app_paths, content):
+    app_paths.site_config.write_text(content, encoding="utf-8")
+    app_paths.settings_file.write_text('schema_version = 6\n[desk]\ndesk_id = "w-3"\n',
+                                       encoding="utf-8")
+    loaded = load_settings(app_paths.settings_file, app_paths.site_config)
+    assert loaded.settings.desk.desk_id == "w-3"  # the desk's own file still counts
+    assert [type(p) for p in loaded.problems] == [ConfigError]
+    assert str(app_paths.site_config) in loaded.problems[0].message("en")
+    assert app_paths.site_config.read_text(encoding="utf-8") == content
+
+
+def _on_read_only_disk(folder, code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` (Python) with ``folder`` remounted read-only, in a private mount namespace."""
+    if shutil.which("unshare") is None:
+        pytest.skip("no unshare: a read-only mount cannot be made")
+    script = (f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && "
+              f"touch {folder}/.probe 2>/dev/null; test ! -e {folder}/.probe || exit 77; "
+              f'exec "$0" -c "$1"')
+    out = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script,
+                          sys.executable, code], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parents[2])
+    if out.returncode == 77 or "unshare:" in out.stderr or "mount:" in out.stderr:
+        pytest.skip(f"a read-only mount cannot be made here: {out.stderr.strip()}")
+    return out
+
+
+@pytest.mark.parametrize("content", [HOSTILE["version_zero"],
+                                     'version = 1\ndesk_id = "east-3"\n'],
+                         ids=["unusable", "old_version"])
+def test_a_settings_folder_on_a_read_only_disk_is_read_as_far_as_it_can_be(app_paths, content):
+    """Moving an unusable file aside, or keeping the old file of a migrated one, needs a
+    writable folder: on a read-only one the file stays where it is and the desk starts."""
+    app_paths.settings_file.write_text(content, encoding="utf-8")
+    out = _on_read_only_disk(app_paths.config_dir, (
+        "import json, sys\nfrom pathlib import Path\nfrom desk_app.settings import load_settings\n"
+        f"r = load_settings(Path({str(app_paths.settings_file)!r}))\n"
+        "print(json.dumps([r.settings.desk.desk_id, [p.message('en') for p in r.problems]]))\n"))
+    assert out.returncode == 0, out.stderr
+    desk_id, problems = json.loads(out.stdout.splitlines()[-1])
+    if content.startswith("version = 1"):
+        assert (desk_id, problems) == ("east-3", [])  # migrated in memory
+    else:
+        assert desk_id == "desk-01" and len(problems) == 1
+        assert "left in place" in problems[0] and str(app_paths.settings_file) in problems[0]
+    assert [p.name for p in app_paths.config_dir.iterdir()] == ["settings.toml"]
+
+
+def test_the_desk_starts_with_a_hostile_site_file_and_says_so(app_paths):
+    """`desk-app --data-dir D run` with ``schema_version = 0`` in site.toml printed a traceback
+    and "internal error"; now the window opens, and `settings show` names the problem."""
+    app_paths.site_config.write_text('schema_version = 0\n[desk]\nhospital_id = "H001"\n',
+                                     encoding="utf-8")
+    data_dir = str(app_paths.config_dir.parent)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    run = subprocess.run([sys.executable, "-m", "desk_app.cli", "--data-dir", data_dir, "run",
+                          "--offscreen"], capture_output=True, text=True, timeout=180, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr and "internal error" not in run.stderr
+    assert "window built offscreen" in run.stdout
+    show = subprocess.run([sys.executable, "-m", "desk_app.cli", "--data-dir", data_dir, "--lang",
+                           "en", "settings", "show"], capture_output=True, text=True, timeout=60)
+    assert show.returncode == 0 and "Traceback" not in show.stderr
+    assert (f"Configuration problem: The site configuration {app_paths.site_config} is invalid"
+            in show.stdout)
