@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from desk_app import __version__
 from desk_platform import alert_photos, office
 from desk_platform import staff as staff_api
-from desk_platform.authz import Perm, require
+from desk_platform.authz import Perm, blacklist_source, require
 from desk_platform.base import Principal
 from desk_platform.console import mount_console
 from desk_platform.db import Database
@@ -276,17 +276,14 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
 
     @app.post(f"{v1}/blacklist", response_model=P.BlacklistEntryWire, tags=["blacklist"])
     def blacklist_add(who: Who, body: P.BlacklistAddRequest) -> P.BlacklistEntryWire:
-        require(who, Perm.BLACKLIST_WRITE)
-        source = body.source or (P.BlacklistSource.POLICE if who.role == P.Role.POLICE
-                                 else P.BlacklistSource.PLATFORM)
+        source = blacklist_source(who, body.source)  # the caller's own: 403 for another
         return plat.blacklist.add(body.id_number, source=source, reason=body.reason,
                                   days=body.days, created_by=who.name)
 
     @app.delete(f"{v1}/blacklist/{{entry_id}}", response_model=P.BlacklistEntryWire,
                 tags=["blacklist"])
     def blacklist_remove(who: Who, entry_id: Ident) -> P.BlacklistEntryWire:
-        require(who, Perm.BLACKLIST_WRITE)
-        return plat.blacklist.remove(entry_id)
+        return plat.blacklist.remove(entry_id, source=blacklist_source(who))
 
     @app.get(f"{v1}/blacklist/{{entry_id}}/plain", response_model=P.BlacklistPlain,
              tags=["blacklist"], summary="The plaintext ID number of an entry (police)")

@@ -86,7 +86,8 @@ class Appeals:
         if lift:
             entry = Cases(self.plat).get(a.entry_id)
             if not entry.deleted:
-                Cases(self.plat).lift(actor, a.entry_id, f"appeal {appeal_id}: {note}")
+                Cases(self.plat).lift(actor, a.entry_id, f"appeal {appeal_id}: {note}",
+                                      appeal=True)
         with self.db.write() as conn:
             conn.execute(update(T.appeals).where(T.appeals.c.appeal_id == appeal_id).values(
                 status=LIFTED if lift else UPHELD, decided_by=actor[:64],

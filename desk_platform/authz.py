@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from desk_platform.base import Principal
 from desk_platform.errors import Forbidden
-from sync.protocol import Role
+from sync.protocol import BlacklistSource, Role
 
 
 class Perm(StrEnum):
@@ -68,6 +68,23 @@ MATRIX: dict[Perm, dict[Role, Scope]] = {
     Perm.STAFF_SYNC: {D: OWN},
     Perm.STAFF_WRITE: {H: OWN, A: ANY},
 }
+
+
+#: The blacklist has one owner per source: a role adds, renews and removes only the entries of
+#: its own source, whatever a request body says. Hospital entries have no API owner yet (a
+#: hospital-wide ban is kept by the platform operator's CLI, ``blacklist add --source hospital``).
+BLACKLIST_OWNER: dict[Role, BlacklistSource] = {X: BlacklistSource.POLICE,
+                                                A: BlacklistSource.PLATFORM}
+
+
+def blacklist_source(who: Principal, asked: BlacklistSource | None = None) -> BlacklistSource:
+    """The source ``who`` writes blacklist entries under; :class:`Forbidden` for another one."""
+    require(who, Perm.BLACKLIST_WRITE)
+    own = BLACKLIST_OWNER[who.role]
+    if asked is not None and asked is not own:
+        raise Forbidden(f"{who.role.value} may only add, renew or remove {own.value} "
+                        f"blacklist entries, not {asked.value} ones")
+    return own
 
 
 def allowed(role: Role, perm: Perm, *, own: bool) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from desk_platform import db as T
 from desk_platform.base import Part, normalize_id_number
 from desk_platform.db import current_seq, next_seq
-from desk_platform.errors import NotFound
+from desk_platform.errors import Forbidden, NotFound
 from sync import protocol as P
 
 
@@ -30,44 +30,61 @@ class Blacklist(Part):
     def add(self, id_number: str, *, source: P.BlacklistSource, reason: str,
             days: float = 91.0, created_by: str,
             valid_from: datetime | None = None) -> P.BlacklistEntryWire:
-        """Ban an ID number (or renew its ban). Desks get the scrypt hash and the last 4."""
+        """Ban an ID number (or renew its ban). Desks get the scrypt hash and the last 4.
+
+        One entry per (person, source): an entry of another source is never touched. Renewing an
+        active entry never shortens it (the later end wins) and keeps its start and its
+        ``created_by``; a lifted or ended entry is banned afresh."""
         number = normalize_id_number(id_number)
         id_hash = self.ctx.blacklist_hash(number)  # ~60 ms, outside the transaction
         now = self.now()
         valid_from = valid_from or now
         valid_to = valid_from + timedelta(days=days)
+        b = T.blacklist.c
         with self.db.write() as conn:
             version = next_seq(self.db, conn, "blacklist")
-            existing = conn.execute(select(T.blacklist.c.entry_id).where(
-                T.blacklist.c.id_hash == id_hash, T.blacklist.c.source == source.value)).scalar()
+            existing = conn.execute(select(b.entry_id, b.valid_from, b.valid_to, b.deleted,
+                                           b.created_by).where(
+                b.id_hash == id_hash, b.source == source.value)).first()
             values = dict(last4=number[-4:], reason=reason[:200], valid_from=valid_from,
                           valid_to=valid_to, version=version, deleted=False,
                           id_number_enc=self.secrets.encrypt(number.encode("ascii")),
                           created_by=created_by[:200], updated_at=now)
             if existing:
-                entry_id = existing
-                conn.execute(update(T.blacklist).where(T.blacklist.c.entry_id == entry_id)
-                             .values(**values))
+                entry_id = existing.entry_id
+                if not existing.deleted and existing.valid_to > now:  # a renewal
+                    values.update(valid_from=min(existing.valid_from, valid_from),
+                                  valid_to=max(existing.valid_to, valid_to),
+                                  created_by=existing.created_by)
+                conn.execute(update(T.blacklist).where(b.entry_id == entry_id).values(**values))
             else:
                 entry_id = "BL" + uuid.uuid4().hex[:20].upper()
                 conn.execute(T.blacklist.insert().values(entry_id=entry_id, id_hash=id_hash,
                                                          source=source.value, **values))
-            row = conn.execute(select(T.blacklist).where(
-                T.blacklist.c.entry_id == entry_id)).one()
+            row = conn.execute(select(T.blacklist).where(b.entry_id == entry_id)).one()
         return self._blacklist_wire(row)
 
-    def remove(self, entry_id: str) -> P.BlacklistEntryWire:
-        """Lift a ban: the entry becomes a tombstone with a new version (desks drop it)."""
+    def remove(self, entry_id: str, *, source: P.BlacklistSource | None = None
+               ) -> P.BlacklistEntryWire:
+        """Lift a ban: the entry becomes a tombstone with a new version (desks drop it). With
+        ``source`` (the caller's own), an entry of another source is refused (403)."""
         now = self.now()
+        b = T.blacklist.c
         with self.db.write() as conn:
+            owner = conn.execute(select(b.source).where(b.entry_id == entry_id,
+                                                        b.deleted.is_(False))).scalar()
+            if owner is None:
+                raise NotFound("no such active blacklist entry")
+            if source is not None and owner != source.value:
+                raise Forbidden(f"a {owner} blacklist entry is removed by its owner only, "
+                                f"not by {source.value}")
             version = next_seq(self.db, conn, "blacklist")
-            r = conn.execute(update(T.blacklist).where(T.blacklist.c.entry_id == entry_id,
-                                                       T.blacklist.c.deleted.is_(False))
+            r = conn.execute(update(T.blacklist).where(b.entry_id == entry_id,
+                                                       b.deleted.is_(False))
                              .values(deleted=True, version=version, updated_at=now))
             if r.rowcount != 1:
                 raise NotFound("no such active blacklist entry")
-            row = conn.execute(select(T.blacklist).where(
-                T.blacklist.c.entry_id == entry_id)).one()
+            row = conn.execute(select(T.blacklist).where(b.entry_id == entry_id)).one()
         return self._blacklist_wire(row)
 
     def find(self, id_number: str) -> list[BlacklistRecord]:
@@ -112,3 +129,4 @@ class Blacklist(Part):
             entry_id=r.entry_id, id_hash=r.id_hash, last4=r.last4,
             source=P.BlacklistSource(r.source), reason=r.reason, valid_from=r.valid_from,
             valid_to=r.valid_to, version=r.version, deleted=r.deleted)
+

@@ -98,6 +98,7 @@ class Cases:
             raise Worded(Text(f"延长天数须在 1 到 {MAX_BAN_DAYS} 之间。",
                               f"Extend by 1 to {MAX_BAN_DAYS} days."))
         current = self.get(entry_id)
+        _police_owned(current)
         if current.deleted:
             raise Worded(Text("该限制已解除，无法延长；如需要请重新登记。",
                               "This ban was lifted and cannot be extended; add a new entry."))
@@ -109,9 +110,13 @@ class Cases:
                 valid_from=current.valid_from)
         return self.get(entry_id)
 
-    def lift(self, actor: str, entry_id: str, reason: str) -> CaseEntry:
+    def lift(self, actor: str, entry_id: str, reason: str, *, appeal: bool = False
+             ) -> CaseEntry:
+        """Lift a police ban; with ``appeal`` (the police decide every appeal) any source's."""
         reason = required(reason, "解除原因", "reason for lifting", limit=500)
         current = self.get(entry_id)
+        if not appeal:
+            _police_owned(current)
         if current.deleted:
             raise Worded(Text("该限制已经解除。", "This ban is already lifted."))
         ops.unban(self.plat, entry_id)
@@ -207,6 +212,21 @@ class Cases:
                                     r.note[:200]))
         out.sort(key=lambda s: s.at, reverse=True)
         return out
+
+
+_OWNERS = {"police": Text("公安", "the police"),
+           "platform": Text("预约挂号平台", "the booking platform"),
+           "hospital": Text("医院", "a hospital")}
+
+
+def _police_owned(entry: CaseEntry) -> None:
+    """The console is the police's: it renews and lifts police entries only (another source's
+    ban is its owner's to change; an appeal against it is decided in 申诉)."""
+    if entry.source != P.BlacklistSource.POLICE.value:
+        owner = _OWNERS.get(entry.source, Text(entry.source, entry.source))
+        raise Worded(Text(f"该限制由{owner.zh}登记，只能由登记方延长或解除；当事人可提出申诉。",
+                          f"This ban was entered by {owner.en}; only they extend or lift it "
+                          "(the person may appeal)."), status=403)
 
 
 def _entry(r) -> CaseEntry:  # noqa: ANN001

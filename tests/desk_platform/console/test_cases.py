@@ -1,0 +1,54 @@
+"""The police's case files below the browser, on a real SQLite platform database: whose bans the
+console may change, and several cases against one person."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from desk_app.identity.testing import make_id_number
+from desk_platform import platform_calls as ops
+from desk_platform.appeals import Appeals
+from desk_platform.cases import Cases
+from desk_platform.testing import prepare_platform
+from desk_platform.worded import Worded
+from sync.protocol import BlacklistSource
+
+pytestmark = pytest.mark.xdist_group("platform")
+
+
+@pytest.fixture
+def plat(tmp_path):
+    p = prepare_platform(f"sqlite:///{tmp_path}/p.db", tmp_path / "k")
+    yield p
+    p.db.close()
+
+
+def person(i: int) -> str:
+    return make_id_number("445281", date(1985, 5, 1 + i % 28), 20 + i, sex="F")
+
+
+def test_the_console_changes_police_bans_only_and_appeals_decide_any(plat):
+    number = person(1)
+    theirs = ops.ban(plat, number, source=BlacklistSource.PLATFORM, reason="转卖号源", days=30,
+                     created_by="platform")
+    cases = Cases(plat)
+    for change in (lambda: cases.extend("police1", theirs.entry_id, 30),
+                   lambda: cases.lift("police1", theirs.entry_id, "误列")):
+        with pytest.raises(Worded) as exc:
+            change()
+        assert exc.value.status == 403 and "预约挂号平台" in exc.value.text.zh
+        assert "booking platform" in exc.value.text.en
+    assert not ops.reveal(plat, theirs.entry_id).entry.deleted
+    assert ops.reveal(plat, theirs.entry_id).entry.valid_to == theirs.valid_to
+    # a police case against the same person is an entry of its own
+    mine = cases.add("police1", number, case_number="榕公(2026)001", county="榕城区",
+                     reason="倒号", evidence="证据")
+    assert mine.entry_id != theirs.entry_id and mine.source == "police"
+    # the police decide every appeal, whichever source the ban has
+    (a, b) = Appeals(plat).file(id_hash=plat.blacklist_hash(number), hospital_id="H001",
+                                desk_id="d1", clerk="c1", statement="误列")
+    for appeal in (a, b):
+        Appeals(plat).decide(appeal.appeal_id, "police1", lift=True, note="核实误列")
+    assert all(r.entry.deleted for r in ops.find(plat, number))
