@@ -4,10 +4,11 @@ double check-ins of one booking found and alerted, overrides recorded afterwards
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from desk_platform import db as T
 from desk_platform.alerts import Alerts
@@ -86,11 +87,7 @@ class Visits(Part):
                 for v in losers:
                     first = firsts[v.booking_id]
                     conflict_ids.update((first.visit_id, v.visit_id))
-                    new_alerts.append(dict(
-                        kind=P.AlertKind.DOUBLE_CHECK_IN.value, booking_id=v.booking_id,
-                        visit_ids=[first.visit_id, v.visit_id],
-                        desk_ids=sorted({first.desk_id, v.desk_id}),
-                        detail="booking checked in twice"))
+                    new_alerts.append(_double_check_in(first, v.visit_id, v.desk_id))
                 conn.execute(update(T.visits).where(T.visits.c.visit_id.in_(
                     sorted(conflict_ids))).values(conflict=True))
             for v in visits:
@@ -101,16 +98,7 @@ class Visits(Part):
                         detail="presented ID is on the blacklist"))
             # Bookings checked in: a new version for the desks (status checked_in).
             if won:
-                b = T.bookings.c
-                active = conn.execute(select(b.booking_id).where(
-                    b.booking_id.in_(sorted(won.values())), b.hospital_id == hid,
-                    b.status == "active").order_by(b.booking_id)).scalars().all()
-                if active:
-                    base = next_seq(self.db, conn, f"bookings:{hid}", len(active))
-                    conn.execute(
-                        update(T.bookings).where(b.booking_id == bindparam("bid"))
-                        .values(status="checked_in", seq=bindparam("new_seq"), updated_at=now),
-                        [{"bid": bid, "new_seq": base + i} for i, bid in enumerate(active)])
+                self._set_status(conn, hid, won.values(), "active", "checked_in", now)
             if new_alerts:
                 self.alerts.add(conn, hid, new_alerts, now)
         results: list[P.VisitResult] = []
@@ -158,16 +146,81 @@ class Visits(Part):
             return int(conn.execute(q).scalar_one())
 
     def override(self, who: Principal, ov: P.VisitOverride) -> P.OverrideResult:
-        """Record an override of a stored visit: only the desk that uploaded the visit may."""
+        """Record an override of a stored visit: only the desk that uploaded the visit may.
+
+        An override that turns the visit into a check-in (admit/review) or out of one (reject)
+        settles its booking in the same transaction, as the upload would have (``_settle``).
+        The same override sent again is ``unchanged`` and changes nothing.
+        """
         v = T.visits.c
         with self.db.write() as conn:
-            row = own_visit(conn, who, ov.visit_id, v.override_json)
+            row = own_visit(conn, who, ov.visit_id, v.override_json, v.booking_id,
+                            v.final_verdict)
             body = ov.override.model_dump_json()
             if row.override_json == body:
                 return P.OverrideResult(visit_id=ov.visit_id, status="unchanged")
+            verdict = ov.override.verdict.value
             conn.execute(update(T.visits).where(v.visit_id == ov.visit_id).values(
-                override_json=body, final_verdict=ov.override.verdict.value))
+                override_json=body, final_verdict=verdict))
+            checks_in = verdict in CHECKIN_VERDICTS
+            if row.booking_id and checks_in != (row.final_verdict in CHECKIN_VERDICTS):
+                self._settle(conn, row, ov.visit_id, checks_in)
         return P.OverrideResult(visit_id=ov.visit_id, status="stored")
+
+    def _settle(self, conn: Any, row: Any, visit_id: str, checks_in: bool) -> None:
+        """A late override's effect on the booking's check-in. Into a check-in: the visit takes
+        the free ``checkins`` row (the booking becomes checked_in), or it is a double check-in
+        with the visit holding it (both flagged, an alert). Out of one: the visit is no
+        conflict; its claim passes to the earliest other visit that still checks the booking
+        in, or the booking is active again; a visit left alone is no conflict any more."""
+        hid, bid, now = row.hospital_id, row.booking_id, self.now()
+        b, c, v = T.bookings.c, T.checkins.c, T.visits.c
+        owner = conn.execute(select(b.hospital_id).where(b.booking_id == bid)
+                             .with_for_update()).scalar()  # one settling of a booking at once
+        if owner not in (None, hid):
+            return  # another hospital's booking is never checked in here
+        if checks_in:
+            if self.db.insert_new(conn, T.checkins, [dict(
+                    booking_id=bid, visit_id=visit_id, hospital_id=hid, desk_id=row.desk_id)],
+                    "booking_id", ("booking_id",)):
+                self._set_status(conn, hid, [bid], "active", "checked_in", now)
+                return
+            first = conn.execute(select(T.checkins).where(c.booking_id == bid)).one()
+            if first.visit_id != visit_id:
+                conn.execute(update(T.visits).where(v.visit_id.in_(
+                    sorted({first.visit_id, visit_id}))).values(conflict=True))
+                self.alerts.add(conn, hid, [_double_check_in(first, visit_id, row.desk_id)],
+                                now)
+            return
+        held = conn.execute(delete(T.checkins).where(c.booking_id == bid, c.visit_id == visit_id)
+                            .returning(c.booking_id)).first()
+        rest = conn.execute(select(v.visit_id, v.desk_id).where(
+            v.booking_id == bid, v.hospital_id == hid, v.final_verdict.in_(CHECKIN_VERDICTS))
+            .order_by(v.received_at, v.visit_id)).all()
+        alone = [visit_id, rest[0].visit_id] if len(rest) == 1 else [visit_id]
+        conn.execute(update(T.visits).where(v.visit_id.in_(alone)).values(conflict=False))
+        if held is None:
+            return
+        if rest:
+            conn.execute(insert(T.checkins).values(booking_id=bid, visit_id=rest[0].visit_id,
+                                                   hospital_id=hid, desk_id=rest[0].desk_id))
+        else:
+            self._set_status(conn, hid, [bid], "checked_in", "active", now)
+
+    def _set_status(self, conn: Any, hid: str, booking_ids: Iterable[str], old: str, new: str,
+                    now: datetime) -> None:
+        """The hospital's bookings among ``booking_ids`` in status ``old`` become ``new``, each
+        with a new number in the bookings delta."""
+        b = T.bookings.c
+        ids = conn.execute(select(b.booking_id).where(
+            b.booking_id.in_(sorted(booking_ids)), b.hospital_id == hid,
+            b.status == old).order_by(b.booking_id)).scalars().all()
+        if ids:
+            base = next_seq(self.db, conn, f"bookings:{hid}", len(ids))
+            conn.execute(
+                update(T.bookings).where(b.booking_id == bindparam("bid"))
+                .values(status=new, seq=bindparam("new_seq"), updated_at=now),
+                [{"bid": bid, "new_seq": base + i} for i, bid in enumerate(ids)])
 
 
 def own_visit(conn: Any, who: Principal, visit_id: str, *columns: Any) -> Any:
@@ -182,6 +235,13 @@ def own_visit(conn: Any, who: Principal, visit_id: str, *columns: Any) -> Any:
             who.role == P.Role.DESK and row.desk_id != who.desk_id):
         raise NotOwnVisit("later calls on a visit are for the caller's own visits")
     return row
+
+
+def _double_check_in(first: Any, visit_id: str, desk_id: str) -> dict[str, Any]:
+    """The alert of a booking checked in by ``visit_id`` after ``first`` (its checkins row)."""
+    return dict(kind=P.AlertKind.DOUBLE_CHECK_IN.value, booking_id=first.booking_id,
+                visit_ids=[first.visit_id, visit_id], desk_ids=sorted({first.desk_id, desk_id}),
+                detail="booking checked in twice")
 
 
 def _final(v: P.VisitRecordWire) -> str:

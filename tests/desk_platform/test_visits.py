@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from desk_app.identity.hashing import ScryptParams, b64d, b64e, slow_hash
+from desk_app.identity.testing import make_id_number
+from desk_platform import platform_calls as ops
 from sync import protocol as P
 
 from .conftest import Server, visit
@@ -196,3 +199,90 @@ def test_another_hospitals_booking_is_stored_but_not_checked_in(server: Server):
     r = push(server, "desk-01", [visit("desk-01", booking_id=other)])
     assert r.results[0].status == P.VisitStatus.STORED
     assert server.platform().bookings.get(other)[0].status == P.BookingStatus.ACTIVE
+
+
+def fresh_booking(server: Server) -> str:
+    """A booking of its own at H001 (a new patient), so a test owns its check-in."""
+    start = (datetime.now(UTC) + timedelta(hours=1)).replace(second=0, microsecond=0)
+    issued = ops.book(server.platform(), P.BookingRequest(
+        hospital_id="H001", department_code="CARD", department_name="心内科",
+        doctor_name=f"周医生{uuid.uuid4().hex[:4]}", slot_start=start,
+        id_number=make_id_number("445202", date(1975, 5, 5), secrets.randbelow(900) + 100),
+        account_id=f"acct-{uuid.uuid4().hex[:8]}"))
+    return issued.booking.booking_id
+
+
+def late_override(server: Server, desk: str, v: dict, verdict: str) -> str:
+    """The desk's visit_override outbox item for a visit it uploaded before; the answer."""
+    body = {"visit_id": v["visit_id"], "at": datetime.now(UTC).isoformat(),
+            "override": {"by": "guard-1", "reason": "clerk's call", "verdict": verdict}}
+    with server.client(server.desk_tokens[desk]) as c:
+        r = c.post(f"/v1/visits/{v['visit_id']}/override", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()["status"]
+
+
+def booking_status(server: Server, booking: str) -> P.BookingStatus:
+    return server.platform().bookings.get(booking)[0].status
+
+
+def doubles_of(server: Server, booking: str, cursor: int) -> list[list[str]]:
+    return [a.visit_ids for a in alerts_after(server, "desk-03", cursor).alerts
+            if a.kind == P.AlertKind.DOUBLE_CHECK_IN and a.booking_id == booking]
+
+
+def uploaded_then_overridden(server: Server, verdict: str, then: str
+                             ) -> tuple[str, int, dict]:
+    """A fresh booking's visit uploaded by desk-01 with ``verdict``, then overridden to ``then``
+    (twice: the second is unchanged); the booking's status follows each. The booking, the
+    alerts cursor from before, the visit."""
+    status = {"admit": P.BookingStatus.CHECKED_IN, "review": P.BookingStatus.CHECKED_IN,
+              "reject": P.BookingStatus.ACTIVE}
+    booking, cur = fresh_booking(server), alerts_after(server, "desk-03").cursor
+    v1 = visit("desk-01", booking_id=booking, verdict=verdict)
+    push(server, "desk-01", [v1])
+    assert booking_status(server, booking) == status[verdict]
+    assert late_override(server, "desk-01", v1, then) == "stored"
+    assert late_override(server, "desk-01", v1, then) == "unchanged"
+    assert booking_status(server, booking) == status[then]
+    return booking, cur, v1
+
+
+def test_a_late_override_to_admit_checks_the_booking_in(server: Server):
+    """REJECT uploaded, the override to ADMIT sent afterwards: the visit now holds the check-in,
+    so the same booking admitted at another desk is a double check-in."""
+    booking, cur, v1 = uploaded_then_overridden(server, "reject", "admit")
+    v2 = visit("desk-02", booking_id=booking)
+    r = push(server, "desk-02", [v2]).results[0]
+    assert r.status == P.VisitStatus.CONFLICT and r.conflict
+    assert push(server, "desk-01", [v1]).results[0].conflict  # the first desk learns it too
+    assert doubles_of(server, booking, cur) == [[v1["visit_id"], v2["visit_id"]]]
+
+
+def test_a_late_override_to_reject_gives_the_check_in_up(server: Server):
+    """REVIEW uploaded, the override to REJECT sent afterwards (not the booking's patient): the
+    booking is active again and the real patient admitted later is no conflict."""
+    booking, cur, v1 = uploaded_then_overridden(server, "review", "reject")
+    r = push(server, "desk-02", [visit("desk-02", booking_id=booking)]).results[0]
+    assert r.status == P.VisitStatus.STORED and not r.conflict
+    assert booking_status(server, booking) == P.BookingStatus.CHECKED_IN
+    assert doubles_of(server, booking, cur) == []
+
+
+def test_a_late_reject_of_the_first_of_two_check_ins_leaves_the_second_holding_it(
+        server: Server):
+    """Two desks admitted one booking (a conflict); the first visit is then overridden to REJECT:
+    the second holds the check-in alone (no conflict now, the booking stays checked in), and a
+    third admission is a double check-in with the second."""
+    booking, cur = fresh_booking(server), alerts_after(server, "desk-03").cursor
+    v1, v2 = visit("desk-01", booking_id=booking), visit("desk-02", booking_id=booking)
+    push(server, "desk-01", [v1])
+    assert push(server, "desk-02", [v2]).results[0].conflict
+    assert late_override(server, "desk-01", v1, "reject") == "stored"
+    assert booking_status(server, booking) == P.BookingStatus.CHECKED_IN
+    assert not push(server, "desk-01", [v1]).results[0].conflict
+    assert not push(server, "desk-02", [v2]).results[0].conflict
+    v3 = visit("desk-03", booking_id=booking)
+    assert push(server, "desk-03", [v3]).results[0].status == P.VisitStatus.CONFLICT
+    assert doubles_of(server, booking, cur) == [[v1["visit_id"], v2["visit_id"]],
+                                                [v2["visit_id"], v3["visit_id"]]]
