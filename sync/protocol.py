@@ -25,6 +25,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from desk_app.checkin.engine import BAN_NO_END
 from desk_app.identity.idnumber import MAX_INPUT_CHARS, InvalidIdNumber, canonical_id_number
 
 API_VERSION = "v1"
@@ -68,6 +69,17 @@ def _aware(v: datetime) -> datetime:
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+def _ban_end(v: datetime) -> datetime:
+    """A ban end in year 9000 or later (police send 9999-12-31 for "until further notice") is
+    "no end date": clamped to ``BAN_NO_END``, far enough from ``datetime.max`` that showing it
+    in Beijing time or adding days to it cannot overflow."""
+    return BAN_NO_END if v.year >= BAN_NO_END.year else v
+
+
+#: The end of a ban: aware, and "no end date" clamped (:func:`_ban_end`).
+BanEnd = Annotated[datetime, AfterValidator(_aware), AfterValidator(_ban_end)]
 
 
 def _id_number(v: str) -> str:
@@ -339,7 +351,7 @@ class BlacklistEntryWire(Answer):
     source: BlacklistSource
     reason: str
     valid_from: AwareDatetime
-    valid_to: AwareDatetime
+    valid_to: BanEnd  # 9999-12-31 ("no end date") arrives as BAN_NO_END
     version: int
     deleted: bool  # a tombstone: forget this entry_id
 

@@ -13,9 +13,10 @@ Pure and deterministic: no clock, no storage. The one slow step is the real-name
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from desk_app.booking.codes import REASON_TEXT as BOOKING_REASON_TEXT
@@ -36,6 +37,13 @@ from desk_app.checkin.model import (
 from desk_app.clock import CHINA_TZ
 from desk_app.errors import AuthError, Text, UserInputError
 from desk_app.settings import PolicySection
+
+log = logging.getLogger(__name__)
+
+#: A ban ending on or after this has no end date (长期): police send 9999-12-31 for "until
+#: further notice", a time that overflows when shown in Beijing time. ``sync.protocol`` clamps
+#: such ends to this value when it parses them, so nothing downstream overflows.
+BAN_NO_END = datetime(9000, 1, 1, tzinfo=UTC)
 
 _SEVERITY = {Decision.ADMIT: "info", Decision.REVIEW: "warn", Decision.REJECT: "block"}
 SOURCE_TEXT = {"police": Text("公安", "police"), "platform": Text("预约平台", "booking platform"),
@@ -61,7 +69,15 @@ def _hm(t: datetime) -> str:
 
 
 def _ymd(t: datetime) -> str:
-    return t.astimezone(CHINA_TZ).strftime("%Y-%m-%d")
+    try:
+        return t.astimezone(CHINA_TZ).strftime("%Y-%m-%d")
+    except (OverflowError, ValueError):  # within a day of datetime.min or .max: as given
+        return t.strftime("%Y-%m-%d")
+
+
+def no_end(t: datetime) -> bool:
+    """Whether a ban end means "no end date" (a date at or after :data:`BAN_NO_END`)."""
+    return t.year >= BAN_NO_END.year
 
 
 # --- the rules ---------------------------------------------------------------------------------
@@ -233,12 +249,14 @@ def rule_blacklist(inp: CheckinInput, p: PolicySection) -> list[Reason]:
     if hit is not None and hit.active_at(inp.now):
         src = SOURCE_TEXT.get(hit.source, Text(hit.source, hit.source))
         why = hit.reason.strip()[:100]
+        until = ("长期限制, 无截止日期", "banned with no end date") if no_end(hit.valid_to) \
+            else (f"限制至 {_ymd(hit.valid_to)}", f"banned until {_ymd(hit.valid_to)}")
         out.append(_reason(
             "blacklist_hit", "blacklist", "reject",
-            f"黑名单人员 (来源: {src.zh}; 原因: {why or '未注明'}; 限制至 {_ymd(hit.valid_to)})。"
+            f"黑名单人员 (来源: {src.zh}; 原因: {why or '未注明'}; {until[0]})。"
             "请勿办理, 已通知保卫科。",
-            f"On the blacklist (source: {src.en}; reason: {why or 'not given'}; banned until "
-            f"{_ymd(hit.valid_to)}). Do not check in; security has been alerted.",
+            f"On the blacklist (source: {src.en}; reason: {why or 'not given'}; {until[1]}). "
+            "Do not check in; security has been alerted.",
             alert=True))
     if not inp.blacklist_known:
         out.append(_action("blacklist_not_checked", "blacklist", p.stale_blacklist_action,
@@ -372,13 +390,43 @@ RULES: tuple[Callable[[CheckinInput, PolicySection], list[Reason]], ...] = (
 )
 
 
+#: How each rule is named to the clerk when it could not be checked.
+RULE_TITLES = {
+    "booking": Text("预约码", "booking code"), "blacklist": Text("黑名单", "blacklist"),
+    "real_name": Text("实名 (一证一号)", "real-name"), "face": Text("人证比对", "face"),
+    "duplicate": Text("重复签到", "duplicate check-in"),
+    "id_document": Text("身份证件", "ID document"), "time_window": Text("就诊时段", "time slot"),
+    "many_bookings": Text("多次预约", "many bookings"),
+    "cancel_rebook": Text("退号后重约 (倒号)", "cancel-and-rebook"),
+    "bot_speed": Text("抢号软件", "booking bot"),
+}
+
+
+def _not_checked(rule: str, exc: BaseException) -> Reason:
+    """A rule that raised: its check could not be made, so the clerk decides (REVIEW). The log
+    names the rule, the error's type and where it was raised, never the input's values."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
+    log.error("check-in rule %s could not be checked: %s at %s", rule, type(exc).__name__, where)
+    title = RULE_TITLES.get(rule, Text(rule, rule))
+    return _reason("rule_not_checked", rule, "review",
+                   f"无法完成{title.zh}核验 (程序错误, 已记录日志)。请人工核对, 并告知信息科。",
+                   f"The {title.en} check could not be made (a program error, logged). Check "
+                   "by hand and tell hospital IT.")
+
+
 def evaluate(inp: CheckinInput, policy: PolicySection) -> Verdict:
     """The verdict for one check-in."""
     if inp.now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     reasons: list[Reason] = []
     for rule in RULES:
-        reasons.extend(rule(inp, policy))
+        try:
+            reasons.extend(rule(inp, policy))
+        except Exception as exc:  # noqa: BLE001 - one broken rule must not lose the verdict
+            reasons.append(_not_checked(rule.__name__.removeprefix("rule_"), exc))
     ordered = sorted(reasons, key=lambda r: -r.effect.rank)  # stable: rule order kept
     decision = max((r.effect for r in reasons), key=lambda d: d.rank, default=Decision.ADMIT)
     return Verdict(decision, tuple(ordered), alert_security=any(r.alert for r in reasons))

@@ -25,6 +25,7 @@ from desk_app.checkin import (
     may_override,
     prior_visit,
 )
+from desk_app.checkin.engine import BAN_NO_END
 from desk_app.errors import AuthError, UserInputError
 from desk_app.identity import parse_id_number
 from desk_app.identity.hashing import ScryptParams, slow_hash
@@ -213,6 +214,34 @@ def test_blacklist_hit_shows_source_and_ban_end():
     assert "police" in r.text.en and "2027-02-01" in r.text.en
     stale = run(blacklist_age=timedelta(hours=30)).reason("blacklist_stale")
     assert stale.severity == "warn" and "30" in stale.text.zh
+
+
+@pytest.mark.parametrize("valid_to", [
+    datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),  # as police send "until further notice"
+    BAN_NO_END,  # as sync.protocol clamps it
+])
+def test_a_ban_with_no_end_date_rejects_and_says_so(valid_to):
+    v = run(blacklist=replace(HIT, valid_to=valid_to))
+    check(v, "reject", {"blacklist_hit"}, alert=True)
+    r = v.reason("blacklist_hit")
+    assert "长期" in r.text.zh and "no end date" in r.text.en
+    assert "9999" not in r.text.zh and "9000" not in r.text.en
+
+
+def test_a_rule_that_fails_is_a_review_naming_it_and_the_others_still_count(caplog):
+    # a ban start without its offset cannot be compared with now: the blacklist rule raises
+    naive = replace(HIT, valid_from=(NOW - timedelta(days=10)).replace(tzinfo=None))
+    with caplog.at_level("ERROR", logger="desk_app.checkin.engine"):
+        v = run(blacklist=naive)
+    check(v, "review", {"rule_not_checked", "id_matches_booking", "face_match"})
+    r = v.reason("rule_not_checked")
+    assert r.rule == "blacklist" and r.effect == Decision.REVIEW
+    assert "黑名单" in r.text.zh and "blacklist check could not be made" in r.text.en
+    v = run(blacklist=naive, face=FaceCheck("mismatch", 0.9, "passed"))
+    check(v, "reject", {"face_mismatch", "rule_not_checked"}, alert=True)
+    logged = caplog.text
+    assert "blacklist" in logged and "TypeError" in logged
+    assert NUMBER not in logged and "倒卖号源" not in logged and "2026" not in logged
 
 
 # --- the ID document ---------------------------------------------------------------------------

@@ -180,6 +180,29 @@ def test_blacklisted_patient_is_rejected_with_source_and_alert(desk):
     assert hit and "公安" in hit[0].text.zh
 
 
+def test_a_ban_with_no_end_date_from_the_wire_rejects_records_and_alerts(desk):
+    """Police send 9999-12-31T23:59:59Z for "until further notice": it used to overflow when
+    shown in Beijing time, leaving no verdict, no visit and no alert."""
+    from sync import convert
+    from sync import protocol as P
+
+    b, token = desk.booking(OBAMA)
+    delta = P.BlacklistDelta.model_validate({"entries": [{
+        "entry_id": "BL1", "id_hash": b64e(slow_hash(OBAMA, PLATFORM_SALT, FAST_KDF)),
+        "last4": OBAMA[-4:], "source": "police", "reason": "号贩子",
+        "valid_from": "2026-01-01T00:00:00Z", "valid_to": "9999-12-31T23:59:59Z",
+        "version": 1, "deleted": False}], "version": 1, "more": False})
+    desk.store.blacklist.apply_delta([convert.blacklist_entry(e) for e in delta.entries], 1)
+    s = desk.service.new_patient()
+    s = desk.service.submit_code(s.session_id, token, "camera")
+    s = desk.service.submit_id_number(s.session_id, OBAMA)
+    assert s.verdict.decision is Decision.REJECT and s.verdict.alert_security
+    hit = next(r for r in s.verdict.reasons if r.code == "blacklist_hit")
+    assert "长期" in hit.text.zh and "no end date" in hit.text.en and "9999" not in hit.text.zh
+    assert [v.visit_id for v in desk.store.visits.for_booking(b.booking_id)] == [s.visit_id]
+    assert [a.visit.visit_id for a in desk.store.alerts.cases()] == [s.visit_id]
+
+
 def test_forged_token_is_rejected_at_once_and_recorded(desk):
     _, token = desk.booking(OBAMA)
     head, payload, sig = token[len("RNB1:"):].split(".")
