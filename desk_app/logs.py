@@ -14,14 +14,34 @@ import logging
 import logging.handlers
 import re
 import threading
+import unicodedata
 from collections import OrderedDict
 from pathlib import Path
 
-# 18-character resident / permit numbers (last may be X), 15-digit legacy numbers. Not part of
-# a longer run of digits (so order numbers and timestamps are left alone).
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])|"
-                    r"(?<![0-9A-Za-z])(\d{6})(\d{5})(\d{4})(?![0-9A-Za-z])")
-_PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# ID numbers as people write them: digits (ASCII or full-width) in groups that spaces, hyphens or
+# dashes may separate, the last character X for 18. Any run of such groups is normalized and each
+# stretch of whole groups that has an ID number's shape is masked: 18 characters (17 digits and a
+# digit or X), 15 digits (the old resident number), or 3 letters and 12 digits (foreigner's
+# permanent residence number, 2004/2017). A single group longer than that (an order number, a
+# timestamp) is left alone; a look-alike written in groups is masked (better than a leak).
+_DIGIT = "0-9\uff10-\uff19"
+_LETTER = "A-Za-z\uff21-\uff3a\uff41-\uff5a"
+_SEP = "[ \t\u00a0\u3000\\-\u2010-\u2015\u2212\uff0d]"
+_ID_RUN_RE = re.compile(
+    rf"(?:(?<![{_LETTER}])[{_LETTER}]{{3}}{_SEP}{{0,3}})?(?<![{_DIGIT}])[{_DIGIT}]+"
+    rf"(?:{_SEP}{{1,3}}[{_DIGIT}]+)*[Xx\uff38\uff58]?(?![{_DIGIT}])")
+_ID_GROUP_RE = re.compile(rf"[{_LETTER}]+|[{_DIGIT}]+[Xx\uff38\uff58]?")
+_ID_SHAPE_RE = re.compile(r"\d{17}[\dX]|\d{15}|[A-Z]{3}\d{12}")
+# UUIDs, hex digests (visit and outbox ids, hashes) and the desk's own file-name time stamps
+# (``20261204-142606``, ``-1`` or nanoseconds after it) are not ID numbers however their digits fall.
+_OPAQUE_RE = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
+                        r"|[0-9a-fA-F]{32,})(?![0-9A-Za-z])"
+                        r"|(?<![0-9])20\d{6}[-_][0-2]\d[0-5]\d[0-5]\d(?:-\d{1,9})?(?![0-9])")
+# Mobile numbers: 3-4-4 digits, spaces or hyphens between the groups, +86 / 0086 in front or not.
+_PHONE_RE = re.compile(
+    rf"(?<![{_DIGIT}])((?:\(?[+\uff0b]?(?:86|\uff18\uff16)\)?|0086){_SEP}{{0,3}})?"
+    rf"([1\uff11][3-9\uff13-\uff19][{_DIGIT}]){_SEP}{{0,3}}([{_DIGIT}]{{4}}){_SEP}{{0,3}}"
+    rf"([{_DIGIT}]{{4}})(?![{_DIGIT}])")
 # Booking QR tokens (they carry the patient's hash and last 4) and platform bearer tokens.
 _TOKEN_RE = re.compile(r"\b(RNB1:|rnp_)[A-Za-z0-9_\-.]{6,}")
 _LABELLED_NAME_RE = re.compile(
@@ -46,11 +66,45 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * max(2 if len(name) > 1 else 1, min(len(name) - 1, 3))
 
 
-def _mask_ids(text: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        return mask_id_number(m.group(0))
+def _normal(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).upper()
 
-    return _ID_RE.sub(repl, text)
+
+def _mask_id_run(m: re.Match[str]) -> str:
+    """Mask every stretch of whole groups of this run that has an ID number's shape (the longest
+    from each starting group, left to right)."""
+    run = m.group(0)
+    groups = [(g.start(), g.end(), _normal(g.group(0))) for g in _ID_GROUP_RE.finditer(run)]
+    out, plain, i = [], 0, 0
+    while i < len(groups):
+        best, joined = None, ""
+        for j in range(i, len(groups)):
+            joined += groups[j][2]
+            if len(joined) > 18:
+                break
+            if _ID_SHAPE_RE.fullmatch(joined):
+                best = (j, joined)
+        if best is None:
+            i += 1
+            continue
+        j, number = best
+        out += [run[plain:groups[i][0]], mask_id_number(number)]
+        plain, i = groups[j][1], j + 1
+    out.append(run[plain:])
+    return "".join(out)
+
+
+def _mask_ids(text: str) -> str:
+    out, plain = [], 0
+    for opaque in _OPAQUE_RE.finditer(text):
+        out += [_ID_RUN_RE.sub(_mask_id_run, text[plain:opaque.start()]), opaque.group(0)]
+        plain = opaque.end()
+    out.append(_ID_RUN_RE.sub(_mask_id_run, text[plain:]))
+    return "".join(out)
+
+
+def _mask_phone(m: re.Match[str]) -> str:
+    return (m.group(1) or "") + _normal(m.group(2)) + "****" + _normal(m.group(4))
 
 
 class PiiMasker:
@@ -102,7 +156,7 @@ class PiiMasker:
     def mask(self, text: str) -> str:
         text = _mask_ids(text)
         text = _TOKEN_RE.sub(lambda m: m.group(1) + "***", text)
-        text = _PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+        text = _PHONE_RE.sub(_mask_phone, text)
         text = _LABELLED_NAME_RE.sub(lambda m: m.group(1) + m.group(2) + mask_name(m.group(3)), text)
         return self._mask_known(text)
 

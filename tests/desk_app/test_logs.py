@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
+import pytest
+
+from desk_app.identity.idnumber import canonical_id_number
 from desk_app.logs import PiiMasker, mask_id_number, mask_name, setup_logging
 
 
@@ -68,3 +72,64 @@ def test_known_names_longest_first_and_bounded():
     assert not any(n in m.mask(line) for n in names[-50:])
     assert names[0] in m.mask(names[0])  # pushed out by the 1000 after it
     assert m.mask("nothing personal here") == "nothing personal here"
+
+
+# Every form the desk itself accepts as an ID number (canonical_id_number), and the ways people
+# write mobile numbers: what must never pass the masker (override reasons, notes, appeal
+# statements, every log line).
+_ID = "11010519491231002X"
+_FOREIGN15 = "USA110081050350"
+
+
+_ACCEPTED_FORMS = [  # what canonical_id_number takes, with the mask it must get in free text
+    (_ID, "110105********002X"),
+    ("110105 19491231 002X", "110105********002X"),
+    ("110105 1949 1231 002X", "110105********002X"),
+    ("110105-19491231-002X", "110105********002X"),
+    ("110105 — 19491231 — 002x", "110105********002X"),
+    ("１１０１０５１９４９１２３１００２Ｘ", "110105********002X"),
+    ("１１０１０５　１９４９１２３１　００２ｘ", "110105********002X"),
+    ("110105491231002", "110105*****1002"),
+    ("110105 491231 002", "110105*****1002"),
+    (_FOREIGN15, "USA110*****0350"),
+    ("USA 1100 810503 50", "USA110*****0350"),
+    ("usa110081050350", "USA110*****0350"),
+]
+
+
+def test_the_forms_below_are_accepted_by_the_desk():
+    for written, _ in _ACCEPTED_FORMS:
+        assert canonical_id_number(written, today=date(2026, 12, 1))
+
+
+@pytest.mark.parametrize("written, masked", [*_ACCEPTED_FORMS,
+    ("ID" + _ID, "ID110105********002X"),  # right after a letter
+    ("证件号" + _ID + "号", "证件号110105********002X号"),
+])
+def test_masker_masks_id_numbers_in_every_form_the_desk_accepts(written, masked):
+    out = PiiMasker().mask(f"核对 {written}, 家属陪同")
+    assert out == f"核对 {masked}, 家属陪同"
+
+
+@pytest.mark.parametrize("written, masked", [
+    ("13812345678", "138****5678"),
+    ("138 1234 5678", "138****5678"),
+    ("138-1234-5678", "138****5678"),
+    ("+8613812345678", "+86138****5678"),
+    ("+86 138 1234 5678", "+86 138****5678"),
+    ("(+86)138-1234-5678", "(+86)138****5678"),
+    ("１３８１２３４５６７８", "138****5678"),
+])
+def test_masker_masks_phone_numbers_with_separators_and_country_code(written, masked):
+    assert PiiMasker().mask(f"家属电话 {written} 已联系") == f"家属电话 {masked} 已联系"
+
+
+@pytest.mark.parametrize("text", [
+    "order 2024010112345678901234",  # a longer single run of digits
+    "visit 123e4567-e89b-12d3-a456-426614174000 queued",  # a UUID whose digits add up to 15
+    "backed up to backups/desk-0004-20261204-142606.sqlite3",  # the desk's own file names
+    "kept backups/live/desk-20261204-142606-123456789.sqlite3",
+    "at 2026-11-22 09:10:00,123 waited 12 s",
+])
+def test_masker_leaves_ids_times_and_file_names_alone(text):
+    assert PiiMasker().mask(text) == text
