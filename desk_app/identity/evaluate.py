@@ -1,7 +1,8 @@
 """``desk-app eval ids [FILE] [--json]``: check ID numbers, one per line, print one verdict per line.
 
-Numbers are printed masked (first 6 and last 4 characters), never in full: the output of a
-check over real data must not become a list of ID numbers. Blank lines and lines starting with
+Numbers are printed masked (first 6 and last 4 characters), never in full, and without the birth
+date (the mask hides exactly the date, so mask and date together are the number): the output of
+a check over real data must not become a list of ID numbers. Blank lines and lines starting with
 ``#`` are skipped. The summary goes to stderr so the verdicts can be piped on.
 """
 
@@ -32,15 +33,13 @@ def verdicts(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
                    "message_zh": exc.text.zh, "message_en": exc.text.en}
             continue
         yield {"line": lineno, "valid": True, "kind": n.kind.value, "number": n.masked(),
-               "birth_date": n.birth_date.isoformat(), "sex": n.sex,
-               "region": n.region_name, "nationality": n.nationality}
+               "sex": n.sex, "region": n.region_name, "nationality": n.nationality}
 
 
 def _plain(v: dict[str, Any], lang: str) -> str:
     if v["valid"]:
         extra = f" {v['nationality']}" if v["nationality"] else ""
-        return (f"{v['line']}\tOK\t{v['kind']}\t{v['number']}\t{v['birth_date']}\t{v['sex']}\t"
-                f"{v['region']}{extra}")
+        return f"{v['line']}\tOK\t{v['kind']}\t{v['number']}\t{v['sex']}\t{v['region']}{extra}"
     msg = v["message_en"] if lang.startswith("en") else v["message_zh"]
     return f"{v['line']}\tINVALID\t{v['reason']}\t{msg}"
 

@@ -96,7 +96,8 @@ class InvalidIdNumber(UserInputError):
 @dataclass(frozen=True)
 class IdNumber:
     """A checked ID number. ``number`` is normalized: 18 characters upper-case (15 for an old
-    foreigner's number). The repr is masked: this value travels through logs and tracebacks."""
+    foreigner's number). The repr is masked and leaves out the birth date: this value travels
+    through logs and tracebacks."""
 
     kind: IdKind
     number: str
@@ -122,8 +123,10 @@ class IdNumber:
         return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
 
     def __repr__(self) -> str:
-        return (f"IdNumber(kind={self.kind.value!r}, number={self.masked()!r}, "
-                f"birth_date={self.birth_date.isoformat()!r}, sex={self.sex!r})")
+        # No birth date, not even the year: the masked number keeps the region code and the check
+        # character, so with the date the hidden 8 characters are the date itself (and with the
+        # year alone about 33 candidates are left).
+        return f"IdNumber(kind={self.kind.value!r}, number={self.masked()!r}, sex={self.sex!r})"
 
     __str__ = masked
 

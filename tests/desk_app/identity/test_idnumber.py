@@ -72,6 +72,16 @@ def test_repr_and_str_are_masked():
     assert str(n) == "110105********002X"
 
 
+@pytest.mark.parametrize("text", ["11010519491231002X", "USA110081050350"])
+def test_repr_leaves_out_the_birth_date_the_mask_hides(text):
+    # the mask keeps the region and the check character: next to the birth date (or its year,
+    # ~33 candidates) it gives the number back
+    n = parse(text)
+    assert n.masked() in repr(n)
+    for part in ("1949", "1231", "12-31", "1981", "1981-05-03", "birth"):
+        assert part not in repr(n), repr(n)
+
+
 @pytest.mark.parametrize(("code", "born", "name"), [
     # abolished 2010 (merged into 东城区): a person born 2009 keeps the number for life, and
     # babies registered in early 2010 still got it; the name is the one of the birth year.
@@ -302,11 +312,14 @@ def test_eval_ids_json_and_plain(tmp_path, capsys, monkeypatch):
     assert rows[0]["number"] == "110101********1233" and good not in out  # masked
     assert [r.get("reason") for r in rows[1:]] == ["format", "checksum"]
     assert "3 checked" in err
+    # no birth date next to the mask (the mask hides exactly the date): not in full, not the year
+    assert "birth_date" not in rows[0] and "1990" not in out and "0307" not in out
 
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{good}\nabc\n"))
     assert ev.main(argparse.Namespace(file=None, json=False, lang="zh_CN")) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split("\t")[:3] == ["1", "OK", "resident"]
+    assert "1990" not in lines[0] and "03-07" not in lines[0], lines[0]
     assert lines[1].split("\t")[:3] == ["2", "INVALID", "format"]
 
 
