@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -383,23 +384,36 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
         require(who, Perm.ALERTS_READ, hospital_id)
         token = who.token_hash
 
+        checked = time.monotonic()  # the token was checked for this request just now
+
+        async def still_valid(due: bool = False) -> bool:
+            """The token, checked again at each heartbeat (``due``) and whenever the last check
+            is HEARTBEAT_S old: a revoked token ends the stream within 15 s whether alerts keep
+            coming or not."""
+            nonlocal checked
+            if not due and time.monotonic() - checked < office.HEARTBEAT_S:
+                return True
+            checked = time.monotonic()
+            return await run_in_threadpool(office.token_valid, plat, token)
+
         async def events():  # noqa: ANN202 - an async generator of text
             cur = cursor
             yield ": connected\n\n"
             while not await request.is_disconnected():
-                if await watch.wait_beyond(hospital_id, cur, office.HEARTBEAT_S):
-                    while True:
-                        d = await run_in_threadpool(office.alerts_delta, plat, hospital_id, cur,
-                                                    P.DEFAULT_PAGE)
-                        cur = d.cursor
-                        yield f"id: {cur}\nevent: alerts\ndata: {d.model_dump_json()}\n\n"
-                        if not d.more:
-                            break
-                else:
-                    # A revoked token ends the stream at the next heartbeat at the latest.
-                    if not await run_in_threadpool(office.token_valid, plat, token):
+                if not await watch.wait_beyond(hospital_id, cur, office.HEARTBEAT_S):
+                    if not await still_valid(due=True):
                         return
                     yield ": keep-alive\n\n"
+                    continue
+                while True:
+                    d = await run_in_threadpool(office.alerts_delta, plat, hospital_id, cur,
+                                                P.DEFAULT_PAGE)
+                    if not await still_valid():  # checked before an event too, if due
+                        return
+                    cur = d.cursor
+                    yield f"id: {cur}\nevent: alerts\ndata: {d.model_dump_json()}\n\n"
+                    if not d.more:
+                        break
 
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"cache-control": "no-store",
