@@ -203,7 +203,7 @@ def build_desk(core: Core, *, clock: Clock | None = None) -> Desk:
 
 @dataclass
 class Devices:
-    """The desk's running devices. ``post_code``/``post_card`` are set by :func:`build_window`."""
+    """The desk's running devices; ``reader_listeners`` get the reader poller's every event."""
 
     cameras: Any
     qr_worker: Any
@@ -211,7 +211,7 @@ class Devices:
     reader_poller: Any = None
     scene: Any = None  # the scene player when the patient camera is simulated
     reader: Any = None  # devices.idcard.factory.ReaderSetup (with its simulator for "sim")
-    listeners: list[Callable[[], None]] = field(default_factory=list)
+    reader_listeners: list[Callable[[Any], None]] = field(default_factory=list)  # poller thread
     # A chip reader without the photo decoder: the counter camera reads the card as well, for
     # its portrait (the check-in service keeps the chip's number and takes only the photo).
     portrait_poller: Any = None
@@ -239,7 +239,6 @@ class Devices:
 
 def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
                   on_card: Callable[[Any], None] | None = None,
-                  on_reader_error: Callable[[DeskError], None] | None = None,
                   on_card_seen: Callable[[Any], None] | None = None) -> Devices:
     """``on_card(IdCardRead)`` and, when the camera reads cards, ``on_card_seen(polygon)`` (a card
     found in a frame whose number is not read yet) are called on the reader's worker thread.
@@ -256,6 +255,7 @@ def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
     qr_worker = QrFrameWorker(cameras.counter, feed)
     player = getattr(cameras.patient, "source", None)
     poller = reader = portraits = None
+    reader_listeners: list[Callable[[Any], None]] = []
 
     def camera_cards() -> Any:
         from devices.idcard.camera_reader import CameraIdCardSource
@@ -277,9 +277,8 @@ def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
         def on_event(event: Any) -> None:
             if event.kind == "card" and event.read is not None and on_card is not None:
                 on_card(event.read)
-            elif event.kind in ("error", "disconnected") and event.error is not None \
-                    and on_reader_error is not None:
-                on_reader_error(event.error)
+            for listener in reader_listeners:  # connected, disconnected, error, card, removed
+                listener(event)
 
         poller = ReaderPoller(reader.reader, on_event)
         if reader.reader.portrait_decoder is None and d.id_by_camera:
@@ -288,7 +287,8 @@ def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
         # No desktop reader: the counter camera finds the card and reads its number line.
         poller = camera_cards()
     return Devices(cameras=cameras, qr_worker=qr_worker, feed=feed, reader_poller=poller,
-                   scene=player, reader=reader, portrait_poller=portraits)
+                   scene=player, reader=reader, portrait_poller=portraits,
+                   reader_listeners=reader_listeners)
 
 
 def card_sinks(window_holder: list[Window]) -> dict[str, Callable[[Any], None]]:
@@ -418,8 +418,16 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
             sig.frame_ready.connect(lambda frame, i=index: checkin.on_camera_frame(i, frame))
             sig.state_changed.connect(lambda state, err, i=index: camera_state(i, state, err))
             w.adapters.append(sig)
-        reader_state = "running" if devices.reader_poller is not None else "absent"
-        status.set_device(DeviceStatusView("id_reader", reader_state, Text("", "")))
+        if devices.reader is not None:  # the desktop reader: its state, a hint while it fails
+            from devices.idcard.qt import ReaderSignals
+            from ui.shell.reader_hint import ReaderHint
+
+            reader = ReaderSignals(window)  # the poller's events, queued to the GUI thread
+            ReaderHint.attach(reader, status, checkin)
+            devices.reader_listeners.append(reader)
+        else:  # the counter camera reads cards, or there is no card reader
+            status.set_device(DeviceStatusView("id_reader", "running" if devices.reader_poller
+                                               is not None else "absent", Text("", "")))
         status.set_device(DeviceStatusView(
             "scanner", "running" if s.devices.scanner_enabled else "stopped", Text("", "")))
         from devices.qr.qt import CodeSignals

@@ -313,6 +313,62 @@ def test_a_reader_without_photo_decoder_gets_the_portrait_from_the_counter_camer
         desk.close()
 
 
+def test_an_unplugged_reader_is_shown_and_comes_back_and_a_bad_card_asks_to_place_it_again(
+        qtbot, qapp, data_dir, tmp_path):
+    """As desk-app wires it, the real serial reader on a port that is not there (unplugged): the
+    status bar does not say "working" and the check-in screen tells the clerk to check the cable
+    or type the number (F3). The reader plugged in (the simulator's pty appears at that port):
+    both back to normal. A card whose chip data fails its check (a bad check digit): "place it
+    again", the reader still working; the card lifted, the hint goes."""
+    import os
+
+    from devices.idcard import sam
+    from devices.idcard.simulator import SimulatedSamReader
+    from ui.shell.reader_hint import ReaderHint
+    from ui.shell.status import SyncStatusWidget
+
+    if sys.platform == "win32":
+        pytest.skip("the reader simulator needs a POSIX pty")
+    port = tmp_path / "ttyUSB9"
+    core = composition.build_core(data_dir)
+    core.settings.platform.url = "http://127.0.0.1:9"
+    core.settings.devices.id_reader_port = str(port)
+    core.settings.devices.id_by_camera = False
+    desk = composition.build_desk(core)
+    holder: list = []
+    devices = composition.build_devices(core.settings, **composition.card_sinks(holder))
+    w = composition.build_window(desk, devices, qapp)
+    holder.append(w)
+    status = w.main.findChild(SyncStatusWidget)
+    hint = w.checkin.findChild(ReaderHint)
+    sim = SimulatedSamReader()
+
+    def reader_state() -> str:
+        return status.devices["id_reader"].state
+
+    devices.start()
+    try:
+        qtbot.waitUntil(lambda: reader_state() == "reconnecting" and not hint.isHidden(),
+                        timeout=5000)
+        assert "(F3)" in hint.text() and status.devices["id_reader"].message.zh
+        assert status.device_labels["id_reader"].text() != status.device_labels["scanner"].text()
+        os.symlink(sim.start().port, port)  # plugged in
+        qtbot.waitUntil(lambda: reader_state() == "running" and hint.isHidden(), timeout=20_000)
+        sim.insert_card(sam.CardText("李小龙", "1", "03", "19850615", "上海市黄浦区示范路1号",
+                                     "310101198506150017", "上海市公安局黄浦分局", "20150101",
+                                     "20350101"))  # the check digit is wrong: 7, not 6
+        qtbot.waitUntil(lambda: not hint.isHidden(), timeout=5000)
+        assert hint.kind == "error" and reader_state() == "running"
+        assert hint.text() != "" and "(F3)" not in hint.text()
+        sim.remove_card()
+        qtbot.waitUntil(hint.isHidden, timeout=5000)
+    finally:
+        devices.stop()
+        sim.stop()
+        w.close()
+        desk.close()
+
+
 def test_with_camera_card_reading_off_a_reader_desk_expects_no_camera_portrait(qapp, data_dir):
     """The service then decides at once, saying the reader has no decoder and the camera does
     not read cards (tests/desk_app/services/test_clerk_calls.py)."""

@@ -5,7 +5,9 @@ reports :class:`ReaderEvent` s through one callback, called on the worker thread
 re-emits it as a queued signal). A card lying on the reader is read once; it must be lifted
 (``misses_for_removal`` polls without a card) before it is read again. When the port goes away
 the worker closes it and retries opening with back-off until the reader comes back or
-:meth:`ReaderPoller.stop` is called.
+:meth:`ReaderPoller.stop` is called. An "error" (a bad frame, a card that does not read, no
+answer) is reported once, not at every poll; the next poll that goes through (the card read,
+or lifted) reports "connected" again, so an owner showing the error knows when it is over.
 
 Real SAM modules often halt the card after a read so "find card" then says "no card" although
 it still lies there; that shows up here as a "removed" event soon after the read, which is
@@ -99,7 +101,6 @@ class ReaderPoller:
                     self._emit(ReaderEvent("connected"))
                 try:
                     present = self.reader.card_present()
-                    last_error = None
                     if present:
                         misses = 0
                         if not card_read:
@@ -112,6 +113,9 @@ class ReaderPoller:
                         if card_read and misses >= self.misses_for_removal:
                             card_read = False
                             self._emit(ReaderEvent("removed"))
+                    if last_error is not None:  # a whole poll again after an error: working
+                        last_error = None
+                        self._emit(ReaderEvent("connected"))
                 except NoCard:
                     misses += 1  # lifted between find and read: try again when it is back
                 except (FrameChecksumError, ReaderTimeout) as exc:

@@ -539,6 +539,24 @@
     </message>
 </context>
 <context>
+    <name>ReaderHint</name>
+    <message>
+        <location filename="../../ui/shell/reader_hint.py" line="76" />
+        <source>The ID card reader is not connected: check its cable, or type the ID number by hand (F3).</source>
+        <translation>身份证阅读器未连接, 请检查连线, 或手工输入证件号码 (F3)。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/reader_hint.py" line="79" />
+        <source>The ID card reader does not respond: check its cable, or type the ID number by hand (F3).</source>
+        <translation>身份证阅读器无响应, 请检查连线或重新插拔, 或手工输入证件号码 (F3)。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/reader_hint.py" line="82" />
+        <source>The ID card was not read: please place it on the reader again.</source>
+        <translation>身份证未能读取, 请重新放置身份证。</translation>
+    </message>
+</context>
+<context>
     <name>SecurityScreen</name>
     <message>
         <location filename="../../ui/security/screen.py" line="252" />

@@ -216,6 +216,28 @@ def test_poller_survives_line_faults_and_reports_unplugging(sim):
         poller.stop()
 
 
+def test_poller_says_a_bad_card_once_and_when_the_reader_works_again(sim):
+    """A card whose chip data fails its check lies on the reader: one "error" (not one per
+    poll); the card lifted, the next clean poll says "connected", so the hint can go."""
+    events = Events()
+    poller = ReaderPoller(SamSerialReader(sim.port, timeout_s=0.5), events, interval_s=0.05)
+    poller.start()
+    try:
+        events.wait_for("connected")
+        sim.insert_card(sam.CardText(**{**CARD.__dict__, "id_number": "310101198506150017"}))
+        events.wait_for("error")
+        time.sleep(0.5)  # still lying there, read again and again: said once
+        assert events.kinds() == ["connected", "error"]
+        assert isinstance(events.items[1].error, FrameChecksumError)
+        sim.remove_card()
+        events.wait_for("connected", 2)
+        sim.insert_card(CARD)
+        events.wait_for("card")
+        assert events.kinds() == ["connected", "error", "connected", "card"]
+    finally:
+        poller.stop()
+
+
 def test_factory_builds_the_configured_reader():
     from desk_app.settings import DevicesSection
     from devices.idcard.factory import make_reader

@@ -123,3 +123,36 @@ def test_idle_lock_and_role_screens(qtbot):
     assert window.tabs.isTabVisible(1)
     window.set_locked(True)
     assert window.tabs.isHidden()
+
+
+def test_reader_hint_says_what_the_reader_did_in_both_languages(qtbot, settings, runner,
+                                                                 _english_then_reset):
+    """The reader not answering is a failed reader (status bar) and the clerk may type the
+    number; a bad card is only "place it again", the reader still working; in Chinese too."""
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    from devices.idcard.errors import FrameChecksumError, ReaderTimeout
+    from devices.idcard.qt import ReaderSignals
+    from ui.shell.reader_hint import ReaderHint
+
+    status = SyncStatusWidget(None, settings, "en", runner=runner)
+    screen = QWidget()
+    QVBoxLayout(screen).addWidget(QWidget(screen))
+    qtbot.addWidget(status)
+    qtbot.addWidget(screen)
+    signals = ReaderSignals()
+    hint = ReaderHint.attach(signals, status, screen)
+    assert screen.layout().itemAt(0).widget() is hint and hint.isHidden()
+    assert status.devices["id_reader"].state == "running"
+    signals.state_changed.emit("error", ReaderTimeout())
+    assert status.devices["id_reader"].state == "failed" and "(F3)" in hint.text()
+    assert "does not respond" in hint.text() and not hint.isHidden()
+    signals.state_changed.emit("error", FrameChecksumError())
+    assert status.devices["id_reader"].state == "running" and "place it" in hint.text()
+    _english_then_reset.set_language("zh_CN")
+    assert "请重新放置身份证" in hint.text()
+    signals.state_changed.emit("disconnected", None)
+    assert "身份证阅读器未连接" in hint.text() and "(F3)" in hint.text()
+    assert "重连" in status.device_labels["id_reader"].text()
+    signals.card_read.emit(object())
+    assert hint.isHidden() and status.devices["id_reader"].state == "running"
