@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import Connection, RowMapping, case, literal, null, or_, select, update
 
 from desk_platform import db as T
 from desk_platform.db import Database, current_seq, next_seq
@@ -144,36 +144,46 @@ class Staff:
 
     def authenticate(self, username: str, password: str) -> StaffMember:
         """The member when the password is right and the account active and not locked; else
-        :class:`Unauthorized` (the same answer whatever was wrong)."""
+        :class:`Unauthorized` (the same answer whatever was wrong).
+
+        Each attempt is counted before its password is checked (``_count_attempt``), so guesses
+        sent in parallel count one each and no more than five are ever checked before the lock.
+        """
         refused = Unauthorized("wrong user name or password, or the account is locked")
-        now = datetime.now(UTC)
-        with self.db.write() as conn:
-            row = conn.execute(select(T.staff).where(
-                T.staff.c.username == username.strip().lower())).mappings().first()
-            usable = row is not None and row["active"] and not (
-                row["locked_until"] is not None and row["locked_until"] > now)
-            try:
-                ok = self._hasher.verify(row["password_hash"] if usable else self._dummy,
-                                         password) and usable
-            except (VerificationError, InvalidHashError):
-                ok = False
-            if row is None:
+        row = self._count_attempt(username.strip().lower(), datetime.now(UTC))
+        try:
+            ok = self._hasher.verify(row["password_hash"] if row else self._dummy,
+                                     password) and row is not None
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok or row is None:
+            raise refused
+        values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+        if self._hasher.check_needs_rehash(row["password_hash"]):
+            values["password_hash"] = self._hasher.hash(password)
+        s = T.staff.c
+        with self.db.write() as conn:  # not if the password or the account changed meanwhile
+            if not conn.execute(update(T.staff).where(
+                    s.username == row["username"], s.version == row["version"])
+                    .values(**values)).rowcount:
                 raise refused
-            if not ok:
-                if usable:
-                    failed = row["failed_logins"] + 1
-                    conn.execute(update(T.staff).where(T.staff.c.username == row["username"])
-                                 .values(failed_logins=0 if failed >= MAX_FAILURES else failed,
-                                         locked_until=now + LOCKOUT if failed >= MAX_FAILURES
-                                         else None))
-            else:
-                values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
-                if self._hasher.check_needs_rehash(row["password_hash"]):
-                    values["password_hash"] = self._hasher.hash(password)
-                conn.execute(update(T.staff).where(T.staff.c.username == row["username"])
-                             .values(**values))
-                return _member(row)
-        raise refused
+        return _member(row)
+
+    def _count_attempt(self, username: str, now: datetime) -> RowMapping | None:
+        """Count a sign-in attempt of an active, unlocked account in one atomic
+        ``UPDATE ... RETURNING`` (the row lock orders parallel attempts): the fifth in a row
+        locks the account until a right password clears it or the lock runs out (the count then
+        starts again). The account's row, or None when it is unknown, disabled or locked."""
+        s = T.staff.c
+        count = case((s.locked_until.is_(None), s.failed_logins), else_=0) + 1
+        until = literal(now + LOCKOUT, s.locked_until.type)
+        with self.db.write() as conn:
+            return conn.execute(
+                update(T.staff).where(s.username == username, s.active.is_(True),
+                                      or_(s.locked_until.is_(None), s.locked_until <= now))
+                .values(failed_logins=count,
+                        locked_until=case((count >= MAX_FAILURES, until), else_=null()))
+                .returning(*T.staff.c)).mappings().first()
 
     @staticmethod
     def _get(conn: Connection, username: str) -> StaffMember:

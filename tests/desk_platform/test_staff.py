@@ -6,10 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import select, update
 
+from desk_platform import db as T
 from desk_platform.db import Database, migrate
 from desk_platform.errors import NotFound, Unauthorized
 from desk_platform.staff import MAX_FAILURES, Staff, StaffRole
@@ -63,6 +68,60 @@ def test_sign_in_lockout_and_disable(staff: Staff):
         staff.authenticate("guard1", "another good one")
     with pytest.raises(Unauthorized):
         staff.authenticate("nobody", "another good one")
+
+
+class CountingHasher(PasswordHasher):
+    """argon2 as the platform uses it, counting the checks against real (not dummy) hashes."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=2, memory_cost=8192, parallelism=1)  # a few ms: a real race
+        self.dummy = ""
+        self.checked = 0
+        self._lock = threading.Lock()
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # noqa: A002
+        if hash != self.dummy:
+            with self._lock:
+                self.checked += 1
+        return super().verify(hash, password)
+
+
+def guess_in_parallel(staff: Staff, username: str, passwords: list[str]) -> None:
+    """Every password at once from its own thread; each one must be refused."""
+    start = threading.Barrier(len(passwords))
+
+    def guess(password: str) -> None:
+        start.wait()
+        with pytest.raises(Unauthorized):
+            staff.authenticate(username, password)
+
+    with ThreadPoolExecutor(len(passwords)) as pool:
+        list(pool.map(guess, passwords))
+
+
+def test_parallel_wrong_guesses_count_one_each_and_five_lock(staff: Staff):
+    """Guesses sent at once (threads, the PostgreSQL pool) each count: four leave four failures,
+    and of thirty more only the fifth is checked before the lock, which holds even against the
+    right password; a lock run out gives five tries again."""
+    hasher = CountingHasher()
+    staff = Staff(staff.db, hasher=hasher)
+    hasher.dummy = staff._dummy
+    staff.add("police7", "警官", "police", "right-password-1")
+    hasher.checked = 0
+    guess_in_parallel(staff, "police7", [f"wrong-{i}" for i in range(MAX_FAILURES - 1)])
+    with staff.db.read() as conn:
+        row = conn.execute(select(T.staff).where(T.staff.c.username == "police7")).one()
+    assert (row.failed_logins, row.locked_until) == (MAX_FAILURES - 1, None)
+    guess_in_parallel(staff, "police7", [f"again-{i}" for i in range(30)])
+    assert hasher.checked == MAX_FAILURES
+    with pytest.raises(Unauthorized):
+        staff.authenticate("police7", "right-password-1")
+    assert hasher.checked == MAX_FAILURES  # locked: the right password is not even checked
+    with staff.db.write() as conn:  # the quarter of an hour has passed
+        conn.execute(update(T.staff).where(T.staff.c.username == "police7").values(
+            locked_until=datetime.now(UTC) - timedelta(seconds=1)))
+    guess_in_parallel(staff, "police7", [f"later-{i}" for i in range(MAX_FAILURES - 1)])
+    assert staff.authenticate("police7", "right-password-1").username == "police7"
 
 
 def test_desks_pull_their_hospitals_changes_by_version(staff: Staff):
