@@ -287,11 +287,13 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
         return plat.blacklist.remove(entry_id, source=blacklist_source(who))
 
     @app.get(f"{v1}/blacklist/{{entry_id}}/plain", response_model=P.BlacklistPlain,
-             tags=["blacklist"], summary="The plaintext ID number of an entry (police)")
-    def blacklist_reveal(who: Who, entry_id: Ident) -> P.BlacklistPlain:
+             tags=["blacklist"], summary="The plaintext ID number of an entry (police; audited)")
+    def blacklist_reveal(request: Request, response: Response, who: Who,
+                         entry_id: Ident) -> P.BlacklistPlain:
         require(who, Perm.BLACKLIST_REVEAL)
-        log.info("blacklist entry %s revealed to %s", entry_id, who.name)
-        return plat.blacklist.reveal(entry_id)
+        response.headers["cache-control"] = "no-store"  # a plaintext ID number
+        return plat.blacklist.reveal(entry_id, viewer=who,  # audited with the read
+                                     address=request.client.host if request.client else "")
 
     # --- visits, alerts, reports, stats ----------------------------------------------------------
 

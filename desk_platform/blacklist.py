@@ -12,10 +12,13 @@ from typing import Any
 from sqlalchemy import select, update
 
 from desk_platform import db as T
-from desk_platform.base import Part, normalize_id_number
+from desk_platform.audit import Audit
+from desk_platform.base import Part, Principal, normalize_id_number
 from desk_platform.db import current_seq, next_seq
 from desk_platform.errors import Forbidden, NotFound
 from sync import protocol as P
+
+ACTION_REVEAL = "blacklist.reveal"  # the audit action of a look at an entry's plaintext number
 
 
 @dataclass(frozen=True)
@@ -103,12 +106,20 @@ class Blacklist(Part):
             rows = conn.execute(q.order_by(T.blacklist.c.version.desc()).limit(limit)).all()
         return [BlacklistRecord(self._blacklist_wire(r), r.created_by) for r in rows]
 
-    def reveal(self, entry_id: str) -> P.BlacklistPlain:
-        with self.db.read() as conn:
+    def reveal(self, entry_id: str, *, viewer: Principal | None = None,
+               address: str = "") -> P.BlacklistPlain:
+        """The entry with its plaintext number. For a person (``viewer``) the look is audited
+        (``blacklist.reveal``) in the transaction that reads the number: no row, no number."""
+        with self.db.write() if viewer else self.db.read() as conn:
             row = conn.execute(select(T.blacklist).where(
                 T.blacklist.c.entry_id == entry_id)).first()
-        if row is None:
-            raise NotFound("no such blacklist entry")
+            if row is None:
+                raise NotFound("no such blacklist entry")
+            if viewer is not None:
+                Audit(self.db).record(viewer.name, viewer.role.value, ACTION_REVEAL, entry_id,
+                                      f"last4={row.last4} source={row.source}",
+                                      hospital_id=viewer.hospital_id, address=address,
+                                      conn=conn)
         return P.BlacklistPlain(entry=self._blacklist_wire(row),
                                 id_number=self.secrets.decrypt(row.id_number_enc).decode())
 

@@ -101,3 +101,24 @@ def test_desks_get_every_owners_entry_of_one_person(server: Server):
     mine = {e.entry_id: e for e in head.entries if e.id_hash == a["id_hash"]}
     assert set(mine) == {a["entry_id"], b["entry_id"]}
     assert not mine[a["entry_id"]].deleted and mine[b["entry_id"]].deleted
+
+
+def test_revealing_a_plaintext_number_is_audited(server: Server):
+    from desk_platform.audit import Audit
+
+    entry_id = server.seed.blacklist_entry_ids[0]
+    audit = Audit(server.platform().db)
+    before = len(audit.entries(action="blacklist.reveal", limit=100000))
+    with server.client(server.seed.police_token) as police:
+        r = police.get(f"/v1/blacklist/{entry_id}/plain")
+        assert r.status_code == 200
+        number = r.json()["id_number"]
+        assert police.get("/v1/blacklist/BLNOSUCHENTRY/plain").status_code == 404
+        whoami = police.get("/v1/whoami").json()
+    rows = audit.entries(action="blacklist.reveal", limit=100000)
+    assert len(rows) == before + 1  # the 404 looked at nothing and left no row
+    row = rows[0]
+    assert (row.actor, row.role, row.target) == (whoami["name"], "police", entry_id)
+    assert row.address == "127.0.0.1" and f"last4={number[-4:]}" in row.detail
+    assert number not in f"{row.detail}{row.target}"
+    assert r.headers["cache-control"] == "no-store"  # nor kept by a proxy or a client
