@@ -8,7 +8,9 @@ the hospital's own CA file when the settings name one.
 
 Every answer also tells the desk what time the platform thinks it is (the ``Date`` header):
 :attr:`PlatformClient.skew_s` is platform minus desk, used for cache freshness so a desk with a
-wrong clock neither hides nor invents a stale blacklist.
+wrong clock neither hides nor invents a stale blacklist. A ``Date`` more than
+``MAX_CLOCK_SKEW_S`` (a year) from the desk's clock (a broken proxy sending 9999-12-31) is no
+clock at all: ignored as if absent, and logged once.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 
 from desk_app import __version__
 from desk_app.errors import AuthError, ConfigError, DeskError, NetworkError, Text
+from desk_app.services.checkin_decide import MAX_CLOCK_SKEW_S
 from desk_app.settings import PlatformSection
 from sync import protocol
 from sync.tokens import TokenStore
@@ -95,15 +98,19 @@ class Answer:
     raw: bytes = b""
 
 
-def server_time_of(response: httpx.Response) -> datetime | None:
+def server_time_of(response: httpx.Response, now: float | None = None) -> datetime | None:
+    """The platform's time from the ``Date`` header; None when absent, unreadable, or more than
+    ``MAX_CLOCK_SKEW_S`` from ``now`` (Unix seconds, default the system clock)."""
     value = response.headers.get("date")
     if not value:
         return None
     try:
         dt = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        dt = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+        off = dt.timestamp() - (time.time() if now is None else now)
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return dt if abs(off) <= MAX_CLOCK_SKEW_S else None
 
 
 def _tls_verify(platform: PlatformSection) -> ssl.SSLContext | bool:
@@ -152,6 +159,7 @@ class PlatformClient:
         self.skew_s: float | None = None  # platform clock minus desk clock, last measured
         self.last_contact: datetime | None = None  # platform time of the last answer
         self.last_contact_mono: float = 0.0  # time.monotonic() when the platform said it
+        self._bad_date_logged = False  # an absurd Date header is logged once per client
 
     def close(self) -> None:
         self._http.close()
@@ -200,6 +208,10 @@ class PlatformClient:
                 detail=type(exc).__name__,
             ) from exc
         server_time = server_time_of(response)
+        if server_time is None and response.headers.get("date") and not self._bad_date_logged:
+            self._bad_date_logged = True
+            log.warning("the platform's Date header %r is unreadable or more than a year off; "
+                        "its clock is ignored", response.headers.get("date", "")[:40])
         if server_time is not None:
             # The Date header has whole seconds: +0.5 s is its expected truncation; the middle
             # of the round trip is when the platform read its clock.

@@ -43,6 +43,7 @@ from desk_app.errors import (
     UserInputError,
     as_desk_error,
 )
+from desk_app.services.checkin_decide import MAX_CLOCK_SKEW_S
 from desk_app.services.model import SyncStatusView
 from desk_app.settings import PlatformSection, Settings, SyncSection
 from desk_app.storage import Store
@@ -228,18 +229,25 @@ class SyncWorker:
             self._wake.clear()
             if self._stopping.is_set():
                 break
-            with self._lock:
-                forced, self._forced = self._forced, False
-                paused = self._paused
-                waiting_admin = self._state is SyncState.ERROR
-            if paused and not forced:
-                self._set_state(SyncState.PAUSED)
-                delay = None
-                continue
-            if waiting_admin and not forced and delay is None:
-                continue
-            delay = self._cycle()
+            try:
+                delay = self._step(delay)
+            except Exception:  # noqa: BLE001 - nothing in one cycle may end the sync thread
+                log.exception("sync loop failed unexpectedly; retrying later")
+                delay = self.backoff.next_delay()
         log.info("sync worker stopped")
+
+    def _step(self, delay: float | None) -> float | None:
+        """One turn of the loop: a cycle, or waiting while paused or for an admin."""
+        with self._lock:
+            forced, self._forced = self._forced, False
+            paused = self._paused
+            waiting_admin = self._state is SyncState.ERROR
+        if paused and not forced:
+            self._set_state(SyncState.PAUSED)
+            return None
+        if waiting_admin and not forced and delay is None:
+            return None
+        return self._cycle()
 
     def _cycle(self) -> float | None:
         """One cycle with state changes; the delay until the next (None: wait to be woken)."""
@@ -248,12 +256,17 @@ class SyncWorker:
         if next_api is not None:
             self.api.close()
             self.api = next_api
-        self._set_state(SyncState.SYNCING)
-        with self._lock:
-            # "sync now" while paused runs one whole cycle; otherwise pausing interrupts it.
-            ignore_pause = self._paused
         try:
+            self._set_state(SyncState.SYNCING)
+            with self._lock:
+                # "sync now" while paused runs one whole cycle; otherwise pausing interrupts it.
+                ignore_pause = self._paused
             self.run_once(ignore_pause=ignore_pause)
+            self.backoff.reset()
+            with self._lock:
+                paused = self._paused
+            self._set_state(SyncState.PAUSED if paused else SyncState.ONLINE)
+            return self.settings.interval_s
         except _Interrupted:
             return 0.0  # the loop looks at pause/stop again
         except NetworkError as exc:
@@ -275,11 +288,6 @@ class SyncWorker:
             log.exception("sync cycle failed unexpectedly")
             self._set_state(SyncState.ERROR, error=as_desk_error(exc))
             return self.backoff.next_delay()
-        self.backoff.reset()
-        with self._lock:
-            paused = self._paused
-        self._set_state(SyncState.PAUSED if paused else SyncState.ONLINE)
-        return self.settings.interval_s
 
     def _check(self) -> None:
         if self._stopping.is_set():
@@ -437,10 +445,10 @@ class SyncWorker:
         last = self.store.cursors.get(CUR_LAST_SYNC)
         checked = self.store.cursors.get(CUR_BLACKLIST_CHECKED)
         with self._lock:
-            self._skew = float(skew) if skew else None
+            self._skew = self._sane_skew(_float(skew), "saved")
             self._skew_saved = self._skew
-            self._last_sync = datetime.fromisoformat(last) if last else None
-            self._bl_checked = datetime.fromisoformat(checked) if checked else None
+            self._last_sync = _time(last)
+            self._bl_checked = _time(checked)
             self._since = self.clock.now()
         self._refresh_pending()
 
@@ -450,7 +458,8 @@ class SyncWorker:
         if self.api.last_contact is not None:
             desk_then = self.clock.now() - timedelta(
                 seconds=time.monotonic() - self.api.last_contact_mono)
-            skew = (self.api.last_contact - desk_then).total_seconds()
+            skew = self._sane_skew((self.api.last_contact - desk_then).total_seconds(),
+                                   "measured")
         if skew is not None and (self._skew_saved is None or abs(skew - self._skew_saved) > 1.0):
             self.store.cursors.set(CUR_SKEW, f"{skew:.3f}")
             self._skew_saved = skew
@@ -460,7 +469,18 @@ class SyncWorker:
         checked = self.store.cursors.get(CUR_BLACKLIST_CHECKED)
         with self._lock:
             self._skew = skew if skew is not None else self._skew
-            self._bl_checked = datetime.fromisoformat(checked) if checked else None
+            self._bl_checked = _time(checked)
+
+    def _sane_skew(self, skew: float | None, how: str) -> float | None:
+        """The skew, or None when absurd (more than ``MAX_CLOCK_SKEW_S``: a platform or proxy
+        sending a Date of 9999-12-31), logged once."""
+        if skew is None or abs(skew) <= MAX_CLOCK_SKEW_S:
+            return skew
+        if not self._absurd_skew_logged:
+            self._absurd_skew_logged = True
+            log.warning("%s platform clock skew of %.0f days ignored (more than a year)", how,
+                        skew / 86400 if skew == skew else 0.0)
+        return None
 
     def _refresh_pending(self) -> None:
         n, parked = self.store.outbox.count(), self.store.outbox.parked_count()
@@ -488,7 +508,11 @@ class SyncWorker:
         """The platform's time as well as the desk knows it (desk clock + last measured skew)."""
         with self._lock:
             skew = self._skew or 0.0
-        return self.clock.now() + timedelta(seconds=skew)
+        now = self.clock.now()
+        try:
+            return now + timedelta(seconds=skew)
+        except OverflowError:  # cannot happen with a sane skew; the desk clock then
+            return now
 
     def _compute_status(self) -> SyncStatusView:
         state = self._state
@@ -521,15 +545,34 @@ class SyncWorker:
             checked = self._bl_checked
         if checked is None:
             return status  # never downloaded: stale by definition
-        age = max(0.0, (self.platform_now() - checked).total_seconds())
+        age = (self.platform_now() - checked).total_seconds()
+        if age < -MAX_CLOCK_SKEW_S:
+            return status  # "checked" in the far future (an absurd clock): not known
+        age = max(0.0, age)
         stale = age > self.settings.stale_blacklist_hours * 3600
         return replace(status, blacklist_age_s=age, blacklist_stale=stale)
 
     _next_api: DeskApi | None = None
     _skew_saved: float | None = None
+    _absurd_skew_logged = False
     _last_sync: datetime | None = None
     _bl_checked: datetime | None = None
 
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
+def _time(text: str | None) -> datetime | None:
+    """A saved time, or None when missing or unreadable (a damaged cursor must not stop sync)."""
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def build_worker(store: Store, settings: Settings, data_dir: Path, *,

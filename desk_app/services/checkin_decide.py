@@ -24,7 +24,7 @@ from desk_app.checkin.model import (
     Verdict,
 )
 from desk_app.clock import CHINA_TZ, Clock
-from desk_app.errors import DeskError
+from desk_app.errors import DeskError, InternalError, Text
 from desk_app.identity.hashing import ScryptParams, b64d, slow_hash
 from desk_app.services.checkin_case import Case, png
 from desk_app.services.checkin_view import CLERK_NOTES
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 PLATFORM_CONFIG_CURSOR = "platform.config"
 BLACKLIST_CHECKED_CURSOR = "blacklist.checked_at"  # the platform's time of the last check
 SKEW_CURSOR = "platform.skew_s"  # the platform's clock minus the desk's, seconds
+#: A platform clock more than this off the desk's is no clock at all (a proxy sending a Date of
+#: 9999-12-31): the sync client ignores such a Date, and a saved skew this large is ignored.
+MAX_CLOCK_SKEW_S = 366 * 86400.0
 
 
 class Decider:
@@ -92,9 +95,14 @@ class Decider:
             return None
         try:
             skew = float(self._cursors.get(SKEW_CURSOR) or 0.0)
-            return max(timedelta(0), now + timedelta(seconds=skew) - datetime.fromisoformat(raw))
-        except ValueError:
+            if not abs(skew) <= MAX_CLOCK_SKEW_S:  # absurd (or NaN): the desk clock it is
+                skew = 0.0
+            age = now + timedelta(seconds=skew) - datetime.fromisoformat(raw)
+        except (ValueError, TypeError, OverflowError):
             return None
+        if age < timedelta(seconds=-MAX_CLOCK_SKEW_S):  # "checked" in the far future: unknown
+            return None
+        return max(timedelta(0), age)
 
     def decide(self, case: Case, clerk: str) -> None:
         """Assemble the engine's input (blacklist, history, document, face), decide, and record
@@ -144,6 +152,25 @@ class Decider:
 
     def _record(self, case: Case, verdict: Verdict, clerk: str, presented: bytes | None,
                 now: datetime) -> None:
+        try:
+            visit_id = self._store_visit(case, verdict, clerk, presented, now)
+        except BaseException as exc:
+            case.verdict = case.decided_at = None  # nothing stored: the clerk sees it, may retry
+            if isinstance(exc, DeskError) or not isinstance(exc, Exception):
+                raise
+            log.error("the verdict could not be recorded: %s", type(exc).__name__)
+            raise InternalError(Text("核验结果未能保存, 请重新核验。如反复出现, 请联系信息科。",
+                                     "The verdict could not be saved; check the patient in "
+                                     "again. If this keeps happening, call hospital IT."),
+                                detail=f"recording the visit: {type(exc).__name__}") from exc
+        case.visit_id = visit_id
+        log.info("visit %s recorded: %s (%s)", visit_id, verdict.decision.value,
+                 ",".join(r.code for r in verdict.reasons))
+        self.on_recorded()
+
+    def _store_visit(self, case: Case, verdict: Verdict, clerk: str, presented: bytes | None,
+                     now: datetime) -> str:
+        """The visit (and its flagged case) in one transaction; its id."""
         s = self.settings()
         visit_id = str(uuid.uuid4())
         face = case.face
@@ -162,15 +189,8 @@ class Decider:
         alert = None
         if verdict.alert_security:
             alert = AlertInput(id_photo=png(case.id_portrait), live_face=png(case.live_face))
-        try:
-            self._visits.record(visit, alert)
-        except DeskError:
-            case.verdict = None  # nothing was stored: the clerk sees the error and may retry
-            raise
-        case.visit_id = visit_id
-        log.info("visit %s recorded: %s (%s)", visit_id, verdict.decision.value,
-                 ",".join(r.code for r in verdict.reasons))
-        self.on_recorded()
+        self._visits.record(visit, alert)
+        return visit_id
 
     def redecide(self, case: Case, user: Any, now: datetime, note: str, **changes: Any
                   ) -> tuple[Verdict, Override | None]:

@@ -13,7 +13,7 @@ import pytest
 
 from desk_app.booking import Booking, KeySet, booking_claims, new_signing_key, sign_booking_token
 from desk_app.clock import CHINA_TZ, FixedClock
-from desk_app.errors import AuthError
+from desk_app.errors import AuthError, DeskError
 from desk_app.faces.degrade import idcard_portrait
 from desk_app.faces.engine import shared_model
 from desk_app.identity.hashing import ScryptParams, b64e, slow_hash
@@ -295,6 +295,70 @@ def test_a_desk_clock_running_behind_does_not_hide_a_stale_blacklist(desk):
     s = desk.service.submit_code(s.session_id, token2, "camera")
     s = desk.service.submit_id_number(s.session_id, BIDEN)
     assert "blacklist_stale" not in [r.code for r in s.verdict.reasons]
+
+
+def _service_over_sync(desk, tmp_path, **kw):
+    """The check-in service asking a real (not started) sync worker whether the desk is
+    offline, as desk_app/app.py wires them."""
+    from desk_app.settings import PlatformSection, SyncSection
+    from sync.client import DeskApi
+    from sync.tokens import TokenStore
+    from sync.worker import SyncState, SyncWorker
+
+    api = DeskApi(PlatformSection(url="http://127.0.0.1:9"),
+                  TokenStore(tmp_path, "desk-t", use_keyring=False))
+    worker = SyncWorker(desk.store, api, SyncSection(), clock=desk.clock)
+    offline = kw.pop("offline", lambda: worker.status().state != SyncState.ONLINE.value)
+    return CheckinService(desk.store, desk.session, lambda: desk.settings, desk.clock,
+                          offline=offline, **kw), api
+
+
+def test_a_saved_platform_clock_of_year_9999_does_not_stop_check_ins(desk, tmp_path):
+    """A proxy once sent Date: Fri, 31 Dec 9999: the skew and the blacklist's "checked" time
+    it left behind made asking the sync worker overflow while recording the visit."""
+    b, token = desk.booking(OBAMA)
+    desk.store.cursors.set("platform.skew_s", "252423993600.500")
+    desk.store.cursors.set("blacklist.checked_at", "9999-12-31T23:59:59.500000+00:00")
+    service, api = _service_over_sync(desk, tmp_path)
+    try:
+        s = service.new_patient()
+        s = service.submit_code(s.session_id, token, "camera")
+        s = service.submit_id_number(s.session_id, OBAMA)
+    finally:
+        api.close()
+    assert s.verdict is not None and s.visit_id is not None
+    assert [v.visit_id for v in desk.store.visits.for_booking(b.booking_id)] == [s.visit_id]
+    assert desk.store.visits.get(s.visit_id).offline  # the worker never reached the platform
+    # an absurd "checked" time is no proof of a fresh list
+    assert "blacklist_stale" in [r.code for r in s.verdict.reasons]
+
+
+def test_a_verdict_is_never_shown_without_its_stored_visit(desk, tmp_path):
+    """Any failure while recording (here: the sync status the visit records fails once, as a
+    bug below it would) leaves no verdict on screen, a clear error, and a case to retry."""
+    b, token = desk.booking(OBAMA)
+    faults = [RuntimeError("a bug below the recording")]
+
+    def offline():
+        if faults:
+            raise faults.pop()
+        return True
+
+    service, api = _service_over_sync(desk, tmp_path, offline=offline)
+    try:
+        s = service.new_patient()
+        s = service.submit_code(s.session_id, token, "camera")
+        with pytest.raises(DeskError) as caught:
+            service.submit_id_number(s.session_id, OBAMA)
+        assert "未能保存" in caught.value.text.zh and "could not be saved" in caught.value.text.en
+        assert "RuntimeError" not in caught.value.text.en
+        s = service.current()
+        assert s.verdict is None and desk.store.visits.for_booking(b.booking_id) == []
+        s = service.submit_code(s.session_id, token, "scanner")  # the clerk tries again
+    finally:
+        api.close()
+    assert s.verdict is not None
+    assert [v.visit_id for v in desk.store.visits.for_booking(b.booking_id)] == [s.visit_id]
 
 
 def test_the_same_card_read_again_does_not_restart_the_face_comparison(desk):
