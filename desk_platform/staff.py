@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, RowMapping, case, literal, null, or_, select, update
+from sqlalchemy import Connection, RowMapping, case, delete, literal, null, or_, select, update
 
 from desk_platform import db as T
 from desk_platform.db import Database, current_seq, next_seq
@@ -103,18 +103,28 @@ class Staff:
     def set_active(self, username: str, active: bool, *, actor: str = "system") -> StaffMember:
         return self._change(username, actor, active=active, failed_logins=0, locked_until=None)
 
-    def set_password(self, username: str, password: str, *, actor: str = "system"
-                     ) -> StaffMember:
+    def set_password(self, username: str, password: str, *, actor: str = "system",
+                     keep_session: str | None = None) -> StaffMember:
+        """A new password (unlocks the account). The account's console sessions end in the
+        same transaction, whoever set it (the CLI, the API, an administrator), except
+        ``keep_session``: the stored hash of the session a person changed their own password
+        in."""
         _check_password(password)
-        return self._change(username, actor, password_hash=self._hasher.hash(password),
-                            failed_logins=0, locked_until=None)
+        return self._change(username, actor, ending_sessions=True, keep_session=keep_session,
+                            password_hash=self._hasher.hash(password), failed_logins=0,
+                            locked_until=None)
 
-    def _change(self, username: str, actor: str, **values: object) -> StaffMember:
+    def _change(self, username: str, actor: str, *, ending_sessions: bool = False,
+                keep_session: str | None = None, **values: object) -> StaffMember:
         with self.db.write() as conn:
             self._get(conn, username)  # NotFound first
             conn.execute(update(T.staff).where(T.staff.c.username == username).values(
                 version=next_seq(self.db, conn, _COUNTER), updated_at=datetime.now(UTC),
                 updated_by=actor[:200], **values))
+            if ending_sessions:
+                cs = T.console_sessions.c
+                conn.execute(delete(T.console_sessions).where(
+                    cs.username == username, cs.session_hash != (keep_session or "")))
             return self._get(conn, username)
 
     # --- reading ----------------------------------------------------------------------------------

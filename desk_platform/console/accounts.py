@@ -16,6 +16,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from desk_app.errors import Text
+from desk_platform.console.sessions import session_hash
 from desk_platform.staff import HOSPITAL_ROLES, MIN_PASSWORD, Staff, StaffRole, hospital_member
 from desk_platform.worded import Worded
 
@@ -110,7 +111,8 @@ def add_routes(app: FastAPI, plat: Any, *, viewer: Any, check_csrf: Any, record:
         try:
             _password(password, password2)
             try:
-                staff.set_password(m.username, password, actor=v.name)
+                staff.set_password(m.username, password, actor=v.name, keep_session=(
+                    session_hash(v.token) if m.username == v.name else None))
             except ValueError as exc:
                 raise Worded(_worded(exc)) from None
         except Worded as exc:

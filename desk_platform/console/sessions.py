@@ -3,7 +3,9 @@
 The cookie holds a random 256-bit token, HttpOnly, SameSite=Strict, Path=/console (Secure
 behind TLS); the table ``console_sessions`` keeps only its sha256, the account and the CSRF token
 of its forms. A session ends after ``IDLE`` without a request, after ``ABSOLUTE`` in any case, at
-sign-out, and at once when the account is disabled (checked on every request).
+sign-out, at once when the account is disabled (checked on every request), and when its
+password is set (:meth:`desk_platform.staff.Staff.set_password` deletes the account's sessions,
+all but the one a person changed their own password in).
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ class ConsoleSession:
     expires_at: datetime
 
 
-def _hash(token: str) -> str:
+def session_hash(token: str) -> str:
+    """What ``console_sessions`` keeps of a session's cookie token."""
     return hashlib.sha256(("console:" + token).encode()).hexdigest()
 
 
@@ -53,7 +56,7 @@ class Sessions:
             conn.execute(delete(T.console_sessions).where(
                 T.console_sessions.c.last_seen_at < now - self.idle))
             conn.execute(T.console_sessions.insert().values(
-                session_hash=_hash(token), username=member.username,
+                session_hash=session_hash(token), username=member.username,
                 csrf=secrets.token_urlsafe(24), created_at=now, last_seen_at=now))
         return token
 
@@ -65,7 +68,7 @@ class Sessions:
         s = T.console_sessions.c
         with self.db.read() as conn:
             row = conn.execute(select(T.console_sessions).where(
-                s.session_hash == _hash(token))).first()
+                s.session_hash == session_hash(token))).first()
             if row is None:
                 return None
             staff = conn.execute(select(T.staff).where(
@@ -77,7 +80,7 @@ class Sessions:
             return None
         if now - row.last_seen_at >= TOUCH_EVERY:
             with self.db.write() as conn:
-                conn.execute(update(T.console_sessions).where(s.session_hash == _hash(token))
+                conn.execute(update(T.console_sessions).where(s.session_hash == session_hash(token))
                              .values(last_seen_at=now))
             last = now
         else:
@@ -90,4 +93,4 @@ class Sessions:
             return
         with self.db.write() as conn:
             conn.execute(delete(T.console_sessions).where(
-                T.console_sessions.c.session_hash == _hash(token)))
+                T.console_sessions.c.session_hash == session_hash(token)))
