@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ from typing import Literal
 import numpy as np
 
 from desk_app.errors import DataError, Text
+
+log = logging.getLogger(__name__)
 
 Kind = Literal["shift", "z"]
 SHIPPED = Path(__file__).resolve().parents[2] / "resources" / "faces" / "cohort.npz"
@@ -137,20 +140,34 @@ def load(path: Path | None = None) -> Cohort:
     missing or damaged."""
     path = path or SHIPPED
     try:
-        with np.load(path, allow_pickle=False) as z:
-            card, live = np.asarray(z["card_centres"], float), np.asarray(z["live_centres"], float)
-            meta = json.loads(str(z["meta"]))
-        kind = meta.pop("kind")
-        k = int(meta.pop("k_nearest"))
-        ref, sref = float(meta.pop("reference")), float(meta.pop("spread_reference"))
-    except (OSError, KeyError, ValueError, TypeError, EOFError) as exc:
-        raise CohortUnavailable(detail=f"{path}: {exc}") from exc
+        cohort = _read(path)
+    except Exception as exc:  # noqa: BLE001 - a damaged file (bad zip, bad CRC, zlib, shapes ...)
+        detail = f"{path}: {type(exc).__name__}: {str(exc)[:200]}"
+        if str(path) not in _REPORTED:  # the fallback is taken per case; said once
+            _REPORTED.add(str(path))
+            log.error("face cohort file unreadable, the clerk compares faces: %s", detail)
+        raise CohortUnavailable(detail=detail) from exc
+    _REPORTED.discard(str(path))  # mended: a new failure is worth a new line
+    return cohort
+
+
+_REPORTED: set[str] = set()
+
+
+def _read(path: Path) -> Cohort:
+    """The cohort in ``path``; any exception when it is not a readable, sound cohort file."""
+    with np.load(path, allow_pickle=False) as z:
+        card, live = np.asarray(z["card_centres"], float), np.asarray(z["live_centres"], float)
+        meta = json.loads(str(z["meta"]))
+    kind = meta.pop("kind")
+    k = int(meta.pop("k_nearest"))
+    ref, sref = float(meta.pop("reference")), float(meta.pop("spread_reference"))
     ok = (kind in ("shift", "z") and 1 <= k <= min(len(card), len(live))
           and card.ndim == live.ndim == 2 and card.shape[1] == live.shape[1] == 128
           and np.isfinite(card).all() and np.isfinite(live).all()
           and math.isfinite(ref) and math.isfinite(sref) and (sref > 0 or kind == "shift"))
     if not ok:
-        raise CohortUnavailable(detail=f"{path}: not a cohort file")
+        raise ValueError("not a cohort file")
     return Cohort(card, live, kind, k, ref, sref, meta)
 
 

@@ -124,6 +124,29 @@ def test_a_damaged_cohort_file_leaves_the_face_to_the_clerk_and_says_why(tmp_pat
         cohort_mod.shared_cohort.cache_clear()
 
 
+def _damaged(how: str) -> bytes:
+    src = cohort_mod.SHIPPED.read_bytes()
+    if how == "truncated":
+        return src[: len(src) // 2]
+    mid = len(src) // 2  # one bit flipped inside the compressed centres
+    return src[:mid] + bytes([src[mid] ^ 0x01]) + src[mid + 1:]
+
+
+@pytest.mark.parametrize("how", ["truncated", "bit_flipped"])
+def test_a_truncated_or_bit_flipped_shipped_cohort_is_unavailable_and_said_once(
+        how, tmp_path, caplog):
+    bad = tmp_path / f"cohort-{how}.npz"
+    bad.write_bytes(_damaged(how))
+    with caplog.at_level("ERROR", logger="desk_app.faces.cohort"):
+        for _ in range(3):  # every case tries again (IT may mend the file); one log line
+            with pytest.raises(cohort_mod.CohortUnavailable) as caught:
+                cohort_mod.load(bad)
+    assert str(bad) in caught.value.detail
+    assert len([r for r in caplog.records if r.name == "desk_app.faces.cohort"]) == 1
+    bad.write_bytes(cohort_mod.SHIPPED.read_bytes())  # mended
+    assert cohort_mod.load(bad).k_nearest >= 1
+
+
 def test_a_score_under_the_threshold_is_no_match_above_the_relatives_ceiling():
     faces = FacesSection()
     below = faces.match_distance - 0.02

@@ -435,6 +435,32 @@ def test_a_damaged_face_model_file_leaves_the_comparison_to_the_clerk(desk, tmp_
     assert desk.store.outbox.count() == 1
 
 
+def test_a_damaged_cohort_file_leaves_the_comparison_to_the_clerk(desk, tmp_path, monkeypatch):
+    """A truncated resources/faces/cohort.npz (a bad copy, a full disk) raised a zip error
+    through the card read: every check-in stalled. Now the face check is unavailable and the
+    clerk compares, as with a missing file."""
+    from desk_app.faces import cohort
+
+    bad = tmp_path / "cohort.npz"
+    src = cohort.SHIPPED.read_bytes()
+    bad.write_bytes(src[: len(src) // 2])
+    monkeypatch.setattr(cohort, "SHIPPED", bad)
+    cohort.shared_cohort.cache_clear()
+    try:
+        _, token = desk.booking(OBAMA)
+        s = desk.service.new_patient()
+        s = desk.service.submit_code(s.session_id, token, "camera")
+        s = desk.service.submit_card(s.session_id, desk.card(OBAMA, "奥巴马", "obama.jpg"))
+        assert s.person.id_masked == OBAMA[:6] + "********" + OBAMA[-4:]  # the card was taken
+        assert s.face.outcome == "unavailable"
+        assert s.verdict is not None and s.verdict.decision is Decision.REVIEW
+        assert "face_unavailable" in [r.code for r in s.verdict.reasons]
+        visit = desk.store.visits.get(s.visit_id)
+        assert visit.face_outcome == "unavailable" and visit.verdict == "review"
+    finally:
+        cohort.shared_cohort.cache_clear()
+
+
 def test_a_damaged_cnn_detector_file_at_the_last_look_leaves_it_to_the_clerk(desk, tmp_path,
                                                                               monkeypatch):
     """No face in any frame: the window's end takes one thorough look with the CNN detector;
