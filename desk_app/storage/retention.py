@@ -5,7 +5,7 @@ kept only as long as the case needs it.
 | what | kept | setting |
 |---|---|---|
 | face images of flagged cases | ``face_retention_days`` (30) | ``privacy.face_retention_days`` |
-| a visit's full ID number, name, face template | ``visit_pii_days`` (30) | ``privacy.visit_pii_days`` |
+| a visit's full ID number, name, face template, keyed look-up hash (``id_lookup``) | ``visit_pii_days`` (30) | ``privacy.visit_pii_days`` |
 | audit entries | ``audit_retention_days`` (3 years); the chain restarts at a MAC'd anchor | ``privacy.audit_retention_days`` |
 | outbox items the platform acknowledged | 7 days | |
 | outbox items the platform refused for good (parked; ``desk-app outbox retry`` puts them back) | ``visit_pii_days`` (30) | ``privacy.visit_pii_days`` |

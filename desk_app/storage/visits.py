@@ -242,17 +242,23 @@ class Visits:
             return int(s.scalar(select(func.count()).select_from(VisitRow)) or 0)
 
     def purge_pii(self, retention_days: int) -> int:
-        """After ``retention_days`` (``privacy.visit_pii_days``) a visit keeps only what the
-        statistics need: the masked number, the hashes, verdict and reasons. The encrypted full
-        ID number, name and face template are deleted (audited)."""
+        """After ``retention_days`` (``privacy.visit_pii_days``, at least 1) a visit keeps only
+        what the statistics need: the masked number, the platform's hash, verdict and reasons.
+        The encrypted full ID number, name and face template are deleted, and so is
+        ``id_lookup``: an HMAC of the full number, which with the desk's key and the kept last 4
+        characters gives the number back by trial in seconds. Its one reader,
+        :meth:`for_id_number`, looks back over the current Beijing day only (the person's other
+        check-ins today, ``checkin_decide._today_visits``), and a visit at least a day old is
+        never in it (audited)."""
         now = self._db.now()
         cutoff = now - timedelta(days=retention_days)
         with self._db.write() as s:
             n = rowcount(s.execute(update(VisitRow).where(
                 VisitRow.checked_in_at < cutoff,
                 VisitRow.id_number_enc.is_not(None) | VisitRow.person_name_enc.is_not(None)
-                | VisitRow.face_template_enc.is_not(None))
-                .values(id_number_enc=None, person_name_enc=None, face_template_enc=None)))
+                | VisitRow.face_template_enc.is_not(None) | VisitRow.id_lookup.is_not(None))
+                .values(id_number_enc=None, person_name_enc=None, face_template_enc=None,
+                        id_lookup=None)))
             if n:
                 self._audit.append(s, "system", AuditAction.VISIT_PII_PURGED, "",
                                    {"visits": n, "retention_days": retention_days}, now)

@@ -3,8 +3,12 @@ statistics need; the audit chain still verifies after its old entries are purged
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from contextlib import closing
+from datetime import datetime, timedelta
 
+from desk_app.clock import CHINA_TZ
 from desk_app.settings import PrivacySection
 from desk_app.storage import AlertInput, Store
 from desk_app.storage.retention import Periodic, run_retention
@@ -76,3 +80,32 @@ def test_the_desk_runs_retention_when_it_starts(app_paths, clock):
     p.stop()
     assert s.visits.get(v.visit_id).id_number is None
     s.close()
+
+
+def _id_lookups(app_paths) -> dict[str, bytes | None]:
+    with closing(sqlite3.connect(app_paths.database_file)) as conn:
+        return dict(conn.execute("SELECT visit_id, id_lookup FROM visits"))
+
+
+def test_a_purged_visit_keeps_no_keyed_hash_and_today_s_history_still_finds_the_person(
+        store, clock, app_paths):
+    """id_lookup (an HMAC of the full number) gave the number back by trial with the desk's key;
+    its one reader looks back over the current Beijing day (the person's other check-ins today),
+    which a purge, at least a day after the visit, never reaches."""
+    old = store.visits.record(make_visit())
+    before = store.visits.record(make_visit())  # purged by a desk before this fix: the hash stayed
+    with closing(sqlite3.connect(app_paths.database_file)) as conn, conn:
+        conn.execute("UPDATE visits SET id_number_enc = NULL, person_name_enc = NULL, "
+                     "face_template_enc = NULL WHERE visit_id = ?", (before.visit_id,))
+    clock.advance(days=1, hours=14)  # 2026-03-03 23:30 in Beijing
+    day_start = datetime(2026, 3, 3, tzinfo=CHINA_TZ)
+    early = store.visits.record(make_visit(checked_in_at=day_start + timedelta(minutes=5)))
+    assert all(_id_lookups(app_paths).values())
+    counts = run_retention(store, PrivacySection(visit_pii_days=1))
+    assert counts["visit_pii"] == 2
+    lookups = _id_lookups(app_paths)
+    assert lookups[old.visit_id] is None and lookups[before.visit_id] is None
+    assert lookups[early.visit_id] is not None
+    assert [v.visit_id for v in store.visits.for_id_number(
+        "110101199003071234", since=day_start)] == [early.visit_id]
+    assert store.visits.get(old.visit_id).presented_id_last4 == "1234"
