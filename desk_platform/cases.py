@@ -10,6 +10,8 @@ case file beside it (``blacklist_cases``: case number, county, encrypted evidenc
 from __future__ import annotations
 
 import json
+import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -27,8 +29,23 @@ MAX_BAN_DAYS = 3 * 366
 
 
 @dataclass(frozen=True)
+class CaseFile:
+    """One police case behind an entry (an entry may have several: one per case filed)."""
+
+    case_id: str
+    case_number: str  # "" for the file of a lifting of an entry made elsewhere (CLI, API)
+    county: str
+    created_at: datetime
+    created_by: str
+    lifted_at: datetime | None
+    lifted_by: str | None
+    lift_reason: str | None
+
+
+@dataclass(frozen=True)
 class CaseEntry:
-    """A blacklist entry as the console lists it: last 4 only."""
+    """A blacklist entry as the console lists it: last 4 only, with its case files (newest
+    first)."""
 
     entry_id: str
     last4: str
@@ -38,15 +55,38 @@ class CaseEntry:
     valid_to: datetime
     deleted: bool
     created_by: str
-    case_number: str
-    county: str
-    lifted_at: datetime | None
-    lifted_by: str | None
-    lift_reason: str | None
+    files: tuple[CaseFile, ...] = ()
 
     @property
     def masked(self) -> str:
         return "*" * 14 + self.last4
+
+    @property
+    def case_number(self) -> str:
+        """Every case number filed against the entry, newest first."""
+        return ", ".join(dict.fromkeys(f.case_number for f in self.files if f.case_number))
+
+    @property
+    def county(self) -> str:
+        return ", ".join(dict.fromkeys(f.county for f in self.files if f.county))
+
+    @property
+    def lifting(self) -> CaseFile | None:
+        """The file recording the lifting of a lifted entry (None while it stands)."""
+        lifted = [f for f in self.files if f.lifted_at is not None]
+        return max(lifted, key=lambda f: f.lifted_at) if self.deleted and lifted else None
+
+    @property
+    def lifted_at(self) -> datetime | None:
+        return self.lifting.lifted_at if self.lifting else None
+
+    @property
+    def lifted_by(self) -> str | None:
+        return self.lifting.lifted_by if self.lifting else None
+
+    @property
+    def lift_reason(self) -> str | None:
+        return self.lifting.lift_reason if self.lifting else None
 
     def active(self, now: datetime) -> bool:
         return not self.deleted and self.valid_from <= now < self.valid_to
@@ -79,17 +119,16 @@ class Cases:
         if not 1 <= days <= MAX_BAN_DAYS:
             raise Worded(Text(f"限制期须在 1 到 {MAX_BAN_DAYS} 天之间。",
                               f"The ban period must be 1 to {MAX_BAN_DAYS} days."))
+        # A person already banned by the police keeps their entry: the ban is renewed, never
+        # shortened (the later end wins), and this case is one more file beside the others.
         entry = ops.ban(self.plat, number, source=P.BlacklistSource.POLICE, reason=reason,
                         days=float(days), created_by=actor)
-        now = datetime.now(UTC)
-        values = dict(case_number=case_number, county=county,
-                      evidence_enc=self.plat.secrets.encrypt(evidence.encode("utf-8")),
-                      created_at=now, created_by=actor[:64], lifted_at=None, lifted_by=None,
-                      lift_reason=None)
         with self.db.write() as conn:
-            conn.execute(T.blacklist_cases.delete().where(
-                T.blacklist_cases.c.entry_id == entry.entry_id))
-            conn.execute(T.blacklist_cases.insert().values(entry_id=entry.entry_id, **values))
+            conn.execute(T.blacklist_cases.insert().values(
+                case_id=str(uuid.uuid4()), entry_id=entry.entry_id, case_number=case_number,
+                county=county, evidence_enc=self.plat.secrets.encrypt(evidence.encode("utf-8")),
+                created_at=datetime.now(UTC), created_by=actor[:64], lifted_at=None,
+                lifted_by=None, lift_reason=None))
         return self.get(entry.entry_id)
 
     def extend(self, actor: str, entry_id: str, days: int) -> CaseEntry:
@@ -126,12 +165,13 @@ class Cases:
     def mark_lifted(self, entry_id: str, actor: str, reason: str) -> None:
         now = datetime.now(UTC)
         c = T.blacklist_cases.c
-        with self.db.write() as conn:
-            r = conn.execute(update(T.blacklist_cases).where(c.entry_id == entry_id).values(
+        with self.db.write() as conn:  # every open case of the entry ends with the ban
+            r = conn.execute(update(T.blacklist_cases).where(
+                c.entry_id == entry_id, c.lifted_at.is_(None)).values(
                 lifted_at=now, lifted_by=actor[:64], lift_reason=reason[:500]))
             if r.rowcount == 0:  # an entry made elsewhere (CLI, API): a file for the lifting
                 conn.execute(T.blacklist_cases.insert().values(
-                    entry_id=entry_id, case_number="", county="",
+                    case_id=str(uuid.uuid4()), entry_id=entry_id, case_number="", county="",
                     evidence_enc=self.plat.secrets.encrypt(b""), created_at=now,
                     created_by=actor[:64], lifted_at=now, lifted_by=actor[:64],
                     lift_reason=reason[:500]))
@@ -139,18 +179,33 @@ class Cases:
     # --- reading ------------------------------------------------------------------------------
 
     def _query(self):  # noqa: ANN202
-        b, c = T.blacklist.c, T.blacklist_cases.c
+        b = T.blacklist.c
         return select(b.entry_id, b.last4, b.source, b.reason, b.valid_from, b.valid_to,
-                      b.deleted, b.created_by, c.case_number, c.county, c.lifted_at,
-                      c.lifted_by, c.lift_reason).select_from(
-            T.blacklist.outerjoin(T.blacklist_cases, c.entry_id == b.entry_id))
+                      b.deleted, b.created_by)
+
+    def _entries(self, conn, rows) -> list[CaseEntry]:  # noqa: ANN001
+        """The entries of ``rows`` with their case files, newest first."""
+        c = T.blacklist_cases.c
+        files: dict[str, list[CaseFile]] = defaultdict(list)
+        ids = [r.entry_id for r in rows]
+        for i in range(0, len(ids), 500):
+            for f in conn.execute(select(T.blacklist_cases).where(c.entry_id.in_(ids[i:i + 500]))
+                                  .order_by(c.created_at.desc(), c.case_id)):
+                files[f.entry_id].append(CaseFile(
+                    case_id=f.case_id, case_number=f.case_number, county=f.county,
+                    created_at=f.created_at, created_by=f.created_by, lifted_at=f.lifted_at,
+                    lifted_by=f.lifted_by, lift_reason=f.lift_reason))
+        return [CaseEntry(entry_id=r.entry_id, last4=r.last4, source=r.source, reason=r.reason,
+                          valid_from=r.valid_from, valid_to=r.valid_to, deleted=bool(r.deleted),
+                          created_by=r.created_by, files=tuple(files[r.entry_id]))
+                for r in rows]
 
     def get(self, entry_id: str) -> CaseEntry:
         with self.db.read() as conn:
             row = conn.execute(self._query().where(T.blacklist.c.entry_id == entry_id)).first()
-        if row is None:
-            raise NotFound("no such blacklist entry")
-        return _entry(row)
+            if row is None:
+                raise NotFound("no such blacklist entry")
+            return self._entries(conn, [row])[0]
 
     def entries(self, *, include_lifted: bool = False, last4: str = "",
                 limit: int = 500) -> list[CaseEntry]:
@@ -162,20 +217,28 @@ class Cases:
             q = q.where(b.last4 == last4.upper())
         with self.db.read() as conn:
             rows = conn.execute(q.order_by(b.version.desc()).limit(limit)).all()
-        return [_entry(r) for r in rows]
+            return self._entries(conn, rows)
 
     def find(self, number_text: str) -> list[CaseEntry]:
         number = id_number(number_text)
         id_hash = self.plat.blacklist_hash(number)
         with self.db.read() as conn:
             rows = conn.execute(self._query().where(T.blacklist.c.id_hash == id_hash)).all()
-        return [_entry(r) for r in rows]
+            return self._entries(conn, rows)
+
+    def evidences(self, entry_id: str) -> dict[str, str]:
+        """The evidence note of each case file of the entry, by ``case_id``."""
+        c = T.blacklist_cases.c
+        with self.db.read() as conn:
+            rows = conn.execute(select(c.case_id, c.evidence_enc).where(
+                c.entry_id == entry_id)).all()
+        return {r.case_id: self.plat.secrets.decrypt(r.evidence_enc).decode("utf-8")
+                for r in rows}
 
     def evidence(self, entry_id: str) -> str:
-        with self.db.read() as conn:
-            enc = conn.execute(select(T.blacklist_cases.c.evidence_enc).where(
-                T.blacklist_cases.c.entry_id == entry_id)).scalar()
-        return self.plat.secrets.decrypt(enc).decode("utf-8") if enc else ""
+        """Every case's evidence note of the entry, newest first, one paragraph each."""
+        notes = self.evidences(entry_id)
+        return "\n\n".join(n for f in self.get(entry_id).files if (n := notes.get(f.case_id)))
 
     def where_seen(self, entry_id: str, limit: int = 500) -> list[Sighting]:
         """Visits with this ID at any hospital, the alerts they raised, and suspect reports."""
@@ -228,10 +291,3 @@ def _police_owned(entry: CaseEntry) -> None:
                           f"This ban was entered by {owner.en}; only they extend or lift it "
                           "(the person may appeal)."), status=403)
 
-
-def _entry(r) -> CaseEntry:  # noqa: ANN001
-    return CaseEntry(entry_id=r.entry_id, last4=r.last4, source=r.source, reason=r.reason,
-                     valid_from=r.valid_from, valid_to=r.valid_to, deleted=bool(r.deleted),
-                     created_by=r.created_by, case_number=r.case_number or "",
-                     county=r.county or "", lifted_at=r.lifted_at, lifted_by=r.lifted_by,
-                     lift_reason=r.lift_reason)

@@ -364,11 +364,13 @@ console_sessions = Table(
     Index("ix_console_sessions_user", "username"),
 )
 
-# The police's file behind a blacklist entry made in the console (the entry itself stays in
-# ``blacklist``, which is what desks pull).
+# The police's case files behind a blacklist entry made in the console (the entry itself stays
+# in ``blacklist``, which is what desks pull): one row per case, several cases per entry (a
+# second case against a person already banned adds a file, it never replaces the first).
 blacklist_cases = Table(
     "blacklist_cases", metadata,
-    Column("entry_id", String(64), primary_key=True),
+    Column("case_id", String(36), primary_key=True),
+    Column("entry_id", String(64), nullable=False),
     Column("case_number", String(64), nullable=False),
     Column("county", String(64), nullable=False),
     Column("evidence_enc", LargeBinary, nullable=False),  # Fernet(evidence note)
@@ -378,6 +380,7 @@ blacklist_cases = Table(
     Column("lifted_by", String(64), nullable=True),
     Column("lift_reason", String(500), nullable=True),
     Index("ix_blacklist_cases_county_created", "county", "created_at"),
+    Index("ix_blacklist_cases_entry", "entry_id"),
 )
 
 # Which county (县/市/区) a hospital is in: the rows of the task force's summary table.

@@ -86,7 +86,7 @@ def summary(db: Database, tz: ZoneInfo, day_from: date, day_to: date) -> Summary
         counties = set(conn.execute(select(T.hospital_regions.c.county).distinct()).scalars())
         for county, cases, people in conn.execute(
                 select(c.county, func.count(func.distinct(c.case_number)),
-                       func.count(c.entry_id))
+                       func.count(func.distinct(c.entry_id)))  # a person once per county
                 .where(c.created_at >= start, c.created_at < end, c.case_number != "",
                        c.county != "")
                 .group_by(c.county)):

@@ -311,9 +311,9 @@ def create_console(plat: Any) -> FastAPI:  # plat: desk_platform.service.Platfor
     def blacklist_entry(request: Request, entry_id: str, done: str = "") -> HTMLResponse:
         v = viewer(request, "blacklist")
         entry = cases.get(entry_id)
-        evidence = cases.evidence(entry_id)
+        evidences = cases.evidences(entry_id)
         record(v, "view.blacklist_entry", entry_id, f"last4={entry.last4}")
-        return page(request, "entry.html", v, entry=entry, evidence=evidence, done=done,
+        return page(request, "entry.html", v, entry=entry, evidences=evidences, done=done,
                     error=None, now=plat.now(), tz=plat.tz, appeals=_appeals_of(entry_id))
 
     def _appeals_of(entry_id: str) -> list[Any]:

@@ -52,3 +52,42 @@ def test_the_console_changes_police_bans_only_and_appeals_decide_any(plat):
     for appeal in (a, b):
         Appeals(plat).decide(appeal.appeal_id, "police1", lift=True, note="核实误列")
     assert all(r.entry.deleted for r in ops.find(plat, number))
+
+
+def test_a_second_case_against_a_banned_person_keeps_the_first(plat):
+    from datetime import UTC, datetime, timedelta
+
+    from desk_platform import taskforce
+
+    number, cases = person(2), Cases(plat)
+    first = cases.add("officer.a", number, case_number="榕公(2026)001", county="榕城区",
+                      reason="倒号", evidence="case 001: 40 bookings resold", days=365)
+    second = cases.add("officer.b", number, case_number="普公(2026)077", county="普宁市",
+                       reason="号贩子", evidence="case 077 note", days=30)
+    assert second.entry_id == first.entry_id  # one police entry per person, desks unchanged
+    assert second.valid_to == first.valid_to  # never shortened by a shorter second case
+    assert second.created_by == "officer.a"
+    evidence = cases.evidence(first.entry_id)  # the first case's file is still there
+    assert "case 001: 40 bookings resold" in evidence and "case 077 note" in evidence
+    assert [(f.case_number, f.county, f.created_by) for f in second.files] == [
+        ("普公(2026)077", "普宁市", "officer.b"), ("榕公(2026)001", "榕城区", "officer.a")]
+    notes = cases.evidences(first.entry_id)
+    assert sorted(notes.values()) == ["case 001: 40 bookings resold", "case 077 note"]
+    # a longer second case moves the end
+    third = cases.add("officer.b", number, case_number="普公(2026)078", county="普宁市",
+                      reason="号贩子", evidence="case 078", days=600)
+    assert third.valid_to - first.valid_to > timedelta(days=200)
+    today = datetime.now(plat.tz).date()
+    summary = taskforce.summary(plat.db, plat.tz, today.replace(day=1), today)
+    counted = {r.county: (r.values["cases"], r.values["scalpers"]) for r in summary.rows}
+    assert counted == {"榕城区": (1, 1), "普宁市": (2, 1)}
+    # lifting the ban closes every case file of it
+    lifted = cases.lift("officer.a", first.entry_id, "撤案")
+    assert lifted.deleted and lifted.lift_reason == "撤案"
+    assert all(f.lifted_at is not None for f in lifted.files)
+    # a new case after the lifting bans afresh; the old files stay, closed
+    again = cases.add("officer.a", number, case_number="榕公(2027)002", county="榕城区",
+                      reason="再犯", evidence="again", days=10)
+    assert not again.deleted and again.lifted_at is None and len(again.files) == 4
+    assert again.valid_to - datetime.now(UTC) < timedelta(days=11)
+    assert [f.lifted_at is None for f in again.files] == [True, False, False, False]
