@@ -1,13 +1,11 @@
 """The platform's database: SQLAlchemy Core tables, engines, and Alembic migrations.
 
-Core, not the ORM: the platform's work is bulk inserts, conditional updates and aggregates, and no
-ORM object can leak out of here. All state lives in the database (nothing in process memory
-but the rate-limit buckets), so any number of API processes can serve the same database.
+Core, not the ORM: bulk inserts, conditional updates and aggregates. All state but the rate-limit
+buckets lives in the database, so any number of API processes can serve the same database.
 
 Cursors are made from *counter rows* (``counters``): a writer bumps the row by the number of items
 it changes and keeps the row lock until it commits, so sequence numbers become visible in the
-order they were given out. With a plain sequence or autoincrement, a reader could see number 11
-committed before 10 and move its cursor past 10 for ever.
+order they were given out (with a plain sequence a reader could see 11 committed before 10).
 
 SQLite (the demo, one machine) runs in WAL mode, with ``BEGIN IMMEDIATE`` for write transactions
 so two writers queue on the busy timeout instead of failing on a lock upgrade.
@@ -364,9 +362,8 @@ console_sessions = Table(
     Index("ix_console_sessions_user", "username"),
 )
 
-# The police's case files behind a blacklist entry made in the console (the entry itself stays
-# in ``blacklist``, which is what desks pull): one row per case, several cases per entry (a
-# second case against a person already banned adds a file, it never replaces the first).
+# The police's case files behind a blacklist entry (desks pull ``blacklist``): one row per case;
+# a second case against a person already banned adds a file, it never replaces the first.
 blacklist_cases = Table(
     "blacklist_cases", metadata,
     Column("case_id", String(36), primary_key=True),

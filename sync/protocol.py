@@ -72,9 +72,8 @@ AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
 def _ban_end(v: datetime) -> datetime:
-    """A ban end in year 9000 or later (police send 9999-12-31 for "until further notice") is
-    "no end date": clamped to ``BAN_NO_END``, far enough from ``datetime.max`` that showing it
-    in Beijing time or adding days to it cannot overflow."""
+    """A ban end in year 9000 or later (police send 9999-12-31) is "no end date": clamped to
+    ``BAN_NO_END``, far enough from ``datetime.max`` that Beijing time or + days cannot overflow."""
     return BAN_NO_END if v.year >= BAN_NO_END.year else v
 
 
