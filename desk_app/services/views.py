@@ -47,6 +47,7 @@ REASON_TITLES: dict[str, Text] = {
     "booked_at_release": Text("放号瞬间抢约 (疑似抢号软件)", "Booked at the moment of release"),
     "account_many_patients": Text("同一账号为多人预约", "One account booking for many people"),
     "no_booking": Text("没有预约", "No booking"),
+    "rule_not_checked": Text("一项核验规则未能执行, 待人工复核", "A check could not be run"),
 }
 
 
