@@ -1,5 +1,7 @@
 """Schema upgrades at open: Alembic run from code (no alembic.ini for anyone to keep), with a
-consistent copy of the SQLite file taken first (``backups/desk-<from rev>-<time>.sqlite3``)."""
+consistent copy of the SQLite file taken first (``backups/desk-<from rev>-<time>.sqlite3``). The copy
+holds all the personal data the database held; the retention run deletes it after the shortest
+retention of that data (:func:`desk_app.storage.retention.purge_database_copies`)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,13 @@ kept only as long as the case needs it.
 | cached bookings | 7 days after their slot | |
 | blacklist entries that ended or were lifted | 30 days | |
 | other windows' alerts, once handled (the security office) | ``visit_pii_days`` (30) | ``privacy.visit_pii_days`` |
+| database copies the desk made: before a schema upgrade (``backups/desk-*.sqlite3``), online (``backups/live/``), a damaged file moved aside (``damaged/``) | the shorter of ``face_retention_days`` and ``visit_pii_days`` (30), by the file's time | both |
+
+A database copy holds what the database held when it was made: every visit's full number, name
+and face template and every alert's face images, which the purges above remove from the live
+database only. So a copy goes once it is older than the shortest of the periods that apply to
+that content (face images, and a visit's full number / name / template). Only files named as the
+desk names them are touched; anything hospital IT put there stays.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from desk_app.settings import PrivacySection
 
@@ -28,6 +36,8 @@ log = logging.getLogger(__name__)
 SENT_OUTBOX_KEPT = timedelta(days=7)
 BOOKINGS_KEPT = timedelta(days=7)
 BLACKLIST_GRACE = timedelta(days=30)
+#: the audit action of a purge of database copies (one entry naming the files)
+BACKUPS_PURGED = "backups.purged"
 
 
 def run_retention(store, privacy: PrivacySection) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -44,10 +54,48 @@ def run_retention(store, privacy: PrivacySection) -> dict[str, int]:  # type: ig
         "bookings": store.bookings.purge(store.now() - BOOKINGS_KEPT),
         "blacklist": store.blacklist.purge_expired(BLACKLIST_GRACE),
         "office_alerts": OfficeAlerts(store).purge_handled(privacy.visit_pii_days),
+        "backups": purge_database_copies(store, min(privacy.face_retention_days,
+                                                    privacy.visit_pii_days)),
     }
     store.audit.record("system", AuditAction.RETENTION_RUN, "", counts)
     log.info("retention: %s", counts)
     return counts
+
+
+def database_copies(db_file: Path) -> list[Path]:
+    """Every copy of the database the desk made beside ``db_file`` (AppPaths: ``backups/`` is
+    ``backup_dir``, ``damaged/`` is where :func:`desk_app.storage.recovery.quarantine` moves a
+    damaged file): upgrade backups (:func:`desk_app.storage.migrate.backup_sqlite`), online
+    backups and their unfinished ``.partial`` files, damaged files with their -wal/-shm."""
+    backups = db_file.parent / "backups"
+    found = [*backups.glob(f"{db_file.stem}-*{db_file.suffix}"),
+             *(backups / "live").glob(f"{db_file.stem}-*{db_file.suffix}"),
+             *(backups / "live").glob(f"{db_file.stem}-*.partial")]
+    for suffix in ("", "-wal", "-shm"):
+        found += (db_file.parent / "damaged").glob(f"{db_file.stem}-*{db_file.suffix}{suffix}")
+    return sorted(p for p in found if p.is_file())
+
+
+def purge_database_copies(store, retention_days: int) -> int:  # type: ignore[no-untyped-def]
+    """Delete the database copies (:func:`database_copies`) last written more than
+    ``retention_days`` ago (audited, naming the files); the count. Nothing for a database
+    that is not a SQLite file."""
+    name = store.db.w.url.database if store.db.dialect == "sqlite" else None
+    if not name or name == ":memory:":
+        return 0
+    cutoff = (store.now() - timedelta(days=retention_days)).timestamp()
+    gone = []
+    for copy in database_copies(Path(name)):
+        try:
+            if copy.stat().st_mtime < cutoff:
+                copy.unlink()
+                gone.append(copy.name)
+        except FileNotFoundError:
+            continue  # an online backup rotated it away meanwhile
+    if gone:
+        store.audit.record("system", BACKUPS_PURGED, "",
+                           {"files": gone, "retention_days": retention_days})
+    return len(gone)
 
 
 class Periodic:

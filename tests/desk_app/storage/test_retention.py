@@ -3,6 +3,7 @@ statistics need; the audit chain still verifies after its old entries are purged
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from contextlib import closing
@@ -11,7 +12,9 @@ from datetime import datetime, timedelta
 from desk_app.clock import CHINA_TZ
 from desk_app.settings import PrivacySection
 from desk_app.storage import AlertInput, Store
-from desk_app.storage.retention import Periodic, run_retention
+from desk_app.storage.migrate import backup_sqlite
+from desk_app.storage.recovery import backup_online
+from desk_app.storage.retention import BACKUPS_PURGED, Periodic, run_retention
 
 from .conftest import make_visit
 
@@ -109,3 +112,48 @@ def test_a_purged_visit_keeps_no_keyed_hash_and_today_s_history_still_finds_the_
     assert [v.visit_id for v in store.visits.for_id_number(
         "110101199003071234", since=day_start)] == [early.visit_id]
     assert store.visits.get(old.visit_id).presented_id_last4 == "1234"
+
+
+def _made_at(path, when):
+    os.utime(path, (when.timestamp(), when.timestamp()))
+    return path
+
+
+def test_database_copies_go_after_the_shortest_retention_of_their_content(store, clock, app_paths):
+    """A copy of the database (before an upgrade, online, a damaged file moved aside) holds every
+    full number, name and face image the purges remove from the live database: it goes after the
+    shorter of face_retention_days and visit_pii_days. Files the desk did not name stay."""
+    store.visits.record(make_visit(), alert=AlertInput(live_face=b"jpeg" * 100))
+    upgrade_copy = _made_at(backup_sqlite(app_paths.database_file, app_paths.backup_dir, "0004"),
+                            clock.now())
+    live_copy = _made_at(backup_online(app_paths.database_file, app_paths.backup_dir, kept=6),
+                         clock.now())
+    damaged_dir = app_paths.data_dir / "damaged"
+    damaged_dir.mkdir()
+    damaged = [damaged_dir / "desk-20260302-093000.sqlite3",
+               damaged_dir / "desk-20260302-093000.sqlite3-wal"]  # as recovery.quarantine names
+    for p in damaged:
+        p.write_bytes(upgrade_copy.read_bytes()[:4096])
+        _made_at(p, clock.now())
+    foreign = [app_paths.backup_dir / "it-weekly.sqlite3", damaged_dir / "notes.txt"]
+    for p in foreign:
+        p.write_text("hospital IT's own")
+        _made_at(p, clock.now())
+
+    clock.advance(days=10)
+    fresh = _made_at(backup_sqlite(app_paths.database_file, app_paths.backup_dir, "0005"),
+                     clock.now())
+    privacy = PrivacySection(visit_pii_days=30, face_retention_days=11)
+    assert run_retention(store, privacy)["backups"] == 0  # not yet 11 days old
+
+    clock.advance(days=2)
+    counts = run_retention(store, privacy)
+    assert counts["backups"] == 4
+    for gone in (upgrade_copy, live_copy, *damaged):
+        assert not gone.exists(), gone
+    assert fresh.exists() and all(p.exists() for p in foreign)
+    [entry] = store.audit.entries(limit=10, action=BACKUPS_PURGED)
+    assert sorted(entry.detail["files"]) == sorted(
+        p.name for p in (upgrade_copy, live_copy, *damaged))
+    assert entry.detail["retention_days"] == 11
+    assert run_retention(store, privacy)["backups"] == 0
