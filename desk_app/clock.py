@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 
 #: Hospitals in mainland China keep Beijing time; slot times are shown in it.
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
+#: A platform clock more than this off the desk's is no clock at all (a proxy sending a Date of
+#: 9999-12-31): the sync client ignores such a Date, and a saved skew this large is ignored.
+MAX_CLOCK_SKEW_S = 366 * 86400.0
 
 
 class Clock(Protocol):

@@ -29,8 +29,8 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from desk_app import __version__
+from desk_app.clock import MAX_CLOCK_SKEW_S
 from desk_app.errors import AuthError, ConfigError, DeskError, NetworkError, Text
-from desk_app.services.checkin_decide import MAX_CLOCK_SKEW_S
 from desk_app.settings import PlatformSection
 from sync import protocol
 from sync.tokens import TokenStore

@@ -32,7 +32,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from desk_app.clock import Clock, SystemClock
+from desk_app.clock import MAX_CLOCK_SKEW_S, Clock, SystemClock
 from desk_app.errors import (
     AuthError,
     ConfigError,
@@ -43,7 +43,6 @@ from desk_app.errors import (
     UserInputError,
     as_desk_error,
 )
-from desk_app.services.checkin_decide import MAX_CLOCK_SKEW_S
 from desk_app.services.model import SyncStatusView
 from desk_app.settings import PlatformSection, Settings, SyncSection
 from desk_app.storage import Store

@@ -23,7 +23,7 @@ from desk_app.checkin.model import (
     IdDocument,
     Verdict,
 )
-from desk_app.clock import CHINA_TZ, Clock
+from desk_app.clock import CHINA_TZ, MAX_CLOCK_SKEW_S, Clock
 from desk_app.errors import DeskError, InternalError, Text
 from desk_app.identity.hashing import ScryptParams, b64d, slow_hash
 from desk_app.services.checkin_case import Case, png
@@ -38,9 +38,6 @@ log = logging.getLogger(__name__)
 PLATFORM_CONFIG_CURSOR = "platform.config"
 BLACKLIST_CHECKED_CURSOR = "blacklist.checked_at"  # the platform's time of the last check
 SKEW_CURSOR = "platform.skew_s"  # the platform's clock minus the desk's, seconds
-#: A platform clock more than this off the desk's is no clock at all (a proxy sending a Date of
-#: 9999-12-31): the sync client ignores such a Date, and a saved skew this large is ignored.
-MAX_CLOCK_SKEW_S = 366 * 86400.0
 
 
 class Decider:
