@@ -42,6 +42,7 @@ class AuditAction(StrEnum):
     SETTINGS_CHANGED = "settings.changed"
     USER_CHANGED = "user.changed"
     FACES_PURGED = "faces.purged"
+    BACKUPS_PURGED = "backups.purged"  # database copies past retention, named (retention.py)
     AUDIT_PURGED = "audit.purged"
     APPEAL_RECORDED = "appeal.recorded"  # a person's appeal against the blacklist, at the window
     ACCOUNT_UNFROZEN = "account.unfrozen"  # booking accounts unfrozen after the card check

@@ -126,7 +126,9 @@ class Recovery:
 
 
 def quarantine(db_file: Path, damaged_dir: Path) -> Path:
-    """Move the damaged file and its -wal/-shm beside each other into ``damaged_dir``."""
+    """Move the damaged file and its -wal/-shm beside each other into ``damaged_dir``. Their
+    modification time becomes now: retention keeps a moved-aside file for hospital IT by the
+    time it was set aside, not by its last write (a desk left off for weeks)."""
     damaged_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = damaged_dir / f"{db_file.stem}-{stamp}{db_file.suffix}"
@@ -138,6 +140,7 @@ def quarantine(db_file: Path, damaged_dir: Path) -> Path:
         src = Path(f"{db_file}{suffix}")
         if src.exists():
             os.replace(src, Path(f"{target}{suffix}"))
+            os.utime(Path(f"{target}{suffix}"))
     return target
 
 

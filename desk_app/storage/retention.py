@@ -36,8 +36,6 @@ log = logging.getLogger(__name__)
 SENT_OUTBOX_KEPT = timedelta(days=7)
 BOOKINGS_KEPT = timedelta(days=7)
 BLACKLIST_GRACE = timedelta(days=30)
-#: the audit action of a purge of database copies (one entry naming the files)
-BACKUPS_PURGED = "backups.purged"
 
 
 def run_retention(store, privacy: PrivacySection) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -93,7 +91,9 @@ def purge_database_copies(store, retention_days: int) -> int:  # type: ignore[no
         except FileNotFoundError:
             continue  # an online backup rotated it away meanwhile
     if gone:
-        store.audit.record("system", BACKUPS_PURGED, "",
+        from desk_app.storage.audit import AuditAction
+
+        store.audit.record("system", AuditAction.BACKUPS_PURGED, "",
                            {"files": gone, "retention_days": retention_days})
     return len(gone)
 

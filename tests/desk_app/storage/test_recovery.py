@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -188,3 +189,20 @@ def test_the_desk_is_told_once_in_words(app_paths, clock):
         assert "recovered" in en and problem.title("zh_CN") == "本地数据库已恢复"
     finally:
         store.close()
+
+
+def test_a_file_set_aside_counts_its_age_from_then(tmp_path):
+    """A damaged database last written weeks ago (the desk was off) is kept for hospital IT from
+    the day it was set aside: retention judges database copies by their modification time."""
+    import os
+    import time
+
+    db = tmp_path / "desk.sqlite3"
+    for suffix in ("", "-wal"):
+        Path(f"{db}{suffix}").write_bytes(b"damaged")
+        old = time.time() - 60 * 86400
+        os.utime(Path(f"{db}{suffix}"), (old, old))
+    target = recovery.quarantine(db, tmp_path / "damaged")
+    for suffix in ("", "-wal"):
+        assert time.time() - Path(f"{target}{suffix}").stat().st_mtime < 600
+    assert not db.exists()

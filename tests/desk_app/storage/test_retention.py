@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from desk_app.clock import CHINA_TZ
 from desk_app.settings import PrivacySection
 from desk_app.storage import AlertInput, Store
+from desk_app.storage.audit import AuditAction
 from desk_app.storage.migrate import backup_sqlite
 from desk_app.storage.recovery import backup_online
-from desk_app.storage.retention import BACKUPS_PURGED, Periodic, run_retention
+from desk_app.storage.retention import Periodic, run_retention
 
 from .conftest import make_visit
 
@@ -152,7 +153,7 @@ def test_database_copies_go_after_the_shortest_retention_of_their_content(store,
     for gone in (upgrade_copy, live_copy, *damaged):
         assert not gone.exists(), gone
     assert fresh.exists() and all(p.exists() for p in foreign)
-    [entry] = store.audit.entries(limit=10, action=BACKUPS_PURGED)
+    [entry] = store.audit.entries(limit=10, action=AuditAction.BACKUPS_PURGED)
     assert sorted(entry.detail["files"]) == sorted(
         p.name for p in (upgrade_copy, live_copy, *damaged))
     assert entry.detail["retention_days"] == 11
