@@ -333,16 +333,19 @@ class Window:
     def close(self) -> None:
         for screen in self.started:
             screen.shutdown()
-        for a in self.adapters:
-            close = getattr(a, "close", None)
-            if close is not None:
-                close()
+        for close in filter(None, (getattr(a, "close", None) for a in self.adapters)):
+            close()
         self.runner.shutdown()
         self.hook.uninstall()
 
 
 def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     """The main window with every screen, wired to the services and devices."""
+    from desk_app.errors import Text
+    from desk_app.services.model import DeviceStatusView
+    from desk_app.settings import setting_sources
+    from devices.selftest import test_device
+    from sync.qt import OfficeAlertsSignal
     from ui.about.screen import AboutScreen
     from ui.admin.audit_screen import AuditScreen
     from ui.admin.settings_screen import SettingsScreen
@@ -372,15 +375,10 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
                             scanner=scanner, window_ops=desk.window)
     security = SecurityScreen(desk.security, s, lang, runner=runner, sounds=sounds)
     security.open_alerts_changed.connect(checkin.set_alert_count)
-    from sync.qt import OfficeAlertsSignal
-
     office_signal = OfficeAlertsSignal(desk.sync.office, parent=window)  # live, GUI thread
     office_signal.changed.connect(lambda _applied: security.refresh())
     stats = StatsScreen(desk.reports, s, lang, runner=runner)
     audit = AuditScreen(desk.reports, s, lang, runner=runner)
-    from desk_app.settings import setting_sources
-    from devices.selftest import test_device
-
     paths = desk.core.paths
     settings_screen = SettingsScreen(
         s, lang, save=desk.settings.save, sync_ops=desk.sync, runner=runner,
@@ -400,13 +398,11 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
                started=[checkin, security, status])
     if devices is not None:
         desk.checkin.expect_camera_portrait(devices.portrait_by_camera)
-        from desk_app.errors import Text
-        from desk_app.services.model import DeviceStatusView
         from devices.camera.qt import CameraSignals
         from devices.qr.pipeline import CodeRead
+        from devices.qr.qt import CodeSignals
 
-        names = ["patient_camera"] if devices.cameras.single else ["patient_camera",
-                                                                    "counter_camera"]
+        names = ["patient_camera", "counter_camera"][:1 if devices.cameras.single else 2]
 
         def camera_state(i: int, state: str, err: object) -> None:
             message = err.text if isinstance(err, DeskError) else Text("", "")
@@ -430,8 +426,6 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
                                                is not None else "absent", Text("", "")))
         status.set_device(DeviceStatusView(
             "scanner", "running" if s.devices.scanner_enabled else "stopped", Text("", "")))
-        from devices.qr.qt import CodeSignals
-
         codes = CodeSignals(parent=window)  # decoded on the QR worker, delivered on the GUI thread
         devices.feed.connect(codes.sink)
 
@@ -503,6 +497,7 @@ def wire_login(w: Window, desk: Desk, *, office: bool = False) -> Any:
     relay.signed_out.connect(account_ended)
     desk.session.add_signed_out_listener(relay)
     login.logged_in.connect(logged_in)
+    login.accepted.connect(w.main.focus_screen)  # the clerk's keys work without a mouse click
     lock.locked.connect(locked)
     w.main.sign_out_requested.connect(signed_out)
     # Settings are saved on a pool thread: the lock's timer is restarted on the GUI thread.

@@ -521,3 +521,36 @@ def test_a_guards_alert_photos_leave_the_screen_when_a_clerk_takes_over(qtbot, w
     assert not screen.id_photo.has_photo and not screen.live_photo.has_photo
     assert photo_views() == [("guard", "alert.viewed")]
     lock.uninstall()
+
+
+def test_after_each_sign_in_the_clerks_keys_reach_the_check_in_screen(qtbot, wired):
+    """The lock hides the screens (Qt moves the focus to the status bar): once the login closes,
+    the check-in screen has the focus again, so F3 pressed on the keyboard opens the manual
+    entry, after the first sign-in and after Ctrl+L and a sign-in."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    desk, window = wired
+    login, lock = composition.wire_login(window, desk)
+    window.main.show()
+    checkin = window.checkin
+
+    def sign_in_and_press_f3() -> None:
+        login.username.setText("wang")
+        login.password.setText("clerk-pass-1")
+        with qtbot.waitSignal(login.logged_in, timeout=10_000):
+            login.submit()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None
+                        and not login.isVisible(), timeout=5000)
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_F3)
+        qtbot.waitUntil(lambda: checkin.dialog is not None, timeout=5000)
+        assert checkin.dialog.objectName() == "NoteDialog_manual_id"
+        qtbot.keyClick(checkin.dialog, Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda: checkin.dialog is None, timeout=5000)
+
+    sign_in_and_press_f3()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: desk.session.current_user() is None and login.isVisible(),
+                    timeout=10_000)
+    sign_in_and_press_f3()
+    lock.uninstall()

@@ -6,7 +6,7 @@ reaches the tabs through the screens' own ``retranslate``.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QToolButton, QWidget
 
@@ -71,6 +71,16 @@ class MainWindow(QMainWindow):
     def set_locked(self, locked: bool) -> None:
         """While locked (idle or logged out) no screen content is visible."""
         self.tabs.setVisible(not locked)
+
+    def focus_screen(self) -> None:
+        """Once the login has closed: the window active and the shown screen (the check-in
+        screen for a clerk) holding the keyboard focus, so its keys work at once. Hiding the
+        tabs for the lock had moved the focus to the status bar's "Sync now" button."""
+        screen = self.tabs.currentWidget()
+        if self._user is None or screen is None or self.tabs.isHidden():
+            return
+        self.activateWindow()
+        screen.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Security office") if self.office
