@@ -33,21 +33,21 @@ class Outbox:
 
     def add_override(self, s: Session, visit_id: str, override: Override, at: datetime,
                      now: datetime) -> OutboxRow:
-        """A ``visit_override`` item ({"visit_id", "override", "at"}) for a visit sent already."""
+        """A ``visit_override`` item ({"visit_id", "override", "at"}), queued after the visit's
+        own item (the worker sends visits before overrides; the ids keep the order)."""
         when = at.isoformat()
         return self.add(s, "visit_override", f"{visit_id}:override:{when}",
                         {"visit_id": visit_id, "override": override.to_wire(), "at": when},
                         now, visit_id=visit_id)
 
     def visit_changed(self, s: Session, record: VisitRecord, now: datetime) -> None:
-        """A recorded visit was overridden: its item still waiting gets the new payload, else a
-        ``visit_override`` item is queued."""
-        pending = s.scalars(select(OutboxRow).where(
-            OutboxRow.visit_id == record.visit_id, OutboxRow.kind == "visit",
-            OutboxRow.sent_at.is_(None))).first()
-        if pending is not None:
-            pending.payload_enc = self._enc_payload(record.to_wire(), pending.dedup_key)
-        elif record.override is not None:
+        """A recorded visit was overridden: a ``visit_override`` item is always queued, even
+        while the visit's own item waits. That item is never rewritten: "not marked sent" does
+        not mean the platform lacks the visit (its batch may be on the wire, its answer lost,
+        the desk killed after the platform stored it), and a visit sent again is answered
+        ``duplicate`` and changes nothing there, so an override folded into its payload would
+        be lost. The platform takes the same override twice as ``unchanged``."""
+        if record.override is not None:
             self.add_override(s, record.visit_id, record.override, now, now)
 
     @staticmethod

@@ -103,9 +103,9 @@ class Visits:
 
     def override(self, visit_id: str, override: Override, *,
                  at_window_of: str | None = None) -> VisitRecord:
-        """Record a clerk's or security's override of a recorded verdict (audited). If the visit
-        is still waiting in the outbox its payload is updated; if it was sent already, a
-        ``visit_override`` item ({"visit_id", "override", "at"}) is queued. ``at_window_of``:
+        """Record a clerk's or security's override of a recorded verdict (audited). A
+        ``visit_override`` item ({"visit_id", "override", "at"}) is queued after the visit's own
+        item, sent or not (:meth:`Outbox.visit_changed`). ``at_window_of``:
         the clerk signed in at the desk when a supervisor overrode with their own credentials
         (the audit entry names both; the visit names the clerk, the override the supervisor)."""
         now = self._db.now()

@@ -104,7 +104,7 @@ def test_not_the_same_person_key_rejects_and_alerts_security(desk):
     # Written with the call: the platform hears of the case even if the visit was uploaded
     # before the key (one alert: tests/sync/client/test_office.py), and gets its photos.
     items = {i.kind: i for i in desk.store.outbox.pending(10)}
-    assert set(items) == {"visit", "alert_photos", "visit_alert"}
+    assert set(items) == {"visit", "alert_photos", "visit_override", "visit_alert"}
     late = items["visit_alert"].payload
     assert late["visit_id"] == s.visit_id and "face_judged_different" in late["codes"]
     assert set(late) == {"visit_id", "at", "codes"}  # no name, number or face

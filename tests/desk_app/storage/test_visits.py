@@ -63,14 +63,34 @@ def test_outbox_sent_failed_and_count(store, clock):
                                                                "refused by the platform")
 
 
-def test_override_updates_a_pending_payload(store):
+def test_override_while_the_upload_is_unconfirmed_is_its_own_item_after_the_visit(store):
+    """The worker took the visit's item (its batch on the wire), then the clerk overrode it,
+    then the platform's answer came: the override must still go, as its own item after the
+    visit, and the visit's payload is never rewritten (sent again it is only a duplicate)."""
     v = store.visits.record(make_visit(verdict="reject"))
+    [taken] = store.outbox.pending()  # the worker's batch
     rec = store.visits.override(v.visit_id, Override("sec1", "ID checked by hand", "admit"))
     assert rec.final_verdict == "admit" and rec.verdict == "reject"
+    assert [i.kind for i in store.outbox.pending()] == ["visit", "visit_override"]
+    [visit, _] = store.outbox.pending()
+    assert visit.id == taken.id and visit.payload == taken.payload
+    assert visit.payload["override"] is None
+    assert store.outbox.mark_sent([taken.id]) == 1  # the answer to that batch
     [item] = store.outbox.pending()
+    assert item.kind == "visit_override" and item.visit_id == v.visit_id
     assert item.payload["override"] == {"by": "sec1", "reason": "ID checked by hand",
                                         "verdict": "admit"}
     assert store.audit.entries(1)[0].action == "checkin.override"
+
+
+def test_every_override_is_queued_in_order_after_the_visit(store, clock):
+    v = store.visits.record(make_visit(verdict="reject"))
+    store.visits.override(v.visit_id, Override("sec1", "ID checked by hand", "admit"))
+    clock.advance(minutes=1)
+    store.visits.override(v.visit_id, Override("sec2", "photo does not match", "reject"))
+    items = store.outbox.pending()
+    assert [i.kind for i in items] == ["visit", "visit_override", "visit_override"]
+    assert [i.payload["override"]["by"] for i in items[1:]] == ["sec1", "sec2"]
 
 
 def test_override_after_upload_queues_its_own_item(store):

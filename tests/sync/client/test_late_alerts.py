@@ -108,9 +108,10 @@ def test_a_case_flagged_before_its_upload_is_one_alert_too(platform, desks):
     desk = desks(platform.server.url)
     vid = undecided(desk)
     judged_different(desk, vid, photos=False)  # the visit still waits: it goes with alert: true
-    assert sorted(i.kind for i in desk.store.outbox.pending(10)) == ["visit", "visit_alert"]
+    assert [i.kind for i in desk.store.outbox.pending(10)] == [
+        "visit", "visit_override", "visit_alert"]  # the verdict it changed: its own item
     report = desk.worker.run_once()
-    assert report.pushed == 2 and report.parked == 0 and desk.store.outbox.count() == 0
+    assert report.pushed == 3 and report.parked == 0 and desk.store.outbox.count() == 0
     [alert] = platform_alerts(platform, vid)
     assert alert.detail.startswith("desk alert: ")  # made by the upload; the late one found it
 

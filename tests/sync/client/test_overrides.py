@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import create_engine, text
 
+from desk_app.errors import NetworkError
 from desk_app.storage import Override
 from sync.chaos import Fault
 from sync.worker import SyncWorker
@@ -110,3 +111,45 @@ def test_later_calls_the_platform_refuses_are_parked_and_put_back_by_it(platform
     assert json.loads(row.override_json)["by"] == "guard2"
     assert len(other.store.outbox.parked()) == 2  # another desk's calls stay parked
     assert "2 record(s) were refused" in other.worker.status().message.en
+
+
+def test_override_while_the_visits_answer_is_lost_reaches_the_platform(platform, proxy, desks):
+    """The platform stores the batch but the desk never hears back; the clerk overrides the
+    visit while the desk waits; the visit goes again (``duplicate``) and the override after it."""
+    desk = desks(proxy.url)
+    [vid] = desk.record(1)
+    proxy.plan("/v1/visits/batch", Fault.DROP_RESPONSE)
+    with pytest.raises(NetworkError):
+        desk.worker.run_once()
+    assert platform.stored_visits([vid]) == {vid: 1}
+    desk.store.visits.override(vid, Override(by="guard1", reason="人证不符", verdict="reject"))
+    report = desk.worker.run_once()
+    assert report.duplicates == 1 and desk.store.outbox.count() == 0
+    row = platform_row(platform, vid)
+    assert (row.verdict, row.final_verdict) == ("admit", "reject")
+    assert json.loads(row.override_json)["by"] == "guard1"
+
+
+def test_override_while_the_visits_batch_is_on_the_wire_reaches_the_platform(platform, proxy,
+                                                                             desks):
+    """The clerk overrides while the visit's batch is on the wire (answer held back): the
+    override goes in the next cycle, after the visit."""
+    import threading
+    import time
+
+    desk = desks(proxy.url, timeout_s=10.0)
+    [vid] = desk.record(1)
+    proxy.plan("/v1/visits/batch", Fault.SLOW_RESPONSE)  # stored, answer 2.5 s late
+    cycle = threading.Thread(target=desk.worker.run_once)
+    cycle.start()
+    for _ in range(200):
+        if platform.stored_visits([vid]):
+            break
+        time.sleep(0.02)
+    assert platform.stored_visits([vid]) == {vid: 1} and cycle.is_alive()
+    desk.store.visits.override(vid, Override(by="guard1", reason="人证不符", verdict="reject"))
+    cycle.join()
+    drain(desk)
+    assert desk.store.outbox.count() == 0 and desk.store.outbox.parked_count() == 0
+    row = platform_row(platform, vid)
+    assert (row.verdict, row.final_verdict) == ("admit", "reject")
