@@ -19,16 +19,18 @@ from desk_app.checkin.model import (
     BlacklistHit,
     CheckinInput,
     ClerkOverride,
+    Decision,
     History,
     IdDocument,
     Verdict,
 )
+from desk_app.checkin.model import Reason as EngineReason
 from desk_app.clock import CHINA_TZ, MAX_CLOCK_SKEW_S, Clock
 from desk_app.errors import DeskError, InternalError, Text
 from desk_app.identity.hashing import ScryptParams, b64d, slow_hash
 from desk_app.services.checkin_case import Case, png
 from desk_app.services.checkin_view import CLERK_NOTES
-from desk_app.settings import Settings
+from desk_app.settings import PolicySection, Settings
 from desk_app.storage import AlertInput, Override, Reason, Store, VisitInput
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,16 @@ log = logging.getLogger(__name__)
 PLATFORM_CONFIG_CURSOR = "platform.config"
 BLACKLIST_CHECKED_CURSOR = "blacklist.checked_at"  # the platform's time of the last check
 SKEW_CURSOR = "platform.skew_s"  # the platform's clock minus the desk's, seconds
+#: A desk clock further than this off the platform's puts a warning for IT on every verdict
+#: (the sync worker logs the same threshold).
+CLOCK_WARN_SKEW_S = 300.0
+
+
+def _shifted(desk_now: datetime, skew: float) -> datetime:
+    try:
+        return desk_now + timedelta(seconds=skew)
+    except OverflowError:  # a desk clock at the end of time: as it is
+        return desk_now
 
 
 class Decider:
@@ -84,17 +96,29 @@ class Decider:
                 case.presented_hash = slow_hash(case.id_number.number, salt[0], salt[1])
         return case.presented_hash
 
+    def skew_s(self) -> float:
+        """The platform's clock minus the desk's, in seconds, as the sync worker last measured
+        it; 0 when never measured, unreadable or absurd (more than ``MAX_CLOCK_SKEW_S``)."""
+        try:
+            skew = float(self._cursors.get(SKEW_CURSOR) or 0.0)
+        except (ValueError, TypeError):
+            return 0.0
+        return skew if abs(skew) <= MAX_CLOCK_SKEW_S else 0.0  # NaN fails the test too
+
+    def platform_now(self) -> datetime:
+        """The desk's time corrected by the measured skew: the clock the platform set a ban's
+        start and a booking token's times by. A desk clock that runs behind must neither hide
+        a ban the platform began an hour ago nor call a token issued a minute ago not valid."""
+        return _shifted(self.clock.now(), self.skew_s())
+
     def _blacklist_age(self, now: datetime) -> timedelta | None:
-        """Age of the blacklist copy in the platform's time: a desk clock that runs behind must
-        not make a stale list look fresh."""
+        """Age of the blacklist copy at ``now`` (the platform's time, :meth:`platform_now`): a
+        desk clock that runs behind must not make a stale list look fresh."""
         raw = self._cursors.get(BLACKLIST_CHECKED_CURSOR)
         if not raw:
             return None
         try:
-            skew = float(self._cursors.get(SKEW_CURSOR) or 0.0)
-            if not abs(skew) <= MAX_CLOCK_SKEW_S:  # absurd (or NaN): the desk clock it is
-                skew = 0.0
-            age = now + timedelta(seconds=skew) - datetime.fromisoformat(raw)
+            age = now - datetime.fromisoformat(raw)
         except (ValueError, TypeError, OverflowError):
             return None
         if age < timedelta(seconds=-MAX_CLOCK_SKEW_S):  # "checked" in the far future: unknown
@@ -105,7 +129,9 @@ class Decider:
         """Assemble the engine's input (blacklist, history, document, face), decide, and record
         the visit (with a flagged case when the verdict says so)."""
         s = self.settings()
-        now = self.clock.now()
+        desk_now = self.clock.now()  # the check-in's recorded time (the contract's)
+        skew = self.skew_s()
+        now = _shifted(desk_now, skew)  # the rules' time: bans, token, slot are the platform's
         hit = None
         presented = self.presented_hash(case)
         if presented is not None:
@@ -119,7 +145,7 @@ class Decider:
             history = History(
                 booking_visits=tuple(rules.prior_visit(v) for v in prior),
                 person_visits_today=tuple(
-                    rules.prior_visit(v) for v in self._today_visits(case, now)),
+                    rules.prior_visit(v) for v in self._today_visits(case, desk_now)),
             )
         document = None
         if case.id_number is not None:
@@ -136,9 +162,27 @@ class Decider:
             document=document, face=face, blacklist=hit,
             blacklist_age=self._blacklist_age(now) if presented is not None else None,
             blacklist_known=presented is not None, history=history, now=now)
-        verdict = rules.evaluate(case.inputs, s.policy)
-        case.verdict, case.decided_at = verdict, now
-        self._record(case, verdict, clerk, presented, now)
+        verdict = self._evaluate(case.inputs, s.policy, skew)
+        case.verdict, case.decided_at = verdict, desk_now
+        self._record(case, verdict, clerk, presented, desk_now)
+
+    @staticmethod
+    def _evaluate(inputs: CheckinInput, policy: PolicySection, skew: float) -> Verdict:
+        """The engine's verdict, with a warning for IT when the desk clock is minutes off the
+        platform's (the decision is made on the corrected time; the clock still wants fixing)."""
+        verdict = rules.evaluate(inputs, policy)
+        if abs(skew) <= CLOCK_WARN_SKEW_S:
+            return verdict
+        minutes = round(abs(skew) / 60)
+        ahead = ("快", "ahead of") if skew < 0 else ("慢", "behind")
+        warning = EngineReason(
+            "desk_clock_off", "warn", Text(
+                f"本机时钟比中心平台{ahead[0]} {minutes} 分钟 (已按平台时间核验), "
+                "请联系信息科校准。",
+                f"This desk's clock is {minutes} minutes {ahead[1]} the platform's (checked on "
+                "the platform's time); please ask hospital IT to set it right."),
+            "clock", Decision.ADMIT)
+        return replace(verdict, reasons=(*verdict.reasons, warning))
 
     def _today_visits(self, case: Case, now: datetime):
         if case.id_number is None:
@@ -195,7 +239,7 @@ class Decider:
         changes it is recorded as the clerk's (an override naming them and their calls)."""
         assert case.inputs is not None and case.verdict is not None
         case.inputs = replace(case.inputs, **changes)
-        new = rules.evaluate(case.inputs, self.settings().policy)
+        new = self._evaluate(case.inputs, self.settings().policy, self.skew_s())
         notes = [*case.clerk_notes, CLERK_NOTES[note].zh]
         if new.decision == case.verdict.decision:
             case.clerk_notes = notes

@@ -48,6 +48,7 @@ REASON_TITLES: dict[str, Text] = {
     "account_many_patients": Text("同一账号为多人预约", "One account booking for many people"),
     "no_booking": Text("没有预约", "No booking"),
     "rule_not_checked": Text("一项核验规则未能执行, 待人工复核", "A check could not be run"),
+    "desk_clock_off": Text("本机时钟与平台不一致, 请联系信息科校准", "Desk clock is off; call IT"),
 }
 
 
