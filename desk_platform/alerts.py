@@ -1,9 +1,9 @@
 """Alerts for a hospital's desks and security staff (double check-ins, blacklist hits, suspect
-reports), pulled by cursor; and the suspect reports desks send."""
+reports), written here and pulled by cursor (``office.alerts_delta``); and the suspect reports
+desks send."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from desk_platform import db as T
 from desk_platform.base import Part, Principal, to_json
-from desk_platform.db import current_seq, next_seq
+from desk_platform.db import next_seq
 from desk_platform.errors import Conflict, Forbidden
 from sync import protocol as P
 
@@ -26,24 +26,6 @@ class Alerts(Part):
             booking_id=a["booking_id"], visit_ids_json=to_json(a["visit_ids"]),
             desk_ids_json=to_json(a["desk_ids"]), created_at=now, detail=a["detail"][:1000])
             for i, a in enumerate(items)])
-
-    def delta(self, hospital_id: str, cursor: int, limit: int) -> P.AlertsDelta:
-        a = T.alerts.c
-        with self.db.read() as conn:
-            rows = conn.execute(select(T.alerts).where(a.hospital_id == hospital_id,
-                                                       a.seq > cursor)
-                                .order_by(a.seq).limit(limit + 1)).all()
-            head = current_seq(conn, f"alerts:{hospital_id}")
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return P.AlertsDelta(
-            hospital_id=hospital_id, more=more,
-            cursor=rows[-1].seq if more else max(cursor, head),
-            alerts=[P.AlertWire(alert_id=r.alert_id, seq=r.seq, kind=P.AlertKind(r.kind),
-                                hospital_id=r.hospital_id, booking_id=r.booking_id,
-                                visit_ids=json.loads(r.visit_ids_json),
-                                desk_ids=json.loads(r.desk_ids_json), created_at=r.created_at,
-                                detail=r.detail) for r in rows])
 
     def report(self, who: Principal, rep: P.SuspectReport) -> P.ReportResult:
         if rep.hospital_id != who.hospital_id or (

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from desk_platform import db as T
 from desk_platform.audit import Audit
 from desk_platform.base import Part, Principal, normalize_id_number
-from desk_platform.db import current_seq, next_seq
+from desk_platform.db import delta_page, next_seq
 from desk_platform.errors import Forbidden, NotFound
 from sync import protocol as P
 
@@ -125,12 +125,8 @@ class Blacklist(Part):
 
     def delta(self, since: int, limit: int) -> P.BlacklistDelta:
         with self.db.read() as conn:
-            rows = conn.execute(select(T.blacklist).where(T.blacklist.c.version > since)
-                                .order_by(T.blacklist.c.version).limit(limit + 1)).all()
-            head = current_seq(conn, "blacklist")
-        more = len(rows) > limit
-        rows = rows[:limit]
-        version = rows[-1].version if more else max(since, head)
+            rows, version, more = delta_page(conn, "blacklist", select(T.blacklist),
+                                             T.blacklist.c.version, since, limit)
         return P.BlacklistDelta(entries=[self._blacklist_wire(r) for r in rows],
                                 version=version, more=more)
 

@@ -18,7 +18,7 @@ from desk_app.identity.hashing import DEFAULT_SCRYPT, b64e, slow_hash
 from desk_platform import db as T
 from desk_platform.anomaly import booking_client_fields
 from desk_platform.base import Context, Part, normalize_id_number
-from desk_platform.db import current_seq, next_seq
+from desk_platform.db import delta_page, next_seq
 from desk_platform.errors import Conflict, NotFound
 from desk_platform.keys import Keys, sign_token
 from sync import protocol as P
@@ -208,16 +208,13 @@ class Bookings(Part):
               day: date | None = None) -> P.BookingsDelta:
         b = T.bookings.c
         with self.db.read() as conn:
-            q = select(T.bookings).where(b.hospital_id == hospital_id, b.seq > cursor)
+            q = select(T.bookings).where(b.hospital_id == hospital_id)
             if day is not None:
                 q = q.where(b.day == day.isoformat())
-            rows = conn.execute(q.order_by(b.seq).limit(limit + 1)).all()
-            head = current_seq(conn, f"bookings:{hospital_id}")
-        more = len(rows) > limit
-        rows = rows[:limit]
-        # Without more pages the cursor jumps to the head: changes of other days are skipped
-        # for this filter, which is what "bookings of this day after cursor" means.
-        new_cursor = rows[-1].seq if more else max(cursor, head)
+            # Without more pages the cursor jumps to the head: changes of other days are skipped
+            # for this filter, which is what "bookings of this day after cursor" means.
+            rows, new_cursor, more = delta_page(conn, f"bookings:{hospital_id}", q, b.seq,
+                                                cursor, limit)
         return P.BookingsDelta(hospital_id=hospital_id, day=day,
                                bookings=[self._booking_wire(r) for r in rows],
                                cursor=new_cursor, more=more)

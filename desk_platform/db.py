@@ -173,14 +173,12 @@ bookings = Table(
     Column("token", Text, nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    # What the booking platform saw of the client (optional; the anomaly rules count them).
-    # The phone number is kept as an HMAC (``phone_key``) and its last 4 only.
+    # What the booking platform saw of the client (optional): the phone as an HMAC and last 4.
     Column("client_ip", String(64), nullable=True),
     Column("phone_key", String(64), nullable=True),
     Column("phone_last4", String(4), nullable=True),
     Column("device_id", String(128), nullable=True),
-    # Fernet(ID number): what a confirmed anomaly blacklists (the booking platform books by
-    # real name; the number is kept encrypted like the police's).
+    # Fernet(ID number): what a confirmed anomaly blacklists (sealed like the police's).
     Column("patient_enc", LargeBinary, nullable=True),
     Index("ix_bookings_hospital_seq", "hospital_id", "seq"),
     Index("ix_bookings_hospital_day_seq", "hospital_id", "day", "seq"),
@@ -267,9 +265,8 @@ alerts = Table(
     Index("ux_alerts_hospital_seq", "hospital_id", "seq", unique=True),
 )
 
-# Insiders (revision 0004): per hospital, person and ISO week, what a desk counted of that
-# person's decisions (overrides, undecided faces confirmed within a second) and whether the
-# desk flagged them as far above their colleagues. The latest report of a desk wins.
+# Insiders (revision 0004): per hospital, person and ISO week, a desk's counts of that person's
+# decisions and whether it flagged them as far above colleagues. A desk's latest report wins.
 insider_weeks = Table(
     "insider_weeks", metadata,
     Column("hospital_id", String(64), primary_key=True),
@@ -311,10 +308,8 @@ reports = Table(
     Index("ix_reports_hospital_day", "hospital_id", "day"),
 )
 
-# Staff accounts of every side: a hospital's clerks, guards and administrators (cached by that
-# hospital's desks, argon2 hashes, so a desk signs them in offline), and the police, the booking
-# platform's operators and the health commission (the console). ``version`` orders the changes
-# desks pull (counter "staff").
+# Staff accounts of every side: a hospital's (cached by its desks with argon2 hashes) and the
+# console's (police, booking platform, commission). ``version``: counter "staff".
 staff = Table(
     "staff", metadata,
     Column("username", String(64), primary_key=True),
@@ -333,8 +328,7 @@ staff = Table(
 )
 
 # --- the task force's console (migration 0003) ------------------------------------------------
-# Who viewed or changed what, when: every console page that shows personal data and every change
-# made through the console leaves a row here (never the ID number itself: last 4 at most).
+# Who viewed or changed what, when: personal data shown or changes made (last 4 at most).
 audit_log = Table(
     "audit_log", metadata,
     Column("audit_id", String(36), primary_key=True),
@@ -350,8 +344,7 @@ audit_log = Table(
     Index("ix_audit_actor_at", "actor", "at"),
 )
 
-# Console sign-ins: the cookie holds a random token, the table its sha256; idle and absolute
-# expiry are checked on every request, so signing out or disabling the account ends it at once.
+# Console sign-ins: the cookie holds a random token, the table its sha256 (expiry per request).
 console_sessions = Table(
     "console_sessions", metadata,
     Column("session_hash", String(64), primary_key=True),
@@ -362,8 +355,7 @@ console_sessions = Table(
     Index("ix_console_sessions_user", "username"),
 )
 
-# The police's case files behind a blacklist entry (desks pull ``blacklist``): one row per case;
-# a second case against a person already banned adds a file, it never replaces the first.
+# The police's case files behind a blacklist entry: one row per case, a second never replaces.
 blacklist_cases = Table(
     "blacklist_cases", metadata,
     Column("case_id", String(36), primary_key=True),
@@ -387,8 +379,7 @@ hospital_regions = Table(
     Column("county", String(64), nullable=False),
 )
 
-# Figures of the summary table the platform cannot know (detentions, campaigns ...), entered in
-# the console by the police or the health commission, per county and period.
+# Figures of the summary table the platform cannot know, entered per county and period.
 taskforce_figures = Table(
     "taskforce_figures", metadata,
     Column("county", String(64), primary_key=True),
@@ -439,8 +430,7 @@ anomaly_candidates = Table(
     Index("ix_anomaly_status_last", "status", "last_at"),
 )
 
-# Booking accounts frozen after a confirmed anomaly; unfrozen after the ID is checked at a
-# window (a desk) or by the police.
+# Booking accounts frozen after a confirmed anomaly; unfrozen by a desk's ID check or the police.
 frozen_accounts = Table(
     "frozen_accounts", metadata,
     Column("account_id", String(64), primary_key=True),
@@ -453,9 +443,6 @@ frozen_accounts = Table(
     Column("unfrozen_by", String(64), nullable=True),
     Column("unfrozen_via", String(16), nullable=True),  # police | desk
 )
-
-_ = Integer  # (kept importable for migrations written by hand)
-
 
 # --- engines ------------------------------------------------------------------------------------
 
@@ -559,6 +546,19 @@ def next_seq(db: Database, conn: Connection, name: str, count: int = 1) -> int:
 def current_seq(conn: Connection, name: str) -> int:
     value = conn.execute(select(counters.c.value).where(counters.c.name == name)).scalar()
     return int(value or 0)
+
+
+def delta_page(conn: Connection, counter: str, query: Any, seq: Any, since: int,
+               limit: int) -> tuple[list[Any], int, bool]:
+    """A delta page by cursor: (rows, next cursor, more). The head is read FIRST, then rows up to
+    it (all committed): read after the rows under READ COMMITTED, a row committed in between fell
+    behind the cursor for good (PostgreSQL: each statement sees what was committed as it began)."""
+    head = current_seq(conn, counter)
+    rows = conn.execute(query.where(seq > since, seq <= head).order_by(seq)
+                        .limit(limit + 1)).all()
+    if len(rows) > limit:
+        return rows[:limit], int(rows[limit - 1]._mapping[seq]), True
+    return rows, max(since, head), False
 
 
 # --- migrations ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from desk_app.booking import sign_booking_token
 from desk_app.identity.hashing import b64e
 from desk_platform import db as T
 from desk_platform.base import Part, Principal
-from desk_platform.db import current_seq, next_seq
+from desk_platform.db import current_seq, delta_page, next_seq
 from desk_platform.errors import NotFound
 from sync import protocol as P
 
@@ -90,15 +90,12 @@ class Keys(Part):
 
     def revocations_delta(self, who: Principal, since: int, limit: int) -> P.RevocationsDelta:
         with self.db.read() as conn:
-            q = select(T.revocations).where(T.revocations.c.version > since)
+            q = select(T.revocations)
             if who.role in (P.Role.DESK, P.Role.SECURITY, P.Role.HOSPITAL_ADMIN):
                 q = q.where(or_(T.revocations.c.hospital_id.is_(None),
                                 T.revocations.c.hospital_id == who.hospital_id))
-            rows = conn.execute(q.order_by(T.revocations.c.version).limit(limit + 1)).all()
-            head = current_seq(conn, "revocations")
-        more = len(rows) > limit
-        rows = rows[:limit]
-        version = rows[-1].version if more else max(since, head)
+            rows, version, more = delta_page(conn, "revocations", q, T.revocations.c.version,
+                                             since, limit)
         return P.RevocationsDelta(
             items=[P.RevocationWire(kind=r.kind, item_id=r.item_id, version=r.version,
                                     revoked_at=r.revoked_at) for r in rows],

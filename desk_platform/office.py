@@ -33,7 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from desk_app.alert_ids import DESK_ALERT_DETAIL, LATE_DESK_ALERT_DETAIL
 from desk_platform import db as T
 from desk_platform.base import Principal
-from desk_platform.db import current_seq, next_seq
+from desk_platform.db import current_seq, delta_page, next_seq
 from desk_platform.errors import Forbidden, NotFound
 from desk_platform.ingest import own_visit
 from desk_platform.service import Platform
@@ -55,13 +55,10 @@ def alerts_delta(plat: Platform, hospital_id: str, cursor: int, limit: int) -> P
     """The hospital's alerts created or handled after ``cursor`` (handled state included)."""
     a = T.alerts.c
     with plat.db.read() as conn:
-        rows = conn.execute(select(T.alerts).where(a.hospital_id == hospital_id, a.seq > cursor)
-                            .order_by(a.seq).limit(limit + 1)).all()
-        head = current_seq(conn, f"alerts:{hospital_id}")
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return P.AlertsDelta(hospital_id=hospital_id, more=more,
-                         cursor=rows[-1].seq if more else max(cursor, head),
+        rows, new_cursor, more = delta_page(
+            conn, f"alerts:{hospital_id}", select(T.alerts).where(a.hospital_id == hospital_id),
+            a.seq, cursor, limit)
+    return P.AlertsDelta(hospital_id=hospital_id, more=more, cursor=new_cursor,
                          alerts=[alert_wire(r) for r in rows])
 
 

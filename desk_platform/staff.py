@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, RowMapping, case, delete, literal, null, or_, select, update
 
 from desk_platform import db as T
-from desk_platform.db import Database, current_seq, next_seq
+from desk_platform.db import Database, delta_page, next_seq
 from desk_platform.errors import Conflict, NotFound, PlatformError, Unauthorized
 from sync import protocol as P
 
@@ -65,6 +65,7 @@ class StaffDelta:
 
     members: list[tuple[StaffMember, str]]  # (member, argon2 hash)
     version: int
+    more: bool = False  # another page waits after ``version``
 
 
 class Staff:
@@ -143,12 +144,10 @@ class Staff:
     def delta(self, hospital_id: str, since: int = 0, limit: int = 1000) -> StaffDelta:
         """The hospital's accounts changed after version ``since`` (disabled ones included)."""
         with self.db.read() as conn:
-            rows = conn.execute(
-                select(T.staff).where(T.staff.c.hospital_id == hospital_id,
-                                      T.staff.c.version > since)
-                .order_by(T.staff.c.version).limit(limit)).mappings().all()
-            top = rows[-1]["version"] if len(rows) == limit else current_seq(conn, _COUNTER)
-        return StaffDelta([(_member(r), r["password_hash"]) for r in rows], max(int(top), since))
+            rows, version, more = delta_page(
+                conn, _COUNTER, select(T.staff).where(T.staff.c.hospital_id == hospital_id),
+                T.staff.c.version, since, limit)
+        return StaffDelta([(_member(r._mapping), r.password_hash) for r in rows], version, more)
 
     # --- signing in -------------------------------------------------------------------------------
 
@@ -235,7 +234,7 @@ def member_wire(m: StaffMember) -> P.StaffMemberWire:
 def delta_wire(staff: Staff, hospital_id: str, since: int, limit: int) -> P.StaffDelta:
     d = staff.delta(hospital_id, since, limit)
     return P.StaffDelta(
-        hospital_id=hospital_id, version=d.version, more=len(d.members) >= limit,
+        hospital_id=hospital_id, version=d.version, more=d.more,
         accounts=[P.StaffAccountWire(**member_wire(m).model_dump(), password_hash=h)
                   for m, h in d.members])
 
