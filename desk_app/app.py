@@ -476,6 +476,7 @@ def wire_login(w: Window, desk: Desk, *, office: bool = False) -> Any:
         w.main.set_locked(True)
         w.main.set_user(None)
         w.security.forget_photos()
+        w.checkin.trigger("reset")  # as Esc: the last patient's case and dialogs are gone
 
     def locked() -> None:
         hide_all()

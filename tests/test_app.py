@@ -554,3 +554,45 @@ def test_after_each_sign_in_the_clerks_keys_reach_the_check_in_screen(qtbot, wir
                     timeout=10_000)
     sign_in_and_press_f3()
     lock.uninstall()
+
+
+def test_nothing_of_the_last_patient_is_left_for_the_next_person_to_sign_in(qtbot, wired):
+    """A clerk's case half done (the card's number typed, a dialog open) when the desk is
+    locked: the next person signs in to an empty check-in, in the service as on the screen, and
+    has nothing of that patient to decide."""
+    import datetime as dt
+
+    from desk_app.identity.testing import make_id_number
+
+    desk, window = wired
+    desk.store.users.create("guard", "保卫科李", "security", "guard-pass-1")
+    login, lock = composition.wire_login(window, desk)
+    window.main.show()
+    checkin = window.checkin
+
+    def sign_in(user: str, password: str) -> None:
+        login.username.setText(user)
+        login.password.setText(password)
+        with qtbot.waitSignal(login.logged_in, timeout=10_000):
+            login.submit()
+
+    sign_in("wang", "clerk-pass-1")
+    checkin.presenter.submit_id_number(make_id_number("110101", dt.date(1985, 3, 12), 21))
+    qtbot.waitUntil(lambda: checkin.presenter.state is not None
+                    and checkin.presenter.state.person is not None, timeout=10_000)
+    assert checkin.verdict.person_id.text() != "—"
+    checkin.trigger("suspect")  # a dialog about this patient is open
+    assert checkin.dialog is not None
+    old_session = checkin.presenter.session_id
+
+    window.main.sign_out_requested.emit()  # Ctrl+L
+    qtbot.waitUntil(lambda: desk.session.current_user() is None, timeout=10_000)
+    qtbot.waitUntil(lambda: checkin.presenter.state is not None
+                    and checkin.presenter.session_id != old_session, timeout=10_000)
+    assert checkin.dialog is None
+    assert checkin.presenter.state.person is None and checkin.verdict.person_id.text() == "—"
+    assert desk.checkin.current().person is None  # the service's open case is a new one too
+    sign_in("guard", "guard-pass-1")
+    assert checkin.presenter.state.person is None and checkin.presenter.state.verdict is None
+    assert not checkin.buttons["not_same_person"].isEnabled()
+    lock.uninstall()
