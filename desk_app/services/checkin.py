@@ -37,6 +37,7 @@ from desk_app.faces.engine import FaceModelUnavailable
 from desk_app.faces.verify import (
     MODEL_UNAVAILABLE,
     FaceDecision,
+    FaceOutcome,
     FaceSession,
     IdPhoto,
     encode_id_photo,
@@ -211,7 +212,7 @@ class CheckinService:
                 case.live_face = frame[max(0, q.box.top):q.box.bottom,
                                        max(0, q.box.left):q.box.right].copy()
             if result.decision is not None:
-                case.face = result.decision
+                case.face, case.face_card = result.decision, case.photo_card
                 self._maybe_decide(case)
             return self._state()
 
@@ -225,12 +226,13 @@ class CheckinService:
                 case.awaiting_card_photo = False
                 case.face_missing = "camera_no_portrait"
                 case.face = FaceDecision.unavailable(self.settings().faces)
+                case.face_card = case.id_number.number if case.id_number is not None else ""
                 self._maybe_decide(case)
                 return self._state()
             if case is None or case.face_session is None or case.face is not None:
                 return self._state()
             try:
-                case.face = case.face_session.finish()
+                case.face, case.face_card = case.face_session.finish(), case.photo_card
             except FaceModelUnavailable as exc:  # the thorough look needs the CNN detector
                 return self._face_model_lost(case, exc)
             self._maybe_decide(case)
@@ -240,6 +242,7 @@ class CheckinService:
         """A model file could not be read mid-case: the clerk compares by hand."""
         log.error("face model unavailable (%s): the clerk compares by hand", exc.detail)
         case.face = FaceDecision.unavailable(self.settings().faces, MODEL_UNAVAILABLE)
+        case.face_card = case.photo_card
         self._maybe_decide(case)
         return self._state()
 
@@ -248,7 +251,7 @@ class CheckinService:
             case = self._current(session_id)
             if case is None or case.verdict is not None:
                 return self._state()
-            case.face = FaceDecision.declined(self.settings().faces)
+            case.face, case.face_card = FaceDecision.declined(self.settings().faces), ""
             if case.face_session is not None:
                 case.face_session.decline()
             case.live_face, case.face_box = None, None
@@ -372,6 +375,10 @@ class CheckinService:
                 long_term: bool, source: str, portrait: np.ndarray | None,
                 photo: IdPhoto | None = None) -> None:
         self.masker.remember(name)
+        if case.id_number is None or case.id_number.number != number.number:
+            # Another card before the verdict: a face compared with the card before (its photo,
+            # its session) says nothing about this one.
+            case.forget_face(photo=True)
         case.id_number, case.name, case.errors = number, name, []
         case.card_valid_to, case.card_long_term, case.id_source = valid_to, long_term, source
         case.presented_hash = None
@@ -389,19 +396,22 @@ class CheckinService:
             # No card photo (typed number, reader without photo decoder): no comparison possible.
             case.face_missing = "reader_no_decoder" if source == "reader" else ""
             case.face = FaceDecision.unavailable(self.settings().faces)
+            case.face_card = number.number
 
     def _card_photo(self, case: Case, portrait: np.ndarray | None,
                     photo: IdPhoto | None) -> None:
         if portrait is None or not portrait.size:
             return
+        case.forget_face(photo=False)  # e.g. "no photo, no comparison" of the chip read before
         case.awaiting_card_photo = False
         case.id_portrait = portrait
+        case.photo_card = case.id_number.number if case.id_number is not None else ""
         case.id_photo = photo if photo is not None else self._encode_card_photo(portrait)
         case.face_session = FaceSession(
             case.id_photo, self.settings().faces, self.face_model,
             holder_sex=case.id_number.sex if case.id_number is not None else None)
-        if case.face_session.decision is not None:  # no face found in the card photo
-            case.face = case.face_session.decision
+        if case.face_session.decision is not None and case.face is None:  # no face in the photo
+            case.face, case.face_card = case.face_session.decision, case.photo_card
 
     def _encode_card_photo(self, portrait: np.ndarray) -> IdPhoto:
         """The card photo's encoding; with the model files missing or damaged the comparison is
@@ -415,12 +425,25 @@ class CheckinService:
 
     # -- deciding --------------------------------------------------------------------------
     def _maybe_decide(self, case: Case) -> None:
+        self._drop_face_of_another_card(case)
         if case.verdict is None and case.booking is not None and case.id_number is not None \
                 and case.face is not None:
             self._decide(case)
 
     def _decide(self, case: Case) -> None:
+        self._drop_face_of_another_card(case)
         self.decider.decide(case, self.session.require().username)
+
+    @staticmethod
+    def _drop_face_of_another_card(case: Case) -> None:
+        """A face result is only ever decided with the card it was compared against (the card
+        changes clear it; this guards against a path that forgets to)."""
+        if case.face is None or case.face.outcome is FaceOutcome.DECLINED:
+            return
+        number = case.id_number.number if case.id_number is not None else None
+        if case.face_card != number:
+            log.error("a face result of another card was dropped before deciding")
+            case.forget_face(photo=case.photo_card != number)
 
     # -- the screen's view -----------------------------------------------------------------
     def _state(self) -> CheckinState:

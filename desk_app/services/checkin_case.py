@@ -13,7 +13,7 @@ import numpy as np
 from desk_app.booking import BookingCode, BookingCodeError
 from desk_app.checkin.model import CheckinInput, Verdict
 from desk_app.errors import Text
-from desk_app.faces.verify import FaceDecision, FaceSession, IdPhoto
+from desk_app.faces.verify import FaceDecision, FaceOutcome, FaceSession, IdPhoto
 from desk_app.identity import IdNumber
 
 
@@ -44,6 +44,11 @@ class Case:
     id_photo: IdPhoto | None = None
     face_session: FaceSession | None = None
     face: FaceDecision | None = None
+    # The card number the face result was compared against (``face``) and the card whose photo
+    # ``id_photo`` / ``face_session`` are (``photo_card``): a result for another card is never
+    # used. A patient's refusal (F4) holds for any card ("").
+    face_card: str = ""
+    photo_card: str = ""
     live_face: np.ndarray | None = None
     face_box: tuple[int, int, int, int] | None = None
     face_prompt: Text | None = None
@@ -62,6 +67,19 @@ class Case:
     judgement: str = ""
     card_confirmed_by: str = ""
     clerk_notes: list[str] = field(default_factory=list)
+
+    def forget_face(self, *, photo: bool) -> None:
+        """Another card (or the photo of a card read without one) arrived before the verdict:
+        the face result, the live face and the face session with its liveness state belonged to
+        the card before. ``photo``: the card photo goes too (another card's number). A patient's
+        refusal of the face check (F4) stands."""
+        if self.face is not None and self.face.outcome is not FaceOutcome.DECLINED:
+            self.face, self.face_card = None, ""
+        self.face_missing, self.face_session = "", None
+        self.live_face, self.face_box, self.face_prompt = None, None, None
+        if photo:
+            self.id_portrait, self.id_photo, self.photo_card = None, None, ""
+            self.awaiting_card_photo = False
 
 
 def png(image: np.ndarray | None, max_side: int = 320) -> bytes | None:

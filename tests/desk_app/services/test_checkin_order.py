@@ -1,0 +1,85 @@
+"""The check-in's parts arriving in an unusual order: a second card before the verdict, the face
+check declined after its result, a stray code after a valid one. The real service, store, tokens
+and face model on real photos, as in test_checkin.py."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from desk_app.services.model import Decision
+from tests.desk_app.services.test_checkin import BIDEN, OBAMA, Desk
+
+pytestmark = pytest.mark.faces
+
+
+@pytest.fixture
+def desk(store, faces_dir, users):
+    return Desk(store, faces_dir, users)
+
+
+def _codes(state):
+    return [r.code for r in state.verdict.reasons]
+
+
+def _card_and_look(desk, number, name, card_photo, face_photo, source="reader"):
+    """A new case: a card read, then a face in front of the camera; (session id, state)."""
+    sid = desk.service.new_patient().session_id
+    desk.service.submit_card(sid, replace(desk.card(number, name, card_photo), source=source))
+    return sid, desk.look(sid, face_photo)
+
+
+@pytest.mark.parametrize("source", ["reader", "camera"])
+def test_a_face_matched_with_one_card_is_not_kept_for_another_card(desk, source):
+    """The impostor shows his own card and his face matches it; then he lays the borrowed card
+    and its booking QR: the match belonged to his own card. The face is compared again with the
+    borrowed card's photo: REJECT, security alerted (a camera desk's F9 cannot admit it)."""
+    _, token = desk.booking(BIDEN)
+    sid, s = _card_and_look(desk, OBAMA, "奥巴马", "obama.jpg", "obama2.jpg", source)
+    assert s.face.outcome == "match" and s.verdict is None
+    s = desk.service.submit_card(sid, replace(desk.card(BIDEN, "拜登", "biden.jpg"), source=source))
+    assert s.face is None and s.live_face_png is None and s.face_box is None
+    s = desk.service.submit_code(sid, token, "camera")
+    assert s.verdict is None  # waits for a face compared with this card
+    s = desk.look(sid, "obama2.jpg")
+    assert s.verdict.decision is Decision.REJECT and s.verdict.alert_security, _codes(s)
+    assert "face_mismatch" in _codes(s)
+    assert desk.store.visits.get(s.visit_id).face_outcome == "mismatch"
+    assert len(desk.store.alerts.cases()) == 1
+
+
+def test_a_mismatch_with_a_wrong_card_read_first_does_not_reject_the_patient(desk):
+    """The other way round: a relative's card was read first by mistake (a mismatch with the
+    patient's face); the patient's own card and QR then admit them, no alert."""
+    _, token = desk.booking(BIDEN)
+    sid, s = _card_and_look(desk, OBAMA, "奥巴马", "obama.jpg", "biden2.jpg")
+    assert s.face.outcome == "mismatch" and s.verdict is None
+    s = desk.service.submit_card(sid, desk.card(BIDEN, "拜登", "biden.jpg"))
+    s = desk.service.submit_code(sid, token, "camera")
+    s = desk.look(sid, "biden2.jpg")
+    assert s.verdict.decision is Decision.ADMIT, _codes(s)
+    assert desk.store.alerts.cases() == []
+
+
+def test_a_typed_number_after_a_card_does_not_keep_that_cards_face(desk):
+    """The same with a typed number: no photo of the typed number's card, so no comparison (the
+    clerk compares by hand), never the other card's match."""
+    _, token = desk.booking(BIDEN)
+    sid, s = _card_and_look(desk, OBAMA, "奥巴马", "obama.jpg", "obama2.jpg")
+    assert s.face.outcome == "match"
+    s = desk.service.submit_id_number(sid, BIDEN)
+    assert s.face.outcome == "unavailable" and s.id_photo_png is None
+    s = desk.service.submit_code(sid, token, "camera")
+    assert s.verdict.decision is Decision.REVIEW and "face_match" not in _codes(s)
+
+
+def test_a_face_result_of_another_card_is_never_decided_with(desk):
+    """Defence in depth: a face result carries the card it was compared with; one that does not
+    name the card on the case is dropped before deciding (the case waits for a new look)."""
+    _, token = desk.booking(OBAMA)
+    sid, s = _card_and_look(desk, OBAMA, "奥巴马", "obama.jpg", "obama2.jpg")
+    assert s.face.outcome == "match"
+    desk.service._case.face_card = BIDEN  # as if compared with another card
+    s = desk.service.submit_code(sid, token, "camera")
+    assert s.verdict is None and s.face is None
