@@ -41,6 +41,15 @@ TYP = "RNB1"
 MAX_CODE_CHARS = 2048
 MAX_CLAIM_CHARS = 128
 DEFAULT_LEEWAY = timedelta(minutes=5)
+#: The furthest ahead of its slot a booking is made: the platform keeps a retired signing key
+#: verifying this long (``desk_platform.keys.KEY_OVERLAP``).
+BOOKING_HORIZON = timedelta(days=30)
+#: A booking token stays valid this long after its slot ends (``exp = slot end + grace``,
+#: ``desk_platform.bookings.TOKEN_GRACE``).
+TOKEN_GRACE = timedelta(hours=2)
+#: The longest a booking token signed by a retired key can live: from the last moment the key
+#: could sign (``not_after``), and from the token's own ``iat``.
+MAX_TOKEN_LIFE = BOOKING_HORIZON + TOKEN_GRACE
 REFERENCE_RE = re.compile(r"^[A-Z0-9]{6,12}$")
 _JWS_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 _LAST4_RE = re.compile(r"^[0-9A-Z]{4}$")
@@ -272,6 +281,17 @@ def _parse_reference(ref: str, revoked: RevocationList | Collection[str], hospit
     return BookingCode("reference", booking, cached=True)
 
 
+def _check_retired_key(not_after: datetime, iat: datetime, exp: datetime,
+                       leeway: timedelta) -> None:
+    """A retired key signs nothing new. ``iat`` is the signer's word, so a leaked key could
+    backdate it: its tokens must also end within a booking's life of ``not_after``, and span
+    no more than one booking's life."""
+    if iat > not_after + leeway:
+        raise BookingCodeError("unknown_key", detail="key retired before the token was issued")
+    if exp > not_after + MAX_TOKEN_LIFE + leeway or exp - iat > MAX_TOKEN_LIFE + leeway:
+        raise BookingCodeError("unknown_key", detail="token outlives its retired key")
+
+
 def _parse_token(token: str, keyset: KeySet, revoked: RevocationList | Collection[str],
                  hospital_id: str, now: datetime, lookup: BookingLookup | None,
                  leeway: timedelta, allow_checked_in: bool) -> BookingCode:
@@ -298,8 +318,8 @@ def _parse_token(token: str, keyset: KeySet, revoked: RevocationList | Collectio
         raise BookingCodeError("malformed", detail="payload") from None
     booking = _booking_from_claims(claims)
     iat, exp = _int_claim(claims, "iat"), _int_claim(claims, "exp")
-    if key.not_after is not None and _ts(iat) > key.not_after + leeway:
-        raise BookingCodeError("unknown_key", detail="key retired before the token was issued")
+    if key.not_after is not None:
+        _check_retired_key(key.not_after, _ts(iat), _ts(exp), leeway)
     if booking.hospital_id != hospital_id:
         raise BookingCodeError("other_hospital")
     cached = lookup.by_id(booking.booking_id) if lookup is not None else None

@@ -3,8 +3,10 @@
 Rotation: the platform publishes a new key (new ``kid``) before it starts signing with it and
 keeps the old one in the set until every token it signed has expired; a desk therefore holds
 several keys at once and picks one by the token's ``kid``. ``not_after`` retires a key: tokens
-issued after it are refused even if the key is still in the set (a leaked old key cannot mint
-new bookings).
+issued after it are refused even if the key is still in the set, and so are tokens that expire
+more than one booking's life (``codes.MAX_TOKEN_LIFE``: the booking horizon plus the token's
+grace) after it or after their own ``iat`` (a leaked old key cannot mint new bookings by
+backdating ``iat``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ class KeySetError(DataError):
 class VerifyKey:
     kid: str
     public_key: Ed25519PublicKey
-    not_after: datetime | None = None  # tokens issued after this are refused
+    not_after: datetime | None = None  # tokens issued after this are refused (see above)
 
     @property
     def x(self) -> str:
