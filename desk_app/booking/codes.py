@@ -9,7 +9,8 @@ costs an attacker one scrypt per guess instead of a table look-up.
 Order of the checks (the first failing one is reported): size, kind of code, JWS form, key,
 signature, claims, hospital, revoked or cancelled, already checked in, expiry. JWS parsing and
 signature checking are PyJWT's; the times are checked here against the injected ``now`` (with a
-small leeway for desk clocks that are a little off).
+small leeway for desk clocks that are a little off). A typed reference is checked for hospital,
+status and expiry too: it ends when its token does, the slot's end plus ``TOKEN_GRACE``.
 """
 
 from __future__ import annotations
@@ -266,18 +267,24 @@ def parse_booking_code(text: str, keyset: KeySet, revoked_ids: RevocationList | 
                             lookup, leeway, allow_checked_in)
     ref = re.sub(r"[\s-]+", "", unicodedata.normalize("NFKC", stripped)).upper()
     if REFERENCE_RE.match(ref) and ref.isascii():
-        return _parse_reference(ref, revoked_ids, hospital_id, lookup, allow_checked_in)
+        return _parse_reference(ref, revoked_ids, hospital_id, now, lookup, leeway,
+                                allow_checked_in)
     raise BookingCodeError("not_booking_code")
 
 
 def _parse_reference(ref: str, revoked: RevocationList | Collection[str], hospital_id: str,
-                     lookup: BookingLookup | None, allow_checked_in: bool) -> BookingCode:
+                     now: datetime, lookup: BookingLookup | None, leeway: timedelta,
+                     allow_checked_in: bool) -> BookingCode:
     booking = lookup.by_ref(ref) if lookup is not None else None
     if booking is None:
         raise BookingCodeError("unknown_reference")
     if booking.hospital_id != hospital_id:
         raise BookingCodeError("other_hospital")
     _check_status(booking, _revoked(revoked)[0], allow_checked_in)
+    # The token's expiry is the slot's end plus the grace; a typed reference (kept cached for
+    # days after its slot) ends at the same moment.
+    if now > booking.slot_end + TOKEN_GRACE + leeway:
+        raise BookingCodeError("expired")
     return BookingCode("reference", booking, cached=True)
 
 
