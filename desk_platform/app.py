@@ -26,7 +26,7 @@ from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -37,7 +37,7 @@ from desk_platform.authz import Perm, blacklist_source, require
 from desk_platform.base import Principal
 from desk_platform.console import mount_console
 from desk_platform.db import Database
-from desk_platform.errors import PlatformError, Unauthorized
+from desk_platform.errors import InvalidData, PlatformError, Unauthorized
 from desk_platform.limits import LimitConfig, LimitsMiddleware
 from desk_platform.secrets import load_secrets
 from desk_platform.service import Platform
@@ -182,18 +182,29 @@ def create_app(config: ServerConfig, platform: Platform | None = None) -> FastAP
                 403: "forbidden"}.get(exc.status_code, "invalid_request")
         return _err(exc.status_code, code, str(exc.detail))
 
-    @app.exception_handler(OperationalError)
-    async def _db_down(_r: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s", type(exc.orig).__name__)
-        return _err(503, "unavailable", "database unavailable, retry later",
-                    {"retry-after": "2"})
-
     @app.exception_handler(DBAPIError)
-    async def _db_error(_r: Request, exc: DBAPIError) -> JSONResponse:
-        # Serialization failures and deadlocks end up here: the transaction was rolled back,
-        # so the same request can simply be sent again.
-        log.warning("database error: %s", type(exc.orig).__name__)
-        return _err(503, "unavailable", "database busy, retry later", {"retry-after": "1"})
+    async def _db_error(r: Request, exc: DBAPIError) -> JSONResponse:
+        # Only what may succeed when sent again is a 503 (a desk resends it until it does): a
+        # lost connection, a serialization failure, a deadlock (OperationalError on both
+        # databases; rolled back). A value or a constraint the database refuses fails the same
+        # way every time: 422 invalid_data / 409, and a desk parks the item. Logged by kind and
+        # SQLSTATE only: the message and the parameters may hold an ID number or a name.
+        why = f"{type(exc.orig).__name__} {getattr(exc.orig, 'sqlstate', None) or ''}".strip()
+        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+            log.warning("database unavailable or busy: %s", why)
+            return _err(503, "unavailable", "database unavailable or busy, retry later",
+                        {"retry-after": "2"})
+        if isinstance(exc, DataError):
+            log.warning("%s %s: the database refused a value (%s)", r.method, r.url.path, why)
+            return _err(InvalidData.status, InvalidData.code, "the database refused a value of "
+                        "this request (a NUL character in a text, ...): it fails every time")
+        if isinstance(exc, IntegrityError):
+            log.warning("%s %s: a database constraint refused the change (%s %s)", r.method,
+                        r.url.path, why, getattr(getattr(exc.orig, "diag", None),
+                                                 "constraint_name", None) or "")
+            return _err(409, "conflict", "the change conflicts with data already stored")
+        log.error("%s %s: database error (%s)", r.method, r.url.path, why)
+        return _err(500, "internal", "internal error")
 
     @app.exception_handler(Exception)
     async def _bug(_r: Request, exc: Exception) -> JSONResponse:

@@ -42,6 +42,14 @@ class Conflict(PlatformError):
     code = "conflict"
 
 
+class InvalidData(PlatformError):
+    """The database refused a value of this request (on PostgreSQL a NUL character in a text,
+    for one): sending it again will fail the same way."""
+
+    status = 422
+    code = "invalid_data"
+
+
 class EnrollmentInvalid(PlatformError):
     status = 400
     code = "enrollment_invalid"

@@ -305,3 +305,22 @@ def test_server_killed_mid_batch_then_retried_stores_each_visit_once(
         stored = conn.execute(select(func.count()).select_from(T.visits).where(
             T.visits.c.visit_id.in_(ids))).scalar_one()
     assert stored == len(ids)
+
+
+def test_a_value_the_database_refuses_is_422_not_retry_for_ever(server: Server):
+    """PostgreSQL refuses a NUL character in a text. That fails the same way every time, so it is
+    a 422 ``invalid_data`` (the desk parks the call), not the 503 a desk resends for ever; the
+    log names the kind of error, never the value. The query parameter ``viewer`` (the desk's
+    signed-in person) is not a protocol field, so this stays a database refusal."""
+    if server.backend != "postgres":
+        pytest.skip("SQLite stores a NUL in a text")
+    viewer = "王小明\x00"
+    with server.client(server.desk_tokens["desk-01"]) as c:
+        r = c.get("/v1/hospitals/H001/alerts/A1/photos",
+                  params={"viewer": viewer, "viewer_role": "security"})
+        body = _assert_error(r, 422, "invalid_data")
+        assert "王小明" not in body.detail and "retry-after" not in r.headers
+        assert c.get("/v1/keys").status_code == 200  # the server stays healthy
+    log = server.log.read_text(encoding="utf-8", errors="replace")
+    assert "the database refused a value (DataError" in log
+    assert "王小明" not in log and "viewer=" not in log
