@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from desk_app.identity.hashing import b64d
+from desk_app.identity.hashing import DEFAULT_SCRYPT, ScryptParams, b64d
 from desk_app.storage import BlacklistEntry, StoredKeySet
 from sync import protocol
 
@@ -25,6 +25,8 @@ def keyset(k: protocol.KeySetWire) -> StoredKeySet:
 
 
 def booking(b: protocol.BookingWire) -> Booking:
+    """Every field the desk's rules read; a ``kdf`` outside scrypt's sane range is a
+    ``ValueError`` (as a hash that is not base64 is)."""
     from desk_app.booking.model import Booking, BookingRisk
 
     r = b.risk
@@ -34,6 +36,7 @@ def booking(b: protocol.BookingWire) -> Booking:
         doctor_name=b.doctor_name, slot_start=b.slot_start, slot_end=b.slot_end,
         patient_hash=b64d(b.patient_hash), patient_salt=b64d(b.patient_salt),
         patient_last4=b.patient_last4, status=b.status.value,
+        kdf=ScryptParams.from_dict(b.kdf.model_dump()) if b.kdf is not None else DEFAULT_SCRYPT,
         risk=BookingRisk(
             booked_at=r.booked_at, slot_released_at=r.slot_released_at,
             rebooked_minutes_after_cancel=r.rebooked_minutes_after_cancel,
@@ -41,6 +44,7 @@ def booking(b: protocol.BookingWire) -> Booking:
             patient_bookings_today=r.patient_bookings_today,
             patient_same_department_today=r.patient_same_department_today,
             patient_cancellations_30d=r.patient_cancellations_30d,
+            patient_same_doctor_today=r.patient_same_doctor_today,
         ),
     )
 
