@@ -293,8 +293,8 @@ def build_devices(settings: Settings, scene: Sequence[Any] | None = None,
 
 def card_sinks(window_holder: list[Window]) -> dict[str, Callable[[Any], None]]:
     """``build_devices``' card callbacks into the check-in screen of the window that
-    ``window_holder`` holds once it is built (both are thread-safe)."""
-    return {"on_card": lambda card: window_holder[0].checkin.post_card(card),
+    ``window_holder`` holds once it is built (both are thread-safe; cards pass its gate)."""
+    return {"on_card": lambda card: window_holder[0].gate.post_card(card),
             "on_card_seen": lambda polygon: window_holder[0].checkin.post_card_seen(polygon)}
 
 
@@ -329,6 +329,7 @@ class Window:
     runner: Any
     adapters: list[Any] = field(default_factory=list)
     started: list[Any] = field(default_factory=list)  # screens with start()/shutdown()
+    gate: Any = None  # ui.shell.login.PatientGate: no patient input while nobody is signed in
 
     def close(self) -> None:
         for screen in self.started:
@@ -355,6 +356,7 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     from ui.i18n import Translations
     from ui.operations import Operations
     from ui.security.screen import SecurityScreen
+    from ui.shell.login import PatientGate
     from ui.shell.main_window import MainWindow
     from ui.shell.status import SyncStatusWidget
     from ui.sounds import SoundCues
@@ -394,8 +396,9 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
     hook.parent_widget = window
     for problem in desk.core.problems:
         show_error(window, problem, lang)
+    gate = PatientGate(window, checkin.post_card)
     w = Window(window, checkin, security, translations, hook, runner,
-               started=[checkin, security, status])
+               started=[checkin, security, status], gate=gate)
     if devices is not None:
         desk.checkin.expect_camera_portrait(devices.portrait_by_camera)
         from devices.camera.qt import CameraSignals
@@ -411,7 +414,7 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
 
         for index, cam in enumerate(devices.cameras.all()):
             sig = CameraSignals(cam, parent=window)
-            sig.frame_ready.connect(lambda frame, i=index: checkin.on_camera_frame(i, frame))
+            sig.frame_ready.connect(lambda f, i=index: gate.open() and checkin.on_camera_frame(i, f))
             sig.state_changed.connect(lambda state, err, i=index: camera_state(i, state, err))
             w.adapters.append(sig)
         if devices.reader is not None:  # the desktop reader: its state, a hint while it fails
@@ -430,9 +433,10 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
         devices.feed.connect(codes.sink)
 
         def code_read(read: Any) -> None:
-            checkin.post_code(read.text, read.source)
-            if read.polygon:
-                checkin.show_code_outline(read.polygon)
+            if gate.open():  # behind the login (nobody signed in) a code is dropped
+                checkin.post_code(read.text, read.source)
+                if read.polygon:
+                    checkin.show_code_outline(read.polygon)
 
         codes.code_read.connect(code_read)
         scanner.scanned.connect(lambda text: devices.feed.submit(

@@ -596,3 +596,70 @@ def test_nothing_of_the_last_patient_is_left_for_the_next_person_to_sign_in(qtbo
     assert checkin.presenter.state.person is None and checkin.presenter.state.verdict is None
     assert not checkin.buttons["not_same_person"].isEnabled()
     lock.uninstall()
+
+
+def test_behind_the_login_no_patient_is_processed_and_no_error_opens(qtbot, qapp, data_dir):
+    """As desk-app wires it, signed out: a scanned code, a card from the reader's thread and the
+    patient camera's frames do not reach the check-in (nothing to decide, no 请先登录 box over
+    the login); signed in, the same inputs do."""
+    import datetime as dt
+    import threading
+    import time
+
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from desk_app.identity.testing import make_id_number
+    from desk_app.services.model import Step, StepStatus
+    from devices.camera.scene import SceneStep
+    from devices.idcard.types import IdCardRead
+    from devices.qr.pipeline import CodeRead
+
+    core, desk = offline_desk(data_dir)
+    desk.store.users.create("wang", "王", "clerk", "clerk-pass-1")
+    holder: list = []
+    devices = composition.build_devices(core.settings, scene=[
+        SceneStep("empty desk", 60.0, (), noise=2.0)], **composition.card_sinks(holder))
+    w = composition.build_window(desk, devices, qapp)
+    holder.append(w)
+    checkin, presenter = w.checkin, w.checkin.presenter
+    number = make_id_number("110101", dt.date(1985, 3, 12), 21)
+
+    def present(code: str) -> None:
+        devices.feed.submit(CodeRead(code, "scanner", "scanner", time.monotonic()))
+        reader = threading.Thread(target=composition.card_sinks(holder)["on_card"],
+                                  args=(IdCardRead(number, name="张伟"),))
+        reader.start()
+        reader.join()
+
+    def booking_step() -> StepStatus:
+        return presenter.state.step(Step.BOOKING).status
+
+    def boxes() -> list:
+        return [b for b in QApplication.topLevelWidgets()
+                if isinstance(b, QMessageBox) and b.isVisible()]
+
+    desk.start()
+    devices.start()
+    login, lock = composition.wire_login(w, desk)
+    w.main.show()
+    try:
+        qtbot.waitUntil(lambda: presenter.state is not None, timeout=10_000)
+        present("NOT-A-BOOKING-CODE-1")
+        qtbot.wait(1500)
+        assert presenter.state.person is None and booking_step() == StepStatus.WAITING
+        assert presenter.face_frames_sent == presenter.face_frames_dropped == 0
+        assert not boxes() and login.isVisible()
+        login.username.setText("wang")
+        login.password.setText("clerk-pass-1")
+        with qtbot.waitSignal(login.logged_in, timeout=10_000):
+            login.submit()
+        present("NOT-A-BOOKING-CODE-2")
+        qtbot.waitUntil(lambda: presenter.state is not None and presenter.state.person is not None
+                        and booking_step() == StepStatus.FAILED, timeout=10_000)
+        qtbot.waitUntil(lambda: presenter.face_frames_sent + presenter.face_frames_dropped > 0,
+                        timeout=10_000)
+    finally:
+        lock.uninstall()
+        devices.stop()
+        w.close()
+        desk.close()

@@ -15,6 +15,8 @@ Wiring::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
@@ -196,6 +198,33 @@ class SignedOutRelay(QObject):
 
     def __call__(self, user: UserView) -> None:
         self.signed_out.emit(user)
+
+
+class PatientGate(QObject):
+    """What the devices bring of a patient reaches the check-in screen only while someone is
+    signed in (``window.locked`` false): behind the login no code, card or face is processed,
+    and no error about it opens over the login. Cards come from the reader's thread; they are
+    checked on the GUI thread, where the lock is set, so a card read as the desk locks is
+    dropped too."""
+
+    _card = Signal(object)
+
+    def __init__(self, window: QWidget, deliver_card: Callable[[object], None]) -> None:
+        super().__init__(window)
+        self.window = window
+        self._deliver_card = deliver_card
+        self._card.connect(self._card_in)  # queued from another thread
+
+    def open(self) -> bool:
+        return not getattr(self.window, "locked", False)
+
+    def post_card(self, card: object) -> None:
+        """Any thread."""
+        self._card.emit(card)
+
+    def _card_in(self, card: object) -> None:
+        if self.open():
+            self._deliver_card(card)
 
 
 class SettingsRelay(QObject):

@@ -38,6 +38,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.sign_out)
         self._user: UserView | None = None
         self.office = False  # the security office window (desk-app run --security-office)
+        self.locked = False  # the login is showing: nobody is signed in (set_locked)
         self.resize(1280, 800)
         self.retranslate()
 
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
 
     def set_locked(self, locked: bool) -> None:
         """While locked (idle or logged out) no screen content is visible."""
+        self.locked = locked
         self.tabs.setVisible(not locked)
 
     def focus_screen(self) -> None:
