@@ -1689,9 +1689,14 @@
         <translation>由 %1 决定: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="261" />
-        <source>Overridden by the clerk: %1</source>
-        <translation>已人工放行: %1</translation>
+        <location filename="../../ui/checkin/verdict.py" line="262" />
+        <source>Changed by hand to ADMIT</source>
+        <translation>人工改判为通过</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/verdict.py" line="263" />
+        <source>Changed by hand to REJECT</source>
+        <translation>人工改判为不通过</translation>
     </message>
     <message>
         <location filename="../../ui/checkin/verdict.py" line="265" />

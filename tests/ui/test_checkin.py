@@ -70,6 +70,28 @@ def test_verdict_panel_chinese_texts(qtbot):
     assert "一证一号" in panel.reasons.item(0).text()
 
 
+def test_an_overridden_verdict_says_what_was_decided_by_hand_and_by_whom(
+        qtbot, _english_then_reset):
+    """A REVIEW changed to REJECT never reads 已人工放行 (released); the words follow the decision,
+    name whoever decided when the service says, and the English does not say "the clerk"."""
+    panel = VerdictPanel()
+    qtbot.addWidget(panel)
+    review = samples.state_review()
+
+    def overridden(decision: Decision, by: str = "") -> object:
+        return replace(review, verdict=replace(review.verdict, decision=decision, overridden=True,
+                                               override_reason="倒号", decided_by=by))
+
+    _english_then_reset.set_language("zh_CN")
+    panel.set_state(overridden(Decision.REJECT), "zh_CN")
+    assert panel.banner.detail == "人工改判为不通过: 倒号"
+    panel.set_state(overridden(Decision.ADMIT, "guard"), "zh_CN")
+    assert panel.banner.detail == "人工改判为通过 (guard): 倒号"
+    _english_then_reset.set_language("en")
+    panel.set_state(overridden(Decision.REJECT, "guard"), "en")
+    assert panel.banner.detail == "Changed by hand to REJECT (guard): 倒号"
+
+
 def test_step_strip_fills_in_any_order(qtbot):
     strip = StepStrip()
     qtbot.addWidget(strip)

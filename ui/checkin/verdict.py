@@ -258,8 +258,11 @@ class VerdictPanel(QWidget):
         elif verdict.decided_by and verdict.decision_note is not None:
             detail = self.tr("Decided by %1: %2").replace("%1", verdict.decided_by).replace(
                 "%2", verdict.decision_note(self.lang))
-        elif verdict.overridden:
-            detail = self.tr("Overridden by the clerk: %1").replace("%1", verdict.override_reason)
+        elif verdict.overridden:  # worded from the decision made, never "released" for a reject
+            changed = (self.tr("Changed by hand to ADMIT") if verdict.decision == Decision.ADMIT
+                       else self.tr("Changed by hand to REJECT"))
+            by = f" ({verdict.decided_by})" if verdict.decided_by else ""
+            detail = f"{changed}{by}: {verdict.override_reason}"
         else:
             blocking = [r for r in verdict.reasons if r.severity != "info"]
             detail = blocking[0].text(self.lang) if blocking else (
