@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from desk_app.errors import ConfigError, DeskError, SettingsCorrupt, Text
 from desk_app.settings_migrations import (
@@ -130,6 +130,11 @@ PolicyAction = Literal["admit", "review", "reject"]  # "admit": a warning only
 OverrideRight = Literal["none", "review", "review_reject"]  # which verdicts a role may override
 
 
+#: The longest override reason the platform takes (``sync.protocol.OverrideWire.reason``): a
+#: longer one makes its visit unsendable for good, so the policy allows no more.
+OVERRIDE_REASON_MAX_CHARS = 500
+
+
 class PolicySection(_Section):
     """The decision policy as data; every rule can be tuned or switched off (see
     ``desk_app.checkin.engine`` and "Decision policy" in docs/architecture.md)."""
@@ -188,7 +193,17 @@ class PolicySection(_Section):
     override_security: OverrideRight = "review_reject"
     override_admin: OverrideRight = "review_reject"
     override_reason_min_chars: int = Field(2, ge=1, le=50)
-    override_reason_max_chars: int = Field(200, ge=10, le=1000)
+    override_reason_max_chars: int = Field(200, ge=10, le=OVERRIDE_REASON_MAX_CHARS)
+
+    @field_validator("override_reason_max_chars", mode="before")
+    @classmethod
+    def _within_the_protocol(cls, v: Any) -> Any:
+        """Up to 1000 was allowed before 2026-12-04: such a file still loads, capped."""
+        if isinstance(v, int) and not isinstance(v, bool) and OVERRIDE_REASON_MAX_CHARS < v <= 1000:
+            log.warning("policy.override_reason_max_chars %d capped at %d (the platform's limit)",
+                        v, OVERRIDE_REASON_MAX_CHARS)
+            return OVERRIDE_REASON_MAX_CHARS
+        return v
 
 
 class PrivacySection(_Section):
