@@ -85,9 +85,18 @@ class PlatformRefused(ConfigError):
 
 class PlatformUnavailable(NetworkError):
     """The platform answered, but not usefully (5xx, 429, garbled or truncated answer), or not
-    at all: retry later (not before ``retry_after`` seconds when the platform said so)."""
+    at all: retry later (not before ``retry_after`` seconds when the platform said so).
+    ``reached`` is False when no answer came at all (no connection, timeout): the desk is
+    offline, and the rest of the sync cycle would fail the same way."""
 
     retry_after: float = 0.0
+    reached: bool = True
+
+    @classmethod
+    def unreached(cls, detail: str) -> PlatformUnavailable:
+        exc = cls(detail=detail)
+        exc.reached = False
+        return exc
 
 
 @dataclass(frozen=True)
@@ -198,9 +207,10 @@ class PlatformClient:
                                           headers=headers)
             body = response.content  # read fully inside the try: truncation shows up here
         except httpx.TimeoutException as exc:
-            raise PlatformUnavailable(detail=f"{method} {path}: timeout ({type(exc).__name__})") from exc
+            raise PlatformUnavailable.unreached(
+                f"{method} {path}: timeout ({type(exc).__name__})") from exc
         except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise PlatformUnavailable(detail=f"{method} {path}: {type(exc).__name__}") from exc
+            raise PlatformUnavailable.unreached(f"{method} {path}: {type(exc).__name__}") from exc
         except httpx.InvalidURL as exc:
             raise ConfigError(
                 Text("中心平台地址无效, 请联系信息科。",

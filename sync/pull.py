@@ -31,13 +31,14 @@ CUR_REV_KEY = "revocations.key"
 
 def pull_all(store: Store, api: DeskApi, page_size: int, check: Callable[[], None], *,
              on_alerts: Callable[[protocol.AlertsDelta], Any] | None = None,
-             more: Iterable[Callable[[str, int, Callable[..., Any]], int]] = ()
-             ) -> tuple[int, tuple[float, ...]]:
+             more: Iterable[Callable[[str, int, Callable[..., Any]], int]] = (),
+             cfg: protocol.DeskConfig | None = None) -> tuple[int, tuple[float, ...]]:
     """Every delta, a page at a time, each page applied with its cursor in one transaction.
     Returns (items applied, the duration of each request in ms). ``check`` raises to leave
     between two units of work (paused, stopping). ``on_alerts`` gets every alerts page (the
     security office, sync/office.py); each of ``more`` (hospital id, page size, the timed
-    call) pulls one more delta after these (the staff accounts, sync/staff.py)."""
+    call) pulls one more delta after these (the staff accounts, sync/staff.py). ``cfg``: the
+    desk config the caller fetched this cycle (the worker does, before its push), else fetched."""
     timings: list[float] = []
 
     def timed(fn: Callable[..., Any], *args: Any) -> Any:
@@ -48,7 +49,7 @@ def pull_all(store: Store, api: DeskApi, page_size: int, check: Callable[[], Non
         return out
 
     pulled = 0
-    cfg = timed(api.config)
+    cfg = cfg or timed(api.config)
     # Only what changed is written: an idle cycle should not be a row of fsyncs.
     cfg_json = cfg.model_dump_json(exclude={"server_time"})
     if store.cursors.get(CUR_CONFIG) != cfg_json:

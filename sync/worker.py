@@ -2,14 +2,19 @@
 
 One cycle (:meth:`SyncWorker.run_once`):
 
-1. **push**: pending outbox items, oldest first, in batches. A batch is marked sent only after
-   the platform has answered for each of its visits (stored, duplicate or conflict). A lost
-   answer means the batch is sent again; the platform stores each ``visit_id`` once, so
-   at-least-once delivery + idempotent ingest = every visit stored exactly once.
-2. **pull** (:mod:`sync.pull`): the desk config (blacklist salt, key-set version, the platform's
-   clock), the key set when its version moved, then revocations, bookings, blacklist and alerts,
-   each a page at a time; every page is applied together with its cursor in one store
-   transaction, so a crash re-pulls at most one page, which applying again leaves unchanged.
+0. **who am I**: the desk config (``GET /v1/desk/config``: the hospital and desk this desk's
+   token is enrolled as, the blacklist salt, key-set version, the platform's clock).
+1. **push** (:mod:`sync.push`): pending outbox items, oldest first, in batches; items recorded
+   under another enrollment (the PC enrolled again as another desk) are parked, never sent. A
+   batch is marked sent only after the platform has answered for each of its visits (stored,
+   duplicate or conflict). A lost answer means the batch is sent again; the platform stores each
+   ``visit_id`` once, so at-least-once delivery + idempotent ingest = every visit stored once.
+2. **pull** (:mod:`sync.pull`): the key set when its version moved, then revocations, bookings,
+   blacklist and alerts, each a page at a time; every page is applied together with its cursor
+   in one store transaction, so a crash re-pulls at most one page, which applying again leaves
+   unchanged. A failed push does not stop the pulls (the blacklist keeps coming while uploads
+   are refused or fail on the platform); its error is raised after them. No answer at all
+   (offline), no rights (auth) or a broken setting end the cycle at once.
 
 A network failure makes the desk *offline* (since when, how many records wait) and retries with
 exponential back-off and jitter; an authorization or configuration failure is an *error needing
@@ -24,7 +29,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -47,13 +52,13 @@ from desk_app.services.model import SyncStatusView
 from desk_app.settings import PlatformSection, Settings, SyncSection
 from desk_app.storage import Store
 from desk_app.storage.staff_cache import StaffCache
-from sync import convert, protocol
+from sync import protocol
 from sync import staff as staff_sync
-from sync.appeals import WINDOW_KINDS, send_queued
 from sync.backoff import Backoff
 from sync.client import DeskApi, PlatformRefused, PlatformUnavailable
-from sync.office import OfficeSync, send_insiders
-from sync.pull import CUR_BLACKLIST_CHECKED, flag_conflict, pull_all
+from sync.office import OfficeSync
+from sync.pull import CUR_BLACKLIST_CHECKED, pull_all
+from sync.push import CycleReport, Push
 from sync.tokens import TokenStore
 
 log = logging.getLogger(__name__)
@@ -69,17 +74,6 @@ class SyncState(StrEnum):
     SYNCING = "syncing"
     PAUSED = "paused"
     ERROR = "error"
-
-
-@dataclass(frozen=True)
-class CycleReport:
-    pushed: int = 0  # outbox items the platform acknowledged
-    stored: int = 0
-    duplicates: int = 0
-    conflicts: int = 0
-    parked: int = 0  # refused for good (kept on the desk, marked with the reason)
-    pulled: int = 0  # delta items applied
-    pull_ms: tuple[float, ...] = ()  # duration of each pull request
 
 
 class _Interrupted(Exception):
@@ -275,8 +269,13 @@ class SyncWorker:
             self._set_state(SyncState.OFFLINE, error=exc)
             return wait
         except (AuthError, ConfigError) as exc:
-            log.error("sync needs an admin: %s (%s)", type(exc).__name__, exc.detail)
             self._refresh_pending()
+            if exc is self._push_error:  # only the upload was refused; the pulls went on
+                log.error("upload refused: %s (%s); tried again later", type(exc).__name__,
+                          exc.detail)
+                self._set_state(SyncState.ERROR, error=exc)
+                return max(self.settings.interval_s, self.backoff.next_delay())
+            log.error("sync needs an admin: %s (%s)", type(exc).__name__, exc.detail)
             self._set_state(SyncState.ERROR, error=exc)
             return None
         except DeskError as exc:  # e.g. the local store: say so, retry slowly
@@ -300,12 +299,25 @@ class SyncWorker:
     # --- one cycle ------------------------------------------------------------------------------
 
     def run_once(self, *, ignore_pause: bool = True) -> CycleReport:
-        """Push everything pending, then pull every delta. Raises typed errors (NetworkError,
-        AuthError, ...). Runs on the caller's thread: the loop, a test, the benchmark."""
+        """Fetch the desk config (who this desk is), push everything pending, then pull every
+        delta, also after a failed push, whose error is raised after the pulls. Raises typed
+        errors (NetworkError, AuthError, ...). Runs on the caller's thread: the loop, a test,
+        the benchmark."""
         with self._lock:
             self._ignore_pause = ignore_pause
-        report = self._push_all()
-        report = self._pull_all(report)
+        self._push_error = None
+        self._check()
+        cfg = self.api.config()  # this desk's enrollment, before anything is pushed
+        report, failed = CycleReport(), None
+        try:
+            report = self._push_all(cfg)
+        except Exception as exc:  # noqa: BLE001 - raised again after the pulls
+            if not _pull_anyway(exc):
+                raise
+            log.warning("upload failed (%s: %s); pulling all the same", type(exc).__name__,
+                        getattr(exc, "detail", ""))
+            failed = exc
+        report = self._pull_all(report, cfg)
         self._persist_clock()
         last = self.api.last_contact
         if last is not None:
@@ -313,124 +325,20 @@ class SyncWorker:
         with self._lock:
             self._last_sync = last
         self._refresh_pending()
+        if failed is not None:
+            self._push_error = failed
+            raise failed
         return report
 
-    def _push_all(self) -> CycleReport:
-        report = CycleReport()
+    def _push_all(self, cfg: protocol.DeskConfig) -> CycleReport:
         batch = max(1, min(self.settings.batch_size, protocol.MAX_BATCH))
-        while True:
-            self._check()
-            items = self.store.outbox.pending(batch)
-            if not items:
-                return report
-            visits, reports, overrides, parked, actions, handled = [], [], [], [], [], []
-            flagged: list[tuple[Any, dict[str, Any]]] = []
-            for item in items:
-                if item.kind == "visit":
-                    payload = convert.visit_payload(item.payload)
-                    (visits.append((item, payload)) if payload else parked.append(item))
-                elif item.kind == "suspect_report":
-                    payload = convert.report_payload(item.payload)
-                    (reports.append((item, payload)) if payload else parked.append(item))
-                elif item.kind == "visit_override":
-                    payload = convert.override_payload(item.payload)
-                    (overrides.append((item, payload)) if payload else parked.append(item))
-                elif item.kind == "visit_alert":
-                    payload = convert.visit_alert_payload(item.payload)
-                    (flagged.append((item, payload)) if payload else parked.append(item))
-                elif item.kind in ("alert_handled", "insider_week", "alert_photos"):
-                    handled.append(item)
-                elif item.kind in WINDOW_KINDS:  # an appeal / unfreeze recorded offline
-                    actions.append(item)
-                else:
-                    # Nothing on the platform takes it (e.g. an override after upload): kept on
-                    # the desk, marked, so it never blocks the queue.
-                    parked.append(item)
-            if parked:
-                self._park(parked, "refused by the desk: not valid for the platform")
-                report = replace(report, parked=report.parked + len(parked))
-            if visits:
-                self.office.mark_alerts(visits)
-                report = self._push_visits(visits, report)
-            for item, payload in flagged:  # after the visits, before their photos
-                report = self._send_one(item, report, lambda p=payload: (
-                    self.api.push_visit_alert(p).status))
-            for item in handled:  # after the visits: the platform has their alerts
-                send = {"alert_handled": self.office.send_handled,
-                        "alert_photos": self.office.send_photos}.get(item.kind, send_insiders)
-                report = self._send_one(item, report, lambda i=item, f=send: (
-                    f(self.api, i.payload)))
-            for item, payload in reports:
-                report = self._send_one(item, report, lambda p=payload: (
-                    self.api.report_suspect(p).status))
-            for item, payload in overrides:  # after the visits: the platform must have the visit
-                report = self._send_one(item, report, lambda p=payload: (
-                    self.api.push_override(p).status))
-            for item in actions:
-                report = self._send_one(item, report, lambda i=item: (
-                    send_queued(self.api, i.kind, i.payload)))
+        return Push(self.store, self.api, self.office, self._check, cfg).run(batch)
 
-    def _send_one(self, item: Any, report: CycleReport, send: Callable[[], Any]) -> CycleReport:
-        """One item on its own endpoint. A refusal for good (a 4xx: the visit is not on the
-        platform or not this desk's, the person no longer on the blacklist, ...; or ``send``
-        answering False: invalid on the desk) parks it: kept on the desk, marked, counted, and
-        the items behind it go on."""
-        self._check()
-        try:
-            status = send()
-        except PlatformRefused as exc:
-            self._park([item], f"refused by the platform (HTTP {exc.status})")
-            return replace(report, parked=report.parked + 1)
-        if status is False:  # the desk's own check: it can never be sent
-            self._park([item], "refused by the desk: not valid for the platform")
-            return replace(report, parked=report.parked + 1)
-        log.info("outbox %s #%s sent: %s", item.kind, item.id, status)
-        self.store.outbox.mark_sent([item.id])
-        return replace(report, pushed=report.pushed + 1)
-
-    def _push_visits(self, visits: list[tuple[Any, dict[str, Any]]], report: CycleReport
-                     ) -> CycleReport:
-        result = self.api.push_visits([p for _, p in visits])
-        by_id = {r.visit_id: r for r in result.results}
-        sent, refused, conflicts = [], [], []
-        for item, payload in visits:
-            r = by_id.get(payload["visit_id"])
-            if r is None:
-                continue
-            if r.status is protocol.VisitStatus.REJECTED:
-                refused.append(item)
-                continue
-            sent.append(item.id)
-            if r.status is protocol.VisitStatus.CONFLICT or r.conflict:
-                conflicts.append(payload["visit_id"])
-        self.store.outbox.mark_sent(sent)
-        if refused:
-            self._park(refused, "refused by the platform")
-        for visit_id in conflicts:
-            flag_conflict(self.store, visit_id, "")
-        missing = len(visits) - len(sent) - len(refused)
-        report = replace(
-            report, pushed=report.pushed + len(sent), stored=report.stored + result.stored,
-            duplicates=report.duplicates + result.duplicates,
-            conflicts=report.conflicts + result.conflicts,
-            parked=report.parked + len(refused),
-        )
-        if missing:
-            # The answer does not cover the batch (a proxy cut it?): the rest goes again.
-            raise PlatformUnavailable(detail=f"answer lacks {missing} visit(s) of the batch")
-        return report
-
-    def _park(self, items: list[Any], why: str) -> None:
-        ids = [i.id for i in items]
-        log.warning("%d outbox item(s) %s; kept on the desk (%s)", len(ids), why,
-                    ", ".join(sorted({i.kind for i in items})))
-        self.store.outbox.park(ids, why)
-
-    def _pull_all(self, report: CycleReport) -> CycleReport:
+    def _pull_all(self, report: CycleReport, cfg: protocol.DeskConfig) -> CycleReport:
         pulled, timings = pull_all(
             self.store, self.api, self.page_size, self._check,
             on_alerts=lambda d: self.office.apply(d, move_cursor=False),  # the security office
-            more=(self._pull_staff,))
+            more=(self._pull_staff,), cfg=cfg)
         return replace(report, pulled=report.pulled + pulled, pull_ms=report.pull_ms + timings)
 
     def _pull_staff(self, hospital_id: str, page: int, timed: Callable[..., Any]) -> int:
@@ -552,11 +460,26 @@ class SyncWorker:
         return replace(status, blacklist_age_s=age, blacklist_stale=stale)
 
     _next_api: DeskApi | None = None
+    _push_error: BaseException | None = None  # the last cycle's push failed (pulls went on)
     _skew_saved: float | None = None
     _absurd_skew_logged = False
     _last_sync: datetime | None = None
     _bl_checked: datetime | None = None
 
+
+
+def _pull_anyway(exc: BaseException) -> bool:
+    """Whether the pulls still run after the push failed with ``exc``: not when paused or
+    stopping, when no answer came at all (offline: the pulls would fail the same way), when
+    this desk has no rights (auth) or a setting is wrong (a config error other than the
+    platform refusing the data)."""
+    if isinstance(exc, _Interrupted | AuthError):
+        return False
+    if isinstance(exc, NetworkError):
+        return isinstance(exc, PlatformUnavailable) and exc.reached
+    if isinstance(exc, ConfigError):
+        return isinstance(exc, PlatformRefused)
+    return True
 
 
 def _float(text: str | None) -> float | None:

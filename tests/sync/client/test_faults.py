@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from desk_app.errors import AuthError, NetworkError
+from desk_app.errors import NetworkError
 from sync.chaos import Fault
 from sync.client import PATH_VISITS, PlatformUnavailable, TokenRevoked
 from sync.worker import SyncState
@@ -110,9 +110,9 @@ def test_server_killed_in_the_middle_of_batches_and_restarted(platform, proxy, d
 def test_slow_platform_times_out_then_recovers(platform, proxy, desks):
     desk = desks(proxy.url, timeout_s=0.5)
     ids = desk.record(5)
-    proxy.plan("/v1/desk/config", Fault.SLOW)
+    proxy.plan("/v1/blacklist", Fault.SLOW)
     with pytest.raises(PlatformUnavailable):
-        desk.worker.run_once()  # visits went out, the config pull timed out
+        desk.worker.run_once()  # visits went out, the blacklist pull timed out
     assert desk.store.outbox.count() == 0
     desk.worker.run_once()
     assert_exactly_once(platform, desk, ids)
@@ -141,12 +141,13 @@ def test_revoked_token_is_an_error_needing_an_admin_until_reenrolled(platform, p
 
 
 def test_visits_of_another_hospital_are_refused_and_kept(platform, proxy, desks):
+    """Never sent (the platform would refuse the whole batch, 403): parked, kept on the desk."""
     desk = desks(proxy.url)
     ids = desk.record(2, hospital_id="H999")
-    with pytest.raises(AuthError):
-        desk.worker.run_once()
-    assert desk.store.outbox.count() == 2  # nothing lost, nothing marked sent
+    assert desk.worker.run_once().parked == 2
+    assert desk.store.outbox.count() == 0 and desk.store.outbox.parked_count() == 2
     assert platform.stored_visits(ids) == {}
+    assert not [s for s in proxy.seen if s.path == PATH_VISITS]
 
 
 def test_unenrolled_desk_says_so(platform, proxy, desks):
