@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +16,8 @@ from desk_app.storage.errors import StorageError
 from desk_app.storage.keys import Cursors
 from desk_app.storage.records import BlacklistEntry, BlacklistStatus, DeltaResult
 from desk_app.storage.schema import BlacklistRow, CursorRow, Meta
+
+log = logging.getLogger(__name__)
 
 BLACKLIST_CURSOR = "blacklist"
 _UPDATED = "blacklist_updated_at"
@@ -107,11 +110,19 @@ class Blacklist:
                                    active_entries=int(n or 0))
 
     def purge_expired(self, grace: timedelta = timedelta(days=30)) -> int:
-        """Drop rows that ended (or were removed) more than ``grace`` ago."""
-        t = ts(self._db.now() - grace)
+        """Drop rows removed by the platform (tombstones), and rows that ended more than
+        ``grace`` ago by the platform's time (:meth:`Cursors.platform_now`). A desk clock
+        running ahead must not make a running ban look ended: once deleted it never comes
+        back, the ``blacklist`` cursor being past it. Ended rows stay while the platform's time
+        is not known (no recent sync, an absurd skew)."""
+        now = self._cursors.platform_now()
+        ended = BlacklistRow.deleted.is_(True)
+        if now is None:
+            log.info("blacklist purge: only tombstones (the platform's time is not known)")
+        else:
+            ended = ended | (BlacklistRow.valid_to < ts(now - grace))
         with self._db.write() as s:
-            return rowcount(s.execute(delete(BlacklistRow).where(
-                (BlacklistRow.valid_to < t) | (BlacklistRow.deleted.is_(True)))))
+            return rowcount(s.execute(delete(BlacklistRow).where(ended)))
 
     def _entry(self, r: BlacklistRow) -> BlacklistEntry:
         last4, _, reason = self._db.crypto.decrypt(

@@ -4,16 +4,24 @@ stopped: kept here, apart from the settings)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from desk_app.clock import MAX_CLOCK_SKEW_S
 from desk_app.storage.db import Database, set_meta
 from desk_app.storage.records import StoredKey, StoredKeySet
 from desk_app.storage.schema import CursorRow, KeyRow, Meta, RevocationRow
 
 _KEYSET_VERSION = "keyset_version"
+#: Written by the sync worker (``sync.worker.CUR_SKEW``, ``CUR_LAST_SYNC``): the platform's
+#: clock minus the desk's, seconds; the platform's time of the last complete cycle.
+SKEW_CURSOR = "platform.skew_s"
+LAST_SYNC_CURSOR = "sync.last_at"
+#: How long a measured skew is trusted: a desk clock moved after the last complete sync cycle is
+#: off by no more than the time since it (see :meth:`Cursors.platform_now`).
+PLATFORM_TIME_FRESH = timedelta(days=1)
 
 
 class Cursors:
@@ -30,6 +38,30 @@ class Cursors:
     def set(self, name: str, value: str) -> None:
         with self._db.write() as s:
             self.put(s, name, value, self._db.now())
+
+    def platform_now(self, fresh: timedelta = PLATFORM_TIME_FRESH) -> datetime | None:
+        """The platform's time now, when the desk can tell: its clock plus the skew the sync
+        worker measured. None when the skew is unknown or absurd (more than
+        ``MAX_CLOCK_SKEW_S``), or when the last complete sync cycle is more than ``fresh`` ago
+        or in the future by the desk's clock: a clock moved since then (a mis-set month, then
+        NTP) would make the measured skew wrong by as much. For deleting by age (the retention
+        purges): what cannot be judged is kept."""
+        desk_now = self._db.now()
+        with self._db.read() as s:
+            skew_row, last = s.get(CursorRow, SKEW_CURSOR), s.get(CursorRow, LAST_SYNC_CURSOR)
+        if skew_row is None or last is None:
+            return None
+        try:
+            skew = float(skew_row.value)
+            platform_then = datetime.fromisoformat(last.value)
+            since = desk_now - last.updated_at
+            contact_skew = abs((platform_then - last.updated_at).total_seconds())
+        except (ValueError, TypeError, OverflowError):
+            return None
+        if not (abs(skew) <= MAX_CLOCK_SKEW_S and contact_skew <= MAX_CLOCK_SKEW_S
+                and timedelta(0) <= since <= fresh):  # NaN fails too
+            return None
+        return desk_now + timedelta(seconds=skew)
 
     @staticmethod
     def put(s: Session, name: str, value: str, now: datetime) -> None:

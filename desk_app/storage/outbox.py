@@ -13,6 +13,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from desk_app.storage.db import Database, aad, rowcount
+from desk_app.storage.keys import Cursors
 from desk_app.storage.records import OutboxItem, Override, VisitRecord
 from desk_app.storage.schema import OutboxRow
 
@@ -102,13 +103,23 @@ class Outbox:
     def purge_sent(self, older_than: timedelta = timedelta(days=7),
                    parked_older_than: timedelta = timedelta(days=30)) -> int:
         """Delete items the platform acknowledged ``older_than`` ago, and parked ones (refused
-        for good) ``parked_older_than`` ago: until then hospital IT can put them back."""
-        now = self._db.now()
+        for good) ``parked_older_than`` ago: until then hospital IT can put them back.
+
+        Ages count on the earlier of the desk's clock and the platform's time
+        (:meth:`Cursors.platform_now`), so a desk clock running ahead does not age them; a
+        ``sent_at`` in the future (stamped while the clock ran ahead, since corrected) becomes
+        now, so the item is kept its full time from here, no longer. Parked items are kept
+        while the platform's time is not known: a clock moved since the last sync could make
+        them look old, and they are the only copy."""
+        platform_now = Cursors(self._db).platform_now()
+        now = self._db.now() if platform_now is None else min(self._db.now(), platform_now)
+        done = OutboxRow.sent_at.is_not(None)
+        old = and_(OutboxRow.last_error.is_(None), OutboxRow.sent_at < now - older_than)
+        if platform_now is not None:
+            old = or_(old, OutboxRow.sent_at < now - parked_older_than)
         with self._db.write() as s:
-            return rowcount(s.execute(delete(OutboxRow).where(
-                OutboxRow.sent_at.is_not(None),
-                or_(and_(OutboxRow.last_error.is_(None), OutboxRow.sent_at < now - older_than),
-                    OutboxRow.sent_at < now - parked_older_than))))
+            s.execute(update(OutboxRow).where(done, OutboxRow.sent_at > now).values(sent_at=now))
+            return rowcount(s.execute(delete(OutboxRow).where(done, old)))
 
     def parked_count(self) -> int:
         """Items refused for good and kept (see :meth:`parked`)."""

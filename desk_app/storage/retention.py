@@ -8,9 +8,9 @@ kept only as long as the case needs it.
 | a visit's full ID number, name, face template, keyed look-up hash (``id_lookup``) | ``visit_pii_days`` (30) | ``privacy.visit_pii_days`` |
 | audit entries | ``audit_retention_days`` (3 years); the chain restarts at a MAC'd anchor | ``privacy.audit_retention_days`` |
 | outbox items the platform acknowledged | 7 days | |
-| outbox items the platform refused for good (parked; ``desk-app outbox retry`` puts them back) | ``visit_pii_days`` (30) | ``privacy.visit_pii_days`` |
+| outbox items the platform refused for good (parked; ``desk-app outbox retry`` puts them back) | ``visit_pii_days`` (30), by the platform's time | ``privacy.visit_pii_days`` |
 | cached bookings | 7 days after their slot | |
-| blacklist entries that ended or were lifted | 30 days | |
+| blacklist entries that ended (by the platform's time) or were lifted | 30 days | |
 | other windows' alerts, once handled (the security office) | ``visit_pii_days`` (30) | ``privacy.visit_pii_days`` |
 | database copies the desk made: before a schema upgrade (``backups/desk-*.sqlite3``), online (``backups/live/``), a damaged file moved aside (``damaged/``) | the shorter of ``face_retention_days`` and ``visit_pii_days`` (30), by the file's time | both |
 
@@ -19,6 +19,15 @@ and face template and every alert's face images, which the purges above remove f
 database only. So a copy goes once it is older than the shortest of the periods that apply to
 that content (face images, and a visit's full number / name / template). Only files named as the
 desk names them are touched; anything hospital IT put there stays.
+
+A desk clock running ahead (a mis-set month, a bad time source) must not delete what cannot come
+back: a ban still running (the ``blacklist`` cursor is past it, no pull brings it again) and the
+items the platform refused (the only copy). Those two ages count on the platform's time, the
+desk's clock plus the skew the sync worker measured (``Cursors.platform_now``), and they wait
+while it is not known (no complete sync within a day, an absurd skew). Other outbox ages count on
+the earlier of both clocks, and a ``sent_at`` in the future (stamped on a fast clock) becomes now.
+Resetting the blacklist cursor after each purge instead would pull the whole list (up to a
+million rows) every day.
 """
 
 from __future__ import annotations

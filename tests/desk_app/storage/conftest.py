@@ -36,3 +36,16 @@ def make_visit(**kw) -> VisitInput:
     )
     base.update(kw)
     return VisitInput(**base)
+
+
+def synced(store, skew_s: float = 0.0) -> None:
+    """A sync cycle just completed, as the sync worker records it: the platform's clock minus
+    the desk's (``skew_s``) and the platform's time of the cycle. Ages the retention purges
+    judge on the platform's time need it (``Cursors.platform_now``)."""
+    from datetime import timedelta
+
+    from desk_app.storage.keys import LAST_SYNC_CURSOR, SKEW_CURSOR
+
+    store.cursors.set(SKEW_CURSOR, f"{skew_s:.3f}")
+    store.cursors.set(LAST_SYNC_CURSOR,
+                      (store.now() + timedelta(seconds=skew_s)).isoformat())

@@ -11,7 +11,7 @@ import pytest
 from desk_app.identity.hashing import b64e, slow_hash
 from desk_app.storage import BlacklistEntry
 
-from .conftest import T0
+from .conftest import T0, synced
 
 SALT = b"platform-salt-16"
 SCALPER = "110101199003071234"
@@ -117,4 +117,5 @@ def test_bulk_delta_with_updates_and_tombstones(store, clock):
     assert store.blacklist.lookup(hashes[0]) is None
     assert store.blacklist.lookup(hashes[1]).entry_id == "e1"
     clock.advance(days=200)
+    synced(store)
     assert store.blacklist.purge_expired() == n

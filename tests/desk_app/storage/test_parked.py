@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from desk_app.cli import main as cli_main
 
-from .conftest import make_visit
+from .conftest import make_visit, synced
 
 
 def park(store, ids, why="refused by the platform (HTTP 403)"):
@@ -46,8 +46,10 @@ def test_parked_items_go_after_the_visits_retention(store, clock):
     [item] = store.outbox.pending()
     park(store, [item.id])
     clock.advance(days=29)
+    synced(store)
     assert store.outbox.purge_sent(timedelta(days=7), timedelta(days=30)) == 0
     clock.advance(days=2)
+    synced(store)
     assert store.outbox.purge_sent(timedelta(days=7), timedelta(days=30)) == 1
     assert store.outbox.parked() == [] and store.outbox.count() == 0
 
