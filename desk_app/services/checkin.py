@@ -251,6 +251,12 @@ class CheckinService:
             case = self._current(session_id)
             if case is None or case.verdict is not None:
                 return self._state()
+            if case.face is not None:
+                if case.face.outcome is FaceOutcome.DECLINED:
+                    return self._state()
+                # A result (a mismatch above all) stands: declining now would turn it into a
+                # manual check with no trace of it.
+                raise UserInputError(FACE_HAS_RESULT, detail="decline after the face result")
             case.face, case.face_card = FaceDecision.declined(self.settings().faces), ""
             if case.face_session is not None:
                 case.face_session.decline()
@@ -453,6 +459,10 @@ class CheckinService:
                         today=self.clock.now().astimezone(CHINA_TZ).date())
 
 
+FACE_HAS_RESULT = Text(
+    "人证比对已有结果, 不能再改为人工核验 (不同意人脸核验须在比对之前提出)。",
+    "The face comparison already has a result, which stands: the patient can decline the face "
+    "check only before it is made.")
 CARD_NOT_CHECKED = Text(
     "请先在身份证阅读器上读取此人的身份证 (摄像头读取的证件须按 F9 核对)。",
     "Read this person's ID card on the reader first (a card read by the camera needs F9).")

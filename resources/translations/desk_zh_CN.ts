@@ -127,6 +127,11 @@
         <translation>当前没有可人工放行的核验结果。</translation>
     </message>
     <message>
+        <location filename="../../ui/checkin/screen.py" line="268" />
+        <source>The face comparison already has a result, which stands: the patient can decline the face check only before it is made.</source>
+        <translation>人证比对已有结果, 不能再改为人工核验 (不同意人脸核验须在比对之前提出)。</translation>
+    </message>
+    <message>
         <location filename="../../ui/checkin/screen.py" line="269" />
         <source>There is no undecided face to judge.</source>
         <translation>没有待核对的人脸比对。</translation>

@@ -263,6 +263,12 @@ class CheckinScreen(QWidget):
             self._ask("manual_id", lambda d: self.presenter.submit_id_number(d.text()),
                       min_length=6)
         elif action == "decline_face":
+            if state is not None and state.face is not None:
+                if state.face.outcome != "declined":  # a result, a mismatch above all, stands
+                    self._refuse(self.tr("The face comparison already has a result, which "
+                                         "stands: the patient can decline the face check only "
+                                         "before it is made."))
+                return
             self.presenter.decline_face()
         elif action in ("same_person", "not_same_person"):
             if state is None or not state.face_to_judge:
@@ -384,7 +390,8 @@ class CheckinScreen(QWidget):
         self.buttons["override"].setEnabled(verdict is not None
                                             and verdict.decision != Decision.ADMIT)
         self.buttons["suspect"].setEnabled(state is not None)
-        self.buttons["decline_face"].setEnabled(state is not None and verdict is None)
+        self.buttons["decline_face"].setEnabled(state is not None and verdict is None
+                                                and state.face is None)
         for action in ("same_person", "not_same_person"):
             self.buttons[action].setEnabled(state is not None and state.face_to_judge)
         self.buttons["confirm_card"].setEnabled(state is not None and state.card_to_confirm)

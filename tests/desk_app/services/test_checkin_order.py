@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from desk_app.errors import UserInputError
 from desk_app.services.model import Decision
 from tests.desk_app.services.test_checkin import BIDEN, OBAMA, Desk
 
@@ -83,3 +84,20 @@ def test_a_face_result_of_another_card_is_never_decided_with(desk):
     desk.service._case.face_card = BIDEN  # as if compared with another card
     s = desk.service.submit_code(sid, token, "camera")
     assert s.verdict is None and s.face is None
+
+
+def test_the_face_check_cannot_be_declined_once_it_has_a_result(desk):
+    """The card before the QR: the face comparison says MISMATCH with no verdict yet. F4 (the
+    patient declines the face check) is refused in words; the mismatch stands, the QR then
+    rejects it with an alert and the visit records the mismatch, not a refusal."""
+    _, token = desk.booking(BIDEN)
+    sid, s = _card_and_look(desk, BIDEN, "拜登", "biden.jpg", "obama2.jpg")
+    assert s.face.outcome == "mismatch" and s.verdict is None
+    with pytest.raises(UserInputError) as refused:
+        desk.service.decline_face(sid)
+    assert "人证比对已有结果" in refused.value.text.zh and "only before" in refused.value.text.en
+    assert desk.service.current().face.outcome == "mismatch"
+    s = desk.service.submit_code(sid, token, "camera")
+    assert s.verdict.decision is Decision.REJECT and s.verdict.alert_security, _codes(s)
+    assert desk.store.visits.get(s.visit_id).face_outcome == "mismatch"
+    assert len(desk.store.alerts.cases()) == 1
