@@ -18,7 +18,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from desk_app.checkin.engine import OverrideNotAllowed
-from desk_app.errors import DeskError
+from desk_app.errors import AuthError, DeskError
 from desk_app.services.api import CheckinOps
 from desk_app.services.model import CheckinState, Decision, Step, StepStatus, VerdictView
 from ui.operations import Operations
@@ -105,13 +105,15 @@ class CheckinPresenter(QObject):
     def override(self, decision: Decision, reason: str,
                  supervisor: tuple[str, str] | None = None) -> None:
         """A refusal for the clerk's role (no supervisor given yet) is not shown as an error:
-        :attr:`supervisor_needed` lets the screen ask a colleague for their credentials."""
+        :attr:`supervisor_needed` lets the screen ask a colleague for their credentials. A
+        supervisor's credentials refused (mistyped, throttled, a role that may not decide) ask
+        again the same way, the reason and the decision kept: the override is not thrown away."""
         sid = self.session_id
         if sid is None:
             return
 
         def failed(error: BaseException) -> None:
-            if supervisor is None and isinstance(error, OverrideNotAllowed):
+            if isinstance(error, OverrideNotAllowed if supervisor is None else AuthError):
                 self.supervisor_needed.emit(decision, reason, error)
             else:
                 self._fail(error)
