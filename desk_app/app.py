@@ -424,11 +424,11 @@ def build_window(desk: Desk, devices: Devices | None, app: Any) -> Window:
             reader = ReaderSignals(window)  # the poller's events, queued to the GUI thread
             ReaderHint.attach(reader, status, checkin)
             devices.reader_listeners.append(reader)
-        else:  # the counter camera reads cards, or there is no card reader
-            status.set_device(DeviceStatusView("id_reader", "running" if devices.reader_poller
+        else:  # no reader: the counter camera reads cards (never "working": nothing to detect)
+            status.set_device(DeviceStatusView("id_reader", "camera" if devices.reader_poller
                                                is not None else "absent", Text("", "")))
-        status.set_device(DeviceStatusView(
-            "scanner", "running" if s.devices.scanner_enabled else "stopped", Text("", "")))
+        status.set_device(DeviceStatusView(  # a keyboard-wedge scanner cannot be detected
+            "scanner", "enabled" if s.devices.scanner_enabled else "stopped", Text("", "")))
         codes = CodeSignals(parent=window)  # decoded on the QR worker, delivered on the GUI thread
         devices.feed.connect(codes.sink)
 

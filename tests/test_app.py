@@ -621,7 +621,7 @@ def test_behind_the_login_no_patient_is_processed_and_no_error_opens(qtbot, qapp
         SceneStep("empty desk", 60.0, (), noise=2.0)], **composition.card_sinks(holder))
     w = composition.build_window(desk, devices, qapp)
     holder.append(w)
-    checkin, presenter = w.checkin, w.checkin.presenter
+    presenter = w.checkin.presenter
     number = make_id_number("110101", dt.date(1985, 3, 12), 21)
 
     def present(code: str) -> None:
@@ -660,6 +660,29 @@ def test_behind_the_login_no_patient_is_processed_and_no_error_opens(qtbot, qapp
                         timeout=10_000)
     finally:
         lock.uninstall()
+        devices.stop()
+        w.close()
+        desk.close()
+
+
+def test_without_a_reader_the_status_bar_says_cards_are_read_by_the_camera(qapp, data_dir):
+    """The default desk (no reader port, cards read by the counter camera): the status bar never
+    says a card reader works, and the scanner, which cannot be detected, is "enabled"."""
+    from devices.camera.scene import SceneStep
+    from ui.shell.status import SyncStatusWidget
+
+    core, desk = offline_desk(data_dir)
+    assert not core.settings.devices.id_reader_port and core.settings.devices.id_by_camera
+    assert core.settings.desk.language == "zh_CN" and core.settings.devices.scanner_enabled
+    holder: list = []
+    devices = composition.build_devices(core.settings, scene=[
+        SceneStep("empty desk", 5.0, (), noise=2.0)], **composition.card_sinks(holder))
+    w = composition.build_window(desk, devices, qapp)
+    try:
+        labels = w.main.findChild(SyncStatusWidget).device_labels
+        assert labels["id_reader"].text() == "◇ 身份证: 摄像头识读 (无阅读器)"
+        assert labels["scanner"].text() == "◇ 扫码枪: 已启用"
+    finally:
         devices.stop()
         w.close()
         desk.close()

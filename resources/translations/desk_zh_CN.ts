@@ -1656,6 +1656,16 @@
         <translation>未连接</translation>
     </message>
     <message>
+        <location filename="../../ui/shell/status.py" line="148" />
+        <source>enabled</source>
+        <translation>已启用</translation>
+    </message>
+    <message>
+        <location filename="../../ui/shell/status.py" line="156" />
+        <source>ID card: read by camera (no reader)</source>
+        <translation>身份证: 摄像头识读 (无阅读器)</translation>
+    </message>
+    <message>
         <location filename="../../ui/shell/status.py" line="156" />
         <source>Sync now</source>
         <translation>立即同步</translation>

@@ -3,7 +3,7 @@ from __future__ import annotations
 import threading
 
 from desk_app.errors import AuthError, Text
-from desk_app.services.model import Role, UserView
+from desk_app.services.model import DeviceStatusView, Role, UserView
 from ui import samples
 from ui.shell.login import IdleLock, LoginDialog, screens_for
 from ui.shell.main_window import MainWindow
@@ -23,6 +23,16 @@ def test_status_bar_words_for_online_offline_and_devices(qtbot, settings, runner
         w.set_device(d)
     assert w.device_labels["counter_camera"].text().endswith("reconnecting")
     assert w.device_labels["counter_camera"].text().startswith("◌")
+
+
+def test_a_desk_without_reader_or_detectable_scanner_is_not_called_working(qtbot, settings,
+                                                                           runner):
+    w = SyncStatusWidget(None, settings, "en", runner=runner)
+    qtbot.addWidget(w)
+    w.set_device(DeviceStatusView("id_reader", "camera", Text("", "")))
+    w.set_device(DeviceStatusView("scanner", "enabled", Text("", "")))
+    assert w.device_labels["id_reader"].text() == "◇ ID card: read by camera (no reader)"
+    assert w.device_labels["scanner"].text() == "◇ Scanner: enabled"
 
 
 class Sync:

@@ -26,7 +26,9 @@ SYNC_LOOK = {"online": ("●", "#1b7f3b"), "syncing": ("⟳", "#1a73e8"),
              "offline": ("○", "#b26a00"), "paused": ("‖", "#5f6368"), "error": ("✖", "#b3261e")}
 DEVICE_LOOK = {"running": ("●", "#1b7f3b"), "simulated": ("◆", "#1a73e8"),
                "reconnecting": ("◌", "#b26a00"), "failed": ("✖", "#b3261e"),
-               "stopped": ("■", "#5f6368"), "absent": ("–", "#80868b")}
+               "stopped": ("■", "#5f6368"), "absent": ("–", "#80868b"),
+               # on without a check: cards read by the counter camera (no reader), a scanner
+               "camera": ("◇", "#1a73e8"), "enabled": ("◇", "#1a73e8")}
 
 
 class SyncStatusWidget(QWidget):
@@ -142,13 +144,17 @@ class SyncStatusWidget(QWidget):
     def _device_states(self) -> dict[str, str]:
         return {"running": self.tr("working"), "simulated": self.tr("simulated"),
                 "reconnecting": self.tr("reconnecting"), "failed": self.tr("failed"),
-                "stopped": self.tr("stopped"), "absent": self.tr("not connected")}
+                "stopped": self.tr("stopped"), "absent": self.tr("not connected"),
+                "enabled": self.tr("enabled")}
 
     def _render_device(self, d: DeviceStatusView) -> None:
         symbol, colour = DEVICE_LOOK.get(d.state, ("?", "#5f6368"))
         lbl = self.device_labels[d.device]
         name = self._device_names().get(d.device, d.device)
-        lbl.setText(f"{symbol} {name}: {self._device_states().get(d.state, d.state)}")
+        text = f"{name}: {self._device_states().get(d.state, d.state)}"
+        if d.device == "id_reader" and d.state == "camera":
+            text = self.tr("ID card: read by camera (no reader)")
+        lbl.setText(f"{symbol} {text}")
         lbl.setToolTip(d.message(self.lang))
         lbl.setStyleSheet(f"color: {colour};")
 
