@@ -142,7 +142,9 @@ class Store:
                 if vid not in merged.acked_visits:
                     self.outbox.add(s, "visit", vid, record.to_wire(), now, visit_id=vid)
                     requeued += 1
-                elif record.override is not None and vid not in merged.acked_overrides:
+                # An unacknowledged visit may be on the platform already (its answer lost with
+                # the damage): sent again it is a duplicate there, so its override goes too.
+                if record.override is not None and vid not in merged.acked_overrides:
                     self.outbox.add_override(s, vid, record.override, row.overridden_at or now,
                                              now)
                     requeued += 1

@@ -44,6 +44,17 @@ def _damage(path, rng: random.Random, pages: int) -> list[int]:
     return hit
 
 
+def _damage_audit_log(db: Path) -> None:
+    """Overwrite the root page of the audit log (after a checkpoint): the rest reads."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        root = conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'audit_log'").fetchone()[0]
+    with db.open("r+b") as f:
+        f.seek((root - 1) * PAGE)
+        f.write(b"\xff" * PAGE)
+
+
 def _visit_ids(store: Store) -> set[str]:
     with sqlite3.connect(store.db.w.url.database) as conn:  # the file as it now is
         return {r[0] for r in conn.execute("SELECT visit_id FROM visits")}
@@ -93,13 +104,7 @@ def test_salvage_brings_back_visits_the_backup_did_not_have(app_paths, clock):
     read back from the damaged file and queued again."""
     before, after, acked, backup = _fill(app_paths, clock, 40, 80, sent=40)
     db = app_paths.database_file
-    with sqlite3.connect(db) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        root = conn.execute(
-            "SELECT rootpage FROM sqlite_master WHERE name = 'audit_log'").fetchone()[0]
-    with db.open("r+b") as f:
-        f.seek((root - 1) * PAGE)
-        f.write(b"\xff" * PAGE)
+    _damage_audit_log(db)
     assert recovery.problem(db) is not None
     store = Store.open(app_paths, clock=clock)
     try:
@@ -206,3 +211,30 @@ def test_a_file_set_aside_counts_its_age_from_then(tmp_path):
     for suffix in ("", "-wal"):
         assert time.time() - Path(f"{target}{suffix}").stat().st_mtime < 600
     assert not db.exists()
+
+
+def test_an_overridden_visit_queued_again_takes_its_override_along(app_paths, clock):
+    """Visits overridden after the backup whose outbox rows are lost with the damage: each is
+    queued again and its override after it (the platform may have had the visit already; sent
+    again it is only a duplicate there, and the override in its payload would be lost)."""
+    from desk_app.storage import Override
+
+    _, after, _, _ = _fill(app_paths, clock, 20, 3, sent=20)
+    store = Store.open(app_paths, clock=clock)
+    for vid in after:
+        store.visits.override(vid, Override("sec1", "核实", "reject"))
+    store.close()
+    db = app_paths.database_file
+    with sqlite3.connect(db) as conn:  # the rows gone for good: no page scan finds them
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("DELETE FROM outbox WHERE sent_at IS NULL")
+    _damage_audit_log(db)
+    store = Store.open(app_paths, clock=clock)
+    try:
+        assert store.recovery is not None and store.recovery.requeued == 2 * len(after)
+        items = store.outbox.pending()
+        for vid in after:
+            assert [i.kind for i in items if i.visit_id == vid] == ["visit", "visit_override"]
+        assert {i.payload["override"]["by"] for i in items} == {"sec1"}
+    finally:
+        store.close()
