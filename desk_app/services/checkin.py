@@ -106,6 +106,13 @@ class CheckinService:
                     lookup=self.store.bookings, allow_checked_in=True)
             except BookingCodeError as exc:
                 log.info("booking code refused (%s) from %s", exc.reason, source)
+                if case.booking is not None:
+                    # A valid booking is held (a stray old QR on the same phone, a second code
+                    # in view): said, and the case goes on with the valid one.
+                    case.errors = [Text(f"已有有效预约, 仍按该预约核验; 另一个预约码无效: {exc.text.zh}",
+                                        "A valid booking is held and stays the one checked; "
+                                        f"another code was not accepted: {exc.text.en}")]
+                    return self._state()
                 if exc.reason in ("not_booking_code", "too_long", "malformed", "unknown_reference"):
                     # Nothing usable was presented: say so and wait for the right code.
                     case.errors = [exc.text]

@@ -4,13 +4,17 @@ and face model on real photos, as in test_checkin.py."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
+from desk_app.booking import Booking, booking_claims, new_signing_key, sign_booking_token
 from desk_app.errors import UserInputError
+from desk_app.identity.hashing import slow_hash
 from desk_app.services.model import Decision
-from tests.desk_app.services.test_checkin import BIDEN, OBAMA, Desk
+from tests.desk_app.services.test_checkin import BIDEN, FAST_KDF, NOW, OBAMA, Desk
 
 pytestmark = pytest.mark.faces
 
@@ -101,3 +105,51 @@ def test_the_face_check_cannot_be_declined_once_it_has_a_result(desk):
     assert s.verdict.decision is Decision.REJECT and s.verdict.alert_security, _codes(s)
     assert desk.store.visits.get(s.visit_id).face_outcome == "mismatch"
     assert len(desk.store.alerts.cases()) == 1
+
+
+def _stray_code(desk, kind: str) -> str:
+    """A code refused for what it is: the patient's cancelled booking, an old QR signed with a
+    key this desk does not know, or no booking code at all."""
+    if kind == "cancelled":
+        return desk.booking(OBAMA, status="cancelled")[1]
+    if kind == "garbage":
+        return "https://example.com/coupon"
+    _, key = new_signing_key("k-other-platform")
+    salt = os.urandom(16)
+    old = Booking(booking_id="BX1", reference="", hospital_id="H001", department_code="X",
+                  department_name="x", doctor_name="x", slot_start=NOW,
+                  slot_end=NOW + timedelta(minutes=30), patient_hash=slow_hash(OBAMA, salt, FAST_KDF),
+                  patient_salt=salt, patient_last4=OBAMA[-4:], kdf=FAST_KDF)
+    return sign_booking_token(booking_claims(old, NOW - timedelta(days=40), NOW + timedelta(hours=1)),
+                              key, "k-other-platform")
+
+
+@pytest.mark.parametrize("stray", ["cancelled", "unknown_key", "garbage"])
+def test_a_refused_code_after_a_valid_booking_is_only_said(desk, stray):
+    """The genuine patient's valid QR, then another code that is refused (an old QR also on the
+    phone): said on screen, the valid booking stays and the case goes on, no REJECT, no alert."""
+    b, token = desk.booking(OBAMA)
+    sid = desk.service.new_patient().session_id
+    s = desk.service.submit_code(sid, token, "camera")
+    s = desk.service.submit_code(sid, _stray_code(desk, stray), "camera")
+    assert s.verdict is None and s.booking.booking_id == b.booking_id
+    assert "已有有效预约" in s.errors[0].zh and "A valid booking is held" in s.errors[0].en
+    s = desk.service.submit_id_number(sid, OBAMA)  # typed: no photo, the clerk compares
+    assert s.verdict.decision is Decision.REVIEW and not s.verdict.alert_security, _codes(s)
+    assert "id_matches_booking" in _codes(s) and not [c for c in _codes(s) if "booking_" in c]
+    assert desk.store.visits.get(s.visit_id).booking_id == b.booking_id
+    assert desk.store.alerts.cases() == []
+
+
+def test_a_later_valid_code_for_another_booking_is_the_one_checked(desk):
+    """Two valid codes before the verdict (a patient with two bookings, the wrong one shown
+    first): the last one shown is on screen and is the one checked against the card."""
+    _, first = desk.booking(BIDEN)
+    second, token = desk.booking(OBAMA)
+    sid = desk.service.new_patient().session_id
+    s = desk.service.submit_code(sid, first, "camera")
+    s = desk.service.submit_code(sid, token, "scanner")
+    assert s.booking.booking_id == second.booking_id and not s.errors
+    s = desk.service.submit_id_number(sid, OBAMA)
+    assert "id_matches_booking" in _codes(s) and "id_not_patient" not in _codes(s)
+    assert desk.store.visits.get(s.visit_id).booking_id == second.booking_id
