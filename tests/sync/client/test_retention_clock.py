@@ -18,6 +18,7 @@ def test_retention_on_a_clock_running_ahead_loses_no_ban_and_no_refused_item(pla
     desk = desks(platform.server.url, clock=clock)
     entry = platform.service.blacklist.add("11010519491231002X", source=P.BlacklistSource.POLICE,
                                            reason="倒号", days=91, created_by="test")
+    clock.set(datetime.now(UTC))  # the ban began on the platform's clock just now
     desk.store.outbox.enqueue("no_such_kind", "k1", {"x": 1})  # refused for good: parked
     desk.worker.run_once()
     h = b64d(entry.id_hash)
