@@ -99,7 +99,7 @@ class CheckinService:
             if case is None or case.verdict is not None:
                 return self._state()
             s = self.settings()
-            now = self.clock.now()
+            now = self.decider.platform_now()  # the token's times are the platform's
             try:
                 code = parse_booking_code(
                     text, self.decider.keyset(), self.decider.revocations(), s.desk.hospital_id, now,

@@ -281,12 +281,12 @@ def test_invalid_id_number_is_explained(desk):
 
 def test_a_desk_clock_running_behind_does_not_hide_a_stale_blacklist(desk):
     _, token = desk.booking(OBAMA)
+    s = desk.service.new_patient()
+    s = desk.service.submit_code(s.session_id, token, "camera")  # valid on either clock
     # the last blacklist check was 2 hours ago by the desk clock, but the desk clock is 30 hours
     # behind the platform's: the list is 32 hours old (stale after 24 h by default)
     desk.store.cursors.set("blacklist.checked_at", (NOW - timedelta(hours=2)).isoformat())
     desk.store.cursors.set("platform.skew_s", str(30 * 3600))
-    s = desk.service.new_patient()
-    s = desk.service.submit_code(s.session_id, token, "camera")
     s = desk.service.submit_id_number(s.session_id, OBAMA)
     assert "blacklist_stale" in [r.code for r in s.verdict.reasons]
     desk.store.cursors.set("platform.skew_s", "0")

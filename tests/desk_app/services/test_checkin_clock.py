@@ -128,3 +128,15 @@ def test_a_token_issued_minutes_ago_is_valid_on_the_platform_time_the_desk_knows
         parse_booking_code(token, decider.keyset(), decider.revocations(), "H001",
                            desk.clock.now())
     assert exc.value.reason == "not_yet_valid"
+
+
+def test_a_token_issued_minutes_ago_checks_in_on_a_desk_three_hours_behind(desk):
+    """The check-in service reads the booking code on the platform's time: a booking made ten
+    minutes ago is accepted (not "not yet valid") on a desk whose clock runs three hours behind."""
+    behind(desk)
+    s = desk.service.new_patient()
+    s = desk.service.submit_code(s.session_id, booking_token(desk, BIDEN, timedelta(minutes=10)),
+                                 "camera")
+    s = desk.service.submit_id_number(s.session_id, BIDEN)
+    codes = [r.code for r in s.verdict.reasons]
+    assert "booking_not_yet_valid" not in codes and "id_matches_booking" in codes
