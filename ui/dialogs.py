@@ -33,6 +33,7 @@ class NoteDialog(QDialog):
         self.prompt.setWordWrap(True)
         self.decision = QComboBox(self)
         self.decision.setVisible(bool(decisions))
+        self.decision.currentIndexChanged.connect(lambda _i: self._validate())
         self._decisions = decisions
         if kind == "manual_id":
             self.editor: QLineEdit | QPlainTextEdit = QLineEdit(self)
@@ -70,7 +71,8 @@ class NoteDialog(QDialog):
         lay.addWidget(self.buttons)
         self.retranslate()
         self._validate()
-        self.editor.setFocus(Qt.FocusReason.OtherFocusReason)
+        (self.decision if len(decisions) > 1 else self.editor).setFocus(
+            Qt.FocusReason.OtherFocusReason)
 
     def text(self) -> str:
         ed = self.editor
@@ -98,6 +100,8 @@ class NoteDialog(QDialog):
 
     def _validate(self) -> None:
         ok = len(self.text()) >= self.min_length
+        if self._decisions:  # of two decisions neither is offered first: the person chooses
+            ok = ok and self.chosen_decision() is not None
         if self.supervisor:
             ok = ok and bool(self.supervisor_user.text().strip()) and bool(
                 self.supervisor_password.text())
@@ -129,11 +133,14 @@ class NoteDialog(QDialog):
         words = {Decision.ADMIT: self.tr("Admit"), Decision.REVIEW: self.tr("Review"),
                  Decision.REJECT: self.tr("Reject")}
         current = self.decision.currentIndex()
+        self.decision.blockSignals(True)
         self.decision.clear()
+        if len(self._decisions) > 1:
+            self.decision.addItem(self.tr("Choose a decision..."), None)
         for d in self._decisions:
             self.decision.addItem(words[d], d.value)
-        if current >= 0:
-            self.decision.setCurrentIndex(current)
+        self.decision.setCurrentIndex(max(current, 0))
+        self.decision.blockSignals(False)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

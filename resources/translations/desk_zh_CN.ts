@@ -122,87 +122,92 @@
 <context>
     <name>CheckinScreen</name>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="257" />
+        <location filename="../../ui/checkin/screen.py" line="254" />
+        <source>Compare the two photos: F7 if it is the same person, F8 if not.</source>
+        <translation>请核对两张照片: 本人按 F7, 非本人按 F8。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/checkin/screen.py" line="262" />
         <source>There is no verdict to override.</source>
         <translation>当前没有可人工放行的核验结果。</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="268" />
+        <location filename="../../ui/checkin/screen.py" line="273" />
         <source>The face comparison already has a result, which stands: the patient can decline the face check only before it is made.</source>
         <translation>人证比对已有结果, 不能再改为人工核验 (不同意人脸核验须在比对之前提出)。</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="269" />
+        <location filename="../../ui/checkin/screen.py" line="280" />
         <source>There is no undecided face to judge.</source>
         <translation>没有待核对的人脸比对。</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="274" />
+        <location filename="../../ui/checkin/screen.py" line="285" />
         <source>There is no card to check: only a number read by the camera needs it.</source>
         <translation>没有待查验的证件: 只有摄像头识别的证件号码需要查验原件。</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="399" />
+        <location filename="../../ui/checkin/screen.py" line="408" />
         <source>Alerts: %1</source>
         <translation>告警: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="404" />
+        <location filename="../../ui/checkin/screen.py" line="413" />
         <source>Check-in</source>
         <translation>报到核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="406" />
+        <location filename="../../ui/checkin/screen.py" line="415" />
         <source>Next patient</source>
         <translation>下一位</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="407" />
+        <location filename="../../ui/checkin/screen.py" line="416" />
         <source>Reset</source>
         <translation>重置</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="408" />
+        <location filename="../../ui/checkin/screen.py" line="417" />
         <source>Override</source>
         <translation>人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="409" />
+        <location filename="../../ui/checkin/screen.py" line="418" />
         <source>Type ID number</source>
         <translation>手工输入证件号</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="410" />
+        <location filename="../../ui/checkin/screen.py" line="419" />
         <source>Declines face check</source>
         <translation>不同意人脸核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="411" />
+        <location filename="../../ui/checkin/screen.py" line="420" />
         <source>Report suspect</source>
         <translation>上报可疑人员</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="412" />
+        <location filename="../../ui/checkin/screen.py" line="421" />
         <source>Same person</source>
         <translation>本人</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="413" />
+        <location filename="../../ui/checkin/screen.py" line="422" />
         <source>Not the same person</source>
         <translation>非本人</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="414" />
+        <location filename="../../ui/checkin/screen.py" line="423" />
         <source>Card checked</source>
         <translation>已查验证件</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="415" />
+        <location filename="../../ui/checkin/screen.py" line="424" />
         <source>Record appeal</source>
         <translation>记录申诉</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/screen.py" line="416" />
+        <location filename="../../ui/checkin/screen.py" line="425" />
         <source>Unfreeze booking account</source>
         <translation>解冻预约账号</translation>
     </message>
@@ -389,44 +394,44 @@
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../../ui/shell/login.py" line="134" />
+        <location filename="../../ui/shell/login.py" line="136" />
         <source>This window is the security office: sign in as security staff or an administrator.</source>
         <extracomment>``desk-app run --security-office``: the window shows only these, to these roles.</extracomment>
         <translation>本窗口为保卫科告警中心, 请使用安保人员或管理员账号登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="140" />
+        <location filename="../../ui/shell/login.py" line="142" />
         <source>Enter your user name and password.</source>
         <translation>请输入用户名和密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="172" />
-        <location filename="../../ui/shell/login.py" line="182" />
+        <location filename="../../ui/shell/login.py" line="174" />
+        <location filename="../../ui/shell/login.py" line="184" />
         <source>Log in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="175" />
+        <location filename="../../ui/shell/login.py" line="177" />
         <source>You were signed out: your account was disabled or changed by the hospital's administrator.</source>
         <translation>您已退出登录: 您的账号已被医院管理员停用或修改。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="178" />
+        <location filename="../../ui/shell/login.py" line="180" />
         <source>Locked after inactivity. Log in again to continue.</source>
         <translation>长时间无操作已锁定, 请重新登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="179" />
+        <location filename="../../ui/shell/login.py" line="181" />
         <source>Log in with your desk account.</source>
         <translation>请使用窗口账号登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="180" />
+        <location filename="../../ui/shell/login.py" line="182" />
         <source>User name</source>
         <translation>用户名</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/login.py" line="181" />
+        <location filename="../../ui/shell/login.py" line="183" />
         <source>Password</source>
         <translation>密码</translation>
     </message>
@@ -434,38 +439,38 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/shell/main_window.py" line="76" />
+        <location filename="../../ui/shell/main_window.py" line="88" />
         <source>Security office</source>
         <extracomment>the person at the desk asks to sign out (to hand the desk to a colleague): the composition root logs out and shows the login again</extracomment>
         <translation>保卫科告警中心</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/main_window.py" line="77" />
+        <location filename="../../ui/shell/main_window.py" line="89" />
         <source>Real-name check-in</source>
         <translation>实名就诊核验</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/main_window.py" line="78" />
+        <location filename="../../ui/shell/main_window.py" line="90" />
         <source>Sign out / switch user (Ctrl+L)</source>
         <translation>退出 / 切换用户 (Ctrl+L)</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/main_window.py" line="82" />
+        <location filename="../../ui/shell/main_window.py" line="94" />
         <source>clerk</source>
         <translation>挂号员</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/main_window.py" line="82" />
+        <location filename="../../ui/shell/main_window.py" line="94" />
         <source>security</source>
         <translation>安保人员</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/main_window.py" line="83" />
+        <location filename="../../ui/shell/main_window.py" line="95" />
         <source>administrator</source>
         <translation>管理员</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/main_window.py" line="84" />
+        <location filename="../../ui/shell/main_window.py" line="96" />
         <source>Signed in: %1 (%2)</source>
         <translation>当前用户: %1 (%2)</translation>
     </message>
@@ -473,74 +478,79 @@
 <context>
     <name>NoteDialog</name>
     <message>
-        <location filename="../../ui/dialogs.py" line="108" />
+        <location filename="../../ui/dialogs.py" line="112" />
         <source>Override the verdict</source>
         <translation>人工放行</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="109" />
+        <location filename="../../ui/dialogs.py" line="113" />
         <source>Why do you override this verdict? The reason is recorded with your name.</source>
         <translation>请填写人工放行的原因 (将与您的姓名一起记录):</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="111" />
+        <location filename="../../ui/dialogs.py" line="115" />
         <source>Report a suspect</source>
         <translation>上报可疑人员</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="112" />
+        <location filename="../../ui/dialogs.py" line="116" />
         <source>Why do you think this person is a scalper? The report goes to the platform.</source>
         <translation>请说明怀疑此人为号贩子的理由 (将上报中心平台):</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="114" />
+        <location filename="../../ui/dialogs.py" line="118" />
         <source>Mark alert handled</source>
         <translation>标记告警已处理</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="115" />
+        <location filename="../../ui/dialogs.py" line="119" />
         <source>What was done? The note is recorded with your name.</source>
         <translation>请填写处理情况 (将与您的姓名一起记录):</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="116" />
+        <location filename="../../ui/dialogs.py" line="120" />
         <source>Enter ID number</source>
         <translation>手工输入证件号码</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="117" />
+        <location filename="../../ui/dialogs.py" line="121" />
         <source>The card could not be read. Type the ID number from the card:</source>
         <translation>无法读取证件, 请按证件输入身份证号码:</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="124" />
+        <location filename="../../ui/dialogs.py" line="128" />
         <source>Your role may not make this decision. A colleague from security or an administrator enters their own user name and password for this one decision; it is recorded with both names.</source>
         <translation>当前账号无权作此决定。请保卫科或管理员在此输入本人的用户名和密码, 仅用于这一次决定; 记录中同时留下双方姓名。</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="127" />
+        <location filename="../../ui/dialogs.py" line="131" />
         <source>Supervisor's user name</source>
         <translation>保卫科/管理员用户名</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="128" />
+        <location filename="../../ui/dialogs.py" line="132" />
         <source>Supervisor's password</source>
         <translation>保卫科/管理员密码</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="129" />
+        <location filename="../../ui/dialogs.py" line="133" />
         <source>Admit</source>
         <translation>通过</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="129" />
+        <location filename="../../ui/dialogs.py" line="133" />
         <source>Review</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs.py" line="130" />
+        <location filename="../../ui/dialogs.py" line="134" />
         <source>Reject</source>
         <translation>不通过</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs.py" line="139" />
+        <source>Choose a decision...</source>
+        <translation>请选择处理结果…</translation>
     </message>
 </context>
 <context>
@@ -604,121 +614,121 @@
         <translation>该预约已在其他窗口报到。</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="329" />
-        <location filename="../../ui/security/screen.py" line="356" />
+        <location filename="../../ui/security/screen.py" line="337" />
+        <location filename="../../ui/security/screen.py" line="364" />
         <source>Photos only at the window that raised the alert</source>
         <translation>照片仅保存在发出告警的窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="331" />
+        <location filename="../../ui/security/screen.py" line="339" />
         <source>No photo kept</source>
         <translation>未保存照片</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="331" />
+        <location filename="../../ui/security/screen.py" line="339" />
         <source>Loading...</source>
         <translation>加载中...</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="349" />
+        <location filename="../../ui/security/screen.py" line="357" />
         <source>Photos only for security staff and administrators</source>
         <translation>照片仅供安保人员和管理员查看</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="354" />
+        <location filename="../../ui/security/screen.py" line="362" />
         <source>Photos no longer kept</source>
         <translation>照片已不再保存</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="355" />
+        <location filename="../../ui/security/screen.py" line="363" />
         <source>Offline: photos at the window that raised it</source>
         <translation>离线: 照片在发出告警的窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="367" />
+        <location filename="../../ui/security/screen.py" line="375" />
         <source>Photo deleted (retention)</source>
         <translation>照片已过保存期限并删除</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="374" />
+        <location filename="../../ui/security/screen.py" line="382" />
         <source>Security</source>
         <translation>安保告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="375" />
+        <location filename="../../ui/security/screen.py" line="383" />
         <source>Show handled alerts</source>
         <translation>显示已处理的告警</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="376" />
+        <location filename="../../ui/security/screen.py" line="384" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="378" />
-        <location filename="../../ui/security/screen.py" line="382" />
+        <location filename="../../ui/security/screen.py" line="386" />
+        <location filename="../../ui/security/screen.py" line="390" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="378" />
-        <location filename="../../ui/security/screen.py" line="382" />
+        <location filename="../../ui/security/screen.py" line="386" />
+        <location filename="../../ui/security/screen.py" line="390" />
         <source>Desk</source>
         <translation>窗口</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="378" />
+        <location filename="../../ui/security/screen.py" line="386" />
         <source>Verdict</source>
         <translation>核验结果</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="378" />
+        <location filename="../../ui/security/screen.py" line="386" />
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="379" />
+        <location filename="../../ui/security/screen.py" line="387" />
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="379" />
-        <location filename="../../ui/security/screen.py" line="383" />
+        <location filename="../../ui/security/screen.py" line="387" />
+        <location filename="../../ui/security/screen.py" line="391" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="380" />
+        <location filename="../../ui/security/screen.py" line="388" />
         <source>ID card photo</source>
         <translation>证件照</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="381" />
+        <location filename="../../ui/security/screen.py" line="389" />
         <source>Live face</source>
         <translation>现场人脸</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="382" />
+        <location filename="../../ui/security/screen.py" line="390" />
         <source>Person</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="383" />
+        <location filename="../../ui/security/screen.py" line="391" />
         <source>Booking</source>
         <translation>预约</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="384" />
+        <location filename="../../ui/security/screen.py" line="392" />
         <source>Note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="387" />
+        <location filename="../../ui/security/screen.py" line="395" />
         <source>Mark handled...</source>
         <translation>标记已处理...</translation>
     </message>
     <message>
-        <location filename="../../ui/security/screen.py" line="388" />
+        <location filename="../../ui/security/screen.py" line="396" />
         <source>Report suspect...</source>
         <translation>上报可疑人员...</translation>
     </message>
@@ -1526,132 +1536,132 @@
 <context>
     <name>SyncStatusWidget</name>
     <message>
-        <location filename="../../ui/shell/status.py" line="99" />
+        <location filename="../../ui/shell/status.py" line="101" />
         <source>never</source>
         <translation>从未</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="104" />
+        <location filename="../../ui/shell/status.py" line="106" />
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="106" />
+        <location filename="../../ui/shell/status.py" line="108" />
         <source>%1 s ago</source>
         <translation>%1 秒前</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="108" />
+        <location filename="../../ui/shell/status.py" line="110" />
         <source>%1 min ago</source>
         <translation>%1 分钟前</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="110" />
+        <location filename="../../ui/shell/status.py" line="112" />
         <source>%1 h ago</source>
         <translation>%1 小时前</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="111" />
+        <location filename="../../ui/shell/status.py" line="113" />
         <source>%1 days ago</source>
         <translation>%1 天前</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="114" />
+        <location filename="../../ui/shell/status.py" line="116" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="114" />
+        <location filename="../../ui/shell/status.py" line="116" />
         <source>Syncing</source>
         <translation>同步中</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="115" />
+        <location filename="../../ui/shell/status.py" line="117" />
         <source>Offline mode</source>
         <translation>离线模式</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="115" />
+        <location filename="../../ui/shell/status.py" line="117" />
         <source>Sync paused</source>
         <translation>同步已暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="116" />
+        <location filename="../../ui/shell/status.py" line="118" />
         <source>Sync error</source>
         <translation>同步出错</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="121" />
+        <location filename="../../ui/shell/status.py" line="123" />
         <source>Platform status unknown</source>
         <translation>平台状态未知</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="127" />
+        <location filename="../../ui/shell/status.py" line="129" />
         <source>Pending upload: %1</source>
         <translation>待上传: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="128" />
+        <location filename="../../ui/shell/status.py" line="130" />
         <source>Last sync: %1</source>
         <translation>上次同步: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="129" />
+        <location filename="../../ui/shell/status.py" line="131" />
         <source>Blacklist: %1</source>
         <translation>黑名单更新: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="131" />
+        <location filename="../../ui/shell/status.py" line="133" />
         <source>(out of date)</source>
         <translation>(已过期)</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="138" />
+        <location filename="../../ui/shell/status.py" line="140" />
         <source>Patient camera</source>
         <translation>患者摄像头</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="139" />
+        <location filename="../../ui/shell/status.py" line="141" />
         <source>Counter camera</source>
         <translation>台面摄像头</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="140" />
+        <location filename="../../ui/shell/status.py" line="142" />
         <source>ID card reader</source>
         <translation>身份证阅读器</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="140" />
+        <location filename="../../ui/shell/status.py" line="142" />
         <source>Scanner</source>
         <translation>扫码枪</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="143" />
+        <location filename="../../ui/shell/status.py" line="145" />
         <source>working</source>
         <translation>正常</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="143" />
+        <location filename="../../ui/shell/status.py" line="145" />
         <source>simulated</source>
         <translation>模拟</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="144" />
+        <location filename="../../ui/shell/status.py" line="146" />
         <source>reconnecting</source>
         <translation>重连中</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="144" />
+        <location filename="../../ui/shell/status.py" line="146" />
         <source>failed</source>
         <translation>故障</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="145" />
+        <location filename="../../ui/shell/status.py" line="147" />
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="145" />
+        <location filename="../../ui/shell/status.py" line="147" />
         <source>not connected</source>
         <translation>未连接</translation>
     </message>
@@ -1666,7 +1676,7 @@
         <translation>身份证: 摄像头识读 (无阅读器)</translation>
     </message>
     <message>
-        <location filename="../../ui/shell/status.py" line="156" />
+        <location filename="../../ui/shell/status.py" line="162" />
         <source>Sync now</source>
         <translation>立即同步</translation>
     </message>
@@ -1674,32 +1684,32 @@
 <context>
     <name>VerdictPanel</name>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="245" />
+        <location filename="../../ui/checkin/verdict.py" line="246" />
         <source>ADMIT</source>
         <translation>核验通过</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="246" />
+        <location filename="../../ui/checkin/verdict.py" line="247" />
         <source>REVIEW NEEDED</source>
         <translation>待人工复核</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="247" />
+        <location filename="../../ui/checkin/verdict.py" line="248" />
         <source>REJECT</source>
         <translation>不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="248" />
+        <location filename="../../ui/checkin/verdict.py" line="249" />
         <source>Checking...</source>
         <translation>核验中...</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="256" />
+        <location filename="../../ui/checkin/verdict.py" line="257" />
         <source>Next patient</source>
         <translation>下一位</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="258" />
+        <location filename="../../ui/checkin/verdict.py" line="259" />
         <source>Decided by %1: %2</source>
         <translation>由 %1 决定: %2</translation>
     </message>
@@ -1714,117 +1724,117 @@
         <translation>人工改判为不通过</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="265" />
+        <location filename="../../ui/checkin/verdict.py" line="269" />
         <source>Identity, booking and face agree</source>
         <translation>人证合一, 预约有效</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="267" />
+        <location filename="../../ui/checkin/verdict.py" line="271" />
         <source>Security has been alerted</source>
         <translation>已通知安保人员</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="277" />
+        <location filename="../../ui/checkin/verdict.py" line="281" />
         <source>No ID photo</source>
         <translation>无证件照</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="278" />
+        <location filename="../../ui/checkin/verdict.py" line="282" />
         <source>No live face</source>
         <translation>无现场人脸</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="315" />
+        <location filename="../../ui/checkin/verdict.py" line="319" />
         <source>Male</source>
         <translation>男</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="315" />
+        <location filename="../../ui/checkin/verdict.py" line="319" />
         <source>Female</source>
         <translation>女</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="317" />
+        <location filename="../../ui/checkin/verdict.py" line="321" />
         <source>%1 years</source>
         <translation>%1 岁</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="322" />
+        <location filename="../../ui/checkin/verdict.py" line="326" />
         <source>Face comparison: not yet</source>
         <translation>人脸比对: 尚未进行</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="324" />
+        <location filename="../../ui/checkin/verdict.py" line="328" />
         <source>Same person</source>
         <translation>同一人</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="325" />
+        <location filename="../../ui/checkin/verdict.py" line="329" />
         <source>Uncertain: compare the photos yourself</source>
         <translation>不确定: 请人工核对照片</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="326" />
+        <location filename="../../ui/checkin/verdict.py" line="330" />
         <source>Different person</source>
         <translation>非同一人</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="327" />
+        <location filename="../../ui/checkin/verdict.py" line="331" />
         <source>Patient declined the face check: verify by hand</source>
         <translation>患者不同意人脸核验, 改为人工核验</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="328" />
+        <location filename="../../ui/checkin/verdict.py" line="332" />
         <source>Face comparison unavailable</source>
         <translation>人脸比对不可用</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="332" />
+        <location filename="../../ui/checkin/verdict.py" line="336" />
         <source>%1 (distance %2; same below %3, different above %4)</source>
         <translation>%1 (距离 %2; 小于 %3 为同一人, 大于 %4 为非同一人)</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="313" />
+        <location filename="../../ui/checkin/verdict.py" line="317" />
         <source>ID card photo</source>
         <translation>证件照</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="339" />
+        <location filename="../../ui/checkin/verdict.py" line="343" />
         <source>Live face</source>
         <translation>现场人脸</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="340" />
+        <location filename="../../ui/checkin/verdict.py" line="344" />
         <source>Reasons</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="342" />
+        <location filename="../../ui/checkin/verdict.py" line="346" />
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="342" />
+        <location filename="../../ui/checkin/verdict.py" line="346" />
         <source>ID number</source>
         <translation>证件号码</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="342" />
+        <location filename="../../ui/checkin/verdict.py" line="346" />
         <source>Department</source>
         <translation>科室</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="342" />
+        <location filename="../../ui/checkin/verdict.py" line="346" />
         <source>Doctor</source>
         <translation>医生</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="343" />
+        <location filename="../../ui/checkin/verdict.py" line="347" />
         <source>Time slot</source>
         <translation>就诊时段</translation>
     </message>
     <message>
-        <location filename="../../ui/checkin/verdict.py" line="343" />
+        <location filename="../../ui/checkin/verdict.py" line="347" />
         <source>Booking reference</source>
         <translation>预约号</translation>
     </message>

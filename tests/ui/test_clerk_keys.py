@@ -232,3 +232,43 @@ def test_a_guard_overrides_a_reject_at_the_clerks_window_with_their_own_password
     entry = desk.store.audit.entries(limit=5, action="checkin.override")[0]
     assert entry.actor == "guard1" and entry.detail["at_window_of"] == "clerk1"
     assert desk.session.current_user().username == "clerk1"
+
+
+def test_enter_on_an_undecided_face_asks_for_f7_or_f8_and_opens_no_override(qtbot, screen, desk):
+    """Enter, the key pressed for every patient, is not a way round the face judgement: on an
+    undecided face it says F7 / F8 and opens no override; nothing is recorded until F7."""
+    from PySide6.QtWidgets import QMessageBox
+
+    desk.settings.faces.match_distance, desk.settings.faces.mismatch_distance = 0.05, 0.95
+    s = present(qtbot, screen, desk, desk.card(OBAMA, "奥巴马", "obama.jpg"))
+    assert s.verdict.decision is Decision.REVIEW and s.face_to_judge
+    QTest.keyClick(screen, Qt.Key.Key_Return)
+    boxes = [b for b in screen.findChildren(QMessageBox) if b.isVisible()]
+    assert screen.dialog is None
+    assert boxes and "F7" in boxes[0].text() and "F8" in boxes[0].text()
+    for box in boxes:
+        box.close()
+    assert desk.store.visits.get(s.visit_id).final_verdict == "review"
+    assert desk.store.visits.face_judgements() == []
+
+
+def test_a_review_override_makes_the_clerk_choose_admit_or_reject(qtbot, screen, desk):
+    """F2 on a REVIEW offers admit and reject with neither chosen: a reason alone does not
+    enable OK; choosing one does."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    card = replace(desk.card(OBAMA, "", "obama.jpg"), source="camera")
+    s = present(qtbot, screen, desk, card)
+    assert s.verdict.decision is Decision.REVIEW and not s.face_to_judge
+    QTest.keyClick(screen, Qt.Key.Key_F2)
+    dlg = screen.dialog
+    assert dlg is not None and dlg.kind == "override" and dlg.chosen_decision() is None
+    assert dlg.decision.hasFocus() or dlg.focusWidget() is dlg.decision
+    ok = dlg.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    dlg.set_text("当面核对证件原件")
+    assert not ok.isEnabled()
+    dlg.set_decision(Decision.REJECT)
+    assert ok.isEnabled()
+    ok.click()
+    qtbot.waitUntil(lambda: screen.verdict.banner.decision == Decision.REJECT, timeout=10000)
+    assert desk.store.visits.get(s.visit_id).final_verdict == "reject"

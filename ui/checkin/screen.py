@@ -248,7 +248,12 @@ class CheckinScreen(QWidget):
             self._close_dialog()
             self.presenter.new_patient()
         elif action == "next":
-            if verdict is not None and verdict.decision == Decision.REVIEW and not verdict.overridden:
+            if (verdict is not None and verdict.decision == Decision.REVIEW
+                    and not verdict.overridden and state is not None and state.face_to_judge):
+                # an undecided face is judged with its own keys, recorded as a face judgement
+                self._refuse(self.tr("Compare the two photos: F7 if it is the same person, F8 "
+                                     "if not."))
+            elif verdict is not None and verdict.decision == Decision.REVIEW and not verdict.overridden:
                 self.trigger("override")  # a REVIEW needs the clerk's decision first
             elif verdict is not None:
                 self.presenter.new_patient()
