@@ -55,6 +55,11 @@ class NoteDialog(QDialog):
         self.supervisor_password.setEchoMode(QLineEdit.EchoMode.Password)
         for w in (self.supervisor_note, self.supervisor_user, self.supervisor_password):
             w.setVisible(supervisor)
+        self.error = QLabel(self)  # why the last try was refused (a supervisor's password)
+        self.error.setObjectName("DialogError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b3261e;")
+        self.error.setVisible(False)
         self.supervisor_user.textChanged.connect(self._validate)
         self.supervisor_password.textChanged.connect(self._validate)
         self.buttons = QDialogButtonBox(
@@ -68,6 +73,7 @@ class NoteDialog(QDialog):
         lay.addWidget(self.supervisor_note)
         lay.addWidget(self.supervisor_user)
         lay.addWidget(self.supervisor_password)
+        lay.addWidget(self.error)
         lay.addWidget(self.buttons)
         self.retranslate()
         self._validate()
@@ -83,6 +89,10 @@ class NoteDialog(QDialog):
             self.editor.setText(text)
         else:
             self.editor.setPlainText(text)
+
+    def set_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
 
     def chosen_decision(self) -> Decision | None:
         data = self.decision.currentData()

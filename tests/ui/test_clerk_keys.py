@@ -217,6 +217,9 @@ def test_a_guard_overrides_a_reject_at_the_clerks_window_with_their_own_password
     again = screen.dialog
     assert again.supervisor and again.text() == "家属陪同, 保卫科当面核实为本人"
     assert again.chosen_decision() is Decision.ADMIT and again.supervisor_password.text() == ""
+    # why, inside the dialog; the user name kept, the password to type again
+    assert again.error.isVisibleTo(again) and again.error.text()
+    assert again.supervisor_user.text() == "guard1"
     assert screen.presenter.state.verdict.decision is Decision.REJECT and not errors
     assert not [w for w in QApplication.topLevelWidgets()
                 if isinstance(w, QMessageBox) and w.isVisible()]

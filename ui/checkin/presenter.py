@@ -114,7 +114,9 @@ class CheckinPresenter(QObject):
 
         def failed(error: BaseException) -> None:
             if isinstance(error, OverrideNotAllowed if supervisor is None else AuthError):
-                self.supervisor_needed.emit(decision, reason, error)
+                # the error only when a supervisor's own credentials were refused (to say why)
+                self.supervisor_needed.emit(decision, reason,
+                                            error if supervisor is not None else None)
             else:
                 self._fail(error)
 

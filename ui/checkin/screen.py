@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desk_app.errors import UserInputError
+from desk_app.errors import UserInputError, as_desk_error
 from desk_app.services.api import CheckinOps, WindowOps
 from desk_app.services.model import CheckinState, Decision, VerdictView
 from desk_app.settings import Settings
@@ -99,6 +99,7 @@ class CheckinScreen(QWidget):
         self.inbox.card.connect(self._card_arrived)
         self.inbox.card_seen.connect(self._card_seen)
         self.alert_count = 0
+        self._supervisor_user = ""  # the supervisor user name last typed in an override
         self.window_actions = WindowActions(
             window_ops, self.runner, self, lambda: self.presenter.session_id,
             self._person_masked, self._show_error, self._refuse)
@@ -293,9 +294,12 @@ class CheckinScreen(QWidget):
 
     def _ask_override(self, choices: tuple[Decision, ...], *, supervisor: bool = False,
                       decision: Decision | None = None, reason: str = "") -> None:
-        self._ask("override", lambda d: self.presenter.override(
-            d.chosen_decision() or Decision.ADMIT, d.text(), d.supervisor_credentials()),
-            decisions=choices, supervisor=supervisor,
+        def send(d: NoteDialog) -> None:
+            self._supervisor_user = d.supervisor_user.text()  # kept if the password is refused
+            self.presenter.override(d.chosen_decision() or Decision.ADMIT, d.text(),
+                                    d.supervisor_credentials())
+
+        self._ask("override", send, decisions=choices, supervisor=supervisor,
             min_length=getattr(self.settings.policy, "override_reason_min_chars", 2))
         assert self.dialog is not None
         if decision is not None:
@@ -305,9 +309,10 @@ class CheckinScreen(QWidget):
         if supervisor:
             self.dialog.supervisor_user.setFocus()
 
-    def _supervisor_needed(self, decision: Decision, reason: str, _error: object) -> None:
+    def _supervisor_needed(self, decision: Decision, reason: str, error: object) -> None:
         """The signed-in role may not make this override: the same dialog again, kept as typed,
-        now asking a supervisor for their credentials."""
+        now asking a supervisor for their credentials; ``error``, a supervisor's credentials
+        refused, is said inside it (the user name kept, the password to type again)."""
         state = self.presenter.state
         verdict = state.verdict if state is not None else None
         if verdict is None:
@@ -315,6 +320,10 @@ class CheckinScreen(QWidget):
         choices = tuple(d for d in (Decision.ADMIT, Decision.REJECT) if d != verdict.decision
                         or verdict.decision == Decision.REVIEW)
         self._ask_override(choices, supervisor=True, decision=decision, reason=reason)
+        if isinstance(error, BaseException) and self.dialog is not None:
+            self.dialog.supervisor_user.setText(self._supervisor_user)
+            self.dialog.set_error(as_desk_error(error).message(self.lang))
+            self.dialog.supervisor_password.setFocus()
 
     def _ask(self, kind: str, on_ok, **kw) -> None:
         self._close_dialog()
