@@ -235,6 +235,13 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_restored(args: argparse.Namespace) -> int:
+    epoch = _platform(args).enrollment.epoch(renew=True)
+    print(f"database epoch renewed ({epoch[:8]}...): every desk pulls every delta from the "
+          "start at its next sync")
+    return 0
+
+
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     from desk_platform.seed import seed_demo
 
@@ -429,6 +436,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("init", cmd_init, "create or migrate the database, the data key and a signing key")
     p.add_argument("--timezone", default="Asia/Shanghai",
                    help="local time zone of booking days (default Asia/Shanghai)")
+
+    add("restored", cmd_restored, "after restoring the database from a backup: a new database "
+        "epoch, so every desk pulls every delta from the start (the restored counters give "
+        "numbers again that desks already have)")
 
     p = add("enroll-desk", cmd_enroll_desk, "print a one-time enrollment code for a desk")
     p.add_argument("--hospital", required=True, metavar="ID")

@@ -510,10 +510,9 @@ class Database:
 
     def insert_new(self, conn: Connection, table: Table, rows: list[dict[str, Any]],
                    key: str, returning: tuple[str, ...]) -> list[tuple[Any, ...]]:
-        """``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING ...`` for many rows: the rows
-        that were new. On PostgreSQL one statement over ``unnest`` of one array per column:
-        SQLAlchemy's multi-VALUES form makes psycopg re-parse a huge statement per batch, which
-        cost more than the inserts themselves (435 -> several thousand visits/s)."""
+        """``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING ...`` for many rows: the new ones.
+        PostgreSQL: one statement over ``unnest`` of an array per column (SQLAlchemy's multi-VALUES
+        made psycopg re-parse a huge statement per batch: 435 -> thousands of visits/s)."""
         if not rows:
             return []
         if self.dialect != "postgresql":
@@ -551,14 +550,15 @@ def current_seq(conn: Connection, name: str) -> int:
 def delta_page(conn: Connection, counter: str, query: Any, seq: Any, since: int,
                limit: int) -> tuple[list[Any], int, bool]:
     """A delta page by cursor: (rows, next cursor, more). The head is read FIRST, then rows up to
-    it (all committed): read after the rows under READ COMMITTED, a row committed in between fell
-    behind the cursor for good (PostgreSQL: each statement sees what was committed as it began)."""
+    it (all committed; read after the rows under READ COMMITTED, a row committed in between fell
+    behind the cursor for good). A cursor ahead of the head (a restored backup) goes back to it."""
     head = current_seq(conn, counter)
-    rows = conn.execute(query.where(seq > since, seq <= head).order_by(seq)
-                        .limit(limit + 1)).all()
+    rows = conn.execute(query.where(seq > since, seq <= head).order_by(seq).limit(limit + 1)).all()
+    if since > head:
+        log.warning("a cursor (%d) ahead of %s (%d): restored from a backup?", since, counter, head)
     if len(rows) > limit:
         return rows[:limit], int(rows[limit - 1]._mapping[seq]), True
-    return rows, max(since, head), False
+    return rows, head, False
 
 
 # --- migrations ---------------------------------------------------------------------------------

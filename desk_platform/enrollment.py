@@ -1,5 +1,6 @@
 """Hospitals, desks and bearer tokens: one-time enrollment codes exchanged for desk tokens,
-tokens for people (staff, police), and the caller behind a token."""
+tokens for people (staff, police), and the caller behind a token; the desk configuration with
+the database's epoch (:meth:`Enrollment.epoch`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from desk_app.identity.hashing import b64e
 from desk_platform import db as T
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 DESK_TOKEN_DAYS = 365
 USER_TOKEN_DAYS = 30
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
+EPOCH = "epoch"  # platform_meta key of the database's epoch (DeskConfig.epoch)
 
 
 def _code_hash(code: str) -> str:
@@ -150,8 +152,25 @@ class Enrollment(Part):
         s = self.ctx.scrypt
         with self.db.read() as conn:
             kv = current_seq(conn, "keys")
+            epoch = conn.execute(select(T.meta.c.value).where(T.meta.c.key == EPOCH)).scalar()
         return P.DeskConfig(
             hospital_id=who.hospital_id, desk_id=who.desk_id,
             blacklist_salt=b64e(self.ctx.blacklist_salt),
             scrypt=P.ScryptParamsWire(**s.as_dict()), server_time=self.now(),
-            timezone=self.ctx.meta("timezone"), keyset_version=kv)
+            timezone=self.ctx.meta("timezone"), keyset_version=kv, epoch=epoch or self.epoch())
+
+    def epoch(self, *, renew: bool = False) -> str:
+        """The database's epoch: a random id, made with the first desk configuration, and anew
+        (``renew``, ``desk-platform restored``) after the database was restored from a backup.
+        The restored counters hand out again numbers the desks already have, so a desk that
+        sees the epoch change pulls every delta from the start (sync/pull.py)."""
+        m = T.meta.c
+        with self.db.write() as conn:
+            if renew:
+                conn.execute(delete(T.meta).where(m.key == EPOCH))
+            conn.execute(self.db.insert(T.meta).values(key=EPOCH, value=secrets.token_hex(16))
+                         .on_conflict_do_nothing())
+            value = conn.execute(select(m.value).where(m.key == EPOCH)).scalar_one()
+        if renew:
+            log.warning("database epoch renewed: every desk pulls every delta from the start")
+        return str(value)

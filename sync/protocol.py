@@ -195,8 +195,7 @@ class ScryptParamsWire(Answer):
 
 
 class DeskConfig(Answer):
-    """What a desk needs besides the deltas: the platform-wide blacklist salt and scrypt cost,
-    the platform's clock (for skew), and the limits it should respect."""
+    """What a desk needs besides the deltas (salt, scrypt cost, clock, limits, database epoch)."""
 
     hospital_id: str
     desk_id: str
@@ -209,6 +208,7 @@ class DeskConfig(Answer):
     max_body_bytes: int = MAX_BODY_BYTES
     keyset_version: int
     protocol: int = PROTOCOL_VERSION
+    epoch: str = ""  # the platform database's id, new after a restore: the desk then pulls anew
 
 
 # --- booking keys ---------------------------------------------------------------------------------

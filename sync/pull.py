@@ -1,9 +1,10 @@
 """Pulling the platform's deltas into the desk store (the second half of a sync cycle).
 
-The desk config first (blacklist salt, key-set version, the platform's clock), the key set when
-its version moved, then revocations, bookings, blacklist and alerts, each a page at a time; every
-page is applied together with its cursor in one store transaction, so a crash re-pulls at most
-one page, which applying again leaves unchanged. The platform's double check-in alerts become
+The desk config first (blacklist salt, key-set version, the platform's clock, the database's
+epoch: when it changed, every cursor starts over), the key set when its version moved, then
+revocations, bookings, blacklist and alerts, each a page at a time; every page is applied
+together with its cursor in one store transaction, so a crash re-pulls at most one page, which
+applying again leaves unchanged. The platform's double check-in alerts become
 local flagged cases (:func:`flag_conflict`, also used when a push answers "conflict").
 """
 
@@ -16,6 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from desk_app.storage import AlertInput, Store
+from desk_app.storage.blacklist import BLACKLIST_CURSOR
+from desk_app.storage.bookings import BOOKINGS_CURSOR
+from desk_app.storage.staff_cache import CURSOR as STAFF_CURSOR
 from sync import convert, protocol
 from sync.client import DeskApi
 
@@ -27,6 +31,10 @@ CUR_BLACKLIST_CHECKED = "blacklist.checked_at"  # platform time the blacklist wa
 CUR_ALERTS = "alerts"
 CUR_REV_BOOKING = "revocations.booking"
 CUR_REV_KEY = "revocations.key"
+CUR_EPOCH = "platform.epoch"  # DeskConfig.epoch last seen (the platform database's id)
+#: Every delta's cursor: back to 0 when the platform's database epoch changed.
+PULL_CURSORS = (CUR_REV_BOOKING, CUR_REV_KEY, BOOKINGS_CURSOR, BLACKLIST_CURSOR, CUR_ALERTS,
+                STAFF_CURSOR)
 
 
 def pull_all(store: Store, api: DeskApi, page_size: int, check: Callable[[], None], *,
@@ -50,6 +58,7 @@ def pull_all(store: Store, api: DeskApi, page_size: int, check: Callable[[], Non
 
     pulled = 0
     cfg = cfg or timed(api.config)
+    follow_epoch(store, cfg.epoch)
     # Only what changed is written: an idle cycle should not be a row of fsyncs.
     cfg_json = cfg.model_dump_json(exclude={"server_time"})
     if store.cursors.get(CUR_CONFIG) != cfg_json:
@@ -73,7 +82,7 @@ def pull_all(store: Store, api: DeskApi, page_size: int, check: Callable[[], Non
         if not d.more:
             break
 
-    cursor = _int_cursor(store, "bookings")
+    cursor = _int_cursor(store, BOOKINGS_CURSOR)
     for d in _pages(lambda c: timed(api.bookings, cfg.hospital_id, c, page),
                          cursor, lambda d: d.cursor):
         if d.bookings or d.cursor != cursor:
@@ -113,6 +122,24 @@ def pull_all(store: Store, api: DeskApi, page_size: int, check: Callable[[], Non
         pulled += part(cfg.hospital_id, page, timed)
     return pulled, tuple(timings)
 
+
+
+def follow_epoch(store: Store, epoch: str) -> bool:
+    """A platform database restored from a backup hands out again sequence numbers this desk
+    already has: a cursor kept from before would skip the new bans, bookings and revocations
+    numbered up to it. The platform then has a new epoch (``desk-platform restored``); seeing it
+    change (not the first time one is seen), every pull cursor goes back to 0, and the epoch is
+    saved last, so a crash in between resets again. Returns whether the cursors were reset."""
+    seen = store.cursors.get(CUR_EPOCH)
+    if not epoch or seen == epoch:
+        return False
+    if seen:
+        log.warning("the platform's database epoch changed (restored from a backup): every "
+                    "delta is pulled again from the start")
+        for name in PULL_CURSORS:
+            store.cursors.set(name, "0")
+    store.cursors.set(CUR_EPOCH, epoch)
+    return bool(seen)
 
 
 def flag_conflict(store: Store, visit_id: str, note: str) -> bool:
