@@ -83,6 +83,21 @@ class PlatformRefused(ConfigError):
         super().__init__(detail=f"HTTP {status} {detail}".strip())
 
 
+class InvalidRequest(PlatformRefused):
+    """Refused by the desk before sending: the body can never be valid for the platform (e.g. a
+    NUL in a person's text). The worker parks the item; nothing went over the network."""
+
+    def __init__(self, model: str):
+        super().__init__(422, f"{model} invalid on the desk")
+
+
+def _body(model: type[BaseModel], **fields: Any) -> dict[str, Any]:
+    try:
+        return model(**fields).model_dump()
+    except ValidationError as exc:  # the detail names the model, never the data
+        raise InvalidRequest(model.__name__) from exc
+
+
 class PlatformUnavailable(NetworkError):
     """The platform answered, but not usefully (5xx, 429, garbled or truncated answer), or not
     at all: retry later (not before ``retry_after`` seconds when the platform said so).
@@ -371,15 +386,13 @@ class DeskApi(PlatformClient):
 
     def file_appeal(self, id_hash: str, clerk: str, statement: str) -> protocol.AppealsFiled:
         """A person's appeal against the blacklist (the clerk checked their ID card)."""
-        body = protocol.AppealRequest(id_hash=id_hash, clerk=clerk, statement=statement)
-        return self.call("POST", PATH_APPEALS, protocol.AppealsFiled,
-                         json_body=body.model_dump())[0]
+        body = _body(protocol.AppealRequest, id_hash=id_hash, clerk=clerk, statement=statement)
+        return self.call("POST", PATH_APPEALS, protocol.AppealsFiled, json_body=body)[0]
 
     def unfreeze_accounts(self, id_hash: str, clerk: str) -> protocol.Unfrozen:
         """The person's ID card was checked here: unfreeze their frozen booking accounts."""
-        body = protocol.UnfreezeRequest(id_hash=id_hash, clerk=clerk)
-        return self.call("POST", PATH_UNFREEZE, protocol.Unfrozen,
-                         json_body=body.model_dump())[0]
+        body = _body(protocol.UnfreezeRequest, id_hash=id_hash, clerk=clerk)
+        return self.call("POST", PATH_UNFREEZE, protocol.Unfrozen, json_body=body)[0]
 
 
 class EnrollmentRefused(AuthError):

@@ -7,9 +7,9 @@ the desk verifies) and the rest here: key set, blacklist entry, visit record.
 
 Everything that comes from outside is bounded: string lengths, list lengths (``MAX_BATCH``),
 numbers, and on the server the body size and JSON nesting depth (``MAX_BODY_BYTES``,
-``MAX_JSON_DEPTH``), so an oversized or malformed request is a clean 4xx and never a 500 or a
-memory spike. Unknown fields are refused in requests (a typo is a 422, not silently ignored) and
-ignored in answers (an older desk keeps working against a newer platform).
+``MAX_JSON_DEPTH``); people's free text holds no NUL (``PlainText``): so an oversized or malformed
+request is a clean 4xx, never a 500 or a memory spike. Unknown fields are refused in requests (a
+typo is a 422, not silently ignored) and ignored in answers (old desks work with newer platforms).
 
 Times on the wire are ISO 8601 with an offset (aware ``datetime``); Unix seconds only where the
 contract says so (key ``not_after``, token claims). Binary values are ``b64e`` (URL-safe base64
@@ -43,8 +43,10 @@ MAX_NOTE = 1000
 _B64 = r"^[A-Za-z0-9_-]+$"
 _IDENT = r"^[A-Za-z0-9_.:-]+$"
 
+#: People's free text (names, notes, reasons, statements): no NUL (PostgreSQL cannot store one).
+PlainText = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_IDENT)]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
+ShortText = Annotated[PlainText, StringConstraints(max_length=200)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 B64Hash = Annotated[str, StringConstraints(min_length=16, max_length=128, pattern=_B64)]
 B64Salt = Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=_B64)]
@@ -366,7 +368,7 @@ class BlacklistAddRequest(Request):
 
     id_number: IdNumberText  # any form a person types; the canonical 18-digit form after this
     source: BlacklistSource | None = None  # default: the caller's role (police / platform)
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    reason: Annotated[PlainText, StringConstraints(min_length=1, max_length=200)]
     days: float = Field(91.0, gt=0, le=3650)  # three months by default
 
 
@@ -389,21 +391,21 @@ class Verdict(StrEnum):
 class ReasonWire(Request):
     code: Code
     severity: Literal["info", "warn", "block"]
-    rule: Annotated[str, StringConstraints(max_length=64)] = ""
+    rule: Annotated[PlainText, StringConstraints(max_length=64)] = ""
 
 
 class OverrideWire(Request):
-    by: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    reason: Annotated[str, StringConstraints(max_length=500)]
+    by: Annotated[PlainText, StringConstraints(min_length=1, max_length=64)]
+    reason: Annotated[PlainText, StringConstraints(max_length=500)]
     verdict: Verdict
 
 
 class VisitRecordWire(Request):
     visit_id: UuidStr
-    booking_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    booking_id: Annotated[PlainText, StringConstraints(min_length=1, max_length=64)] | None = None
     hospital_id: Ident
     desk_id: Ident
-    clerk: Annotated[str, StringConstraints(max_length=64)] = ""
+    clerk: Annotated[PlainText, StringConstraints(max_length=64)] = ""
     checked_in_at: AwareDatetime  # desk clock
     verdict: Verdict
     reasons: list[ReasonWire] = Field(default_factory=list, max_length=MAX_REASONS)
@@ -496,11 +498,11 @@ class SuspectReport(Request):
     desk_id: Ident
     reported_at: AwareDatetime
     kind: ReportKind
-    booking_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    booking_id: Annotated[PlainText, StringConstraints(min_length=1, max_length=64)] | None = None
     visit_id: UuidStr | None = None
     id_hash: B64Hash | None = None
     id_last4: Last4 | None = None
-    note: Annotated[str, StringConstraints(max_length=MAX_NOTE)] = ""
+    note: Annotated[PlainText, StringConstraints(max_length=MAX_NOTE)] = ""
 
 
 class ReportResult(Answer):
@@ -566,8 +568,8 @@ class AppealRequest(Request):
     number."""
 
     id_hash: BlacklistHash
-    clerk: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    statement: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    clerk: Annotated[PlainText, StringConstraints(min_length=1, max_length=64)]
+    statement: Annotated[PlainText, StringConstraints(min_length=1, max_length=2000)]
 
 
 class AppealFiled(Answer):
@@ -585,16 +587,14 @@ class UnfreezeRequest(Request):
     them after a confirmed anomaly."""
 
     id_hash: BlacklistHash
-    clerk: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    clerk: Annotated[PlainText, StringConstraints(min_length=1, max_length=64)]
 
 
 class Unfrozen(Answer):
     accounts: list[str]
 
 
-# The staff accounts, the security office's handling and late desk alerts, the insiders'
-# weekly figures, and a desk alert's photos (since 2026-12-03) are in sync/protocol_staff.py
-# and protocol_photos.py (this module's size); they are part of the same one protocol and are re-exported here, so both
-# ends name them ``protocol.X``.
+# Staff accounts, the office's handling, late desk alerts, insiders' weekly figures (protocol_staff)
+# and alert photos (protocol_photos): the same protocol, re-exported so both ends say protocol.X.
 from sync.protocol_photos import *  # noqa: E402, F403
 from sync.protocol_staff import *  # noqa: E402, F403

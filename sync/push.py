@@ -19,7 +19,7 @@ from typing import Any
 from desk_app.storage import Store
 from sync import convert, protocol
 from sync.appeals import WINDOW_KINDS, send_queued
-from sync.client import DeskApi, PlatformRefused, PlatformUnavailable
+from sync.client import DeskApi, InvalidRequest, PlatformRefused, PlatformUnavailable
 from sync.office import OfficeSync, send_insiders
 from sync.pull import flag_conflict
 
@@ -121,11 +121,13 @@ class Push:
     def _send_one(self, item: Any, report: CycleReport, send: Callable[[], Any]) -> CycleReport:
         """One item on its own endpoint. A refusal for good (a 4xx: the visit is not on the
         platform or not this desk's, the person no longer on the blacklist, ...; or ``send``
-        answering False: invalid on the desk) parks it: kept on the desk, marked, counted, and
-        the items behind it go on."""
+        answering False or raising InvalidRequest: invalid on the desk) parks it: kept on the
+        desk, marked, counted, and the items behind it go on."""
         self._check()
         try:
             status = send()
+        except InvalidRequest:
+            status = False
         except PlatformRefused as exc:
             self._park([item], f"refused by the platform (HTTP {exc.status})")
             return replace(report, parked=report.parked + 1)
