@@ -9,7 +9,16 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from desk_app.alert_ids import made_alert_id as _made_alert_id
-from sync.protocol import AlertKind, Answer, AwareDatetime, Code, Ident, Request, UuidStr
+from sync.protocol import (
+    AlertKind,
+    Answer,
+    AwareDatetime,
+    Code,
+    Ident,
+    PlainText,
+    Request,
+    UuidStr,
+)
 
 __all__ = [
     "AlertHandled", "InsiderPersonWeek", "InsiderPersonWire", "InsiderStored", "InsiderWeek",
@@ -45,8 +54,8 @@ class VisitAlertResult(Answer):
 class AlertHandled(Request):
     """A guard handled an alert (at any desk of the hospital): once for all desks."""
 
-    handled_by: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    note: Annotated[str, StringConstraints(max_length=500)] = ""
+    handled_by: Annotated[PlainText, StringConstraints(min_length=1, max_length=64)]
+    note: Annotated[PlainText, StringConstraints(max_length=500)] = ""
 
 
 # --- staff accounts (the hospital's clerks, guards and administrators) ----------------------------
@@ -95,7 +104,7 @@ class StaffDelta(Answer):
 
 class StaffAddRequest(Request):
     username: Username
-    display_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    display_name: Annotated[PlainText, StringConstraints(min_length=1, max_length=200)]
     role: StaffRoleWire
     password: Password
 
