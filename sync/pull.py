@@ -1,7 +1,8 @@
 """Pulling the platform's deltas into the desk store (the second half of a sync cycle).
 
 The desk config first (blacklist salt, key-set version, the platform's clock, the database's
-epoch: when it changed, every cursor starts over), the key set when its version moved, then
+epoch: when it changed, every cursor starts over and the platform's state replaces the desk's,
+see :func:`follow_epoch`), the key set when its version moved, then
 revocations, bookings, blacklist and alerts, each a page at a time; every page is applied
 together with its cursor in one store transaction, so a crash re-pulls at most one page, which
 applying again leaves unchanged. The platform's double check-in alerts become
@@ -19,7 +20,9 @@ from typing import Any
 from desk_app.storage import AlertInput, Store
 from desk_app.storage.blacklist import BLACKLIST_CURSOR
 from desk_app.storage.bookings import BOOKINGS_CURSOR
+from desk_app.storage.keys import Cursors
 from desk_app.storage.staff_cache import CURSOR as STAFF_CURSOR
+from desk_app.storage.staff_cache import StaffCache
 from sync import convert, protocol
 from sync.client import DeskApi
 
@@ -99,6 +102,8 @@ def pull_all(store: Store, api: DeskApi, page_size: int, check: Callable[[], Non
                                              d.version)
         pulled += len(d.entries)
         since = d.version
+    # The whole list came again since a restore (follow_epoch): what it did not bring goes.
+    store.blacklist.drop_stale()
     # Current as of the platform's clock when it said "nothing more".
     if api.last_contact is not None:
         store.cursors.set(CUR_BLACKLIST_CHECKED, api.last_contact.isoformat())
@@ -128,18 +133,30 @@ def follow_epoch(store: Store, epoch: str) -> bool:
     """A platform database restored from a backup hands out again sequence numbers this desk
     already has: a cursor kept from before would skip the new bans, bookings and revocations
     numbered up to it. The platform then has a new epoch (``desk-platform restored``); seeing it
-    change (not the first time one is seen), every pull cursor goes back to 0, and the epoch is
-    saved last, so a crash in between resets again. Returns whether the cursors were reset."""
+    change (not the first time one is seen), in one transaction: every pull cursor goes back to
+    0; the blacklist rows and cached staff accounts are marked stale, so the re-pull replaces
+    them whatever their version (the restored platform's may be lower: a lift, renewal or
+    disable made after the backup is lost there, and the platform is the truth; the blacklist
+    rows it no longer sends are dropped at the end of the re-pull, see :func:`pull_all`); the
+    visits and reports it acknowledged are queued again (it may have lost them); and the
+    epoch is saved. Returns whether the cursors were reset."""
     seen = store.cursors.get(CUR_EPOCH)
     if not epoch or seen == epoch:
         return False
-    if seen:
-        log.warning("the platform's database epoch changed (restored from a backup): every "
-                    "delta is pulled again from the start")
+    now = store.now()
+    with store.db.write() as s:
+        Cursors.put(s, CUR_EPOCH, epoch, now)
+        if not seen:
+            return False
         for name in PULL_CURSORS:
-            store.cursors.set(name, "0")
-    store.cursors.set(CUR_EPOCH, epoch)
-    return bool(seen)
+            Cursors.put(s, name, "0", now)
+        stale = store.blacklist.mark_stale(s, now)
+        accounts = StaffCache.mark_stale(s)
+        requeued = store.outbox.requeue_sent(s)
+    log.warning("the platform's database epoch changed (restored from a backup): every delta "
+                "is pulled again from the start (%d blacklist rows and %d accounts to be "
+                "replaced), %d sent items queued again", stale, accounts, requeued)
+    return True
 
 
 def flag_conflict(store: Store, visit_id: str, note: str) -> bool:

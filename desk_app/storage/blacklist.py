@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from desk_app.storage.db import Database, rowcount, set_meta, ts
 from desk_app.storage.errors import StorageError
@@ -20,6 +21,11 @@ from desk_app.storage.schema import BlacklistRow, CursorRow, Meta
 log = logging.getLogger(__name__)
 
 BLACKLIST_CURSOR = "blacklist"
+#: Set while a re-pull from 0 after a platform restore runs (see :meth:`Blacklist.mark_stale`).
+RESYNC_CURSOR = "blacklist.resync"
+#: The version of a row kept from before the platform's restore: any version the platform
+#: sends replaces it, and the end of the re-pull drops the ones it did not send.
+STALE_VERSION = -1
 _UPDATED = "blacklist_updated_at"
 _CHUNK = 20_000
 _COLS = ("id_hash", "entry_id", "source", "detail_enc", "valid_from", "valid_to", "version",
@@ -67,6 +73,30 @@ class Blacklist:
             self._cursors.put(s, BLACKLIST_CURSOR, str(version), now)
             set_meta(s, _UPDATED, now.isoformat())
         return DeltaResult(applied=applied, skipped=len(entries) - applied, version=version)
+
+    def mark_stale(self, s: Session, now: datetime) -> int:
+        """The platform's database was restored from a backup (a new epoch, every cursor back
+        to 0): its versions may now be lower than ours (a lift or renewal made after the backup
+        is lost there), yet the platform is the truth. In the caller's transaction (the one that
+        resets the cursors) every row gets :data:`STALE_VERSION`, so the re-pull replaces it
+        whatever version it brings; rows stay in force meanwhile (a look-up ignores versions),
+        so the desk is never without its list. :meth:`drop_stale` ends the re-pull."""
+        Cursors.put(s, RESYNC_CURSOR, "1", now)
+        return rowcount(s.execute(update(BlacklistRow).values(version=STALE_VERSION)))
+
+    def drop_stale(self) -> int:
+        """After the last page of the re-pull :meth:`mark_stale` began: the rows the restored
+        platform did not send again (a ban made after its backup, lost there) are deleted, in
+        one transaction with the end of the re-pull. Nothing to do (one cursor read) otherwise."""
+        if self._cursors.get(RESYNC_CURSOR) is None:
+            return 0
+        with self._db.write() as s:
+            n = rowcount(s.execute(delete(BlacklistRow).where(
+                BlacklistRow.version == STALE_VERSION)))
+            s.execute(delete(CursorRow).where(CursorRow.name == RESYNC_CURSOR))
+        if n:
+            log.warning("blacklist: %d entries the restored platform no longer has removed", n)
+        return n
 
     def _upsert(self) -> Any:
         table = BlacklistRow.__table__

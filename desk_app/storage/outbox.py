@@ -17,6 +17,9 @@ from desk_app.storage.keys import Cursors
 from desk_app.storage.records import OutboxItem, Override, VisitRecord
 from desk_app.storage.schema import OutboxRow
 
+#: Kinds sent again after a platform restore (:meth:`Outbox.requeue_sent`).
+REPLAYABLE = ("visit", "visit_override", "suspect_report")
+
 
 class Outbox:
     """``store.outbox``."""
@@ -149,6 +152,21 @@ class Outbox:
         with self._db.write() as s:
             return rowcount(s.execute(update(OutboxRow).where(*cond)
                                       .values(sent_at=None, last_error=None)))
+
+    @staticmethod
+    def requeue_sent(s: Session) -> int:
+        """Put the records the platform acknowledged and the desk still keeps (7 days, see
+        :meth:`purge_sent`) back in the queue, in the caller's transaction: the platform was
+        restored from a backup and may have lost them. Only :data:`REPLAYABLE` kinds, records
+        keyed by an id the desk made: a visit sent again is answered ``duplicate``, an override
+        ``unchanged``, a suspect report is ignored by its ``report_id``. Actions (appeals,
+        unfreezes, handled alerts) are not replayed: days later one could undo a later
+        decision. Parked items stay parked; the ids keep the order (a visit before its
+        override)."""
+        return rowcount(s.execute(
+            update(OutboxRow).where(OutboxRow.sent_at.is_not(None), OutboxRow.last_error.is_(None),
+                                    OutboxRow.kind.in_(REPLAYABLE))
+            .values(sent_at=None)))
 
     def _enc_payload(self, payload: dict[str, Any], key: str) -> bytes:
         return self._db.crypto.encrypt(json.dumps(payload, ensure_ascii=False).encode(),

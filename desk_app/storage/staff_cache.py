@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from desk_app.storage.audit import AuditAction
+from desk_app.storage.db import rowcount
 from desk_app.storage.keys import Cursors
 from desk_app.storage.records import ROLES
 from desk_app.storage.schema import UserRow
@@ -24,6 +26,8 @@ from desk_app.storage.store import Store
 from desk_app.storage.users import PLATFORM_SOURCE, PlatformAccount
 
 CURSOR = "staff"
+#: ``source_version`` of a cached account kept from before the platform's restore.
+STALE_VERSION = -1
 LOCAL = "local"
 PLATFORM = PLATFORM_SOURCE
 
@@ -111,6 +115,17 @@ class StaffCache:
                                         {"why": "platform"}, now)
             Cursors.put(s, CURSOR, str(version), now)
         return StaffApplied(changed, frozenset(sign_out))
+
+    @staticmethod
+    def mark_stale(s: Session) -> int:
+        """The platform's database was restored from a backup: the versions it sends again may
+        be lower than the cached ones (a disable or a new password made after the backup is
+        lost there), and the platform is the truth. In the caller's transaction (the one that
+        sets the ``staff`` cursor back to 0) every cached account gets :data:`STALE_VERSION`,
+        so the re-pull replaces it whatever version it brings. The accounts stay as they are
+        until then (sign-in keeps working offline)."""
+        return rowcount(s.execute(update(UserRow).where(UserRow.source == PLATFORM)
+                                  .values(source_version=STALE_VERSION)))
 
     def sources(self) -> dict[str, AccountSource]:
         with self.store.db.read() as s:
