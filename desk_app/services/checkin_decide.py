@@ -52,6 +52,10 @@ def _shifted(desk_now: datetime, skew: float) -> datetime:
         return desk_now
 
 
+#: How far off a measured skew may be (``Date`` has whole seconds; half the round trip).
+SKEW_ERROR = timedelta(seconds=2)
+
+
 class Decider:
     """The check-in service's decisions (it holds the lock; this holds no state of its own)."""
 
@@ -135,10 +139,15 @@ class Decider:
         hit = None
         presented = self.presented_hash(case)
         if presented is not None:
-            entry = self._blacklist.lookup(presented, at=now)
+            # The skew is measured to about a second (the Date header's whole seconds and the
+            # round trip): a ban the platform began within that error is in force already (the
+            # engine, judging at ``now``, is told it began by then).
+            entry = (self._blacklist.lookup(presented, at=now)
+                     or self._blacklist.lookup(presented, at=now + SKEW_ERROR))
             if entry is not None:
                 hit = BlacklistHit(source=entry.source, reason=entry.reason,
-                                   valid_from=entry.valid_from, valid_to=entry.valid_to)
+                                   valid_from=min(entry.valid_from, now),
+                                   valid_to=entry.valid_to)
         history = History()
         if case.booking is not None:
             prior = self._visits.for_booking(case.booking.booking_id)

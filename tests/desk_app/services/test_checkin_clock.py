@@ -140,3 +140,16 @@ def test_a_token_issued_minutes_ago_checks_in_on_a_desk_three_hours_behind(desk)
     s = desk.service.submit_id_number(s.session_id, BIDEN)
     codes = [r.code for r in s.verdict.reasons]
     assert "booking_not_yet_valid" not in codes and "id_matches_booking" in codes
+
+
+@pytest.mark.parametrize(("starts_in", "hit"), [(timedelta(seconds=1), True),
+                                                (timedelta(seconds=10), False)],
+                         ids=["within-the-skew-error", "later"])
+def test_a_ban_begun_within_the_skews_error_is_in_force(desk, starts_in, hit):
+    """The skew is known to about a second (the Date header's whole seconds): a ban the platform
+    began a moment "after" the desk's estimate of its clock was begun before the patient came
+    (a police ban made while the patient stood at the window); ten seconds is no such error."""
+    behind(desk)
+    ban(desk, OBAMA, began=-starts_in)
+    s = check_in(desk, booking_token(desk, OBAMA, timedelta(days=1)), OBAMA)
+    assert ("blacklist_hit" in [r.code for r in s.verdict.reasons]) is hit
