@@ -312,6 +312,14 @@ class DeskDay(QObject):
                 self.figures.visit_ids.append(state.visit_id)
         elif step in ("code", "card") and state.errors:
             self._problem(f"{step} refused: {[e.en for e in state.errors]}")
+        elif step == "card" and state.verdict is not None:
+            # decided on the card (a reader without photo: no face to compare): F4 would be
+            # refused now that the face step has its result, so there is nothing left to press
+            self._steps = [s for s in self._steps if s[0] != "verdict"]
+            if not state.visit_id:
+                self._problem("a verdict without its visit")
+            else:
+                self.figures.visit_ids.append(state.visit_id)
         QTimer.singleShot(0, self._advance)
 
     def _advance(self) -> None:
