@@ -29,6 +29,14 @@ def wired(qapp, data_dir):
     desk.close()
 
 
+def _sign_in(qtbot, login, user: str, password: str) -> None:
+    """Type a user name and password into the login and wait until it lets them in."""
+    login.username.setText(user)
+    login.password.setText(password)
+    with qtbot.waitSignal(login.logged_in, timeout=10_000):
+        login.submit()
+
+
 def visible_screens(window):
     tabs = window.main.tabs
     return {tabs.widget(i).objectName() for i in range(tabs.count()) if tabs.isTabVisible(i)}
@@ -493,10 +501,7 @@ def test_a_guards_alert_photos_leave_the_screen_when_a_clerk_takes_over(qtbot, w
     screen = window.security
 
     def sign_in(user: str, password: str) -> None:
-        login.username.setText(user)
-        login.password.setText(password)
-        with qtbot.waitSignal(login.logged_in, timeout=10_000):
-            login.submit()
+        _sign_in(qtbot, login, user, password)
 
     def photo_views() -> list[tuple[str, str]]:
         return [(e.actor, e.action) for e in desk.store.audit.entries(limit=50)
@@ -571,10 +576,7 @@ def test_nothing_of_the_last_patient_is_left_for_the_next_person_to_sign_in(qtbo
     checkin = window.checkin
 
     def sign_in(user: str, password: str) -> None:
-        login.username.setText(user)
-        login.password.setText(password)
-        with qtbot.waitSignal(login.logged_in, timeout=10_000):
-            login.submit()
+        _sign_in(qtbot, login, user, password)
 
     sign_in("wang", "clerk-pass-1")
     checkin.presenter.submit_id_number(make_id_number("110101", dt.date(1985, 3, 12), 21))
