@@ -98,6 +98,7 @@ class ReaderPoller:
                         backoff = min(backoff * 2, self.backoff_max)
                         continue
                     connected, backoff = True, self.backoff_min
+                    last_error = None  # "connected" clears the hint: a new error is said again
                     self._emit(ReaderEvent("connected"))
                 try:
                     present = self.reader.card_present()

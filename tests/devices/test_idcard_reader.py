@@ -276,3 +276,35 @@ def test_qt_signals_arrive_in_the_gui_thread(sim, qtbot):
             sim.remove_card()
     finally:
         poller.stop()
+
+
+def test_a_bad_card_after_the_reader_is_plugged_in_again_is_said_again(tmp_path):
+    """The "connected" of a reader plugged in again clears the clerk's hint, so the same error
+    as before the unplugging (a bad card still lying on it) must be said again, not kept back
+    as already said."""
+    import os
+
+    bad = sam.CardText(**{**CARD.__dict__, "id_number": "310101198506150017"})
+    port = tmp_path / "ttyUSB0"
+    first = SimulatedSamReader().start()
+    os.symlink(first.port, port)
+    events = Events()
+    poller = ReaderPoller(SamSerialReader(str(port), timeout_s=0.3, retries=0), events,
+                          interval_s=0.05, backoff_s=(0.05, 0.2))
+    poller.start()
+    second = SimulatedSamReader()
+    try:
+        events.wait_for("connected")
+        first.insert_card(bad)
+        events.wait_for("error")
+        first.unplug()
+        events.wait_for("disconnected")
+        port.unlink()
+        os.symlink(second.start().port, port)  # plugged in again, the bad card still on it
+        second.insert_card(bad)
+        events.wait_for("connected", 2)
+        events.wait_for("error", 2)  # said again after the new "connected"
+    finally:
+        poller.stop()
+        second.stop()
+        first.stop()
