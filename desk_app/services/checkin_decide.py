@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 #: blacklist salt and scrypt cost. Written by ``sync.pull``, read here.
 PLATFORM_CONFIG_CURSOR = "platform.config"
 BLACKLIST_CHECKED_CURSOR = "blacklist.checked_at"  # the platform's time of the last check
-SKEW_CURSOR = "platform.skew_s"  # the platform's clock minus the desk's, seconds
 #: A desk clock further than this off the platform's puts a warning for IT on every verdict
 #: (the sync worker logs the same threshold).
 CLOCK_WARN_SKEW_S = 300.0
@@ -102,12 +101,11 @@ class Decider:
 
     def skew_s(self) -> float:
         """The platform's clock minus the desk's, in seconds, as the sync worker last measured
-        it; 0 when never measured, unreadable or absurd (more than ``MAX_CLOCK_SKEW_S``)."""
-        try:
-            skew = float(self._cursors.get(SKEW_CURSOR) or 0.0)
-        except (ValueError, TypeError):
-            return 0.0
-        return skew if abs(skew) <= MAX_CLOCK_SKEW_S else 0.0  # NaN fails the test too
+        it (:meth:`Cursors.fresh_skew_s`); 0 when never measured, unreadable, absurd, or not
+        measured in the last day: a desk clock set right while offline must not be shifted by
+        the error it had, or every booking would be judged a month off."""
+        skew = self._cursors.fresh_skew_s()
+        return 0.0 if skew is None else skew
 
     def platform_now(self) -> datetime:
         """The desk's time corrected by the measured skew: the clock the platform set a ban's

@@ -41,11 +41,16 @@ class Cursors:
 
     def platform_now(self, fresh: timedelta = PLATFORM_TIME_FRESH) -> datetime | None:
         """The platform's time now, when the desk can tell: its clock plus the skew the sync
-        worker measured. None when the skew is unknown or absurd (more than
-        ``MAX_CLOCK_SKEW_S``), or when the last complete sync cycle is more than ``fresh`` ago
-        or in the future by the desk's clock: a clock moved since then (a mis-set month, then
-        NTP) would make the measured skew wrong by as much. For deleting by age (the retention
+        worker measured (:meth:`fresh_skew_s`), else None. For deleting by age (the retention
         purges): what cannot be judged is kept."""
+        skew = self.fresh_skew_s(fresh)
+        return None if skew is None else self._db.now() + timedelta(seconds=skew)
+
+    def fresh_skew_s(self, fresh: timedelta = PLATFORM_TIME_FRESH) -> float | None:
+        """The platform's clock minus the desk's, seconds, as the sync worker last measured it.
+        None when unknown or absurd (more than ``MAX_CLOCK_SKEW_S``), or when the last complete
+        sync cycle is more than ``fresh`` ago or in the future by the desk's clock: a clock moved
+        since then (a mis-set month, then NTP) would make the measured skew wrong by as much."""
         desk_now = self._db.now()
         with self._db.read() as s:
             skew_row, last = s.get(CursorRow, SKEW_CURSOR), s.get(CursorRow, LAST_SYNC_CURSOR)
@@ -61,7 +66,7 @@ class Cursors:
         if not (abs(skew) <= MAX_CLOCK_SKEW_S and contact_skew <= MAX_CLOCK_SKEW_S
                 and timedelta(0) <= since <= fresh):  # NaN fails too
             return None
-        return desk_now + timedelta(seconds=skew)
+        return skew
 
     @staticmethod
     def put(s: Session, name: str, value: str, now: datetime) -> None:

@@ -24,6 +24,7 @@ from desk_app.services.session import SessionService
 from desk_app.settings import Settings, update_settings
 from desk_app.storage import BlacklistEntry, StoredKeySet
 from devices.idcard.types import IdCardRead
+from tests.desk_app.storage.conftest import synced
 
 pytestmark = pytest.mark.faces
 
@@ -286,10 +287,10 @@ def test_a_desk_clock_running_behind_does_not_hide_a_stale_blacklist(desk):
     # the last blacklist check was 2 hours ago by the desk clock, but the desk clock is 30 hours
     # behind the platform's: the list is 32 hours old (stale after 24 h by default)
     desk.store.cursors.set("blacklist.checked_at", (NOW - timedelta(hours=2)).isoformat())
-    desk.store.cursors.set("platform.skew_s", str(30 * 3600))
+    synced(desk.store, 30 * 3600)  # measured by a sync cycle just now
     s = desk.service.submit_id_number(s.session_id, OBAMA)
     assert "blacklist_stale" in [r.code for r in s.verdict.reasons]
-    desk.store.cursors.set("platform.skew_s", "0")
+    synced(desk.store, 0)
     _, token2 = desk.booking(BIDEN)
     s = desk.service.new_patient()
     s = desk.service.submit_code(s.session_id, token2, "camera")

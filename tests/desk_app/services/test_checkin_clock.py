@@ -20,6 +20,7 @@ from desk_app.identity.hashing import slow_hash
 from desk_app.services.model import Decision
 from desk_app.services.views import reason_view
 from desk_app.storage import BlacklistEntry
+from tests.desk_app.storage.conftest import synced
 
 from .test_checkin import BIDEN, FAST_KDF, NOW, OBAMA, PLATFORM_SALT, Desk
 
@@ -33,8 +34,9 @@ def desk(store, faces_dir, users):
 
 
 def behind(desk: Desk, skew: timedelta = BEHIND) -> None:
-    """The desk clock runs ``skew`` behind the platform's; the blacklist was pulled just now."""
-    desk.store.cursors.set("platform.skew_s", f"{skew.total_seconds():.3f}")
+    """The desk clock runs ``skew`` behind the platform's, as a sync cycle completed just now
+    measured it; the blacklist was pulled then."""
+    synced(desk.store, skew.total_seconds())
     desk.store.cursors.set("blacklist.checked_at", (NOW + skew).isoformat())
 
 
@@ -105,7 +107,7 @@ def test_a_desk_clock_ahead_is_named_and_a_ban_not_begun_yet_is_not_in_force(des
 def test_a_small_or_absurd_skew_gives_no_clock_warning(desk, skew):
     """Two minutes is no clock to call IT about; 400 days is no measurement at all (ignored,
     as for the blacklist's age: the desk's own clock decides)."""
-    desk.store.cursors.set("platform.skew_s", f"{skew.total_seconds():.3f}")
+    synced(desk.store, skew.total_seconds())
     ban(desk, OBAMA, began=BEHIND + timedelta(hours=1))  # in force at NOW on the desk clock
     _, token = desk.booking(OBAMA)
     s = check_in(desk, token, OBAMA)
@@ -153,3 +155,28 @@ def test_a_ban_begun_within_the_skews_error_is_in_force(desk, starts_in, hit):
     ban(desk, OBAMA, began=-starts_in)
     s = check_in(desk, booking_token(desk, OBAMA, timedelta(days=1)), OBAMA)
     assert ("blacklist_hit" in [r.code for r in s.verdict.reasons]) is hit
+
+
+def test_a_skew_not_measured_in_the_last_day_is_not_trusted(app_paths, faces_dir, users):
+    """The desk clock was three hours behind when a sync cycle last measured it, two days ago;
+    it may have been set right since, offline. So the old skew no longer shifts the check-in:
+    a ban the platform begins in an hour by the desk's own clock (two hours ago by the old
+    skew) is not yet in force, and no clock warning is given."""
+    from datetime import UTC, datetime
+
+    from desk_app.clock import FixedClock
+    from desk_app.storage import Store
+
+    store_clock = FixedClock(datetime.now(UTC))
+    store = Store.open(app_paths, clock=store_clock)
+    try:
+        desk = Desk(store, faces_dir, users)
+        behind(desk)
+        ban(desk, OBAMA, began=BEHIND - timedelta(hours=1))  # NOW + 1 h on the desk's clock
+        first = [r.code for r in check_in(desk, desk.booking(OBAMA)[1], OBAMA).verdict.reasons]
+        assert "blacklist_hit" in first and "desk_clock_off" in first  # measured just now
+        store_clock.advance(days=2)
+        later = [r.code for r in check_in(desk, desk.booking(OBAMA)[1], OBAMA).verdict.reasons]
+        assert "blacklist_hit" not in later and "desk_clock_off" not in later
+    finally:
+        store.close()
